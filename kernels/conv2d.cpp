@@ -1,0 +1,47 @@
+#include "kernels/conv2d.h"
+
+#include "kernels/dispatch.h"
+
+namespace sc {
+
+int64_t conv_out_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation) {
+  return (in + 2 * pad - dilation * (kernel - 1) - 1) / stride + 1;
+}
+
+namespace ops {
+
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p, Backend backend) {
+  check_dtype(x, DType::F32, "conv2d", "x");
+  check_dtype(w, DType::F32, "conv2d", "weight");
+  check_dim(x, 4, "conv2d", "x");
+  check_dim(w, 4, "conv2d", "weight");
+  check_contiguous(x, "conv2d", "x");
+  check_contiguous(w, "conv2d", "weight");
+  check_same_device(x, w, "conv2d");
+  SC_CHECK(p.stride_h > 0 && p.stride_w > 0 && p.dilation_h > 0 && p.dilation_w > 0 && p.pad_h >= 0 &&
+               p.pad_w >= 0 && p.groups > 0,
+           "conv2d: stride and dilation must be positive, padding non-negative, groups positive");
+  const int64_t C = x.size(1), O = w.size(0);
+  SC_CHECK(C % p.groups == 0 && O % p.groups == 0, "conv2d: groups=", p.groups, " must divide input channels ", C,
+           " and output channels ", O);
+  SC_CHECK(w.size(1) * p.groups == C, "conv2d: weight ", w.describe(), " expects ", w.size(1) * p.groups,
+           " input channels with groups=", p.groups, ", but x is ", x.describe());
+  if (bias.defined()) {
+    check_dtype(bias, DType::F32, "conv2d", "bias");
+    check_same_device(x, bias, "conv2d");
+    SC_CHECK(bias.dim() == 1 && bias.size(0) == O, "conv2d: bias must be [", O, "], got ", bias.describe());
+  }
+  const int64_t Ho = conv_out_size(x.size(2), w.size(2), p.stride_h, p.pad_h, p.dilation_h);
+  const int64_t Wo = conv_out_size(x.size(3), w.size(3), p.stride_w, p.pad_w, p.dilation_w);
+  SC_CHECK(Ho > 0 && Wo > 0, "conv2d: input ", x.describe(), " is smaller than the (dilated) kernel ",
+           w.describe());
+  Tensor y = Tensor::empty({x.size(0), O, Ho, Wo}, DType::F32, x.device());
+  if (y.numel() == 0) return y;
+  [[maybe_unused]] const bool vendor = resolve_backend(backend) == Backend::Vendor;
+  SC_DISPATCH(x.device(), cpu::conv2d(x, w, bias, p, y),
+              vendor ? cuda::conv2d_cudnn(x, w, bias, p, y) : cuda::conv2d(x, w, bias, p, y));
+  return y;
+}
+
+}  // namespace ops
+}  // namespace sc

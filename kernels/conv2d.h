@@ -1,0 +1,36 @@
+// conv2d: y[n, o, oh, ow] = bias[o] + Σ_{c,r,s} w[o, c, r, s] · x[n, g·Cg + c, oh·sh − ph + r·dh, ow·sw − pw + s·dw]
+// with g = o / (Cout/groups), zero outside the input (PyTorch's Conv2d, NCHW, weights [Cout, Cin/groups, kh, kw]).
+#pragma once
+#include "kernels/backend.h"
+#include "nn/tensor.h"
+
+namespace sc {
+
+struct Conv2dParams {
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t pad_h = 0, pad_w = 0;
+  int64_t dilation_h = 1, dilation_w = 1;
+  int64_t groups = 1;
+  static Conv2dParams square(int64_t stride, int64_t pad, int64_t dilation = 1, int64_t groups = 1) {
+    return {stride, stride, pad, pad, dilation, dilation, groups};
+  }
+};
+
+// Output spatial size of a convolution or pooling window along one axis.
+int64_t conv_out_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation);
+
+namespace ops {
+// bias may be undefined (no bias).
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p,
+              Backend backend = Backend::Default);
+}  // namespace ops
+
+namespace cpu {
+void conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p, Tensor& y);
+}
+namespace cuda {
+void conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p, Tensor& y);
+void conv2d_cudnn(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p, Tensor& y);
+}  // namespace cuda
+
+}  // namespace sc

@@ -1,0 +1,13 @@
+#include "kernels/relu.h"
+
+namespace sc::cpu {
+
+void relu(const Tensor& x, Tensor& y) {
+  const float* xp = x.data<float>();
+  float* yp = y.data<float>();
+  const int64_t n = x.numel();
+#pragma omp parallel for schedule(static) if (n > 65536)
+  for (int64_t i = 0; i < n; ++i) yp[i] = (xp[i] > 0.0f || xp[i] != xp[i]) ? xp[i] : 0.0f;
+}
+
+}  // namespace sc::cpu

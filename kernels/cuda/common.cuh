@@ -1,0 +1,56 @@
+// Shared device helpers: element loads/stores through float for every dtype, launch shapes.
+#pragma once
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <cstdint>
+
+#include "nn/cuda_check.h"
+#include "nn/tensor.h"
+
+namespace sc::cuda {
+
+constexpr int kThreads = 256;
+
+// Grid-stride loop over [0, n).
+#define SC_GRID_STRIDE_LOOP(i, n) \
+  for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < (n); i += (long long)blockDim.x * gridDim.x)
+
+__device__ __forceinline__ double to_double(float v) { return v; }
+__device__ __forceinline__ double to_double(Half v) { return __half2float(__ushort_as_half(v.bits)); }
+__device__ __forceinline__ double to_double(BFloat16 v) { return __bfloat162float(__ushort_as_bfloat16(v.bits)); }
+__device__ __forceinline__ double to_double(int32_t v) { return v; }
+__device__ __forceinline__ double to_double(int64_t v) { return static_cast<double>(v); }
+__device__ __forceinline__ double to_double(uint8_t v) { return v; }
+
+template <typename T>
+__device__ __forceinline__ T from_double(double v);
+template <> __device__ __forceinline__ float from_double<float>(double v) { return static_cast<float>(v); }
+template <> __device__ __forceinline__ Half from_double<Half>(double v) {
+  Half h;
+  h.bits = __half_as_ushort(__float2half_rn(static_cast<float>(v)));
+  return h;
+}
+template <> __device__ __forceinline__ BFloat16 from_double<BFloat16>(double v) {
+  BFloat16 b;
+  b.bits = __bfloat16_as_ushort(__float2bfloat16_rn(static_cast<float>(v)));
+  return b;
+}
+template <> __device__ __forceinline__ int32_t from_double<int32_t>(double v) { return static_cast<int32_t>(v); }
+template <> __device__ __forceinline__ int64_t from_double<int64_t>(double v) { return static_cast<int64_t>(v); }
+template <> __device__ __forceinline__ uint8_t from_double<uint8_t>(double v) { return static_cast<uint8_t>(v); }
+
+// Calls f.template operator()<T>() with T the C++ type of dtype.
+template <typename F>
+void visit_dtype(DType dtype, F&& f) {
+  switch (dtype) {
+    case DType::F32: f.template operator()<float>(); break;
+    case DType::F16: f.template operator()<Half>(); break;
+    case DType::BF16: f.template operator()<BFloat16>(); break;
+    case DType::I32: f.template operator()<int32_t>(); break;
+    case DType::I64: f.template operator()<int64_t>(); break;
+    case DType::U8: f.template operator()<uint8_t>(); break;
+  }
+}
+
+}  // namespace sc::cuda

@@ -1,0 +1,43 @@
+#include "kernels/cuda/common.cuh"
+#include "kernels/pool2d.h"
+
+namespace sc::cuda {
+
+namespace {
+template <PoolKind kKind>
+__global__ void pool2d_kernel(const float* x, float* y, long long n, int H, int W, int Ho, int Wo, Pool2dParams p) {
+  SC_GRID_STRIDE_LOOP(i, n) {
+    const int ow = static_cast<int>(i % Wo), oh = static_cast<int>((i / Wo) % Ho);
+    const long long nc = i / (static_cast<long long>(Wo) * Ho);
+    const float* xi = x + nc * H * W;
+    const int h0 = oh * static_cast<int>(p.stride_h) - static_cast<int>(p.pad_h);
+    const int w0 = ow * static_cast<int>(p.stride_w) - static_cast<int>(p.pad_w);
+    const int h1 = min(h0 + static_cast<int>(p.kernel_h), H), w1 = min(w0 + static_cast<int>(p.kernel_w), W);
+    float acc = kKind == PoolKind::Max ? -INFINITY : 0.0f;
+    for (int h = max(h0, 0); h < h1; ++h)
+      for (int w = max(w0, 0); w < w1; ++w) {
+        const float v = xi[h * W + w];
+        if (kKind == PoolKind::Avg)
+          acc += v;
+        else if (v > acc || v != v)
+          acc = v;
+      }
+    y[i] = kKind == PoolKind::Avg ? acc / static_cast<float>(p.kernel_h * p.kernel_w) : acc;
+  }
+}
+}  // namespace
+
+void pool2d(PoolKind kind, const Tensor& x, const Pool2dParams& p, Tensor& y) {
+  const long long n = y.numel();
+  const int H = static_cast<int>(x.size(2)), W = static_cast<int>(x.size(3));
+  const int Ho = static_cast<int>(y.size(2)), Wo = static_cast<int>(y.size(3));
+  if (kind == PoolKind::Avg)
+    pool2d_kernel<PoolKind::Avg><<<grid_for(n), kThreads, 0, stream()>>>(x.data<float>(), y.data<float>(), n, H, W,
+                                                                         Ho, Wo, p);
+  else
+    pool2d_kernel<PoolKind::Max><<<grid_for(n), kThreads, 0, stream()>>>(x.data<float>(), y.data<float>(), n, H, W,
+                                                                         Ho, Wo, p);
+  SC_CUDA_LAUNCH_CHECK("pool2d_kernel");
+}
+
+}  // namespace sc::cuda

@@ -1,0 +1,21 @@
+#include "kernels/cuda/common.cuh"
+#include "kernels/relu.h"
+
+namespace sc::cuda {
+
+namespace {
+__global__ void relu_kernel(const float* x, float* y, long long n) {
+  SC_GRID_STRIDE_LOOP(i, n) {
+    const float v = x[i];
+    y[i] = (v > 0.0f || v != v) ? v : 0.0f;
+  }
+}
+}  // namespace
+
+void relu(const Tensor& x, Tensor& y) {
+  const long long n = x.numel();
+  relu_kernel<<<grid_for(n), kThreads, 0, stream()>>>(x.data<float>(), y.data<float>(), n);
+  SC_CUDA_LAUNCH_CHECK("relu_kernel");
+}
+
+}  // namespace sc::cuda

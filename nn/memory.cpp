@@ -1,0 +1,194 @@
+#include "nn/memory.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include "nn/error.h"
+#include "nn/runtime.h"
+#include "nn/stream.h"
+#ifdef SMOOTHCUDA_HAVE_CUDA
+#include "nn/cuda_check.h"
+#endif
+
+namespace sc {
+
+namespace {
+
+#ifdef SMOOTHCUDA_HAVE_CUDA
+// Sizes are rounded up so that blocks of nearby sizes can be reused: 512-byte granularity below 1 MiB,
+// 2 MiB granularity above.
+size_t round_size(size_t n) {
+  if (n == 0) n = 1;
+  const size_t g = n < (1u << 20) ? 512 : (2u << 20);
+  return (n + g - 1) / g * g;
+}
+
+class CachingAllocator {
+ public:
+  static CachingAllocator& instance() {
+    static CachingAllocator* a = new CachingAllocator();  // never destroyed: outlives static tensors
+    return *a;
+  }
+
+  void* allocate(size_t bytes, int device, void* stream) {
+    const size_t size = round_size(bytes);
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& pool = free_[Key{device, stream}];
+    auto it = pool.lower_bound(size);
+    // Reuse a block no more than twice the request, so that a small tensor does not pin a huge block.
+    if (it != pool.end() && it->first <= 2 * size) {
+      void* p = it->second;
+      sizes_[p] = it->first;
+      stats_.cached_bytes -= it->first;
+      stats_.allocated_bytes += it->first;
+      stats_.cache_hits++;
+      pool.erase(it);
+      return p;
+    }
+    SC_CUDA_CHECK(cudaSetDevice(device));
+    void* p = nullptr;
+    cudaError_t err = cudaMalloc(&p, size);
+    if (err == cudaErrorMemoryAllocation) {  // give the cache back and try once more
+      cudaGetLastError();
+      release_all_locked();
+      err = cudaMalloc(&p, size);
+    }
+    if (err != cudaSuccess) {
+      cudaGetLastError();
+      SC_FAIL("out of device memory on cuda:", device, ": cannot allocate ", size, " bytes (",
+              stats_.allocated_bytes, " bytes in use)");
+    }
+    sizes_[p] = size;
+    stats_.allocated_bytes += size;
+    stats_.device_mallocs++;
+    return p;
+  }
+
+  void release(void* p, int device, void* stream) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = sizes_.find(p);
+    if (it == sizes_.end()) return;
+    const size_t size = it->second;
+    sizes_.erase(it);
+    stats_.allocated_bytes -= size;
+    stats_.cached_bytes += size;
+    free_[Key{device, stream}].emplace(size, p);
+  }
+
+  void empty() {
+    std::lock_guard<std::mutex> lock(mu_);
+    release_all_locked();
+  }
+
+  AllocatorStats stats() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stats_;
+  }
+
+ private:
+  struct Key {
+    int device;
+    void* stream;
+    bool operator<(const Key& o) const { return device != o.device ? device < o.device : stream < o.stream; }
+  };
+
+  void release_all_locked() {
+    for (auto& [key, pool] : free_) {
+      cudaSetDevice(key.device);
+      cudaDeviceSynchronize();  // a block freed on a stream may still be in use by queued work
+      for (auto& [size, p] : pool) {
+        cudaFree(p);
+        stats_.cached_bytes -= size;
+      }
+    }
+    free_.clear();
+  }
+
+  std::mutex mu_;
+  std::map<Key, std::multimap<size_t, void*>> free_;
+  std::map<void*, size_t> sizes_;
+  AllocatorStats stats_;
+};
+#endif
+
+std::atomic<bool>& poison_flag() {
+  static std::atomic<bool> flag{[] {
+    const char* v = std::getenv("SMOOTHCUDA_POISON");
+    return v != nullptr && v[0] != '\0' && v[0] != '0';
+  }()};
+  return flag;
+}
+
+}  // namespace
+
+void set_poison_new_buffers(bool on) { poison_flag() = on; }
+bool poison_new_buffers() { return poison_flag(); }
+
+Buffer::Buffer(size_t bytes, Device device) : bytes_(bytes), device_(device) {
+  if (device.is_cpu()) {
+    const size_t size = (bytes + 63) / 64 * 64;
+    data_ = std::aligned_alloc(64, size == 0 ? 64 : size);
+    SC_CHECK(data_ != nullptr, "out of host memory: cannot allocate ", bytes, " bytes");
+    if (poison_new_buffers()) std::memset(data_, 0xff, bytes);
+    return;
+  }
+#ifdef SMOOTHCUDA_HAVE_CUDA
+  require_cuda_device(device.index);
+  stream_ = current_stream_handle();
+  data_ = CachingAllocator::instance().allocate(bytes, device.index, stream_);
+  if (poison_new_buffers()) SC_CUDA_CHECK(cudaMemsetAsync(data_, 0xff, bytes, static_cast<cudaStream_t>(stream_)));
+#else
+  SC_FAIL("cannot allocate on ", device.str(), ": ", cuda_unavailable_reason());
+#endif
+}
+
+Buffer::~Buffer() {
+  if (!data_) return;
+  if (device_.is_cpu()) {
+    std::free(data_);
+    return;
+  }
+#ifdef SMOOTHCUDA_HAVE_CUDA
+  CachingAllocator::instance().release(data_, device_.index, stream_);
+#endif
+}
+
+void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t n) {
+  if (n == 0) return;
+  if (dst_device.is_cpu() && src_device.is_cpu()) {
+    std::memcpy(dst, src, n);
+    return;
+  }
+#ifdef SMOOTHCUDA_HAVE_CUDA
+  const cudaStream_t s = cuda::stream();
+  if (dst_device.is_cuda() && src_device.is_cuda() && dst_device.index != src_device.index) {
+    SC_CUDA_CHECK(cudaMemcpyPeerAsync(dst, dst_device.index, src, src_device.index, n, s));
+  } else {
+    SC_CUDA_CHECK(cudaMemcpyAsync(dst, src, n, cudaMemcpyDefault, s));
+  }
+  // Host-side data must be complete (D2H) or may be reused (H2D) once this returns.
+  if (dst_device.is_cpu() || src_device.is_cpu()) SC_CUDA_CHECK(cudaStreamSynchronize(s));
+#else
+  SC_FAIL("cannot copy between ", src_device.str(), " and ", dst_device.str(), ": ", cuda_unavailable_reason());
+#endif
+}
+
+AllocatorStats device_allocator_stats() {
+#ifdef SMOOTHCUDA_HAVE_CUDA
+  return CachingAllocator::instance().stats();
+#else
+  return {};
+#endif
+}
+
+void empty_device_cache() {
+#ifdef SMOOTHCUDA_HAVE_CUDA
+  CachingAllocator::instance().empty();
+#endif
+}
+
+}  // namespace sc

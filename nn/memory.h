@@ -1,0 +1,48 @@
+// Raw memory owned by RAII buffers. Host memory is 64-byte aligned; device memory comes from a caching
+// allocator that keeps freed blocks (per device and stream, rounded sizes) for reuse, because cudaMalloc and
+// cudaFree synchronize the device and would stall a certification loop.
+#pragma once
+#include <cstddef>
+#include <memory>
+
+#include "nn/device.h"
+
+namespace sc {
+
+class Buffer {
+ public:
+  Buffer(size_t bytes, Device device);
+  ~Buffer();
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+
+  void* data() const { return data_; }
+  size_t bytes() const { return bytes_; }
+  Device device() const { return device_; }
+
+ private:
+  void* data_ = nullptr;
+  size_t bytes_ = 0;
+  Device device_;
+  void* stream_ = nullptr;  // the stream the device block was allocated on
+};
+
+// Copies n bytes between any two devices. Copies that end on the host wait for the device.
+void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t n);
+
+struct AllocatorStats {
+  size_t allocated_bytes = 0;  // held by live buffers
+  size_t cached_bytes = 0;     // freed blocks kept for reuse
+  size_t device_mallocs = 0;   // cudaMalloc calls so far
+  size_t cache_hits = 0;
+};
+AllocatorStats device_allocator_stats();
+
+// Testing aid: when on, every new buffer is filled with 0xFF bytes (NaN for floats, -1 for integers), so an
+// op that leaves an output element unwritten shows it. SMOOTHCUDA_POISON=1 in the environment turns it on.
+void set_poison_new_buffers(bool on);
+bool poison_new_buffers();
+// Returns every cached (unused) block to the driver.
+void empty_device_cache();
+
+}  // namespace sc

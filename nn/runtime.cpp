@@ -1,0 +1,94 @@
+#include "nn/runtime.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
+#include "nn/error.h"
+#ifdef SMOOTHCUDA_HAVE_CUDA
+#include <cuda_runtime.h>
+
+#include "nn/cuda_check.h"
+#endif
+
+namespace sc {
+
+namespace {
+std::atomic<bool>& sync_flag() {
+  static std::atomic<bool> flag{[] {
+    const char* v = std::getenv("SMOOTHCUDA_SYNC_LAUNCHES");
+    return v != nullptr && std::strcmp(v, "0") != 0 && v[0] != '\0';
+  }()};
+  return flag;
+}
+}  // namespace
+
+bool built_with_cuda() {
+#ifdef SMOOTHCUDA_HAVE_CUDA
+  return true;
+#else
+  return false;
+#endif
+}
+
+int cuda_device_count() {
+#ifdef SMOOTHCUDA_HAVE_CUDA
+  int n = 0;
+  if (cudaGetDeviceCount(&n) != cudaSuccess) {
+    cudaGetLastError();  // clear the sticky "no device / no driver" error
+    return 0;
+  }
+  return n;
+#else
+  return 0;
+#endif
+}
+
+bool cuda_available() { return cuda_device_count() > 0; }
+
+std::string cuda_unavailable_reason() {
+#ifdef SMOOTHCUDA_HAVE_CUDA
+  int n = 0;
+  cudaError_t err = cudaGetDeviceCount(&n);
+  if (err != cudaSuccess) {
+    cudaGetLastError();
+    return std::string("no usable CUDA device: ") + cudaGetErrorString(err);
+  }
+  if (n == 0) return "no CUDA device present";
+  return "";
+#else
+  return "smoothcuda was built without CUDA (-DSMOOTHCUDA_CUDA=OFF or no toolkit found)";
+#endif
+}
+
+void require_cuda_device(int k) {
+  const std::string why = cuda_unavailable_reason();
+  SC_CHECK(why.empty(), "CUDA device cuda:", k, " requested but ", why);
+  SC_CHECK(k >= 0 && k < cuda_device_count(), "CUDA device cuda:", k, " does not exist (", cuda_device_count(),
+           " present)");
+}
+
+void set_sync_after_launch(bool on) { sync_flag() = on; }
+bool sync_after_launch() { return sync_flag(); }
+
+#ifdef SMOOTHCUDA_HAVE_CUDA
+namespace cuda {
+void throw_cuda_error(cudaError_t err, const char* stmt, const char* file, int line) {
+  SC_FAIL("CUDA error ", cudaGetErrorName(err), " (", cudaGetErrorString(err), ") in `", stmt, "` at ", file, ":",
+          line);
+}
+
+void check_launch(const char* kernel, const char* file, int line) {
+  cudaError_t err = cudaGetLastError();
+  if (err != cudaSuccess)
+    SC_FAIL("CUDA launch of ", kernel, " failed: ", cudaGetErrorString(err), " at ", file, ":", line);
+  if (sync_after_launch()) {
+    err = cudaStreamSynchronize(stream());
+    if (err != cudaSuccess)
+      SC_FAIL("CUDA kernel ", kernel, " failed while running: ", cudaGetErrorString(err), " at ", file, ":", line);
+  }
+}
+}  // namespace cuda
+#endif
+
+}  // namespace sc

@@ -1,0 +1,20 @@
+// Process-wide runtime facts and switches: is CUDA usable, and the debug switch that synchronizes
+// after every kernel launch (SMOOTHCUDA_SYNC_LAUNCHES=1 in the environment sets it too).
+#pragma once
+#include <string>
+
+namespace sc {
+
+bool built_with_cuda();
+// True when the build has CUDA and at least one device answers.
+bool cuda_available();
+int cuda_device_count();
+// Why CUDA cannot be used here (empty when it can).
+std::string cuda_unavailable_reason();
+// Throws a clear error unless CUDA device k can be used.
+void require_cuda_device(int k);
+
+void set_sync_after_launch(bool on);
+bool sync_after_launch();
+
+}  // namespace sc

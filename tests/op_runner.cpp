@@ -1,0 +1,79 @@
+#include "op_runner.h"
+
+#include "kernels/adaptive_avg_pool2d.h"
+#include "kernels/argmax.h"
+#include "kernels/batch_norm.h"
+#include "kernels/channel_normalize.h"
+#include "kernels/class_histogram.h"
+#include "kernels/concat.h"
+#include "kernels/conv2d.h"
+#include "kernels/elementwise.h"
+#include "kernels/linear.h"
+#include "kernels/pad_channels.h"
+#include "kernels/pool2d.h"
+#include "kernels/relu.h"
+#include "kernels/softmax.h"
+#include "kernels/subsample2d.h"
+
+namespace sc::test {
+
+namespace {
+bool starts_with(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
+}  // namespace
+
+const std::vector<std::string>& op_fixture_names() {
+  static const std::vector<std::string> names = {
+      "conv2d", "batch_norm", "linear", "elementwise", "channel_normalize", "pool2d", "adaptive_avg_pool2d",
+      "shape_ops", "softmax", "argmax", "class_histogram"};
+  return names;
+}
+
+double fixture_tolerance(const std::string&) { return 1e-5; }  // float32 against a float64 reference
+
+Tensor run_fixture_case(const std::string& op, const FixtureCase& c, Device dev, Backend backend) {
+  auto in = [&](const char* k) { return c.at(k).to(dev); };
+  auto opt = [&](const char* k) {
+    Tensor t = c.get(k);
+    return t.defined() ? t.to(dev) : t;
+  };
+  const std::string& n = c.name;
+  Tensor y;
+  if (op == "conv2d") {
+    const auto s = c.ints_param("stride"), p = c.ints_param("padding"), d = c.ints_param("dilation");
+    Conv2dParams cp{s[0], s[1], p[0], p[1], d[0], d[1], c.int_param("groups")};
+    y = ops::conv2d(in("x"), in("weight"), opt("bias"), cp, backend);
+  } else if (op == "batch_norm") {
+    y = ops::batch_norm(in("x"), in("weight"), in("bias"), in("running_mean"), in("running_var"),
+                        c.number_param("eps"));
+  } else if (op == "linear") {
+    y = ops::linear(in("x"), in("weight"), opt("bias"), backend);
+  } else if (op == "elementwise") {
+    if (starts_with(n, "add_")) y = ops::add(in("a"), in("b"));
+    else if (starts_with(n, "mul_")) y = ops::mul(in("a"), in("b"));
+    else if (starts_with(n, "affine_"))
+      y = ops::affine(in("x"), static_cast<float>(c.number_param("alpha")), static_cast<float>(c.number_param("beta")));
+    else if (starts_with(n, "relu_")) y = ops::relu(in("x"));
+  } else if (op == "channel_normalize") {
+    y = ops::channel_normalize(in("x"), in("mean"), in("std"));
+  } else if (op == "pool2d") {
+    const auto p = Pool2dParams::square(c.int_param("kernel"), c.int_param("stride"), c.int_param("padding"));
+    y = c.string_param("kind") == "avg" ? ops::avg_pool2d(in("x"), p) : ops::max_pool2d(in("x"), p);
+  } else if (op == "adaptive_avg_pool2d") {
+    const auto o = c.ints_param("out");
+    y = ops::adaptive_avg_pool2d(in("x"), o[0], o[1]);
+  } else if (op == "shape_ops") {
+    if (starts_with(n, "concat_")) y = ops::concat({in("a"), in("b")}, c.int_param("dim"));
+    else if (starts_with(n, "pad_")) y = ops::pad_channels(in("x"), c.int_param("before"), c.int_param("after"));
+    else if (starts_with(n, "sub_")) y = ops::subsample2d(in("x"), c.int_param("stride"));
+  } else if (op == "softmax") {
+    y = starts_with(n, "log_softmax_") ? ops::log_softmax(in("x")) : ops::softmax(in("x"));
+  } else if (op == "argmax") {
+    y = ops::argmax(in("x"));
+  } else if (op == "class_histogram") {
+    y = ops::class_histogram(in("labels"), c.int_param("classes"));
+  }
+  SC_CHECK(y.defined(), "no runner for fixture case ", op, "/", n);
+  return y.cpu();
+}
+
+}  // namespace sc::test

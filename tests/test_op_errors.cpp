@@ -1,0 +1,78 @@
+// Bad input to ops: clear exceptions that name the op and the problem.
+#include <cmath>
+
+#include "kernels/adaptive_avg_pool2d.h"
+#include "kernels/argmax.h"
+#include "kernels/batch_norm.h"
+#include "kernels/channel_normalize.h"
+#include "kernels/class_histogram.h"
+#include "kernels/concat.h"
+#include "kernels/conv2d.h"
+#include "kernels/elementwise.h"
+#include "kernels/linear.h"
+#include "kernels/pool2d.h"
+#include "kernels/softmax.h"
+#include "kernels/subsample2d.h"
+#include "test_util.h"
+
+namespace sc::test {
+namespace {
+
+TEST(OpErrors, Conv2dShapesAndDtypes) {
+  const Tensor x = randn({2, 3, 5, 5}, 1), w = randn({4, 3, 3, 3}, 2);
+  EXPECT_ERROR_MENTIONS(ops::conv2d(x, randn({4, 2, 3, 3}, 3), Tensor(), {}), "conv2d", "input channels");
+  EXPECT_ERROR_MENTIONS(ops::conv2d(randn({2, 3, 5}, 1), w, Tensor(), {}), "conv2d", "4 dimensions");
+  EXPECT_ERROR_MENTIONS(ops::conv2d(x.astype(DType::I32), w, Tensor(), {}), "conv2d", "float32", "int32");
+  EXPECT_ERROR_MENTIONS(ops::conv2d(x, w, randn({5}, 4), {}), "bias", "[4]");
+  EXPECT_ERROR_MENTIONS(ops::conv2d(x, randn({4, 1, 3, 3}, 5), Tensor(), Conv2dParams::square(1, 0, 1, 2)),
+                        "groups=2");
+  EXPECT_ERROR_MENTIONS(ops::conv2d(randn({1, 3, 2, 2}, 6), w, Tensor(), {}), "smaller than");
+  EXPECT_ERROR_MENTIONS(ops::conv2d(x, w, Tensor(), Conv2dParams::square(0, 0)), "stride");
+  EXPECT_ERROR_MENTIONS(ops::conv2d(x.permute({0, 1, 3, 2}), w, Tensor(), {}), "contiguous");
+}
+
+TEST(OpErrors, OtherOps) {
+  const Tensor x = randn({2, 3, 5, 5}, 1);
+  EXPECT_ERROR_MENTIONS(ops::linear(randn({2, 7}, 1), randn({4, 6}, 2), Tensor()), "linear", "7 features");
+  EXPECT_ERROR_MENTIONS(ops::add(x, randn({2, 3, 5, 4}, 2)), "add", "shapes differ");
+  EXPECT_ERROR_MENTIONS(ops::batch_norm(x, randn({3}, 1), randn({3}, 2), randn({4}, 3), randn({3}, 4)),
+                        "running_mean", "[3]");
+  EXPECT_ERROR_MENTIONS(ops::channel_normalize(x, randn({2}, 1), randn({3}, 2)), "channel_normalize", "mean");
+  EXPECT_ERROR_MENTIONS(ops::max_pool2d(x, Pool2dParams::square(7, 1)), "max_pool2d", "window");
+  EXPECT_ERROR_MENTIONS(ops::avg_pool2d(x, Pool2dParams::square(2, 2, 2)), "padding");
+  EXPECT_ERROR_MENTIONS(ops::adaptive_avg_pool2d(x, 0, 1), "output size");
+  EXPECT_ERROR_MENTIONS(ops::concat({x, randn({2, 3, 4, 5}, 3)}, 1), "concat", "outside dimension 1");
+  EXPECT_ERROR_MENTIONS(ops::concat({}, 0), "no tensors");
+  EXPECT_ERROR_MENTIONS(ops::subsample2d(x, 0), "stride");
+  EXPECT_ERROR_MENTIONS(ops::softmax(x), "softmax", "2 dimensions");
+  EXPECT_ERROR_MENTIONS(ops::argmax(randn({3, 0}, 1)), "no classes");
+  EXPECT_ERROR_MENTIONS(ops::class_histogram(Tensor::zeros({3}, DType::I32), 4), "labels", "int64");
+  EXPECT_ERROR_MENTIONS(ops::class_histogram(Tensor::zeros({3}, DType::I64), 0), "num_classes");
+}
+
+TEST(OpErrors, NaNPropagatesThroughOps) {
+  // NaN inputs must not vanish: a corrupt input has to be visible in the output.
+  Tensor x = randn({1, 2, 3, 3}, 1);
+  x.data<float>()[4] = std::nanf("");
+  const auto has_nan = [](const Tensor& t) {
+    for (float v : t.to_float_vector())
+      if (std::isnan(v)) return true;
+    return false;
+  };
+  EXPECT_TRUE(has_nan(ops::conv2d(x, randn({2, 2, 3, 3}, 2), Tensor(), {})));
+  EXPECT_TRUE(has_nan(ops::max_pool2d(x, Pool2dParams::square(3, 1))));
+  EXPECT_TRUE(has_nan(ops::adaptive_avg_pool2d(x, 1, 1)));
+  Tensor logits = Tensor::from_vector<float>({1.0f, std::nanf(""), 3.0f}, {1, 3});
+  EXPECT_EQ(ops::argmax(logits).data<int64_t>()[0], 1);
+}
+
+TEST(OpErrors, HistogramIgnoresOutOfRangeLabels) {
+  Tensor labels = Tensor::from_vector<int64_t>({-1, 0, 3, 3, 4, 99}, {6});
+  Tensor counts = ops::class_histogram(labels, 4);
+  EXPECT_EQ(counts.to_float_vector(), (std::vector<float>{1, 0, 0, 2}));
+  ops::class_histogram_accumulate(labels, counts);
+  EXPECT_EQ(counts.to_float_vector(), (std::vector<float>{2, 0, 0, 4}));
+}
+
+}  // namespace
+}  // namespace sc::test

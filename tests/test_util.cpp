@@ -1,0 +1,120 @@
+#include "test_util.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+
+#include "io/safetensors.h"
+
+namespace sc::test {
+
+std::string fixture_dir() { return SC_FIXTURE_DIR; }
+
+std::string shared_dir() {
+  const char* env = std::getenv("SMOOTHCUDA_SHARED");
+  return env && *env ? env : SC_SHARED_DIR;
+}
+
+std::string temp_path(const std::string& name) {
+  const std::filesystem::path dir = std::filesystem::path(SC_BINARY_DIR) / "test_scratch";
+  std::filesystem::create_directories(dir);
+  const std::filesystem::path p = dir / name;
+  std::filesystem::remove(p);
+  return p.string();
+}
+
+const Tensor& FixtureCase::at(const std::string& key) const {
+  auto it = tensors.find(key);
+  SC_CHECK(it != tensors.end(), "fixture case ", name, " has no tensor ", key);
+  return it->second;
+}
+
+Tensor FixtureCase::get(const std::string& key) const {
+  auto it = tensors.find(key);
+  return it == tensors.end() ? Tensor() : it->second;
+}
+
+int64_t FixtureCase::int_param(const std::string& key) const {
+  const json::Value* v = params.find(key);
+  SC_CHECK(v != nullptr, "fixture case ", name, " has no parameter ", key);
+  return v->as_int();
+}
+
+std::vector<int64_t> FixtureCase::ints_param(const std::string& key) const {
+  const json::Value* v = params.find(key);
+  SC_CHECK(v != nullptr, "fixture case ", name, " has no parameter ", key);
+  std::vector<int64_t> out;
+  for (const auto& i : v->items) out.push_back(i.as_int());
+  return out;
+}
+
+double FixtureCase::number_param(const std::string& key) const {
+  const json::Value* v = params.find(key);
+  SC_CHECK(v != nullptr, "fixture case ", name, " has no parameter ", key);
+  return v->number;
+}
+
+std::string FixtureCase::string_param(const std::string& key) const {
+  const json::Value* v = params.find(key);
+  SC_CHECK(v != nullptr, "fixture case ", name, " has no parameter ", key);
+  return v->text;
+}
+
+std::vector<FixtureCase> load_fixture(const std::string& op) {
+  const io::Safetensors st = io::read_safetensors(fixture_dir() + "/ops/" + op + ".safetensors");
+  std::vector<FixtureCase> cases;
+  for (const auto& [name, params] : st.metadata) {
+    FixtureCase c;
+    c.name = name;
+    c.params = json::parse(params, "fixture " + op + "/" + name);
+    const std::string prefix = name + ".";
+    for (const auto& [key, t] : st.tensors)
+      if (key.rfind(prefix, 0) == 0) c.tensors[key.substr(prefix.size())] = t;
+    cases.push_back(std::move(c));
+  }
+  SC_CHECK(!cases.empty(), "fixture ", op, " holds no cases");
+  return cases;
+}
+
+::testing::AssertionResult allclose(const Tensor& actual, const Tensor& expected, double rtol) {
+  if (!actual.defined() || !expected.defined()) return ::testing::AssertionFailure() << "undefined tensor";
+  if (actual.shape() != expected.shape())
+    return ::testing::AssertionFailure() << "shape " << shape_str(actual.shape()) << " vs expected "
+                                         << shape_str(expected.shape());
+  if (expected.dtype() == DType::I64 || expected.dtype() == DType::I32 || expected.dtype() == DType::U8) {
+    const Tensor a = actual.astype(DType::I64).cpu(), e = expected.astype(DType::I64).cpu();
+    for (int64_t i = 0; i < a.numel(); ++i)
+      if (a.data<int64_t>()[i] != e.data<int64_t>()[i])
+        return ::testing::AssertionFailure() << "element " << i << ": " << a.data<int64_t>()[i] << " vs expected "
+                                             << e.data<int64_t>()[i];
+    return ::testing::AssertionSuccess();
+  }
+  const std::vector<float> a = actual.to_float_vector(), e = expected.to_float_vector();
+  double emax = 0, num = 0, den = 0;
+  for (float v : e) emax = std::max(emax, std::fabs(static_cast<double>(v)));
+  const double atol = rtol * emax;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double d = std::fabs(static_cast<double>(a[i]) - e[i]);
+    if (!(d <= atol + rtol * std::fabs(static_cast<double>(e[i]))))  // NaN fails here
+      return ::testing::AssertionFailure() << "element " << i << " of " << a.size() << ": " << a[i]
+                                           << " vs expected " << e[i] << " (|diff| " << d << ", allowed "
+                                           << atol + rtol * std::fabs(static_cast<double>(e[i])) << ")";
+    num += d * d;
+    den += static_cast<double>(e[i]) * e[i];
+  }
+  if (den > 0 && std::sqrt(num / den) > rtol)
+    return ::testing::AssertionFailure() << "relative L2 error " << std::sqrt(num / den) << " > " << rtol;
+  return ::testing::AssertionSuccess();
+}
+
+Tensor randn(const Shape& shape, uint64_t seed, float scale) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> dist(0.0f, scale);
+  Tensor t = Tensor::empty(shape);
+  float* p = t.data<float>();
+  for (int64_t i = 0; i < t.numel(); ++i) p[i] = dist(rng);
+  return t;
+}
+
+}  // namespace sc::test

@@ -1,0 +1,51 @@
+// Helpers shared by the tests: fixture loading, tolerant comparison, random inputs.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "io/json.h"
+#include "nn/tensor.h"
+
+// Expects `stmt` to throw sc::Error whose message contains every fragment.
+#define EXPECT_ERROR_MENTIONS(stmt, ...)                                                     \
+  do {                                                                                       \
+    try {                                                                                    \
+      stmt;                                                                                  \
+      ADD_FAILURE() << "no error from " #stmt;                                               \
+    } catch (const ::sc::Error& e) {                                                               \
+      for (const char* frag : {__VA_ARGS__})                                                 \
+        EXPECT_NE(std::string(e.what()).find(frag), std::string::npos) << "message: " << e.what(); \
+    }                                                                                        \
+  } while (0)
+
+namespace sc::test {
+
+std::string fixture_dir();
+std::string shared_dir();  // ../shared beside the checkout, or $SMOOTHCUDA_SHARED
+std::string temp_path(const std::string& name);  // a fresh path under the build's test scratch folder
+
+// One case of an op fixture: its parameters (JSON) and named tensors ("x", "weight", ..., "out").
+struct FixtureCase {
+  std::string name;
+  json::Value params;
+  std::map<std::string, Tensor> tensors;
+  const Tensor& at(const std::string& key) const;
+  Tensor get(const std::string& key) const;  // undefined when absent
+  int64_t int_param(const std::string& key) const;
+  std::vector<int64_t> ints_param(const std::string& key) const;
+  double number_param(const std::string& key) const;
+  std::string string_param(const std::string& key) const;
+};
+std::vector<FixtureCase> load_fixture(const std::string& op);
+
+// Float tensors: every element within atol + rtol·|expected| with atol = rtol·max|expected|, and the
+// relative L2 error ‖a − e‖ / ‖e‖ ≤ rtol. Integer tensors: equal. Shapes must match; NaN never passes.
+::testing::AssertionResult allclose(const Tensor& actual, const Tensor& expected, double rtol);
+
+// Standard-normal float32 values from a fixed seed (a CPU tensor).
+Tensor randn(const Shape& shape, uint64_t seed, float scale = 1.0f);
+
+}  // namespace sc::test
