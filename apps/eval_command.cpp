@@ -1,1 +1,72 @@
+// smoothcuda eval DATASET MODEL: clean accuracy and images/s of a classifier, optionally saving the logits.
+#include <chrono>
+#include <cstdio>
 
+#include "apps/args.h"
+#include "apps/commands.h"
+#include "apps/progress.h"
+#include "io/dataset.h"
+#include "io/npy.h"
+#include "kernels/argmax.h"
+#include "nn/models/model_file.h"
+#include "nn/stream.h"
+
+namespace sc::app {
+
+int eval_command(int argc, char** argv) {
+  Args args("eval", "Runs MODEL on DATASET and prints its accuracy and throughput.");
+  args.positional("DATASET", "mnist, fashion-mnist, npy:IMAGES.npy[:LABELS.npy], fake:N:C:H:W")
+      .positional("MODEL", "a smoothcuda model file (.safetensors)")
+      .option("split", "test", "train or test")
+      .option("data-dir", "", "dataset root (default $SMOOTHCUDA_DATA)")
+      .option("skip", "1", "evaluate every skip-th image")
+      .option("max", "-1", "stop before this image index (-1: all)")
+      .option("batch", "256", "images per forward pass")
+      .option("device", "cpu", "cpu, cuda or cuda:K")
+      .option("out", "", "write the float32 logits [n, classes] here (.npy)");
+  if (!args.parse(argc, argv, 2)) return 0;
+
+  const Device device = Device::parse(args.get("device"));
+  auto data = io::open_dataset(args.get("DATASET"), {args.get("split"), args.get("data-dir")});
+  auto model = load_model(args.get("MODEL"), device);
+  const int64_t skip = args.get_int("skip", 1, 1LL << 40);
+  const int64_t max = args.get_int("max", -1, 1LL << 40);
+  const int64_t batch = args.get_int("batch", 1, 1 << 20);
+  const int64_t end = max < 0 ? data->size() : std::min(max, data->size());
+
+  std::vector<int64_t> indices;
+  for (int64_t i = 0; i < end; i += skip) indices.push_back(i);
+  const int64_t n = static_cast<int64_t>(indices.size());
+  SC_CHECK(n > 0, "eval: no images selected");
+  const Shape img = data->image_shape();
+  SC_CHECK(img == (Shape{model->spec.channels, model->spec.height, model->spec.width}), "eval: dataset images are ",
+           shape_str(img), " but the model expects [", model->spec.channels, ", ", model->spec.height, ", ",
+           model->spec.width, "]");
+
+  Tensor logits = Tensor::empty({n, model->spec.num_classes});
+  int64_t correct = 0;
+  Progress progress("eval", n);
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int64_t b0 = 0; b0 < n; b0 += batch) {
+    const int64_t b1 = std::min(n, b0 + batch);
+    Tensor x = Tensor::empty({b1 - b0, img[0], img[1], img[2]});
+    const int64_t per = numel_of(img);
+    for (int64_t k = b0; k < b1; ++k) data->read_image(indices[k], x.data<float>() + (k - b0) * per);
+    const Tensor out = model->forward(x.to(device)).cpu();
+    const Tensor pred = ops::argmax(out);
+    std::copy_n(out.data<float>(), out.numel(), logits.data<float>() + b0 * model->spec.num_classes);
+    for (int64_t k = b0; k < b1; ++k) correct += pred.data<int64_t>()[k - b0] == data->label(indices[k]);
+    progress.update(b1);
+  }
+  synchronize_current_stream();
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  progress.finish();
+  std::printf("dataset %s (%s), model %s (%s) on %s\n", data->name().c_str(), args.get("split").c_str(),
+              args.get("MODEL").c_str(), model->spec.arch.c_str(), device.str().c_str());
+  std::printf("accuracy %.4f (%lld/%lld)  %.1f images/s\n", static_cast<double>(correct) / n,
+              static_cast<long long>(correct), static_cast<long long>(n), n / secs);
+  if (!args.get("out").empty()) io::write_npy(args.get("out"), logits);
+  return 0;
+}
+
+}  // namespace sc::app

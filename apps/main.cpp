@@ -1,1 +1,36 @@
-int main(){return 0;}
+// smoothcuda: one binary, one subcommand per job. Errors become one line on stderr and exit code 1.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "apps/commands.h"
+
+namespace {
+void print_help() {
+  std::puts(
+      "smoothcuda: certified robustness of image classifiers (randomized smoothing) in C++/CUDA\n\n"
+      "usage: smoothcuda COMMAND [arguments]\n\n"
+      "commands:\n"
+      "  eval DATASET MODEL     accuracy and throughput of a classifier; optional logits output\n"
+      "  info                   build, devices and architectures\n\n"
+      "`smoothcuda COMMAND --help` describes a command.");
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+    print_help();
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string cmd = argv[1];
+  try {
+    if (cmd == "eval") return sc::app::eval_command(argc, argv);
+    if (cmd == "info") return sc::app::info_command(argc, argv);
+    std::fprintf(stderr, "smoothcuda: unknown command '%s' (see smoothcuda --help)\n", cmd.c_str());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "smoothcuda %s: error: %s\n", cmd.c_str(), e.what());
+    return 1;
+  }
+}

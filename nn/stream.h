@@ -23,6 +23,21 @@ class Stream {
 void* current_stream_handle();
 void synchronize_current_stream();
 
+// Times device work on the current stream with CUDA events (start, then stop → seconds between them).
+class DeviceTimer {
+ public:
+  DeviceTimer();
+  ~DeviceTimer();
+  DeviceTimer(const DeviceTimer&) = delete;
+  DeviceTimer& operator=(const DeviceTimer&) = delete;
+  void start();
+  double stop_seconds();  // waits for the stop event
+
+ private:
+  void* start_ = nullptr;
+  void* stop_ = nullptr;
+};
+
 class StreamGuard {
  public:
   explicit StreamGuard(const Stream& s);

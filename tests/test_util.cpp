@@ -20,7 +20,7 @@ std::string temp_path(const std::string& name) {
   const std::filesystem::path dir = std::filesystem::path(SC_BINARY_DIR) / "test_scratch";
   std::filesystem::create_directories(dir);
   const std::filesystem::path p = dir / name;
-  std::filesystem::remove(p);
+  std::filesystem::remove_all(p);
   return p.string();
 }
 

@@ -1,0 +1,118 @@
+#include "apps/args.h"
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "nn/error.h"
+
+namespace sc::app {
+
+Args& Args::positional(const std::string& name, const std::string& help) {
+  positionals_.push_back({name, help, "", false});
+  return *this;
+}
+
+Args& Args::option(const std::string& name, const std::string& fallback, const std::string& help) {
+  options_.push_back({name, help, fallback, false});
+  values_[name] = fallback;
+  return *this;
+}
+
+Args& Args::flag(const std::string& name, const std::string& help) {
+  options_.push_back({name, help, "", true});
+  return *this;
+}
+
+bool Args::parse(int argc, char** argv, int first) {
+  size_t next_positional = 0;
+  for (int i = first; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::fputs(usage().c_str(), stdout);
+      return false;
+    }
+    if (a.rfind("--", 0) == 0 && a.size() > 2) {
+      std::string name = a.substr(2), value;
+      const size_t eq = name.find('=');
+      const bool inline_value = eq != std::string::npos;
+      if (inline_value) {
+        value = name.substr(eq + 1);
+        name = name.substr(0, eq);
+      }
+      const Spec* spec = nullptr;
+      for (const auto& o : options_)
+        if (o.name == name) spec = &o;
+      SC_CHECK(spec, command_, ": unknown option --", name, " (see smoothcuda ", command_, " --help)");
+      if (spec->is_flag) {
+        SC_CHECK(!inline_value, command_, ": --", name, " takes no value");
+        values_[name] = "1";
+        continue;
+      }
+      if (!inline_value) {
+        SC_CHECK(i + 1 < argc, command_, ": --", name, " needs a value");
+        value = argv[++i];
+      }
+      values_[name] = value;
+      continue;
+    }
+    SC_CHECK(next_positional < positionals_.size(), command_, ": unexpected argument '", a, "'");
+    values_[positionals_[next_positional++].name] = a;
+  }
+  SC_CHECK(next_positional == positionals_.size(), command_, ": missing argument ",
+           positionals_[next_positional].name, "\n", usage());
+  return true;
+}
+
+const std::string& Args::get(const std::string& name) const {
+  auto it = values_.find(name);
+  SC_CHECK(it != values_.end(), "internal: argument ", name, " was not declared");
+  return it->second;
+}
+
+bool Args::has_flag(const std::string& name) const { return values_.count(name) && values_.at(name) == "1"; }
+
+int64_t Args::get_int(const std::string& name, int64_t lo, int64_t hi) const {
+  const std::string& v = get(name);
+  long long x = 0;
+  size_t used = 0;
+  try {
+    x = std::stoll(v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  SC_CHECK(used == v.size() && !v.empty(), command_, ": ", name, " must be an integer, got '", v, "'");
+  SC_CHECK(x >= lo && x <= hi, command_, ": ", name, " must be in [", lo, ", ", hi, "], got ", x);
+  return x;
+}
+
+double Args::get_double(const std::string& name, double lo, double hi) const {
+  const std::string& v = get(name);
+  double x = 0;
+  size_t used = 0;
+  try {
+    x = std::stod(v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  SC_CHECK(used == v.size() && !v.empty() && std::isfinite(x), command_, ": ", name, " must be a number, got '", v,
+           "'");
+  SC_CHECK(x >= lo && x <= hi, command_, ": ", name, " must be in [", lo, ", ", hi, "], got ", v);
+  return x;
+}
+
+std::string Args::usage() const {
+  std::ostringstream os;
+  os << "usage: smoothcuda " << command_;
+  for (const auto& p : positionals_) os << ' ' << p.name;
+  os << " [options]\n\n" << summary_ << "\n\n";
+  for (const auto& p : positionals_) os << "  " << p.name << "\n      " << p.help << "\n";
+  for (const auto& o : options_) {
+    os << "  --" << o.name << (o.is_flag ? "" : " VALUE");
+    if (!o.is_flag && !o.fallback.empty()) os << "  (default " << o.fallback << ")";
+    os << "\n      " << o.help << "\n";
+  }
+  return os.str();
+}
+
+}  // namespace sc::app

@@ -1,0 +1,37 @@
+// Command-line arguments for the subcommands: declared positionals and --options, strict parsing (unknown
+// options, missing or extra arguments and out-of-range numbers are errors that name the argument).
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+namespace sc::app {
+
+class Args {
+ public:
+  Args(std::string command, std::string summary) : command_(std::move(command)), summary_(std::move(summary)) {}
+
+  Args& positional(const std::string& name, const std::string& help);
+  Args& option(const std::string& name, const std::string& fallback, const std::string& help);
+  Args& flag(const std::string& name, const std::string& help);
+
+  // Parses argv[first..argc). Returns false when --help was asked for (usage already printed).
+  bool parse(int argc, char** argv, int first);
+
+  const std::string& get(const std::string& name) const;
+  bool has_flag(const std::string& name) const;
+  int64_t get_int(const std::string& name, int64_t lo, int64_t hi) const;
+  double get_double(const std::string& name, double lo, double hi) const;
+  std::string usage() const;
+
+ private:
+  struct Spec {
+    std::string name, help, fallback;
+    bool is_flag = false;
+  };
+  std::string command_, summary_;
+  std::vector<Spec> positionals_, options_;
+  std::map<std::string, std::string> values_;
+};
+
+}  // namespace sc::app

@@ -1,0 +1,9 @@
+// The subcommands of the `smoothcuda` binary; each returns the process exit code.
+#pragma once
+
+namespace sc::app {
+
+int eval_command(int argc, char** argv);  // argv[1] == "eval"
+int info_command(int argc, char** argv);
+
+}  // namespace sc::app

@@ -1,0 +1,136 @@
+// Kernel microbenchmarks at the ResNet-110 certification shapes (batch 1024; 16/32/64 channels at 32/16/8 px):
+// hand-written conv2d vs cuDNN, hand-written linear vs cuBLAS, and the elementwise ops, reporting TFLOP/s
+// (multiply-adds count 2) and GB/s (each input read once, each output written once). GPU benchmarks time with
+// CUDA events (manual time) and skip with a message where no GPU exists; CPU benchmarks time the reference path.
+//
+//   build/bench/smoothcuda_bench_kernels [--benchmark_filter=conv]
+#include <benchmark/benchmark.h>
+
+#include <random>
+
+#include "kernels/batch_norm.h"
+#include "kernels/conv2d.h"
+#include "kernels/elementwise.h"
+#include "kernels/linear.h"
+#include "kernels/relu.h"
+#include "nn/runtime.h"
+#include "nn/stream.h"
+
+namespace {
+
+using namespace sc;
+
+Tensor random_tensor(const Shape& shape, Device device, uint64_t seed) {
+  Tensor t = Tensor::empty(shape);
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = dist(rng);
+  return t.to(device);
+}
+
+// Runs `body` per iteration on `device`; on CUDA each iteration is timed with events.
+template <typename F>
+void run(benchmark::State& state, Device device, F&& body) {
+  if (device.is_cuda()) {
+    DeviceTimer timer;
+    body();  // warm-up: handles, algorithm choice, allocator cache
+    synchronize_current_stream();
+    for (auto _ : state) {
+      timer.start();
+      body();
+      state.SetIterationTime(timer.stop_seconds());
+    }
+  } else {
+    for (auto _ : state) body();
+  }
+}
+
+bool skip_without_gpu(benchmark::State& state, Device d) {
+  if (d.is_cuda() && !cuda_available()) {
+    state.SkipWithError(("no GPU: " + cuda_unavailable_reason()).c_str());
+    return true;
+  }
+  return false;
+}
+
+void set_rates(benchmark::State& state, double flops, double bytes) {
+  using C = benchmark::Counter;
+  state.counters["TFLOP/s"] = C(flops / 1e12, C::kIsIterationInvariantRate);
+  state.counters["GB/s"] = C(bytes / 1e9, C::kIsIterationInvariantRate);
+}
+
+// Args: batch, in channels, out channels, spatial size, stride; backend and device come from the registration.
+void BM_Conv2d(benchmark::State& state, Device device, Backend backend) {
+  if (skip_without_gpu(state, device)) return;
+  const int64_t N = state.range(0), C = state.range(1), O = state.range(2), H = state.range(3), S = state.range(4);
+  const Tensor x = random_tensor({N, C, H, H}, device, 1), w = random_tensor({O, C, 3, 3}, device, 2);
+  const auto p = Conv2dParams::square(S, 1);
+  const int64_t Ho = conv_out_size(H, 3, S, 1, 1);
+  run(state, device, [&] { benchmark::DoNotOptimize(ops::conv2d(x, w, Tensor(), p, backend)); });
+  set_rates(state, 2.0 * N * O * Ho * Ho * C * 9, 4.0 * (x.numel() + w.numel() + N * O * Ho * Ho));
+}
+
+// Args: rows, in features, out features.
+void BM_Linear(benchmark::State& state, Device device, Backend backend) {
+  if (skip_without_gpu(state, device)) return;
+  const int64_t N = state.range(0), I = state.range(1), O = state.range(2);
+  const Tensor x = random_tensor({N, I}, device, 3), w = random_tensor({O, I}, device, 4), b = random_tensor({O}, device, 5);
+  run(state, device, [&] { benchmark::DoNotOptimize(ops::linear(x, w, b, backend)); });
+  set_rates(state, 2.0 * N * I * O, 4.0 * (N * I + O * I + N * O));
+}
+
+// Args: batch, channels, spatial size. Elementwise ops are memory-bound: GB/s is the figure of merit.
+void BM_Relu(benchmark::State& state, Device device) {
+  if (skip_without_gpu(state, device)) return;
+  const Tensor x = random_tensor({state.range(0), state.range(1), state.range(2), state.range(2)}, device, 6);
+  run(state, device, [&] { benchmark::DoNotOptimize(ops::relu(x)); });
+  set_rates(state, static_cast<double>(x.numel()), 8.0 * x.numel());
+}
+
+void BM_Add(benchmark::State& state, Device device) {
+  if (skip_without_gpu(state, device)) return;
+  const Shape s = {state.range(0), state.range(1), state.range(2), state.range(2)};
+  const Tensor a = random_tensor(s, device, 7), b = random_tensor(s, device, 8);
+  run(state, device, [&] { benchmark::DoNotOptimize(ops::add(a, b)); });
+  set_rates(state, static_cast<double>(a.numel()), 12.0 * a.numel());
+}
+
+void BM_BatchNorm(benchmark::State& state, Device device) {
+  if (skip_without_gpu(state, device)) return;
+  const int64_t C = state.range(1);
+  const Tensor x = random_tensor({state.range(0), C, state.range(2), state.range(2)}, device, 9);
+  const Tensor g = random_tensor({C}, device, 10), b = random_tensor({C}, device, 11), m = random_tensor({C}, device, 12);
+  const Tensor v = Tensor::full({C}, 1.5f, device);
+  run(state, device, [&] { benchmark::DoNotOptimize(ops::batch_norm(x, g, b, m, v)); });
+  set_rates(state, 4.0 * x.numel(), 8.0 * x.numel());
+}
+
+// ResNet-110 stage shapes at batch 1024: {N, C, O, H, stride}.
+void ResNetConvShapes(benchmark::internal::Benchmark* b) {
+  b->Args({1024, 16, 16, 32, 1})->Args({1024, 32, 32, 16, 1})->Args({1024, 64, 64, 8, 1})->Args({1024, 16, 32, 32, 2})
+      ->Args({1024, 3, 16, 32, 1});
+}
+void ElementwiseShapes(benchmark::internal::Benchmark* b) {
+  b->Args({1024, 16, 32})->Args({1024, 32, 16})->Args({1024, 64, 8});
+}
+
+const Device kGpu = Device::cuda(0), kCpu = Device::cpu();
+
+BENCHMARK_CAPTURE(BM_Conv2d, cuda_handwritten, kGpu, Backend::Handwritten)->Apply(ResNetConvShapes)->UseManualTime();
+BENCHMARK_CAPTURE(BM_Conv2d, cuda_cudnn, kGpu, Backend::Vendor)->Apply(ResNetConvShapes)->UseManualTime();
+BENCHMARK_CAPTURE(BM_Linear, cuda_handwritten, kGpu, Backend::Handwritten)
+    ->Args({1024, 64, 10})->Args({4096, 4096, 4096})->UseManualTime();
+BENCHMARK_CAPTURE(BM_Linear, cuda_cublas, kGpu, Backend::Vendor)
+    ->Args({1024, 64, 10})->Args({4096, 4096, 4096})->UseManualTime();
+BENCHMARK_CAPTURE(BM_Relu, cuda, kGpu)->Apply(ElementwiseShapes)->UseManualTime();
+BENCHMARK_CAPTURE(BM_Add, cuda, kGpu)->Apply(ElementwiseShapes)->UseManualTime();
+BENCHMARK_CAPTURE(BM_BatchNorm, cuda, kGpu)->Apply(ElementwiseShapes)->UseManualTime();
+
+// The CPU reference path at a small batch (what a machine without a GPU certifies with).
+BENCHMARK_CAPTURE(BM_Conv2d, cpu, kCpu, Backend::Handwritten)->Args({16, 16, 16, 32, 1})->Args({16, 64, 64, 8, 1})
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Linear, cpu, kCpu, Backend::Handwritten)->Args({256, 256, 256})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();

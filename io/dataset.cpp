@@ -1,0 +1,197 @@
+#include "io/dataset.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <sstream>
+
+#include "io/idx.h"
+#include "io/npy.h"
+
+namespace sc::io {
+
+namespace fs = std::filesystem;
+
+Tensor Dataset::images(int64_t begin, int64_t end) const {
+  SC_CHECK(0 <= begin && begin <= end && end <= size(), name(), ": images [", begin, ", ", end,
+           ") out of range (", size(), " images)");
+  Shape s = image_shape();
+  const int64_t per = numel_of(s);
+  s.insert(s.begin(), end - begin);
+  Tensor t = Tensor::empty(s);
+  float* p = t.data<float>();
+#pragma omp parallel for schedule(static) if (end - begin > 16)
+  for (int64_t i = begin; i < end; ++i) read_image(i, p + (i - begin) * per);
+  return t;
+}
+
+Tensor Dataset::labels(int64_t begin, int64_t end) const {
+  SC_CHECK(0 <= begin && begin <= end && end <= size(), name(), ": labels out of range");
+  Tensor t = Tensor::empty({end - begin}, DType::I64);
+  for (int64_t i = begin; i < end; ++i) t.data<int64_t>()[i - begin] = label(i);
+  return t;
+}
+
+namespace {
+
+std::string env_or(const char* var, const std::string& fallback) {
+  const char* v = std::getenv(var);
+  return v && *v ? v : fallback;
+}
+
+// MNIST-style idx pair: images [N, H, W] uint8, labels [N].
+class IdxDataset : public Dataset {
+ public:
+  IdxDataset(std::string name, const std::string& dir, const std::string& split) : name_(std::move(name)) {
+    SC_CHECK(split == "train" || split == "test", name_, ": split must be train or test, got '", split, "'");
+    const std::string stem = split == "train" ? "train" : "t10k";
+    images_ = read_idx(find(dir, stem + "-images-idx3-ubyte"));
+    labels_ = read_idx(find(dir, stem + "-labels-idx1-ubyte"));
+    SC_CHECK(images_.dims.size() == 3 && labels_.dims.size() == 1 && images_.dims[0] == labels_.dims[0], name_,
+             ": image and label files in ", dir, " do not match");
+    for (uint8_t l : labels_.data) SC_CHECK(l < 10, name_, ": label ", int(l), " out of range [0, 10)");
+  }
+  int64_t size() const override { return images_.dims[0]; }
+  Shape image_shape() const override { return {1, images_.dims[1], images_.dims[2]}; }
+  int64_t num_classes() const override { return 10; }
+  int64_t label(int64_t i) const override { return labels_.data[static_cast<size_t>(i)]; }
+  void read_image(int64_t i, float* out) const override {
+    const int64_t n = images_.dims[1] * images_.dims[2];
+    const uint8_t* p = images_.data.data() + i * n;
+    for (int64_t k = 0; k < n; ++k) out[k] = static_cast<float>(p[k]) / 255.0f;
+  }
+  std::string name() const override { return name_; }
+
+ private:
+  static std::string find(const std::string& dir, const std::string& stem) {
+    for (const std::string& f : {stem, stem + ".gz"})
+      if (fs::exists(fs::path(dir) / f)) return (fs::path(dir) / f).string();
+    SC_FAIL("missing dataset file ", (fs::path(dir) / stem).string(), "[.gz]");
+  }
+  std::string name_;
+  IdxArray images_, labels_;
+};
+
+// Images from a .npy array: float32 NCHW as is; uint8 NCHW or NHWC (channels 1, 3 or 4 last) scaled by 1/255.
+class NpyDataset : public Dataset {
+ public:
+  NpyDataset(const std::string& images, const std::string& labels) : path_(images) {
+    images_ = read_npy(images);
+    SC_CHECK(images_.dim() == 4, "'", images, "': images must be 4-D (NCHW or NHWC), got ", images_.describe());
+    if (images_.dtype() == DType::U8) {
+      // NHWC when the last axis looks like channels (1, 3 or 4) and the second does not.
+      auto channel_like = [](int64_t n) { return n == 1 || n == 3 || n == 4; };
+      const bool nhwc = channel_like(images_.size(3)) && !channel_like(images_.size(1));
+      Tensor f = images_.astype(DType::F32);
+      if (nhwc) f = f.permute({0, 3, 1, 2}).contiguous();
+      float* p = f.data<float>();
+      for (int64_t i = 0; i < f.numel(); ++i) p[i] /= 255.0f;
+      images_ = f;
+    } else {
+      SC_CHECK(images_.dtype() == DType::F32, "'", images, "': images must be float32 or uint8, got ",
+               dtype_name(images_.dtype()));
+    }
+    if (!labels.empty()) {
+      Tensor l = read_npy(labels);
+      SC_CHECK(l.dim() == 1 && l.size(0) == images_.size(0), "'", labels, "': labels must be [", images_.size(0),
+               "], got ", l.describe());
+      labels_ = l.astype(DType::I64);
+      for (int64_t i = 0; i < labels_.numel(); ++i)
+        num_classes_ = std::max(num_classes_, labels_.data<int64_t>()[i] + 1);
+    }
+  }
+  int64_t size() const override { return images_.size(0); }
+  Shape image_shape() const override { return {images_.size(1), images_.size(2), images_.size(3)}; }
+  int64_t num_classes() const override { return num_classes_; }
+  int64_t label(int64_t i) const override { return labels_.defined() ? labels_.data<int64_t>()[i] : -1; }
+  void read_image(int64_t i, float* out) const override {
+    const int64_t n = numel_of(image_shape());
+    std::copy_n(images_.data<float>() + i * n, n, out);
+  }
+  std::string name() const override { return "npy:" + path_; }
+
+ private:
+  std::string path_;
+  Tensor images_, labels_;
+  int64_t num_classes_ = 10;
+};
+
+// Random images like torchvision's FakeData: every image and label is a fixed function of its index.
+class FakeDataset : public Dataset {
+ public:
+  FakeDataset(int64_t n, Shape shape, bool gaussian) : n_(n), shape_(std::move(shape)), gaussian_(gaussian) {}
+  int64_t size() const override { return n_; }
+  Shape image_shape() const override { return shape_; }
+  int64_t num_classes() const override { return 10; }
+  int64_t label(int64_t i) const override { return static_cast<int64_t>(std::mt19937_64(i * 2 + 1)() % 10); }
+  void read_image(int64_t i, float* out) const override {
+    std::mt19937_64 rng(static_cast<uint64_t>(i) * 2);
+    std::normal_distribution<float> normal(0.5f, 0.25f);
+    std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
+    for (int64_t k = 0; k < numel_of(shape_); ++k)
+      out[k] = gaussian_ ? std::min(1.0f, std::max(0.0f, normal(rng))) : uniform(rng);
+  }
+  std::string name() const override { return "fake"; }
+
+ private:
+  int64_t n_;
+  Shape shape_;
+  bool gaussian_;
+};
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, sep)) out.push_back(item);
+  return out;
+}
+
+int64_t parse_positive(const std::string& s, const std::string& spec) {
+  try {
+    size_t used = 0;
+    const long long v = std::stoll(s, &used);
+    if (used == s.size() && v > 0) return v;
+  } catch (const std::exception&) {
+  }
+  SC_FAIL("dataset '", spec, "': '", s, "' is not a positive integer");
+}
+
+}  // namespace
+
+std::unique_ptr<Dataset> open_dataset(const std::string& spec, const DatasetOptions& o) {
+  const std::string root = o.data_dir.empty() ? env_or("SMOOTHCUDA_DATA", "") : o.data_dir;
+  if (spec == "mnist" || spec == "fashion-mnist") {
+    std::vector<std::string> dirs;
+    if (!root.empty()) dirs = {(fs::path(root) / spec).string(), root};
+    if (spec == "fashion-mnist") dirs.push_back("/usr/share/datasets/fashion-mnist");
+    SC_CHECK(!dirs.empty(), "dataset mnist: give its folder with --data-dir or SMOOTHCUDA_DATA");
+    for (const auto& d : dirs)
+      if (fs::exists(fs::path(d) / (o.split == "train" ? "train-labels-idx1-ubyte.gz" : "t10k-labels-idx1-ubyte.gz")) ||
+          fs::exists(fs::path(d) / (o.split == "train" ? "train-labels-idx1-ubyte" : "t10k-labels-idx1-ubyte")))
+        return std::make_unique<IdxDataset>(spec, d, o.split);
+    std::string tried;
+    for (const auto& d : dirs) tried += (tried.empty() ? "" : ", ") + d;
+    SC_FAIL("dataset ", spec, " (", o.split, " split) not found; looked in: ", tried,
+            spec == "fashion-mnist" ? " (apt-get install dataset-fashion-mnist)" : "");
+  }
+  if (spec.rfind("npy:", 0) == 0) {
+    const auto parts = split(spec.substr(4), ':');
+    SC_CHECK(parts.size() == 1 || parts.size() == 2, "dataset '", spec, "': expected npy:IMAGES.npy[:LABELS.npy]");
+    return std::make_unique<NpyDataset>(parts[0], parts.size() == 2 ? parts[1] : "");
+  }
+  if (spec.rfind("fake:", 0) == 0) {
+    const auto p = split(spec.substr(5), ':');
+    SC_CHECK(p.size() == 4 || p.size() == 5, "dataset '", spec, "': expected fake:N:C:H:W[:gaussian|uniform]");
+    SC_CHECK(p.size() == 4 || p[4] == "gaussian" || p[4] == "uniform", "dataset '", spec,
+             "': noise must be gaussian or uniform");
+    return std::make_unique<FakeDataset>(parse_positive(p[0], spec),
+                                         Shape{parse_positive(p[1], spec), parse_positive(p[2], spec),
+                                               parse_positive(p[3], spec)},
+                                         p.size() == 4 || p[4] == "gaussian");
+  }
+  SC_FAIL("unknown dataset '", spec, "' (known: mnist, fashion-mnist, npy:IMAGES.npy[:LABELS.npy], fake:N:C:H:W)");
+}
+
+}  // namespace sc::io

@@ -1,0 +1,36 @@
+// Datasets of labelled images in [0,1], read by name:
+//   mnist, fashion-mnist           idx files (gzipped or not); --data-dir, $SMOOTHCUDA_DATA; fashion-mnist
+//                                  defaults to /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist)
+//   npy:IMAGES.npy[:LABELS.npy]    float32 NCHW used as is; uint8 NCHW or NHWC scaled by 1/255
+//   fake:N:C:H:W[:gaussian|uniform] random images (a fixed function of the index) and labels in [0, 10)
+#pragma once
+#include <memory>
+#include <string>
+
+#include "nn/tensor.h"
+
+namespace sc::io {
+
+struct DatasetOptions {
+  std::string split = "test";  // train | test
+  std::string data_dir;        // empty: $SMOOTHCUDA_DATA, then the dataset's default
+};
+
+class Dataset {
+ public:
+  virtual ~Dataset() = default;
+  virtual int64_t size() const = 0;
+  virtual Shape image_shape() const = 0;  // [C, H, W]
+  virtual int64_t num_classes() const = 0;
+  virtual int64_t label(int64_t i) const = 0;
+  virtual void read_image(int64_t i, float* out) const = 0;  // C·H·W floats in [0,1]
+  virtual std::string name() const = 0;
+
+  // Images [end − begin, C, H, W] (float32, CPU) and their labels (int64).
+  Tensor images(int64_t begin, int64_t end) const;
+  Tensor labels(int64_t begin, int64_t end) const;
+};
+
+std::unique_ptr<Dataset> open_dataset(const std::string& spec, const DatasetOptions& options = {});
+
+}  // namespace sc::io

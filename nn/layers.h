@@ -1,0 +1,85 @@
+// The layers the classifiers are built from, each a thin Module over one op of kernels/.
+// Tensors are named as PyTorch names them (weight, bias, running_mean, running_var).
+#pragma once
+#include "kernels/conv2d.h"
+#include "kernels/pool2d.h"
+#include "nn/module.h"
+
+namespace sc {
+
+class Conv2d : public Module {
+ public:
+  Conv2d(int64_t in, int64_t out, int64_t kernel, Conv2dParams p = {}, bool bias = true);
+  Tensor forward(const Tensor& x) override;
+  void collect(const std::string& prefix, NamedTensors& out) override;
+  std::string name() const override { return "Conv2d"; }
+  Tensor weight, bias;
+  Conv2dParams params;
+};
+
+class BatchNorm2d : public Module {
+ public:
+  explicit BatchNorm2d(int64_t channels, double eps = 1e-5);
+  Tensor forward(const Tensor& x) override;
+  void collect(const std::string& prefix, NamedTensors& out) override;
+  std::string name() const override { return "BatchNorm2d"; }
+  Tensor weight, bias, running_mean, running_var;
+  Tensor num_batches_tracked;  // PyTorch keeps this counter in state dicts; loaded and ignored
+  double eps;
+};
+
+class Linear : public Module {
+ public:
+  Linear(int64_t in, int64_t out, bool bias = true);
+  Tensor forward(const Tensor& x) override;  // flattens x to [N, in] first
+  void collect(const std::string& prefix, NamedTensors& out) override;
+  std::string name() const override { return "Linear"; }
+  Tensor weight, bias;
+};
+
+class ReLU : public Module {
+ public:
+  Tensor forward(const Tensor& x) override;
+  std::string name() const override { return "ReLU"; }
+};
+
+class MaxPool2d : public Module {
+ public:
+  explicit MaxPool2d(Pool2dParams p) : params(p) {}
+  Tensor forward(const Tensor& x) override;
+  std::string name() const override { return "MaxPool2d"; }
+  Pool2dParams params;
+};
+
+class AvgPool2d : public Module {
+ public:
+  explicit AvgPool2d(Pool2dParams p) : params(p) {}
+  Tensor forward(const Tensor& x) override;
+  std::string name() const override { return "AvgPool2d"; }
+  Pool2dParams params;
+};
+
+class GlobalAvgPool : public Module {  // AdaptiveAvgPool2d((1, 1)) followed by flatten
+ public:
+  Tensor forward(const Tensor& x) override;
+  std::string name() const override { return "GlobalAvgPool"; }
+};
+
+class Flatten : public Module {
+ public:
+  Tensor forward(const Tensor& x) override { return x.flatten(1); }
+  std::string name() const override { return "Flatten"; }
+};
+
+// (x − mean[c]) / std[c]: the classifier's first layer. Holds its constants but names none (like Cohen's
+// NormalizeLayer, it contributes no keys to a state dict).
+class Normalize : public Module {
+ public:
+  Normalize(std::vector<float> mean, std::vector<float> std);
+  Tensor forward(const Tensor& x) override;
+  void collect(const std::string& prefix, NamedTensors& out) override;
+  std::string name() const override { return "Normalize"; }
+  Tensor mean, std;
+};
+
+}  // namespace sc

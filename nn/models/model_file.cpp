@@ -1,0 +1,91 @@
+#include "nn/models/model_file.h"
+
+#include <sstream>
+
+#include "io/safetensors.h"
+#include "nn/state_dict.h"
+
+namespace sc {
+
+namespace {
+std::string join_floats(const std::vector<float>& v) {
+  std::ostringstream os;
+  os.precision(9);
+  for (size_t i = 0; i < v.size(); ++i) os << (i ? "," : "") << v[i];
+  return os.str();
+}
+
+std::vector<double> split_numbers(const std::string& text, const std::string& what) {
+  std::vector<double> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    try {
+      size_t used = 0;
+      out.push_back(std::stod(item, &used));
+      SC_CHECK(used == item.size(), "");
+    } catch (const std::exception&) {
+      SC_FAIL(what, ": '", text, "' is not a comma-separated list of numbers");
+    }
+  }
+  return out;
+}
+}  // namespace
+
+std::map<std::string, std::string> spec_to_metadata(const ModelSpec& s) {
+  std::map<std::string, std::string> m;
+  m["format"] = "smoothcuda-model-1";
+  m["arch"] = s.arch;
+  m["num_classes"] = std::to_string(s.num_classes);
+  m["input_shape"] = std::to_string(s.channels) + "," + std::to_string(s.height) + "," + std::to_string(s.width);
+  if (!s.mean.empty()) {
+    m["mean"] = join_floats(s.mean);
+    m["std"] = join_floats(s.std);
+  }
+  for (const auto& [k, v] : s.flags) m["flag." + k] = v;
+  return m;
+}
+
+ModelSpec spec_from_metadata(const std::map<std::string, std::string>& md, const std::string& source) {
+  auto need = [&](const char* key) -> const std::string& {
+    auto it = md.find(key);
+    SC_CHECK(it != md.end(), source, ": not a smoothcuda model file (metadata has no '", key,
+             "'; convert PyTorch checkpoints with `smoothcuda convert`)");
+    return it->second;
+  };
+  ModelSpec s;
+  s.arch = need("arch");
+  const auto classes = split_numbers(need("num_classes"), source + " num_classes");
+  SC_CHECK(classes.size() == 1, source, ": bad num_classes");
+  s.num_classes = static_cast<int64_t>(classes[0]);
+  const auto shape = split_numbers(need("input_shape"), source + " input_shape");
+  SC_CHECK(shape.size() == 3, source, ": input_shape must be C,H,W");
+  s.channels = static_cast<int64_t>(shape[0]);
+  s.height = static_cast<int64_t>(shape[1]);
+  s.width = static_cast<int64_t>(shape[2]);
+  if (md.count("mean")) {
+    for (double v : split_numbers(md.at("mean"), source + " mean")) s.mean.push_back(static_cast<float>(v));
+    for (double v : split_numbers(need("std"), source + " std")) s.std.push_back(static_cast<float>(v));
+    SC_CHECK(s.mean.size() == s.std.size(), source, ": mean and std differ in length");
+  }
+  for (const auto& [k, v] : md)
+    if (k.rfind("flag.", 0) == 0) s.flags[k.substr(5)] = v;
+  return s;
+}
+
+std::unique_ptr<Classifier> load_model(const std::string& path, Device device) {
+  const io::Safetensors st = io::read_safetensors(path);
+  const std::string source = "'" + path + "'";
+  auto model = build_model(spec_from_metadata(st.metadata, source));
+  load_state_dict(*model, st.tensors, source);
+  model->to(device);
+  return model;
+}
+
+void save_model(const std::string& path, Classifier& model, const std::map<std::string, std::string>& extra) {
+  auto md = spec_to_metadata(model.spec);
+  for (const auto& [k, v] : extra) md[k] = v;
+  io::write_safetensors(path, state_dict(model), md);
+}
+
+}  // namespace sc

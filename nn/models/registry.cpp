@@ -1,0 +1,67 @@
+#include "nn/models/registry.h"
+
+#include "nn/models/small_nets.h"
+
+namespace sc {
+
+namespace {
+// Every architecture by name (a table rather than self-registration, which a static library would drop).
+const std::map<std::string, ModelBuilder>& registry() {
+  static const std::map<std::string, ModelBuilder> r = {
+      {"lenet", build_lenet},
+      {"mlp", build_mlp},
+      {"linear", build_linear},
+  };
+  return r;
+}
+}  // namespace
+
+int64_t ModelSpec::flag_int(const std::string& key, int64_t fallback) const {
+  auto it = flags.find(key);
+  if (it == flags.end()) return fallback;
+  try {
+    return std::stoll(it->second);
+  } catch (const std::exception&) {
+    SC_FAIL("model flag ", key, "='", it->second, "' is not an integer");
+  }
+}
+
+Classifier::Classifier(ModelSpec s, std::unique_ptr<Module> n) : spec(std::move(s)), net(std::move(n)) {
+  if (!spec.mean.empty()) {
+    SC_CHECK(static_cast<int64_t>(spec.mean.size()) == spec.channels, "model '", spec.arch, "': ",
+             spec.mean.size(), " normalization means for ", spec.channels, " input channels");
+    normalize = std::make_unique<Normalize>(spec.mean, spec.std);
+  }
+}
+
+Tensor Classifier::forward(const Tensor& x) {
+  SC_CHECK(x.dim() == 4 && x.size(1) == spec.channels && x.size(2) == spec.height && x.size(3) == spec.width,
+           "model '", spec.arch, "' expects inputs [N, ", spec.channels, ", ", spec.height, ", ", spec.width,
+           "], got ", x.describe());
+  return net->forward(normalize ? normalize->forward(x) : x);
+}
+
+void Classifier::collect(const std::string& prefix, NamedTensors& out) {
+  if (normalize) normalize->collect(prefix, out);
+  net->collect(prefix, out);
+}
+
+std::vector<std::string> model_archs() {
+  std::vector<std::string> v;
+  for (const auto& [k, b] : registry()) v.push_back(k);
+  return v;
+}
+
+std::unique_ptr<Classifier> build_model(const ModelSpec& spec) {
+  auto it = registry().find(spec.arch);
+  if (it == registry().end()) {
+    std::string known;
+    for (const auto& a : model_archs()) known += (known.empty() ? "" : ", ") + a;
+    SC_FAIL("unknown architecture '", spec.arch, "' (known: ", known, ")");
+  }
+  SC_CHECK(spec.num_classes > 0 && spec.channels > 0 && spec.height > 0 && spec.width > 0, "model '", spec.arch,
+           "': classes and input shape must be positive");
+  return std::make_unique<Classifier>(spec, it->second(spec));
+}
+
+}  // namespace sc

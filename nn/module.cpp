@@ -1,0 +1,49 @@
+#include "nn/module.h"
+
+namespace sc {
+
+std::string join_key(const std::string& prefix, const std::string& name) {
+  return prefix.empty() ? name : prefix + "." + name;
+}
+
+NamedTensors Module::named_tensors() {
+  NamedTensors out;
+  collect("", out);
+  return out;
+}
+
+void Module::to(Device device) {
+  for (auto& [key, t] : named_tensors())
+    if (t->defined()) *t = t->to(device);
+}
+
+Device Module::device() {
+  for (auto& [key, t] : named_tensors())
+    if (t->defined()) return t->device();
+  return Device::cpu();
+}
+
+int64_t Module::parameter_count() {
+  int64_t n = 0;
+  for (auto& [key, t] : named_tensors())
+    if (t->defined()) n += t->numel();
+  return n;
+}
+
+Sequential& Sequential::add(std::string name, std::unique_ptr<Module> m) {
+  if (name.empty()) name = std::to_string(children_.size());
+  children_.emplace_back(std::move(name), std::move(m));
+  return *this;
+}
+
+Tensor Sequential::forward(const Tensor& x) {
+  Tensor h = x;
+  for (auto& [name, m] : children_) h = m->forward(h);
+  return h;
+}
+
+void Sequential::collect(const std::string& prefix, NamedTensors& out) {
+  for (auto& [name, m] : children_) m->collect(join_key(prefix, name), out);
+}
+
+}  // namespace sc

@@ -1,0 +1,104 @@
+#!/usr/bin/python3
+"""Trains the demo model: LeNet-5 on Fashion-MNIST with Gaussian noise augmentation (Cohen et al.'s recipe:
+x + N(0, sigma^2) on [0,1] inputs), on the CPU with Debian's PyTorch (python3-torch) in a few minutes.
+
+    /usr/bin/python3 weights_tools/train_lenet_fmnist.py [--sigma 0.25] [--epochs 15] [--out models/NAME]
+
+Writes NAME.pt (torch.save of {'arch', 'state_dict', ...}, as a user's checkpoint would be) and
+NAME.safetensors (the same weights with smoothcuda's model metadata). Fashion-MNIST comes from Debian's
+dataset-fashion-mnist (/usr/share/datasets/fashion-mnist). The run is seeded; PyTorch's CPU kernels may still
+differ in the last bits between machines, so a re-run gives an equivalent, not an identical, model.
+"""
+import argparse
+import gzip
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from safetensors_py import write_safetensors  # noqa: E402
+
+FMNIST = "/usr/share/datasets/fashion-mnist"
+
+
+def load_idx(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    ndim = data[3]
+    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+class LeNet(nn.Module):
+    """The smoothcuda `lenet` layout: conv1, conv2, fc1, fc2, fc3 (28x28 input: fc1 takes 16*4*4)."""
+
+    def __init__(self, classes=10, channels=1, side=28):
+        super().__init__()
+        s = ((side - 4) // 2 - 4) // 2
+        self.conv1 = nn.Conv2d(channels, 6, 5)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(16 * s * s, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, classes)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = x.flatten(1)
+        return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sigma", type=float, default=0.25)
+    ap.add_argument("--epochs", type=int, default=15)
+    ap.add_argument("--out", default=None)
+    args = ap.parse_args()
+    out = args.out or os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models",
+                                   f"lenet_fmnist_sigma{args.sigma:.2f}")
+    torch.manual_seed(0)
+    np.random.seed(0)
+    xtr = torch.tensor(load_idx(f"{FMNIST}/train-images-idx3-ubyte.gz"), dtype=torch.float32).unsqueeze(1) / 255
+    ytr = torch.tensor(load_idx(f"{FMNIST}/train-labels-idx1-ubyte.gz"), dtype=torch.int64)
+    xte = torch.tensor(load_idx(f"{FMNIST}/t10k-images-idx3-ubyte.gz"), dtype=torch.float32).unsqueeze(1) / 255
+    yte = torch.tensor(load_idx(f"{FMNIST}/t10k-labels-idx1-ubyte.gz"), dtype=torch.int64)
+    mean, std = [0.2860], [0.3530]  # Fashion-MNIST training-set statistics; normalization is the first layer
+    m, s = torch.tensor(mean).view(1, 1, 1, 1), torch.tensor(std).view(1, 1, 1, 1)
+
+    model = LeNet()
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, args.epochs // 3), gamma=0.3)
+    for epoch in range(args.epochs):
+        t0 = time.time()
+        model.train()
+        perm = torch.randperm(len(xtr))
+        for i in range(0, len(xtr), 128):
+            idx = perm[i:i + 128]
+            x = xtr[idx] + torch.randn_like(xtr[idx]) * args.sigma  # noise in [0,1] pixel space
+            loss = F.cross_entropy(model((x - m) / s), ytr[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        sched.step()
+        model.eval()
+        with torch.no_grad():
+            clean = (model((xte - m) / s).argmax(1) == yte).float().mean().item()
+            noisy = (model((xte + torch.randn_like(xte) * args.sigma - m) / s).argmax(1) == yte).float().mean().item()
+        print(f"epoch {epoch + 1}: clean acc {clean:.4f}, noisy acc {noisy:.4f} ({time.time() - t0:.0f} s)", flush=True)
+
+    sd = model.state_dict()
+    torch.save({"epoch": args.epochs, "arch": "lenet", "state_dict": sd, "noise_sd": args.sigma}, out + ".pt")
+    meta = {"format": "smoothcuda-model-1", "arch": "lenet", "num_classes": "10", "input_shape": "1,28,28",
+            "mean": ",".join(map(str, mean)), "std": ",".join(map(str, std)), "trained_noise_sd": str(args.sigma),
+            "dataset": "fashion-mnist"}
+    write_safetensors(out + ".safetensors", list(sd.items()), meta)
+    print("wrote", out + ".pt", "and", out + ".safetensors")
+
+
+if __name__ == "__main__":
+    main()
