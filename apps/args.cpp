@@ -24,6 +24,11 @@ Args& Args::flag(const std::string& name, const std::string& help) {
   return *this;
 }
 
+Args& Args::allow_extra_options(const std::string& help) {
+  extra_help_ = help;
+  return *this;
+}
+
 bool Args::parse(int argc, char** argv, int first) {
   size_t next_positional = 0;
   for (int i = first; i < argc; ++i) {
@@ -43,6 +48,14 @@ bool Args::parse(int argc, char** argv, int first) {
       const Spec* spec = nullptr;
       for (const auto& o : options_)
         if (o.name == name) spec = &o;
+      if (!spec && !extra_help_.empty()) {
+        if (!inline_value) {
+          SC_CHECK(i + 1 < argc, command_, ": --", name, " needs a value");
+          value = argv[++i];
+        }
+        extra_[name] = value;
+        continue;
+      }
       SC_CHECK(spec, command_, ": unknown option --", name, " (see smoothcuda ", command_, " --help)");
       if (spec->is_flag) {
         SC_CHECK(!inline_value, command_, ": --", name, " takes no value");
@@ -112,6 +125,7 @@ std::string Args::usage() const {
     if (!o.is_flag && !o.fallback.empty()) os << "  (default " << o.fallback << ")";
     os << "\n      " << o.help << "\n";
   }
+  if (!extra_help_.empty()) os << "  --NAME VALUE\n      " << extra_help_ << "\n";
   return os.str();
 }
 

@@ -14,6 +14,9 @@ class Args {
   Args& positional(const std::string& name, const std::string& help);
   Args& option(const std::string& name, const std::string& fallback, const std::string& help);
   Args& flag(const std::string& name, const std::string& help);
+  // Collects undeclared `--name value` pairs (architecture flags) instead of rejecting them.
+  Args& allow_extra_options(const std::string& help);
+  const std::map<std::string, std::string>& extra() const { return extra_; }
 
   // Parses argv[first..argc). Returns false when --help was asked for (usage already printed).
   bool parse(int argc, char** argv, int first);
@@ -31,7 +34,8 @@ class Args {
   };
   std::string command_, summary_;
   std::vector<Spec> positionals_, options_;
-  std::map<std::string, std::string> values_;
+  std::map<std::string, std::string> values_, extra_;
+  std::string extra_help_;
 };
 
 }  // namespace sc::app

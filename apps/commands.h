@@ -5,5 +5,6 @@ namespace sc::app {
 
 int eval_command(int argc, char** argv);  // argv[1] == "eval"
 int info_command(int argc, char** argv);
+int convert_command(int argc, char** argv);
 
 }  // namespace sc::app

@@ -4,11 +4,11 @@
 
 #include "apps/args.h"
 #include "apps/commands.h"
+#include "apps/model_options.h"
 #include "apps/progress.h"
 #include "io/dataset.h"
 #include "io/npy.h"
 #include "kernels/argmax.h"
-#include "nn/models/model_file.h"
 #include "nn/stream.h"
 
 namespace sc::app {
@@ -16,7 +16,7 @@ namespace sc::app {
 int eval_command(int argc, char** argv) {
   Args args("eval", "Runs MODEL on DATASET and prints its accuracy and throughput.");
   args.positional("DATASET", "mnist, fashion-mnist, npy:IMAGES.npy[:LABELS.npy], fake:N:C:H:W")
-      .positional("MODEL", "a smoothcuda model file (.safetensors)")
+      .positional("MODEL", "a smoothcuda model file (.safetensors) or a PyTorch checkpoint (.pt, .pth, .pth.tar, .th)")
       .option("split", "test", "train or test")
       .option("data-dir", "", "dataset root (default $SMOOTHCUDA_DATA)")
       .option("skip", "1", "evaluate every skip-th image")
@@ -24,11 +24,12 @@ int eval_command(int argc, char** argv) {
       .option("batch", "256", "images per forward pass")
       .option("device", "cpu", "cpu, cuda or cuda:K")
       .option("out", "", "write the float32 logits [n, classes] here (.npy)");
+  add_model_options(args);
   if (!args.parse(argc, argv, 2)) return 0;
 
   const Device device = Device::parse(args.get("device"));
   auto data = io::open_dataset(args.get("DATASET"), {args.get("split"), args.get("data-dir")});
-  auto model = load_model(args.get("MODEL"), device);
+  auto model = load_any_model(args.get("MODEL"), device, model_options(args, args.get("DATASET")));
   const int64_t skip = args.get_int("skip", 1, 1LL << 40);
   const int64_t max = args.get_int("max", -1, 1LL << 40);
   const int64_t batch = args.get_int("batch", 1, 1 << 20);

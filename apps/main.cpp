@@ -12,6 +12,7 @@ void print_help() {
       "smoothcuda: certified robustness of image classifiers (randomized smoothing) in C++/CUDA\n\n"
       "usage: smoothcuda COMMAND [arguments]\n\n"
       "commands:\n"
+      "  convert SRC DST        PyTorch checkpoint -> smoothcuda model file (.safetensors)\n"
       "  eval DATASET MODEL     accuracy and throughput of a classifier; optional logits output\n"
       "  info                   build, devices and architectures\n\n"
       "`smoothcuda COMMAND --help` describes a command.");
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
   try {
     if (cmd == "eval") return sc::app::eval_command(argc, argv);
     if (cmd == "info") return sc::app::info_command(argc, argv);
+    if (cmd == "convert") return sc::app::convert_command(argc, argv);
     std::fprintf(stderr, "smoothcuda: unknown command '%s' (see smoothcuda --help)\n", cmd.c_str());
     return 2;
   } catch (const std::exception& e) {

@@ -6,8 +6,11 @@
 #include <random>
 #include <sstream>
 
+#include "io/file_util.h"
 #include "io/idx.h"
+#include "io/image.h"
 #include "io/npy.h"
+#include "weights_tools/pickle.h"
 
 namespace sc::io {
 
@@ -140,6 +143,143 @@ class FakeDataset : public Dataset {
   bool gaussian_;
 };
 
+// torchvision's ImageFolder: one folder per class (sorted names are the labels), images sorted by name within
+// each. Optionally resized (shorter side) and center-cropped, as torchvision's Resize + CenterCrop.
+class FolderDataset : public Dataset {
+ public:
+  FolderDataset(const std::string& root, std::string name, int resize = 0, int crop = 0)
+      : name_(std::move(name)), resize_(resize), crop_(crop) {
+    SC_CHECK(fs::is_directory(root), name_, ": image folder '", root, "' not found");
+    std::vector<std::string> classes;
+    for (const auto& e : fs::directory_iterator(root))
+      if (e.is_directory()) classes.push_back(e.path().filename().string());
+    std::sort(classes.begin(), classes.end());
+    SC_CHECK(!classes.empty(), name_, ": '", root, "' has no class folders");
+    for (size_t c = 0; c < classes.size(); ++c) {
+      std::vector<std::string> files;
+      for (const auto& e : fs::recursive_directory_iterator(fs::path(root) / classes[c])) {
+        if (!e.is_regular_file()) continue;
+        std::string ext = e.path().extension().string();
+        for (auto& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        if (ext == ".jpg" || ext == ".jpeg" || ext == ".png") files.push_back(e.path().string());
+      }
+      std::sort(files.begin(), files.end());
+      for (auto& f : files) items_.emplace_back(std::move(f), static_cast<int64_t>(c));
+    }
+    SC_CHECK(!items_.empty(), name_, ": no .jpg/.jpeg/.png images under '", root, "'");
+    num_classes_ = static_cast<int64_t>(classes.size());
+    const Image first = load(0);
+    shape_ = {3, first.height, first.width};
+  }
+  int64_t size() const override { return static_cast<int64_t>(items_.size()); }
+  Shape image_shape() const override { return shape_; }
+  int64_t num_classes() const override { return num_classes_; }
+  int64_t label(int64_t i) const override { return items_[static_cast<size_t>(i)].second; }
+  void read_image(int64_t i, float* out) const override {
+    const Image img = load(i);
+    SC_CHECK(img.height == shape_[1] && img.width == shape_[2], name_, ": image '", items_[static_cast<size_t>(i)].first,
+             "' is ", img.height, "x", img.width, " but the first image is ", shape_[1], "x", shape_[2],
+             " (images of a folder dataset must share one size)");
+    const int64_t hw = static_cast<int64_t>(img.height) * img.width;
+    for (int64_t p = 0; p < hw; ++p)
+      for (int c = 0; c < 3; ++c) out[c * hw + p] = img.pixels[static_cast<size_t>(p) * 3 + c] / 255.0f;
+  }
+  std::string name() const override { return name_; }
+
+ private:
+  Image load(int64_t i) const {
+    Image img = read_image_file(items_[static_cast<size_t>(i)].first);
+    return resize_ > 0 ? resize_center_crop(img, resize_, crop_) : img;
+  }
+  std::string name_;
+  int resize_, crop_;
+  std::vector<std::pair<std::string, int64_t>> items_;
+  int64_t num_classes_ = 0;
+  Shape shape_;
+};
+
+// CIFAR-10/100 in the official binary layout (cifar-10-batches-bin: label byte + 3072 pixel bytes per record;
+// CIFAR-100: coarse and fine label bytes) or the python layout (cifar-10-batches-py: pickled dicts with 'data'
+// [N, 3072] uint8 and 'labels' / 'fine_labels'), read with the safe unpickler.
+class CifarDataset : public Dataset {
+ public:
+  CifarDataset(const std::string& root, bool cifar100, const std::string& split) : cifar100_(cifar100) {
+    name_ = cifar100 ? "cifar100" : "cifar10";
+    SC_CHECK(split == "train" || split == "test", name_, ": split must be train or test, got '", split, "'");
+    const std::string bin = (fs::path(root) / (cifar100 ? "cifar-100-binary" : "cifar-10-batches-bin")).string();
+    const std::string py = (fs::path(root) / (cifar100 ? "cifar-100-python" : "cifar-10-batches-py")).string();
+    std::vector<std::string> parts;
+    if (fs::is_directory(bin)) {
+      if (cifar100)
+        parts = {split == "train" ? "train.bin" : "test.bin"};
+      else if (split == "train")
+        parts = {"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin"};
+      else
+        parts = {"test_batch.bin"};
+      for (const auto& p : parts) read_binary((fs::path(bin) / p).string());
+    } else if (fs::is_directory(py)) {
+      if (cifar100)
+        parts = {split};
+      else if (split == "train")
+        parts = {"data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5"};
+      else
+        parts = {"test_batch"};
+      for (const auto& p : parts) read_python((fs::path(py) / p).string());
+    } else {
+      SC_FAIL(name_, ": neither ", bin, " nor ", py, " exists (give the folder holding them with --data-dir or "
+              "$SMOOTHCUDA_DATA)");
+    }
+  }
+  int64_t size() const override { return static_cast<int64_t>(labels_.size()); }
+  Shape image_shape() const override { return {3, 32, 32}; }
+  int64_t num_classes() const override { return cifar100_ ? 100 : 10; }
+  int64_t label(int64_t i) const override { return labels_[static_cast<size_t>(i)]; }
+  void read_image(int64_t i, float* out) const override {
+    const uint8_t* p = pixels_.data() + static_cast<size_t>(i) * 3072;
+    for (int k = 0; k < 3072; ++k) out[k] = p[k] / 255.0f;
+  }
+  std::string name() const override { return name_; }
+
+ private:
+  void read_binary(const std::string& path) {
+    const std::string b = read_file(path);
+    const size_t rec = cifar100_ ? 3074 : 3073;
+    SC_CHECK(!b.empty() && b.size() % rec == 0, "'", path, "': ", b.size(), " bytes is not a whole number of ", rec,
+             "-byte CIFAR records (truncated?)");
+    for (size_t r = 0; r < b.size() / rec; ++r) {
+      const size_t at = r * rec;
+      const int64_t label = static_cast<uint8_t>(b[at + (cifar100_ ? 1 : 0)]);
+      SC_CHECK(label < num_classes(), "'", path, "': record ", r, " has label ", label);
+      labels_.push_back(label);
+      pixels_.insert(pixels_.end(), b.begin() + static_cast<std::ptrdiff_t>(at + rec - 3072),
+                     b.begin() + static_cast<std::ptrdiff_t>(at + rec));
+    }
+  }
+  void read_python(const std::string& path) {
+    const std::string what = "'" + path + "'";
+    const std::string b = read_file(path);
+    const auto root = pickle::load(b, 0, nullptr, what).value;
+    const pickle::Value* data = root->get("data");
+    const pickle::Value* labels = root->get(cifar100_ ? "fine_labels" : "labels");
+    SC_CHECK(data && labels && data->kind == pickle::Value::Kind::NDArray && labels->kind == pickle::Value::Kind::List,
+             what, ": not a CIFAR python batch (needs 'data' array and '", cifar100_ ? "fine_labels" : "labels", "')");
+    SC_CHECK(data->array_type == "u1" && data->array_shape.size() == 2 && data->array_shape[1] == 3072 &&
+                 static_cast<int64_t>(data->text.size()) == data->array_shape[0] * 3072 &&
+                 data->array_shape[0] == static_cast<int64_t>(labels->items.size()),
+             what, ": CIFAR 'data' must be uint8 [N, 3072] with N labels");
+    for (const auto& l : labels->items) {
+      SC_CHECK(l->kind == pickle::Value::Kind::Int && l->integer >= 0 && l->integer < num_classes(), what,
+               ": bad label");
+      labels_.push_back(l->integer);
+    }
+    pixels_.insert(pixels_.end(), data->text.begin(), data->text.end());
+  }
+  bool cifar100_;
+  std::string name_;
+  std::vector<int64_t> labels_;
+  std::vector<uint8_t> pixels_;
+};
+
 std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> out;
   std::stringstream ss(s);
@@ -176,6 +316,24 @@ std::unique_ptr<Dataset> open_dataset(const std::string& spec, const DatasetOpti
     SC_FAIL("dataset ", spec, " (", o.split, " split) not found; looked in: ", tried,
             spec == "fashion-mnist" ? " (apt-get install dataset-fashion-mnist)" : "");
   }
+  if (spec == "cifar10" || spec == "cifar100") {
+    std::vector<std::string> roots;
+    if (!root.empty()) roots = {(fs::path(root) / spec).string(), root};
+    SC_CHECK(!roots.empty(), "dataset ", spec, ": give the folder holding cifar-10-batches-bin (or -py) with --data-dir or "
+             "SMOOTHCUDA_DATA");
+    for (const auto& r : roots)
+      for (const char* sub : {"cifar-10-batches-bin", "cifar-10-batches-py", "cifar-100-binary", "cifar-100-python"})
+        if (fs::is_directory(fs::path(r) / sub)) return std::make_unique<CifarDataset>(r, spec == "cifar100", o.split);
+    SC_FAIL("dataset ", spec, " not found under ", roots.front(), " (expected cifar-10-batches-bin or -py)");
+  }
+  if (spec == "imagenet") {
+    const std::string dir = env_or("IMAGENET_DIR", root.empty() ? "" : (fs::path(root) / "imagenet").string());
+    SC_CHECK(!dir.empty(), "dataset imagenet: set IMAGENET_DIR (as Cohen's scripts) or --data-dir");
+    // Cohen et al. evaluate on the val split with Resize(256) + CenterCrop(224).
+    return std::make_unique<FolderDataset>((fs::path(dir) / (o.split == "test" ? "val" : "train")).string(),
+                                           "imagenet", 256, 224);
+  }
+  if (spec.rfind("folder:", 0) == 0) return std::make_unique<FolderDataset>(spec.substr(7), spec);
   if (spec.rfind("npy:", 0) == 0) {
     const auto parts = split(spec.substr(4), ':');
     SC_CHECK(parts.size() == 1 || parts.size() == 2, "dataset '", spec, "': expected npy:IMAGES.npy[:LABELS.npy]");
@@ -191,7 +349,8 @@ std::unique_ptr<Dataset> open_dataset(const std::string& spec, const DatasetOpti
                                                parse_positive(p[3], spec)},
                                          p.size() == 4 || p[4] == "gaussian");
   }
-  SC_FAIL("unknown dataset '", spec, "' (known: mnist, fashion-mnist, npy:IMAGES.npy[:LABELS.npy], fake:N:C:H:W)");
+  SC_FAIL("unknown dataset '", spec, "' (known: cifar10, cifar100, imagenet, mnist, fashion-mnist, folder:PATH, "
+          "npy:IMAGES.npy[:LABELS.npy], fake:N:C:H:W)");
 }
 
 }  // namespace sc::io

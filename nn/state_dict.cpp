@@ -12,6 +12,9 @@ void load_state_dict(Module& module, const StateDict& state, const std::string& 
   for (auto& [key, target] : module.named_tensors()) {
     if (key.empty()) continue;
     auto it = given.find(key);
+    // BatchNorm's counter is absent from checkpoints of PyTorch < 0.4.1 and unused in inference.
+    if (it == given.end() && key.size() >= 19 && key.compare(key.size() - 19, 19, "num_batches_tracked") == 0)
+      continue;
     SC_CHECK(it != given.end(), source, ": missing key '", key, "' (the model expects shape ",
              shape_str(target->shape()), ")");
     const Tensor& src = *it->second;

@@ -3,7 +3,7 @@
 # package is missing). The CUDA toolkit itself (nvcc, cuBLAS, cuDNN, cuRAND) is expected under /usr/local/cuda;
 # without it the build is CPU-only.
 set -euo pipefail
-packages=(cmake g++ make libgtest-dev libbenchmark-dev zlib1g-dev dataset-fashion-mnist)
+packages=(cmake g++ make libgtest-dev libbenchmark-dev zlib1g-dev libjpeg-dev libpng-dev dataset-fashion-mnist)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -1,5 +1,6 @@
 #include "nn/models/registry.h"
 
+#include "nn/models/resnets.h"
 #include "nn/models/small_nets.h"
 
 namespace sc {
@@ -11,6 +12,18 @@ const std::map<std::string, ModelBuilder>& registry() {
       {"lenet", build_lenet},
       {"mlp", build_mlp},
       {"linear", build_linear},
+      {"cifar_resnet20", [](const ModelSpec& s) { return build_cifar_resnet(s, 20); }},
+      {"cifar_resnet110", [](const ModelSpec& s) { return build_cifar_resnet(s, 110); }},
+      {"aka_resnet20", [](const ModelSpec& s) { return build_aka_resnet(s, 20); }},
+      {"aka_resnet32", [](const ModelSpec& s) { return build_aka_resnet(s, 32); }},
+      {"aka_resnet44", [](const ModelSpec& s) { return build_aka_resnet(s, 44); }},
+      {"aka_resnet56", [](const ModelSpec& s) { return build_aka_resnet(s, 56); }},
+      {"aka_resnet110", [](const ModelSpec& s) { return build_aka_resnet(s, 110); }},
+      {"aka_resnet1202", [](const ModelSpec& s) { return build_aka_resnet(s, 1202); }},
+      {"resnet18", [](const ModelSpec& s) { return build_torchvision_resnet(s, 18); }},
+      {"resnet50", [](const ModelSpec& s) { return build_torchvision_resnet(s, 50); }},
+      {"wrn28_10", [](const ModelSpec& s) { return build_wide_resnet(s, 28, 10); }},
+      {"wrn40_2", [](const ModelSpec& s) { return build_wide_resnet(s, 40, 2); }},
   };
   return r;
 }

@@ -1,0 +1,34 @@
+// smoothcuda convert SRC DST.safetensors: a PyTorch checkpoint to a smoothcuda model file.
+#include <cstdio>
+
+#include "apps/args.h"
+#include "apps/commands.h"
+#include "apps/model_options.h"
+
+namespace sc::app {
+
+int convert_command(int argc, char** argv) {
+  Args args("convert",
+            "Converts a PyTorch checkpoint (zip or legacy torch.save; nested state_dict/model/net dicts; module. and "
+            "1. prefixes) into a smoothcuda model file: the weights under their own names plus metadata (arch, flags, "
+            "normalization, classes, input shape, sha256 of the source).");
+  args.positional("SRC", "PyTorch checkpoint (.pt, .pth, .pth.tar, .th)").positional("DST", "output .safetensors");
+  add_model_options(args);
+  args.allow_extra_options("architecture flag, stored in the model file (e.g. --hidden 256)");
+  if (!args.parse(argc, argv, 2)) return 0;
+  ConvertOptions o = model_options(args);
+  o.flags = args.extra();
+  ConvertedModel c = convert_checkpoint(args.get("SRC"), o);
+  write_converted(args.get("DST"), c);
+  const ModelSpec& s = c.model->spec;
+  std::printf("converted %s (%s format, state dict at %s, key prefix '%s')\n  -> %s: %s, %lld classes, input %lldx%lldx%lld, "
+              "%lld parameters\n",
+              args.get("SRC").c_str(), c.metadata["source_format"].c_str(), c.metadata["source_state_dict"].c_str(),
+              c.metadata["source_key_prefix"].c_str(), args.get("DST").c_str(), s.arch.c_str(),
+              static_cast<long long>(s.num_classes), static_cast<long long>(s.channels),
+              static_cast<long long>(s.height), static_cast<long long>(s.width),
+              static_cast<long long>(c.model->parameter_count()));
+  return 0;
+}
+
+}  // namespace sc::app

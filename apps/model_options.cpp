@@ -1,0 +1,52 @@
+#include "apps/model_options.h"
+
+#include <sstream>
+
+#include "io/dataset_presets.h"
+#include "nn/error.h"
+
+namespace sc::app {
+
+std::vector<float> parse_floats(const std::string& text, const std::string& what) {
+  std::vector<float> out;
+  if (text.empty()) return out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    size_t used = 0;
+    float v = 0;
+    try {
+      v = std::stof(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    SC_CHECK(used == item.size() && !item.empty(), what, ": '", text, "' is not a comma-separated list of numbers");
+    out.push_back(v);
+  }
+  return out;
+}
+
+void add_model_options(Args& args) {
+  args.option("arch", "", "architecture of a PyTorch checkpoint (default: the checkpoint's own 'arch')")
+      .option("dataset", "", "preset for input shape, classes and normalization: cifar10, cifar100, imagenet, mnist, "
+                             "fashion-mnist")
+      .option("mean", "", "normalization means a,b,c (overrides the preset)")
+      .option("std", "", "normalization standard deviations a,b,c")
+      .option("num-classes", "", "number of classes (overrides the preset)")
+      .option("input-shape", "", "C,H,W (overrides the preset)");
+}
+
+ConvertOptions model_options(const Args& args, const std::string& dataset_default) {
+  ConvertOptions o;
+  o.arch = args.get("arch");
+  o.dataset = args.get("dataset");
+  if (o.dataset.empty() && io::dataset_preset(dataset_default)) o.dataset = dataset_default;
+  o.mean = parse_floats(args.get("mean"), "--mean");
+  o.std = parse_floats(args.get("std"), "--std");
+  SC_CHECK(o.mean.size() == o.std.size(), "--mean and --std need the same number of values");
+  if (!args.get("num-classes").empty()) o.num_classes = args.get_int("num-classes", 1, 1 << 24);
+  for (float v : parse_floats(args.get("input-shape"), "--input-shape")) o.input_shape.push_back(static_cast<int64_t>(v));
+  return o;
+}
+
+}  // namespace sc::app

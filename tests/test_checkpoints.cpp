@@ -1,0 +1,178 @@
+// PyTorch checkpoints read without PyTorch: every architecture against PyTorch's logits, Cohen's legacy format,
+// torchvision's zip format with DataParallel keys, the real akamaster checkpoints, and hostile or broken files.
+#include <filesystem>
+#include <fstream>
+
+#include "io/dataset.h"
+#include "io/file_util.h"
+#include "io/safetensors.h"
+#include "io/sha256.h"
+#include "kernels/argmax.h"
+#include "nn/models/model_file.h"
+#include "test_util.h"
+#include "weights_tools/convert.h"
+#include "weights_tools/torch_checkpoint.h"
+
+namespace sc::test {
+namespace {
+
+std::string ckpt_dir() { return fixture_dir() + "/checkpoints/"; }
+
+// Reading the whole zoo once: one zip file holding {arch: state_dict} with shared, strided storages.
+const torchfile::Checkpoint& zoo() {
+  static const torchfile::Checkpoint c = torchfile::read_checkpoint(ckpt_dir() + "zoo.pt");
+  return c;
+}
+
+class ZooArch : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ZooArch, LogitsMatchPyTorch) {
+  const std::string arch = GetParam();
+  const pickle::Value* sd = zoo().root->get(arch);
+  ASSERT_NE(sd, nullptr) << arch;
+  StateDict state;
+  for (const auto& [k, t] : sd->entries) state.emplace_back(k->text, pickle::materialize(*t->tensor, arch));
+  const io::Safetensors io = io::read_safetensors(ckpt_dir() + "zoo.io.safetensors");
+  const Tensor& x = io.at(arch + ".x");
+  ConvertOptions o;
+  o.input_shape = {x.size(1), x.size(2), x.size(3)};
+  ModelSpec spec;
+  spec.arch = arch;
+  const bool imagenet = arch == "resnet18" || arch == "resnet50";
+  spec.num_classes = imagenet ? 1000 : 10;
+  spec.height = x.size(2), spec.width = x.size(3);
+  const bool aka = arch.rfind("aka_", 0) == 0;
+  spec.mean = imagenet || aka ? std::vector<float>{0.485f, 0.456f, 0.406f} : std::vector<float>{0.4914f, 0.4822f, 0.4465f};
+  spec.std = imagenet || aka ? std::vector<float>{0.229f, 0.224f, 0.225f} : std::vector<float>{0.2023f, 0.1994f, 0.2010f};
+  auto model = build_model(spec);
+  load_state_dict(*model, state, "zoo.pt/" + arch);
+  EXPECT_TRUE(allclose(model->forward(x), io.at(arch + ".logits"), 1e-4));
+}
+
+INSTANTIATE_TEST_SUITE_P(All, ZooArch,
+                         ::testing::Values("cifar_resnet20", "cifar_resnet110", "aka_resnet32", "aka_resnet44",
+                                           "aka_resnet110", "aka_resnet1202", "wrn28_10", "wrn40_2", "resnet18",
+                                           "resnet50"),
+                         [](const auto& info) { return info.param; });
+
+TEST(Checkpoints, CohenLegacyFormatConvertsByItsOwnArch) {
+  const std::string src = ckpt_dir() + "cohen_cifar_resnet110.pth.tar";
+  ConvertedModel c = convert_checkpoint(src, {});  // arch and CIFAR normalization from the file itself
+  EXPECT_EQ(c.model->spec.arch, "cifar_resnet110");
+  EXPECT_EQ(c.metadata.at("source_format"), "legacy");
+  EXPECT_EQ(c.metadata.at("source_key_prefix"), "1.");
+  EXPECT_EQ(c.metadata.at("source_sha256"), io::sha256_hex(io::read_file(src)));
+  const io::Safetensors io = io::read_safetensors(ckpt_dir() + "cohen_cifar_resnet110.io.safetensors");
+  EXPECT_TRUE(allclose(c.model->forward(io.at("x")), io.at("logits"), 1e-4));
+  // Written and read back as a model file, it computes the same.
+  const std::string dst = temp_path("cohen.safetensors");
+  write_converted(dst, c);
+  auto back = load_model(dst);
+  EXPECT_TRUE(allclose(back->forward(io.at("x")), io.at("logits"), 1e-4));
+  EXPECT_EQ(io::read_safetensors(dst).metadata.at("source_file"), "cohen_cifar_resnet110.pth.tar");
+}
+
+TEST(Checkpoints, TorchvisionZipWithDataParallelKeys) {
+  ConvertOptions o;
+  o.arch = "resnet50";
+  o.input_shape = {3, 64, 64};
+  ConvertedModel c = convert_checkpoint(ckpt_dir() + "torchvision_resnet50.pth", o);
+  EXPECT_EQ(c.metadata.at("source_format"), "zip");
+  EXPECT_EQ(c.metadata.at("source_key_prefix"), "module.");
+  EXPECT_EQ(c.model->spec.num_classes, 1000);
+  const io::Safetensors io = io::read_safetensors(ckpt_dir() + "torchvision_resnet50.io.safetensors");
+  EXPECT_TRUE(allclose(c.model->forward(io.at("x")), io.at("logits"), 1e-4));
+}
+
+TEST(Checkpoints, MissingArchAndWrongArchAreNamed) {
+  EXPECT_ERROR_MENTIONS(convert_checkpoint(ckpt_dir() + "torchvision_resnet50.pth", {}), "give --arch");
+  ConvertOptions o;
+  o.arch = "resnet18";
+  o.input_shape = {3, 64, 64};
+  EXPECT_ERROR_MENTIONS(convert_checkpoint(ckpt_dir() + "torchvision_resnet50.pth", o), "layer1.0.conv1.weight",
+                        "[64, 64, 1, 1]", "[64, 64, 3, 3]");
+  o.arch = "cifar_resnet20";
+  o.input_shape.clear();
+  EXPECT_ERROR_MENTIONS(convert_checkpoint(ckpt_dir() + "cohen_cifar_resnet110.pth.tar", o), "unexpected key",
+                        "layer1.3");
+}
+
+TEST(Checkpoints, PickleThatCallsOsSystemIsRefused) {
+  for (const char* f : {"malicious_os_system.pt", "malicious_os_system_legacy.pt"}) {
+    SCOPED_TRACE(f);
+    // Python pickles os.system under its implementation module, posix.system on Linux.
+    EXPECT_ERROR_MENTIONS(torchfile::read_checkpoint(ckpt_dir() + f), "refusing to load global", "posix.system");
+  }
+  // The same refusal for a global named through STACK_GLOBAL (protocol 4) and for builtins.eval.
+  const std::string stack_global = std::string("\x80\x04\x8c\x08" "builtins\x8c\x04" "eval\x93\x8c\x01x\x85R.", 24);
+  EXPECT_ERROR_MENTIONS(pickle::load(stack_global, 0, nullptr, "test"), "builtins.eval");
+}
+
+TEST(Checkpoints, TruncatedAndCorruptFilesFailClearly) {
+  for (const char* name : {"cohen_cifar_resnet110.pth.tar", "torchvision_resnet50.pth"}) {
+    const std::string bytes = io::read_file(ckpt_dir() + name);
+    for (double frac : {0.999, 0.9, 0.5, 0.01}) {
+      const std::string cut = bytes.substr(0, static_cast<size_t>(bytes.size() * frac));
+      try {
+        torchfile::Checkpoint c = torchfile::parse_checkpoint(cut, name);
+        c.path = name;
+        torchfile::extract_state_dict(c);
+        ADD_FAILURE() << name << " cut at " << frac << " was accepted";
+      } catch (const Error& e) {
+        const std::string m = e.what();
+        EXPECT_TRUE(m.find("truncated") != std::string::npos || m.find("corrupt") != std::string::npos ||
+                    m.find("no end-of-directory") != std::string::npos)
+            << name << " cut at " << frac << ": " << m;
+      }
+    }
+  }
+  EXPECT_ERROR_MENTIONS(torchfile::parse_checkpoint("hello world, not a checkpoint", "junk.pt"), "junk.pt");
+  EXPECT_ERROR_MENTIONS(torchfile::parse_checkpoint("", "empty.pt"), "empty file");
+}
+
+// The real akamaster checkpoints from ../shared (legacy format, 'module.' keys, ImageNet normalization).
+class Akamaster : public ::testing::TestWithParam<int> {};
+
+TEST_P(Akamaster, MatchesPyTorchLogitsAndJpegPredictions) {
+  const int depth = GetParam();
+  const std::string file = shared_dir() + "/models/akamaster/" +
+                           (depth == 20 ? "resnet20-12fca82f.th" : "resnet56-4bfd9763.th");
+  if (!std::filesystem::exists(file)) GTEST_SKIP() << "no " << file;
+  ConvertOptions o;
+  o.arch = "aka_resnet" + std::to_string(depth);
+  ConvertedModel c = convert_checkpoint(file, o);
+  EXPECT_EQ(c.metadata.at("source_format"), "legacy");
+  EXPECT_EQ(c.model->spec.mean, (std::vector<float>{0.485f, 0.456f, 0.406f}));
+  const io::Safetensors io =
+      io::read_safetensors(ckpt_dir() + "akamaster_resnet" + std::to_string(depth) + ".io.safetensors");
+  EXPECT_TRUE(allclose(c.model->forward(io.at("x")), io.at("logits"), 1e-4));
+
+  const std::string jpegs = shared_dir() + "/data/cifar10-jpeg/test";
+  if (!std::filesystem::exists(jpegs)) GTEST_SKIP() << "no " << jpegs;
+  auto data = io::open_dataset("folder:" + jpegs);
+  ASSERT_EQ(data->size(), 10000);
+  const Tensor expected = io.at("jpeg_predictions"), labels = io.at("jpeg_labels");
+  const int64_t n = expected.numel();
+  int64_t agree = 0, correct = 0;
+  for (int64_t b = 0; b < n; b += 250) {
+    const int64_t e = std::min(n, b + 250);
+    Tensor x = Tensor::empty({e - b, 3, 32, 32});
+    for (int64_t i = b; i < e; ++i) {
+      data->read_image(i * 10, x.data<float>() + (i - b) * 3072);
+      ASSERT_EQ(data->label(i * 10), labels.data<int64_t>()[i]);
+    }
+    const Tensor pred = ops::argmax(c.model->forward(x));
+    for (int64_t i = b; i < e; ++i) {
+      agree += pred.data<int64_t>()[i - b] == expected.data<int64_t>()[i];
+      correct += pred.data<int64_t>()[i - b] == labels.data<int64_t>()[i];
+    }
+  }
+  EXPECT_GE(static_cast<double>(agree) / n, 0.995) << agree << "/" << n;
+  std::printf("[akamaster resnet%d] %lld/%lld predictions agree with PyTorch; accuracy %.4f on every 10th JPEG\n",
+              depth, static_cast<long long>(agree), static_cast<long long>(n), static_cast<double>(correct) / n);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shared, Akamaster, ::testing::Values(20, 56));
+
+}  // namespace
+}  // namespace sc::test

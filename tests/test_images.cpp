@@ -1,0 +1,93 @@
+// Image decoding and PIL-compatible resizing against PIL's own output; the CIFAR readers.
+#include <cmath>
+#include <filesystem>
+
+#include "io/dataset.h"
+#include "io/file_util.h"
+#include "io/image.h"
+#include "io/safetensors.h"
+#include "test_util.h"
+
+namespace sc::test {
+namespace {
+
+io::Image from_tensor(const Tensor& t) {  // uint8 [H, W, 3]
+  io::Image img;
+  img.height = static_cast<int>(t.size(0));
+  img.width = static_cast<int>(t.size(1));
+  img.channels = static_cast<int>(t.size(2));
+  img.pixels.assign(t.data<uint8_t>(), t.data<uint8_t>() + t.numel());
+  return img;
+}
+
+const io::Safetensors& reference() {
+  static const io::Safetensors r = io::read_safetensors(fixture_dir() + "/images/reference.safetensors");
+  return r;
+}
+
+void expect_same_pixels(const io::Image& a, const Tensor& expected, const std::string& what) {
+  ASSERT_EQ(a.height, expected.size(0)) << what;
+  ASSERT_EQ(a.width, expected.size(1)) << what;
+  int64_t differ = 0;
+  for (int64_t i = 0; i < expected.numel(); ++i) differ += a.pixels[static_cast<size_t>(i)] != expected.data<uint8_t>()[i];
+  EXPECT_EQ(differ, 0) << what << ": " << differ << " of " << expected.numel() << " values differ from PIL";
+}
+
+TEST(Images, DecodeLikePil) {
+  const io::Image jpg = io::read_image_file(fixture_dir() + "/images/smooth_37x23.jpg");
+  expect_same_pixels(jpg, reference().at("smooth_jpg_pil"), "JPEG");
+  const io::Image png = io::read_image_file(fixture_dir() + "/images/smooth_37x23.png");
+  expect_same_pixels(png, reference().at("smooth"), "PNG");
+  const io::Image gray = io::read_image_file(fixture_dir() + "/images/gray_37x23.png");
+  ASSERT_EQ(gray.channels, 3);
+  for (size_t p = 0; p < gray.pixels.size(); p += 3) {  // gray replicated into R, G, B
+    EXPECT_EQ(gray.pixels[p], gray.pixels[p + 1]);
+    EXPECT_EQ(gray.pixels[p], reference().at("smooth").data<uint8_t>()[p]);
+  }
+}
+
+TEST(Images, ResizeBilinearMatchesPil) {
+  const io::Image noisy = from_tensor(reference().at("noisy"));
+  for (const auto& [name, t] : reference().tensors) {
+    if (name.rfind("noisy_resized_", 0) != 0) continue;
+    expect_same_pixels(io::resize_bilinear_pil(noisy, static_cast<int>(t.size(0)), static_cast<int>(t.size(1))), t,
+                       name);
+  }
+  expect_same_pixels(io::resize_center_crop(from_tensor(reference().at("big")), 256, 224),
+                     reference().at("big_resize256_crop224"), "Resize(256)+CenterCrop(224)");
+}
+
+TEST(Images, PngRoundTripAndCorruptFiles) {
+  const io::Image noisy = from_tensor(reference().at("noisy"));
+  const std::string p = temp_path("rt.png");
+  io::write_png(p, noisy);
+  EXPECT_EQ(io::read_image_file(p).pixels, noisy.pixels);
+  const std::string jpg = io::read_file(fixture_dir() + "/images/smooth_37x23.jpg");
+  EXPECT_ERROR_MENTIONS(io::decode_image(jpg.substr(0, jpg.size() / 3), "cut.jpg"), "cut.jpg", "JPEG");
+  EXPECT_ERROR_MENTIONS(io::decode_image("GIF89a....", "x.gif"), "not a JPEG or PNG");
+  const std::string png = io::read_file(p);
+  EXPECT_ERROR_MENTIONS(io::decode_image(png.substr(0, png.size() / 2), "cut.png"), "cut.png", "PNG");
+}
+
+TEST(Datasets, CifarBinaryAndPythonLayouts) {
+  const io::Safetensors expected = io::read_safetensors(fixture_dir() + "/cifar/expected.safetensors");
+  const Tensor images = expected.at("images").astype(DType::F32);
+  const std::string src = fixture_dir() + "/cifar";
+  for (const char* layout : {"cifar-10-batches-bin", "cifar-10-batches-py"}) {
+    SCOPED_TRACE(layout);
+    const std::string root = temp_path(std::string("cifar_") + layout);
+    std::filesystem::create_directories(root);
+    std::filesystem::copy(src + "/" + layout, root + "/" + layout);
+    auto d = io::open_dataset("cifar10", {"test", root});
+    ASSERT_EQ(d->size(), 7);
+    EXPECT_EQ(d->label(5), 9);
+    const Tensor x = d->images(0, 7);
+    std::vector<float> scaled = x.to_float_vector();
+    for (float& v : scaled) v = std::round(v * 255.0f);
+    EXPECT_TRUE(allclose(Tensor::from_vector(scaled, x.shape()), images, 0));
+    EXPECT_ERROR_MENTIONS(io::open_dataset("cifar10", {"train", root}), "data_batch_1");
+  }
+}
+
+}  // namespace
+}  // namespace sc::test
