@@ -72,9 +72,14 @@ std::string make_npy(const std::string& descr, const Shape& shape, const void* d
   out.append(static_cast<const char*>(data), nbytes);
   return out;
 }
-}  // namespace
 
-Tensor parse_npy(const std::string& bytes, const std::string& what) {
+struct NpyHeader {
+  std::string descr;
+  Shape shape;
+  size_t data_start = 0;
+};
+
+NpyHeader parse_header(const std::string& bytes, const std::string& what) {
   SC_CHECK(bytes.size() >= 10 && bytes.compare(0, 6, "\x93NUMPY") == 0, what,
            ": not a .npy file (bad magic or too short)");
   const int major = static_cast<unsigned char>(bytes[6]);
@@ -97,8 +102,15 @@ Tensor parse_npy(const std::string& bytes, const std::string& what) {
   const std::string fortran = header_field(header, "fortran_order", what);
   SC_CHECK(fortran.find("False") != std::string::npos, what,
            ": Fortran-order arrays are not supported; save with np.ascontiguousarray(a)");
-  const Shape shape = parse_shape(header_field(header, "shape", what), what);
+  return {descr, parse_shape(header_field(header, "shape", what), what), header_start + header_len};
+}
 
+}  // namespace
+
+Tensor parse_npy(const std::string& bytes, const std::string& what) {
+  const NpyHeader h = parse_header(bytes, what);
+  const std::string& descr = h.descr;
+  const Shape& shape = h.shape;
   DType dtype;
   size_t item;
   bool f64 = false;
@@ -124,7 +136,7 @@ Tensor parse_npy(const std::string& bytes, const std::string& what) {
     SC_FAIL(what, ": unsupported .npy dtype '", descr, "' (supported: float32, float64, uint8, int32, int64)");
   }
   const size_t n = static_cast<size_t>(numel_of(shape));
-  const size_t data_start = header_start + header_len, need = n * item;
+  const size_t data_start = h.data_start, need = n * item;
   SC_CHECK(bytes.size() - data_start >= need, what, ": truncated .npy data: shape ", shape_str(shape), " needs ",
            need, " bytes, file has ", bytes.size() - data_start);
   SC_CHECK(bytes.size() - data_start == need, what, ": ", bytes.size() - data_start - need,
@@ -145,6 +157,23 @@ Tensor parse_npy(const std::string& bytes, const std::string& what) {
 }
 
 Tensor read_npy(const std::string& path) { return parse_npy(read_file(path), "'" + path + "'"); }
+
+std::vector<double> read_npy_f64(const std::string& path, Shape* shape) {
+  const std::string bytes = read_file(path);
+  const std::string what = "'" + path + "'";
+  const Tensor t = parse_npy(bytes, what);  // validates header, size and dtype
+  if (shape) *shape = t.shape();
+  const size_t n = static_cast<size_t>(t.numel());
+  std::vector<double> out(n);
+  const NpyHeader h = parse_header(bytes, what);
+  if (h.descr == "<f8") {
+    std::memcpy(out.data(), bytes.data() + h.data_start, n * 8);
+  } else {
+    SC_CHECK(t.dtype() == DType::F32, what, ": expected float64 or float32 data");
+    for (size_t i = 0; i < n; ++i) out[i] = t.data<float>()[i];
+  }
+  return out;
+}
 
 void write_npy(const std::string& path, const Tensor& t) {
   const Tensor c = t.contiguous().cpu();

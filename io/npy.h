@@ -10,6 +10,8 @@
 namespace sc::io {
 
 Tensor read_npy(const std::string& path);
+// A float64 (or float32) .npy file as doubles, without rounding to float32; its shape goes to `shape`.
+std::vector<double> read_npy_f64(const std::string& path, Shape* shape = nullptr);
 // Parses .npy bytes; `what` names the source in errors.
 Tensor parse_npy(const std::string& bytes, const std::string& what);
 void write_npy(const std::string& path, const Tensor& t);

@@ -89,5 +89,45 @@ TEST(Datasets, CifarBinaryAndPythonLayouts) {
   }
 }
 
+TEST(Datasets, Cifar100BinaryUsesFineLabels) {
+  const std::string root = temp_path("cifar100");
+  std::filesystem::create_directories(root + "/cifar-100-binary");
+  std::string records;
+  for (int r = 0; r < 3; ++r) {
+    records += static_cast<char>(r);           // coarse label
+    records += static_cast<char>(90 + r);      // fine label
+    records += std::string(3072, static_cast<char>(10 * r + 1));
+  }
+  io::write_file_atomic(root + "/cifar-100-binary/test.bin", records);
+  auto d = io::open_dataset("cifar100", {"test", root});
+  EXPECT_EQ(d->size(), 3);
+  EXPECT_EQ(d->num_classes(), 100);
+  EXPECT_EQ(d->label(2), 92);
+  EXPECT_FLOAT_EQ(d->images(2, 3).data<float>()[100], 21.0f / 255.0f);
+  io::write_file_atomic(root + "/cifar-100-binary/test.bin", records.substr(0, 5000));
+  EXPECT_ERROR_MENTIONS(io::open_dataset("cifar100", {"test", root}), "truncated");
+}
+
+TEST(Datasets, ImagenetFolderResizesAndCrops) {
+  const std::string root = temp_path("imagenet");
+  for (const char* cls : {"n01440764", "n01443537"}) std::filesystem::create_directories(root + "/val/" + cls);
+  io::write_png(root + "/val/n01443537/b.png", from_tensor(reference().at("big")));
+  io::write_png(root + "/val/n01440764/a.png", from_tensor(reference().at("big")));
+  setenv("IMAGENET_DIR", root.c_str(), 1);
+  auto d = io::open_dataset("imagenet");
+  unsetenv("IMAGENET_DIR");
+  ASSERT_EQ(d->size(), 2);
+  EXPECT_EQ(d->image_shape(), (Shape{3, 224, 224}));
+  EXPECT_EQ(d->label(0), 0);
+  EXPECT_EQ(d->label(1), 1);
+  const Tensor x = d->images(1, 2);  // CHW floats of PIL's Resize(256) + CenterCrop(224)
+  const Tensor& ref = reference().at("big_resize256_crop224");
+  int64_t differ = 0;
+  for (int64_t c = 0; c < 3; ++c)
+    for (int64_t p = 0; p < 224 * 224; ++p)
+      differ += std::lround(x.data<float>()[c * 224 * 224 + p] * 255.0f) != ref.data<uint8_t>()[p * 3 + c];
+  EXPECT_EQ(differ, 0);
+}
+
 }  // namespace
 }  // namespace sc::test
