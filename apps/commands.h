@@ -6,5 +6,9 @@ namespace sc::app {
 int eval_command(int argc, char** argv);  // argv[1] == "eval"
 int info_command(int argc, char** argv);
 int convert_command(int argc, char** argv);
+int certify_command(int argc, char** argv);
+int predict_command(int argc, char** argv);
+int analyze_command(int argc, char** argv);
+int visualize_command(int argc, char** argv);
 
 }  // namespace sc::app

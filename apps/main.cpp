@@ -12,6 +12,10 @@ void print_help() {
       "smoothcuda: certified robustness of image classifiers (randomized smoothing) in C++/CUDA\n\n"
       "usage: smoothcuda COMMAND [arguments]\n\n"
       "commands:\n"
+      "  certify DATASET MODEL SIGMA OUTFILE   certified radii of the smoothed classifier (Cohen et al.)\n"
+      "  predict DATASET MODEL SIGMA OUTFILE   predictions of the smoothed classifier\n"
+      "  analyze FILE...        certified accuracy tables and plot\n"
+      "  visualize DATASET IDX SIGMAS --out DIR  an image under noise, as PNGs\n"
       "  convert SRC DST        PyTorch checkpoint -> smoothcuda model file (.safetensors)\n"
       "  eval DATASET MODEL     accuracy and throughput of a classifier; optional logits output\n"
       "  info                   build, devices and architectures\n\n"
@@ -29,6 +33,10 @@ int main(int argc, char** argv) {
     if (cmd == "eval") return sc::app::eval_command(argc, argv);
     if (cmd == "info") return sc::app::info_command(argc, argv);
     if (cmd == "convert") return sc::app::convert_command(argc, argv);
+    if (cmd == "certify") return sc::app::certify_command(argc, argv);
+    if (cmd == "predict") return sc::app::predict_command(argc, argv);
+    if (cmd == "analyze") return sc::app::analyze_command(argc, argv);
+    if (cmd == "visualize") return sc::app::visualize_command(argc, argv);
     std::fprintf(stderr, "smoothcuda: unknown command '%s' (see smoothcuda --help)\n", cmd.c_str());
     return 2;
   } catch (const std::exception& e) {

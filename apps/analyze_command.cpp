@@ -1,0 +1,53 @@
+// smoothcuda analyze FILE...: certified accuracy tables (Markdown, LaTeX) and an SVG plot.
+#include <cstdio>
+#include <filesystem>
+
+#include "apps/args.h"
+#include "apps/commands.h"
+#include "io/file_util.h"
+#include "smoothing/analysis.h"
+
+namespace sc::app {
+
+int analyze_command(int argc, char** argv) {
+  Args args("analyze",
+            "Certified accuracy at each radius (correct and radius >= r; abstentions count as wrong), clean accuracy "
+            "and abstention rate of certify outputs (smoothcuda's or Cohen et al.'s own TSVs). Prints a Markdown table; "
+            "with --out also writes table.md, table.tex and certified_accuracy.svg there.");
+  args.positional("FILE", "certify output (TSV); more files may follow")
+      .option("radii", "0:2:0.25", "radii START:STOP:STEP or a,b,c")
+      .option("out", "", "folder for table.md, table.tex and certified_accuracy.svg");
+  // All positionals after the first are more files: collect them before parsing the options.
+  std::vector<std::string> files;
+  std::vector<char*> rest = {argv[0], argv[1]};
+  for (int i = 2; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.rfind("--", 0) == 0 || a == "-h") {
+      rest.push_back(argv[i]);
+      if (a.find('=') == std::string::npos && a != "--help" && a != "-h" && i + 1 < argc) rest.push_back(argv[++i]);
+    } else {
+      files.push_back(a);
+    }
+  }
+  if (!files.empty()) rest.push_back(const_cast<char*>(files[0].c_str()));
+  if (!args.parse(static_cast<int>(rest.size()), rest.data(), 2)) return 0;
+  const std::vector<double> radii = parse_radii(args.get("radii"));
+  std::vector<CertifyResults> results;
+  for (const auto& f : files) results.push_back(read_certify_tsv(f));
+  const std::string md = markdown_table(results, radii);
+  std::fputs(md.c_str(), stdout);
+  for (const auto& r : results)
+    std::printf("%s: clean accuracy of g %.3f, abstention rate %.3f\n", r.name.c_str(), certified_accuracy(r, 0.0),
+                abstention_rate(r));
+  if (!args.get("out").empty()) {
+    const std::string dir = args.get("out");
+    std::filesystem::create_directories(dir);
+    io::write_file_atomic(dir + "/table.md", md);
+    io::write_file_atomic(dir + "/table.tex", latex_table(results, radii));
+    io::write_file_atomic(dir + "/certified_accuracy.svg", certified_accuracy_svg(results, radii.back()));
+    std::printf("wrote %s/table.md, table.tex, certified_accuracy.svg\n", dir.c_str());
+  }
+  return 0;
+}
+
+}  // namespace sc::app

@@ -1,0 +1,114 @@
+// smoothcuda certify / predict: Cohen et al.'s certify.py and predict.py, with their arguments, output format and
+// semantics (every skip-th index, stopping at index max), plus --seed, --device, --resume and --overwrite.
+#include <chrono>
+#include <cstdio>
+
+#include "apps/args.h"
+#include "apps/commands.h"
+#include "apps/model_options.h"
+#include "apps/progress.h"
+#include "io/dataset.h"
+#include "nn/stream.h"
+#include "smoothing/results_file.h"
+#include "smoothing/smooth.h"
+
+namespace sc::app {
+
+namespace {
+
+enum class Job { Certify, Predict };
+
+int run(Job job, int argc, char** argv) {
+  const bool certify = job == Job::Certify;
+  Args args(certify ? "certify" : "predict",
+            certify ? "Certifies the smoothed classifier on DATASET (Cohen et al.'s CERTIFY): one TSV row per image, "
+                      "idx label predict radius correct time."
+                    : "Predicts with the smoothed classifier on DATASET (Cohen et al.'s PREDICT): one TSV row per "
+                      "image, idx label predict correct time.");
+  args.positional("DATASET", "cifar10, cifar100, imagenet, mnist, fashion-mnist, folder:PATH, npy:..., fake:...")
+      .positional("MODEL", "smoothcuda model file or PyTorch checkpoint")
+      .positional("SIGMA", "noise level σ (in [0,1] pixel units)")
+      .positional("OUTFILE", "TSV output")
+      .option("batch", "1000", "noisy samples per forward pass")
+      .option("skip", "1", "certify every skip-th image")
+      .option("max", "-1", "stop before this image index (-1: all)")
+      .option("split", "test", "train or test")
+      .option("data-dir", "", "dataset root (default $SMOOTHCUDA_DATA)")
+      .option("N", "100000", "number of samples to use")
+      .option("alpha", "0.001", "failure probability")
+      .option("seed", "0", "noise seed: the same seed gives the same noise on every device")
+      .option("device", "cpu", "cpu, cuda or cuda:K")
+      .flag("resume", "continue an interrupted run after the last complete row of OUTFILE")
+      .flag("overwrite", "replace an existing OUTFILE that holds results");
+  if (certify) args.option("N0", "100", "number of samples for selection");
+  add_model_options(args);
+  if (!args.parse(argc, argv, 2)) return 0;
+
+  const double sigma = args.get_double("SIGMA", 1e-6, 1e3);
+  const int64_t batch = args.get_int("batch", 1, 1 << 24), skip = args.get_int("skip", 1, 1LL << 40);
+  const int64_t max = args.get_int("max", -1, 1LL << 40), N = args.get_int("N", 1, (1LL << 32) - 1);
+  const int64_t N0 = certify ? args.get_int("N0", 1, (1LL << 32) - 1) : 0;
+  const double alpha = args.get_double("alpha", 1e-300, 0.5);
+  const auto seed = static_cast<uint64_t>(args.get_int("seed", 0, INT64_MAX));
+  const Device device = Device::parse(args.get("device"));
+
+  auto data = io::open_dataset(args.get("DATASET"), {args.get("split"), args.get("data-dir")});
+  auto model = load_any_model(args.get("MODEL"), device, model_options(args, args.get("DATASET")));
+  ArgmaxClassifier base(*model);
+  SC_CHECK(data->image_shape() == base.input_shape(), "dataset images are ", shape_str(data->image_shape()),
+           " but the model expects ", shape_str(base.input_shape()));
+  Smooth smooth(base, sigma, batch, seed);
+  ResultsFile out(args.get("OUTFILE"),
+                  certify ? "idx\tlabel\tpredict\tradius\tcorrect\ttime" : "idx\tlabel\tpredict\tcorrect\ttime",
+                  args.has_flag("resume"), args.has_flag("overwrite"));
+
+  std::vector<int64_t> todo;
+  for (int64_t i = 0; i < data->size(); ++i) {
+    if (i % skip != 0) continue;
+    if (i == max) break;
+    if (i > out.last_index()) todo.push_back(i);
+  }
+  if (out.rows_kept() > 0)
+    std::fprintf(stderr, "resuming %s: %lld rows kept, %zu images to go\n", args.get("OUTFILE").c_str(),
+                 static_cast<long long>(out.rows_kept()), todo.size());
+  Progress progress(certify ? "certify" : "predict", static_cast<int64_t>(todo.size()));
+  const auto start = std::chrono::steady_clock::now();
+  Tensor x = Tensor::empty(data->image_shape());
+  for (size_t k = 0; k < todo.size(); ++k) {
+    const int64_t i = todo[k], label = data->label(i);
+    data->read_image(i, x.data<float>());
+    const auto t0 = std::chrono::steady_clock::now();
+    std::string row;
+    if (certify) {
+      const Certificate c = smooth.certify(x, i, N0, N, alpha);
+      synchronize_current_stream();
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      row = std::to_string(i) + "\t" + std::to_string(label) + "\t" + std::to_string(c.prediction) + "\t" +
+            format_3g(c.radius) + "\t" + std::to_string(int(c.prediction == label)) + "\t" + format_timedelta(secs);
+    } else {
+      const int64_t p = smooth.predict(x, i, N, alpha);
+      synchronize_current_stream();
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      row = std::to_string(i) + "\t" + std::to_string(label) + "\t" + std::to_string(p) + "\t" +
+            std::to_string(int(p == label)) + "\t" + format_timedelta(secs);
+    }
+    out.write_row(row);
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    char extra[64];
+    std::snprintf(extra, sizeof extra, "%.3g noisy samples/s", static_cast<double>(smooth.samples_drawn()) / elapsed);
+    progress.update(static_cast<int64_t>(k + 1), extra);
+  }
+  progress.finish();
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::fprintf(stderr, "%s: %zu images in %.1f s (%.3g noisy samples/s) on %s -> %s\n", certify ? "certify" : "predict",
+               todo.size(), elapsed, static_cast<double>(smooth.samples_drawn()) / std::max(elapsed, 1e-9),
+               device.str().c_str(), args.get("OUTFILE").c_str());
+  return 0;
+}
+
+}  // namespace
+
+int certify_command(int argc, char** argv) { return run(Job::Certify, argc, argv); }
+int predict_command(int argc, char** argv) { return run(Job::Predict, argc, argv); }
+
+}  // namespace sc::app

@@ -1,0 +1,187 @@
+#include "smoothing/analysis.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <sstream>
+
+#include "io/file_util.h"
+#include "io/svg_plot.h"
+#include "nn/error.h"
+
+namespace sc {
+
+namespace {
+std::vector<std::string> split_tabs(const std::string& line) {
+  std::vector<std::string> out;
+  size_t p = 0;
+  for (;;) {
+    const size_t e = line.find('\t', p);
+    out.push_back(line.substr(p, e == std::string::npos ? std::string::npos : e - p));
+    if (e == std::string::npos) return out;
+    p = e + 1;
+  }
+}
+
+std::string fixed(double v, int digits) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.*f", digits, v);
+  return b;
+}
+
+// Whether file f has the best (maximal) value in column r (ties all marked).
+std::vector<std::vector<bool>> best_marks(const std::vector<std::vector<double>>& values) {
+  std::vector<std::vector<bool>> best(values.size(), std::vector<bool>(values.empty() ? 0 : values[0].size()));
+  for (size_t r = 0; !values.empty() && r < values[0].size(); ++r) {
+    double m = -1;
+    for (const auto& v : values) m = std::max(m, v[r]);
+    for (size_t f = 0; f < values.size(); ++f) best[f][r] = values.size() > 1 && values[f][r] == m;
+  }
+  return best;
+}
+}  // namespace
+
+CertifyResults read_certify_tsv(const std::string& path) {
+  std::istringstream in(io::read_file(path));
+  CertifyResults r;
+  r.name = path.substr(path.find_last_of('/') + 1);
+  std::string line;
+  SC_CHECK(std::getline(in, line), "'", path, "' is empty");
+  const auto header = split_tabs(line);
+  std::map<std::string, size_t> col;
+  for (size_t i = 0; i < header.size(); ++i) col[header[i]] = i;
+  for (const char* need : {"idx", "label", "predict", "radius", "correct"})
+    SC_CHECK(col.count(need), "'", path, "': no '", need, "' column (a certify output has idx label predict radius "
+             "correct time)");
+  int64_t line_no = 1;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.empty()) continue;
+    const auto f = split_tabs(line);
+    SC_CHECK(f.size() >= header.size(), "'", path, "' line ", line_no, ": ", f.size(), " fields, expected ",
+             header.size());
+    CertifyRow row;
+    try {
+      row.idx = std::stoll(f[col["idx"]]);
+      row.label = std::stoll(f[col["label"]]);
+      row.prediction = std::stoll(f[col["predict"]]);
+      row.radius = std::stod(f[col["radius"]]);
+      row.correct = std::stoll(f[col["correct"]]) != 0;
+    } catch (const std::exception&) {
+      SC_FAIL("'", path, "' line ", line_no, ": malformed row '", line, "'");
+    }
+    r.rows.push_back(row);
+  }
+  SC_CHECK(!r.rows.empty(), "'", path, "' has no rows");
+  return r;
+}
+
+double certified_accuracy(const CertifyResults& r, double radius) {
+  int64_t n = 0;
+  for (const auto& row : r.rows) n += row.correct && row.radius >= radius;
+  return static_cast<double>(n) / static_cast<double>(r.rows.size());
+}
+
+double abstention_rate(const CertifyResults& r) {
+  int64_t n = 0;
+  for (const auto& row : r.rows) n += row.prediction == -1;
+  return static_cast<double>(n) / static_cast<double>(r.rows.size());
+}
+
+std::vector<double> parse_radii(const std::string& spec) {
+  std::vector<double> out;
+  try {
+    if (spec.find(':') != std::string::npos) {
+      double v[3];
+      size_t p = 0;
+      for (int i = 0; i < 3; ++i) {
+        const size_t e = spec.find(':', p);
+        SC_CHECK(i == 2 ? e == std::string::npos : e != std::string::npos, "");
+        v[i] = std::stod(spec.substr(p, e - p));
+        p = e + 1;
+      }
+      SC_CHECK(v[2] > 0 && v[1] >= v[0], "");
+      for (int64_t k = 0; v[0] + k * v[2] <= v[1] + 1e-9; ++k) out.push_back(v[0] + k * v[2]);
+    } else {
+      std::stringstream ss(spec);
+      std::string item;
+      while (std::getline(ss, item, ',')) out.push_back(std::stod(item));
+    }
+  } catch (const std::exception&) {
+    out.clear();
+  }
+  SC_CHECK(!out.empty() && out.size() <= 1000, "--radii '", spec, "': expected START:STOP:STEP or a,b,c");
+  return out;
+}
+
+std::string markdown_table(const std::vector<CertifyResults>& files, const std::vector<double>& radii) {
+  std::vector<std::vector<double>> v;
+  for (const auto& f : files) {
+    v.emplace_back();
+    for (double r : radii) v.back().push_back(certified_accuracy(f, r));
+  }
+  const auto best = best_marks(v);
+  std::ostringstream o;
+  o << "| file | n |";
+  for (double r : radii) o << " r = " << fixed(r, 2) << " |";
+  o << " abstain |\n|---|---:|";
+  for (size_t i = 0; i < radii.size(); ++i) o << "---:|";
+  o << "---:|\n";
+  for (size_t f = 0; f < files.size(); ++f) {
+    o << "| " << files[f].name << " | " << files[f].rows.size() << " |";
+    for (size_t r = 0; r < radii.size(); ++r)
+      o << " " << (best[f][r] ? "**" : "") << fixed(v[f][r], 3) << (best[f][r] ? "**" : "") << " |";
+    o << " " << fixed(abstention_rate(files[f]), 3) << " |\n";
+  }
+  return o.str();
+}
+
+std::string latex_table(const std::vector<CertifyResults>& files, const std::vector<double>& radii) {
+  std::vector<std::vector<double>> v;
+  for (const auto& f : files) {
+    v.emplace_back();
+    for (double r : radii) v.back().push_back(certified_accuracy(f, r));
+  }
+  const auto best = best_marks(v);
+  auto tex = [](const std::string& s) {
+    std::string o;
+    for (char c : s) o += (c == '_' || c == '%' || c == '&' || c == '#') ? std::string("\\") + c : std::string(1, c);
+    return o;
+  };
+  std::ostringstream o;
+  o << "\\begin{tabular}{l" << std::string(radii.size(), 'c') << "}\n\\toprule\n & ";
+  for (size_t r = 0; r < radii.size(); ++r) o << "$r = " << fixed(radii[r], 2) << "$" << (r + 1 < radii.size() ? " & " : "");
+  o << " \\\\\n\\midrule\n";
+  for (size_t f = 0; f < files.size(); ++f) {
+    o << tex(files[f].name) << " & ";
+    for (size_t r = 0; r < radii.size(); ++r)
+      o << (best[f][r] ? "\\textbf{" : "") << fixed(v[f][r], 2) << (best[f][r] ? "}" : "")
+        << (r + 1 < radii.size() ? " & " : "");
+    o << " \\\\\n";
+  }
+  o << "\\bottomrule\n\\end{tabular}\n";
+  return o.str();
+}
+
+std::string certified_accuracy_svg(const std::vector<CertifyResults>& files, double max_radius) {
+  std::vector<io::Series> series;
+  for (const auto& f : files) {
+    io::Series s;
+    s.name = f.name;
+    for (int i = 0; i <= 400; ++i) {
+      const double r = max_radius * i / 400.0;
+      s.x.push_back(r);
+      s.y.push_back(certified_accuracy(f, r));
+    }
+    series.push_back(std::move(s));
+  }
+  io::PlotSpec p;
+  p.title = "Certified accuracy of the smoothed classifier";
+  p.x_label = "radius (l2)";
+  p.y_label = "certified accuracy";
+  p.x_max = max_radius;
+  return io::svg_line_plot(p, series);
+}
+
+}  // namespace sc

@@ -1,0 +1,30 @@
+// Analysis of certification results (smoothcuda's or Cohen et al.'s own TSV files): certified accuracy at each
+// radius — the fraction of rows that are correct with radius ≥ r, abstentions counting as wrong — plus clean
+// accuracy of g and the abstention rate, as Markdown and LaTeX tables and an SVG plot.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace sc {
+
+struct CertifyRow {
+  int64_t idx = 0, label = 0, prediction = 0;
+  double radius = 0;
+  bool correct = false;
+};
+
+struct CertifyResults {
+  std::string name;  // the file's name
+  std::vector<CertifyRow> rows;
+};
+
+CertifyResults read_certify_tsv(const std::string& path);
+double certified_accuracy(const CertifyResults& r, double radius);
+double abstention_rate(const CertifyResults& r);
+std::vector<double> parse_radii(const std::string& spec);  // "start:stop:step" (stop included) or "a,b,c"
+
+std::string markdown_table(const std::vector<CertifyResults>& files, const std::vector<double>& radii);
+std::string latex_table(const std::vector<CertifyResults>& files, const std::vector<double>& radii);
+std::string certified_accuracy_svg(const std::vector<CertifyResults>& files, double max_radius);
+
+}  // namespace sc

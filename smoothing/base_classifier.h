@@ -1,0 +1,31 @@
+// What randomized smoothing needs of a base classifier f: hard labels for a batch of (noisy) images in [0,1].
+// A plain classifier is the usual one; a denoiser in front of it is another (diffusion denoised smoothing).
+#pragma once
+#include "nn/models/registry.h"
+
+namespace sc {
+
+class BaseClassifier {
+ public:
+  virtual ~BaseClassifier() = default;
+  // x: [B, C, H, W] on device(); returns int64 [B] labels on device().
+  virtual Tensor predict_labels(const Tensor& x) = 0;
+  virtual int64_t num_classes() const = 0;
+  virtual Shape input_shape() const = 0;  // [C, H, W]
+  virtual Device device() = 0;
+};
+
+// argmax of a Classifier's logits.
+class ArgmaxClassifier : public BaseClassifier {
+ public:
+  explicit ArgmaxClassifier(Classifier& model) : model_(model) {}
+  Tensor predict_labels(const Tensor& x) override;
+  int64_t num_classes() const override { return model_.spec.num_classes; }
+  Shape input_shape() const override { return {model_.spec.channels, model_.spec.height, model_.spec.width}; }
+  Device device() override { return model_.device(); }
+
+ private:
+  Classifier& model_;
+};
+
+}  // namespace sc

@@ -1,0 +1,46 @@
+// The smoothed classifier g(x) = argmax_c P(f(x + ε) = c), ε ~ N(0, σ²I) (Cohen, Rosenfeld & Kolter 2019):
+// Monte Carlo class counts of the base classifier f over noisy copies, and the CERTIFY and PREDICT procedures.
+// Noisy copies are generated on the base classifier's device in batches, counts accumulate there, and only the
+// class counts come back to the host. The noise of sample s of image i is noise(seed, i, phase, s, ·), so any run
+// is reproducible and every sample can be regenerated.
+#pragma once
+#include <vector>
+
+#include "smoothing/base_classifier.h"
+#include "smoothing/noise.h"
+
+namespace sc {
+
+struct Certificate {
+  int64_t prediction = -1;  // −1: abstain
+  double radius = 0.0;      // certified ℓ2 radius (0 when abstaining)
+  int64_t count = 0;        // nA: samples of the predicted class in the estimation phase
+  double p_lower = 0.0;     // one-sided Clopper–Pearson lower bound on pA
+};
+
+class Smooth {
+ public:
+  Smooth(BaseClassifier& base, double sigma, int64_t batch, uint64_t seed);
+
+  // Counts of f's labels over `num` noisy copies of x ([C, H, W], any device) in the given noise phase.
+  std::vector<int64_t> sample_counts(const Tensor& x, int64_t image, noise::Phase phase, int64_t num);
+  // CERTIFY: select cA with n0 samples, estimate with n fresh ones, abstain when pA_lower < 1/2.
+  Certificate certify(const Tensor& x, int64_t image, int64_t n0, int64_t n, double alpha);
+  // PREDICT: the top class over n samples unless the two-sided binomial test of the top two counts has
+  // p-value > alpha (abstain, −1).
+  int64_t predict(const Tensor& x, int64_t image, int64_t n, double alpha);
+
+  int64_t samples_drawn() const { return samples_; }  // total noisy samples classified so far
+
+ private:
+  BaseClassifier& base_;
+  double sigma_;
+  int64_t batch_;
+  uint64_t seed_;
+  int64_t samples_ = 0;
+};
+
+// The index of the largest count, the lowest index on ties.
+int64_t argmax_count(const std::vector<int64_t>& counts);
+
+}  // namespace sc

@@ -1,0 +1,63 @@
+// CUDA against the CPU for the smoothing path and whole models: identical noise bits, the same counts and
+// certificates up to near-ties, and the same logits for the converted architectures.
+#include "io/safetensors.h"
+#include "kernels/gaussian_noise.h"
+#include "nn/models/model_file.h"
+#include "nn/runtime.h"
+#include "smoothing/smooth.h"
+#include "test_util.h"
+#include "weights_tools/convert.h"
+
+namespace sc::test {
+namespace {
+
+#define SKIP_WITHOUT_GPU() \
+  if (!cuda_available()) GTEST_SKIP() << "no GPU: " << cuda_unavailable_reason()
+
+TEST(GpuSmoothing, NoiseIsBitIdenticalOnCpuAndCuda) {
+  SKIP_WITHOUT_GPU();
+  for (const Shape& s : {Shape{3, 32, 32}, Shape{1, 5, 7}, Shape{3, 1, 1}}) {
+    const Tensor x = randn(s, 3);
+    const NoiseKey key{0x123456789abcULL, 77, noise::kEstimation};
+    const Tensor cpu = ops::add_gaussian_noise(x, 257, 0.37f, key, 1000);
+    const Tensor gpu = ops::add_gaussian_noise(x.cuda(), 257, 0.37f, key, 1000).cpu();
+    ASSERT_EQ(cpu.numel(), gpu.numel());
+    int64_t differ = 0;
+    for (int64_t i = 0; i < cpu.numel(); ++i) differ += cpu.data<float>()[i] != gpu.data<float>()[i];
+    EXPECT_EQ(differ, 0) << shape_str(s) << ": " << differ << " values differ";
+  }
+}
+
+TEST(GpuSmoothing, CertifyAgreesWithCpu) {
+  SKIP_WITHOUT_GPU();
+  auto cpu_model = load_model(fixture_dir() + "/models/lenet_28.safetensors");
+  auto gpu_model = load_model(fixture_dir() + "/models/lenet_28.safetensors", Device::cuda(0));
+  ArgmaxClassifier cpu_base(*cpu_model), gpu_base(*gpu_model);
+  Smooth cpu(cpu_base, 0.5, 1000, 9), gpu(gpu_base, 0.5, 1000, 9);
+  const Tensor xs = io::read_safetensors(fixture_dir() + "/models/lenet_28.io.safetensors").at("x");
+  int same = 0;
+  for (int64_t i = 0; i < xs.size(0); ++i) {
+    const Tensor x = xs.slice(0, i, i + 1).reshape({1, 28, 28});
+    const Certificate a = cpu.certify(x, i, 100, 5000, 0.001), b = gpu.certify(x, i, 100, 5000, 0.001);
+    // Identical noise; logits differ in the last bits, so a sample at a near-tie may flip.
+    same += a.prediction == b.prediction && std::abs(a.count - b.count) <= 2;
+  }
+  EXPECT_GE(same, xs.size(0) - 1);
+}
+
+TEST(GpuModels, ZooLogitsOnCudaMatchCpu) {
+  SKIP_WITHOUT_GPU();
+  ConvertOptions o;
+  o.input_shape = {3, 64, 64};
+  o.arch = "resnet50";
+  ConvertedModel c = convert_checkpoint(fixture_dir() + "/checkpoints/torchvision_resnet50.pth", o);
+  const io::Safetensors io = io::read_safetensors(fixture_dir() + "/checkpoints/torchvision_resnet50.io.safetensors");
+  const Tensor cpu = c.model->forward(io.at("x"));
+  c.model->to(Device::cuda(0));
+  const Tensor gpu = c.model->forward(io.at("x").cuda()).cpu();
+  EXPECT_TRUE(allclose(gpu, cpu, 1e-4));
+  EXPECT_TRUE(allclose(gpu, io.at("logits"), 1e-4));
+}
+
+}  // namespace
+}  // namespace sc::test

@@ -1,0 +1,135 @@
+// The smoothcuda command line as users run it: certify/predict output, --resume after an interruption, refusal to
+// overwrite results, analyze/visualize outputs, convert + eval, and one-line errors with a non-zero exit code.
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "io/file_util.h"
+#include "test_util.h"
+
+namespace sc::test {
+namespace {
+
+struct CliRun {
+  int code;
+  std::string out, err;
+};
+
+CliRun smoothcuda(const std::string& args) {
+  const std::string out = temp_path("cli_stdout.txt"), err = temp_path("cli_stderr.txt");
+  const std::string cmd = std::string(SC_BINARY_DIR) + "/smoothcuda " + args + " >" + out + " 2>" + err;
+  const int status = std::system(cmd.c_str());
+  return {WEXITSTATUS(status), io::read_file(out), io::read_file(err)};
+}
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> v;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);) v.push_back(l);
+  return v;
+}
+
+std::string without_time(const std::string& row) { return row.substr(0, row.rfind('\t')); }
+
+const std::string kCertify = "certify fake:40:1:28:28 " + fixture_dir() + "/models/lenet_28.safetensors 0.5 ";
+const std::string kOptions = " --N0 50 --N 500 --batch 128 --skip 3 --seed 4";
+
+TEST(Cli, CertifyResumesAfterAnInterruptionWithIdenticalRows) {
+  const std::string full = temp_path("full.tsv"), part = temp_path("part.tsv");
+  // Cohen's semantics: indices i with i % skip == 0, stopping when i == max (so 0, 3, ..., 27 here).
+  CliRun r = smoothcuda(kCertify + full + kOptions + " --max 30");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto a = lines(io::read_file(full));
+  ASSERT_EQ(a.size(), 11u);
+  EXPECT_EQ(a[0], "idx\tlabel\tpredict\tradius\tcorrect\ttime");
+  EXPECT_EQ(a[10].substr(0, 3), "27\t");
+
+  // Interrupted after index 9 (4 rows), in the middle of writing the next row.
+  ASSERT_EQ(smoothcuda(kCertify + part + kOptions + " --max 12").code, 0);
+  { std::ofstream(part, std::ios::app) << "15\t3\t3\t0.2"; }
+  // Without --resume the results are not overwritten.
+  r = smoothcuda(kCertify + part + kOptions + " --max 30");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("--resume"), std::string::npos) << r.err;
+  EXPECT_NE(io::read_file(part).find("15\t3\t3\t0.2"), std::string::npos) << "file was touched";
+
+  r = smoothcuda(kCertify + part + kOptions + " --max 30 --resume");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("4 rows kept"), std::string::npos) << r.err;
+  const auto b = lines(io::read_file(part));
+  ASSERT_EQ(b.size(), a.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(without_time(b[i]), without_time(a[i])) << "row " << i;
+
+  // Resuming a finished run changes nothing; resuming into a predict file is refused.
+  ASSERT_EQ(smoothcuda(kCertify + part + kOptions + " --max 30 --resume").code, 0);
+  EXPECT_EQ(lines(io::read_file(part)).size(), a.size());
+  const std::string pred = temp_path("pred.tsv");
+  ASSERT_EQ(smoothcuda("predict fake:40:1:28:28 " + fixture_dir() + "/models/lenet_28.safetensors 0.5 " + pred +
+                       " --N 300 --skip 5 --alpha 0.01").code,
+            0);
+  const auto p = lines(io::read_file(pred));
+  ASSERT_EQ(p.size(), 9u);
+  EXPECT_EQ(p[0], "idx\tlabel\tpredict\tcorrect\ttime");
+  r = smoothcuda(kCertify + pred + kOptions + " --resume");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("header"), std::string::npos) << r.err;
+}
+
+TEST(Cli, ErrorsAreOneLineWithNonZeroExit) {
+  CliRun r = smoothcuda(kCertify + temp_path("x.tsv") + " --N -5");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("N must be in"), std::string::npos) << r.err;
+  r = smoothcuda("certify fake:4:1:28:28 /nonexistent/model.safetensors 0.5 " + temp_path("y.tsv"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("/nonexistent/model.safetensors"), std::string::npos) << r.err;
+  EXPECT_EQ(lines(r.err).size(), 1u) << r.err;
+  r = smoothcuda(kCertify + temp_path("z.tsv") + " --bogus 3");
+  EXPECT_NE(r.err.find("unknown option --bogus"), std::string::npos) << r.err;
+  r = smoothcuda(kCertify + temp_path("z.tsv") + " --device cuda:0");
+  if (r.code != 0) {  // without a GPU: the device named in a one-line error
+    EXPECT_NE(r.err.find("cuda:0"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(smoothcuda("frobnicate").code, 2);
+}
+
+TEST(Cli, AnalyzeAndVisualizeWriteTheirFiles) {
+  const std::string dir = shared_dir() + "/reference/cohen-logs/";
+  if (!std::filesystem::exists(dir)) GTEST_SKIP() << "no " << dir;
+  const std::string out = temp_path("analysis");
+  CliRun r = smoothcuda("analyze " + dir + "data_certify_imagenet_resnet50_noise_0.50_test_sigma_0.50 " + dir +
+                     "data_certify_imagenet_resnet50_noise_1.00_test_sigma_1.00 --radii 0:1.5:0.5 --out " + out);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("| data_certify_imagenet_resnet50_noise_0.50_test_sigma_0.50 | 500 | **0.572** | **0.458** | "
+                       "**0.372** | **0.286** |"),
+            std::string::npos)
+      << r.out;
+  for (const char* f : {"table.md", "table.tex", "certified_accuracy.svg"})
+    EXPECT_TRUE(std::filesystem::exists(out + "/" + f)) << f;
+  const std::string vis = temp_path("vis");
+  r = smoothcuda("visualize fake:3:3:8:8 1 0.25,1.0 --out " + vis + " --scale 2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* f : {"1_clean.png", "1_0.25.png", "1_1.0.png"}) EXPECT_TRUE(std::filesystem::exists(vis + "/" + f));
+}
+
+TEST(Cli, ConvertThenEval) {
+  const std::string dst = temp_path("cohen110.safetensors");
+  CliRun r = smoothcuda("convert " + fixture_dir() + "/checkpoints/cohen_cifar_resnet110.pth.tar " + dst);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("legacy format"), std::string::npos) << r.out;
+  r = smoothcuda("eval fake:6:3:32:32 " + dst + " --batch 4");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("accuracy"), std::string::npos);
+  const std::string logits = temp_path("logits.npy");
+  r = smoothcuda("eval fake:6:3:32:32 " + fixture_dir() + "/checkpoints/cohen_cifar_resnet110.pth.tar --out " + logits);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(logits));
+  r = smoothcuda("convert " + fixture_dir() + "/checkpoints/malicious_os_system.pt " + temp_path("m.safetensors") +
+                 " --arch lenet --dataset mnist");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("posix.system"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace sc::test

@@ -1,0 +1,166 @@
+// Randomized smoothing end to end on the CPU: the closed form of a linear classifier, abstention on the decision
+// boundary, Cohen's published results through the analysis, and the TSV formatting.
+#include <cmath>
+#include <filesystem>
+#include <random>
+
+#include "io/safetensors.h"
+#include "nn/models/model_file.h"
+#include "smoothing/analysis.h"
+#include "smoothing/results_file.h"
+#include "smoothing/smooth.h"
+#include "test_util.h"
+
+namespace sc::test {
+namespace {
+
+// A 2-class linear classifier on 1×7×7 inputs: class 1 where w·x + b > 0. Its smoothed version is exactly
+// g(x) = [w·x + b > 0] with pA = Φ(|w·x + b| / (σ‖w‖)), so the exact certified radius is the distance
+// |w·x + b| / ‖w‖ to the hyperplane.
+struct LinearSetup {
+  std::unique_ptr<Classifier> model;
+  std::vector<float> w;
+  float b;
+  double norm;
+  LinearSetup() {
+    ModelSpec s;
+    s.arch = "linear";
+    s.num_classes = 2, s.channels = 1, s.height = 7, s.width = 7;
+    model = build_model(s);
+    std::mt19937_64 rng(5);
+    std::normal_distribution<float> n(0, 1);
+    w.resize(49);
+    for (auto& v : w) v = n(rng);
+    b = 0.3f;
+    // Logit difference (class 1 − class 0) = w·x + b: put w and b into row 1, zeros into row 0.
+    Tensor W = Tensor::zeros({2, 49}), B = Tensor::zeros({2});
+    for (int i = 0; i < 49; ++i) W.data<float>()[49 + i] = w[i];
+    B.data<float>()[1] = b;
+    for (auto& [key, t] : model->named_tensors()) {
+      if (key == "fc.weight") *t = W;
+      if (key == "fc.bias") *t = B;
+    }
+    norm = 0;
+    for (float v : w) norm += static_cast<double>(v) * v;
+    norm = std::sqrt(norm);
+  }
+  // A point at signed distance d from the hyperplane (positive: class 1).
+  Tensor point(double d, uint64_t seed) const {
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<double> u(0, 1);
+    std::vector<double> x(49);
+    double m = b;
+    for (int i = 0; i < 49; ++i) x[i] = u(rng), m += w[i] * x[i];
+    std::vector<float> out(49);
+    for (int i = 0; i < 49; ++i) out[i] = static_cast<float>(x[i] + (d - m / norm) * w[i] / norm);
+    return Tensor::from_vector(out, {1, 7, 7});
+  }
+  double distance(const Tensor& x) const {  // in double, from the float point actually used
+    double m = b;
+    for (int i = 0; i < 49; ++i) m += static_cast<double>(w[i]) * x.data<float>()[i];
+    return m / norm;
+  }
+};
+
+TEST(Smoothing, LinearClassifierRadiusApproachesTheExactDistance) {
+  LinearSetup lin;
+  ArgmaxClassifier base(*lin.model);
+  const double sigma = 0.5, alpha = 0.001;
+  Smooth smooth(base, sigma, 10000, 7);
+  int over = 0, n = 0;
+  double ratio = 0;
+  for (int k = 0; k < 24; ++k) {
+    const double d = (k % 2 ? 1 : -1) * sigma * (0.5 + 2.0 * k / 23.0);  // |d| in [0.5σ, 2.5σ], both classes
+    const Tensor x = lin.point(d, 100 + k);
+    const double exact = std::fabs(lin.distance(x));
+    const Certificate c = smooth.certify(x, k, 100, 100000, alpha);
+    ASSERT_EQ(c.prediction, d > 0 ? 1 : 0) << "point " << k;
+    over += c.radius > exact;
+    ratio += c.radius / exact;
+    ++n;
+  }
+  // Each certificate exceeds the truth with probability at most α; among 24, even one is unlikely.
+  EXPECT_LE(over, 1);
+  EXPECT_GE(ratio / n, 0.95) << "mean certified/exact radius";
+  std::printf("[linear closed form] mean certified/exact radius %.4f, %d of %d above the exact radius\n", ratio / n,
+              over, n);
+}
+
+TEST(Smoothing, PredictAbstainsOnTheDecisionBoundary) {
+  LinearSetup lin;
+  ArgmaxClassifier base(*lin.model);
+  Smooth smooth(base, 0.5, 1000, 11);
+  int answered = 0;
+  for (int k = 0; k < 100; ++k) answered += smooth.predict(lin.point(0.0, 500 + k), k, 1000, 0.001) != -1;
+  EXPECT_LE(answered, 1) << "of 100 boundary points; the test answers at rate <= alpha";
+  // Far from the boundary it answers, and correctly.
+  EXPECT_EQ(smooth.predict(lin.point(1.0, 9), 0, 1000, 0.001), 1);
+  EXPECT_EQ(smooth.predict(lin.point(-1.0, 9), 0, 1000, 0.001), 0);
+}
+
+TEST(Smoothing, CountsAreReproducibleAndBatchIndependent) {
+  LinearSetup lin;  // on the boundary both classes are drawn, so every noise sample shows in the counts
+  ArgmaxClassifier base(*lin.model);
+  const Tensor x = lin.point(0.0, 3);
+  Smooth a(base, 0.25, 1000, 42), b(base, 0.25, 37, 42), c(base, 0.25, 1000, 43);
+  const auto ca = a.sample_counts(x, 5, noise::kEstimation, 2000);
+  EXPECT_EQ(ca, b.sample_counts(x, 5, noise::kEstimation, 2000));  // batch size does not change the samples
+  EXPECT_NE(ca, c.sample_counts(x, 5, noise::kEstimation, 2000));  // another seed does
+  int64_t total = 0;
+  for (int64_t v : ca) total += v;
+  EXPECT_EQ(total, 2000);
+  EXPECT_EQ(a.samples_drawn(), 2000);
+}
+
+TEST(Smoothing, BadArgumentsFailClearly) {
+  LinearSetup lin;
+  ArgmaxClassifier base(*lin.model);
+  EXPECT_ERROR_MENTIONS(Smooth(base, 0.0, 10, 0), "sigma");
+  EXPECT_ERROR_MENTIONS(Smooth(base, 0.5, 0, 0), "batch");
+  Smooth s(base, 0.5, 10, 0);
+  EXPECT_ERROR_MENTIONS(s.certify(lin.point(1, 1), 0, 10, 100, 1.5), "alpha");
+  EXPECT_ERROR_MENTIONS(s.sample_counts(randn({3, 7, 7}, 1), 0, noise::kSelection, 10), "does not fit");
+}
+
+TEST(Analysis, ReproducesCohensPublishedCertifiedAccuracies) {
+  const std::string dir = shared_dir() + "/reference/cohen-logs/";
+  if (!std::filesystem::exists(dir)) GTEST_SKIP() << "no " << dir;
+  const auto imagenet = read_certify_tsv(dir + "data_certify_imagenet_resnet50_noise_0.50_test_sigma_0.50");
+  const double expect_in[] = {.57, .46, .37, .29};
+  for (int i = 0; i < 4; ++i) EXPECT_NEAR(certified_accuracy(imagenet, 0.5 * i), expect_in[i], 0.005) << 0.5 * i;
+  const auto cifar = read_certify_tsv(dir + "data_certify_cifar10_resnet110_noise_0.25_test_sigma_0.25");
+  const double expect_c[] = {.748, .600, .428, .266};
+  for (int i = 0; i < 4; ++i) EXPECT_NEAR(certified_accuracy(cifar, 0.25 * i), expect_c[i], 0.0005) << 0.25 * i;
+  const auto in1 = read_certify_tsv(dir + "data_certify_imagenet_resnet50_noise_1.00_test_sigma_1.00");
+  const double expect_1[] = {.44, .38, .33, .26, .19, .15, .12};
+  for (int i = 0; i < 7; ++i) EXPECT_NEAR(certified_accuracy(in1, 0.5 * i), expect_1[i], 0.005) << 0.5 * i;
+  // The tables mark the best file per radius.
+  const std::string md = markdown_table({imagenet, in1}, {0.0, 2.0});
+  EXPECT_NE(md.find("**0.572**"), std::string::npos) << md;
+  char best_at_2[32];
+  std::snprintf(best_at_2, sizeof best_at_2, "**%.3f**", certified_accuracy(in1, 2.0));
+  EXPECT_NE(md.find(best_at_2), std::string::npos) << md;
+  EXPECT_NE(latex_table({imagenet, in1}, {0.0}).find("\\textbf{0.57}"), std::string::npos);
+  const std::string svg = certified_accuracy_svg({imagenet, in1}, 3.0);
+  EXPECT_EQ(svg.rfind("<svg", 0), 0u);
+  EXPECT_NE(svg.find("data_certify_imagenet_resnet50_noise_1.00_test_sigma_1.00"), std::string::npos);
+  EXPECT_EQ(parse_radii("0:1:0.25").size(), 5u);
+  EXPECT_ERROR_MENTIONS(parse_radii("1:0:0.5"), "--radii");
+}
+
+TEST(ResultsFormat, MatchesPython) {
+  // format(x, '.3') and str(datetime.timedelta(seconds=s)) as printed by Python 3.11.
+  const std::pair<double, const char*> radii[] = {
+      {0.0, "0.0"},       {0.5, "0.5"},       {1.0, "1.0"},        {1.23456, "1.23"},    {0.000266, "0.000266"},
+      {1e-05, "1e-05"},   {10.0, "10.0"},     {99.9, "99.9"},      {99.96, "1e+02"},     {123.456, "1.23e+02"},
+      {3.81146, "3.81"},  {0.0001, "0.0001"}, {9.999, "10.0"},     {0.09996, "0.1"},     {2.5e-07, "2.5e-07"}};
+  for (const auto& [v, s] : radii) EXPECT_EQ(format_3g(v), s) << v;
+  const std::pair<double, const char*> times[] = {
+      {0.0, "0:00:00"},          {1.5, "0:00:01.500000"},        {14.123456789, "0:00:14.123457"},
+      {3725.0000005, "1:02:05.000001"}, {86400.5, "1 day, 0:00:00.500000"}, {5e-07, "0:00:00"},
+      {1.5e-06, "0:00:00.000002"}, {59.9999996, "0:01:00"}};
+  for (const auto& [v, s] : times) EXPECT_EQ(format_timedelta(v), s) << v;
+}
+
+}  // namespace
+}  // namespace sc::test
