@@ -1,5 +1,6 @@
 #include "test_util.h"
 
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -17,7 +18,12 @@ std::string shared_dir() {
 }
 
 std::string temp_path(const std::string& name) {
-  const std::filesystem::path dir = std::filesystem::path(SC_BINARY_DIR) / "test_scratch";
+  // One folder per test, so that tests running in parallel (ctest -j) never share a scratch file.
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  const std::string test = info ? std::string(info->test_suite_name()) + "." + info->name() : "global";
+  std::string safe;
+  for (char c : test) safe += (std::isalnum(static_cast<unsigned char>(c)) || c == '.') ? c : '_';
+  const std::filesystem::path dir = std::filesystem::path(SC_BINARY_DIR) / "test_scratch" / safe;
   std::filesystem::create_directories(dir);
   const std::filesystem::path p = dir / name;
   std::filesystem::remove_all(p);

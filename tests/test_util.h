@@ -25,7 +25,7 @@ namespace sc::test {
 
 std::string fixture_dir();
 std::string shared_dir();  // ../shared beside the checkout, or $SMOOTHCUDA_SHARED
-std::string temp_path(const std::string& name);  // a fresh path under the build's test scratch folder
+std::string temp_path(const std::string& name);  // a fresh path in this test's own scratch folder
 
 // One case of an op fixture: its parameters (JSON) and named tensors ("x", "weight", ..., "out").
 struct FixtureCase {
