@@ -59,7 +59,7 @@ int eval_command(int argc, char** argv) {
     for (int64_t k = b0; k < b1; ++k) correct += pred.data<int64_t>()[k - b0] == data->label(indices[k]);
     progress.update(b1);
   }
-  synchronize_current_stream();
+  synchronize(device);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   progress.finish();
   std::printf("dataset %s (%s), model %s (%s) on %s\n", data->name().c_str(), args.get("split").c_str(),

@@ -81,13 +81,13 @@ int run(Job job, int argc, char** argv) {
     std::string row;
     if (certify) {
       const Certificate c = smooth.certify(x, i, N0, N, alpha);
-      synchronize_current_stream();
+      synchronize(device);
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       row = std::to_string(i) + "\t" + std::to_string(label) + "\t" + std::to_string(c.prediction) + "\t" +
             format_3g(c.radius) + "\t" + std::to_string(int(c.prediction == label)) + "\t" + format_timedelta(secs);
     } else {
       const int64_t p = smooth.predict(x, i, N, alpha);
-      synchronize_current_stream();
+      synchronize(device);
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       row = std::to_string(i) + "\t" + std::to_string(label) + "\t" + std::to_string(p) + "\t" +
             std::to_string(int(p == label)) + "\t" + format_timedelta(secs);

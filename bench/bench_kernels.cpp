@@ -34,7 +34,7 @@ void run(benchmark::State& state, Device device, F&& body) {
   if (device.is_cuda()) {
     DeviceTimer timer;
     body();  // warm-up: handles, algorithm choice, allocator cache
-    synchronize_current_stream();
+    synchronize(device);
     for (auto _ : state) {
       timer.start();
       body();

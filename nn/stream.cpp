@@ -26,7 +26,9 @@ Stream::~Stream() {
   if (handle_) cudaStreamDestroy(static_cast<cudaStream_t>(handle_));
 }
 void Stream::synchronize() const { SC_CUDA_CHECK(cudaStreamSynchronize(static_cast<cudaStream_t>(handle_))); }
-void synchronize_current_stream() { SC_CUDA_CHECK(cudaStreamSynchronize(cuda::stream())); }
+void synchronize(Device device) {
+  if (device.is_cuda()) SC_CUDA_CHECK(cudaStreamSynchronize(cuda::stream()));
+}
 
 DeviceTimer::DeviceTimer() {
   cudaEvent_t a, b;
@@ -51,7 +53,7 @@ double DeviceTimer::stop_seconds() {
 Stream::Stream(int device) : device_(device) { require_cuda_device(device); }
 Stream::~Stream() = default;
 void Stream::synchronize() const {}
-void synchronize_current_stream() {}
+void synchronize(Device) {}
 DeviceTimer::DeviceTimer() { SC_FAIL("DeviceTimer: ", cuda_unavailable_reason()); }
 DeviceTimer::~DeviceTimer() = default;
 void DeviceTimer::start() {}

@@ -1,6 +1,7 @@
 // CUDA streams. Kernels launch on the calling thread's current stream (the default stream unless a
 // StreamGuard says otherwise). The handle is opaque here so host code needs no CUDA headers.
 #pragma once
+#include "nn/device.h"
 
 namespace sc {
 
@@ -21,7 +22,8 @@ class Stream {
 
 // The current stream handle of this thread (nullptr = the legacy default stream).
 void* current_stream_handle();
-void synchronize_current_stream();
+// Waits for the work queued on the current stream when `device` is a CUDA device; nothing to wait for on the CPU.
+void synchronize(Device device);
 
 // Times device work on the current stream with CUDA events (start, then stop → seconds between them).
 class DeviceTimer {

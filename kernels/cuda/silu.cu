@@ -1,0 +1,18 @@
+#include "kernels/cuda/common.cuh"
+#include "kernels/silu.h"
+
+namespace sc::cuda {
+
+namespace {
+__global__ void silu_kernel(const float* x, float* y, long long n) {
+  SC_GRID_STRIDE_LOOP(i, n) y[i] = x[i] / (1.0f + expf(-x[i]));
+}
+}  // namespace
+
+void silu(const Tensor& x, Tensor& y) {
+  const long long n = x.numel();
+  silu_kernel<<<grid_for(n), kThreads, 0, stream()>>>(x.data<float>(), y.data<float>(), n);
+  SC_CUDA_LAUNCH_CHECK("silu_kernel");
+}
+
+}  // namespace sc::cuda
