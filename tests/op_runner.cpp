@@ -3,17 +3,23 @@
 #include "kernels/adaptive_avg_pool2d.h"
 #include "kernels/argmax.h"
 #include "kernels/batch_norm.h"
+#include "kernels/channel_modulate.h"
 #include "kernels/channel_normalize.h"
 #include "kernels/class_histogram.h"
 #include "kernels/concat.h"
 #include "kernels/conv2d.h"
 #include "kernels/elementwise.h"
+#include "kernels/group_norm.h"
 #include "kernels/linear.h"
 #include "kernels/pad_channels.h"
 #include "kernels/pool2d.h"
+#include "kernels/qkv_attention.h"
 #include "kernels/relu.h"
+#include "kernels/silu.h"
 #include "kernels/softmax.h"
 #include "kernels/subsample2d.h"
+#include "kernels/timestep_embedding.h"
+#include "kernels/upsample_nearest2x.h"
 
 namespace sc::test {
 
@@ -24,7 +30,7 @@ bool starts_with(const std::string& s, const char* p) { return s.rfind(p, 0) == 
 const std::vector<std::string>& op_fixture_names() {
   static const std::vector<std::string> names = {
       "conv2d", "batch_norm", "linear", "elementwise", "channel_normalize", "pool2d", "adaptive_avg_pool2d",
-      "shape_ops", "softmax", "argmax", "class_histogram"};
+      "shape_ops", "softmax", "argmax", "class_histogram", "diffusion"};
   return names;
 }
 
@@ -69,6 +75,14 @@ Tensor run_fixture_case(const std::string& op, const FixtureCase& c, Device dev,
     y = starts_with(n, "log_softmax_") ? ops::log_softmax(in("x")) : ops::softmax(in("x"));
   } else if (op == "argmax") {
     y = ops::argmax(in("x"));
+  } else if (op == "diffusion") {
+    if (starts_with(n, "gn_")) y = ops::group_norm(in("x"), c.int_param("groups"), in("weight"), in("bias"), 1e-5);
+    else if (starts_with(n, "silu_")) y = ops::silu(in("x"));
+    else if (starts_with(n, "up_")) y = ops::upsample_nearest2x(in("x"));
+    else if (starts_with(n, "temb_")) y = ops::timestep_embedding(in("t"), c.int_param("dim"));
+    else if (starts_with(n, "attn_")) y = ops::qkv_attention(in("qkv"), c.int_param("heads"));
+    else if (starts_with(n, "scale_shift_")) y = ops::channel_modulate(in("x"), in("scale"), in("shift"));
+    else if (starts_with(n, "shift_only_")) y = ops::channel_modulate(in("x"), Tensor(), in("shift"));
   } else if (op == "class_histogram") {
     y = ops::class_histogram(in("labels"), c.int_param("classes"));
   }
