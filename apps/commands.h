@@ -10,5 +10,6 @@ int certify_command(int argc, char** argv);
 int predict_command(int argc, char** argv);
 int analyze_command(int argc, char** argv);
 int visualize_command(int argc, char** argv);
+int denoise_command(int argc, char** argv);
 
 }  // namespace sc::app

@@ -4,6 +4,7 @@
 #include "apps/args.h"
 #include "apps/commands.h"
 #include "apps/model_options.h"
+#include "diffusion/denoiser.h"
 
 namespace sc::app {
 
@@ -14,8 +15,15 @@ int convert_command(int argc, char** argv) {
             "normalization, classes, input shape, sha256 of the source).");
   args.positional("SRC", "PyTorch checkpoint (.pt, .pth, .pth.tar, .th)").positional("DST", "output .safetensors");
   add_model_options(args);
-  args.allow_extra_options("architecture flag, stored in the model file (e.g. --hidden 256)");
+  args.allow_extra_options("architecture flag, stored in the model file (e.g. --hidden 256; for --arch iddpm_unet or "
+                           "adm_unet the reference scripts' flags: --image_size 32 --num_channels 128 --num_res_blocks 3 "
+                           "--learn_sigma True --diffusion_steps 4000 --noise_schedule cosine ...)");
   if (!args.parse(argc, argv, 2)) return 0;
+  if (is_diffusion_arch(args.get("arch"))) {  // a UNet, with the reference scripts' flags
+    convert_diffusion_checkpoint(args.get("SRC"), args.get("DST"), args.get("arch"), args.extra());
+    std::printf("converted %s -> %s (%s)\n", args.get("SRC").c_str(), args.get("DST").c_str(), args.get("arch").c_str());
+    return 0;
+  }
   ConvertOptions o = model_options(args);
   o.flags = args.extra();
   ConvertedModel c = convert_checkpoint(args.get("SRC"), o);

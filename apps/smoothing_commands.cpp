@@ -7,6 +7,7 @@
 #include "apps/commands.h"
 #include "apps/model_options.h"
 #include "apps/progress.h"
+#include "diffusion/denoised_classifier.h"
 #include "io/dataset.h"
 #include "nn/stream.h"
 #include "smoothing/results_file.h"
@@ -39,7 +40,10 @@ int run(Job job, int argc, char** argv) {
       .option("seed", "0", "noise seed: the same seed gives the same noise on every device")
       .option("device", "cpu", "cpu, cuda or cuda:K")
       .flag("resume", "continue an interrupted run after the last complete row of OUTFILE")
-      .flag("overwrite", "replace an existing OUTFILE that holds results");
+      .flag("overwrite", "replace an existing OUTFILE that holds results")
+      .option("denoiser", "", "diffusion model file: denoise every noisy sample before the classifier (DDS)")
+      .option("local-noise-sd", "0", "DiffSmooth: local smoothing noise σ' on the denoised image")
+      .option("m", "0", "DiffSmooth: number of local noise draws (0: plain DDS)");
   if (certify) args.option("N0", "100", "number of samples for selection");
   add_model_options(args);
   if (!args.parse(argc, argv, 2)) return 0;
@@ -54,7 +58,16 @@ int run(Job job, int argc, char** argv) {
 
   auto data = io::open_dataset(args.get("DATASET"), {args.get("split"), args.get("data-dir")});
   auto model = load_any_model(args.get("MODEL"), device, model_options(args, args.get("DATASET")));
-  ArgmaxClassifier base(*model);
+  std::unique_ptr<BaseClassifier> base_ptr;
+  DiffusionModel denoiser;
+  if (args.get("denoiser").empty()) {
+    base_ptr = std::make_unique<ArgmaxClassifier>(*model);
+  } else {
+    denoiser = load_diffusion_model(args.get("denoiser"), device);
+    base_ptr = std::make_unique<DenoisedClassifier>(denoiser, *model, sigma, args.get_int("m", 0, 1000),
+                                                    args.get_double("local-noise-sd", 0, 10), seed);
+  }
+  BaseClassifier& base = *base_ptr;
   SC_CHECK(data->image_shape() == base.input_shape(), "dataset images are ", shape_str(data->image_shape()),
            " but the model expects ", shape_str(base.input_shape()));
   Smooth smooth(base, sigma, batch, seed);

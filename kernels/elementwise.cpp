@@ -31,4 +31,18 @@ Tensor affine(const Tensor& x, float alpha, float beta) {
   return y;
 }
 
+Tensor combine(float a, const Tensor& x, float b, const Tensor& y, float lo, float hi) {
+  check_dtype(x, DType::F32, "combine", "x");
+  check_dtype(y, DType::F32, "combine", "y");
+  check_contiguous(x, "combine", "x");
+  check_contiguous(y, "combine", "y");
+  check_same_device(x, y, "combine");
+  check_same_shape(x, y, "combine");
+  SC_CHECK(lo <= hi, "combine: clamp range [", lo, ", ", hi, "] is empty");
+  Tensor out = Tensor::empty(x.shape(), DType::F32, x.device());
+  if (out.numel() == 0) return out;
+  SC_DISPATCH(x.device(), cpu::combine(a, x, b, y, lo, hi, out), cuda::combine(a, x, b, y, lo, hi, out));
+  return out;
+}
+
 }  // namespace sc::ops

@@ -30,6 +30,13 @@ std::string fixed(double v, int digits) {
   return b;
 }
 
+// A radius for a column header: at least two decimals, up to three (0.125 stays 0.125).
+std::string radius_label(double r) {
+  std::string s = fixed(r, 3);
+  if (s.back() == '0') s.pop_back();
+  return s;
+}
+
 // Whether file f has the best (maximal) value in column r (ties all marked).
 std::vector<std::vector<bool>> best_marks(const std::vector<std::vector<double>>& values) {
   std::vector<std::vector<bool>> best(values.size(), std::vector<bool>(values.empty() ? 0 : values[0].size()));
@@ -124,7 +131,7 @@ std::string markdown_table(const std::vector<CertifyResults>& files, const std::
   const auto best = best_marks(v);
   std::ostringstream o;
   o << "| file | n |";
-  for (double r : radii) o << " r = " << fixed(r, 2) << " |";
+  for (double r : radii) o << " r = " << radius_label(r) << " |";
   o << " abstain |\n|---|---:|";
   for (size_t i = 0; i < radii.size(); ++i) o << "---:|";
   o << "---:|\n";
@@ -151,7 +158,7 @@ std::string latex_table(const std::vector<CertifyResults>& files, const std::vec
   };
   std::ostringstream o;
   o << "\\begin{tabular}{l" << std::string(radii.size(), 'c') << "}\n\\toprule\n & ";
-  for (size_t r = 0; r < radii.size(); ++r) o << "$r = " << fixed(radii[r], 2) << "$" << (r + 1 < radii.size() ? " & " : "");
+  for (size_t r = 0; r < radii.size(); ++r) o << "$r = " << radius_label(radii[r]) << "$" << (r + 1 < radii.size() ? " & " : "");
   o << " \\\\\n\\midrule\n";
   for (size_t f = 0; f < files.size(); ++f) {
     o << tex(files[f].name) << " & ";

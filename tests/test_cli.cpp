@@ -7,6 +7,8 @@
 #include <sstream>
 
 #include "io/file_util.h"
+#include "io/npy.h"
+#include "io/safetensors.h"
 #include "test_util.h"
 
 namespace sc::test {
@@ -129,6 +131,30 @@ TEST(Cli, ConvertThenEval) {
                  " --arch lenet --dataset mnist");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("posix.system"), std::string::npos) << r.err;
+}
+
+TEST(Cli, DiffusionConvertDenoiseAndCertifyWithDenoiser) {
+  const std::string unet = temp_path("iddpm.safetensors");
+  CliRun r = smoothcuda("convert " + fixture_dir() + "/checkpoints/iddpm_narrow.pt " + unet +
+                        " --arch iddpm_unet --image_size 32 --num_channels 32 --num_res_blocks 1 --num_heads 2 "
+                        "--learn_sigma True --dropout 0.3 --diffusion_steps 4000 --noise_schedule cosine");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string in = temp_path("noisy.npy"), out = temp_path("clean.npy");
+  io::write_npy(in, io::read_safetensors(fixture_dir() + "/checkpoints/iddpm_narrow.denoise.safetensors").at("x"));
+  r = smoothcuda("denoise " + unet + " 0.25 " + in + " " + out);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("t* = 1158 of 4000"), std::string::npos) << r.out;
+  EXPECT_TRUE(allclose(io::read_npy(out),
+                       io::read_safetensors(fixture_dir() + "/checkpoints/iddpm_narrow.denoise.safetensors").at("out"),
+                       1e-4));
+  const std::string tsv = temp_path("dds.tsv");
+  r = smoothcuda("certify fake:4:3:32:32 " + fixture_dir() + "/models/lenet_32.safetensors 0.25 " + tsv +
+                 " --denoiser " + unet + " --N0 8 --N 16 --batch 16 --alpha 0.1");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(lines(io::read_file(tsv)).size(), 5u);
+  r = smoothcuda("certify fake:2:3:32:32 " + fixture_dir() + "/models/lenet_32.safetensors 0.25 " + temp_path("ds.tsv") +
+                 " --denoiser " + unet + " --N0 4 --N 8 --batch 8 --alpha 0.1 --m 2 --local-noise-sd 0.26");
+  ASSERT_EQ(r.code, 0) << r.err;
 }
 
 }  // namespace

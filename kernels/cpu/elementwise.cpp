@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "kernels/elementwise.h"
 
 namespace sc::cpu {
@@ -21,6 +23,14 @@ void affine(const Tensor& x, float alpha, float beta, Tensor& y) {
   const int64_t n = x.numel();
 #pragma omp parallel for schedule(static) if (n > 65536)
   for (int64_t i = 0; i < n; ++i) yp[i] = alpha * xp[i] + beta;
+}
+
+void combine(float a, const Tensor& x, float b, const Tensor& y, float lo, float hi, Tensor& out) {
+  const float *xp = x.data<float>(), *yp = y.data<float>();
+  float* op = out.data<float>();
+  const int64_t n = x.numel();
+#pragma omp parallel for schedule(static) if (n > 65536)
+  for (int64_t i = 0; i < n; ++i) op[i] = std::min(hi, std::max(lo, a * xp[i] + b * yp[i]));
 }
 
 }  // namespace sc::cpu

@@ -12,6 +12,10 @@ __global__ void affine_kernel(const float* x, float alpha, float beta, float* y,
   // alpha·x + beta rounded twice, like the CPU path (no fused multiply-add), so both agree to the bit.
   SC_GRID_STRIDE_LOOP(i, n) y[i] = __fadd_rn(__fmul_rn(alpha, x[i]), beta);
 }
+__global__ void combine_kernel(float a, const float* x, float b, const float* y, float lo, float hi, float* out,
+                               long long n) {
+  SC_GRID_STRIDE_LOOP(i, n) out[i] = fminf(hi, fmaxf(lo, __fadd_rn(__fmul_rn(a, x[i]), __fmul_rn(b, y[i]))));
+}
 }  // namespace
 
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& y) {
@@ -29,6 +33,13 @@ void affine(const Tensor& x, float alpha, float beta, Tensor& y) {
   const long long n = x.numel();
   affine_kernel<<<grid_for(n), kThreads, 0, stream()>>>(x.data<float>(), alpha, beta, y.data<float>(), n);
   SC_CUDA_LAUNCH_CHECK("affine_kernel");
+}
+
+void combine(float a, const Tensor& x, float b, const Tensor& y, float lo, float hi, Tensor& out) {
+  const long long n = x.numel();
+  combine_kernel<<<grid_for(n), kThreads, 0, stream()>>>(a, x.data<float>(), b, y.data<float>(), lo, hi,
+                                                         out.data<float>(), n);
+  SC_CUDA_LAUNCH_CHECK("combine_kernel");
 }
 
 }  // namespace sc::cuda

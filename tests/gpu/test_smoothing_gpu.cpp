@@ -1,5 +1,6 @@
 // CUDA against the CPU for the smoothing path and whole models: identical noise bits, the same counts and
 // certificates up to near-ties, and the same logits for the converted architectures.
+#include "diffusion/denoiser.h"
 #include "io/safetensors.h"
 #include "kernels/gaussian_noise.h"
 #include "nn/models/model_file.h"
@@ -57,6 +58,20 @@ TEST(GpuModels, ZooLogitsOnCudaMatchCpu) {
   const Tensor gpu = c.model->forward(io.at("x").cuda()).cpu();
   EXPECT_TRUE(allclose(gpu, cpu, 1e-4));
   EXPECT_TRUE(allclose(gpu, io.at("logits"), 1e-4));
+}
+
+TEST(GpuModels, UNetOnCudaMatchesCpu) {
+  SKIP_WITHOUT_GPU();
+  const std::map<std::string, std::string> flags = {
+      {"arch", "iddpm_unet"}, {"image_size", "32"}, {"num_channels", "32"}, {"num_res_blocks", "1"},
+      {"num_heads", "2"}, {"learn_sigma", "True"}, {"diffusion_steps", "4000"}, {"noise_schedule", "cosine"}};
+  DiffusionModel cpu = load_diffusion_model(fixture_dir() + "/checkpoints/iddpm_narrow.pt", Device::cpu(), flags);
+  DiffusionModel gpu = load_diffusion_model(fixture_dir() + "/checkpoints/iddpm_narrow.pt", Device::cuda(0), flags);
+  const io::Safetensors ref = io::read_safetensors(fixture_dir() + "/checkpoints/iddpm_narrow.denoise.safetensors");
+  const Tensor a = denoise_one_shot(cpu, ref.at("x"), 0.25);
+  const Tensor b = denoise_one_shot(gpu, ref.at("x").cuda(), 0.25).cpu();
+  EXPECT_TRUE(allclose(b, a, 1e-4));
+  EXPECT_TRUE(allclose(b, ref.at("out"), 1e-4));
 }
 
 }  // namespace

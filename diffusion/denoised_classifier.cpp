@@ -1,0 +1,46 @@
+#include "diffusion/denoised_classifier.h"
+
+#include "kernels/argmax.h"
+#include "kernels/concat.h"
+#include "kernels/elementwise.h"
+#include "kernels/gaussian_noise.h"
+#include "kernels/softmax.h"
+#include "smoothing/noise.h"
+
+namespace sc {
+
+DenoisedClassifier::DenoisedClassifier(DiffusionModel& d, Classifier& c, double sigma, int64_t m, double local_sigma,
+                                       uint64_t seed)
+    : denoiser_(d), classifier_(c), sigma_(sigma), m_(m), local_sigma_(local_sigma), seed_(seed) {
+  const UNetConfig& u = d.unet->config();
+  SC_CHECK(u.in_channels == c.spec.channels, "denoiser has ", u.in_channels, " channels, the classifier ",
+           c.spec.channels);
+  SC_CHECK(c.spec.height == c.spec.width && c.spec.height == u.image_size, "the denoiser works at ", u.image_size,
+           "x", u.image_size, " but the classifier takes ", c.spec.height, "x", c.spec.width,
+           " (resizing between them is not implemented yet)");
+  SC_CHECK(m >= 0 && (m == 0 || local_sigma > 0), "local smoothing needs m >= 1 and a positive local noise level");
+}
+
+Shape DenoisedClassifier::input_shape() const {
+  return {classifier_.spec.channels, classifier_.spec.height, classifier_.spec.width};
+}
+
+Tensor DenoisedClassifier::predict_labels(const Tensor& x) {
+  const Tensor clean = denoise_one_shot(denoiser_, x, sigma_);
+  if (m_ == 0) return ops::argmax(classifier_.forward(clean));
+  // Local smoothing: the same m noise vectors η_j for every image (noise phase kLocal, image 0, sample j).
+  Tensor mean;
+  const int64_t B = clean.size(0), per = clean.numel() / B;
+  for (int64_t j = 0; j < m_; ++j) {
+    const Tensor eta = ops::add_gaussian_noise(Tensor::zeros({per}, DType::F32, clean.device()), 1,
+                                               static_cast<float>(local_sigma_), NoiseKey{seed_, 0, noise::kLocal},
+                                               static_cast<uint32_t>(j));
+    // Broadcast η_j over the batch: B copies, added to the denoised images.
+    const Tensor etas = ops::concat(std::vector<Tensor>(static_cast<size_t>(B), eta), 0).reshape(clean.shape());
+    const Tensor p = ops::softmax(classifier_.forward(ops::add(clean, etas)));
+    mean = mean.defined() ? ops::add(mean, p) : p;
+  }
+  return ops::argmax(mean);  // the 1/m factor does not change the argmax
+}
+
+}  // namespace sc

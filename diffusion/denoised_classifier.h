@@ -1,0 +1,29 @@
+// Base classifiers with a diffusion denoiser in front (for certify/predict --denoiser):
+//   DDS (Carlini et al. 2023): f(x) = argmax classifier(denoise(x))
+//   DiffSmooth (Zhang et al. 2023), local smoothing with m > 0: f(x) = argmax (1/m) Σ_j softmax(classifier(x̂ + η_j)),
+//   x̂ = denoise(x), η_j ~ N(0, σ_local² I) drawn once from the seed and reused for every sample and image.
+#pragma once
+#include "diffusion/denoiser.h"
+#include "smoothing/base_classifier.h"
+
+namespace sc {
+
+class DenoisedClassifier : public BaseClassifier {
+ public:
+  DenoisedClassifier(DiffusionModel& denoiser, Classifier& classifier, double sigma, int64_t local_m = 0,
+                     double local_sigma = 0.0, uint64_t seed = 0);
+  Tensor predict_labels(const Tensor& x) override;
+  int64_t num_classes() const override { return classifier_.spec.num_classes; }
+  Shape input_shape() const override;
+  Device device() override { return classifier_.device(); }
+
+ private:
+  DiffusionModel& denoiser_;
+  Classifier& classifier_;
+  double sigma_;
+  int64_t m_;
+  double local_sigma_;
+  uint64_t seed_;
+};
+
+}  // namespace sc

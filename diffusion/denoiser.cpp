@@ -1,0 +1,98 @@
+#include "diffusion/denoiser.h"
+
+#include <cmath>
+
+#include "io/file_util.h"
+#include "io/safetensors.h"
+#include "io/sha256.h"
+#include "kernels/elementwise.h"
+#include "nn/state_dict.h"
+#include "weights_tools/convert.h"
+#include "weights_tools/torch_checkpoint.h"
+
+namespace sc {
+
+bool is_diffusion_arch(const std::string& arch) { return arch == "iddpm_unet" || arch == "adm_unet"; }
+
+namespace {
+DiffusionModel build(const std::string& arch, std::map<std::string, std::string> flags, const std::string& what) {
+  DiffusionModel m;
+  auto take = [&](const char* key, const std::string& fallback) {
+    auto it = flags.find(key);
+    return it == flags.end() ? fallback : it->second;
+  };
+  // Defaults as the reference scripts: improved-diffusion rescales timesteps, guided-diffusion does not.
+  const std::string steps = take("diffusion_steps", "1000"), schedule = take("noise_schedule", "linear");
+  const std::string rescale = take("rescale_timesteps", arch == "iddpm_unet" ? "True" : "False");
+  try {
+    m.schedule = diffusion::make_schedule(schedule, std::stoll(steps));
+  } catch (const std::invalid_argument&) {
+    SC_FAIL(what, ": --diffusion_steps '", steps, "' is not an integer");
+  }
+  m.rescale_timesteps = rescale == "True" || rescale == "true" || rescale == "1";
+  m.unet = std::make_unique<UNet>(UNetConfig::from_flags(arch, flags));
+  return m;
+}
+}  // namespace
+
+DiffusionModel load_diffusion_model(const std::string& path, Device device,
+                                    const std::map<std::string, std::string>& checkpoint_flags) {
+  const std::string what = "'" + path + "'";
+  DiffusionModel m;
+  if (is_torch_checkpoint_path(path)) {
+    auto it = checkpoint_flags.find("arch");
+    SC_CHECK(it != checkpoint_flags.end() && is_diffusion_arch(it->second), what,
+             ": give --arch iddpm_unet or adm_unet and the UNet's flags to load a diffusion checkpoint");
+    auto flags = checkpoint_flags;
+    flags.erase("arch");
+    m = build(it->second, flags, what);
+    auto ckpt = torchfile::read_checkpoint(path);
+    StateDict sd = torchfile::extract_state_dict(ckpt);
+    load_state_dict(*m.unet, sd, what);
+  } else {
+    const io::Safetensors st = io::read_safetensors(path);
+    auto arch = st.metadata.find("arch");
+    SC_CHECK(arch != st.metadata.end() && is_diffusion_arch(arch->second), what,
+             ": not a diffusion model file (arch must be iddpm_unet or adm_unet)");
+    std::map<std::string, std::string> flags;
+    for (const auto& [k, v] : st.metadata)
+      if (k.rfind("flag.", 0) == 0) flags[k.substr(5)] = v;
+    m = build(arch->second, flags, what);
+    load_state_dict(*m.unet, st.tensors, what);
+  }
+  m.unet->to(device);
+  return m;
+}
+
+void convert_diffusion_checkpoint(const std::string& src, const std::string& dst, const std::string& arch,
+                                  const std::map<std::string, std::string>& flags) {
+  auto all = flags;
+  all["arch"] = arch;
+  DiffusionModel m = load_diffusion_model(src, Device::cpu(), all);
+  std::map<std::string, std::string> md = {{"format", "smoothcuda-model-1"}, {"arch", arch}};
+  for (const auto& [k, v] : m.unet->config().to_flags()) md["flag." + k] = v;
+  md["flag.diffusion_steps"] = std::to_string(m.schedule.steps());
+  md["flag.noise_schedule"] = m.schedule.name;
+  md["flag.rescale_timesteps"] = m.rescale_timesteps ? "True" : "False";
+  const std::string bytes = io::read_file(src);
+  md["source_file"] = src.substr(src.find_last_of('/') + 1);
+  md["source_sha256"] = io::sha256_hex(bytes);
+  io::write_safetensors(dst, state_dict(*m.unet), md);
+}
+
+Tensor denoise_one_shot(DiffusionModel& m, const Tensor& x, double sigma) {
+  const int64_t t = diffusion::timestep_for_sigma(m.schedule, sigma);
+  const double abar = m.schedule.alphas_cumprod[static_cast<size_t>(t)];
+  const double sa = std::sqrt(abar);
+  const Tensor xt = ops::affine(x, static_cast<float>(2 * sa), static_cast<float>(-sa));  // √ᾱ·(2x − 1)
+  const float tt = static_cast<float>(m.rescale_timesteps ? t * 1000.0 / static_cast<double>(m.schedule.steps()) : t);
+  const Tensor ts = Tensor::full({x.size(0)}, tt, x.device());
+  const Tensor out = m.unet->forward(xt, ts);
+  const Tensor eps = out.slice(1, 0, x.size(1)).contiguous();
+  // x̂ = clip(√(1/ᾱ)·x_t − √(1/ᾱ − 1)·ε, −1, 1), then (x̂ + 1)/2 in [0, 1].
+  const Tensor x0 = ops::combine(static_cast<float>(std::sqrt(1.0 / abar)), xt,
+                                 static_cast<float>(-std::sqrt(1.0 / abar - 1.0)), eps, -1.0f, 1.0f);
+  return ops::affine(x0, 0.5f, 0.5f);
+}
+
+}  // namespace sc

@@ -1,0 +1,83 @@
+// Diffusion denoised smoothing: schedules and t*(σ) against REFERENCE.md, one-shot denoising against the public
+// reference code, conversion of UNet checkpoints, and the DDS / DiffSmooth base classifiers.
+#include "diffusion/denoised_classifier.h"
+#include "diffusion/denoiser.h"
+#include "io/npy.h"
+#include "io/safetensors.h"
+#include "kernels/argmax.h"
+#include "nn/models/model_file.h"
+#include "test_util.h"
+
+namespace sc::test {
+namespace {
+
+std::string ckpt(const std::string& name) { return fixture_dir() + "/checkpoints/" + name; }
+
+const std::map<std::string, std::string> kNarrowFlags = {
+    {"image_size", "32"},       {"num_channels", "32"},     {"num_res_blocks", "1"},     {"num_heads", "2"},
+    {"attention_resolutions", "16,8"}, {"learn_sigma", "True"}, {"use_scale_shift_norm", "True"},
+    {"diffusion_steps", "4000"}, {"noise_schedule", "cosine"}};
+
+TEST(Diffusion, TimestepForSigmaMatchesTheReference) {
+  const auto cosine = diffusion::make_schedule("cosine", 4000), linear = diffusion::make_schedule("linear", 1000);
+  const double sigmas[] = {0.12, 0.25, 0.50, 1.0};
+  const int64_t t_cos[] = {573, 1158, 1984, 2809}, t_lin[] = {70, 145, 259, 396};
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(diffusion::timestep_for_sigma(cosine, sigmas[i]), t_cos[i]) << sigmas[i];
+    EXPECT_EQ(diffusion::timestep_for_sigma(linear, sigmas[i]), t_lin[i]) << sigmas[i];
+  }
+  EXPECT_NEAR(linear.betas.front(), 1e-4, 1e-18);
+  EXPECT_NEAR(linear.betas.back(), 0.02, 1e-17);
+  EXPECT_EQ(cosine.betas.back(), 0.999);  // the clip
+  EXPECT_ERROR_MENTIONS(diffusion::make_schedule("sigmoid", 100), "unknown noise schedule");
+  EXPECT_ERROR_MENTIONS(diffusion::timestep_for_sigma(linear, 1e6), "beyond");
+}
+
+TEST(Diffusion, OneShotDenoiseMatchesTheReferenceCode) {
+  auto flags = kNarrowFlags;
+  flags["arch"] = "iddpm_unet";
+  DiffusionModel m = load_diffusion_model(ckpt("iddpm_narrow.pt"), Device::cpu(), flags);
+  EXPECT_TRUE(m.rescale_timesteps);
+  const io::Safetensors ref = io::read_safetensors(ckpt("iddpm_narrow.denoise.safetensors"));
+  const double sigma = std::stod(ref.metadata.at("sigma"));
+  EXPECT_EQ(diffusion::timestep_for_sigma(m.schedule, sigma), std::stoll(ref.metadata.at("t_star")));
+  EXPECT_TRUE(allclose(denoise_one_shot(m, ref.at("x"), sigma), ref.at("out"), 1e-4));
+}
+
+TEST(Diffusion, ConvertedUNetFileDenoisesTheSame) {
+  const std::string dst = temp_path("iddpm.safetensors");
+  convert_diffusion_checkpoint(ckpt("iddpm_narrow.pt"), dst, "iddpm_unet", kNarrowFlags);
+  DiffusionModel m = load_diffusion_model(dst, Device::cpu());
+  const io::Safetensors ref = io::read_safetensors(ckpt("iddpm_narrow.denoise.safetensors"));
+  EXPECT_TRUE(allclose(denoise_one_shot(m, ref.at("x"), 0.25), ref.at("out"), 1e-4));
+  EXPECT_EQ(io::read_safetensors(dst).metadata.at("flag.noise_schedule"), "cosine");
+  auto wrong = kNarrowFlags;
+  wrong["num_res_blocks"] = "2";
+  EXPECT_ERROR_MENTIONS(convert_diffusion_checkpoint(ckpt("iddpm_narrow.pt"), temp_path("w.safetensors"), "iddpm_unet",
+                                                     wrong),
+                        "missing key", "input_blocks");
+  EXPECT_ERROR_MENTIONS(load_diffusion_model(fixture_dir() + "/models/lenet_32.safetensors", Device::cpu()),
+                        "not a diffusion model file");
+}
+
+TEST(Diffusion, DenoisedClassifiersComposeDenoiserAndClassifier) {
+  auto flags = kNarrowFlags;
+  flags["arch"] = "iddpm_unet";
+  DiffusionModel m = load_diffusion_model(ckpt("iddpm_narrow.pt"), Device::cpu(), flags);
+  auto clf = load_model(fixture_dir() + "/models/lenet_32.safetensors");
+  const Tensor x = io::read_safetensors(fixture_dir() + "/models/lenet_32.io.safetensors").at("x").slice(0, 0, 6).contiguous();
+  DenoisedClassifier dds(m, *clf, 0.25);
+  const Tensor expected = ops::argmax(clf->forward(denoise_one_shot(m, x, 0.25)));
+  EXPECT_TRUE(allclose(dds.predict_labels(x), expected, 0));
+  // DiffSmooth with a vanishing local noise is DDS; with real noise it stays a valid, deterministic labelling.
+  DenoisedClassifier tiny(m, *clf, 0.25, 3, 1e-7, 5), local(m, *clf, 0.25, 5, 0.25, 5);
+  EXPECT_TRUE(allclose(tiny.predict_labels(x), expected, 0));
+  const Tensor a = local.predict_labels(x), b = local.predict_labels(x);
+  EXPECT_TRUE(allclose(a, b, 0));
+  for (int64_t i = 0; i < a.numel(); ++i) EXPECT_TRUE(a.data<int64_t>()[i] >= 0 && a.data<int64_t>()[i] < 7);
+  auto small = load_model(fixture_dir() + "/models/lenet_28.safetensors");
+  EXPECT_ERROR_MENTIONS(DenoisedClassifier(m, *small, 0.25), "channels");
+}
+
+}  // namespace
+}  // namespace sc::test
