@@ -4,6 +4,7 @@
 
 #include "apps/args.h"
 #include "apps/commands.h"
+#include "apps/image_selection.h"
 #include "apps/model_options.h"
 #include "apps/progress.h"
 #include "io/dataset.h"
@@ -20,7 +21,7 @@ int eval_command(int argc, char** argv) {
       .option("split", "test", "train or test")
       .option("data-dir", "", "dataset root (default $SMOOTHCUDA_DATA)")
       .option("skip", "1", "evaluate every skip-th image")
-      .option("max", "-1", "stop before this image index (-1: all)")
+      .option("max", "-1", "stop when the index reaches max (-1: all), as Cohen's scripts")
       .option("batch", "256", "images per forward pass")
       .option("device", "cpu", "cpu, cuda or cuda:K")
       .option("out", "", "write the float32 logits [n, classes] here (.npy)");
@@ -33,10 +34,7 @@ int eval_command(int argc, char** argv) {
   const int64_t skip = args.get_int("skip", 1, 1LL << 40);
   const int64_t max = args.get_int("max", -1, 1LL << 40);
   const int64_t batch = args.get_int("batch", 1, 1 << 20);
-  const int64_t end = max < 0 ? data->size() : std::min(max, data->size());
-
-  std::vector<int64_t> indices;
-  for (int64_t i = 0; i < end; i += skip) indices.push_back(i);
+  const std::vector<int64_t> indices = select_indices(data->size(), skip, max);
   const int64_t n = static_cast<int64_t>(indices.size());
   SC_CHECK(n > 0, "eval: no images selected");
   const Shape img = data->image_shape();

@@ -5,6 +5,7 @@
 
 #include "apps/args.h"
 #include "apps/commands.h"
+#include "apps/image_selection.h"
 #include "apps/model_options.h"
 #include "apps/progress.h"
 #include "diffusion/denoised_classifier.h"
@@ -75,12 +76,7 @@ int run(Job job, int argc, char** argv) {
                   certify ? "idx\tlabel\tpredict\tradius\tcorrect\ttime" : "idx\tlabel\tpredict\tcorrect\ttime",
                   args.has_flag("resume"), args.has_flag("overwrite"));
 
-  std::vector<int64_t> todo;
-  for (int64_t i = 0; i < data->size(); ++i) {
-    if (i % skip != 0) continue;
-    if (i == max) break;
-    if (i > out.last_index()) todo.push_back(i);
-  }
+  const std::vector<int64_t> todo = select_indices(data->size(), skip, max, out.last_index());
   if (out.rows_kept() > 0)
     std::fprintf(stderr, "resuming %s: %lld rows kept, %zu images to go\n", args.get("OUTFILE").c_str(),
                  static_cast<long long>(out.rows_kept()), todo.size());

@@ -139,10 +139,12 @@ void check_input(const ModelSpec& s, int64_t channels, int64_t min_side) {
            min_side, ", the spec says ", s.height, "x", s.width);
 }
 
-}  // namespace
-
-std::unique_ptr<Module> build_cifar_resnet(const ModelSpec& s, int depth) {
-  SC_CHECK((depth - 2) % 6 == 0, "cifar_resnet depth must be 6n+2, got ", depth);
+// The CIFAR ResNet skeleton shared by Cohen's and akamaster's variants: conv 3×3 (16) → BN → ReLU → three stages
+// of n BasicBlocks (16, 32, 64 channels; stride 2 entering stages 2 and 3) → global average pool → linear head.
+// They differ only in the shortcut where shapes change and in the head's key.
+std::unique_ptr<Module> build_cifar_resnet_family(const ModelSpec& s, int depth, BasicBlock::Shortcut change,
+                                                  const char* head) {
+  SC_CHECK((depth - 2) % 6 == 0, s.arch, ": depth must be 6n+2, got ", depth);
   check_input(s, 3, 8);
   const int n = (depth - 2) / 6;
   auto net = std::make_unique<Sequential>();
@@ -153,37 +155,25 @@ std::unique_ptr<Module> build_cifar_resnet(const ModelSpec& s, int depth) {
     auto layer = std::make_unique<Sequential>();
     for (int b = 0; b < n; ++b) {
       const int64_t stride = (stage > 0 && b == 0) ? 2 : 1, out = widths[stage];
-      const auto kind = (stride != 1 || in != out) ? BasicBlock::Shortcut::Projection : BasicBlock::Shortcut::Identity;
+      const auto kind = (stride != 1 || in != out) ? change : BasicBlock::Shortcut::Identity;
       layer->emplace<BasicBlock>(std::to_string(b), in, out, stride, kind);
       in = out;
     }
     net->add("layer" + std::to_string(stage + 1), std::move(layer));
   }
-  // The reference uses AvgPool2d(8) on the 8×8 map, which equals global pooling at 32×32 inputs.
-  net->emplace<PoolFlatten>("avgpool").emplace<Linear>("fc", 64, s.num_classes);
+  // Cohen's reference pools with AvgPool2d(8) on the 8×8 map: global pooling at 32×32 inputs.
+  net->emplace<PoolFlatten>("avgpool").emplace<Linear>(head, 64, s.num_classes);
   return net;
 }
 
+}  // namespace
+
+std::unique_ptr<Module> build_cifar_resnet(const ModelSpec& s, int depth) {
+  return build_cifar_resnet_family(s, depth, BasicBlock::Shortcut::Projection, "fc");
+}
+
 std::unique_ptr<Module> build_aka_resnet(const ModelSpec& s, int depth) {
-  SC_CHECK((depth - 2) % 6 == 0, "aka_resnet depth must be 6n+2, got ", depth);
-  check_input(s, 3, 8);
-  const int n = (depth - 2) / 6;
-  auto net = std::make_unique<Sequential>();
-  net->add("conv1", conv(3, 16, 3, 1, 1)).emplace<BatchNorm2d>("bn1", 16).emplace<ReLU>("relu");
-  int64_t in = 16;
-  const int64_t widths[3] = {16, 32, 64};
-  for (int stage = 0; stage < 3; ++stage) {
-    auto layer = std::make_unique<Sequential>();
-    for (int b = 0; b < n; ++b) {
-      const int64_t stride = (stage > 0 && b == 0) ? 2 : 1, out = widths[stage];
-      const auto kind = (stride != 1 || in != out) ? BasicBlock::Shortcut::OptionA : BasicBlock::Shortcut::Identity;
-      layer->emplace<BasicBlock>(std::to_string(b), in, out, stride, kind);
-      in = out;
-    }
-    net->add("layer" + std::to_string(stage + 1), std::move(layer));
-  }
-  net->emplace<PoolFlatten>("avgpool").emplace<Linear>("linear", 64, s.num_classes);
-  return net;
+  return build_cifar_resnet_family(s, depth, BasicBlock::Shortcut::OptionA, "linear");
 }
 
 std::unique_ptr<Module> build_torchvision_resnet(const ModelSpec& s, int depth) {
