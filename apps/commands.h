@@ -11,5 +11,6 @@ int predict_command(int argc, char** argv);
 int analyze_command(int argc, char** argv);
 int visualize_command(int argc, char** argv);
 int denoise_command(int argc, char** argv);
+int sample_command(int argc, char** argv);
 
 }  // namespace sc::app

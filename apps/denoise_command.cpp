@@ -4,6 +4,7 @@
 #include "apps/args.h"
 #include "apps/commands.h"
 #include "diffusion/denoiser.h"
+#include "diffusion/sampler.h"
 #include "io/npy.h"
 
 namespace sc::app {
@@ -17,7 +18,9 @@ int denoise_command(int argc, char** argv) {
       .positional("IN", "input .npy")
       .positional("OUT", "output .npy")
       .option("batch", "32", "images per forward pass")
-      .option("device", "cpu", "cpu, cuda or cuda:K");
+      .option("device", "cpu", "cpu, cuda or cuda:K")
+      .flag("multistep", "run the ancestral sampler from t* down to 0 instead of one step")
+      .option("seed", "0", "noise seed of the multistep sampler");
   if (!args.parse(argc, argv, 2)) return 0;
   const Device device = Device::parse(args.get("device"));
   DiffusionModel m = load_diffusion_model(args.get("UNET"), device);
@@ -28,7 +31,11 @@ int denoise_command(int argc, char** argv) {
   Tensor out = Tensor::empty(x.shape());
   for (int64_t b = 0; b < x.size(0); b += batch) {
     const int64_t e = std::min(x.size(0), b + batch);
-    out.slice(0, b, e).copy_(denoise_one_shot(m, x.slice(0, b, e).contiguous().to(device), sigma).cpu());
+    const Tensor xb = x.slice(0, b, e).contiguous().to(device);
+    const Tensor clean = args.has_flag("multistep")
+                             ? denoise_multistep(m, xb, sigma, static_cast<uint64_t>(args.get_int("seed", 0, INT64_MAX)) + b)
+                             : denoise_one_shot(m, xb, sigma);
+    out.slice(0, b, e).copy_(clean.cpu());
   }
   io::write_npy(args.get("OUT"), out);
   std::printf("denoised %lld images at sigma %g (t* = %lld of %lld) -> %s\n", static_cast<long long>(x.size(0)), sigma,

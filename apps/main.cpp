@@ -16,7 +16,8 @@ void print_help() {
       "  predict DATASET MODEL SIGMA OUTFILE   predictions of the smoothed classifier\n"
       "  analyze FILE...        certified accuracy tables and plot\n"
       "  visualize DATASET IDX SIGMAS --out DIR  an image under noise, as PNGs\n"
-      "  denoise UNET SIGMA IN.npy OUT.npy   one-shot diffusion denoising\n"
+      "  denoise UNET SIGMA IN.npy OUT.npy   one-shot (or --multistep) diffusion denoising\n"
+      "  sample UNET --out grid.png          DDPM samples of a diffusion model\n"
       "  convert SRC DST        PyTorch checkpoint -> smoothcuda model file (.safetensors)\n"
       "  eval DATASET MODEL     accuracy and throughput of a classifier; optional logits output\n"
       "  info                   build, devices and architectures\n\n"
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
     if (cmd == "analyze") return sc::app::analyze_command(argc, argv);
     if (cmd == "visualize") return sc::app::visualize_command(argc, argv);
     if (cmd == "denoise") return sc::app::denoise_command(argc, argv);
+    if (cmd == "sample") return sc::app::sample_command(argc, argv);
     std::fprintf(stderr, "smoothcuda: unknown command '%s' (see smoothcuda --help)\n", cmd.c_str());
     return 2;
   } catch (const std::exception& e) {

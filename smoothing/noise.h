@@ -18,7 +18,7 @@
 
 namespace sc::noise {
 
-enum Phase : uint32_t { kSelection = 0, kEstimation = 1, kAttack = 2, kLocal = 3 };
+enum Phase : uint32_t { kSelection = 0, kEstimation = 1, kAttack = 2, kLocal = 3, kDiffusionSampling = 4 };
 
 // Rounded arithmetic that the device compiler may not contract into FMA.
 SC_NOISE_FN float mul(float a, float b) {

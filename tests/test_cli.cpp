@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "io/file_util.h"
+#include "io/image.h"
 #include "io/npy.h"
 #include "io/safetensors.h"
 #include "test_util.h"
@@ -147,13 +148,24 @@ TEST(Cli, DiffusionConvertDenoiseAndCertifyWithDenoiser) {
   EXPECT_TRUE(allclose(io::read_npy(out),
                        io::read_safetensors(fixture_dir() + "/checkpoints/iddpm_narrow.denoise.safetensors").at("out"),
                        1e-4));
-  const std::string tsv = temp_path("dds.tsv");
-  r = smoothcuda("certify fake:4:3:32:32 " + fixture_dir() + "/models/lenet_32.safetensors 0.25 " + tsv +
-                 " --denoiser " + unet + " --N0 8 --N 16 --batch 16 --alpha 0.1");
+  const std::string multi = temp_path("multi.npy");
+  r = smoothcuda("denoise " + unet + " 0.005 " + in + " " + multi + " --multistep");  // a few steps from t*
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(lines(io::read_file(tsv)).size(), 5u);
-  r = smoothcuda("certify fake:2:3:32:32 " + fixture_dir() + "/models/lenet_32.safetensors 0.25 " + temp_path("ds.tsv") +
-                 " --denoiser " + unet + " --N0 4 --N 8 --batch 8 --alpha 0.1 --m 2 --local-noise-sd 0.26");
+  for (float v : io::read_npy(multi).to_float_vector())
+    ASSERT_TRUE(v >= 0.0f && v <= 1.0f);
+  const std::string grid = temp_path("grid.png");
+  r = smoothcuda("sample " + unet + " --n 3 --steps 3 --out " + grid);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const io::Image g = io::read_image_file(grid);
+  EXPECT_EQ(g.width, 2 * 34 + 2);  // 2 columns of 32 px with 2 px gutters
+  EXPECT_EQ(g.height, 2 * 34 + 2);
+  const std::string tsv = temp_path("dds.tsv");
+  r = smoothcuda("certify fake:2:3:32:32 " + fixture_dir() + "/models/lenet_32.safetensors 0.25 " + tsv +
+                 " --denoiser " + unet + " --N0 4 --N 8 --batch 8 --alpha 0.1");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(lines(io::read_file(tsv)).size(), 3u);
+  r = smoothcuda("certify fake:1:3:32:32 " + fixture_dir() + "/models/lenet_32.safetensors 0.25 " + temp_path("ds.tsv") +
+                 " --denoiser " + unet + " --N0 4 --N 4 --batch 4 --alpha 0.1 --m 2 --local-noise-sd 0.26");
   ASSERT_EQ(r.code, 0) << r.err;
 }
 

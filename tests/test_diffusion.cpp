@@ -2,6 +2,7 @@
 // reference code, conversion of UNet checkpoints, and the DDS / DiffSmooth base classifiers.
 #include "diffusion/denoised_classifier.h"
 #include "diffusion/denoiser.h"
+#include "diffusion/sampler.h"
 #include "io/npy.h"
 #include "io/safetensors.h"
 #include "kernels/argmax.h"
@@ -77,6 +78,24 @@ TEST(Diffusion, DenoisedClassifiersComposeDenoiserAndClassifier) {
   for (int64_t i = 0; i < a.numel(); ++i) EXPECT_TRUE(a.data<int64_t>()[i] >= 0 && a.data<int64_t>()[i] < 7);
   auto small = load_model(fixture_dir() + "/models/lenet_28.safetensors");
   EXPECT_ERROR_MENTIONS(DenoisedClassifier(m, *small, 0.25), "channels");
+}
+
+TEST(Diffusion, AncestralStepsMatchTheReferenceCode) {
+  auto flags = kNarrowFlags;
+  flags["arch"] = "iddpm_unet";
+  DiffusionModel m = load_diffusion_model(ckpt("iddpm_narrow.pt"), Device::cpu(), flags);
+  const io::Safetensors ref = io::read_safetensors(ckpt("iddpm_narrow.sample_step.safetensors"));
+  const std::vector<int64_t> kept = respaced_timesteps(4000, 10);
+  std::string joined;
+  for (int64_t t : kept) joined += (joined.empty() ? "" : ",") + std::to_string(t);
+  EXPECT_EQ(joined, ref.metadata.at("kept"));
+  for (int64_t k : {0, 5, 9}) {
+    SCOPED_TRACE("step " + std::to_string(k));
+    EXPECT_TRUE(allclose(ddpm_step_at(m, ref.at("x"), kept, k, ref.at("z")), ref.at("step" + std::to_string(k)), 1e-4));
+  }
+  // A whole (short) loop runs and ends inside [−1, 1].
+  const Tensor x = ddpm_sample_loop(m, randn({1, 3, 32, 32}, 3), respaced_timesteps(4000, 4), 1);
+  for (float v : x.to_float_vector()) EXPECT_TRUE(v >= -1.0f && v <= 1.0f);
 }
 
 }  // namespace

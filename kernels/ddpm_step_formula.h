@@ -1,0 +1,28 @@
+// The per-element formula of ddpm_step, shared by the CPU and CUDA paths.
+#pragma once
+#include <cmath>
+
+#include "kernels/ddpm_step.h"
+
+#ifdef __CUDACC__
+#define SC_DDPM_FN __host__ __device__ inline
+#else
+#define SC_DDPM_FN inline
+#endif
+
+namespace sc {
+
+SC_DDPM_FN float ddpm_step_value(float x, float eps, const float* v, const float* z, const DdpmCoefficients& c) {
+  float x0 = c.c_x * x - c.c_eps * eps;
+  x0 = x0 < -1.0f ? -1.0f : (x0 > 1.0f ? 1.0f : x0);
+  const float mean = c.m0 * x0 + c.mt * x;
+  if (!z) return mean;
+  float log_var = c.log_min;
+  if (v) {
+    const float frac = (*v + 1.0f) * 0.5f;
+    log_var = frac * c.log_max + (1.0f - frac) * c.log_min;
+  }
+  return mean + expf(0.5f * log_var) * *z;
+}
+
+}  // namespace sc
