@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "kernels/class_histogram.h"
+#include "kernels/concat.h"
 #include "kernels/gaussian_noise.h"
 #include "smoothing/statistics.h"
 
@@ -16,23 +17,54 @@ Smooth::Smooth(BaseClassifier& base, double sigma, int64_t batch, uint64_t seed)
 }
 
 std::vector<int64_t> Smooth::sample_counts(const Tensor& x, int64_t image, noise::Phase phase, int64_t num) {
+  return sample_counts(std::vector<Tensor>{x}, std::vector<int64_t>{image}, phase, num)[0];
+}
+
+std::vector<std::vector<int64_t>> Smooth::sample_counts(const std::vector<Tensor>& xs,
+                                                        const std::vector<int64_t>& images, noise::Phase phase,
+                                                        int64_t num) {
+  SC_CHECK(xs.size() == images.size() && !xs.empty(), "smoothing: one image index per image");
   SC_CHECK(num > 0 && num < (int64_t{1} << 32), "smoothing: number of samples must be in [1, 2^32), got ", num);
-  SC_CHECK(image >= 0 && image < (int64_t{1} << 32), "smoothing: image index out of range: ", image);
-  SC_CHECK(x.shape() == base_.input_shape(), "smoothing: image ", x.describe(), " does not fit the classifier's input ",
-           shape_str(base_.input_shape()));
   const Device device = base_.device();
-  const Tensor xd = x.contiguous().to(device);
-  Tensor counts = Tensor::zeros({base_.num_classes()}, DType::I64, device);
-  const NoiseKey key{seed_, static_cast<uint32_t>(image), static_cast<uint32_t>(phase)};
-  for (int64_t done = 0; done < num;) {
-    const int64_t b = std::min(batch_, num - done);
-    const Tensor noisy = ops::add_gaussian_noise(xd, b, static_cast<float>(sigma_), key, static_cast<uint32_t>(done));
-    ops::class_histogram_accumulate(base_.predict_labels(noisy), counts);
-    done += b;
+  const int64_t K = base_.num_classes(), n_img = static_cast<int64_t>(xs.size());
+  std::vector<Tensor> on_device;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    SC_CHECK(images[i] >= 0 && images[i] < (int64_t{1} << 32), "smoothing: image index out of range: ", images[i]);
+    SC_CHECK(xs[i].shape() == base_.input_shape(), "smoothing: image ", xs[i].describe(),
+             " does not fit the classifier's input ", shape_str(base_.input_shape()));
+    on_device.push_back(xs[i].contiguous().to(device));
   }
-  samples_ += num;
-  const Tensor host = counts.cpu();  // the only transfer back: K integers
-  return std::vector<int64_t>(host.data<int64_t>(), host.data<int64_t>() + host.numel());
+  // One count vector per image, side by side on the device; only they come back to the host.
+  Tensor counts = Tensor::zeros({n_img * K}, DType::I64, device);
+  // Walk through (image, sample) pairs in order, filling batches of up to batch_ samples.
+  int64_t img = 0, done = 0;
+  while (img < n_img) {
+    std::vector<Tensor> parts;
+    std::vector<std::pair<int64_t, int64_t>> spans;  // (image, samples) in this batch
+    int64_t room = batch_;
+    while (room > 0 && img < n_img) {
+      const int64_t take = std::min(room, num - done);
+      const NoiseKey key{seed_, static_cast<uint32_t>(images[static_cast<size_t>(img)]), static_cast<uint32_t>(phase)};
+      parts.push_back(ops::add_gaussian_noise(on_device[static_cast<size_t>(img)], take, static_cast<float>(sigma_), key,
+                                              static_cast<uint32_t>(done)));
+      spans.emplace_back(img, take);
+      room -= take;
+      done += take;
+      if (done == num) ++img, done = 0;
+    }
+    const Tensor labels = base_.predict_labels(parts.size() == 1 ? parts[0] : ops::concat(parts, 0));
+    int64_t offset = 0;
+    for (const auto& [i, take] : spans) {
+      Tensor image_counts = counts.slice(0, i * K, (i + 1) * K);
+      ops::class_histogram_accumulate(labels.slice(0, offset, offset + take), image_counts);
+      offset += take;
+    }
+  }
+  samples_ += num * n_img;
+  const Tensor host = counts.cpu();
+  std::vector<std::vector<int64_t>> out(static_cast<size_t>(n_img));
+  for (int64_t i = 0; i < n_img; ++i) out[static_cast<size_t>(i)].assign(host.data<int64_t>() + i * K, host.data<int64_t>() + (i + 1) * K);
+  return out;
 }
 
 int64_t argmax_count(const std::vector<int64_t>& counts) {
@@ -40,25 +72,43 @@ int64_t argmax_count(const std::vector<int64_t>& counts) {
 }
 
 Certificate Smooth::certify(const Tensor& x, int64_t image, int64_t n0, int64_t n, double alpha) {
+  return certify(std::vector<Tensor>{x}, std::vector<int64_t>{image}, n0, n, alpha)[0];
+}
+
+std::vector<Certificate> Smooth::certify(const std::vector<Tensor>& xs, const std::vector<int64_t>& images, int64_t n0,
+                                         int64_t n, double alpha) {
   SC_CHECK(alpha > 0 && alpha < 1, "certify: alpha must be in (0, 1), got ", alpha);
-  const int64_t candidate = argmax_count(sample_counts(x, image, noise::kSelection, n0));
-  Certificate c;
-  c.count = sample_counts(x, image, noise::kEstimation, n)[static_cast<size_t>(candidate)];
-  c.p_lower = stats::clopper_pearson_lower(c.count, n, alpha);
-  if (c.p_lower < 0.5) return c;  // abstain
-  c.prediction = candidate;
-  c.radius = sigma_ * stats::normal_ppf(c.p_lower);
-  return c;
+  const auto selection = sample_counts(xs, images, noise::kSelection, n0);
+  const auto estimation = sample_counts(xs, images, noise::kEstimation, n);
+  std::vector<Certificate> out(xs.size());
+  for (size_t i = 0; i < xs.size(); ++i) {
+    const int64_t candidate = argmax_count(selection[i]);
+    Certificate& c = out[i];
+    c.count = estimation[i][static_cast<size_t>(candidate)];
+    c.p_lower = stats::clopper_pearson_lower(c.count, n, alpha);
+    if (c.p_lower < 0.5) continue;  // abstain
+    c.prediction = candidate;
+    c.radius = sigma_ * stats::normal_ppf(c.p_lower);
+  }
+  return out;
 }
 
 int64_t Smooth::predict(const Tensor& x, int64_t image, int64_t n, double alpha) {
+  return predict(std::vector<Tensor>{x}, std::vector<int64_t>{image}, n, alpha)[0];
+}
+
+std::vector<int64_t> Smooth::predict(const std::vector<Tensor>& xs, const std::vector<int64_t>& images, int64_t n,
+                                     double alpha) {
   SC_CHECK(alpha > 0 && alpha < 1, "predict: alpha must be in (0, 1), got ", alpha);
-  std::vector<int64_t> counts = sample_counts(x, image, noise::kEstimation, n);
-  const int64_t top = argmax_count(counts);
-  const int64_t count1 = counts[static_cast<size_t>(top)];
-  counts[static_cast<size_t>(top)] = -1;
-  const int64_t count2 = counts[static_cast<size_t>(argmax_count(counts))];
-  return stats::binomial_test_two_sided(count1, count1 + count2, 0.5) > alpha ? -1 : top;
+  std::vector<int64_t> out;
+  for (std::vector<int64_t>& counts : sample_counts(xs, images, noise::kEstimation, n)) {
+    const int64_t top = argmax_count(counts);
+    const int64_t count1 = counts[static_cast<size_t>(top)];
+    counts[static_cast<size_t>(top)] = -1;
+    const int64_t count2 = counts[static_cast<size_t>(argmax_count(counts))];
+    out.push_back(stats::binomial_test_two_sided(count1, count1 + count2, 0.5) > alpha ? -1 : top);
+  }
+  return out;
 }
 
 }  // namespace sc

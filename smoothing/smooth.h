@@ -24,11 +24,20 @@ class Smooth {
 
   // Counts of f's labels over `num` noisy copies of x ([C, H, W], any device) in the given noise phase.
   std::vector<int64_t> sample_counts(const Tensor& x, int64_t image, noise::Phase phase, int64_t num);
+  // The same for several images at once: when num is small, samples of several images share a batch. Each image's
+  // samples are the same as in sample_counts (noise depends only on seed, image, phase and sample index).
+  std::vector<std::vector<int64_t>> sample_counts(const std::vector<Tensor>& xs, const std::vector<int64_t>& images,
+                                                  noise::Phase phase, int64_t num);
   // CERTIFY: select cA with n0 samples, estimate with n fresh ones, abstain when pA_lower < 1/2.
   Certificate certify(const Tensor& x, int64_t image, int64_t n0, int64_t n, double alpha);
+  // CERTIFY for several images, sharing batches between them (identical certificates to one image at a time).
+  std::vector<Certificate> certify(const std::vector<Tensor>& xs, const std::vector<int64_t>& images, int64_t n0,
+                                   int64_t n, double alpha);
   // PREDICT: the top class over n samples unless the two-sided binomial test of the top two counts has
   // p-value > alpha (abstain, −1).
   int64_t predict(const Tensor& x, int64_t image, int64_t n, double alpha);
+  std::vector<int64_t> predict(const std::vector<Tensor>& xs, const std::vector<int64_t>& images, int64_t n,
+                               double alpha);
 
   int64_t samples_drawn() const { return samples_; }  // total noisy samples classified so far
 

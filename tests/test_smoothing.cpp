@@ -112,6 +112,27 @@ TEST(Smoothing, CountsAreReproducibleAndBatchIndependent) {
   EXPECT_EQ(a.samples_drawn(), 2000);
 }
 
+TEST(Smoothing, ImagesSharingBatchesGetIdenticalResults) {
+  LinearSetup lin;
+  ArgmaxClassifier base(*lin.model);
+  std::vector<Tensor> xs;
+  std::vector<int64_t> idx;
+  for (int k = 0; k < 7; ++k) {
+    xs.push_back(lin.point(0.3 * (k - 3), 40 + k));  // near the boundary: counts on both classes
+    idx.push_back(100 + 3 * k);
+  }
+  Smooth shared(base, 0.5, 64, 3), alone(base, 0.5, 64, 3);
+  const auto many = shared.certify(xs, idx, 50, 300, 0.01);  // 7 × 50 selection samples in 64-sample batches
+  const auto preds = shared.predict(xs, idx, 30, 0.01);
+  for (size_t k = 0; k < xs.size(); ++k) {
+    const Certificate one = alone.certify(xs[k], idx[k], 50, 300, 0.01);
+    EXPECT_EQ(many[k].prediction, one.prediction) << k;
+    EXPECT_EQ(many[k].count, one.count) << k;
+    EXPECT_EQ(many[k].radius, one.radius) << k;
+    EXPECT_EQ(preds[k], alone.predict(xs[k], idx[k], 30, 0.01)) << k;
+  }
+}
+
 TEST(Smoothing, BadArgumentsFailClearly) {
   LinearSetup lin;
   ArgmaxClassifier base(*lin.model);
