@@ -3,7 +3,12 @@
 #include "diffusion/denoised_classifier.h"
 #include "diffusion/denoiser.h"
 #include "diffusion/sampler.h"
+#include <cmath>
+#include <filesystem>
+
+#include "io/dataset.h"
 #include "io/npy.h"
+#include "kernels/gaussian_noise.h"
 #include "io/safetensors.h"
 #include "kernels/argmax.h"
 #include "nn/models/model_file.h"
@@ -96,6 +101,37 @@ TEST(Diffusion, AncestralStepsMatchTheReferenceCode) {
   // A whole (short) loop runs and ends inside [−1, 1].
   const Tensor x = ddpm_sample_loop(m, randn({1, 3, 32, 32}, 3), respaced_timesteps(4000, 4), 1);
   for (float v : x.to_float_vector()) EXPECT_TRUE(v >= -1.0f && v <= 1.0f);
+}
+
+// The committed Fashion-MNIST denoiser (a float16 torch.save checkpoint) converts and removes most of the noise.
+TEST(Diffusion, TrainedDenoiserRemovesNoise) {
+  if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"))
+    GTEST_SKIP() << "Debian's dataset-fashion-mnist is not installed";
+  const std::map<std::string, std::string> flags = {
+      {"arch", "iddpm_unet"}, {"image_size", "32"}, {"in_channels", "1"}, {"num_channels", "32"},
+      {"num_res_blocks", "1"}, {"num_heads", "4"}, {"attention_resolutions", "8"}, {"learn_sigma", "False"},
+      {"use_scale_shift_norm", "True"}, {"diffusion_steps", "1000"}, {"noise_schedule", "cosine"},
+      {"rescale_timesteps", "True"}};
+  DiffusionModel m = load_diffusion_model(fixture_dir() + "/../../models/fmnist_iddpm_small.pt", Device::cpu(), flags);
+  auto data = io::open_dataset("fashion-mnist");
+  const Tensor x28 = data->images(0, 4);
+  Tensor clean = Tensor::zeros({4, 1, 32, 32});  // padded by 2 pixels, as in training
+  for (int64_t n = 0; n < 4; ++n)
+    for (int64_t i = 0; i < 28; ++i)
+      for (int64_t j = 0; j < 28; ++j) clean.data<float>()[(n * 32 + i + 2) * 32 + j + 2] = x28.data<float>()[(n * 28 + i) * 28 + j];
+  for (double sigma : {0.25, 0.5}) {
+    const Tensor noisy = ops::add_gaussian_noise(clean.reshape({4 * 32 * 32}), 1, static_cast<float>(sigma),
+                                                 NoiseKey{1, 0, 0}, 0).reshape(clean.shape());
+    const Tensor out = denoise_one_shot(m, noisy, sigma);
+    double err_noisy = 0, err_out = 0;
+    for (int64_t i = 0; i < clean.numel(); ++i) {
+      err_noisy += std::pow(noisy.data<float>()[i] - clean.data<float>()[i], 2);
+      err_out += std::pow(out.data<float>()[i] - clean.data<float>()[i], 2);
+    }
+    EXPECT_LT(err_out, 0.1 * err_noisy) << "sigma " << sigma;
+    std::printf("[denoiser] sigma %.2f: MSE %.5f noisy -> %.5f denoised\n", sigma, err_noisy / clean.numel(),
+                err_out / clean.numel());
+  }
 }
 
 }  // namespace

@@ -54,19 +54,22 @@ def main():
     ap.add_argument("--sigma", type=float, default=0.25)
     ap.add_argument("--epochs", type=int, default=15)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--pad", type=int, default=0, help="zero-pad the images (2: 32x32, the DDS denoiser's size)")
     args = ap.parse_args()
     out = args.out or os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models",
-                                   f"lenet_fmnist_sigma{args.sigma:.2f}")
+                                   f"lenet_fmnist{32 if args.pad == 2 else ''}_sigma{args.sigma:.2f}")
     torch.manual_seed(0)
     np.random.seed(0)
     xtr = torch.tensor(load_idx(f"{FMNIST}/train-images-idx3-ubyte.gz"), dtype=torch.float32).unsqueeze(1) / 255
     ytr = torch.tensor(load_idx(f"{FMNIST}/train-labels-idx1-ubyte.gz"), dtype=torch.int64)
     xte = torch.tensor(load_idx(f"{FMNIST}/t10k-images-idx3-ubyte.gz"), dtype=torch.float32).unsqueeze(1) / 255
     yte = torch.tensor(load_idx(f"{FMNIST}/t10k-labels-idx1-ubyte.gz"), dtype=torch.int64)
+    if args.pad:
+        xtr, xte = F.pad(xtr, (args.pad,) * 4), F.pad(xte, (args.pad,) * 4)
     mean, std = [0.2860], [0.3530]  # Fashion-MNIST training-set statistics; normalization is the first layer
     m, s = torch.tensor(mean).view(1, 1, 1, 1), torch.tensor(std).view(1, 1, 1, 1)
 
-    model = LeNet()
+    model = LeNet(side=28 + 2 * args.pad)
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=max(1, args.epochs // 3), gamma=0.3)
     for epoch in range(args.epochs):

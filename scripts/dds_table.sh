@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The DDS comparison on Fashion-MNIST (32x32, padded): certified accuracy of (a) a classifier trained without noise,
+# smoothed directly; (b) the same with the diffusion denoiser in front (DDS); (c) with DiffSmooth's local smoothing;
+# (d) the classifier trained with Gaussian noise. Needs the classifiers from
+#   /usr/bin/python3 weights_tools/train_lenet_fmnist.py --pad 2 --sigma 0    --out results/ddstable/lenet32_clean
+#   /usr/bin/python3 weights_tools/train_lenet_fmnist.py --pad 2 --sigma 0.25 --out results/ddstable/lenet32_sigma0.25
+# and results/ddstable/fmnist32_test.npy + fmnist_test_labels.npy (the test set padded to 32x32, see docs/dds/).
+#   scripts/dds_table.sh SIGMA SKIP N0 N DEVICE     e.g. scripts/dds_table.sh 0.25 25 20 200 cpu
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sigma=${1:-0.25} skip=${2:-25} n0=${3:-20} n=${4:-200} device=${5:-cpu}
+d=results/ddstable
+sc=./build/smoothcuda
+[ -x "$sc" ] || sc=./build-cpu/smoothcuda
+data="npy:$d/fmnist32_test.npy:$d/fmnist_test_labels.npy"
+norm="--dataset fashion-mnist --input-shape 1,32,32 --mean 0.2860 --std 0.3530"
+$sc convert models/fmnist_iddpm_small.pt $d/unet.safetensors --arch iddpm_unet --image_size 32 --in_channels 1 \
+  --num_channels 32 --num_res_blocks 1 --num_heads 4 --attention_resolutions 8 --learn_sigma False \
+  --use_scale_shift_norm True --diffusion_steps 1000 --noise_schedule cosine --rescale_timesteps True
+common="--skip $skip --N0 $n0 --N $n --alpha 0.001 --batch 200 --device $device --overwrite"
+$sc certify "$data" $d/lenet32_clean.pt "$sigma" $d/a_clean_smoothed.tsv $common $norm
+$sc certify "$data" $d/lenet32_clean.pt "$sigma" $d/b_clean_dds.tsv $common $norm --denoiser $d/unet.safetensors
+$sc certify "$data" $d/lenet32_clean.pt "$sigma" $d/c_clean_diffsmooth.tsv $common $norm \
+  --denoiser $d/unet.safetensors --m 5 --local-noise-sd 0.1
+$sc certify "$data" $d/lenet32_sigma0.25.pt "$sigma" $d/d_noise_trained.tsv $common $norm
+$sc analyze $d/a_clean_smoothed.tsv $d/b_clean_dds.tsv $d/c_clean_diffsmooth.tsv $d/d_noise_trained.tsv \
+  --radii 0:0.75:0.125 --out $d/sigma_$sigma
