@@ -37,13 +37,13 @@ std::string radius_label(double r) {
   return s;
 }
 
-// Whether file f has the best (maximal) value in column r (ties all marked).
+// Whether file f has the best (maximal) value in column r (ties all marked; nothing marked when all files tie).
 std::vector<std::vector<bool>> best_marks(const std::vector<std::vector<double>>& values) {
   std::vector<std::vector<bool>> best(values.size(), std::vector<bool>(values.empty() ? 0 : values[0].size()));
   for (size_t r = 0; !values.empty() && r < values[0].size(); ++r) {
-    double m = -1;
-    for (const auto& v : values) m = std::max(m, v[r]);
-    for (size_t f = 0; f < values.size(); ++f) best[f][r] = values.size() > 1 && values[f][r] == m;
+    double m = -1, lo = 2;
+    for (const auto& v : values) m = std::max(m, v[r]), lo = std::min(lo, v[r]);
+    for (size_t f = 0; f < values.size(); ++f) best[f][r] = values.size() > 1 && m > lo && values[f][r] == m;
   }
   return best;
 }
