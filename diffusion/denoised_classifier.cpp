@@ -4,6 +4,7 @@
 #include "kernels/concat.h"
 #include "kernels/elementwise.h"
 #include "kernels/gaussian_noise.h"
+#include "kernels/resize_bicubic.h"
 #include "kernels/softmax.h"
 #include "smoothing/noise.h"
 
@@ -15,18 +16,19 @@ DenoisedClassifier::DenoisedClassifier(DiffusionModel& d, Classifier& c, double 
   const UNetConfig& u = d.unet->config();
   SC_CHECK(u.in_channels == c.spec.channels, "denoiser has ", u.in_channels, " channels, the classifier ",
            c.spec.channels);
-  SC_CHECK(c.spec.height == c.spec.width && c.spec.height == u.image_size, "the denoiser works at ", u.image_size,
-           "x", u.image_size, " but the classifier takes ", c.spec.height, "x", c.spec.width,
-           " (resizing between them is not implemented yet)");
   SC_CHECK(m >= 0 && (m == 0 || local_sigma > 0), "local smoothing needs m >= 1 and a positive local noise level");
 }
 
+// Noisy samples come at the denoiser's resolution; the denoised image is resized to the classifier's if needed.
 Shape DenoisedClassifier::input_shape() const {
-  return {classifier_.spec.channels, classifier_.spec.height, classifier_.spec.width};
+  const int64_t s = denoiser_.unet->config().image_size;
+  return {classifier_.spec.channels, s, s};
 }
 
 Tensor DenoisedClassifier::predict_labels(const Tensor& x) {
-  const Tensor clean = denoise_one_shot(denoiser_, x, sigma_);
+  Tensor clean = denoise_one_shot(denoiser_, x, sigma_);
+  if (clean.size(2) != classifier_.spec.height || clean.size(3) != classifier_.spec.width)
+    clean = ops::resize_bicubic(clean, classifier_.spec.height, classifier_.spec.width);
   if (m_ == 0) return ops::argmax(classifier_.forward(clean));
   // Local smoothing: the same m noise vectors η_j for every image (noise phase kLocal, image 0, sample j).
   Tensor mean;

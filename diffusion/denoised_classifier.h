@@ -2,6 +2,7 @@
 //   DDS (Carlini et al. 2023): f(x) = argmax classifier(denoise(x))
 //   DiffSmooth (Zhang et al. 2023), local smoothing with m > 0: f(x) = argmax (1/m) Σ_j softmax(classifier(x̂ + η_j)),
 //   x̂ = denoise(x), η_j ~ N(0, σ_local² I) drawn once from the seed and reused for every sample and image.
+// Samples are drawn at the denoiser's image size; x̂ is resized (bicubic, antialiased) to the classifier's size.
 #pragma once
 #include "diffusion/denoiser.h"
 #include "smoothing/base_classifier.h"

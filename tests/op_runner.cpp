@@ -15,6 +15,7 @@
 #include "kernels/pool2d.h"
 #include "kernels/qkv_attention.h"
 #include "kernels/relu.h"
+#include "kernels/resize_bicubic.h"
 #include "kernels/silu.h"
 #include "kernels/softmax.h"
 #include "kernels/subsample2d.h"
@@ -83,6 +84,7 @@ Tensor run_fixture_case(const std::string& op, const FixtureCase& c, Device dev,
     else if (starts_with(n, "attn_")) y = ops::qkv_attention(in("qkv"), c.int_param("heads"));
     else if (starts_with(n, "scale_shift_")) y = ops::channel_modulate(in("x"), in("scale"), in("shift"));
     else if (starts_with(n, "shift_only_")) y = ops::channel_modulate(in("x"), Tensor(), in("shift"));
+    else if (starts_with(n, "resize_")) y = ops::resize_bicubic(in("x"), c.ints_param("size")[0], c.ints_param("size")[1]);
   } else if (op == "class_histogram") {
     y = ops::class_histogram(in("labels"), c.int_param("classes"));
   }

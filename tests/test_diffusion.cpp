@@ -9,6 +9,7 @@
 #include "io/dataset.h"
 #include "io/npy.h"
 #include "kernels/gaussian_noise.h"
+#include "kernels/resize_bicubic.h"
 #include "io/safetensors.h"
 #include "kernels/argmax.h"
 #include "nn/models/model_file.h"
@@ -81,8 +82,15 @@ TEST(Diffusion, DenoisedClassifiersComposeDenoiserAndClassifier) {
   const Tensor a = local.predict_labels(x), b = local.predict_labels(x);
   EXPECT_TRUE(allclose(a, b, 0));
   for (int64_t i = 0; i < a.numel(); ++i) EXPECT_TRUE(a.data<int64_t>()[i] >= 0 && a.data<int64_t>()[i] < 7);
-  auto small = load_model(fixture_dir() + "/models/lenet_28.safetensors");
-  EXPECT_ERROR_MENTIONS(DenoisedClassifier(m, *small, 0.25), "channels");
+  auto gray = load_model(fixture_dir() + "/models/lenet_28.safetensors");
+  EXPECT_ERROR_MENTIONS(DenoisedClassifier(m, *gray, 0.25), "channels");
+  // A classifier of another size gets the denoised image resized (bicubic, antialiased).
+  auto other = load_model(fixture_dir() + "/models/mlp_5x5.safetensors");  // 3×5×5 inputs
+  DenoisedClassifier resized(m, *other, 0.25);
+  EXPECT_EQ(resized.input_shape(), (Shape{3, 32, 32}));
+  const Tensor expected_small =
+      ops::argmax(other->forward(ops::resize_bicubic(denoise_one_shot(m, x, 0.25), 5, 5)));
+  EXPECT_TRUE(allclose(resized.predict_labels(x), expected_small, 0));
 }
 
 TEST(Diffusion, AncestralStepsMatchTheReferenceCode) {
