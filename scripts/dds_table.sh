@@ -18,10 +18,12 @@ $sc convert models/fmnist_iddpm_small.pt $d/unet.safetensors --arch iddpm_unet -
   --num_channels 32 --num_res_blocks 1 --num_heads 4 --attention_resolutions 8 --learn_sigma False \
   --use_scale_shift_norm True --diffusion_steps 1000 --noise_schedule cosine --rescale_timesteps True
 common="--skip $skip --N0 $n0 --N $n --alpha 0.001 --batch 200 --device $device --overwrite"
-$sc certify "$data" $d/lenet32_clean.pt "$sigma" $d/a_clean_smoothed.tsv $common $norm
-$sc certify "$data" $d/lenet32_clean.pt "$sigma" $d/b_clean_dds.tsv $common $norm --denoiser $d/unet.safetensors
-$sc certify "$data" $d/lenet32_clean.pt "$sigma" $d/c_clean_diffsmooth.tsv $common $norm \
+o=$d/sigma_$sigma
+mkdir -p $o
+$sc certify "$data" $d/lenet32_clean.pt "$sigma" $o/a_clean_smoothed.tsv $common $norm
+$sc certify "$data" $d/lenet32_clean.pt "$sigma" $o/b_clean_dds.tsv $common $norm --denoiser $d/unet.safetensors
+$sc certify "$data" $d/lenet32_clean.pt "$sigma" $o/c_clean_diffsmooth.tsv $common $norm \
   --denoiser $d/unet.safetensors --m 5 --local-noise-sd 0.1
-$sc certify "$data" $d/lenet32_sigma0.25.pt "$sigma" $d/d_noise_trained.tsv $common $norm
-$sc analyze $d/a_clean_smoothed.tsv $d/b_clean_dds.tsv $d/c_clean_diffsmooth.tsv $d/d_noise_trained.tsv \
-  --radii 0:0.75:0.125 --out $d/sigma_$sigma
+$sc certify "$data" $d/lenet32_sigma0.25.pt "$sigma" $o/d_noise_trained.tsv $common $norm
+$sc analyze $o/a_clean_smoothed.tsv $o/b_clean_dds.tsv $o/c_clean_diffsmooth.tsv $o/d_noise_trained.tsv \
+  --radii 0:0.75:0.125 --out $o
