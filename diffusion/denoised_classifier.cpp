@@ -30,16 +30,21 @@ Tensor DenoisedClassifier::predict_labels(const Tensor& x) {
   if (clean.size(2) != classifier_.spec.height || clean.size(3) != classifier_.spec.width)
     clean = ops::resize_bicubic(clean, classifier_.spec.height, classifier_.spec.width);
   if (m_ == 0) return ops::argmax(classifier_.forward(clean));
-  // Local smoothing: the same m noise vectors η_j for every image (noise phase kLocal, image 0, sample j).
+  // Local smoothing: the same m noise vectors η_j for every image (noise phase kLocal, image 0, sample j), drawn
+  // once and broadcast over the batch once per batch shape, not regenerated for every batch.
+  if (broadcast_.empty() || broadcast_[0].shape() != clean.shape() || broadcast_[0].device() != clean.device()) {
+    const int64_t B = clean.size(0), per = clean.numel() / B;
+    const Tensor etas = ops::add_gaussian_noise(Tensor::zeros({per}, DType::F32, clean.device()), m_,
+                                                static_cast<float>(local_sigma_), NoiseKey{seed_, 0, noise::kLocal}, 0);
+    broadcast_.clear();
+    for (int64_t j = 0; j < m_; ++j) {
+      const Tensor eta = etas.slice(0, j, j + 1);
+      broadcast_.push_back(ops::concat(std::vector<Tensor>(static_cast<size_t>(B), eta), 0).reshape(clean.shape()));
+    }
+  }
   Tensor mean;
-  const int64_t B = clean.size(0), per = clean.numel() / B;
   for (int64_t j = 0; j < m_; ++j) {
-    const Tensor eta = ops::add_gaussian_noise(Tensor::zeros({per}, DType::F32, clean.device()), 1,
-                                               static_cast<float>(local_sigma_), NoiseKey{seed_, 0, noise::kLocal},
-                                               static_cast<uint32_t>(j));
-    // Broadcast η_j over the batch: B copies, added to the denoised images.
-    const Tensor etas = ops::concat(std::vector<Tensor>(static_cast<size_t>(B), eta), 0).reshape(clean.shape());
-    const Tensor p = ops::softmax(classifier_.forward(ops::add(clean, etas)));
+    const Tensor p = ops::softmax(classifier_.forward(ops::add(clean, broadcast_[static_cast<size_t>(j)])));
     mean = mean.defined() ? ops::add(mean, p) : p;
   }
   return ops::argmax(mean);  // the 1/m factor does not change the argmax

@@ -4,6 +4,8 @@
 //   x̂ = denoise(x), η_j ~ N(0, σ_local² I) drawn once from the seed and reused for every sample and image.
 // Samples are drawn at the denoiser's image size; x̂ is resized (bicubic, antialiased) to the classifier's size.
 #pragma once
+#include <vector>
+
 #include "diffusion/denoiser.h"
 #include "smoothing/base_classifier.h"
 
@@ -25,6 +27,7 @@ class DenoisedClassifier : public BaseClassifier {
   int64_t m_;
   double local_sigma_;
   uint64_t seed_;
+  std::vector<Tensor> broadcast_;  // η_j repeated over the last batch shape (DiffSmooth)
 };
 
 }  // namespace sc
