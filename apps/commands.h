@@ -12,5 +12,7 @@ int analyze_command(int argc, char** argv);
 int visualize_command(int argc, char** argv);
 int denoise_command(int argc, char** argv);
 int sample_command(int argc, char** argv);
+int bench_certify_command(int argc, char** argv);
+int agreement_command(int argc, char** argv);
 
 }  // namespace sc::app

@@ -26,6 +26,7 @@ int eval_command(int argc, char** argv) {
       .option("device", "cpu", "cpu, cuda or cuda:K")
       .option("out", "", "write the float32 logits [n, classes] here (.npy)");
   add_model_options(args);
+  add_engine_options(args);
   if (!args.parse(argc, argv, 2)) return 0;
 
   const Device device = Device::parse(args.get("device"));
@@ -42,6 +43,8 @@ int eval_command(int argc, char** argv) {
            shape_str(img), " but the model expects [", model->spec.channels, ", ", model->spec.height, ", ",
            model->spec.width, "]");
 
+  const auto base = make_classifier(args, *model, device);
+  auto* fast = dynamic_cast<FastClassifier*>(base.get());
   Tensor logits = Tensor::empty({n, model->spec.num_classes});
   int64_t correct = 0;
   Progress progress("eval", n);
@@ -51,7 +54,7 @@ int eval_command(int argc, char** argv) {
     Tensor x = Tensor::empty({b1 - b0, img[0], img[1], img[2]});
     const int64_t per = numel_of(img);
     for (int64_t k = b0; k < b1; ++k) data->read_image(indices[k], x.data<float>() + (k - b0) * per);
-    const Tensor out = model->forward(x.to(device)).cpu();
+    const Tensor out = (fast ? fast->logits(x.to(device)) : model->forward(x.to(device))).cpu();
     const Tensor pred = ops::argmax(out);
     std::copy_n(out.data<float>(), out.numel(), logits.data<float>() + b0 * model->spec.num_classes);
     for (int64_t k = b0; k < b1; ++k) correct += pred.data<int64_t>()[k - b0] == data->label(indices[k]);

@@ -1,5 +1,7 @@
 #include "apps/model_options.h"
 
+#include <cstdio>
+
 #include <sstream>
 
 #include "io/dataset_presets.h"
@@ -47,6 +49,28 @@ ConvertOptions model_options(const Args& args, const std::string& dataset_defaul
   if (!args.get("num-classes").empty()) o.num_classes = args.get_int("num-classes", 1, 1 << 24);
   for (float v : parse_floats(args.get("input-shape"), "--input-shape")) o.input_shape.push_back(static_cast<int64_t>(v));
   return o;
+}
+
+// The default on CUDA: see docs/PRECISION.md for the agreement measurements it rests on.
+constexpr Precision kCudaDefaultPrecision = Precision::FP32;
+
+void add_engine_options(Args& args) {
+  args.option("engine", "auto",
+              "fast (fused NHWC plan), generic (layer by layer, NCHW), or auto (fast when the model lowers)")
+      .option("precision", "auto", "fp32, tf32, bf16, fp16 or auto (fp32 on the CPU; see docs/PRECISION.md)");
+}
+
+Precision chosen_precision(const Args& args, Device device) {
+  const std::string& p = args.get("precision");
+  if (p == "auto") return device.is_cpu() ? Precision::FP32 : kCudaDefaultPrecision;
+  return parse_precision(p);
+}
+
+std::unique_ptr<BaseClassifier> make_classifier(const Args& args, Classifier& model, Device device) {
+  std::string note;
+  auto base = make_base_classifier(model, args.get("engine"), chosen_precision(args, device), note);
+  std::fprintf(stderr, "%s on %s\n", note.c_str(), device.str().c_str());
+  return base;
 }
 
 }  // namespace sc::app

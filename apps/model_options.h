@@ -2,6 +2,7 @@
 // PyTorch checkpoint converted in memory): --arch, --dataset, --mean, --std, --num-classes, --input-shape.
 #pragma once
 #include "apps/args.h"
+#include "engine/fast_classifier.h"
 #include "weights_tools/convert.h"
 
 namespace sc::app {
@@ -10,5 +11,13 @@ void add_model_options(Args& args);
 // `dataset_default` names the preset used when --dataset is not given (the command's DATASET, if a preset).
 ConvertOptions model_options(const Args& args, const std::string& dataset_default = "");
 std::vector<float> parse_floats(const std::string& text, const std::string& what);
+
+// --engine auto|fast|generic and --precision auto|fp32|tf32|bf16|fp16 (certify, predict, eval).
+void add_engine_options(Args& args);
+// The precision --precision names; auto is fp32 on the CPU (reduced precisions only emulate there) and the
+// documented default on CUDA (kCudaDefaultPrecision).
+Precision chosen_precision(const Args& args, Device device);
+// The base classifier for `model` as the options ask; prints which engine runs to stderr.
+std::unique_ptr<BaseClassifier> make_classifier(const Args& args, Classifier& model, Device device);
 
 }  // namespace sc::app

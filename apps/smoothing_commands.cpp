@@ -48,6 +48,7 @@ int run(Job job, int argc, char** argv) {
       .option("m", "0", "DiffSmooth: number of local noise draws (0: plain DDS)");
   if (certify) args.option("N0", "100", "number of samples for selection");
   add_model_options(args);
+  add_engine_options(args);
   if (!args.parse(argc, argv, 2)) return 0;
 
   const double sigma = args.get_double("SIGMA", 1e-6, 1e3);
@@ -63,7 +64,7 @@ int run(Job job, int argc, char** argv) {
   std::unique_ptr<BaseClassifier> base_ptr;
   DiffusionModel denoiser;
   if (args.get("denoiser").empty()) {
-    base_ptr = std::make_unique<ArgmaxClassifier>(*model);
+    base_ptr = make_classifier(args, *model, device);
   } else {
     denoiser = load_diffusion_model(args.get("denoiser"), device);
     base_ptr = std::make_unique<DenoisedClassifier>(denoiser, *model, sigma, args.get_int("m", 0, 1000),

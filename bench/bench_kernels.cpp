@@ -11,10 +11,14 @@
 #include "kernels/batch_norm.h"
 #include "kernels/conv2d.h"
 #include "kernels/elementwise.h"
+#include "kernels/fused_conv.h"
 #include "kernels/linear.h"
 #include "kernels/relu.h"
 #include "nn/runtime.h"
 #include "nn/stream.h"
+#ifdef SMOOTHCUDA_HAVE_CUDA
+#include "kernels/cuda/vendor_handles.h"
+#endif
 
 namespace {
 
@@ -105,6 +109,57 @@ void BM_BatchNorm(benchmark::State& state, Device device) {
   set_rates(state, 4.0 * x.numel(), 8.0 * x.numel());
 }
 
+// The fast path's NHWC convolution with the ResNet block epilogue (bias, residual, ReLU), in float32 (fp32 tile
+// kernel), bfloat16 (tensor cores) and float16. Args as BM_Conv2d; dtype from the registration.
+void BM_FusedConv(benchmark::State& state, Device device, DType dtype) {
+  if (skip_without_gpu(state, device)) return;
+  const int64_t N = state.range(0), C = state.range(1), O = state.range(2), H = state.range(3), S = state.range(4);
+  const int64_t Ho = conv_out_size(H, 3, S, 1, 1);
+  const Tensor x = random_tensor({N, H, H, C}, device, 1).astype(dtype);
+  const Tensor w = random_tensor({O, 3, 3, C}, device, 2).astype(dtype), b = random_tensor({O}, device, 3);
+  const Tensor res = random_tensor({N, Ho, Ho, O}, device, 4).astype(dtype);
+  FusedConvParams p;
+  p.stride_h = p.stride_w = S, p.pad_h = p.pad_w = 1, p.relu = true;
+  Tensor y = Tensor::empty({N, Ho, Ho, O}, dtype, device);
+  run(state, device, [&] { ops::fused_conv(x, w, b, Tensor(), Tensor(), res, p, y); });
+  const double es = static_cast<double>(dtype_size(dtype));
+  set_rates(state, 2.0 * N * O * Ho * Ho * C * 9, es * (x.numel() + w.numel() + 2.0 * y.numel()));
+}
+
+#ifdef SMOOTHCUDA_HAVE_CUDA
+// The device's measured peaks, the yardsticks of the kernels above: a large bfloat16 matrix product (cuBLAS,
+// float32 accumulation) and a large device-to-device copy (GB/s counts the read and the write).
+void BM_PeakBf16Gemm(benchmark::State& state) {
+  if (skip_without_gpu(state, Device::cuda(0))) return;
+  const int64_t n = state.range(0);
+  const Tensor a = random_tensor({n, n}, Device::cuda(0), 5).astype(DType::BF16);
+  const Tensor b = random_tensor({n, n}, Device::cuda(0), 6).astype(DType::BF16);
+  Tensor c = Tensor::empty({n, n}, DType::BF16, Device::cuda(0));
+  const float one = 1.0f, zero = 0.0f;
+  const int m = static_cast<int>(n);
+  run(state, Device::cuda(0), [&] {
+    SC_CUBLAS_CHECK(cublasGemmEx(cuda::cublas_handle(), CUBLAS_OP_N, CUBLAS_OP_N, m, m, m, &one, a.raw_data(),
+                                 CUDA_R_16BF, m, b.raw_data(), CUDA_R_16BF, m, &zero, c.raw_data(), CUDA_R_16BF, m,
+                                 CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+  });
+  set_rates(state, 2.0 * n * n * n, 2.0 * 3 * n * n);
+}
+
+void BM_PeakCopy(benchmark::State& state) {
+  if (skip_without_gpu(state, Device::cuda(0))) return;
+  const int64_t n = state.range(0);
+  const Tensor a = Tensor::zeros({n}, DType::U8, Device::cuda(0));
+  Tensor b = Tensor::empty({n}, DType::U8, Device::cuda(0));
+  run(state, Device::cuda(0), [&] {
+    SC_CUDA_CHECK(cudaMemcpyAsync(b.raw_data(), a.raw_data(), static_cast<size_t>(n), cudaMemcpyDeviceToDevice,
+                                  cuda::stream()));
+  });
+  set_rates(state, 0.0, 2.0 * n);
+}
+BENCHMARK(BM_PeakBf16Gemm)->Arg(8192)->UseManualTime();
+BENCHMARK(BM_PeakCopy)->Arg(1LL << 30)->UseManualTime();
+#endif
+
 // ResNet-110 stage shapes at batch 1024: {N, C, O, H, stride}.
 void ResNetConvShapes(benchmark::internal::Benchmark* b) {
   b->Args({1024, 16, 16, 32, 1})->Args({1024, 32, 32, 16, 1})->Args({1024, 64, 64, 8, 1})->Args({1024, 16, 32, 32, 2})
@@ -122,12 +177,17 @@ BENCHMARK_CAPTURE(BM_Linear, cuda_handwritten, kGpu, Backend::Handwritten)
     ->Args({1024, 64, 10})->Args({4096, 4096, 4096})->UseManualTime();
 BENCHMARK_CAPTURE(BM_Linear, cuda_cublas, kGpu, Backend::Vendor)
     ->Args({1024, 64, 10})->Args({4096, 4096, 4096})->UseManualTime();
+BENCHMARK_CAPTURE(BM_FusedConv, cuda_f32, kGpu, DType::F32)->Apply(ResNetConvShapes)->UseManualTime();
+BENCHMARK_CAPTURE(BM_FusedConv, cuda_bf16, kGpu, DType::BF16)->Apply(ResNetConvShapes)->UseManualTime();
+BENCHMARK_CAPTURE(BM_FusedConv, cuda_f16, kGpu, DType::F16)->Apply(ResNetConvShapes)->UseManualTime();
 BENCHMARK_CAPTURE(BM_Relu, cuda, kGpu)->Apply(ElementwiseShapes)->UseManualTime();
 BENCHMARK_CAPTURE(BM_Add, cuda, kGpu)->Apply(ElementwiseShapes)->UseManualTime();
 BENCHMARK_CAPTURE(BM_BatchNorm, cuda, kGpu)->Apply(ElementwiseShapes)->UseManualTime();
 
 // The CPU reference path at a small batch (what a machine without a GPU certifies with).
 BENCHMARK_CAPTURE(BM_Conv2d, cpu, kCpu, Backend::Handwritten)->Args({16, 16, 16, 32, 1})->Args({16, 64, 64, 8, 1})
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_FusedConv, cpu, kCpu, DType::F32)->Args({16, 16, 16, 32, 1})->Args({16, 64, 64, 8, 1})
     ->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Linear, cpu, kCpu, Backend::Handwritten)->Args({256, 256, 256})->Unit(benchmark::kMillisecond)->UseRealTime();
 

@@ -14,8 +14,8 @@ namespace sc {
 
 bool is_diffusion_arch(const std::string& arch) { return arch == "iddpm_unet" || arch == "adm_unet"; }
 
-namespace {
-DiffusionModel build(const std::string& arch, std::map<std::string, std::string> flags, const std::string& what) {
+DiffusionModel build_diffusion_model(const std::string& arch, std::map<std::string, std::string> flags,
+                                     const std::string& what) {
   DiffusionModel m;
   auto take = [&](const char* key, const std::string& fallback) {
     auto it = flags.find(key);
@@ -33,7 +33,6 @@ DiffusionModel build(const std::string& arch, std::map<std::string, std::string>
   m.unet = std::make_unique<UNet>(UNetConfig::from_flags(arch, flags));
   return m;
 }
-}  // namespace
 
 DiffusionModel load_diffusion_model(const std::string& path, Device device,
                                     const std::map<std::string, std::string>& checkpoint_flags) {
@@ -45,7 +44,7 @@ DiffusionModel load_diffusion_model(const std::string& path, Device device,
              ": give --arch iddpm_unet or adm_unet and the UNet's flags to load a diffusion checkpoint");
     auto flags = checkpoint_flags;
     flags.erase("arch");
-    m = build(it->second, flags, what);
+    m = build_diffusion_model(it->second, flags, what);
     auto ckpt = torchfile::read_checkpoint(path);
     StateDict sd = torchfile::extract_state_dict(ckpt);
     load_state_dict(*m.unet, sd, what);
@@ -57,7 +56,7 @@ DiffusionModel load_diffusion_model(const std::string& path, Device device,
     std::map<std::string, std::string> flags;
     for (const auto& [k, v] : st.metadata)
       if (k.rfind("flag.", 0) == 0) flags[k.substr(5)] = v;
-    m = build(arch->second, flags, what);
+    m = build_diffusion_model(arch->second, flags, what);
     load_state_dict(*m.unet, st.tensors, what);
   }
   m.unet->to(device);

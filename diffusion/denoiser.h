@@ -21,6 +21,10 @@ struct DiffusionModel {
 DiffusionModel load_diffusion_model(const std::string& path, Device device,
                                     const std::map<std::string, std::string>& checkpoint_flags = {});
 bool is_diffusion_arch(const std::string& arch);
+// A diffusion model with freshly initialized (unloaded) parameters from the reference scripts' flags (UNet flags
+// plus diffusion_steps, noise_schedule, rescale_timesteps); `what` names the source in errors.
+DiffusionModel build_diffusion_model(const std::string& arch, std::map<std::string, std::string> flags,
+                                     const std::string& what);
 // `smoothcuda convert` for diffusion checkpoints: the UNet built from the reference scripts' flags (which must fit
 // the checkpoint, key for key), written with its flags, the schedule flags and the source's sha256.
 void convert_diffusion_checkpoint(const std::string& src, const std::string& dst, const std::string& arch,

@@ -1,5 +1,7 @@
 #include "nn/layers.h"
 
+#include "engine/plan.h"
+
 #include "kernels/adaptive_avg_pool2d.h"
 #include "kernels/batch_norm.h"
 #include "kernels/channel_normalize.h"
@@ -69,5 +71,16 @@ void Normalize::collect(const std::string&, NamedTensors& out) {
   out.emplace_back("", &mean);
   out.emplace_back("", &std);
 }
+
+// Lowering to the fast path (engine/plan.h).
+int Conv2d::lower(PlanBuilder& b, int x) const { return b.conv(x, weight, bias, params); }
+int BatchNorm2d::lower(PlanBuilder& b, int x) const {
+  return b.batch_norm(x, weight, bias, running_mean, running_var, eps);
+}
+int Linear::lower(PlanBuilder& b, int x) const { return b.linear(b.flatten(x), weight, bias); }
+int ReLU::lower(PlanBuilder& b, int x) const { return b.relu(x); }
+int MaxPool2d::lower(PlanBuilder& b, int x) const { return b.max_pool(x, params); }
+int GlobalAvgPool::lower(PlanBuilder& b, int x) const { return b.global_avg_pool(x); }
+int Flatten::lower(PlanBuilder& b, int x) const { return b.flatten(x); }
 
 }  // namespace sc

@@ -13,6 +13,7 @@ class Conv2d : public Module {
   Tensor forward(const Tensor& x) override;
   void collect(const std::string& prefix, NamedTensors& out) override;
   std::string name() const override { return "Conv2d"; }
+  int lower(PlanBuilder& b, int x) const override;
   Tensor weight, bias;
   Conv2dParams params;
 };
@@ -23,6 +24,7 @@ class BatchNorm2d : public Module {
   Tensor forward(const Tensor& x) override;
   void collect(const std::string& prefix, NamedTensors& out) override;
   std::string name() const override { return "BatchNorm2d"; }
+  int lower(PlanBuilder& b, int x) const override;
   Tensor weight, bias, running_mean, running_var;
   Tensor num_batches_tracked;  // PyTorch keeps this counter in state dicts; loaded and ignored
   double eps;
@@ -34,6 +36,7 @@ class Linear : public Module {
   Tensor forward(const Tensor& x) override;  // flattens x to [N, in] first
   void collect(const std::string& prefix, NamedTensors& out) override;
   std::string name() const override { return "Linear"; }
+  int lower(PlanBuilder& b, int x) const override;
   Tensor weight, bias;
 };
 
@@ -41,6 +44,7 @@ class ReLU : public Module {
  public:
   Tensor forward(const Tensor& x) override;
   std::string name() const override { return "ReLU"; }
+  int lower(PlanBuilder& b, int x) const override;
 };
 
 class MaxPool2d : public Module {
@@ -48,6 +52,7 @@ class MaxPool2d : public Module {
   explicit MaxPool2d(Pool2dParams p) : params(p) {}
   Tensor forward(const Tensor& x) override;
   std::string name() const override { return "MaxPool2d"; }
+  int lower(PlanBuilder& b, int x) const override;
   Pool2dParams params;
 };
 
@@ -63,12 +68,14 @@ class GlobalAvgPool : public Module {  // AdaptiveAvgPool2d((1, 1)) followed by 
  public:
   Tensor forward(const Tensor& x) override;
   std::string name() const override { return "GlobalAvgPool"; }
+  int lower(PlanBuilder& b, int x) const override;
 };
 
 class Flatten : public Module {
  public:
   Tensor forward(const Tensor& x) override { return x.flatten(1); }
   std::string name() const override { return "Flatten"; }
+  int lower(PlanBuilder& b, int x) const override;
 };
 
 // (x − mean[c]) / std[c]: the classifier's first layer. Holds its constants but names none (like Cohen's

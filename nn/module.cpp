@@ -1,5 +1,7 @@
 #include "nn/module.h"
 
+#include "engine/plan.h"
+
 namespace sc {
 
 std::string join_key(const std::string& prefix, const std::string& name) {
@@ -44,6 +46,13 @@ Tensor Sequential::forward(const Tensor& x) {
 
 void Sequential::collect(const std::string& prefix, NamedTensors& out) {
   for (auto& [name, m] : children_) m->collect(join_key(prefix, name), out);
+}
+
+int Module::lower(PlanBuilder& b, int) const { b.unsupported(name()); }
+
+int Sequential::lower(PlanBuilder& b, int x) const {
+  for (const auto& [child_name, child] : children_) x = child->lower(b, x);
+  return x;
 }
 
 }  // namespace sc

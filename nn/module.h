@@ -11,6 +11,8 @@
 
 namespace sc {
 
+class PlanBuilder;  // engine/plan.h
+
 // (key, tensor) pairs. An empty key marks a tensor that moves with the module between devices but is not part
 // of its state dict (the constants of Normalize).
 using NamedTensors = std::vector<std::pair<std::string, Tensor*>>;
@@ -22,6 +24,9 @@ class Module {
   // Appends this module's tensors, named with `prefix`.
   virtual void collect(const std::string& prefix, NamedTensors& out) { (void)prefix, (void)out; }
   virtual std::string name() const = 0;
+  // Describes forward(x) to the fast-path planner (engine/plan.h) and returns its value; x and the result are
+  // the planner's symbolic values. The default says this module has no fast path.
+  virtual int lower(PlanBuilder& b, int x) const;
 
   NamedTensors named_tensors();
   // Moves every tensor to `device`.
@@ -41,6 +46,7 @@ class Sequential : public Module {
   Tensor forward(const Tensor& x) override;
   void collect(const std::string& prefix, NamedTensors& out) override;
   std::string name() const override { return "Sequential"; }
+  int lower(PlanBuilder& b, int x) const override;
   size_t size() const { return children_.size(); }
 
  private:

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Everything the lent GPU machine should check, in one call: build with CUDA for the device's architecture,
-# run the CPU and GPU tests, the kernel microbenchmarks and eval on CUDA against the CPU. Logs go to $OUT
+# run the CPU and GPU tests (tests/gpu/: every op, the fast engine's kernels and plans, smoothing), the kernel
+# microbenchmarks (hand-written vs cuDNN/cuBLAS, fused_conv in f32/bf16/f16, the device's peaks) and eval on CUDA
+# against the CPU. Then, in a second call: bench/certify_throughput.sh build-gpu "$OUT/throughput". Logs go to $OUT
 # (the device tool brings that folder back); a short summary is printed last.
 #
 #   scripts/gpu-check.sh [extra cmake flags]
@@ -33,4 +35,5 @@ echo "== gpu tests";  grep -E "tests passed|tests failed|Failed|\*\*\*" "$OUT/gp
 echo "== cpu tests";  grep -E "tests passed|tests failed" "$OUT/cpu-tests.log"
 echo "== eval";       cat "$OUT/eval-cpu.txt" "$OUT/eval-cuda.txt"
 echo "== kernels";    grep -E "^BM_" "$OUT/bench-kernels.txt" | grep -v "/cpu/"
+# The certification table (bench/certify_throughput.sh) is the next call: it reuses build-gpu/.
 exit $status

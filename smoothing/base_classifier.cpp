@@ -1,8 +1,26 @@
 #include "smoothing/base_classifier.h"
 
 #include "kernels/argmax.h"
+#include "kernels/concat.h"
+#include "kernels/gaussian_noise.h"
 
 namespace sc {
+
+Tensor BaseClassifier::predict_noisy_labels(const NoisyInput& in) {
+  std::vector<Tensor> parts;
+  const Tensor images = in.images.contiguous();
+  for (const SampleSpan& s : in.spans) {
+    const Tensor image = images.slice(0, s.slot, s.slot + 1).reshape(input_shape());
+    if (in.sigma > 0) {
+      parts.push_back(ops::add_gaussian_noise(image, s.rows, in.sigma, NoiseKey{in.seed, s.image_id, in.phase},
+                                              s.first_sample));
+    } else {
+      SC_CHECK(s.rows == 1, "predict_noisy_labels: a span of ", s.rows, " rows without noise");
+      parts.push_back(image.reshape({1, input_shape()[0], input_shape()[1], input_shape()[2]}));
+    }
+  }
+  return predict_labels(parts.size() == 1 ? parts[0] : ops::concat(parts, 0));
+}
 
 Tensor ArgmaxClassifier::predict_labels(const Tensor& x) { return ops::argmax(model_.forward(x)); }
 

@@ -1,6 +1,7 @@
 // What randomized smoothing needs of a base classifier f: hard labels for a batch of (noisy) images in [0,1].
 // A plain classifier is the usual one; a denoiser in front of it is another (diffusion denoised smoothing).
 #pragma once
+#include "kernels/noisy_input_conv.h"
 #include "nn/models/registry.h"
 
 namespace sc {
@@ -10,6 +11,11 @@ class BaseClassifier {
   virtual ~BaseClassifier() = default;
   // x: [B, C, H, W] on device(); returns int64 [B] labels on device().
   virtual Tensor predict_labels(const Tensor& x) = 0;
+  // Labels of noisy samples given as clean images + sample spans (kernels/noisy_input_conv.h; mean/std unused).
+  // The default materializes the noisy batch (add_gaussian_noise per span) and calls predict_labels; a classifier
+  // that makes the noise inside its first layer overrides it. Both give the same samples.
+  virtual Tensor predict_noisy_labels(const NoisyInput& in);
+  virtual bool fuses_noise() const { return false; }
   virtual int64_t num_classes() const = 0;
   virtual Shape input_shape() const = 0;  // [C, H, W]
   virtual Device device() = 0;

@@ -5,7 +5,6 @@
 
 #include "kernels/class_histogram.h"
 #include "kernels/concat.h"
-#include "kernels/gaussian_noise.h"
 #include "smoothing/statistics.h"
 
 namespace sc {
@@ -32,32 +31,34 @@ std::vector<std::vector<int64_t>> Smooth::sample_counts(const std::vector<Tensor
     SC_CHECK(images[i] >= 0 && images[i] < (int64_t{1} << 32), "smoothing: image index out of range: ", images[i]);
     SC_CHECK(xs[i].shape() == base_.input_shape(), "smoothing: image ", xs[i].describe(),
              " does not fit the classifier's input ", shape_str(base_.input_shape()));
-    on_device.push_back(xs[i].contiguous().to(device));
+    on_device.push_back(xs[i].contiguous().to(device).reshape({1, xs[i].size(0), xs[i].size(1), xs[i].size(2)}));
   }
+  NoisyInput in;
+  in.images = on_device.size() == 1 ? on_device[0] : ops::concat(on_device, 0);
+  in.sigma = static_cast<float>(sigma_);
+  in.seed = seed_;
+  in.phase = static_cast<uint32_t>(phase);
   // One count vector per image, side by side on the device; only they come back to the host.
   Tensor counts = Tensor::zeros({n_img * K}, DType::I64, device);
   // Walk through (image, sample) pairs in order, filling batches of up to batch_ samples.
   int64_t img = 0, done = 0;
   while (img < n_img) {
-    std::vector<Tensor> parts;
-    std::vector<std::pair<int64_t, int64_t>> spans;  // (image, samples) in this batch
+    in.spans.clear();
     int64_t room = batch_;
     while (room > 0 && img < n_img) {
       const int64_t take = std::min(room, num - done);
-      const NoiseKey key{seed_, static_cast<uint32_t>(images[static_cast<size_t>(img)]), static_cast<uint32_t>(phase)};
-      parts.push_back(ops::add_gaussian_noise(on_device[static_cast<size_t>(img)], take, static_cast<float>(sigma_), key,
-                                              static_cast<uint32_t>(done)));
-      spans.emplace_back(img, take);
+      in.spans.push_back({take, img, static_cast<uint32_t>(images[static_cast<size_t>(img)]),
+                          static_cast<uint32_t>(done)});
       room -= take;
       done += take;
       if (done == num) ++img, done = 0;
     }
-    const Tensor labels = base_.predict_labels(parts.size() == 1 ? parts[0] : ops::concat(parts, 0));
+    const Tensor labels = base_.predict_noisy_labels(in);
     int64_t offset = 0;
-    for (const auto& [i, take] : spans) {
-      Tensor image_counts = counts.slice(0, i * K, (i + 1) * K);
-      ops::class_histogram_accumulate(labels.slice(0, offset, offset + take), image_counts);
-      offset += take;
+    for (const SampleSpan& s : in.spans) {
+      Tensor image_counts = counts.slice(0, s.slot * K, (s.slot + 1) * K);
+      ops::class_histogram_accumulate(labels.slice(0, offset, offset + s.rows), image_counts);
+      offset += s.rows;
     }
   }
   samples_ += num * n_img;

@@ -1,5 +1,6 @@
 #include "test_util.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -7,6 +8,7 @@
 #include <random>
 
 #include "io/safetensors.h"
+#include "nn/models/random_init.h"
 
 namespace sc::test {
 
@@ -121,6 +123,23 @@ Tensor randn(const Shape& shape, uint64_t seed, float scale) {
   float* p = t.data<float>();
   for (int64_t i = 0; i < t.numel(); ++i) p[i] = dist(rng);
   return t;
+}
+
+Tensor random_images(const Shape& shape, uint64_t seed, float scale) {
+  std::vector<float> v = randn(shape, seed, scale).to_float_vector();
+  for (float& f : v) f = std::clamp(f + 0.5f, 0.0f, 1.0f);
+  return Tensor::from_vector(v, shape);
+}
+
+std::unique_ptr<Classifier> random_classifier(const std::string& arch, int64_t channels, int64_t size,
+                                              int64_t classes, uint64_t seed) {
+  ModelSpec spec;
+  spec.arch = arch;
+  spec.channels = channels, spec.height = spec.width = size, spec.num_classes = classes;
+  if (channels == 3) spec.mean = {0.49f, 0.48f, 0.45f}, spec.std = {0.25f, 0.24f, 0.26f};
+  auto model = build_model(spec);
+  randomize_parameters(*model, seed);
+  return model;
 }
 
 }  // namespace sc::test

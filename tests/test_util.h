@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "io/json.h"
+#include "nn/models/registry.h"
 #include "nn/tensor.h"
 
 // Expects `stmt` to throw sc::Error whose message contains every fragment.
@@ -47,5 +48,11 @@ std::vector<FixtureCase> load_fixture(const std::string& op);
 
 // Standard-normal float32 values from a fixed seed (a CPU tensor).
 Tensor randn(const Shape& shape, uint64_t seed, float scale = 1.0f);
+// Images in [0, 1]: clamp(0.5 + scale·N(0, 1)).
+Tensor random_images(const Shape& shape, uint64_t seed, float scale = 0.25f);
+// A model of `arch` with deterministic random parameters (nn/models/random_init.h); 3-channel inputs get a
+// CIFAR-like normalization.
+std::unique_ptr<Classifier> random_classifier(const std::string& arch, int64_t channels, int64_t size,
+                                              int64_t classes, uint64_t seed);
 
 }  // namespace sc::test

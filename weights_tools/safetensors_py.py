@@ -26,3 +26,22 @@ def write_safetensors(path, tensors, metadata=None):
         f.write(h)
         for b in blobs:
             f.write(b)
+
+
+def read_safetensors(path):
+    """Returns ({name: torch.Tensor}, metadata) of a safetensors file with F32/F16/I64/I32/U8 tensors."""
+    import numpy as np
+    import torch
+    np_types = {"F32": np.float32, "F16": np.float16, "I64": np.int64, "I32": np.int32, "U8": np.uint8,
+                "F64": np.float64}
+    with open(path, "rb") as f:
+        (n,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(n))
+        data = f.read()
+    metadata = header.pop("__metadata__", {})
+    tensors = {}
+    for name, info in header.items():
+        start, end = info["data_offsets"]
+        array = np.frombuffer(data[start:end], dtype=np_types[info["dtype"]]).reshape(info["shape"])
+        tensors[name] = torch.from_numpy(array.copy())
+    return tensors, metadata

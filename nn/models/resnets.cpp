@@ -1,5 +1,7 @@
 #include "nn/models/resnets.h"
 
+#include "engine/plan.h"
+
 #include "kernels/elementwise.h"
 #include "kernels/pad_channels.h"
 #include "kernels/relu.h"
@@ -37,6 +39,14 @@ class BasicBlock : public Module {
     if (kind_ == Shortcut::Projection) s = downsample_->forward(x);
     if (kind_ == Shortcut::OptionA) s = ops::pad_channels(ops::subsample2d(x, stride_), pad_, pad_);
     return ops::relu(ops::add(h, s));
+  }
+  int lower(PlanBuilder& b, int x) const override {
+    int h = b.relu(bn1_->lower(b, conv1_->lower(b, x)));
+    h = bn2_->lower(b, conv2_->lower(b, h));
+    int s = x;
+    if (kind_ == Shortcut::Projection) s = downsample_->lower(b, x);
+    if (kind_ == Shortcut::OptionA) s = b.subsample_pad(x, stride_, pad_);
+    return b.relu(b.add(h, s));
   }
   void collect(const std::string& p, NamedTensors& out) override {
     conv1_->collect(join_key(p, "conv1"), out);
@@ -77,6 +87,12 @@ class Bottleneck : public Module {
     h = bn3_->forward(conv3_->forward(h));
     return ops::relu(ops::add(h, downsample_ ? downsample_->forward(x) : x));
   }
+  int lower(PlanBuilder& b, int x) const override {
+    int h = b.relu(bn1_->lower(b, conv1_->lower(b, x)));
+    h = b.relu(bn2_->lower(b, conv2_->lower(b, h)));
+    h = bn3_->lower(b, conv3_->lower(b, h));
+    return b.relu(b.add(h, downsample_ ? downsample_->lower(b, x) : x));
+  }
   void collect(const std::string& p, NamedTensors& out) override {
     conv1_->collect(join_key(p, "conv1"), out);
     bn1_->collect(join_key(p, "bn1"), out);
@@ -111,6 +127,12 @@ class PreActBlock : public Module {
     h = conv2_->forward(h);
     return ops::add(equal_ ? x : shortcut_->forward(a), h);
   }
+  int lower(PlanBuilder& b, int x) const override {
+    const int a = b.relu(bn1_->lower(b, x));
+    int h = b.relu(bn2_->lower(b, conv1_->lower(b, a)));
+    h = conv2_->lower(b, h);
+    return b.add(equal_ ? x : shortcut_->lower(b, a), h);
+  }
   void collect(const std::string& p, NamedTensors& out) override {
     bn1_->collect(join_key(p, "bn1"), out);
     conv1_->collect(join_key(p, "conv1"), out);
@@ -130,6 +152,7 @@ class PreActBlock : public Module {
 class PoolFlatten : public Module {
  public:
   Tensor forward(const Tensor& x) override { return GlobalAvgPool().forward(x); }
+  int lower(PlanBuilder& b, int x) const override { return b.global_avg_pool(x); }
   std::string name() const override { return "PoolFlatten"; }
 };
 

@@ -1,0 +1,140 @@
+// smoothcuda bench-certify: certification throughput of a classifier (optionally behind a diffusion denoiser)
+// on random weights, the smoothcuda side of bench/certify_throughput.sh. It times Monte Carlo sampling
+// exactly as certify runs it (Smooth::sample_counts: noise, forward, argmax, counts on the device) after a
+// warm-up, and reports noisy samples/s and the seconds one image would take at N0 + N samples. --save-model
+// writes the random classifier, so that the PyTorch reference runs the very same weights.
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+
+#include "apps/args.h"
+#include "apps/commands.h"
+#include "apps/model_options.h"
+#include "diffusion/denoised_classifier.h"
+#include "diffusion/denoiser.h"
+#include "nn/models/model_file.h"
+#include "nn/models/random_init.h"
+#include "nn/stream.h"
+#include "smoothing/smooth.h"
+
+namespace sc::app {
+
+namespace {
+
+// The CIFAR-10 denoiser of Carlini et al. (improved-diffusion cifar10_uncond_50M_500K flags, REFERENCE.md).
+const char* kCifarDenoiserFlags =
+    "image_size=32,num_channels=128,num_res_blocks=3,learn_sigma=True,dropout=0.3,diffusion_steps=4000,"
+    "noise_schedule=cosine";
+
+std::map<std::string, std::string> parse_flags(const std::string& text) {
+  std::map<std::string, std::string> flags;
+  size_t start = 0;
+  while (start < text.size()) {
+    const size_t end = std::min(text.find(',', start), text.size());
+    const std::string item = text.substr(start, end - start);
+    const size_t eq = item.find('=');
+    SC_CHECK(eq != std::string::npos && eq > 0, "--denoiser-flags: expected key=value, got '", item, "'");
+    flags[item.substr(0, eq)] = item.substr(eq + 1);
+    start = end + 1;
+  }
+  return flags;
+}
+
+}  // namespace
+
+int bench_certify_command(int argc, char** argv) {
+  Args args(
+      "bench-certify",
+      "Times certification sampling (noisy samples/s) of a random-weight classifier, optionally behind a "
+      "random-weight diffusion denoiser (DDS).");
+  args.option("arch", "cifar_resnet110", "classifier architecture")
+      .option("input-shape", "3,32,32", "C,H,W")
+      .option("num-classes", "10", "classes")
+      .option("denoiser-arch", "", "iddpm_unet or adm_unet: put a random denoiser in front (DDS)")
+      .option("denoiser-flags", kCifarDenoiserFlags, "the denoiser's flags, key=value,...")
+      .option("device", "cuda", "cpu, cuda or cuda:K")
+      .option("batch", "1000", "noisy samples per forward pass")
+      .option("samples", "100000", "samples to time")
+      .option("warmup", "0", "samples before timing (0: two batches)")
+      .option("sigma", "0.25", "noise level")
+      .option("N0", "100", "selection samples per image, for the seconds-per-image figure")
+      .option("N", "100000", "estimation samples per image, for the seconds-per-image figure")
+      .option("seed", "0", "weights and noise seed")
+      .option("save-model", "", "write the random classifier here (a smoothcuda model file)")
+      .option("json", "", "append the result as one JSON line to this file");
+  add_engine_options(args);
+  if (!args.parse(argc, argv, 2)) return 0;
+
+  const Device device = Device::parse(args.get("device"));
+  const auto seed = static_cast<uint64_t>(args.get_int("seed", 0, INT64_MAX));
+  ModelSpec spec;
+  spec.arch = args.get("arch");
+  const std::vector<float> shape = parse_floats(args.get("input-shape"), "--input-shape");
+  SC_CHECK(shape.size() == 3, "--input-shape: expected C,H,W");
+  spec.channels = static_cast<int64_t>(shape[0]), spec.height = static_cast<int64_t>(shape[1]);
+  spec.width = static_cast<int64_t>(shape[2]);
+  spec.num_classes = args.get_int("num-classes", 1, 1 << 20);
+  if (spec.channels == 3) spec.mean = {0.4914f, 0.4822f, 0.4465f}, spec.std = {0.2023f, 0.1994f, 0.2010f};
+  auto model = build_model(spec);
+  randomize_parameters(*model, seed);
+  if (!args.get("save-model").empty()) save_model(args.get("save-model"), *model);
+  model->to(device);
+
+  std::unique_ptr<BaseClassifier> base;
+  DiffusionModel denoiser;
+  const double sigma = args.get_double("sigma", 1e-6, 10);
+  std::string engine;
+  if (args.get("denoiser-arch").empty()) {
+    base = make_classifier(args, *model, device);
+    engine = dynamic_cast<FastClassifier*>(base.get()) ? "fast" : "generic";
+  } else {
+    denoiser = build_diffusion_model(args.get("denoiser-arch"), parse_flags(args.get("denoiser-flags")),
+                                     "--denoiser-arch");
+    randomize_parameters(*denoiser.unet, seed + 1);
+    denoiser.unet->to(device);
+    base = std::make_unique<DenoisedClassifier>(denoiser, *model, sigma);
+    engine = "generic (denoiser)";
+  }
+  const int64_t batch = args.get_int("batch", 1, 1 << 24),
+                samples = args.get_int("samples", 1, (1LL << 32) - 1);
+  int64_t warmup = args.get_int("warmup", 0, (1LL << 32) - 1);
+  if (warmup == 0) warmup = 2 * batch;
+  const int64_t N0 = args.get_int("N0", 1, 1LL << 32), N = args.get_int("N", 1, 1LL << 32);
+
+  Tensor image = Tensor::empty({spec.channels, spec.height, spec.width});
+  for (int64_t i = 0; i < image.numel(); ++i)
+    image.data<float>()[i] = static_cast<float>((i * 37 % 101) / 100.0);
+  Smooth smooth(*base, sigma, batch, seed);
+  smooth.sample_counts(image, 0, noise::kSelection, warmup);
+  synchronize(device);
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::vector<int64_t> counts = smooth.sample_counts(image, 1, noise::kEstimation, samples);
+  synchronize(device);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double rate = static_cast<double>(samples) / secs;
+  int64_t top = 0;
+  for (int64_t c : counts) top = std::max(top, c);
+
+  const std::string precision = engine == "fast" ? precision_name(chosen_precision(args, device)) : "fp32";
+  const std::string what =
+      args.get("denoiser-arch").empty() ? spec.arch : args.get("denoiser-arch") + "+" + spec.arch;
+  char line[1024];
+  std::snprintf(
+      line, sizeof line,
+      "{\"tool\": \"smoothcuda\", \"model\": \"%s\", \"input\": \"%s\", \"device\": \"%s\", \"engine\": "
+      "\"%s\", \"precision\": \"%s\", \"batch\": %lld, \"samples\": %lld, \"seconds\": %.4f, "
+      "\"samples_per_s\": %.1f, \"s_per_image\": %.4f, \"N0\": %lld, \"N\": %lld, \"top_class_share\": %.4f}",
+      what.c_str(), args.get("input-shape").c_str(), device.str().c_str(), engine.c_str(), precision.c_str(),
+      static_cast<long long>(batch), static_cast<long long>(samples), secs, rate,
+      static_cast<double>(N0 + N) / rate, static_cast<long long>(N0), static_cast<long long>(N),
+      static_cast<double>(top) / static_cast<double>(samples));
+  std::printf("%s\n", line);
+  if (!args.get("json").empty()) {
+    std::ofstream out(args.get("json"), std::ios::app);
+    SC_CHECK(out.good(), "cannot write ", args.get("json"));
+    out << line << '\n';
+  }
+  return 0;
+}
+
+}  // namespace sc::app

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Issue 6's benchmark table in one device call: certification throughput of smoothcuda and PyTorch on the same
+# random-weight models and inputs, each tool in its own process, results as JSON lines and a Markdown table.
+#   cifar_resnet110 at 32x32 and resnet50 at 224x224: smoothcuda (fast engine in fp32 and bf16; the generic
+#   engine), PyTorch as Cohen et al. published it (eager fp32, batch 1000) and PyTorch best effort (channels_last,
+#   bf16 autocast, torch.compile, largest batch); iddpm_unet (the 52M CIFAR-10 denoiser) + cifar_resnet110 (DDS).
+# Before timing, PyTorch's logits on a few images are checked against smoothcuda's (same weights, same math).
+#
+#   bench/certify_throughput.sh BUILD_DIR OUT_DIR [quick]      (TORCH_COMPILE=max-autotune|none to change mode)
+# `quick` shrinks every sample count (a smoke test on the CPU: device cpu, no timing value).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+build=${1:?build dir}
+out=${2:?output dir}
+mode=${3:-full}
+mkdir -p "$out"
+json="$out/certify_throughput.jsonl"
+: >"$json"
+sc="$build/smoothcuda"
+py=${PYTHON:-python3}
+device=cuda
+big=100000 mid=20000 dds=5000 batches=2000,8000 cbatch=1000
+if [ "$mode" = quick ]; then device=cpu big=200 mid=8 dds=4 batches=8 cbatch=8; fi
+status=0
+
+bench_model() {  # arch shape classes samples
+  local arch=$1 shape=$2 classes=$3 samples=$4 model="$out/$1.safetensors"
+  local batch=1000 warmup=0
+  [ "$mode" = quick ] && batch=$cbatch warmup=$cbatch
+  for precision in fp32 bf16; do
+    "$sc" bench-certify --arch "$arch" --input-shape "$shape" --num-classes "$classes" --device "$device" \
+      --engine fast --precision "$precision" --batch "$batch" --samples "$samples" --warmup "$warmup" \
+      --save-model "$model" \
+      --json "$json" || status=1
+  done
+  "$sc" bench-certify --arch "$arch" --input-shape "$shape" --num-classes "$classes" --device "$device" \
+    --engine generic --batch "$batch" --samples "$samples" --warmup "$warmup" --json "$json" || status=1
+  # Same weights in PyTorch: check the logits first, then time both variants.
+  "$py" - "$shape" "$out/images.npy" <<'PY'
+import sys, numpy as np
+c, h, w = (int(v) for v in sys.argv[1].split(","))
+np.save(sys.argv[2], np.random.RandomState(0).rand(4, c, h, w).astype(np.float32))
+PY
+  "$sc" eval "npy:$out/images.npy" "$model" --device "$device" --engine generic --out "$out/logits.npy" >/dev/null ||
+    status=1
+  "$py" bench/pytorch_certify_bench.py "$model" --device "$device" --samples "$samples" --cohen-batch "$cbatch" \
+    --best-batches "$batches" --compile "${TORCH_COMPILE:-reduce-overhead}" --check "$out/images.npy:$out/logits.npy" --json "$json" || status=1
+}
+
+bench_model cifar_resnet110 3,32,32 10 "$big"
+bench_model resnet50 3,224,224 1000 "$mid"
+dds_batch=500
+[ "$mode" = quick ] && dds_batch=2
+"$sc" bench-certify --arch cifar_resnet110 --denoiser-arch iddpm_unet --device "$device" --batch "$dds_batch" \
+  --samples "$dds" --warmup "$dds_batch" --json "$json" || status=1
+"$py" bench/throughput_table.py "$json" >"$out/certify_throughput.md" || status=1
+cat "$out/certify_throughput.md"
+exit $status

@@ -1,0 +1,244 @@
+#!/usr/bin/env python3
+"""The PyTorch side of bench/certify_throughput.sh: certification sampling throughput of the same random-weight
+classifier that `smoothcuda bench-certify --save-model` wrote, measured two ways in one process.
+
+  cohen: the published algorithm of Cohen et al. (core.py's sampling loop): eager float32, NCHW, batch 1000,
+         x.repeat, randn_like noise, argmax, class counts gathered on the host after every batch.
+  best:  what a careful PyTorch user does: channels_last, bfloat16 autocast, noise and counts kept on the device
+         (bincount), torch.compile (mode max-autotune, CUDA graphs) when available, the largest batch that fits.
+
+Prints one JSON line per variant (samples/s and seconds per image at N0 + N). The architectures are written here
+from their published descriptions (Cohen's CIFAR ResNet-110, torchvision's ResNet-50) with the same key names,
+so the weights load strictly.
+"""
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+sys.path.insert(0, os.path.join(ROOT, "weights_tools"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
+from safetensors_py import read_safetensors  # noqa: E402
+from torch_archs import CifarResNet  # noqa: E402  (Cohen's layout and key names, as the test fixtures use it)
+
+
+class Bottleneck(nn.Module):
+    """torchvision's bottleneck: 1x1, 3x3 (stride), 1x1 (x4 channels), projection shortcut where shapes change."""
+
+    def __init__(self, cin, planes, stride):
+        super().__init__()
+        cout = planes * 4
+        self.conv1 = nn.Conv2d(cin, planes, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, stride, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv3 = nn.Conv2d(planes, cout, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(cout)
+        self.downsample = None
+        if stride != 1 or cin != cout:
+            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        h = F.relu(self.bn1(self.conv1(x)))
+        h = F.relu(self.bn2(self.conv2(h)))
+        h = self.bn3(self.conv3(h))
+        return F.relu(h + (x if self.downsample is None else self.downsample(x)))
+
+
+class ResNet50(nn.Module):
+    """torchvision's resnet50 layout and key names."""
+
+    def __init__(self, classes):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        cin, stages = 64, []
+        for i, (count, planes) in enumerate(zip([3, 4, 6, 3], [64, 128, 256, 512])):
+            blocks = []
+            for b in range(count):
+                blocks.append(Bottleneck(cin, planes, 2 if (i > 0 and b == 0) else 1))
+                cin = planes * 4
+            stages.append(nn.Sequential(*blocks))
+        self.layer1, self.layer2, self.layer3, self.layer4 = stages
+        self.fc = nn.Linear(2048, classes)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 3, 2, 1)
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+class Normalized(nn.Module):
+    """(x - mean) / std before the network, like Cohen's NormalizeLayer."""
+
+    def __init__(self, net, mean, std):
+        super().__init__()
+        self.net = net
+        self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1))
+        self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1))
+
+    def forward(self, x):
+        return self.net((x - self.mean) / self.std)
+
+
+def load_classifier(path):
+    tensors, meta = read_safetensors(path)
+    arch, classes = meta["arch"], int(meta["num_classes"])
+    if arch == "cifar_resnet110":
+        net = CifarResNet(110, classes)
+    elif arch == "cifar_resnet20":
+        net = CifarResNet(20, classes)
+    elif arch == "resnet50":
+        net = ResNet50(classes)
+    else:
+        raise SystemExit(f"pytorch_certify_bench: no PyTorch definition of {arch}")
+    state = {k: v for k, v in tensors.items()}
+    missing, unexpected = net.load_state_dict(state, strict=False)
+    missing = [k for k in missing if not k.endswith("num_batches_tracked")]
+    if missing or unexpected:
+        raise SystemExit(f"pytorch_certify_bench: keys do not match: missing {missing[:5]}, unexpected {unexpected[:5]}")
+    mean = [float(v) for v in meta["mean"].split(",")]
+    std = [float(v) for v in meta["std"].split(",")]
+    shape = [int(v) for v in meta["input_shape"].split(",")]
+    return Normalized(net, mean, std).eval(), classes, shape
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def time_cohen(model, x, sigma, classes, batch, samples, warmup, device):
+    """Cohen et al.'s sampling loop: counts come back to the host after every batch."""
+
+    def sample(num):
+        counts = [0] * classes
+        with torch.no_grad():
+            for _ in range(math.ceil(num / batch)):
+                this = min(batch, num)
+                num -= this
+                noisy = x.repeat((this, 1, 1, 1))
+                noise = torch.randn_like(noisy, device=device) * sigma
+                for label in model(noisy + noise).argmax(1).cpu().numpy():
+                    counts[label] += 1
+        return counts
+
+    sample(warmup)
+    sync(device)
+    t0 = time.perf_counter()
+    sample(samples)
+    sync(device)
+    return time.perf_counter() - t0
+
+
+def time_best(model, x, sigma, classes, batch, samples, warmup, device, compile_mode):
+    """channels_last + bf16 autocast + device-side noise and counts + torch.compile when available."""
+    model = model.to(memory_format=torch.channels_last)
+    step_model = model
+    compiled = "no"
+    if compile_mode != "none" and hasattr(torch, "compile"):
+        step_model = torch.compile(model, mode=compile_mode)
+        compiled = compile_mode
+    base = x.unsqueeze(0).expand(batch, -1, -1, -1).contiguous(memory_format=torch.channels_last)
+
+    def step():
+        with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16):
+            noisy = base + torch.randn_like(base) * sigma
+            return torch.bincount(step_model(noisy).argmax(1), minlength=classes)
+
+    def sample(num):
+        counts = torch.zeros(classes, dtype=torch.int64, device=device)
+        for _ in range(math.ceil(num / batch)):  # whole batches: a compiled graph keeps one shape
+            counts += step()
+        return counts
+
+    sample(warmup)
+    sync(device)
+    t0 = time.perf_counter()
+    sample(samples)
+    sync(device)
+    return time.perf_counter() - t0, compiled
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("model", help="smoothcuda model file written by bench-certify --save-model")
+    ap.add_argument("--device", default="cuda")
+    ap.add_argument("--sigma", type=float, default=0.25)
+    ap.add_argument("--samples", type=int, default=100000)
+    ap.add_argument("--cohen-batch", type=int, default=1000)
+    ap.add_argument("--best-batches", default="1000,4000,16000", help="batch sizes tried for the best-effort run")
+    ap.add_argument("--compile", default="max-autotune", help="torch.compile mode, or none")
+    ap.add_argument("--N0", type=int, default=100)
+    ap.add_argument("--N", type=int, default=100000)
+    ap.add_argument("--variants", default="cohen,best")
+    ap.add_argument("--json", default="", help="append the JSON lines to this file")
+    ap.add_argument("--check", default="", help="IMAGES.npy:LOGITS.npy: first check that PyTorch's float32 logits "
+                    "match smoothcuda's (smoothcuda eval npy:IMAGES.npy MODEL --out LOGITS.npy)")
+    args = ap.parse_args()
+
+    device = torch.device(args.device)
+    torch.manual_seed(0)
+    model, classes, shape = load_classifier(args.model)
+    model = model.to(device)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    if args.check:
+        import numpy as np
+        images, logits = args.check.split(":")
+        with torch.no_grad():
+            ours = torch.from_numpy(np.load(logits)).double()
+            theirs = model(torch.from_numpy(np.load(images)).to(device)).double().cpu()
+        err = ((theirs - ours).norm() / ours.norm()).item()
+        print(f"logits check: relative L2 difference {err:.2e} over {ours.shape[0]} images", file=sys.stderr)
+        if not err < 1e-4:
+            raise SystemExit("pytorch_certify_bench: the PyTorch model does not compute smoothcuda's logits")
+    gen = torch.Generator().manual_seed(1)
+    x = torch.rand(shape, generator=gen).to(device)
+    name = os.path.basename(args.model)
+    lines = []
+
+    def report(variant, batch, seconds, extra=None):
+        rate = args.samples / seconds
+        rec = {"tool": "pytorch " + torch.__version__, "variant": variant, "model": name, "device": str(device),
+               "batch": batch, "samples": args.samples, "seconds": round(seconds, 4),
+               "samples_per_s": round(rate, 1), "s_per_image": round((args.N0 + args.N) / rate, 4)}
+        rec.update(extra or {})
+        line = json.dumps(rec)
+        print(line, flush=True)
+        lines.append(line)
+
+    variants = args.variants.split(",")
+    if "cohen" in variants:
+        secs = time_cohen(model, x, args.sigma, classes, args.cohen_batch, args.samples, 2 * args.cohen_batch, device)
+        report("cohen (eager fp32, NCHW, host counts)", args.cohen_batch, secs)
+    if "best" in variants:
+        best = None
+        for batch in [int(b) for b in args.best_batches.split(",")]:
+            try:
+                secs, compiled = time_best(model, x, args.sigma, classes, batch, args.samples, 2 * batch, device,
+                                           args.compile)
+            except RuntimeError as e:  # out of memory at this batch: keep the best so far
+                print(f"best effort at batch {batch}: {str(e).splitlines()[0]}", file=sys.stderr)
+                if device.type == "cuda":
+                    torch.cuda.empty_cache()
+                continue
+            if best is None or secs < best[1]:
+                best = (batch, secs, compiled)
+        if best:
+            report("best (channels_last, bf16 autocast, compile, device counts)", best[0], best[1],
+                   {"compile": best[2]})
+    if args.json:
+        with open(args.json, "a") as f:
+            f.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+#include "engine/fast_classifier.h"
+
+#include "kernels/argmax.h"
+#include "kernels/max_pool2d_nhwc.h"
+#include "kernels/noisy_input_conv.h"
+#include "kernels/pooled_linear.h"
+
+namespace sc {
+
+FastClassifier::FastClassifier(const Classifier& model, Precision precision)
+    : plan_(build_plan(model)), precision_(precision), device_(const_cast<Classifier&>(model).device()) {
+  const DType act = activation_dtype(precision);
+  for (const PlanStep& st : plan_.steps) {
+    StepParams p;
+    if (st.weight.defined()) {
+      // The first convolution and the head keep float32 weights; the others are stored in the activation
+      // type.
+      const bool f32 = st.kind == PlanStep::Kind::InputConv || st.kind == PlanStep::Kind::Head;
+      p.weight = (f32 ? st.weight : st.weight.astype(act)).to(device_);
+    }
+    if (st.bias.defined()) p.bias = st.bias.to(device_);
+    if (st.scale.defined()) p.scale = st.scale.to(device_), p.shift = st.shift.to(device_);
+    params_.push_back(std::move(p));
+  }
+  if (!plan_.mean.empty()) {
+    mean_ = Tensor::from_vector(plan_.mean, {plan_.channels}).to(device_);
+    std_ = Tensor::from_vector(plan_.std, {plan_.channels}).to(device_);
+  }
+}
+
+void FastClassifier::reserve(int64_t rows) {
+  if (rows <= capacity_) return;
+  slots_.clear();
+  for (int64_t elems : plan_.slot_elems)
+    slots_.push_back(Tensor::empty({rows * elems}, activation_dtype(precision_), device_));
+  logits_ = Tensor::empty({rows * plan_.num_classes}, DType::F32, device_);
+  capacity_ = rows;
+}
+
+Tensor FastClassifier::value(int v, int64_t rows) {
+  const PlanValue& pv = plan_.values[static_cast<size_t>(v)];
+  const Shape shape{rows, pv.H, pv.W, pv.C};
+  if (pv.logits) return logits_.slice(0, 0, rows * pv.elems()).reshape(shape);
+  return slots_[static_cast<size_t>(plan_.slot_of_value[static_cast<size_t>(v)])]
+      .slice(0, 0, rows * pv.elems())
+      .reshape(shape);
+}
+
+Tensor FastClassifier::logits(const NoisyInput& given) {
+  int64_t rows = 0;
+  for (const SampleSpan& s : given.spans) rows += s.rows;
+  SC_CHECK(given.images.dim() == 4 && given.images.shape()[1] == plan_.channels &&
+               given.images.size(2) == plan_.height && given.images.size(3) == plan_.width,
+           "fast classifier: images ", given.images.describe(), " do not fit the input ",
+           shape_str(input_shape()));
+  reserve(rows);
+  NoisyInput in = given;
+  in.images = given.images.contiguous().to(device_);
+  in.mean = mean_, in.std = std_;
+  const bool tf32 = precision_ == Precision::TF32;
+  Tensor out = logits_.slice(0, 0, rows * plan_.num_classes).reshape({rows, plan_.num_classes});
+  for (size_t i = 0; i < plan_.steps.size(); ++i) {
+    const PlanStep& st = plan_.steps[i];
+    const StepParams& p = params_[i];
+    switch (st.kind) {
+      case PlanStep::Kind::InputConv: {
+        Tensor y = value(st.out, rows);
+        ops::noisy_input_conv(in, p.weight, p.bias, st.conv, y);
+        break;
+      }
+      case PlanStep::Kind::Conv: {
+        FusedConvParams cp = st.conv;
+        cp.tf32 = tf32;
+        Tensor y = value(st.out, rows);
+        ops::fused_conv(value(st.in, rows), p.weight, p.bias, p.scale, p.shift,
+                        st.residual >= 0 ? value(st.residual, rows) : Tensor(), cp, y);
+        break;
+      }
+      case PlanStep::Kind::MaxPool: {
+        Tensor y = value(st.out, rows);
+        ops::max_pool2d_nhwc(value(st.in, rows), st.pool, y);
+        break;
+      }
+      case PlanStep::Kind::Head:
+        ops::pooled_linear(value(st.in, rows), p.weight, p.bias, p.scale, p.shift, st.conv.prologue_relu,
+                           out);
+        break;
+    }
+  }
+  return out;
+}
+
+Tensor FastClassifier::logits(const Tensor& x) {
+  check_dim(x, 4, "fast classifier", "x");
+  return logits(plain_batch(x, Tensor(), Tensor()));
+}
+
+Tensor FastClassifier::predict_labels(const Tensor& x) {
+  return ops::argmax(logits(x));
+}
+
+Tensor FastClassifier::predict_noisy_labels(const NoisyInput& in) {
+  return ops::argmax(logits(in));
+}
+
+std::unique_ptr<BaseClassifier> make_base_classifier(Classifier& model, const std::string& engine,
+                                                     Precision precision, std::string& note) {
+  SC_CHECK(engine == "auto" || engine == "fast" || engine == "generic", "unknown engine '", engine,
+           "' (expected auto, fast or generic)");
+  if (engine == "generic") {
+    SC_CHECK(precision == Precision::FP32, "the generic engine runs fp32 only; --precision ",
+             precision_name(precision), " needs the fast engine");
+    note = "generic engine (fp32)";
+    return std::make_unique<ArgmaxClassifier>(model);
+  }
+  Plan plan;
+  std::string why;
+  if (!try_build_plan(model, plan, why)) {
+    SC_CHECK(engine != "fast", "--engine fast: ", why);
+    SC_CHECK(precision == Precision::FP32, "--precision ", precision_name(precision), ": ", why);
+    note = "generic engine (fp32; " + why + ")";
+    return std::make_unique<ArgmaxClassifier>(model);
+  }
+  note = std::string("fast engine (") + precision_name(precision) + ")";
+  return std::make_unique<FastClassifier>(model, precision);
+}
+
+}  // namespace sc

@@ -1,0 +1,54 @@
+// The fast path's base classifier: a Plan (engine/plan.h) run step by step on the model's device, in a chosen
+// Precision, with activation buffers kept between batches. For randomized smoothing it takes the clean images
+// and the sample spans (NoisyInput): the first convolution makes the noisy samples while loading them.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "engine/plan.h"
+#include "engine/precision.h"
+#include "smoothing/base_classifier.h"
+
+namespace sc {
+
+class FastClassifier : public BaseClassifier {
+ public:
+  // Lowers `model` (throws sc::Error naming what has no fast path) for the model's current device.
+  FastClassifier(const Classifier& model, Precision precision);
+
+  // Logits [rows, K] float32 on device() for a noisy (or plain) input; mean/std of `in` are ignored (the
+  // model's own normalization applies). The returned tensor is reused by the next call.
+  Tensor logits(const NoisyInput& in);
+  Tensor logits(const Tensor& x);  // a plain batch [B, C, H, W] in [0, 1]
+  Tensor predict_labels(const Tensor& x) override;
+  Tensor predict_noisy_labels(const NoisyInput& in) override;
+  int64_t num_classes() const override { return plan_.num_classes; }
+  Shape input_shape() const override { return {plan_.channels, plan_.height, plan_.width}; }
+  Device device() override { return device_; }
+  bool fuses_noise() const override { return true; }
+
+  const Plan& plan() const { return plan_; }
+  Precision precision() const { return precision_; }
+
+ private:
+  struct StepParams {
+    Tensor weight, bias, scale, shift;
+  };
+  Plan plan_;
+  Precision precision_;
+  Device device_;
+  std::vector<StepParams> params_;
+  Tensor mean_, std_;
+  std::vector<Tensor> slots_;
+  int64_t capacity_ = 0;  // rows the slots hold
+  Tensor logits_;
+  Tensor value(int v, int64_t rows);
+  void reserve(int64_t rows);
+};
+
+// A FastClassifier when the model lowers and `engine` allows it ("fast" requires it, "generic" never, "auto"
+// falls back to ArgmaxClassifier and says why in `note`).
+std::unique_ptr<BaseClassifier> make_base_classifier(Classifier& model, const std::string& engine,
+                                                     Precision precision, std::string& note);
+
+}  // namespace sc

@@ -1,0 +1,21 @@
+// The arithmetic the fast path evaluates a classifier in. A certificate holds for the network as evaluated,
+// so the choice is part of the experiment: results files record it (certify prints it with the run's
+// settings).
+//   fp32: float32 activations and products.
+//   tf32: float32 activations, operands of the convolutions rounded to TF32 (tensor-core TF32 semantics).
+//   bf16 / fp16: activations and convolution weights stored in bfloat16 / float16, products accumulated in
+//   float32. The first convolution (which reads the noise) and the classifier head stay float32.
+#pragma once
+#include <string>
+
+#include "nn/dtype.h"
+
+namespace sc {
+
+enum class Precision { FP32, TF32, BF16, FP16 };
+
+Precision parse_precision(const std::string& name);  // fp32 | tf32 | bf16 | fp16, else a clear error
+const char* precision_name(Precision p);
+DType activation_dtype(Precision p);
+
+}  // namespace sc

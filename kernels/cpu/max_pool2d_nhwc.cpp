@@ -1,0 +1,52 @@
+#include "kernels/max_pool2d_nhwc.h"
+
+#include <algorithm>
+
+#include "kernels/cpu/conv_nhwc.h"
+
+namespace sc::cpu {
+namespace {
+
+template <typename T>
+void max_pool_typed(const Tensor& x, const Pool2dParams& p, Tensor& y) {
+  const int64_t N = x.size(0), H = x.size(1), W = x.size(2), C = x.size(3), Ho = y.size(1), Wo = y.size(2);
+  const T* xp = x.data<T>();
+  T* yp = y.data<T>();
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t oh = 0; oh < Ho; ++oh)
+      for (int64_t ow = 0; ow < Wo; ++ow) {
+        const int64_t h0 = oh * p.stride_h - p.pad_h, w0 = ow * p.stride_w - p.pad_w;
+        const int64_t h1 = std::min(h0 + p.kernel_h, H), w1 = std::min(w0 + p.kernel_w, W);
+        T* dst = yp + ((n * Ho + oh) * Wo + ow) * C;
+        for (int64_t c = 0; c < C; ++c) {
+          // Padding is at most half the window, so every window holds an input; NaN wins and ends the search.
+          T best = xp[((n * H + std::max<int64_t>(h0, 0)) * W + std::max<int64_t>(w0, 0)) * C + c];
+          for (int64_t h = std::max<int64_t>(h0, 0); h < h1 && to_f32(best) == to_f32(best); ++h)
+            for (int64_t w = std::max<int64_t>(w0, 0); w < w1; ++w) {
+              const T v = xp[((n * H + h) * W + w) * C + c];
+              const float fv = to_f32(v);
+              if (fv > to_f32(best) || fv != fv) best = v;
+              if (fv != fv) break;
+            }
+          dst[c] = best;
+        }
+      }
+}
+
+}  // namespace
+
+void max_pool2d_nhwc(const Tensor& x, const Pool2dParams& p, Tensor& y) {
+  switch (x.dtype()) {
+    case DType::F32:
+      return max_pool_typed<float>(x, p, y);
+    case DType::BF16:
+      return max_pool_typed<BFloat16>(x, p, y);
+    case DType::F16:
+      return max_pool_typed<Half>(x, p, y);
+    default:
+      SC_FAIL("max_pool2d_nhwc: unsupported dtype ", dtype_name(x.dtype()));
+  }
+}
+
+}  // namespace sc::cpu

@@ -1,0 +1,86 @@
+// CPU reference of noisy_input_conv: per row, the noisy normalized sample is built in NHWC scratch with
+// exactly add_gaussian_noise's and channel_normalize's arithmetic, then convolved like fused_conv.
+#include "kernels/noisy_input_conv.h"
+
+#include <algorithm>
+
+#include "kernels/cpu/conv_nhwc.h"
+#include "smoothing/noise.h"
+
+namespace sc::cpu {
+namespace {
+
+template <typename T>
+void noisy_input_conv_typed(const NoisyInput& in, const Tensor& w, const Tensor& bias,
+                            const FusedConvParams& p, Tensor& y) {
+  const int64_t C = in.images.size(1), H = in.images.size(2), W = in.images.size(3), E = C * H * W;
+  const NhwcConvShape s{H,         W,         C,          w.size(0),  w.size(1), w.size(2),
+                        y.size(1), y.size(2), p.stride_h, p.stride_w, p.pad_h,   p.pad_w};
+  const int64_t K = s.K(), P = s.P(), O = s.O, rows = y.size(0);
+  const std::vector<float> wf = float_weights(w.data<float>(), O, K, [](float v) { return v; });
+  // Row b → (span, sample index within it).
+  std::vector<std::pair<size_t, int64_t>> row_span;
+  for (size_t j = 0; j < in.spans.size(); ++j)
+    for (int64_t r = 0; r < in.spans[j].rows; ++r) row_span.emplace_back(j, r);
+  const float* images = in.images.data<float>();
+  const float* mean = in.mean.defined() ? in.mean.data<float>() : nullptr;
+  const float* stdv = in.std.defined() ? in.std.data<float>() : nullptr;
+  const float* bp = bias.defined() ? bias.data<float>() : nullptr;
+  T* yp = y.data<T>();
+
+  const int64_t nb = chunk_samples(s, rows), chunks = (rows + nb - 1) / nb;
+#pragma omp parallel
+  {
+    std::vector<float> samples(static_cast<size_t>(nb * E)), col(static_cast<size_t>(K * nb * P)),
+        out(static_cast<size_t>(O * nb * P));
+#pragma omp for schedule(dynamic)
+    for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+      const int64_t b0 = chunk * nb, count = std::min(nb, rows - b0), J = count * P;
+      for (int64_t i = 0; i < count; ++i) {
+        const auto [span_index, offset] = row_span[static_cast<size_t>(b0 + i)];
+        const SampleSpan& span = in.spans[span_index];
+        const float* x = images + span.slot * E;
+        const uint32_t index = span.first_sample + static_cast<uint32_t>(offset);
+        float* sample =
+            samples.data() + i * E;  // NHWC: sample[hw·C + c] from the NCHW element e = c·H·W + hw
+        for (int64_t g = 0; g < (E + 3) / 4; ++g) {
+          float z[4] = {0, 0, 0, 0};
+          if (in.sigma > 0)
+            noise::normal4(in.seed, span.image_id, in.phase, index, static_cast<uint32_t>(g), z);
+          for (int64_t k = 0; k < 4 && 4 * g + k < E; ++k) {
+            const int64_t e = 4 * g + k, c = e / (H * W), hw = e % (H * W);
+            float v = in.sigma > 0 ? noise::add(x[e], noise::mul(in.sigma, z[k])) : x[e];
+            if (mean) v = (v - mean[c]) / stdv[c];
+            sample[hw * C + c] = v;
+          }
+        }
+      }
+      conv_chunk_nhwc(s, count, samples.data(), wf.data(), col.data(), out.data());
+      T* dst = yp + b0 * P * O;
+      for (int64_t j = 0; j < J; ++j)
+        for (int64_t o = 0; o < O; ++o) {
+          float v = out[static_cast<size_t>(o * J + j)] + (bp ? bp[o] : 0.0f);
+          if (p.relu) v = std::max(v, 0.0f);
+          dst[j * O + o] = from_f32<T>(v);
+        }
+    }
+  }
+}
+
+}  // namespace
+
+void noisy_input_conv(const NoisyInput& in, const Tensor& w, const Tensor& bias, const FusedConvParams& p,
+                      Tensor& y) {
+  switch (y.dtype()) {
+    case DType::F32:
+      return noisy_input_conv_typed<float>(in, w, bias, p, y);
+    case DType::BF16:
+      return noisy_input_conv_typed<BFloat16>(in, w, bias, p, y);
+    case DType::F16:
+      return noisy_input_conv_typed<Half>(in, w, bias, p, y);
+    default:
+      SC_FAIL("noisy_input_conv: unsupported dtype ", dtype_name(y.dtype()));
+  }
+}
+
+}  // namespace sc::cpu

@@ -1,0 +1,69 @@
+// 16-bit storage types on the device: conversions of BFloat16/Half (nn/half.h, raw bits) to and from float,
+// and the tensor-core instruction that multiplies them.
+#pragma once
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <cstdint>
+
+#include "nn/half.h"
+
+namespace sc::cuda {
+
+template <typename T>
+struct Half16;
+
+template <>
+struct Half16<BFloat16> {
+  static __device__ __forceinline__ float to_float(uint16_t u) {
+    return __bfloat162float(__ushort_as_bfloat16(u));
+  }
+  static __device__ __forceinline__ uint16_t from_float(float v) {
+    return __bfloat16_as_ushort(__float2bfloat16_rn(v));
+  }
+  // D = A·B + C for one m16n8k16 tile (A row-major 16×16, B column-major 16×8, float accumulators).
+  static __device__ __forceinline__ void mma(float d[4], const uint32_t a[4], const uint32_t b[2]) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+        "{%0,%1,%2,%3};\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+  }
+};
+
+template <>
+struct Half16<Half> {
+  static __device__ __forceinline__ float to_float(uint16_t u) { return __half2float(__ushort_as_half(u)); }
+  static __device__ __forceinline__ uint16_t from_float(float v) {
+    return __half_as_ushort(__float2half_rn(v));
+  }
+  static __device__ __forceinline__ void mma(float d[4], const uint32_t a[4], const uint32_t b[2]) {
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+        "{%0,%1,%2,%3};\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+  }
+};
+
+// Element loads and stores through float for every activation type.
+__device__ __forceinline__ float load_f32(const float* p) {
+  return *p;
+}
+__device__ __forceinline__ float load_f32(const BFloat16* p) {
+  return Half16<BFloat16>::to_float(p->bits);
+}
+__device__ __forceinline__ float load_f32(const Half* p) {
+  return Half16<Half>::to_float(p->bits);
+}
+__device__ __forceinline__ void store_f32(float* p, float v) {
+  *p = v;
+}
+__device__ __forceinline__ void store_f32(BFloat16* p, float v) {
+  p->bits = Half16<BFloat16>::from_float(v);
+}
+__device__ __forceinline__ void store_f32(Half* p, float v) {
+  p->bits = Half16<Half>::from_float(v);
+}
+
+}  // namespace sc::cuda

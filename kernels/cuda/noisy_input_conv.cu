@@ -1,0 +1,156 @@
+// noisy_input_conv on CUDA. A block makes one sample's strip of output rows: it first builds the input rows
+// the strip needs (noise + normalization, each element once, the noise groups of four shared by neighbours)
+// in shared memory as float [C][rows][W], then each thread computes one output pixel for 16 output channels
+// at a time from there (weights are read through the cache; every thread of a warp reads the same weight).
+#include <algorithm>
+#include <type_traits>
+
+#include "kernels/cuda/common.cuh"
+#include "kernels/cuda/conv_geometry.cuh"
+#include "kernels/cuda/half_types.cuh"
+#include "kernels/noisy_input_conv.h"
+#include "smoothing/noise.h"
+
+namespace sc::cuda {
+namespace {
+
+constexpr int kMaxSpans = 64;  // spans per launch, passed by value (no host-to-device copy, graph friendly)
+
+struct SpanTable {
+  int count;
+  int row_start[kMaxSpans + 1];
+  int slot[kMaxSpans];
+  uint32_t image_id[kMaxSpans];
+  uint32_t first_sample[kMaxSpans];
+};
+
+struct InputGeom : ConvGeom {
+  int strip_rows, strips, staged_rows;
+};
+
+template <typename T>
+__global__ void noisy_input_conv_kernel(const float* __restrict__ images, const float* __restrict__ mean,
+                                        const float* __restrict__ stdv, const float* __restrict__ w,
+                                        const float* __restrict__ bias, T* __restrict__ y, InputGeom g,
+                                        SpanTable spans, int row0, float sigma, uint64_t seed, uint32_t phase,
+                                        bool relu) {
+  extern __shared__ float staged[];  // [C][staged_rows][W]
+  const int strip = blockIdx.x % g.strips, b = row0 + blockIdx.x / g.strips;
+  int j = 0;
+  while (j + 1 < spans.count && b >= spans.row_start[j + 1]) ++j;
+  const uint32_t sample = spans.first_sample[j] + static_cast<uint32_t>(b - spans.row_start[j]);
+  const long long E = static_cast<long long>(g.C) * g.H * g.W, HW = static_cast<long long>(g.H) * g.W;
+  const float* x = images + spans.slot[j] * E;
+
+  const int oh0 = strip * g.strip_rows;
+  const int ih_lo = max(oh0 * g.sh - g.ph, 0);
+  const int ih_hi = min((min(oh0 + g.strip_rows, g.Ho) - 1) * g.sh - g.ph + g.KH, g.H);
+  // Stage rows [ih_lo, ih_hi) of every channel: element e = c·H·W + ih·W + iw, noise group e / 4.
+  const int per_channel = (ih_hi - ih_lo) * g.W;
+  const long long groups_per_channel = per_channel / 4 + 2;
+  for (long long t = threadIdx.x; t < g.C * groups_per_channel; t += blockDim.x) {
+    const int c = static_cast<int>(t / groups_per_channel);
+    const long long first = c * HW + static_cast<long long>(ih_lo) * g.W;
+    const long long grp = first / 4 + t % groups_per_channel;
+    float z[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    if (sigma > 0.0f && 4 * grp < first + per_channel)
+      noise::normal4(seed, spans.image_id[j], phase, sample, static_cast<uint32_t>(grp), z);
+#pragma unroll
+    for (int q = 0; q < 4; ++q) {
+      const long long e = 4 * grp + q;
+      if (e < first || e >= first + per_channel) continue;
+      float v = sigma > 0.0f ? noise::add(x[e], noise::mul(sigma, z[q])) : x[e];
+      if (mean) v = __fdiv_rn(__fsub_rn(v, mean[c]), stdv[c]);  // as channel_normalize, never contracted
+      staged[c * (g.staged_rows * g.W) + static_cast<int>(e - first)] = v;
+    }
+  }
+  __syncthreads();
+
+  const int strip_pixels = min(g.strip_rows, g.Ho - oh0) * g.Wo;
+  const int K = g.KH * g.KW * g.C;
+  for (int p = threadIdx.x; p < strip_pixels; p += blockDim.x) {
+    const int oh = oh0 + p / g.Wo, ow = p % g.Wo;
+    T* out = y + ((static_cast<long long>(b) * g.Ho + oh) * g.Wo + ow) * g.O;
+    for (int o0 = 0; o0 < g.O; o0 += 16) {
+      float acc[16];
+#pragma unroll
+      for (int q = 0; q < 16; ++q) acc[q] = (bias && o0 + q < g.O) ? bias[o0 + q] : 0.0f;
+      for (int r = 0; r < g.KH; ++r) {
+        const int ih = oh * g.sh - g.ph + r;
+        if (ih < 0 || ih >= g.H) continue;
+        for (int s = 0; s < g.KW; ++s) {
+          const int iw = ow * g.sw - g.pw + s;
+          if (iw < 0 || iw >= g.W) continue;
+          for (int c = 0; c < g.C; ++c) {
+            const float v = staged[(c * g.staged_rows + ih - ih_lo) * g.W + iw];
+            const float* wk = w + static_cast<long long>(o0) * K + (r * g.KW + s) * g.C + c;
+#pragma unroll
+            for (int q = 0; q < 16; ++q)
+              if (o0 + q < g.O) acc[q] = fmaf(__ldg(wk + static_cast<long long>(q) * K), v, acc[q]);
+          }
+        }
+      }
+#pragma unroll
+      for (int q = 0; q < 16; ++q)
+        if (o0 + q < g.O) store_f32(out + o0 + q, relu && acc[q] < 0.0f ? 0.0f : acc[q]);
+    }
+  }
+}
+
+}  // namespace
+
+void noisy_input_conv(const NoisyInput& in, const Tensor& w, const Tensor& bias, const FusedConvParams& p,
+                      Tensor& y) {
+  InputGeom g{};
+  fill_conv_geometry(g, y.size(0), in.images.size(2), in.images.size(3), in.images.size(1), w, y, p);
+  // About 256 output pixels per block; the strip's input rows must fit in shared memory.
+  g.strip_rows = std::max(1, std::min(g.Ho, 256 / std::max(g.Wo, 1)));
+  int device = 0, max_smem = 0;
+  SC_CUDA_CHECK(cudaGetDevice(&device));
+  SC_CUDA_CHECK(cudaDeviceGetAttribute(&max_smem, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+  auto smem_bytes = [&] {
+    g.staged_rows = std::min((g.strip_rows - 1) * g.sh + g.KH, g.H);
+    return static_cast<size_t>(g.C) * g.staged_rows * g.W * sizeof(float);
+  };
+  while (g.strip_rows > 1 && smem_bytes() > static_cast<size_t>(max_smem)) g.strip_rows /= 2;
+  const size_t smem = smem_bytes();
+  SC_CHECK(smem <= static_cast<size_t>(max_smem), "noisy_input_conv: ", g.W, "-pixel rows of ", g.C,
+           " channels do not fit in shared memory");
+  g.strips = (g.Ho + g.strip_rows - 1) / g.strip_rows;
+  visit_dtype(y.dtype(), [&]<typename T>() {
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, BFloat16> || std::is_same_v<T, Half>) {
+      auto kernel = noisy_input_conv_kernel<T>;
+      SC_CUDA_CHECK(
+          cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
+      // Spans go by value, kMaxSpans per launch.
+      int64_t row = 0;
+      for (size_t first = 0; first < in.spans.size(); first += kMaxSpans) {
+        SpanTable t{};
+        t.count = static_cast<int>(std::min<size_t>(kMaxSpans, in.spans.size() - first));
+        int64_t rows = 0;
+        for (int i = 0; i < t.count; ++i) {
+          const SampleSpan& s = in.spans[first + static_cast<size_t>(i)];
+          t.row_start[i] = static_cast<int>(row + rows);
+          t.slot[i] = static_cast<int>(s.slot);
+          t.image_id[i] = s.image_id;
+          t.first_sample[i] = s.first_sample;
+          rows += s.rows;
+        }
+        t.row_start[t.count] = static_cast<int>(row + rows);
+        const long long blocks = rows * g.strips;
+        SC_CHECK(blocks < (1LL << 31), "noisy_input_conv: batch too large for one launch");
+        kernel<<<static_cast<unsigned>(blocks), 256, smem, stream()>>>(
+            in.images.data<float>(), in.mean.defined() ? in.mean.data<float>() : nullptr,
+            in.std.defined() ? in.std.data<float>() : nullptr, w.data<float>(),
+            bias.defined() ? bias.data<float>() : nullptr, y.data<T>(), g, t, static_cast<int>(row), in.sigma,
+            in.seed, in.phase, p.relu);
+        SC_CUDA_LAUNCH_CHECK("noisy_input_conv_kernel");
+        row += rows;
+      }
+    } else {
+      SC_FAIL("noisy_input_conv: unsupported output dtype");
+    }
+  });
+}
+
+}  // namespace sc::cuda

@@ -1,0 +1,52 @@
+// noisy_input_conv: the fast path's first convolution. It reads the clean images and builds every sample's
+// input while loading it, so the noisy batch is never stored:
+//   in_b = normalize(image[slot(b)] + σ·noise(seed, image_id(b), phase, sample(b), ·))
+//   y[b, oh, ow, o] = act(bias[o] + Σ_{r,s,c} w[o, r, s, c] · in_b[c, ih, iw]),  zero padding of the
+//   normalized map
+// normalize(v)[c] = (v − mean[c]) / std[c] (identity without mean/std). The noise is smoothing/noise.h's,
+// indexed by the image's NCHW element order, so the samples are bit for bit those of add_gaussian_noise. Rows
+// of the batch come in spans: `rows` consecutive rows are samples first_sample, first_sample + 1, … of image
+// `slot` (noise index image_id). σ = 0 means no noise: a plain batch (each row its own slot) through the same
+// kernel. Weights and bias are float32 and the products are float32 (the first layer is a small share of the
+// work and sees the full-precision noise); y may be float32, bfloat16 or float16.
+#pragma once
+#include <vector>
+
+#include "kernels/fused_conv.h"
+
+namespace sc {
+
+struct SampleSpan {
+  int64_t rows = 0;
+  int64_t slot = 0;
+  uint32_t image_id = 0;
+  uint32_t first_sample = 0;
+};
+
+struct NoisyInput {
+  Tensor images;  // [S, C, H, W] float32, the clean images in [0, 1]
+  std::vector<SampleSpan> spans;
+  float sigma = 0.0f;
+  uint64_t seed = 0;
+  uint32_t phase = 0;
+  Tensor mean, std;  // [C] float32 on the images' device, or undefined
+};
+
+// A plain batch [B, C, H, W]: each row its own slot, no noise.
+NoisyInput plain_batch(const Tensor& images, const Tensor& mean, const Tensor& std);
+
+namespace ops {
+// Only stride, padding and relu of p apply. y: [rows, Ho, Wo, O] preallocated.
+void noisy_input_conv(const NoisyInput& in, const Tensor& w, const Tensor& bias, const FusedConvParams& p,
+                      Tensor& y);
+}  // namespace ops
+namespace cpu {
+void noisy_input_conv(const NoisyInput& in, const Tensor& w, const Tensor& bias, const FusedConvParams& p,
+                      Tensor& y);
+}
+namespace cuda {
+void noisy_input_conv(const NoisyInput& in, const Tensor& w, const Tensor& bias, const FusedConvParams& p,
+                      Tensor& y);
+}
+
+}  // namespace sc

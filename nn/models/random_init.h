@@ -1,0 +1,14 @@
+// Deterministic random parameters for a model, for tests and benchmarks ("the same random-weight models" on
+// every side of a comparison): convolution and linear weights ~ N(0, 1/fan_in), biases and BatchNorm shifts
+// and means ~ N(0, 0.1²), BatchNorm scales ~ 1 + N(0, 0.1²) and variances in [0.5, 1.5], so that activations
+// stay in a sensible range through deep residual stacks.
+#pragma once
+#include <cstdint>
+
+#include "nn/module.h"
+
+namespace sc {
+
+void randomize_parameters(Module& model, uint64_t seed);
+
+}  // namespace sc

@@ -1,0 +1,401 @@
+// The fast path (engine/): its NHWC ops against double-precision references on odd shapes, in every storage
+// type; plans of every architecture against the generic (NCHW, PyTorch-checked) forward; smoothing through
+// it.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "engine/fast_classifier.h"
+#include "kernels/channel_normalize.h"
+#include "kernels/concat.h"
+#include "kernels/conv2d.h"
+#include "kernels/gaussian_noise.h"
+#include "kernels/max_pool2d_nhwc.h"
+#include "kernels/noisy_input_conv.h"
+#include "kernels/pooled_linear.h"
+#include "kernels/tf32_round.h"
+#include "smoothing/smooth.h"
+#include "test_util.h"
+
+namespace sc {
+namespace {
+
+using test::allclose;
+using test::randn;
+
+// Values as the storage type sees them (x rounded to dtype), in double.
+std::vector<double> as_doubles(const Tensor& t) {
+  const std::vector<float> f = t.to_float_vector();
+  return {f.begin(), f.end()};
+}
+
+Tensor from_doubles(const std::vector<double>& v, const Shape& shape) {
+  return Tensor::from_vector(std::vector<float>(v.begin(), v.end()), shape);
+}
+
+struct ConvCase {
+  int64_t N, H, W, C, O, KH, KW, stride, pad;
+  bool prologue, prologue_relu, relu;
+  int64_t residual_stride, residual_offset, residual_channels;  // residual_channels 0: none
+};
+
+// y in double from the same (rounded) operands; tf32 rounds the operands as the op does.
+std::vector<double> reference_conv(const ConvCase& k, const Tensor& x, const Tensor& w, const Tensor& bias,
+                                   const Tensor& scale, const Tensor& shift, const Tensor& res, bool tf32,
+                                   int64_t Ho, int64_t Wo) {
+  const auto xd = as_doubles(x), wd = as_doubles(w), bd = as_doubles(bias);
+  const auto sd = k.prologue ? as_doubles(scale) : std::vector<double>{};
+  const auto hd = k.prologue ? as_doubles(shift) : std::vector<double>{};
+  const auto rd = res.defined() ? as_doubles(res) : std::vector<double>{};
+  const auto r32 = [tf32](double v) {
+    return tf32 ? static_cast<double>(round_tf32(static_cast<float>(v))) : v;
+  };
+  const int64_t Hr = res.defined() ? res.size(1) : 0, Wr = res.defined() ? res.size(2) : 0;
+  std::vector<double> y(static_cast<size_t>(k.N * Ho * Wo * k.O));
+  for (int64_t n = 0; n < k.N; ++n)
+    for (int64_t oh = 0; oh < Ho; ++oh)
+      for (int64_t ow = 0; ow < Wo; ++ow)
+        for (int64_t o = 0; o < k.O; ++o) {
+          double acc = bd[static_cast<size_t>(o)];
+          for (int64_t r = 0; r < k.KH; ++r)
+            for (int64_t s = 0; s < k.KW; ++s) {
+              const int64_t ih = oh * k.stride - k.pad + r, iw = ow * k.stride - k.pad + s;
+              if (ih < 0 || ih >= k.H || iw < 0 || iw >= k.W) continue;
+              for (int64_t c = 0; c < k.C; ++c) {
+                double v = xd[static_cast<size_t>(((n * k.H + ih) * k.W + iw) * k.C + c)];
+                // The prologue runs in float in the op; emulate that rounding.
+                if (k.prologue)
+                  v = static_cast<float>(static_cast<float>(sd[static_cast<size_t>(c)]) *
+                                             static_cast<float>(v) +
+                                         static_cast<float>(hd[static_cast<size_t>(c)]));
+                if (k.prologue_relu) v = std::max(v, 0.0);
+                acc += r32(wd[static_cast<size_t>(((o * k.KH + r) * k.KW + s) * k.C + c)]) * r32(v);
+              }
+            }
+          if (res.defined() && o >= k.residual_offset && o < k.residual_offset + k.residual_channels)
+            acc += rd[static_cast<size_t>(((n * Hr + oh * k.residual_stride) * Wr + ow * k.residual_stride) *
+                                              k.residual_channels +
+                                          o - k.residual_offset)];
+          if (k.relu) acc = std::max(acc, 0.0);
+          y[static_cast<size_t>(((n * Ho + oh) * Wo + ow) * k.O + o)] = acc;
+        }
+  return y;
+}
+
+class FusedConvTest : public ::testing::TestWithParam<std::tuple<int, DType, bool>> {};
+
+const ConvCase kConvCases[] = {
+    // odd everything: 3×2 kernel, stride 2, padding 1, prologue with ReLU, option-A-like residual
+    {3, 9, 11, 5, 7, 3, 2, 2, 1, true, true, true, 1, 0, 0},
+    {2, 7, 5, 6, 10, 3, 3, 1, 1, false, false, true, 1, 0, 10},  // identity residual + ReLU
+    {2, 8, 6, 4, 8, 1, 1, 2, 0, false, false, false, 2, 2,
+     4},  // option-A shortcut: stride 2, 2 zero channels
+    {1, 5, 5, 16, 24, 3, 3, 1, 1, true, false, false, 1, 0, 0},  // channel counts of the tensor-core path
+    {2, 6, 6, 32, 16, 3, 3, 2, 1, false, false, true, 1, 0, 0},
+};
+
+TEST_P(FusedConvTest, MatchesDoubleReference) {
+  const auto [index, dtype, tf32] = GetParam();
+  if (tf32 && dtype != DType::F32) GTEST_SKIP();
+  const ConvCase& k = kConvCases[index];
+  const Tensor x = randn({k.N, k.H, k.W, k.C}, 10 + index).astype(dtype);
+  const Tensor w = randn({k.O, k.KH, k.KW, k.C}, 20 + index, 0.4f).astype(dtype);
+  const Tensor bias = randn({k.O}, 30 + index, 0.3f);
+  Tensor scale, shift, res;
+  if (k.prologue) scale = randn({k.C}, 40 + index, 0.5f), shift = randn({k.C}, 50 + index, 0.5f);
+  FusedConvParams p;
+  p.stride_h = p.stride_w = k.stride;
+  p.pad_h = p.pad_w = k.pad;
+  p.relu = k.relu;
+  p.prologue_relu = k.prologue_relu;
+  p.residual_stride = k.residual_stride;
+  p.residual_channel_offset = k.residual_offset;
+  p.tf32 = tf32;
+  const int64_t Ho = conv_out_size(k.H, k.KH, k.stride, k.pad, 1),
+                Wo = conv_out_size(k.W, k.KW, k.stride, k.pad, 1);
+  if (k.residual_channels > 0)
+    res =
+        randn({k.N, (Ho - 1) * k.residual_stride + 1, (Wo - 1) * k.residual_stride + 1, k.residual_channels},
+              60 + index)
+            .astype(dtype);
+  const Tensor y = ops::fused_conv(x, w, bias, scale, shift, res, p);
+  const auto expected = reference_conv(k, x, w, bias, scale, shift, res, tf32, Ho, Wo);
+  // Output rounding: bfloat16 keeps 8 bits, float16 11, float32 24 (plus float32 accumulation).
+  const double rtol = dtype == DType::BF16 ? 8e-3 : dtype == DType::F16 ? 1e-3 : 1e-5;
+  EXPECT_TRUE(allclose(y.astype(DType::F32), from_doubles(expected, y.shape()), rtol));
+  if (k.relu) {
+    int negative = 0;
+    for (float v : y.to_float_vector()) negative += v < 0;
+    EXPECT_EQ(negative, 0);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, FusedConvTest,
+                         ::testing::Combine(::testing::Range(0, 5),
+                                            ::testing::Values(DType::F32, DType::BF16, DType::F16),
+                                            ::testing::Bool()));
+
+TEST(FusedConv, Tf32RoundingIsTiesAwayOnTenMantissaBits) {
+  EXPECT_EQ(round_tf32(1.0f + 0x1p-11f), 1.0f + 0x1p-10f);  // a tie rounds away from zero
+  EXPECT_EQ(round_tf32(1.0f + 0x1p-12f), 1.0f);
+  EXPECT_EQ(round_tf32(-1.0f - 0x1p-11f), -1.0f - 0x1p-10f);
+  EXPECT_TRUE(std::isinf(round_tf32(INFINITY)));
+  EXPECT_TRUE(std::isnan(round_tf32(NAN)));
+}
+
+TEST(FusedConv, RejectsBadArguments) {
+  const Tensor x = randn({1, 5, 5, 3}, 1), w = randn({4, 3, 3, 3}, 2);
+  EXPECT_ERROR_MENTIONS(
+      ops::fused_conv(x, randn({4, 3, 3, 2}, 3), Tensor(), Tensor(), Tensor(), Tensor(), {}),
+      "expects 2 input channels");
+  EXPECT_ERROR_MENTIONS(ops::fused_conv(x, w.astype(DType::BF16), Tensor(), Tensor(), Tensor(), Tensor(), {}),
+                        "share a dtype");
+  EXPECT_ERROR_MENTIONS(ops::fused_conv(x, w, randn({5}, 4), Tensor(), Tensor(), Tensor(), {}),
+                        "bias must be [4]");
+  EXPECT_ERROR_MENTIONS(ops::fused_conv(x, w, Tensor(), randn({3}, 4), Tensor(), Tensor(), {}), "both scale");
+  FusedConvParams p;
+  p.residual_channel_offset = 2;
+  EXPECT_ERROR_MENTIONS(ops::fused_conv(x, w, Tensor(), Tensor(), Tensor(), randn({1, 3, 3, 4}, 5), p),
+                        "do not fit 4 output channels");
+  EXPECT_ERROR_MENTIONS(
+      ops::fused_conv(x, randn({4, 7, 7, 3}, 3), Tensor(), Tensor(), Tensor(), Tensor(), {}),
+      "smaller than the kernel");
+  p = {};
+  p.tf32 = true;
+  EXPECT_ERROR_MENTIONS(
+      ops::fused_conv(x.astype(DType::F16), w.astype(DType::F16), Tensor(), Tensor(), Tensor(), Tensor(), p),
+      "tf32");
+}
+
+// noisy_input_conv = conv2d(channel_normalize(add_gaussian_noise(image))) in NHWC.
+TEST(NoisyInputConv, MatchesNoiseNormalizeConvolve) {
+  const int64_t C = 3, H = 9, W = 7, O = 5;
+  const Tensor images = randn({2, C, H, W}, 7, 0.3f);
+  const Tensor mean = Tensor::from_vector<float>({0.4f, 0.5f, 0.6f}, {C});
+  const Tensor stdv = Tensor::from_vector<float>({0.2f, 0.25f, 0.3f}, {C});
+  const Tensor w_nchw = randn({O, C, 3, 3}, 8, 0.3f), bias = randn({O}, 9, 0.1f);
+  NoisyInput in;
+  in.images = images, in.mean = mean, in.std = stdv;
+  in.sigma = 0.5f, in.seed = 1234, in.phase = noise::kEstimation;
+  in.spans = {{3, 1, 42, 17},
+              {2, 0, 7, 0}};  // rows 0–2: image slot 1 (id 42) samples 17–19; rows 3–4: slot 0
+  FusedConvParams p;
+  p.stride_h = 2, p.stride_w = 1, p.pad_h = p.pad_w = 1, p.relu = true;
+  const Tensor w = w_nchw.permute({0, 2, 3, 1}).contiguous();
+  for (DType dtype : {DType::F32, DType::BF16}) {
+    Tensor y = Tensor::empty({5, 5, 7, O}, dtype);
+    ops::noisy_input_conv(in, w, bias, p, y);
+    std::vector<Tensor> parts;
+    for (const SampleSpan& s : in.spans)
+      parts.push_back(ops::add_gaussian_noise(images.slice(0, s.slot, s.slot + 1).reshape({C, H, W}), s.rows,
+                                              in.sigma, NoiseKey{in.seed, s.image_id, in.phase},
+                                              s.first_sample));
+    Tensor noisy = ops::concat(parts, 0);
+    Tensor ref = ops::conv2d(ops::channel_normalize(noisy, mean, stdv), w_nchw, bias,
+                             Conv2dParams{2, 1, 1, 1, 1, 1, 1});
+    std::vector<float> r = ref.to_float_vector();
+    for (float& v : r) v = std::max(v, 0.0f);
+    const Tensor expected = Tensor::from_vector(r, ref.shape()).permute({0, 2, 3, 1}).contiguous();
+    EXPECT_TRUE(allclose(y.astype(DType::F32), expected, dtype == DType::BF16 ? 8e-3 : 1e-5));
+  }
+  // Without noise (σ = 0) it is a plain convolution of the normalized batch.
+  Tensor y = Tensor::empty({2, 5, 7, O});
+  ops::noisy_input_conv(plain_batch(images, mean, stdv), w, bias, p, y);
+  std::vector<float> r =
+      ops::conv2d(ops::channel_normalize(images, mean, stdv), w_nchw, bias, Conv2dParams{2, 1, 1, 1, 1, 1, 1})
+          .to_float_vector();
+  for (float& v : r) v = std::max(v, 0.0f);
+  EXPECT_TRUE(allclose(y, Tensor::from_vector(r, {2, O, 5, 7}).permute({0, 2, 3, 1}).contiguous(), 1e-5));
+}
+
+TEST(NoisyInputConv, RejectsBadSpans) {
+  NoisyInput in = plain_batch(randn({2, 3, 5, 5}, 1), Tensor(), Tensor());
+  in.spans.push_back({1, 2, 0, 0});
+  Tensor y = Tensor::empty({3, 3, 3, 4});
+  EXPECT_ERROR_MENTIONS(ops::noisy_input_conv(in, randn({4, 3, 3, 3}, 2), Tensor(), {}, y), "slot 2");
+  in.spans.back() = {2, 0, 0, 0xFFFFFFFFu};
+  EXPECT_ERROR_MENTIONS(ops::noisy_input_conv(in, randn({4, 3, 3, 3}, 2), Tensor(), {}, y), "2^32");
+  in.spans.pop_back();
+  in.sigma = NAN;
+  Tensor y2 = Tensor::empty({2, 3, 3, 4});
+  EXPECT_ERROR_MENTIONS(ops::noisy_input_conv(in, randn({4, 3, 3, 3}, 2), Tensor(), {}, y2), "sigma");
+}
+
+TEST(MaxPoolNhwc, MatchesNchwPoolingAndPropagatesNaN) {
+  Tensor x = randn({2, 7, 9, 5}, 3);
+  x.data<float>()[17] = NAN;
+  const Pool2dParams p = Pool2dParams::square(3, 2, 1);
+  for (DType dtype : {DType::F32, DType::BF16, DType::F16}) {
+    const Tensor xd = x.astype(dtype);
+    Tensor y = Tensor::empty(ops::max_pool2d_nhwc_shape(xd, p), dtype);
+    ops::max_pool2d_nhwc(xd, p, y);
+    const Tensor ref = ops::max_pool2d(xd.astype(DType::F32).permute({0, 3, 1, 2}).contiguous(), p)
+                           .permute({0, 2, 3, 1})
+                           .contiguous();
+    const std::vector<float> a = y.to_float_vector(), e = ref.to_float_vector();
+    ASSERT_EQ(a.size(), e.size());
+    int nans = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (std::isnan(e[i])) {
+        EXPECT_TRUE(std::isnan(a[i])) << i;
+        ++nans;
+      } else {
+        EXPECT_EQ(a[i], e[i]) << i;
+      }
+    }
+    EXPECT_GT(nans, 0);
+  }
+}
+
+TEST(PooledLinear, MatchesDoubleReference) {
+  const int64_t N = 3, H = 5, W = 3, C = 7, K = 4;
+  const Tensor x = randn({N, H, W, C}, 5), w = randn({K, C}, 6), bias = randn({K}, 7);
+  const Tensor scale = randn({C}, 8), shift = randn({C}, 9);
+  for (bool prologue : {false, true}) {
+    Tensor logits = Tensor::empty({N, K});
+    ops::pooled_linear(x, w, bias, prologue ? scale : Tensor(), prologue ? shift : Tensor(), prologue,
+                       logits);
+    const auto xd = as_doubles(x), wd = as_doubles(w), bd = as_doubles(bias), sd = as_doubles(scale),
+               hd = as_doubles(shift);
+    std::vector<double> ref(static_cast<size_t>(N * K));
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t k = 0; k < K; ++k) {
+        double acc = 0;
+        for (int64_t c = 0; c < C; ++c) {
+          double pooled = 0;
+          for (int64_t i = 0; i < H * W; ++i) {
+            double v = xd[static_cast<size_t>((n * H * W + i) * C + c)];
+            if (prologue) v = std::max(sd[static_cast<size_t>(c)] * v + hd[static_cast<size_t>(c)], 0.0);
+            pooled += v;
+          }
+          acc += wd[static_cast<size_t>(k * C + c)] * pooled / (H * W);
+        }
+        ref[static_cast<size_t>(n * K + k)] = acc + bd[static_cast<size_t>(k)];
+      }
+    EXPECT_TRUE(allclose(logits, from_doubles(ref, {N, K}), 1e-5));
+  }
+}
+
+// --- plans ---
+
+struct ArchCase {
+  const char* arch;
+  int64_t channels, size, classes;
+  int expected_convs;  // convolutions in the plan (BatchNorms folded, shortcuts fused)
+};
+
+std::unique_ptr<Classifier> random_model(const ArchCase& a, uint64_t seed) {
+  return test::random_classifier(a.arch, a.channels, a.size, a.classes, seed);
+}
+
+void PrintTo(const ArchCase& a, std::ostream* os) {
+  *os << a.arch;
+}
+
+class PlanTest : public ::testing::TestWithParam<ArchCase> {};
+
+TEST_P(PlanTest, LogitsMatchTheGenericForward) {
+  const ArchCase a = GetParam();
+  auto model = random_model(a, 99);
+  FastClassifier fast(*model, Precision::FP32);
+  int convs = 0;
+  for (const PlanStep& s : fast.plan().steps)
+    convs += s.kind == PlanStep::Kind::Conv || s.kind == PlanStep::Kind::InputConv;
+  EXPECT_EQ(convs, a.expected_convs) << fast.plan().summary();
+  // The last linear layer is the head, except when the first convolution already writes the logits.
+  EXPECT_EQ(fast.plan().steps.back().kind, convs == 1 ? PlanStep::Kind::InputConv : PlanStep::Kind::Head)
+      << fast.plan().summary();
+  const Tensor images = test::random_images({3, a.channels, a.size, a.size}, 5, 0.3f);
+  const Tensor expected = model->forward(images);
+  EXPECT_TRUE(allclose(fast.logits(images).clone(), expected, 1e-4)) << fast.plan().summary();
+  // Noisy samples: the same as the materialized noisy batch through the generic forward.
+  NoisyInput in;
+  in.images = images, in.sigma = 0.25f, in.seed = 7, in.phase = noise::kSelection;
+  in.spans = {{2, 2, 11, 5}, {1, 0, 3, 0}};
+  const Tensor noisy =
+      ops::concat({ops::add_gaussian_noise(images.slice(0, 2, 3).reshape({a.channels, a.size, a.size}), 2,
+                                           0.25f, NoiseKey{7, 11, noise::kSelection}, 5),
+                   ops::add_gaussian_noise(images.slice(0, 0, 1).reshape({a.channels, a.size, a.size}), 1,
+                                           0.25f, NoiseKey{7, 3, noise::kSelection}, 0)},
+                  0);
+  EXPECT_TRUE(allclose(fast.logits(in).clone(), model->forward(noisy), 1e-4));
+}
+
+// Reduced precisions stay close to float32 (bf16 keeps 8 mantissa bits, so logits move by ~1%).
+TEST_P(PlanTest, ReducedPrecisionsStayCloseToFp32) {
+  const ArchCase a = GetParam();
+  auto model = random_model(a, 99);
+  const Tensor images = test::random_images({2, a.channels, a.size, a.size}, 6, 0.2f);
+  const Tensor ref = FastClassifier(*model, Precision::FP32).logits(images).clone();
+  const std::pair<Precision, double> tolerances[] = {
+      {Precision::TF32, 1e-2}, {Precision::FP16, 1e-2}, {Precision::BF16, 5e-2}};
+  for (const auto& [precision, rtol] : tolerances) {
+    const Tensor got = FastClassifier(*model, precision).logits(images).clone();
+    EXPECT_TRUE(allclose(got, ref, rtol)) << precision_name(precision);
+    if (a.expected_convs > 1) {  // (a single first layer always runs in float32)
+      EXPECT_FALSE(allclose(got, ref, 1e-7)) << precision_name(precision) << " is not rounding anything";
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Archs, PlanTest,
+    ::testing::Values(ArchCase{"lenet", 1, 28, 10, 4}, ArchCase{"mlp", 1, 12, 7, 2},
+                      ArchCase{"linear", 2, 5, 3, 1}, ArchCase{"cifar_resnet20", 3, 32, 10, 21},
+                      ArchCase{"aka_resnet20", 3, 32, 10, 19}, ArchCase{"resnet18", 3, 32, 5, 20},
+                      ArchCase{"resnet50", 3, 32, 5, 53}, ArchCase{"wrn40_2", 3, 16, 10, 40}),
+    [](const auto& info) { return std::string(info.param.arch); });
+
+TEST(Plan, FoldsBatchNormAndFusesTheResNetBlock) {
+  auto model = random_model({"cifar_resnet20", 3, 32, 10, 0}, 1);
+  const Plan plan = build_plan(*model);
+  const std::string s = plan.summary();
+  // conv1+bn1+relu is one step reading the input; a block's second conv carries the residual and the ReLU.
+  EXPECT_NE(s.find("0 input_conv w[16, 3, 3, 3] s1 p1 relu"), std::string::npos) << s;
+  EXPECT_NE(s.find("2 conv w[16, 3, 3, 16] s1 p1 res=v0 relu"), std::string::npos) << s;
+  EXPECT_NE(s.find("head w[10, 64]"), std::string::npos) << s;
+  // Residual blocks need at most three live activation buffers.
+  EXPECT_LE(plan.slot_elems.size(), 4u) << s;
+}
+
+// A module the planner does not know runs on the generic path, and --engine fast says why.
+TEST(Plan, UnknownModulesFallBackToTheGenericEngine) {
+  ModelSpec spec;
+  spec.arch = "custom";
+  auto net = std::make_unique<Sequential>();
+  net->emplace<Flatten>("flatten").emplace<Linear>("fc", 12, 3);
+  net->emplace<AvgPool2d>("odd", Pool2dParams::square(1, 1));
+  spec.channels = 3, spec.height = 2, spec.width = 2, spec.num_classes = 3;
+  Classifier model(spec, std::move(net));
+  std::string note;
+  auto base = make_base_classifier(model, "auto", Precision::FP32, note);
+  EXPECT_FALSE(base->fuses_noise());
+  EXPECT_NE(note.find("AvgPool2d"), std::string::npos) << note;
+  EXPECT_ERROR_MENTIONS(make_base_classifier(model, "fast", Precision::FP32, note), "no fast path",
+                        "AvgPool2d");
+  EXPECT_ERROR_MENTIONS(make_base_classifier(model, "auto", Precision::BF16, note), "bf16");
+  EXPECT_ERROR_MENTIONS(make_base_classifier(model, "warp", Precision::FP32, note), "unknown engine");
+  EXPECT_ERROR_MENTIONS(parse_precision("fp8"), "unknown precision");
+}
+
+// Certification through the fast path counts the same samples as the generic path.
+TEST(Plan, SmoothingCountsMatchTheGenericPath) {
+  auto model = random_model({"lenet", 3, 32, 10, 0}, 3);
+  FastClassifier fast(*model, Precision::FP32);
+  ArgmaxClassifier generic(*model);
+  std::vector<Tensor> xs;
+  for (int i = 0; i < 2; ++i) xs.push_back(test::random_images({3, 32, 32}, 40 + i, 0.2f));
+  Smooth a(fast, 1.0, 96, 11), b(generic, 1.0, 96, 11);
+  const auto ca = a.sample_counts(xs, {4, 9}, noise::kEstimation, 150);
+  const auto cb = b.sample_counts(xs, {4, 9}, noise::kEstimation, 150);
+  int64_t differ = 0;
+  for (size_t i = 0; i < 2; ++i)
+    for (size_t k = 0; k < ca[i].size(); ++k) differ += std::abs(ca[i][k] - cb[i][k]);
+  EXPECT_LE(differ, 2);  // float32 summation order may flip a sample on a decision boundary
+  int64_t classes_seen = 0;
+  for (int64_t c : ca[0]) classes_seen += c > 0;
+  EXPECT_GE(classes_seen, 2);  // the noise matters: not a constant classifier
+}
+
+}  // namespace
+}  // namespace sc
