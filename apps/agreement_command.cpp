@@ -36,8 +36,9 @@ int agreement_command(int argc, char** argv) {
   const std::vector<int64_t> todo =
       select_indices(data->size(), args.get_int("skip", 1, 1LL << 40), args.get_int("max", -1, 1LL << 40));
   const Precision precisions[] = {Precision::FP32, Precision::TF32, Precision::BF16, Precision::FP16};
+  const Plan plan = build_plan(*model);  // one lowering, run in every precision
   std::vector<std::unique_ptr<FastClassifier>> nets;
-  for (Precision p : precisions) nets.push_back(std::make_unique<FastClassifier>(*model, p));
+  for (Precision p : precisions) nets.push_back(std::make_unique<FastClassifier>(*model, plan, p));
   int64_t agree[4] = {0, 0, 0, 0}, total = 0;
   for (int64_t i : todo) {
     NoisyInput in;

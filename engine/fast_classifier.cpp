@@ -1,5 +1,7 @@
 #include "engine/fast_classifier.h"
 
+#include <utility>
+
 #include "kernels/argmax.h"
 #include "kernels/max_pool2d_nhwc.h"
 #include "kernels/noisy_input_conv.h"
@@ -8,7 +10,10 @@
 namespace sc {
 
 FastClassifier::FastClassifier(const Classifier& model, Precision precision)
-    : plan_(build_plan(model)), precision_(precision), device_(const_cast<Classifier&>(model).device()) {
+    : FastClassifier(model, build_plan(model), precision) {}
+
+FastClassifier::FastClassifier(const Classifier& model, Plan plan, Precision precision)
+    : plan_(std::move(plan)), precision_(precision), device_(const_cast<Classifier&>(model).device()) {
   const DType act = activation_dtype(precision);
   for (const PlanStep& st : plan_.steps) {
     StepParams p;
@@ -122,7 +127,7 @@ std::unique_ptr<BaseClassifier> make_base_classifier(Classifier& model, const st
     return std::make_unique<ArgmaxClassifier>(model);
   }
   note = std::string("fast engine (") + precision_name(precision) + ")";
-  return std::make_unique<FastClassifier>(model, precision);
+  return std::make_unique<FastClassifier>(model, std::move(plan), precision);
 }
 
 }  // namespace sc

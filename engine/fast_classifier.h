@@ -15,6 +15,8 @@ class FastClassifier : public BaseClassifier {
  public:
   // Lowers `model` (throws sc::Error naming what has no fast path) for the model's current device.
   FastClassifier(const Classifier& model, Precision precision);
+  // With a plan already built from `model` (build_plan), e.g. to run one plan in several precisions.
+  FastClassifier(const Classifier& model, Plan plan, Precision precision);
 
   // Logits [rows, K] float32 on device() for a noisy (or plain) input; mean/std of `in` are ignored (the
   // model's own normalization applies). The returned tensor is reused by the next call.
