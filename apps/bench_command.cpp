@@ -61,6 +61,7 @@ int bench_certify_command(int argc, char** argv) {
       .option("N", "100000", "estimation samples per image, for the seconds-per-image figure")
       .option("seed", "0", "weights and noise seed")
       .option("save-model", "", "write the random classifier here (a smoothcuda model file)")
+      .option("save-denoiser", "", "write the random denoiser here (a smoothcuda diffusion model file)")
       .option("json", "", "append the result as one JSON line to this file");
   add_engine_options(args);
   if (!args.parse(argc, argv, 2)) return 0;
@@ -91,6 +92,7 @@ int bench_certify_command(int argc, char** argv) {
     denoiser = build_diffusion_model(args.get("denoiser-arch"), parse_flags(args.get("denoiser-flags")),
                                      "--denoiser-arch");
     randomize_parameters(*denoiser.unet, seed + 1);
+    if (!args.get("save-denoiser").empty()) save_diffusion_model(args.get("save-denoiser"), denoiser);
     denoiser.unet->to(device);
     base = std::make_unique<DenoisedClassifier>(denoiser, *model, sigma);
     engine = "generic (denoiser)";

@@ -3,8 +3,9 @@
 # random-weight models and inputs, each tool in its own process, results as JSON lines and a Markdown table.
 #   cifar_resnet110 at 32x32 and resnet50 at 224x224: smoothcuda (fast engine in fp32 and bf16; the generic
 #   engine), PyTorch as Cohen et al. published it (eager fp32, batch 1000) and PyTorch best effort (channels_last,
-#   bf16 autocast, torch.compile, largest batch); iddpm_unet (the 52M CIFAR-10 denoiser) + cifar_resnet110 (DDS).
-# Before timing, PyTorch's logits on a few images are checked against smoothcuda's (same weights, same math).
+#   bf16 autocast, torch.compile, largest batch); iddpm_unet (the 52M CIFAR-10 denoiser) + cifar_resnet110 (DDS),
+#   with PyTorch as Carlini et al. published it (eager fp32, batch 200) and best effort.
+# Before timing, PyTorch's logits (and denoised images) on a few inputs are checked against smoothcuda's.
 #
 #   bench/certify_throughput.sh BUILD_DIR OUT_DIR [quick]      (TORCH_COMPILE=max-autotune|none to change mode)
 # `quick` shrinks every sample count (a smoke test on the CPU: device cpu, no timing value).
@@ -49,10 +50,24 @@ PY
 
 bench_model cifar_resnet110 3,32,32 10 "$big"
 bench_model resnet50 3,224,224 1000 "$mid"
-dds_batch=500
-[ "$mode" = quick ] && dds_batch=2
+# DDS: the 52M CIFAR-10 iddpm UNet in front of cifar_resnet110 (Carlini et al. published batch 200 for it).
+dds_dir="$out/dds" dds_batch=500 dds_cohen=200 dds_best=500,2000
+[ "$mode" = quick ] && dds_batch=2 dds_cohen=2 dds_best=2
+mkdir -p "$dds_dir"
 "$sc" bench-certify --arch cifar_resnet110 --denoiser-arch iddpm_unet --device "$device" --batch "$dds_batch" \
-  --samples "$dds" --warmup "$dds_batch" --json "$json" || status=1
+  --samples "$dds" --warmup "$dds_batch" --save-model "$dds_dir/cifar_resnet110.safetensors" \
+  --save-denoiser "$dds_dir/iddpm_unet.safetensors" --json "$json" || status=1
+"$py" - "$dds_dir/noisy.npy" <<'PY'
+import sys, numpy as np
+r = np.random.RandomState(0)
+np.save(sys.argv[1], (r.rand(2, 3, 32, 32) + 0.25 * r.randn(2, 3, 32, 32)).astype(np.float32))
+PY
+"$sc" denoise "$dds_dir/iddpm_unet.safetensors" 0.25 "$dds_dir/noisy.npy" "$dds_dir/denoised.npy" --device "$device" \
+  >/dev/null || status=1
+"$py" bench/pytorch_certify_bench.py "$dds_dir/cifar_resnet110.safetensors" --denoiser "$dds_dir/iddpm_unet.safetensors" \
+  --device "$device" --samples "$dds" --cohen-batch "$dds_cohen" --best-batches "$dds_best" \
+  --compile "${TORCH_COMPILE:-reduce-overhead}" --check-denoiser "$dds_dir/noisy.npy:$dds_dir/denoised.npy" \
+  --json "$json" || status=1
 "$py" bench/throughput_table.py "$json" >"$out/certify_throughput.md" || status=1
 cat "$out/certify_throughput.md"
 exit $status

@@ -7,9 +7,12 @@ classifier that `smoothcuda bench-certify --save-model` wrote, measured two ways
   best:  what a careful PyTorch user does: channels_last, bfloat16 autocast, noise and counts kept on the device
          (bincount), torch.compile (mode max-autotune, CUDA graphs) when available, the largest batch that fits.
 
+With --denoiser (a diffusion model file from `bench-certify --save-denoiser`) the classifier sits behind Carlini et
+al.'s one-shot diffusion denoiser (DDS); "cohen" is then their published CIFAR-10 run (eager fp32, batch 200).
+
 Prints one JSON line per variant (samples/s and seconds per image at N0 + N). The architectures are written here
-from their published descriptions (Cohen's CIFAR ResNet-110, torchvision's ResNet-50) with the same key names,
-so the weights load strictly.
+from their published descriptions (Cohen's CIFAR ResNet-110, torchvision's ResNet-50, improved-diffusion's UNet in
+bench/torch_unet.py) with the same key names, so the weights load strictly.
 """
 import argparse
 import json
@@ -27,6 +30,7 @@ sys.path.insert(0, os.path.join(ROOT, "weights_tools"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
 from safetensors_py import read_safetensors  # noqa: E402
 from torch_archs import CifarResNet  # noqa: E402  (Cohen's layout and key names, as the test fixtures use it)
+from torch_unet import OneShotDenoiser, UNet  # noqa: E402
 
 
 class Bottleneck(nn.Module):
@@ -110,6 +114,36 @@ def load_classifier(path):
     return Normalized(net, mean, std).eval(), classes, shape
 
 
+def load_denoiser(path, sigma):
+    tensors, meta = read_safetensors(path)
+    if meta.get("arch") != "iddpm_unet":
+        raise SystemExit(f"pytorch_certify_bench: {path}: only iddpm_unet denoisers have a PyTorch definition here")
+    flags = {k[5:]: v for k, v in meta.items() if k.startswith("flag.")}
+    unet = UNet(flags)
+    unet.load_state_dict(dict(tensors), strict=True)
+    return OneShotDenoiser(unet, flags, sigma).eval()
+
+
+class Denoised(nn.Module):
+    """classifier(denoise(x)): the DDS base classifier."""
+
+    def __init__(self, denoiser, classifier):
+        super().__init__()
+        self.denoiser, self.classifier = denoiser, classifier
+
+    def forward(self, x):
+        return self.classifier(self.denoiser(x))
+
+
+def check_close(what, theirs, ours_path):
+    import numpy as np
+    ours = torch.from_numpy(np.load(ours_path)).double()
+    err = ((theirs.double().cpu() - ours).norm() / ours.norm()).item()
+    print(f"{what} check: relative L2 difference {err:.2e} over {ours.shape[0]} images", file=sys.stderr)
+    if not err < 1e-4:
+        raise SystemExit(f"pytorch_certify_bench: the PyTorch {what} does not compute smoothcuda's")
+
+
 def sync(device):
     if device.type == "cuda":
         torch.cuda.synchronize()
@@ -180,6 +214,9 @@ def main():
     ap.add_argument("--N", type=int, default=100000)
     ap.add_argument("--variants", default="cohen,best")
     ap.add_argument("--json", default="", help="append the JSON lines to this file")
+    ap.add_argument("--denoiser", default="", help="diffusion model file: time DDS, classifier(denoise(x))")
+    ap.add_argument("--check-denoiser", default="", help="NOISY.npy:DENOISED.npy: first check the denoiser against "
+                    "smoothcuda's (smoothcuda denoise UNET SIGMA NOISY.npy DENOISED.npy)")
     ap.add_argument("--check", default="", help="IMAGES.npy:LOGITS.npy: first check that PyTorch's float32 logits "
                     "match smoothcuda's (smoothcuda eval npy:IMAGES.npy MODEL --out LOGITS.npy)")
     args = ap.parse_args()
@@ -194,15 +231,20 @@ def main():
         import numpy as np
         images, logits = args.check.split(":")
         with torch.no_grad():
-            ours = torch.from_numpy(np.load(logits)).double()
-            theirs = model(torch.from_numpy(np.load(images)).to(device)).double().cpu()
-        err = ((theirs - ours).norm() / ours.norm()).item()
-        print(f"logits check: relative L2 difference {err:.2e} over {ours.shape[0]} images", file=sys.stderr)
-        if not err < 1e-4:
-            raise SystemExit("pytorch_certify_bench: the PyTorch model does not compute smoothcuda's logits")
+            check_close("logits", model(torch.from_numpy(np.load(images)).to(device)), logits)
+    if args.denoiser:
+        denoiser = load_denoiser(args.denoiser, args.sigma).to(device)
+        if args.check_denoiser:
+            import numpy as np
+            images, denoised = args.check_denoiser.split(":")
+            with torch.no_grad():
+                check_close("denoiser", denoiser(torch.from_numpy(np.load(images)).to(device)), denoised)
+        model = Denoised(denoiser, model).eval()
     gen = torch.Generator().manual_seed(1)
     x = torch.rand(shape, generator=gen).to(device)
     name = os.path.basename(args.model)
+    if args.denoiser:
+        name = os.path.basename(args.denoiser).replace(".safetensors", "") + "+" + name
     lines = []
 
     def report(variant, batch, seconds, extra=None):

@@ -68,15 +68,20 @@ void convert_diffusion_checkpoint(const std::string& src, const std::string& dst
   auto all = flags;
   all["arch"] = arch;
   DiffusionModel m = load_diffusion_model(src, Device::cpu(), all);
-  std::map<std::string, std::string> md = {{"format", "smoothcuda-model-1"}, {"arch", arch}};
+  const std::string bytes = io::read_file(src);
+  save_diffusion_model(dst, m,
+                       {{"source_file", src.substr(src.find_last_of('/') + 1)}, {"source_sha256", io::sha256_hex(bytes)}});
+}
+
+void save_diffusion_model(const std::string& path, DiffusionModel& m, const std::map<std::string, std::string>& extra) {
+  std::map<std::string, std::string> md = extra;
+  md["format"] = "smoothcuda-model-1";
+  md["arch"] = m.unet->config().arch;
   for (const auto& [k, v] : m.unet->config().to_flags()) md["flag." + k] = v;
   md["flag.diffusion_steps"] = std::to_string(m.schedule.steps());
   md["flag.noise_schedule"] = m.schedule.name;
   md["flag.rescale_timesteps"] = m.rescale_timesteps ? "True" : "False";
-  const std::string bytes = io::read_file(src);
-  md["source_file"] = src.substr(src.find_last_of('/') + 1);
-  md["source_sha256"] = io::sha256_hex(bytes);
-  io::write_safetensors(dst, state_dict(*m.unet), md);
+  io::write_safetensors(path, state_dict(*m.unet), md);
 }
 
 Tensor denoise_one_shot(DiffusionModel& m, const Tensor& x, double sigma) {

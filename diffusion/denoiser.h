@@ -29,6 +29,9 @@ DiffusionModel build_diffusion_model(const std::string& arch, std::map<std::stri
 // the checkpoint, key for key), written with its flags, the schedule flags and the source's sha256.
 void convert_diffusion_checkpoint(const std::string& src, const std::string& dst, const std::string& arch,
                                   const std::map<std::string, std::string>& flags);
+// Writes the UNet's weights (on any device) with its flags and the schedule's, plus `extra` metadata.
+void save_diffusion_model(const std::string& path, DiffusionModel& model,
+                          const std::map<std::string, std::string>& extra = {});
 
 // x: [B, C, H, W] noisy images in [0,1] at noise level sigma; returns the denoised images in [0,1].
 Tensor denoise_one_shot(DiffusionModel& model, const Tensor& x, double sigma);
