@@ -1,5 +1,6 @@
-// smoothcuda certify / predict: Cohen et al.'s certify.py and predict.py, with their arguments, output format and
-// semantics (every skip-th index, stopping at index max), plus --seed, --device, --resume and --overwrite.
+// smoothcuda certify / predict: Cohen et al.'s certify.py and predict.py, with their arguments, output format
+// and semantics (every skip-th index, stopping at index max), plus --seed, --device, --resume and
+// --overwrite.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -23,12 +24,15 @@ enum class Job { Certify, Predict };
 
 int run(Job job, int argc, char** argv) {
   const bool certify = job == Job::Certify;
-  Args args(certify ? "certify" : "predict",
-            certify ? "Certifies the smoothed classifier on DATASET (Cohen et al.'s CERTIFY): one TSV row per image, "
-                      "idx label predict radius correct time."
-                    : "Predicts with the smoothed classifier on DATASET (Cohen et al.'s PREDICT): one TSV row per "
-                      "image, idx label predict correct time.");
-  args.positional("DATASET", "cifar10, cifar100, imagenet, mnist, fashion-mnist, folder:PATH, npy:..., fake:...")
+  Args args(
+      certify ? "certify" : "predict",
+      certify
+          ? "Certifies the smoothed classifier on DATASET (Cohen et al.'s CERTIFY): one TSV row per image, "
+            "idx label predict radius correct time."
+          : "Predicts with the smoothed classifier on DATASET (Cohen et al.'s PREDICT): one TSV row per "
+            "image, idx label predict correct time.");
+  args.positional("DATASET",
+                  "cifar10, cifar100, imagenet, mnist, fashion-mnist, folder:PATH, npy:..., fake:...")
       .positional("MODEL", "smoothcuda model file or PyTorch checkpoint")
       .positional("SIGMA", "noise level σ (in [0,1] pixel units)")
       .positional("OUTFILE", "TSV output")
@@ -68,15 +72,17 @@ int run(Job job, int argc, char** argv) {
   } else {
     denoiser = load_diffusion_model(args.get("denoiser"), device);
     base_ptr = std::make_unique<DenoisedClassifier>(denoiser, *model, sigma, args.get_int("m", 0, 1000),
-                                                    args.get_double("local-noise-sd", 0, 10), seed);
+                                                    args.get_double("local-noise-sd", 0, 10), seed,
+                                                    make_classifier(args, *model, device));
   }
   BaseClassifier& base = *base_ptr;
   SC_CHECK(data->image_shape() == base.input_shape(), "dataset images are ", shape_str(data->image_shape()),
            " but the model expects ", shape_str(base.input_shape()));
   Smooth smooth(base, sigma, batch, seed);
-  ResultsFile out(args.get("OUTFILE"),
-                  certify ? "idx\tlabel\tpredict\tradius\tcorrect\ttime" : "idx\tlabel\tpredict\tcorrect\ttime",
-                  args.has_flag("resume"), args.has_flag("overwrite"));
+  ResultsFile out(
+      args.get("OUTFILE"),
+      certify ? "idx\tlabel\tpredict\tradius\tcorrect\ttime" : "idx\tlabel\tpredict\tcorrect\ttime",
+      args.has_flag("resume"), args.has_flag("overwrite"));
 
   const std::vector<int64_t> todo = select_indices(data->size(), skip, max, out.last_index());
   if (out.rows_kept() > 0)
@@ -84,15 +90,16 @@ int run(Job job, int argc, char** argv) {
                  static_cast<long long>(out.rows_kept()), todo.size());
   Progress progress(certify ? "certify" : "predict", static_cast<int64_t>(todo.size()));
   const auto start = std::chrono::steady_clock::now();
-  // When the sample counts are small, several images share each batch: groups of up to batch / N0 images (certify)
-  // or batch / N (predict). Rows are identical to one image at a time; the time column is the group's wall time
-  // divided by its size.
+  // When the sample counts are small, several images share each batch: groups of up to batch / N0 images
+  // (certify) or batch / N (predict). Rows are identical to one image at a time; the time column is the
+  // group's wall time divided by its size.
   const int64_t per_image = certify ? std::min(N0, N) : N;
   const auto group = static_cast<size_t>(std::clamp<int64_t>(batch / per_image, 1, 256));
   for (size_t g = 0; g < todo.size(); g += group) {
     const size_t end = std::min(todo.size(), g + group);
     std::vector<Tensor> xs;
-    std::vector<int64_t> idx(todo.begin() + static_cast<std::ptrdiff_t>(g), todo.begin() + static_cast<std::ptrdiff_t>(end));
+    std::vector<int64_t> idx(todo.begin() + static_cast<std::ptrdiff_t>(g),
+                             todo.begin() + static_cast<std::ptrdiff_t>(end));
     for (int64_t i : idx) {
       xs.push_back(Tensor::empty(data->image_shape()));
       data->read_image(i, xs.back().data<float>());
@@ -117,20 +124,26 @@ int run(Job job, int argc, char** argv) {
     }
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     char extra[64];
-    std::snprintf(extra, sizeof extra, "%.3g noisy samples/s", static_cast<double>(smooth.samples_drawn()) / elapsed);
+    std::snprintf(extra, sizeof extra, "%.3g noisy samples/s",
+                  static_cast<double>(smooth.samples_drawn()) / elapsed);
     progress.update(static_cast<int64_t>(end), extra);
   }
   progress.finish();
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::fprintf(stderr, "%s: %zu images in %.1f s (%.3g noisy samples/s) on %s -> %s\n", certify ? "certify" : "predict",
-               todo.size(), elapsed, static_cast<double>(smooth.samples_drawn()) / std::max(elapsed, 1e-9),
-               device.str().c_str(), args.get("OUTFILE").c_str());
+  std::fprintf(stderr, "%s: %zu images in %.1f s (%.3g noisy samples/s) on %s -> %s\n",
+               certify ? "certify" : "predict", todo.size(), elapsed,
+               static_cast<double>(smooth.samples_drawn()) / std::max(elapsed, 1e-9), device.str().c_str(),
+               args.get("OUTFILE").c_str());
   return 0;
 }
 
 }  // namespace
 
-int certify_command(int argc, char** argv) { return run(Job::Certify, argc, argv); }
-int predict_command(int argc, char** argv) { return run(Job::Predict, argc, argv); }
+int certify_command(int argc, char** argv) {
+  return run(Job::Certify, argc, argv);
+}
+int predict_command(int argc, char** argv) {
+  return run(Job::Predict, argc, argv);
+}
 
 }  // namespace sc::app

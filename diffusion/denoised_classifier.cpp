@@ -10,41 +10,59 @@
 
 namespace sc {
 
-DenoisedClassifier::DenoisedClassifier(DiffusionModel& d, Classifier& c, double sigma, int64_t m, double local_sigma,
-                                       uint64_t seed)
-    : denoiser_(d), classifier_(c), sigma_(sigma), m_(m), local_sigma_(local_sigma), seed_(seed) {
+DenoisedClassifier::DenoisedClassifier(DiffusionModel& d, Classifier& c, double sigma, int64_t m,
+                                       double local_sigma, uint64_t seed,
+                                       std::unique_ptr<BaseClassifier> engine)
+    : denoiser_(d),
+      classifier_(c),
+      engine_(std::move(engine)),
+      sigma_(sigma),
+      m_(m),
+      local_sigma_(local_sigma),
+      seed_(seed) {
+  fast_ = dynamic_cast<FastClassifier*>(engine_.get());
   const UNetConfig& u = d.unet->config();
   SC_CHECK(u.in_channels == c.spec.channels, "denoiser has ", u.in_channels, " channels, the classifier ",
            c.spec.channels);
-  SC_CHECK(m >= 0 && (m == 0 || local_sigma > 0), "local smoothing needs m >= 1 and a positive local noise level");
+  SC_CHECK(m >= 0 && (m == 0 || local_sigma > 0),
+           "local smoothing needs m >= 1 and a positive local noise level");
 }
 
-// Noisy samples come at the denoiser's resolution; the denoised image is resized to the classifier's if needed.
+// Noisy samples come at the denoiser's resolution; the denoised image is resized to the classifier's if
+// needed.
 Shape DenoisedClassifier::input_shape() const {
   const int64_t s = denoiser_.unet->config().image_size;
   return {classifier_.spec.channels, s, s};
+}
+
+// The fast engine's logits buffer is reused by its next call; every use below consumes it before that.
+Tensor DenoisedClassifier::classifier_logits(const Tensor& x) {
+  return fast_ ? fast_->logits(x) : classifier_.forward(x);
 }
 
 Tensor DenoisedClassifier::predict_labels(const Tensor& x) {
   Tensor clean = denoise_one_shot(denoiser_, x, sigma_);
   if (clean.size(2) != classifier_.spec.height || clean.size(3) != classifier_.spec.width)
     clean = ops::resize_bicubic(clean, classifier_.spec.height, classifier_.spec.width);
-  if (m_ == 0) return ops::argmax(classifier_.forward(clean));
-  // Local smoothing: the same m noise vectors η_j for every image (noise phase kLocal, image 0, sample j), drawn
-  // once and broadcast over the batch once per batch shape, not regenerated for every batch.
-  if (broadcast_.empty() || broadcast_[0].shape() != clean.shape() || broadcast_[0].device() != clean.device()) {
+  if (m_ == 0) return ops::argmax(classifier_logits(clean));
+  // Local smoothing: the same m noise vectors η_j for every image (noise phase kLocal, image 0, sample j),
+  // drawn once and broadcast over the batch once per batch shape, not regenerated for every batch.
+  if (broadcast_.empty() || broadcast_[0].shape() != clean.shape() ||
+      broadcast_[0].device() != clean.device()) {
     const int64_t B = clean.size(0), per = clean.numel() / B;
-    const Tensor etas = ops::add_gaussian_noise(Tensor::zeros({per}, DType::F32, clean.device()), m_,
-                                                static_cast<float>(local_sigma_), NoiseKey{seed_, 0, noise::kLocal}, 0);
+    const Tensor etas =
+        ops::add_gaussian_noise(Tensor::zeros({per}, DType::F32, clean.device()), m_,
+                                static_cast<float>(local_sigma_), NoiseKey{seed_, 0, noise::kLocal}, 0);
     broadcast_.clear();
     for (int64_t j = 0; j < m_; ++j) {
       const Tensor eta = etas.slice(0, j, j + 1);
-      broadcast_.push_back(ops::concat(std::vector<Tensor>(static_cast<size_t>(B), eta), 0).reshape(clean.shape()));
+      broadcast_.push_back(
+          ops::concat(std::vector<Tensor>(static_cast<size_t>(B), eta), 0).reshape(clean.shape()));
     }
   }
   Tensor mean;
   for (int64_t j = 0; j < m_; ++j) {
-    const Tensor p = ops::softmax(classifier_.forward(ops::add(clean, broadcast_[static_cast<size_t>(j)])));
+    const Tensor p = ops::softmax(classifier_logits(ops::add(clean, broadcast_[static_cast<size_t>(j)])));
     mean = mean.defined() ? ops::add(mean, p) : p;
   }
   return ops::argmax(mean);  // the 1/m factor does not change the argmax

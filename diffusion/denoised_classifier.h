@@ -1,12 +1,17 @@
 // Base classifiers with a diffusion denoiser in front (for certify/predict --denoiser):
 //   DDS (Carlini et al. 2023): f(x) = argmax classifier(denoise(x))
-//   DiffSmooth (Zhang et al. 2023), local smoothing with m > 0: f(x) = argmax (1/m) Σ_j softmax(classifier(x̂ + η_j)),
-//   x̂ = denoise(x), η_j ~ N(0, σ_local² I) drawn once from the seed and reused for every sample and image.
-// Samples are drawn at the denoiser's image size; x̂ is resized (bicubic, antialiased) to the classifier's size.
+//   DiffSmooth (Zhang et al. 2023), local smoothing with m > 0: f(x) = argmax (1/m) Σ_j softmax(classifier(x̂
+//   + η_j)), x̂ = denoise(x), η_j ~ N(0, σ_local² I) drawn once from the seed and reused for every sample and
+//   image.
+// Samples are drawn at the denoiser's image size; x̂ is resized (bicubic, antialiased) to the classifier's
+// size. The classifier runs as `engine` says (make_base_classifier): a FastClassifier computes its logits,
+// anything else (or none) the model's own forward.
 #pragma once
+#include <memory>
 #include <vector>
 
 #include "diffusion/denoiser.h"
+#include "engine/fast_classifier.h"
 #include "smoothing/base_classifier.h"
 
 namespace sc {
@@ -14,7 +19,8 @@ namespace sc {
 class DenoisedClassifier : public BaseClassifier {
  public:
   DenoisedClassifier(DiffusionModel& denoiser, Classifier& classifier, double sigma, int64_t local_m = 0,
-                     double local_sigma = 0.0, uint64_t seed = 0);
+                     double local_sigma = 0.0, uint64_t seed = 0,
+                     std::unique_ptr<BaseClassifier> engine = nullptr);
   Tensor predict_labels(const Tensor& x) override;
   int64_t num_classes() const override { return classifier_.spec.num_classes; }
   Shape input_shape() const override;
@@ -23,11 +29,14 @@ class DenoisedClassifier : public BaseClassifier {
  private:
   DiffusionModel& denoiser_;
   Classifier& classifier_;
+  std::unique_ptr<BaseClassifier> engine_;
+  FastClassifier* fast_ = nullptr;  // engine_ when it is the fast engine
   double sigma_;
   int64_t m_;
   double local_sigma_;
   uint64_t seed_;
-  std::vector<Tensor> broadcast_;  // η_j repeated over the last batch shape (DiffSmooth)
+  std::vector<Tensor> broadcast_;
+  Tensor classifier_logits(const Tensor& x);  // η_j repeated over the last batch shape (DiffSmooth)
 };
 
 }  // namespace sc

@@ -12,7 +12,9 @@
 
 namespace sc {
 
-bool is_diffusion_arch(const std::string& arch) { return arch == "iddpm_unet" || arch == "adm_unet"; }
+bool is_diffusion_arch(const std::string& arch) {
+  return arch == "iddpm_unet" || arch == "adm_unet";
+}
 
 DiffusionModel build_diffusion_model(const std::string& arch, std::map<std::string, std::string> flags,
                                      const std::string& what) {
@@ -69,11 +71,13 @@ void convert_diffusion_checkpoint(const std::string& src, const std::string& dst
   all["arch"] = arch;
   DiffusionModel m = load_diffusion_model(src, Device::cpu(), all);
   const std::string bytes = io::read_file(src);
-  save_diffusion_model(dst, m,
-                       {{"source_file", src.substr(src.find_last_of('/') + 1)}, {"source_sha256", io::sha256_hex(bytes)}});
+  save_diffusion_model(
+      dst, m,
+      {{"source_file", src.substr(src.find_last_of('/') + 1)}, {"source_sha256", io::sha256_hex(bytes)}});
 }
 
-void save_diffusion_model(const std::string& path, DiffusionModel& m, const std::map<std::string, std::string>& extra) {
+void save_diffusion_model(const std::string& path, DiffusionModel& m,
+                          const std::map<std::string, std::string>& extra) {
   std::map<std::string, std::string> md = extra;
   md["format"] = "smoothcuda-model-1";
   md["arch"] = m.unet->config().arch;
@@ -89,7 +93,8 @@ Tensor denoise_one_shot(DiffusionModel& m, const Tensor& x, double sigma) {
   const double abar = m.schedule.alphas_cumprod[static_cast<size_t>(t)];
   const double sa = std::sqrt(abar);
   const Tensor xt = ops::affine(x, static_cast<float>(2 * sa), static_cast<float>(-sa));  // √ᾱ·(2x − 1)
-  const float tt = static_cast<float>(m.rescale_timesteps ? t * 1000.0 / static_cast<double>(m.schedule.steps()) : t);
+  const float tt =
+      static_cast<float>(m.rescale_timesteps ? t * 1000.0 / static_cast<double>(m.schedule.steps()) : t);
   const Tensor ts = Tensor::full({x.size(0)}, tt, x.device());
   const Tensor out = m.unet->forward(xt, ts);
   const Tensor eps = out.slice(1, 0, x.size(1)).contiguous();

@@ -1,6 +1,6 @@
-// One-shot diffusion denoising (Carlini et al. 2023, in DiffSmooth's convention): a noisy image x in [0,1] at level
-// σ becomes x_t = √ᾱ·(2x − 1) at t = t*(σ); the UNet predicts ε (its first C output channels); the clean estimate
-// x̂ = clip(√(1/ᾱ)·x_t − √(1/ᾱ − 1)·ε, −1, 1) is returned in [0,1] as (x̂ + 1)/2.
+// One-shot diffusion denoising (Carlini et al. 2023, in DiffSmooth's convention): a noisy image x in [0,1] at
+// level σ becomes x_t = √ᾱ·(2x − 1) at t = t*(σ); the UNet predicts ε (its first C output channels); the
+// clean estimate x̂ = clip(√(1/ᾱ)·x_t − √(1/ᾱ − 1)·ε, −1, 1) is returned in [0,1] as (x̂ + 1)/2.
 #pragma once
 #include <memory>
 #include <string>
@@ -21,12 +21,12 @@ struct DiffusionModel {
 DiffusionModel load_diffusion_model(const std::string& path, Device device,
                                     const std::map<std::string, std::string>& checkpoint_flags = {});
 bool is_diffusion_arch(const std::string& arch);
-// A diffusion model with freshly initialized (unloaded) parameters from the reference scripts' flags (UNet flags
-// plus diffusion_steps, noise_schedule, rescale_timesteps); `what` names the source in errors.
+// A diffusion model with freshly initialized (unloaded) parameters from the reference scripts' flags (UNet
+// flags plus diffusion_steps, noise_schedule, rescale_timesteps); `what` names the source in errors.
 DiffusionModel build_diffusion_model(const std::string& arch, std::map<std::string, std::string> flags,
                                      const std::string& what);
-// `smoothcuda convert` for diffusion checkpoints: the UNet built from the reference scripts' flags (which must fit
-// the checkpoint, key for key), written with its flags, the schedule flags and the source's sha256.
+// `smoothcuda convert` for diffusion checkpoints: the UNet built from the reference scripts' flags (which
+// must fit the checkpoint, key for key), written with its flags, the schedule flags and the source's sha256.
 void convert_diffusion_checkpoint(const std::string& src, const std::string& dst, const std::string& arch,
                                   const std::map<std::string, std::string>& flags);
 // Writes the UNet's weights (on any device) with its flags and the schedule's, plus `extra` metadata.

@@ -9,6 +9,14 @@
 
 namespace sc {
 
+namespace {
+int64_t total_rows(const NoisyInput& in) {
+  int64_t rows = 0;
+  for (const SampleSpan& s : in.spans) rows += s.rows;
+  return rows;
+}
+}  // namespace
+
 FastClassifier::FastClassifier(const Classifier& model, Precision precision)
     : FastClassifier(model, build_plan(model), precision) {}
 
@@ -51,9 +59,9 @@ Tensor FastClassifier::value(int v, int64_t rows) {
       .reshape(shape);
 }
 
-Tensor FastClassifier::logits(const NoisyInput& given) {
-  int64_t rows = 0;
-  for (const SampleSpan& s : given.spans) rows += s.rows;
+// Runs every step before the head; returns the head's step index (the last step), or the number of steps when
+// the plan has no head (its first convolution writes the logits).
+size_t FastClassifier::run_body(const NoisyInput& given, int64_t rows) {
   SC_CHECK(given.images.dim() == 4 && given.images.shape()[1] == plan_.channels &&
                given.images.size(2) == plan_.height && given.images.size(3) == plan_.width,
            "fast classifier: images ", given.images.describe(), " do not fit the input ",
@@ -63,7 +71,6 @@ Tensor FastClassifier::logits(const NoisyInput& given) {
   in.images = given.images.contiguous().to(device_);
   in.mean = mean_, in.std = std_;
   const bool tf32 = precision_ == Precision::TF32;
-  Tensor out = logits_.slice(0, 0, rows * plan_.num_classes).reshape({rows, plan_.num_classes});
   for (size_t i = 0; i < plan_.steps.size(); ++i) {
     const PlanStep& st = plan_.steps[i];
     const StepParams& p = params_[i];
@@ -87,12 +94,36 @@ Tensor FastClassifier::logits(const NoisyInput& given) {
         break;
       }
       case PlanStep::Kind::Head:
-        ops::pooled_linear(value(st.in, rows), p.weight, p.bias, p.scale, p.shift, st.conv.prologue_relu,
-                           out);
-        break;
+        SC_CHECK(i + 1 == plan_.steps.size(), "fast classifier: the plan's head is not its last step");
+        return i;
     }
   }
+  return plan_.steps.size();
+}
+
+Tensor FastClassifier::logits(const NoisyInput& in) {
+  const int64_t rows = total_rows(in);
+  const size_t h = run_body(in, rows);
+  Tensor out = logits_.slice(0, 0, rows * plan_.num_classes).reshape({rows, plan_.num_classes});
+  if (h == plan_.steps.size()) return out;
+  const PlanStep& st = plan_.steps[h];
+  const StepParams& p = params_[h];
+  ops::pooled_linear(value(st.in, rows), p.weight, p.bias, p.scale, p.shift, st.conv.prologue_relu, out);
   return out;
+}
+
+// The head counts each sample's label into its image's histogram: no logits, labels or histogram pass.
+void FastClassifier::accumulate_noisy_counts(const NoisyInput& in, Tensor& counts) {
+  if (plan_.steps.back().kind != PlanStep::Kind::Head)
+    return BaseClassifier::accumulate_noisy_counts(in, counts);
+  const int64_t rows = total_rows(in);
+  const size_t h = run_body(in, rows);
+  const PlanStep& st = plan_.steps[h];
+  const StepParams& p = params_[h];
+  std::vector<RowRun> runs;
+  for (const SampleSpan& s : in.spans) runs.push_back({s.rows, s.slot});
+  ops::pooled_linear_vote(value(st.in, rows), p.weight, p.bias, p.scale, p.shift, st.conv.prologue_relu, runs,
+                          counts);
 }
 
 Tensor FastClassifier::logits(const Tensor& x) {

@@ -24,6 +24,7 @@ class FastClassifier : public BaseClassifier {
   Tensor logits(const Tensor& x);  // a plain batch [B, C, H, W] in [0, 1]
   Tensor predict_labels(const Tensor& x) override;
   Tensor predict_noisy_labels(const NoisyInput& in) override;
+  void accumulate_noisy_counts(const NoisyInput& in, Tensor& counts) override;
   int64_t num_classes() const override { return plan_.num_classes; }
   Shape input_shape() const override { return {plan_.channels, plan_.height, plan_.width}; }
   Device device() override { return device_; }
@@ -46,6 +47,7 @@ class FastClassifier : public BaseClassifier {
   Tensor logits_;
   Tensor value(int v, int64_t rows);
   void reserve(int64_t rows);
+  size_t run_body(const NoisyInput& in, int64_t rows);
 };
 
 // A FastClassifier when the model lowers and `engine` allows it ("fast" requires it, "generic" never, "auto"

@@ -1,6 +1,7 @@
 #include "smoothing/base_classifier.h"
 
 #include "kernels/argmax.h"
+#include "kernels/class_histogram.h"
 #include "kernels/concat.h"
 #include "kernels/gaussian_noise.h"
 
@@ -12,8 +13,8 @@ Tensor BaseClassifier::predict_noisy_labels(const NoisyInput& in) {
   for (const SampleSpan& s : in.spans) {
     const Tensor image = images.slice(0, s.slot, s.slot + 1).reshape(input_shape());
     if (in.sigma > 0) {
-      parts.push_back(ops::add_gaussian_noise(image, s.rows, in.sigma, NoiseKey{in.seed, s.image_id, in.phase},
-                                              s.first_sample));
+      parts.push_back(ops::add_gaussian_noise(image, s.rows, in.sigma,
+                                              NoiseKey{in.seed, s.image_id, in.phase}, s.first_sample));
     } else {
       SC_CHECK(s.rows == 1, "predict_noisy_labels: a span of ", s.rows, " rows without noise");
       parts.push_back(image.reshape({1, input_shape()[0], input_shape()[1], input_shape()[2]}));
@@ -22,6 +23,18 @@ Tensor BaseClassifier::predict_noisy_labels(const NoisyInput& in) {
   return predict_labels(parts.size() == 1 ? parts[0] : ops::concat(parts, 0));
 }
 
-Tensor ArgmaxClassifier::predict_labels(const Tensor& x) { return ops::argmax(model_.forward(x)); }
+void BaseClassifier::accumulate_noisy_counts(const NoisyInput& in, Tensor& counts) {
+  const Tensor labels = predict_noisy_labels(in);
+  int64_t offset = 0;
+  for (const SampleSpan& s : in.spans) {
+    Tensor image_counts = counts.slice(0, s.slot, s.slot + 1).reshape({counts.size(1)});
+    ops::class_histogram_accumulate(labels.slice(0, offset, offset + s.rows), image_counts);
+    offset += s.rows;
+  }
+}
+
+Tensor ArgmaxClassifier::predict_labels(const Tensor& x) {
+  return ops::argmax(model_.forward(x));
+}
 
 }  // namespace sc

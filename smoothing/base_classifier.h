@@ -11,10 +11,13 @@ class BaseClassifier {
   virtual ~BaseClassifier() = default;
   // x: [B, C, H, W] on device(); returns int64 [B] labels on device().
   virtual Tensor predict_labels(const Tensor& x) = 0;
-  // Labels of noisy samples given as clean images + sample spans (kernels/noisy_input_conv.h; mean/std unused).
-  // The default materializes the noisy batch (add_gaussian_noise per span) and calls predict_labels; a classifier
-  // that makes the noise inside its first layer overrides it. Both give the same samples.
+  // Labels of noisy samples given as clean images + sample spans (kernels/noisy_input_conv.h; mean/std
+  // unused). The default materializes the noisy batch (add_gaussian_noise per span) and calls predict_labels;
+  // a classifier that makes the noise inside its first layer overrides it. Both give the same samples.
   virtual Tensor predict_noisy_labels(const NoisyInput& in);
+  // Counts the labels of those samples: counts[span.slot, label] += 1 (int64 [S, K] on device()). The default
+  // takes predict_noisy_labels and a histogram per span; the fast engine counts inside its head.
+  virtual void accumulate_noisy_counts(const NoisyInput& in, Tensor& counts);
   virtual bool fuses_noise() const { return false; }
   virtual int64_t num_classes() const = 0;
   virtual Shape input_shape() const = 0;  // [C, H, W]

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "kernels/class_histogram.h"
 #include "kernels/concat.h"
 #include "smoothing/statistics.h"
 
@@ -20,18 +19,21 @@ std::vector<int64_t> Smooth::sample_counts(const Tensor& x, int64_t image, noise
 }
 
 std::vector<std::vector<int64_t>> Smooth::sample_counts(const std::vector<Tensor>& xs,
-                                                        const std::vector<int64_t>& images, noise::Phase phase,
-                                                        int64_t num) {
+                                                        const std::vector<int64_t>& images,
+                                                        noise::Phase phase, int64_t num) {
   SC_CHECK(xs.size() == images.size() && !xs.empty(), "smoothing: one image index per image");
-  SC_CHECK(num > 0 && num < (int64_t{1} << 32), "smoothing: number of samples must be in [1, 2^32), got ", num);
+  SC_CHECK(num > 0 && num < (int64_t{1} << 32), "smoothing: number of samples must be in [1, 2^32), got ",
+           num);
   const Device device = base_.device();
   const int64_t K = base_.num_classes(), n_img = static_cast<int64_t>(xs.size());
   std::vector<Tensor> on_device;
   for (size_t i = 0; i < xs.size(); ++i) {
-    SC_CHECK(images[i] >= 0 && images[i] < (int64_t{1} << 32), "smoothing: image index out of range: ", images[i]);
+    SC_CHECK(images[i] >= 0 && images[i] < (int64_t{1} << 32),
+             "smoothing: image index out of range: ", images[i]);
     SC_CHECK(xs[i].shape() == base_.input_shape(), "smoothing: image ", xs[i].describe(),
              " does not fit the classifier's input ", shape_str(base_.input_shape()));
-    on_device.push_back(xs[i].contiguous().to(device).reshape({1, xs[i].size(0), xs[i].size(1), xs[i].size(2)}));
+    on_device.push_back(
+        xs[i].contiguous().to(device).reshape({1, xs[i].size(0), xs[i].size(1), xs[i].size(2)}));
   }
   NoisyInput in;
   in.images = on_device.size() == 1 ? on_device[0] : ops::concat(on_device, 0);
@@ -39,7 +41,7 @@ std::vector<std::vector<int64_t>> Smooth::sample_counts(const std::vector<Tensor
   in.seed = seed_;
   in.phase = static_cast<uint32_t>(phase);
   // One count vector per image, side by side on the device; only they come back to the host.
-  Tensor counts = Tensor::zeros({n_img * K}, DType::I64, device);
+  Tensor counts = Tensor::zeros({n_img, K}, DType::I64, device);
   // Walk through (image, sample) pairs in order, filling batches of up to batch_ samples.
   int64_t img = 0, done = 0;
   while (img < n_img) {
@@ -47,24 +49,19 @@ std::vector<std::vector<int64_t>> Smooth::sample_counts(const std::vector<Tensor
     int64_t room = batch_;
     while (room > 0 && img < n_img) {
       const int64_t take = std::min(room, num - done);
-      in.spans.push_back({take, img, static_cast<uint32_t>(images[static_cast<size_t>(img)]),
-                          static_cast<uint32_t>(done)});
+      in.spans.push_back(
+          {take, img, static_cast<uint32_t>(images[static_cast<size_t>(img)]), static_cast<uint32_t>(done)});
       room -= take;
       done += take;
       if (done == num) ++img, done = 0;
     }
-    const Tensor labels = base_.predict_noisy_labels(in);
-    int64_t offset = 0;
-    for (const SampleSpan& s : in.spans) {
-      Tensor image_counts = counts.slice(0, s.slot * K, (s.slot + 1) * K);
-      ops::class_histogram_accumulate(labels.slice(0, offset, offset + s.rows), image_counts);
-      offset += s.rows;
-    }
+    base_.accumulate_noisy_counts(in, counts);
   }
   samples_ += num * n_img;
   const Tensor host = counts.cpu();
   std::vector<std::vector<int64_t>> out(static_cast<size_t>(n_img));
-  for (int64_t i = 0; i < n_img; ++i) out[static_cast<size_t>(i)].assign(host.data<int64_t>() + i * K, host.data<int64_t>() + (i + 1) * K);
+  for (int64_t i = 0; i < n_img; ++i)
+    out[static_cast<size_t>(i)].assign(host.data<int64_t>() + i * K, host.data<int64_t>() + (i + 1) * K);
   return out;
 }
 
@@ -76,8 +73,8 @@ Certificate Smooth::certify(const Tensor& x, int64_t image, int64_t n0, int64_t 
   return certify(std::vector<Tensor>{x}, std::vector<int64_t>{image}, n0, n, alpha)[0];
 }
 
-std::vector<Certificate> Smooth::certify(const std::vector<Tensor>& xs, const std::vector<int64_t>& images, int64_t n0,
-                                         int64_t n, double alpha) {
+std::vector<Certificate> Smooth::certify(const std::vector<Tensor>& xs, const std::vector<int64_t>& images,
+                                         int64_t n0, int64_t n, double alpha) {
   SC_CHECK(alpha > 0 && alpha < 1, "certify: alpha must be in (0, 1), got ", alpha);
   const auto selection = sample_counts(xs, images, noise::kSelection, n0);
   const auto estimation = sample_counts(xs, images, noise::kEstimation, n);
@@ -98,8 +95,8 @@ int64_t Smooth::predict(const Tensor& x, int64_t image, int64_t n, double alpha)
   return predict(std::vector<Tensor>{x}, std::vector<int64_t>{image}, n, alpha)[0];
 }
 
-std::vector<int64_t> Smooth::predict(const std::vector<Tensor>& xs, const std::vector<int64_t>& images, int64_t n,
-                                     double alpha) {
+std::vector<int64_t> Smooth::predict(const std::vector<Tensor>& xs, const std::vector<int64_t>& images,
+                                     int64_t n, double alpha) {
   SC_CHECK(alpha > 0 && alpha < 1, "predict: alpha must be in (0, 1), got ", alpha);
   std::vector<int64_t> out;
   for (std::vector<int64_t>& counts : sample_counts(xs, images, noise::kEstimation, n)) {

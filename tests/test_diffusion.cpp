@@ -1,32 +1,40 @@
-// Diffusion denoised smoothing: schedules and t*(σ) against REFERENCE.md, one-shot denoising against the public
-// reference code, conversion of UNet checkpoints, and the DDS / DiffSmooth base classifiers.
-#include "diffusion/denoised_classifier.h"
-#include "diffusion/denoiser.h"
-#include "diffusion/sampler.h"
+// Diffusion denoised smoothing: schedules and t*(σ) against REFERENCE.md, one-shot denoising against the
+// public reference code, conversion of UNet checkpoints, and the DDS / DiffSmooth base classifiers.
 #include <cmath>
 #include <filesystem>
 
+#include "diffusion/denoised_classifier.h"
+#include "diffusion/denoiser.h"
+#include "diffusion/sampler.h"
 #include "io/dataset.h"
 #include "io/npy.h"
-#include "kernels/gaussian_noise.h"
-#include "kernels/resize_bicubic.h"
 #include "io/safetensors.h"
 #include "kernels/argmax.h"
+#include "kernels/gaussian_noise.h"
+#include "kernels/resize_bicubic.h"
 #include "nn/models/model_file.h"
 #include "test_util.h"
 
 namespace sc::test {
 namespace {
 
-std::string ckpt(const std::string& name) { return fixture_dir() + "/checkpoints/" + name; }
+std::string ckpt(const std::string& name) {
+  return fixture_dir() + "/checkpoints/" + name;
+}
 
-const std::map<std::string, std::string> kNarrowFlags = {
-    {"image_size", "32"},       {"num_channels", "32"},     {"num_res_blocks", "1"},     {"num_heads", "2"},
-    {"attention_resolutions", "16,8"}, {"learn_sigma", "True"}, {"use_scale_shift_norm", "True"},
-    {"diffusion_steps", "4000"}, {"noise_schedule", "cosine"}};
+const std::map<std::string, std::string> kNarrowFlags = {{"image_size", "32"},
+                                                         {"num_channels", "32"},
+                                                         {"num_res_blocks", "1"},
+                                                         {"num_heads", "2"},
+                                                         {"attention_resolutions", "16,8"},
+                                                         {"learn_sigma", "True"},
+                                                         {"use_scale_shift_norm", "True"},
+                                                         {"diffusion_steps", "4000"},
+                                                         {"noise_schedule", "cosine"}};
 
 TEST(Diffusion, TimestepForSigmaMatchesTheReference) {
-  const auto cosine = diffusion::make_schedule("cosine", 4000), linear = diffusion::make_schedule("linear", 1000);
+  const auto cosine = diffusion::make_schedule("cosine", 4000),
+             linear = diffusion::make_schedule("linear", 1000);
   const double sigmas[] = {0.12, 0.25, 0.50, 1.0};
   const int64_t t_cos[] = {573, 1158, 1984, 2809}, t_lin[] = {70, 145, 259, 396};
   for (int i = 0; i < 4; ++i) {
@@ -60,9 +68,9 @@ TEST(Diffusion, ConvertedUNetFileDenoisesTheSame) {
   EXPECT_EQ(io::read_safetensors(dst).metadata.at("flag.noise_schedule"), "cosine");
   auto wrong = kNarrowFlags;
   wrong["num_res_blocks"] = "2";
-  EXPECT_ERROR_MENTIONS(convert_diffusion_checkpoint(ckpt("iddpm_narrow.pt"), temp_path("w.safetensors"), "iddpm_unet",
-                                                     wrong),
-                        "missing key", "input_blocks");
+  EXPECT_ERROR_MENTIONS(
+      convert_diffusion_checkpoint(ckpt("iddpm_narrow.pt"), temp_path("w.safetensors"), "iddpm_unet", wrong),
+      "missing key", "input_blocks");
   EXPECT_ERROR_MENTIONS(load_diffusion_model(fixture_dir() + "/models/lenet_32.safetensors", Device::cpu()),
                         "not a diffusion model file");
 }
@@ -72,16 +80,26 @@ TEST(Diffusion, DenoisedClassifiersComposeDenoiserAndClassifier) {
   flags["arch"] = "iddpm_unet";
   DiffusionModel m = load_diffusion_model(ckpt("iddpm_narrow.pt"), Device::cpu(), flags);
   auto clf = load_model(fixture_dir() + "/models/lenet_32.safetensors");
-  const Tensor x = io::read_safetensors(fixture_dir() + "/models/lenet_32.io.safetensors").at("x").slice(0, 0, 6).contiguous();
+  const Tensor x = io::read_safetensors(fixture_dir() + "/models/lenet_32.io.safetensors")
+                       .at("x")
+                       .slice(0, 0, 6)
+                       .contiguous();
   DenoisedClassifier dds(m, *clf, 0.25);
   const Tensor expected = ops::argmax(clf->forward(denoise_one_shot(m, x, 0.25)));
   EXPECT_TRUE(allclose(dds.predict_labels(x), expected, 0));
-  // DiffSmooth with a vanishing local noise is DDS; with real noise it stays a valid, deterministic labelling.
+  // DiffSmooth with a vanishing local noise is DDS; with real noise it stays a valid, deterministic
+  // labelling.
   DenoisedClassifier tiny(m, *clf, 0.25, 3, 1e-7, 5), local(m, *clf, 0.25, 5, 0.25, 5);
   EXPECT_TRUE(allclose(tiny.predict_labels(x), expected, 0));
   const Tensor a = local.predict_labels(x), b = local.predict_labels(x);
   EXPECT_TRUE(allclose(a, b, 0));
   for (int64_t i = 0; i < a.numel(); ++i) EXPECT_TRUE(a.data<int64_t>()[i] >= 0 && a.data<int64_t>()[i] < 7);
+  // The classifier on the fast engine: the same labels, for DDS and for DiffSmooth.
+  DenoisedClassifier fast(m, *clf, 0.25, 0, 0.0, 0, std::make_unique<FastClassifier>(*clf, Precision::FP32));
+  EXPECT_TRUE(allclose(fast.predict_labels(x), expected, 0));
+  DenoisedClassifier fast_local(m, *clf, 0.25, 5, 0.25, 5,
+                                std::make_unique<FastClassifier>(*clf, Precision::FP32));
+  EXPECT_TRUE(allclose(fast_local.predict_labels(x), a, 0));
   auto gray = load_model(fixture_dir() + "/models/lenet_28.safetensors");
   EXPECT_ERROR_MENTIONS(DenoisedClassifier(m, *gray, 0.25), "channels");
   // A classifier of another size gets the denoised image resized (bicubic, antialiased).
@@ -104,32 +122,37 @@ TEST(Diffusion, AncestralStepsMatchTheReferenceCode) {
   EXPECT_EQ(joined, ref.metadata.at("kept"));
   for (int64_t k : {0, 5, 9}) {
     SCOPED_TRACE("step " + std::to_string(k));
-    EXPECT_TRUE(allclose(ddpm_step_at(m, ref.at("x"), kept, k, ref.at("z")), ref.at("step" + std::to_string(k)), 1e-4));
+    EXPECT_TRUE(allclose(ddpm_step_at(m, ref.at("x"), kept, k, ref.at("z")),
+                         ref.at("step" + std::to_string(k)), 1e-4));
   }
   // A whole (short) loop runs and ends inside [−1, 1].
   const Tensor x = ddpm_sample_loop(m, randn({1, 3, 32, 32}, 3), respaced_timesteps(4000, 4), 1);
   for (float v : x.to_float_vector()) EXPECT_TRUE(v >= -1.0f && v <= 1.0f);
 }
 
-// The committed Fashion-MNIST denoiser (a float16 torch.save checkpoint) converts and removes most of the noise.
+// The committed Fashion-MNIST denoiser (a float16 torch.save checkpoint) converts and removes most of the
+// noise.
 TEST(Diffusion, TrainedDenoiserRemovesNoise) {
   if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"))
     GTEST_SKIP() << "Debian's dataset-fashion-mnist is not installed";
   const std::map<std::string, std::string> flags = {
-      {"arch", "iddpm_unet"}, {"image_size", "32"}, {"in_channels", "1"}, {"num_channels", "32"},
-      {"num_res_blocks", "1"}, {"num_heads", "4"}, {"attention_resolutions", "8"}, {"learn_sigma", "False"},
-      {"use_scale_shift_norm", "True"}, {"diffusion_steps", "1000"}, {"noise_schedule", "cosine"},
-      {"rescale_timesteps", "True"}};
-  DiffusionModel m = load_diffusion_model(fixture_dir() + "/../../models/fmnist_iddpm_small.pt", Device::cpu(), flags);
+      {"arch", "iddpm_unet"},         {"image_size", "32"},         {"in_channels", "1"},
+      {"num_channels", "32"},         {"num_res_blocks", "1"},      {"num_heads", "4"},
+      {"attention_resolutions", "8"}, {"learn_sigma", "False"},     {"use_scale_shift_norm", "True"},
+      {"diffusion_steps", "1000"},    {"noise_schedule", "cosine"}, {"rescale_timesteps", "True"}};
+  DiffusionModel m =
+      load_diffusion_model(fixture_dir() + "/../../models/fmnist_iddpm_small.pt", Device::cpu(), flags);
   auto data = io::open_dataset("fashion-mnist");
   const Tensor x28 = data->images(0, 4);
   Tensor clean = Tensor::zeros({4, 1, 32, 32});  // padded by 2 pixels, as in training
   for (int64_t n = 0; n < 4; ++n)
     for (int64_t i = 0; i < 28; ++i)
-      for (int64_t j = 0; j < 28; ++j) clean.data<float>()[(n * 32 + i + 2) * 32 + j + 2] = x28.data<float>()[(n * 28 + i) * 28 + j];
+      for (int64_t j = 0; j < 28; ++j)
+        clean.data<float>()[(n * 32 + i + 2) * 32 + j + 2] = x28.data<float>()[(n * 28 + i) * 28 + j];
   for (double sigma : {0.25, 0.5}) {
     const Tensor noisy = ops::add_gaussian_noise(clean.reshape({4 * 32 * 32}), 1, static_cast<float>(sigma),
-                                                 NoiseKey{1, 0, 0}, 0).reshape(clean.shape());
+                                                 NoiseKey{1, 0, 0}, 0)
+                             .reshape(clean.shape());
     const Tensor out = denoise_one_shot(m, noisy, sigma);
     double err_noisy = 0, err_out = 0;
     for (int64_t i = 0; i < clean.numel(); ++i) {

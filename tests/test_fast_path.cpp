@@ -276,6 +276,49 @@ TEST(PooledLinear, MatchesDoubleReference) {
   }
 }
 
+// The fused head's votes: the argmax (lowest index on ties, NaN first) of the same logits counted per run.
+TEST(PooledLinear, VotesCountTheArgmaxOfEachRowIntoItsRun) {
+  const int64_t N = 11, H = 3, W = 5, C = 9, K = 7;
+  Tensor x = randn({N, H, W, C}, 15), w = randn({K, C}, 16), bias = randn({K}, 17);
+  const Tensor scale = randn({C}, 18), shift = randn({C}, 19);
+  // Classes 2 and 5 tie exactly and win for rows whose pooled features align with them: lower index first.
+  for (int64_t c = 0; c < C; ++c) w.data<float>()[5 * C + c] = w.data<float>()[2 * C + c] = 3.0f;
+  bias.data<float>()[5] = bias.data<float>()[2];
+  x.data<float>()[(4 * H * W) * C] = std::nanf("");  // row 4's logits are all NaN: class 0
+  const std::vector<RowRun> runs = {{3, 2}, {5, 0}, {2, 2}, {1, 1}};
+  for (bool prologue : {false, true}) {
+    const Tensor sc = prologue ? scale : Tensor(), sh = prologue ? shift : Tensor();
+    Tensor logits = Tensor::empty({N, K});
+    ops::pooled_linear(x, w, bias, sc, sh, prologue, logits);
+    Tensor counts = Tensor::empty({3, K}, DType::I64);
+    for (int64_t i = 0; i < counts.numel(); ++i) counts.data<int64_t>()[i] = 100 + i;  // accumulates
+    std::vector<int64_t> expected(static_cast<size_t>(counts.numel()));
+    for (int64_t i = 0; i < counts.numel(); ++i) expected[static_cast<size_t>(i)] = 100 + i;
+    int64_t row = 0, ties = 0;
+    for (const RowRun& r : runs)
+      for (int64_t i = 0; i < r.rows; ++i, ++row) {
+        const float* l = logits.data<float>() + row * K;
+        int64_t best = std::isnan(l[0]) ? 0 : -1;
+        for (int64_t k = 0; k < K && best < 0; ++k) {
+          bool top = true;
+          for (int64_t j = 0; j < K; ++j) top = top && (l[j] < l[k] || (l[j] == l[k] && j >= k));
+          if (top) best = k;
+        }
+        ties += best == 2;
+        ++expected[static_cast<size_t>(r.slot * K + best)];
+      }
+    ops::pooled_linear_vote(x, w, bias, sc, sh, prologue, runs, counts);
+    for (int64_t i = 0; i < counts.numel(); ++i) EXPECT_EQ(counts.data<int64_t>()[i], expected[i]) << i;
+    EXPECT_GT(ties, 0);  // the tie is exercised
+  }
+  Tensor counts = Tensor::zeros({3, K}, DType::I64);
+  EXPECT_ERROR_MENTIONS(ops::pooled_linear_vote(x, w, bias, {}, {}, false, {{3, 0}}, counts), "cover 3 rows");
+  EXPECT_ERROR_MENTIONS(ops::pooled_linear_vote(x, w, bias, {}, {}, false, {{N, 3}}, counts), "slot 3");
+  Tensor wrong = Tensor::zeros({3, K + 1}, DType::I64);
+  EXPECT_ERROR_MENTIONS(ops::pooled_linear_vote(x, w, bias, {}, {}, false, {{N, 0}}, wrong),
+                        "counts must be");
+}
+
 // --- plans ---
 
 struct ArchCase {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "kernels/argmax_order.h"
 #include "kernels/cpu/conv_nhwc.h"
 
 namespace sc::cpu {
@@ -57,6 +58,26 @@ void pooled_linear(const Tensor& x, const Tensor& w, const Tensor& bias, const T
     default:
       SC_FAIL("pooled_linear: unsupported dtype ", dtype_name(x.dtype()));
   }
+}
+
+// The logits of the batch, then each row's label counted: the reference the fused CUDA kernel is checked
+// against.
+void pooled_linear_vote(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& scale,
+                        const Tensor& shift, bool prologue_relu, const std::vector<RowRun>& runs,
+                        Tensor& counts) {
+  const int64_t K = w.size(0);
+  Tensor logits = Tensor::empty({x.size(0), K});
+  pooled_linear(x, w, bias, scale, shift, prologue_relu, logits);
+  const float* lp = logits.data<float>();
+  int64_t* cp = counts.data<int64_t>();
+  int64_t n = 0;
+  for (const RowRun& r : runs)
+    for (int64_t i = 0; i < r.rows; ++i, ++n) {
+      int64_t best = 0;
+      for (int64_t k = 1; k < K; ++k)
+        if (argmax_better(lp[n * K + k], k, lp[n * K + best], best)) best = k;
+      ++cp[r.slot * K + best];
+    }
 }
 
 }  // namespace sc::cpu

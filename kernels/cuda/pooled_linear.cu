@@ -1,5 +1,10 @@
 // One block per sample: the threads pool the channels (coalesced over C) into shared memory, then each warp
-// takes classes and reduces its dot products with shuffles.
+// takes classes and reduces its dot products with shuffles. Voting, the logits stay in shared memory, the
+// first warp finds their argmax and one thread adds the vote to the row's histogram (one atomic per sample).
+#include <algorithm>
+#include <type_traits>
+
+#include "kernels/argmax_order.h"
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/half_types.cuh"
 #include "kernels/cuda/warp_reduce.cuh"
@@ -8,12 +13,35 @@
 namespace sc::cuda {
 namespace {
 
-template <typename T>
+constexpr int kMaxRuns = 64;  // runs per launch, passed by value (no host-to-device copy, graph friendly)
+
+struct RunTable {
+  int row_end[kMaxRuns];  // exclusive, relative to the launch's first row
+  int slot[kMaxRuns];
+  int count;
+};
+
+// Where the votes go: counts [S, K] and the run table, or nothing (plain logits).
+struct Votes {
+  unsigned long long* counts;
+  RunTable runs;
+};
+
+// The lowest-ranked (value, index) by argmax_order across the warp; every lane gets it.
+__device__ void warp_argmax(float& v, int& i) {
+  for (int off = 16; off > 0; off /= 2) {
+    const float ov = __shfl_xor_sync(0xffffffffu, v, off);
+    const int oi = __shfl_xor_sync(0xffffffffu, i, off);
+    if (argmax_better(ov, oi, v, i)) v = ov, i = oi;
+  }
+}
+
+template <typename T, bool kVote>
 __global__ void pooled_linear_kernel(const T* __restrict__ x, const float* __restrict__ w,
                                      const float* __restrict__ bias, const float* __restrict__ scale,
                                      const float* __restrict__ shift, bool relu, float* __restrict__ logits,
-                                     int P, int C, int K) {
-  extern __shared__ float pooled[];
+                                     Votes votes, int P, int C, int K) {
+  extern __shared__ float pooled[];  // [C], then the logits [K] when voting
   const long long n = blockIdx.x;
   const T* xn = x + n * P * C;
   for (int c = threadIdx.x; c < C; c += blockDim.x) {
@@ -32,7 +60,80 @@ __global__ void pooled_linear_kernel(const T* __restrict__ x, const float* __res
     float acc = 0.0f;
     for (int c = lane; c < C; c += 32) acc += w[static_cast<long long>(k) * C + c] * pooled[c];
     acc = warp_sum(acc);
-    if (lane == 0) logits[n * K + k] = acc + (bias ? bias[k] : 0.0f);
+    if (lane == 0) {
+      if (kVote)
+        pooled[C + k] = acc + (bias ? bias[k] : 0.0f);
+      else
+        logits[n * K + k] = acc + (bias ? bias[k] : 0.0f);
+    }
+  }
+  if (!kVote) return;
+  __syncthreads();
+  if (warp != 0) return;
+  float best = pooled[C];
+  int bi = 0;
+  for (int k = lane; k < K; k += 32)
+    if (argmax_better(pooled[C + k], k, best, bi)) best = pooled[C + k], bi = k;
+  warp_argmax(best, bi);
+  if (lane == 0) {
+    int r = 0;
+    while (r + 1 < votes.runs.count && n >= votes.runs.row_end[r]) ++r;
+    atomicAdd(&votes.counts[static_cast<long long>(votes.runs.slot[r]) * K + bi], 1ull);
+  }
+}
+
+// Runs the kernel over x's rows in launches of up to kMaxRuns runs (one launch when not voting).
+void launch_head(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& scale,
+                 const Tensor& shift, bool prologue_relu, float* logits, const std::vector<RowRun>* runs,
+                 int64_t* counts) {
+  const int P = static_cast<int>(x.size(1) * x.size(2)), C = static_cast<int>(x.size(3));
+  const int K = static_cast<int>(w.size(0));
+  const bool vote = runs != nullptr;
+  const size_t smem = static_cast<size_t>(C + (vote ? K : 0)) * sizeof(float);
+  SC_CHECK(smem <= 48 * 1024, "pooled_linear: ", C, " channels", vote ? " and the classes" : "",
+           " do not fit in shared memory");
+  SC_CHECK(x.size(0) < (1LL << 31), "pooled_linear: batch too large");
+  const float* b = bias.defined() ? bias.data<float>() : nullptr;
+  const float* sc = scale.defined() ? scale.data<float>() : nullptr;
+  const float* sh = shift.defined() ? shift.data<float>() : nullptr;
+  auto launch = [&](auto* xp, long long row0, long long rows, const Votes& votes) {
+    using T = std::remove_const_t<std::remove_pointer_t<decltype(xp)>>;
+    if (vote) {
+      pooled_linear_kernel<T, true><<<static_cast<unsigned>(rows), 256, smem, stream()>>>(
+          xp + row0 * P * C, w.data<float>(), b, sc, sh, prologue_relu, nullptr, votes, P, C, K);
+    } else {
+      pooled_linear_kernel<T, false><<<static_cast<unsigned>(rows), 256, smem, stream()>>>(
+          xp, w.data<float>(), b, sc, sh, prologue_relu, logits, votes, P, C, K);
+    }
+    SC_CUDA_LAUNCH_CHECK("pooled_linear_kernel");
+  };
+  auto each_launch = [&](auto* xp) {
+    if (!vote) return launch(xp, 0, x.size(0), Votes{});
+    long long row = 0;
+    for (size_t first = 0; first < runs->size(); first += kMaxRuns) {
+      Votes votes{};
+      votes.counts = reinterpret_cast<unsigned long long*>(counts);  // non-negative int64 = the same bits
+      votes.runs.count = static_cast<int>(std::min<size_t>(kMaxRuns, runs->size() - first));
+      long long rows = 0;
+      for (int r = 0; r < votes.runs.count; ++r) {
+        const RowRun& run = (*runs)[first + static_cast<size_t>(r)];
+        rows += run.rows;
+        votes.runs.row_end[r] = static_cast<int>(rows);
+        votes.runs.slot[r] = static_cast<int>(run.slot);
+      }
+      launch(xp, row, rows, votes);
+      row += rows;
+    }
+  };
+  switch (x.dtype()) {
+    case DType::F32:
+      return each_launch(x.data<float>());
+    case DType::BF16:
+      return each_launch(x.data<BFloat16>());
+    case DType::F16:
+      return each_launch(x.data<Half>());
+    default:
+      SC_FAIL("pooled_linear: unsupported dtype ", dtype_name(x.dtype()));
   }
 }
 
@@ -40,29 +141,13 @@ __global__ void pooled_linear_kernel(const T* __restrict__ x, const float* __res
 
 void pooled_linear(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& scale,
                    const Tensor& shift, bool prologue_relu, Tensor& logits) {
-  const int P = static_cast<int>(x.size(1) * x.size(2)), C = static_cast<int>(x.size(3));
-  const int K = static_cast<int>(w.size(0));
-  const size_t smem = static_cast<size_t>(C) * sizeof(float);
-  SC_CHECK(smem <= 48 * 1024, "pooled_linear: ", C, " channels do not fit in shared memory");
-  SC_CHECK(x.size(0) < (1LL << 31), "pooled_linear: batch too large");
-  const float* b = bias.defined() ? bias.data<float>() : nullptr;
-  const float* sc = scale.defined() ? scale.data<float>() : nullptr;
-  const float* sh = shift.defined() ? shift.data<float>() : nullptr;
-  auto launch = [&](auto* xp) {
-    pooled_linear_kernel<<<static_cast<unsigned>(x.size(0)), 256, smem, stream()>>>(
-        xp, w.data<float>(), b, sc, sh, prologue_relu, logits.data<float>(), P, C, K);
-    SC_CUDA_LAUNCH_CHECK("pooled_linear_kernel");
-  };
-  switch (x.dtype()) {
-    case DType::F32:
-      return launch(x.data<float>());
-    case DType::BF16:
-      return launch(x.data<BFloat16>());
-    case DType::F16:
-      return launch(x.data<Half>());
-    default:
-      SC_FAIL("pooled_linear: unsupported dtype ", dtype_name(x.dtype()));
-  }
+  launch_head(x, w, bias, scale, shift, prologue_relu, logits.data<float>(), nullptr, nullptr);
+}
+
+void pooled_linear_vote(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& scale,
+                        const Tensor& shift, bool prologue_relu, const std::vector<RowRun>& runs,
+                        Tensor& counts) {
+  launch_head(x, w, bias, scale, shift, prologue_relu, nullptr, &runs, counts.data<int64_t>());
 }
 
 }  // namespace sc::cuda

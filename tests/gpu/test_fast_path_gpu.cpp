@@ -4,6 +4,8 @@
 // pooling ops, whole plans of every architecture, and smoothing counts.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "engine/fast_classifier.h"
 #include "kernels/max_pool2d_nhwc.h"
 #include "kernels/noisy_input_conv.h"
@@ -134,6 +136,45 @@ TEST(GpuFastOps, PoolingAndHeadMatchCpu) {
     ops::pooled_linear(x, w, b, s, t, true, lc);
     ops::pooled_linear(x.to(kGpu), w.to(kGpu), b.to(kGpu), s.to(kGpu), t.to(kGpu), true, lg);
     EXPECT_TRUE(allclose(lg.cpu(), lc, 1e-5));
+  }
+}
+
+// The fused head's votes on CUDA: the argmax of the GPU's own logits, counted per run, over more runs than
+// one launch takes (64) and for 10 and 1000 classes (logits in shared memory), with an exact tie between two
+// classes.
+TEST(GpuFastOps, HeadVotesCountTheArgmaxOfTheLogits) {
+  SKIP_WITHOUT_GPU();
+  for (int64_t K : {10, 1000}) {
+    const int64_t C = K == 10 ? 64 : 2048, S = 5;
+    std::vector<RowRun> runs;
+    int64_t N = 0;
+    for (int64_t r = 0; r < 150; ++r) {
+      runs.push_back({1 + (r * 7) % 5, (r * 3) % S});
+      N += runs.back().rows;
+    }
+    const Tensor x = randn({N, 2, 3, C}, 21).astype(DType::BF16);
+    Tensor w = randn({K, C}, 22), b = randn({K}, 23);
+    for (int64_t c = 0; c < C; ++c) w.data<float>()[7 * C + c] = w.data<float>()[3 * C + c] = 5.0f;
+    b.data<float>()[7] = b.data<float>()[3] = 4.0f;
+    const Tensor xg = x.to(kGpu), wg = w.to(kGpu), bg = b.to(kGpu);
+    Tensor logits = Tensor::empty({N, K}, DType::F32, kGpu);
+    ops::pooled_linear(xg, wg, bg, Tensor(), Tensor(), false, logits);
+    const Tensor host = logits.cpu();
+    std::vector<int64_t> expected(static_cast<size_t>(S * K), 0);
+    int64_t row = 0, ties = 0;
+    for (const RowRun& r : runs)
+      for (int64_t i = 0; i < r.rows; ++i, ++row) {
+        const float* l = host.data<float>() + row * K;
+        const int64_t best = std::max_element(l, l + K) - l;  // the first maximum; no NaN here
+        ties += best == 3;
+        ++expected[static_cast<size_t>(r.slot * K + best)];
+      }
+    Tensor counts = Tensor::zeros({S, K}, DType::I64, kGpu);
+    ops::pooled_linear_vote(xg, wg, bg, Tensor(), Tensor(), false, runs, counts);
+    const Tensor got = counts.cpu();
+    for (int64_t i = 0; i < S * K; ++i)
+      EXPECT_EQ(got.data<int64_t>()[i], expected[static_cast<size_t>(i)]) << i;
+    EXPECT_GT(ties, 0);
   }
 }
 
