@@ -6,14 +6,22 @@
 #include <cmath>
 
 #include "engine/fast_classifier.h"
+#include "kernels/attention_nhwc.h"
 #include "kernels/channel_normalize.h"
 #include "kernels/concat.h"
 #include "kernels/conv2d.h"
+#include "kernels/elementwise.h"
 #include "kernels/gaussian_noise.h"
+#include "kernels/group_norm.h"
+#include "kernels/group_norm_nhwc.h"
 #include "kernels/max_pool2d_nhwc.h"
 #include "kernels/noisy_input_conv.h"
 #include "kernels/pooled_linear.h"
+#include "kernels/qkv_attention.h"
+#include "kernels/silu.h"
 #include "kernels/tf32_round.h"
+#include "kernels/upsample_nearest2x.h"
+#include "kernels/upsample_nearest2x_nhwc.h"
 #include "smoothing/smooth.h"
 #include "test_util.h"
 
@@ -317,6 +325,68 @@ TEST(PooledLinear, VotesCountTheArgmaxOfEachRowIntoItsRun) {
   Tensor wrong = Tensor::zeros({3, K + 1}, DType::I64);
   EXPECT_ERROR_MENTIONS(ops::pooled_linear_vote(x, w, bias, {}, {}, false, {{N, 0}}, wrong),
                         "counts must be");
+}
+
+// --- the fast denoiser's NHWC ops, against the generic NCHW ops (themselves checked against PyTorch) ---
+
+Tensor nchw_to_nhwc(const Tensor& x) {
+  return x.permute({0, 2, 3, 1}).contiguous();
+}
+Tensor poisoned(const Shape& shape, DType dtype) {
+  return Tensor::full(shape, std::nanf("")).astype(dtype);
+}
+double dtype_tolerance(DType d) {
+  return d == DType::F32 ? 1e-5 : d == DType::F16 ? 4e-3 : 3e-2;
+}
+
+TEST(GroupNormNhwc, MatchesGroupNormThenSiLU) {
+  // 96 channels in 32 groups of 3, an odd map, values far from zero mean (the variance must not cancel).
+  const int64_t N = 3, C = 96, H = 5, W = 7;
+  Tensor x = ops::affine(randn({N, C, H, W}, 31), 0.5f, 3.0f);
+  const Tensor gamma = randn({C}, 32), beta = randn({C}, 33);
+  for (DType dtype : {DType::F32, DType::BF16, DType::F16})
+    for (bool silu : {false, true}) {
+      SCOPED_TRACE(std::string(dtype_name(dtype)) + (silu ? " silu" : ""));
+      const Tensor xr = x.astype(dtype).astype(DType::F32);  // the values the op sees
+      Tensor ref = ops::group_norm(xr, 32, gamma, beta, 1e-5);
+      if (silu) ref = ops::silu(ref);
+      Tensor y = poisoned({N, H, W, C}, dtype);
+      ops::group_norm_nhwc(nchw_to_nhwc(xr).astype(dtype), 32, gamma, beta, 1e-5, silu, y);
+      EXPECT_TRUE(allclose(y.astype(DType::F32), nchw_to_nhwc(ref), dtype_tolerance(dtype)));
+    }
+  Tensor y = Tensor::empty({N, H, W, C});
+  EXPECT_ERROR_MENTIONS(ops::group_norm_nhwc(nchw_to_nhwc(x), 7, gamma, beta, 1e-5, false, y), "7 groups");
+  const Tensor xs = nchw_to_nhwc(x);
+  Tensor alias = xs;
+  EXPECT_ERROR_MENTIONS(ops::group_norm_nhwc(xs, 32, gamma, beta, 1e-5, false, alias), "alias");
+}
+
+TEST(UpsampleNearestNhwc, MatchesNchwUpsampling) {
+  const Tensor x = randn({2, 5, 3, 7}, 34);
+  for (DType dtype : {DType::F32, DType::BF16}) {
+    Tensor y = poisoned({2, 6, 14, 5}, dtype);
+    ops::upsample_nearest2x_nhwc(nchw_to_nhwc(x).astype(dtype), y);
+    const Tensor ref = nchw_to_nhwc(ops::upsample_nearest2x(x.astype(dtype).astype(DType::F32)));
+    EXPECT_TRUE(allclose(y.astype(DType::F32), ref, 0.0));
+  }
+  Tensor wrong = Tensor::empty({2, 6, 13, 5});
+  EXPECT_ERROR_MENTIONS(ops::upsample_nearest2x_nhwc(nchw_to_nhwc(x), wrong), "y must be");
+}
+
+TEST(AttentionNhwc, MatchesTheLegacyQkvAttention) {
+  // 3 heads of 16 channels over 7×9 = 63 positions (not a multiple of any tile).
+  const int64_t N = 2, heads = 3, d = 16, C = heads * d, T = 63;
+  const Tensor qkv_nct = randn({N, 3 * C, T}, 35, 0.7f);
+  for (DType dtype : {DType::F32, DType::BF16, DType::F16}) {
+    SCOPED_TRACE(dtype_name(dtype));
+    const Tensor xr = qkv_nct.astype(dtype).astype(DType::F32);
+    const Tensor ref = ops::qkv_attention(xr, heads).permute({0, 2, 1}).contiguous();  // [N, T, C]
+    Tensor out = poisoned({N, T, C}, dtype);
+    ops::attention_nhwc(xr.permute({0, 2, 1}).contiguous().astype(dtype), heads, out);
+    EXPECT_TRUE(allclose(out.astype(DType::F32), ref, dtype_tolerance(dtype)));
+  }
+  Tensor out = Tensor::empty({N, T, C});
+  EXPECT_ERROR_MENTIONS(ops::attention_nhwc(qkv_nct.permute({0, 2, 1}).contiguous(), 5, out), "5 heads");
 }
 
 // --- plans ---

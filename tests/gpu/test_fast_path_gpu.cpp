@@ -5,11 +5,16 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
+#include <vector>
 
 #include "engine/fast_classifier.h"
+#include "kernels/attention_nhwc.h"
+#include "kernels/group_norm_nhwc.h"
 #include "kernels/max_pool2d_nhwc.h"
 #include "kernels/noisy_input_conv.h"
 #include "kernels/pooled_linear.h"
+#include "kernels/upsample_nearest2x_nhwc.h"
 #include "nn/runtime.h"
 #include "smoothing/smooth.h"
 #include "test_util.h"
@@ -175,6 +180,39 @@ TEST(GpuFastOps, HeadVotesCountTheArgmaxOfTheLogits) {
     for (int64_t i = 0; i < S * K; ++i)
       EXPECT_EQ(got.data<int64_t>()[i], expected[static_cast<size_t>(i)]) << i;
     EXPECT_GT(ties, 0);
+  }
+}
+
+// The fast denoiser's NHWC ops: CUDA against the CPU reference in every storage type, on the UNet's shapes
+// (256 channels at 16×16, heads of 64; 2048 channels, the CUDA limit) and odd ones (63 positions, heads of
+// 16).
+TEST(GpuFastOps, DenoiserOpsMatchCpu) {
+  SKIP_WITHOUT_GPU();
+  for (DType dtype : {DType::F32, DType::BF16, DType::F16}) {
+    SCOPED_TRACE(dtype_name(dtype));
+    const double tol = dtype == DType::F32 ? 1e-5 : 1e-2;
+    for (const auto& [N, H, W, C] :
+         std::vector<std::array<int64_t, 4>>{{3, 5, 7, 96}, {2, 16, 16, 256}, {2, 4, 4, 2048}}) {
+      const Tensor x = randn({N, H, W, C}, 41, 2.0f).astype(dtype), g = randn({C}, 42), b = randn({C}, 43);
+      Tensor yc = Tensor::empty(x.shape(), dtype), yg = Tensor::empty(x.shape(), dtype, kGpu);
+      ops::group_norm_nhwc(x, 32, g, b, 1e-5, true, yc);
+      ops::group_norm_nhwc(x.to(kGpu), 32, g.to(kGpu), b.to(kGpu), 1e-5, true, yg);
+      EXPECT_TRUE(allclose(yg.cpu().astype(DType::F32), yc.astype(DType::F32), tol)) << C << " channels";
+    }
+    const Tensor u = randn({2, 5, 3, 24}, 44).astype(dtype);
+    Tensor uc = Tensor::empty({2, 10, 6, 24}, dtype), ug = Tensor::empty({2, 10, 6, 24}, dtype, kGpu);
+    ops::upsample_nearest2x_nhwc(u, uc);
+    ops::upsample_nearest2x_nhwc(u.to(kGpu), ug);
+    EXPECT_TRUE(allclose(ug.cpu().astype(DType::F32), uc.astype(DType::F32), 0.0));
+    for (const auto& [T, heads, d] :
+         std::vector<std::array<int64_t, 3>>{{63, 3, 16}, {256, 4, 64}, {150, 2, 32}}) {
+      const Tensor qkv = randn({2, T, 3 * heads * d}, 45, 0.5f).astype(dtype);
+      Tensor oc = Tensor::empty({2, T, heads * d}, dtype), og = Tensor::empty({2, T, heads * d}, dtype, kGpu);
+      ops::attention_nhwc(qkv, heads, oc);
+      ops::attention_nhwc(qkv.to(kGpu), heads, og);
+      EXPECT_TRUE(allclose(og.cpu().astype(DType::F32), oc.astype(DType::F32), tol))
+          << T << " positions, d " << d;
+    }
   }
 }
 

@@ -1,0 +1,23 @@
+// attention_nhwc: the fast denoiser's multi-head self-attention over the H·W positions of an NHWC map, in the
+// legacy [q | k | v]-per-head channel layout of improved/guided-diffusion (see qkv_attention.h):
+//   qkv [N, T, 3·C] (the 1×1 qkv convolution's NHWC output), d = C/heads, for head h and position t:
+//   q = qkv[n, t, 3dh : 3dh + d], k = qkv[n, ·, 3dh + d : 3dh + 2d], v = qkv[n, ·, 3dh + 2d : 3dh + 3d]
+//   out[n, t, dh + j] = Σ_s softmax_s(q·k_s / √d) v_s[j]
+// qkv and out share one dtype (float32, bfloat16 or float16); scores, softmax and sums are float (CUDA: one
+// thread per query, keys streamed through shared memory with an online softmax; d ∈ {16, 32, 64}).
+#pragma once
+#include "nn/tensor.h"
+
+namespace sc {
+namespace ops {
+// out [N, T, C] preallocated.
+void attention_nhwc(const Tensor& qkv, int64_t heads, Tensor& out);
+bool attention_nhwc_supports(int64_t head_channels);  // on CUDA
+}  // namespace ops
+namespace cpu {
+void attention_nhwc(const Tensor& qkv, int64_t heads, Tensor& out);
+}
+namespace cuda {
+void attention_nhwc(const Tensor& qkv, int64_t heads, Tensor& out);
+}
+}  // namespace sc
