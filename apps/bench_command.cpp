@@ -94,9 +94,8 @@ int bench_certify_command(int argc, char** argv) {
     randomize_parameters(*denoiser.unet, seed + 1);
     if (!args.get("save-denoiser").empty()) save_diffusion_model(args.get("save-denoiser"), denoiser);
     denoiser.unet->to(device);
-    auto classifier = make_classifier(args, *model, device);
-    engine = dynamic_cast<FastClassifier*>(classifier.get()) ? "fast" : "generic";
-    base = std::make_unique<DenoisedClassifier>(denoiser, *model, sigma, 0, 0.0, seed, std::move(classifier));
+    base = make_denoised_classifier(args, denoiser, *model, device, sigma, 0, 0.0, seed);
+    engine = static_cast<DenoisedClassifier&>(*base).engines();
   }
   const int64_t batch = args.get_int("batch", 1, 1 << 24),
                 samples = args.get_int("samples", 1, (1LL << 32) - 1);
@@ -118,8 +117,8 @@ int bench_certify_command(int argc, char** argv) {
   int64_t top = 0;
   for (int64_t c : counts) top = std::max(top, c);
 
-  const std::string precision = engine == "fast" ? precision_name(chosen_precision(args, device)) : "fp32";
-  if (!args.get("denoiser-arch").empty()) engine += " classifier, generic denoiser";
+  const bool any_fast = engine.find("fast") != std::string::npos;
+  const std::string precision = any_fast ? precision_name(chosen_precision(args, device)) : "fp32";
   const std::string what =
       args.get("denoiser-arch").empty() ? spec.arch : args.get("denoiser-arch") + "+" + spec.arch;
   char line[1024];

@@ -1,9 +1,9 @@
 #include "apps/model_options.h"
 
 #include <cstdio>
-
 #include <sstream>
 
+#include "diffusion/denoised_classifier.h"
 #include "io/dataset_presets.h"
 #include "nn/error.h"
 
@@ -22,7 +22,8 @@ std::vector<float> parse_floats(const std::string& text, const std::string& what
     } catch (const std::exception&) {
       used = 0;
     }
-    SC_CHECK(used == item.size() && !item.empty(), what, ": '", text, "' is not a comma-separated list of numbers");
+    SC_CHECK(used == item.size() && !item.empty(), what, ": '", text,
+             "' is not a comma-separated list of numbers");
     out.push_back(v);
   }
   return out;
@@ -30,8 +31,9 @@ std::vector<float> parse_floats(const std::string& text, const std::string& what
 
 void add_model_options(Args& args) {
   args.option("arch", "", "architecture of a PyTorch checkpoint (default: the checkpoint's own 'arch')")
-      .option("dataset", "", "preset for input shape, classes and normalization: cifar10, cifar100, imagenet, mnist, "
-                             "fashion-mnist")
+      .option("dataset", "",
+              "preset for input shape, classes and normalization: cifar10, cifar100, imagenet, mnist, "
+              "fashion-mnist")
       .option("mean", "", "normalization means a,b,c (overrides the preset)")
       .option("std", "", "normalization standard deviations a,b,c")
       .option("num-classes", "", "number of classes (overrides the preset)")
@@ -47,7 +49,8 @@ ConvertOptions model_options(const Args& args, const std::string& dataset_defaul
   o.std = parse_floats(args.get("std"), "--std");
   SC_CHECK(o.mean.size() == o.std.size(), "--mean and --std need the same number of values");
   if (!args.get("num-classes").empty()) o.num_classes = args.get_int("num-classes", 1, 1 << 24);
-  for (float v : parse_floats(args.get("input-shape"), "--input-shape")) o.input_shape.push_back(static_cast<int64_t>(v));
+  for (float v : parse_floats(args.get("input-shape"), "--input-shape"))
+    o.input_shape.push_back(static_cast<int64_t>(v));
   return o;
 }
 
@@ -71,6 +74,17 @@ std::unique_ptr<BaseClassifier> make_classifier(const Args& args, Classifier& mo
   auto base = make_base_classifier(model, args.get("engine"), chosen_precision(args, device), note);
   std::fprintf(stderr, "%s on %s\n", note.c_str(), device.str().c_str());
   return base;
+}
+
+std::unique_ptr<BaseClassifier> make_denoised_classifier(const Args& args, DiffusionModel& denoiser,
+                                                         Classifier& model, Device device, double sigma,
+                                                         int64_t local_m, double local_sigma, uint64_t seed) {
+  auto classifier = make_classifier(args, model, device);
+  std::string note;
+  auto fast = make_fast_denoiser(denoiser, sigma, args.get("engine"), chosen_precision(args, device), note);
+  std::fprintf(stderr, "%s on %s\n", note.c_str(), device.str().c_str());
+  return std::make_unique<DenoisedClassifier>(denoiser, model, sigma, local_m, local_sigma, seed,
+                                              std::move(classifier), std::move(fast));
 }
 
 }  // namespace sc::app

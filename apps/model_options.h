@@ -2,6 +2,7 @@
 // PyTorch checkpoint converted in memory): --arch, --dataset, --mean, --std, --num-classes, --input-shape.
 #pragma once
 #include "apps/args.h"
+#include "diffusion/denoiser.h"
 #include "engine/fast_classifier.h"
 #include "weights_tools/convert.h"
 
@@ -19,5 +20,11 @@ void add_engine_options(Args& args);
 Precision chosen_precision(const Args& args, Device device);
 // The base classifier for `model` as the options ask; prints which engine runs to stderr.
 std::unique_ptr<BaseClassifier> make_classifier(const Args& args, Classifier& model, Device device);
+// DDS / DiffSmooth: the classifier (make_classifier) behind the denoiser, the denoiser on the fast engine
+// when the options allow it (prints which engine denoises).
+std::unique_ptr<BaseClassifier> make_denoised_classifier(const Args& args, DiffusionModel& denoiser,
+                                                         Classifier& model, Device device, double sigma,
+                                                         int64_t local_m = 0, double local_sigma = 0.0,
+                                                         uint64_t seed = 0);
 
 }  // namespace sc::app

@@ -71,9 +71,8 @@ int run(Job job, int argc, char** argv) {
     base_ptr = make_classifier(args, *model, device);
   } else {
     denoiser = load_diffusion_model(args.get("denoiser"), device);
-    base_ptr = std::make_unique<DenoisedClassifier>(denoiser, *model, sigma, args.get_int("m", 0, 1000),
-                                                    args.get_double("local-noise-sd", 0, 10), seed,
-                                                    make_classifier(args, *model, device));
+    base_ptr = make_denoised_classifier(args, denoiser, *model, device, sigma, args.get_int("m", 0, 1000),
+                                        args.get_double("local-noise-sd", 0, 10), seed);
   }
   BaseClassifier& base = *base_ptr;
   SC_CHECK(data->image_shape() == base.input_shape(), "dataset images are ", shape_str(data->image_shape()),

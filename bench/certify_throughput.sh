@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Issue 6's benchmark table in one device call: certification throughput of smoothcuda and PyTorch on the same
 # random-weight models and inputs, each tool in its own process, results as JSON lines and a Markdown table.
-#   cifar_resnet110 at 32x32 and resnet50 at 224x224: smoothcuda (fast engine in fp32 and bf16; the generic
-#   engine), PyTorch as Cohen et al. published it (eager fp32, batch 1000) and PyTorch best effort (channels_last,
+#   cifar_resnet110 at 32x32 and resnet50 at 224x224: smoothcuda (fast engine in fp32, bf16 and fp16; the
+#   generic engine), PyTorch as Cohen et al. published it (eager fp32, batch 1000) and PyTorch best effort (channels_last,
 #   bf16 autocast, torch.compile, largest batch); iddpm_unet (the 52M CIFAR-10 denoiser) + cifar_resnet110 (DDS),
 #   with PyTorch as Carlini et al. published it (eager fp32, batch 200) and best effort.
 # Before timing, PyTorch's logits (and denoised images) on a few inputs are checked against smoothcuda's.
@@ -28,7 +28,7 @@ bench_model() {  # arch shape classes samples
   local arch=$1 shape=$2 classes=$3 samples=$4 model="$out/$1.safetensors"
   local batch=1000 warmup=0
   [ "$mode" = quick ] && batch=$cbatch warmup=$cbatch
-  for precision in fp32 bf16; do
+  for precision in fp32 bf16 fp16; do
     "$sc" bench-certify --arch "$arch" --input-shape "$shape" --num-classes "$classes" --device "$device" \
       --engine fast --precision "$precision" --batch "$batch" --samples "$samples" --warmup "$warmup" \
       --save-model "$model" \
@@ -54,9 +54,12 @@ bench_model resnet50 3,224,224 1000 "$mid"
 dds_dir="$out/dds" dds_batch=500 dds_cohen=200 dds_best=500,2000
 [ "$mode" = quick ] && dds_batch=2 dds_cohen=2 dds_best=2
 mkdir -p "$dds_dir"
-"$sc" bench-certify --arch cifar_resnet110 --denoiser-arch iddpm_unet --device "$device" --batch "$dds_batch" \
-  --samples "$dds" --warmup "$dds_batch" --save-model "$dds_dir/cifar_resnet110.safetensors" \
-  --save-denoiser "$dds_dir/iddpm_unet.safetensors" --json "$json" || status=1
+for engine_precision in fast:fp32 fast:bf16 fast:fp16 generic:fp32; do
+  "$sc" bench-certify --arch cifar_resnet110 --denoiser-arch iddpm_unet --device "$device" --batch "$dds_batch" \
+    --samples "$dds" --warmup "$dds_batch" --engine "${engine_precision%:*}" --precision "${engine_precision#*:}" \
+    --save-model "$dds_dir/cifar_resnet110.safetensors" --save-denoiser "$dds_dir/iddpm_unet.safetensors" \
+    --json "$json" || status=1
+done
 "$py" - "$dds_dir/noisy.npy" <<'PY'
 import sys, numpy as np
 r = np.random.RandomState(0)

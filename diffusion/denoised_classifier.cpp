@@ -12,10 +12,12 @@ namespace sc {
 
 DenoisedClassifier::DenoisedClassifier(DiffusionModel& d, Classifier& c, double sigma, int64_t m,
                                        double local_sigma, uint64_t seed,
-                                       std::unique_ptr<BaseClassifier> engine)
+                                       std::unique_ptr<BaseClassifier> engine,
+                                       std::unique_ptr<FastDenoiser> fast_denoiser)
     : denoiser_(d),
       classifier_(c),
       engine_(std::move(engine)),
+      fast_denoiser_(std::move(fast_denoiser)),
       sigma_(sigma),
       m_(m),
       local_sigma_(local_sigma),
@@ -35,13 +37,18 @@ Shape DenoisedClassifier::input_shape() const {
   return {classifier_.spec.channels, s, s};
 }
 
+std::string DenoisedClassifier::engines() const {
+  return std::string(fast_ ? "fast" : "generic") + " classifier, " + (fast_denoiser_ ? "fast" : "generic") +
+         " denoiser";
+}
+
 // The fast engine's logits buffer is reused by its next call; every use below consumes it before that.
 Tensor DenoisedClassifier::classifier_logits(const Tensor& x) {
   return fast_ ? fast_->logits(x) : classifier_.forward(x);
 }
 
 Tensor DenoisedClassifier::predict_labels(const Tensor& x) {
-  Tensor clean = denoise_one_shot(denoiser_, x, sigma_);
+  Tensor clean = fast_denoiser_ ? fast_denoiser_->denoise(x) : denoise_one_shot(denoiser_, x, sigma_);
   if (clean.size(2) != classifier_.spec.height || clean.size(3) != classifier_.spec.width)
     clean = ops::resize_bicubic(clean, classifier_.spec.height, classifier_.spec.width);
   if (m_ == 0) return ops::argmax(classifier_logits(clean));

@@ -8,10 +8,12 @@
 // anything else (or none) the model's own forward.
 #pragma once
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "diffusion/denoiser.h"
 #include "engine/fast_classifier.h"
+#include "engine/fast_denoiser.h"
 #include "smoothing/base_classifier.h"
 
 namespace sc {
@@ -20,17 +22,21 @@ class DenoisedClassifier : public BaseClassifier {
  public:
   DenoisedClassifier(DiffusionModel& denoiser, Classifier& classifier, double sigma, int64_t local_m = 0,
                      double local_sigma = 0.0, uint64_t seed = 0,
-                     std::unique_ptr<BaseClassifier> engine = nullptr);
+                     std::unique_ptr<BaseClassifier> engine = nullptr,
+                     std::unique_ptr<FastDenoiser> fast_denoiser = nullptr);
   Tensor predict_labels(const Tensor& x) override;
   int64_t num_classes() const override { return classifier_.spec.num_classes; }
   Shape input_shape() const override;
   Device device() override { return classifier_.device(); }
+  // Which engines run: "fast|generic classifier, fast|generic denoiser".
+  std::string engines() const;
 
  private:
   DiffusionModel& denoiser_;
   Classifier& classifier_;
   std::unique_ptr<BaseClassifier> engine_;
   FastClassifier* fast_ = nullptr;  // engine_ when it is the fast engine
+  std::unique_ptr<FastDenoiser> fast_denoiser_;
   double sigma_;
   int64_t m_;
   double local_sigma_;

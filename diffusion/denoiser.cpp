@@ -88,20 +88,33 @@ void save_diffusion_model(const std::string& path, DiffusionModel& m,
   io::write_safetensors(path, state_dict(*m.unet), md);
 }
 
-Tensor denoise_one_shot(DiffusionModel& m, const Tensor& x, double sigma) {
-  const int64_t t = diffusion::timestep_for_sigma(m.schedule, sigma);
-  const double abar = m.schedule.alphas_cumprod[static_cast<size_t>(t)];
-  const double sa = std::sqrt(abar);
-  const Tensor xt = ops::affine(x, static_cast<float>(2 * sa), static_cast<float>(-sa));  // √ᾱ·(2x − 1)
-  const float tt =
-      static_cast<float>(m.rescale_timesteps ? t * 1000.0 / static_cast<double>(m.schedule.steps()) : t);
-  const Tensor ts = Tensor::full({x.size(0)}, tt, x.device());
-  const Tensor out = m.unet->forward(xt, ts);
-  const Tensor eps = out.slice(1, 0, x.size(1)).contiguous();
+OneShotStep one_shot_step(const DiffusionModel& m, double sigma) {
+  OneShotStep s;
+  s.t = diffusion::timestep_for_sigma(m.schedule, sigma);
+  s.abar = m.schedule.alphas_cumprod[static_cast<size_t>(s.t)];
+  s.t_input =
+      static_cast<float>(m.rescale_timesteps ? s.t * 1000.0 / static_cast<double>(m.schedule.steps()) : s.t);
+  return s;
+}
+
+Tensor one_shot_input(const OneShotStep& s, const Tensor& x) {
+  const double sa = std::sqrt(s.abar);
+  return ops::affine(x, static_cast<float>(2 * sa), static_cast<float>(-sa));  // √ᾱ·(2x − 1)
+}
+
+Tensor one_shot_estimate(const OneShotStep& s, const Tensor& xt, const Tensor& eps) {
   // x̂ = clip(√(1/ᾱ)·x_t − √(1/ᾱ − 1)·ε, −1, 1), then (x̂ + 1)/2 in [0, 1].
-  const Tensor x0 = ops::combine(static_cast<float>(std::sqrt(1.0 / abar)), xt,
-                                 static_cast<float>(-std::sqrt(1.0 / abar - 1.0)), eps, -1.0f, 1.0f);
+  const Tensor x0 = ops::combine(static_cast<float>(std::sqrt(1.0 / s.abar)), xt,
+                                 static_cast<float>(-std::sqrt(1.0 / s.abar - 1.0)), eps, -1.0f, 1.0f);
   return ops::affine(x0, 0.5f, 0.5f);
+}
+
+Tensor denoise_one_shot(DiffusionModel& m, const Tensor& x, double sigma) {
+  const OneShotStep step = one_shot_step(m, sigma);
+  const Tensor xt = one_shot_input(step, x);
+  const Tensor ts = Tensor::full({x.size(0)}, step.t_input, x.device());
+  const Tensor out = m.unet->forward(xt, ts);
+  return one_shot_estimate(step, xt, out.slice(1, 0, x.size(1)).contiguous());
 }
 
 }  // namespace sc

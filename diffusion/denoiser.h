@@ -36,4 +36,15 @@ void save_diffusion_model(const std::string& path, DiffusionModel& model,
 // x: [B, C, H, W] noisy images in [0,1] at noise level sigma; returns the denoised images in [0,1].
 Tensor denoise_one_shot(DiffusionModel& model, const Tensor& x, double sigma);
 
+// The pieces of denoise_one_shot that any back end shares: the step t* for σ, the network's input x_t and its
+// timestep, and the clean estimate from x_t and the predicted ε (both [B, C, H, W] float32).
+struct OneShotStep {
+  int64_t t = 0;
+  double abar = 1.0;
+  float t_input = 0.0f;  // the timestep as the network receives it (rescaled when the model rescales)
+};
+OneShotStep one_shot_step(const DiffusionModel& model, double sigma);
+Tensor one_shot_input(const OneShotStep& step, const Tensor& x);
+Tensor one_shot_estimate(const OneShotStep& step, const Tensor& xt, const Tensor& eps);
+
 }  // namespace sc

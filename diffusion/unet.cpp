@@ -58,6 +58,7 @@ std::unique_ptr<Conv2d> conv3x3(int64_t in, int64_t out, int64_t stride = 1) {
 class EmbLayer : public Module {
  public:
   virtual Tensor forward(const Tensor& x, const Tensor& emb) = 0;
+  virtual void visit(UNetVisitor& v, const Tensor& emb) = 0;
   Tensor forward(const Tensor& x) override { return forward(x, Tensor()); }
 };
 
@@ -95,6 +96,15 @@ class ResBlock : public EmbLayer {
     h = out_conv_->forward(h);  // dropout is the identity at inference
     return ops::add(skip_ ? skip_->forward(xs) : xs, h);
   }
+  void visit(UNetVisitor& v, const Tensor& emb) override {
+    const Tensor e = emb_->forward(ops::silu(emb));
+    v.res_block({in_norm_->weight, in_norm_->bias, in_conv_->weight, in_conv_->bias, e, out_norm_->weight,
+                 out_norm_->bias, out_conv_->weight, out_conv_->bias, skip_ ? &skip_->weight : nullptr,
+                 skip_ ? &skip_->bias : nullptr, scale_shift_,
+                 resample_ == Resample::Up     ? 1
+                 : resample_ == Resample::Down ? -1
+                                               : 0});
+  }
   void collect(const std::string& p, NamedTensors& out) override {
     in_norm_->collect(join_key(p, "in_layers.0"), out);
     in_conv_->collect(join_key(p, "in_layers.2"), out);
@@ -107,7 +117,8 @@ class ResBlock : public EmbLayer {
 
  private:
   Tensor resample(const Tensor& x) const {
-    return resample_ == Resample::Up ? ops::upsample_nearest2x(x) : ops::avg_pool2d(x, Pool2dParams::square(2, 2));
+    return resample_ == Resample::Up ? ops::upsample_nearest2x(x)
+                                     : ops::avg_pool2d(x, Pool2dParams::square(2, 2));
   }
   bool scale_shift_;
   Resample resample_;
@@ -130,6 +141,9 @@ class AttentionBlock : public EmbLayer {
     const Tensor h = proj_->forward(ops::qkv_attention(qkv_->forward(norm_->forward(flat)), heads_));
     return ops::add(flat, h).reshape(x.shape());
   }
+  void visit(UNetVisitor& v, const Tensor&) override {
+    v.attention(norm_->weight, norm_->bias, qkv_->weight, qkv_->bias, proj_->weight, proj_->bias, heads_);
+  }
   void collect(const std::string& p, NamedTensors& out) override {
     norm_->collect(join_key(p, "norm"), out);
     qkv_->collect(join_key(p, "qkv"), out);
@@ -148,6 +162,7 @@ class Downsample : public EmbLayer {  // conv3x3 stride 2, key "op"
   explicit Downsample(int64_t ch) : op_(conv3x3(ch, ch, 2)) {}
   using EmbLayer::forward;
   Tensor forward(const Tensor& x, const Tensor&) override { return op_->forward(x); }
+  void visit(UNetVisitor& v, const Tensor&) override { v.conv(op_->weight, op_->bias, 2); }
   void collect(const std::string& p, NamedTensors& out) override { op_->collect(join_key(p, "op"), out); }
   std::string name() const override { return "Downsample"; }
 
@@ -159,7 +174,10 @@ class Upsample : public EmbLayer {  // nearest ×2 then conv3x3, key "conv"
  public:
   explicit Upsample(int64_t ch) : conv_(conv3x3(ch, ch)) {}
   using EmbLayer::forward;
-  Tensor forward(const Tensor& x, const Tensor&) override { return conv_->forward(ops::upsample_nearest2x(x)); }
+  Tensor forward(const Tensor& x, const Tensor&) override {
+    return conv_->forward(ops::upsample_nearest2x(x));
+  }
+  void visit(UNetVisitor& v, const Tensor&) override { v.upsample_conv(conv_->weight, conv_->bias); }
   void collect(const std::string& p, NamedTensors& out) override { conv_->collect(join_key(p, "conv"), out); }
   std::string name() const override { return "Upsample"; }
 
@@ -172,6 +190,7 @@ class FirstConv : public EmbLayer {  // input_blocks.0.0
   FirstConv(int64_t in, int64_t out) : conv_(conv3x3(in, out)) {}
   using EmbLayer::forward;
   Tensor forward(const Tensor& x, const Tensor&) override { return conv_->forward(x); }
+  void visit(UNetVisitor& v, const Tensor&) override { v.conv(conv_->weight, conv_->bias, 1); }
   void collect(const std::string& p, NamedTensors& out) override { conv_->collect(p, out); }
   std::string name() const override { return "Conv2d"; }
 
@@ -232,25 +251,40 @@ UNetConfig UNetConfig::from_flags(const std::string& arch, const std::map<std::s
       SC_CHECK(x.size() == 1, what, " takes one integer");
       return x[0];
     };
-    if (k == "image_size") c.image_size = integer();
-    else if (k == "num_channels") c.model_channels = integer();
-    else if (k == "num_res_blocks") c.num_res_blocks = integer();
-    else if (k == "num_heads") c.num_heads = integer();
-    else if (k == "num_heads_upsample") c.num_heads_upsample = integer();
-    else if (k == "num_head_channels" && arch == "adm_unet") c.num_head_channels = integer();
-    else if (k == "attention_resolutions") attention = v;
-    else if (k == "channel_mult" && arch == "adm_unet") c.channel_mult = v.empty() ? std::vector<int64_t>{} : parse_ints(v, what);
-    else if (k == "learn_sigma") c.learn_sigma = parse_bool(v, what);
-    else if (k == "use_scale_shift_norm") c.use_scale_shift_norm = parse_bool(v, what);
-    else if (k == "resblock_updown" && arch == "adm_unet") c.resblock_updown = parse_bool(v, what);
-    else if (k == "class_cond") c.class_cond = parse_bool(v, what);
-    else if (k == "dropout") c.dropout = std::stod(v);
+    if (k == "image_size")
+      c.image_size = integer();
+    else if (k == "num_channels")
+      c.model_channels = integer();
+    else if (k == "num_res_blocks")
+      c.num_res_blocks = integer();
+    else if (k == "num_heads")
+      c.num_heads = integer();
+    else if (k == "num_heads_upsample")
+      c.num_heads_upsample = integer();
+    else if (k == "num_head_channels" && arch == "adm_unet")
+      c.num_head_channels = integer();
+    else if (k == "attention_resolutions")
+      attention = v;
+    else if (k == "channel_mult" && arch == "adm_unet")
+      c.channel_mult = v.empty() ? std::vector<int64_t>{} : parse_ints(v, what);
+    else if (k == "learn_sigma")
+      c.learn_sigma = parse_bool(v, what);
+    else if (k == "use_scale_shift_norm")
+      c.use_scale_shift_norm = parse_bool(v, what);
+    else if (k == "resblock_updown" && arch == "adm_unet")
+      c.resblock_updown = parse_bool(v, what);
+    else if (k == "class_cond")
+      c.class_cond = parse_bool(v, what);
+    else if (k == "dropout")
+      c.dropout = std::stod(v);
     // Flags of the diffusion process and of training, kept in the model file but not used by the network.
-    else if (k == "diffusion_steps" || k == "noise_schedule" || k == "rescale_timesteps" || k == "timestep_respacing" ||
-             k == "use_kl" || k == "predict_xstart" || k == "rescale_learned_sigmas" || k == "use_checkpoint" ||
-             k == "use_fp16" || k == "use_new_attention_order" || k == "in_channels")
+    else if (k == "diffusion_steps" || k == "noise_schedule" || k == "rescale_timesteps" ||
+             k == "timestep_respacing" || k == "use_kl" || k == "predict_xstart" ||
+             k == "rescale_learned_sigmas" || k == "use_checkpoint" || k == "use_fp16" ||
+             k == "use_new_attention_order" || k == "in_channels")
       continue;
-    else SC_FAIL("unknown flag --", k, " for ", arch);
+    else
+      SC_FAIL("unknown flag --", k, " for ", arch);
   }
   if (flags.count("in_channels")) c.in_channels = parse_ints(flags.at("in_channels"), "--in_channels").at(0);
   if (flags.count("use_new_attention_order"))
@@ -259,14 +293,20 @@ UNetConfig UNetConfig::from_flags(const std::string& arch, const std::map<std::s
   SC_CHECK(!c.class_cond, "class-conditional UNets (--class_cond True) are not supported");
   if (c.channel_mult.empty()) {  // the reference scripts' choice from the image size
     const int64_t s = c.image_size;
-    if (s == 256) c.channel_mult = {1, 1, 2, 2, 4, 4};
-    else if (s == 128 && arch == "adm_unet") c.channel_mult = {1, 1, 2, 3, 4};
-    else if (s == 64) c.channel_mult = {1, 2, 3, 4};
-    else if (s == 32 && arch == "iddpm_unet") c.channel_mult = {1, 2, 2, 2};
-    else SC_FAIL("no default channel_mult for image size ", s, " (give --channel_mult)");
+    if (s == 256)
+      c.channel_mult = {1, 1, 2, 2, 4, 4};
+    else if (s == 128 && arch == "adm_unet")
+      c.channel_mult = {1, 1, 2, 3, 4};
+    else if (s == 64)
+      c.channel_mult = {1, 2, 3, 4};
+    else if (s == 32 && arch == "iddpm_unet")
+      c.channel_mult = {1, 2, 2, 2};
+    else
+      SC_FAIL("no default channel_mult for image size ", s, " (give --channel_mult)");
   }
   for (int64_t res : parse_ints(attention, "--attention_resolutions")) {
-    SC_CHECK(res > 0 && c.image_size % res == 0, "--attention_resolutions: ", res, " does not divide the image size");
+    SC_CHECK(res > 0 && c.image_size % res == 0, "--attention_resolutions: ", res,
+             " does not divide the image size");
     c.attention_ds.push_back(c.image_size / res);
   }
   if (c.num_heads_upsample == -1) c.num_heads_upsample = c.num_heads;
@@ -282,12 +322,15 @@ std::map<std::string, std::string> UNetConfig::to_flags() const {
   };
   std::vector<int64_t> res;
   for (int64_t ds : attention_ds) res.push_back(image_size / ds);
-  std::map<std::string, std::string> f = {
-      {"image_size", std::to_string(image_size)}, {"num_channels", std::to_string(model_channels)},
-      {"num_res_blocks", std::to_string(num_res_blocks)}, {"num_heads", std::to_string(num_heads)},
-      {"num_heads_upsample", std::to_string(num_heads_upsample)}, {"attention_resolutions", join(res)},
-      {"learn_sigma", learn_sigma ? "True" : "False"}, {"use_scale_shift_norm", use_scale_shift_norm ? "True" : "False"},
-      {"in_channels", std::to_string(in_channels)}};
+  std::map<std::string, std::string> f = {{"image_size", std::to_string(image_size)},
+                                          {"num_channels", std::to_string(model_channels)},
+                                          {"num_res_blocks", std::to_string(num_res_blocks)},
+                                          {"num_heads", std::to_string(num_heads)},
+                                          {"num_heads_upsample", std::to_string(num_heads_upsample)},
+                                          {"attention_resolutions", join(res)},
+                                          {"learn_sigma", learn_sigma ? "True" : "False"},
+                                          {"use_scale_shift_norm", use_scale_shift_norm ? "True" : "False"},
+                                          {"in_channels", std::to_string(in_channels)}};
   if (arch == "adm_unet") {
     f["channel_mult"] = join(channel_mult);
     f["num_head_channels"] = std::to_string(num_head_channels);
@@ -299,8 +342,12 @@ std::map<std::string, std::string> UNetConfig::to_flags() const {
 UNet::UNet(const UNetConfig& c) : config_(c), impl_(std::make_unique<Impl>()) {
   Impl& m = *impl_;
   const int64_t mc = c.model_channels, emb = 4 * mc;
-  auto heads_for = [&](int64_t ch, int64_t heads) { return c.num_head_channels > 0 ? ch / c.num_head_channels : heads; };
-  auto has_attention = [&](int64_t ds) { return std::find(c.attention_ds.begin(), c.attention_ds.end(), ds) != c.attention_ds.end(); };
+  auto heads_for = [&](int64_t ch, int64_t heads) {
+    return c.num_head_channels > 0 ? ch / c.num_head_channels : heads;
+  };
+  auto has_attention = [&](int64_t ds) {
+    return std::find(c.attention_ds.begin(), c.attention_ds.end(), ds) != c.attention_ds.end();
+  };
   m.time0 = std::make_unique<Linear>(mc, emb);
   m.time2 = std::make_unique<Linear>(emb, emb);
   EmbBlock first;
@@ -311,7 +358,8 @@ UNet::UNet(const UNetConfig& c) : config_(c), impl_(std::make_unique<Impl>()) {
   for (size_t level = 0; level < c.channel_mult.size(); ++level) {
     for (int64_t r = 0; r < c.num_res_blocks; ++r) {
       EmbBlock b;
-      b.push_back(std::make_unique<ResBlock>(ch, emb, c.channel_mult[level] * mc, c.use_scale_shift_norm, Resample::None));
+      b.push_back(std::make_unique<ResBlock>(ch, emb, c.channel_mult[level] * mc, c.use_scale_shift_norm,
+                                             Resample::None));
       ch = c.channel_mult[level] * mc;
       if (has_attention(ds)) b.push_back(std::make_unique<AttentionBlock>(ch, heads_for(ch, c.num_heads)));
       m.input_blocks.push_back(std::move(b));
@@ -336,10 +384,11 @@ UNet::UNet(const UNetConfig& c) : config_(c), impl_(std::make_unique<Impl>()) {
       EmbBlock b;
       const int64_t skip = skip_channels.back();
       skip_channels.pop_back();
-      b.push_back(std::make_unique<ResBlock>(ch + skip, emb, mc * c.channel_mult[level], c.use_scale_shift_norm,
-                                             Resample::None));
+      b.push_back(std::make_unique<ResBlock>(ch + skip, emb, mc * c.channel_mult[level],
+                                             c.use_scale_shift_norm, Resample::None));
       ch = mc * c.channel_mult[level];
-      if (has_attention(ds)) b.push_back(std::make_unique<AttentionBlock>(ch, heads_for(ch, c.num_heads_upsample)));
+      if (has_attention(ds))
+        b.push_back(std::make_unique<AttentionBlock>(ch, heads_for(ch, c.num_heads_upsample)));
       if (level && i == c.num_res_blocks) {
         if (c.resblock_updown)
           b.push_back(std::make_unique<ResBlock>(ch, emb, ch, c.use_scale_shift_norm, Resample::Up));
@@ -358,14 +407,16 @@ UNet::~UNet() = default;
 
 Tensor UNet::forward(const Tensor& x, const Tensor& t) {
   const UNetConfig& c = config_;
-  SC_CHECK(x.dim() == 4 && x.size(1) == c.in_channels && x.size(2) % (1LL << (c.channel_mult.size() - 1)) == 0 &&
+  SC_CHECK(x.dim() == 4 && x.size(1) == c.in_channels &&
+               x.size(2) % (1LL << (c.channel_mult.size() - 1)) == 0 &&
                x.size(3) % (1LL << (c.channel_mult.size() - 1)) == 0,
-           c.arch, ": input ", x.describe(), " must be [B, ", c.in_channels, ", H, W] with H, W divisible by ",
-           1LL << (c.channel_mult.size() - 1));
+           c.arch, ": input ", x.describe(), " must be [B, ", c.in_channels,
+           ", H, W] with H, W divisible by ", 1LL << (c.channel_mult.size() - 1));
   SC_CHECK(t.dim() == 1 && t.size(0) == x.size(0) && t.dtype() == DType::F32, c.arch,
            ": timesteps must be float32 [B], got ", t.describe());
   Impl& m = *impl_;
-  const Tensor emb = m.time2->forward(ops::silu(m.time0->forward(ops::timestep_embedding(t, c.model_channels))));
+  const Tensor emb =
+      m.time2->forward(ops::silu(m.time0->forward(ops::timestep_embedding(t, c.model_channels))));
   std::vector<Tensor> skips;
   Tensor h = x;
   for (auto& b : m.input_blocks) {
@@ -381,13 +432,32 @@ Tensor UNet::forward(const Tensor& x, const Tensor& t) {
   return m.out_conv->forward(ops::silu(m.out_norm->forward(h)));
 }
 
+void UNet::visit(UNetVisitor& v, float t) {
+  Impl& m = *impl_;
+  const Tensor ts = Tensor::full({1}, t, m.time0->weight.device());
+  const Tensor emb =
+      m.time2->forward(ops::silu(m.time0->forward(ops::timestep_embedding(ts, config_.model_channels))));
+  for (auto& b : m.input_blocks) {
+    for (auto& layer : b) layer->visit(v, emb);
+    v.push_skip();
+  }
+  for (auto& layer : m.middle) layer->visit(v, emb);
+  for (auto& b : m.output_blocks) {
+    v.concat_skip();
+    for (auto& layer : b) layer->visit(v, emb);
+  }
+  v.out(m.out_norm->weight, m.out_norm->bias, m.out_conv->weight, m.out_conv->bias);
+}
+
 void UNet::collect(const std::string& p, NamedTensors& out) {
   Impl& m = *impl_;
   m.time0->collect(join_key(p, "time_embed.0"), out);
   m.time2->collect(join_key(p, "time_embed.2"), out);
-  for (size_t i = 0; i < m.input_blocks.size(); ++i) collect_block(m.input_blocks[i], join_key(p, "input_blocks." + std::to_string(i)), out);
+  for (size_t i = 0; i < m.input_blocks.size(); ++i)
+    collect_block(m.input_blocks[i], join_key(p, "input_blocks." + std::to_string(i)), out);
   collect_block(m.middle, join_key(p, "middle_block"), out);
-  for (size_t i = 0; i < m.output_blocks.size(); ++i) collect_block(m.output_blocks[i], join_key(p, "output_blocks." + std::to_string(i)), out);
+  for (size_t i = 0; i < m.output_blocks.size(); ++i)
+    collect_block(m.output_blocks[i], join_key(p, "output_blocks." + std::to_string(i)), out);
   m.out_norm->collect(join_key(p, "out.0"), out);
   m.out_conv->collect(join_key(p, "out.2"), out);
 }

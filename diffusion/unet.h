@@ -1,8 +1,9 @@
-// The diffusion UNets of openai/improved-diffusion (iddpm_unet) and openai/guided-diffusion (adm_unet), with the
-// reference's state-dict keys: time_embed.{0,2}, input_blocks.K.L, middle_block.{0,1,2}, output_blocks.K.L,
-// out.{0,2}; ResBlocks (in_layers.{0,2}, emb_layers.1, out_layers.{0,3}, skip_connection), attention blocks (norm,
-// qkv, proj_out; legacy [q|k|v]-per-head layout), Downsample (op), Upsample (conv). guided-diffusion adds
-// num_head_channels and resblock_updown (ResBlocks that resample with average pooling / nearest upsampling).
+// The diffusion UNets of openai/improved-diffusion (iddpm_unet) and openai/guided-diffusion (adm_unet), with
+// the reference's state-dict keys: time_embed.{0,2}, input_blocks.K.L, middle_block.{0,1,2},
+// output_blocks.K.L, out.{0,2}; ResBlocks (in_layers.{0,2}, emb_layers.1, out_layers.{0,3}, skip_connection),
+// attention blocks (norm, qkv, proj_out; legacy [q|k|v]-per-head layout), Downsample (op), Upsample (conv).
+// guided-diffusion adds num_head_channels and resblock_updown (ResBlocks that resample with average pooling /
+// nearest upsampling).
 #pragma once
 #include <map>
 #include <memory>
@@ -28,15 +29,45 @@ struct UNetConfig {
   std::map<std::string, std::string> to_flags() const;
 };
 
+// The UNet's layers in forward order, for back ends that run it their own way (engine/fast_denoiser.h).
+// Weights come as the module holds them (NCHW convolutions; 1×1 attention convolutions as [O, C, 1]). The
+// timestep is fixed for a visit, so each ResBlock's embedding projection arrives computed: emb_out [1, out]
+// or, with scale-shift norm, [1, 2·out] = [scale | shift].
+struct UNetResBlockView {
+  const Tensor &in_gamma, &in_beta, &in_weight, &in_bias;
+  const Tensor& emb_out;
+  const Tensor &out_gamma, &out_beta, &out_weight, &out_bias;
+  const Tensor *skip_weight, *skip_bias;  // null: identity skip
+  bool scale_shift;
+  int resample;  // 0 none, +1 up, −1 down (guided-diffusion's resblock_updown)
+};
+
+class UNetVisitor {
+ public:
+  virtual ~UNetVisitor() = default;
+  virtual void conv(const Tensor& weight, const Tensor& bias, int64_t stride) = 0;  // 3×3, padding 1
+  virtual void upsample_conv(const Tensor& weight, const Tensor& bias) = 0;  // nearest ×2, then 3×3 conv
+  virtual void res_block(const UNetResBlockView& block) = 0;
+  virtual void attention(const Tensor& gamma, const Tensor& beta, const Tensor& qkv_weight,
+                         const Tensor& qkv_bias, const Tensor& proj_weight, const Tensor& proj_bias,
+                         int64_t heads) = 0;
+  virtual void push_skip() = 0;    // after each input block: keep h for the decoder
+  virtual void concat_skip() = 0;  // before each output block: h = [h | last kept] along channels
+  virtual void out(const Tensor& gamma, const Tensor& beta, const Tensor& weight, const Tensor& bias) = 0;
+};
+
 class UNet : public Module {
  public:
   explicit UNet(const UNetConfig& config);
   ~UNet() override;
-  // x: [B, C, H, W] (in [−1, 1]); t: float32 [B], the timesteps as the network receives them (already rescaled
-  // when the diffusion rescales). Returns [B, out_channels, H, W]: ε (and the variance terms when learn_sigma).
+  // x: [B, C, H, W] (in [−1, 1]); t: float32 [B], the timesteps as the network receives them (already
+  // rescaled when the diffusion rescales). Returns [B, out_channels, H, W]: ε (and the variance terms when
+  // learn_sigma).
   Tensor forward(const Tensor& x, const Tensor& t);
   Tensor forward(const Tensor&) override { SC_FAIL("UNet::forward needs timesteps"); }
   void collect(const std::string& prefix, NamedTensors& out) override;
+  // Reports the layers to `v` in forward order for the timestep t (as the network receives it).
+  void visit(UNetVisitor& v, float t);
   std::string name() const override { return config_.arch; }
   const UNetConfig& config() const { return config_; }
 

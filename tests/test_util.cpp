@@ -9,10 +9,14 @@
 
 #include "io/safetensors.h"
 #include "nn/models/random_init.h"
+#include "nn/state_dict.h"
+#include "weights_tools/torch_checkpoint.h"
 
 namespace sc::test {
 
-std::string fixture_dir() { return SC_FIXTURE_DIR; }
+std::string fixture_dir() {
+  return SC_FIXTURE_DIR;
+}
 
 std::string shared_dir() {
   const char* env = std::getenv("SMOOTHCUDA_SHARED");
@@ -88,14 +92,14 @@ std::vector<FixtureCase> load_fixture(const std::string& op) {
 ::testing::AssertionResult allclose(const Tensor& actual, const Tensor& expected, double rtol) {
   if (!actual.defined() || !expected.defined()) return ::testing::AssertionFailure() << "undefined tensor";
   if (actual.shape() != expected.shape())
-    return ::testing::AssertionFailure() << "shape " << shape_str(actual.shape()) << " vs expected "
-                                         << shape_str(expected.shape());
+    return ::testing::AssertionFailure()
+           << "shape " << shape_str(actual.shape()) << " vs expected " << shape_str(expected.shape());
   if (expected.dtype() == DType::I64 || expected.dtype() == DType::I32 || expected.dtype() == DType::U8) {
     const Tensor a = actual.astype(DType::I64).cpu(), e = expected.astype(DType::I64).cpu();
     for (int64_t i = 0; i < a.numel(); ++i)
       if (a.data<int64_t>()[i] != e.data<int64_t>()[i])
-        return ::testing::AssertionFailure() << "element " << i << ": " << a.data<int64_t>()[i] << " vs expected "
-                                             << e.data<int64_t>()[i];
+        return ::testing::AssertionFailure()
+               << "element " << i << ": " << a.data<int64_t>()[i] << " vs expected " << e.data<int64_t>()[i];
     return ::testing::AssertionSuccess();
   }
   const std::vector<float> a = actual.to_float_vector(), e = expected.to_float_vector();
@@ -105,9 +109,9 @@ std::vector<FixtureCase> load_fixture(const std::string& op) {
   for (size_t i = 0; i < a.size(); ++i) {
     const double d = std::fabs(static_cast<double>(a[i]) - e[i]);
     if (!(d <= atol + rtol * std::fabs(static_cast<double>(e[i]))))  // NaN fails here
-      return ::testing::AssertionFailure() << "element " << i << " of " << a.size() << ": " << a[i]
-                                           << " vs expected " << e[i] << " (|diff| " << d << ", allowed "
-                                           << atol + rtol * std::fabs(static_cast<double>(e[i])) << ")";
+      return ::testing::AssertionFailure()
+             << "element " << i << " of " << a.size() << ": " << a[i] << " vs expected " << e[i]
+             << " (|diff| " << d << ", allowed " << atol + rtol * std::fabs(static_cast<double>(e[i])) << ")";
     num += d * d;
     den += static_cast<double>(e[i]) * e[i];
   }
@@ -140,6 +144,19 @@ std::unique_ptr<Classifier> random_classifier(const std::string& arch, int64_t c
   auto model = build_model(spec);
   randomize_parameters(*model, seed);
   return model;
+}
+
+DiffusionModel narrow_diffusion_model(const std::string& name) {
+  const std::string base = fixture_dir() + "/checkpoints/" + name;
+  std::map<std::string, std::string> flags = io::read_safetensors(base + ".io.safetensors").metadata;
+  const std::string arch = flags.at("arch");
+  flags.erase("arch");
+  flags["diffusion_steps"] = "4000";
+  flags["noise_schedule"] = "cosine";
+  DiffusionModel m = build_diffusion_model(arch, flags, name);
+  auto ckpt = torchfile::read_checkpoint(base + ".pt");
+  load_state_dict(*m.unet, torchfile::extract_state_dict(ckpt), base + ".pt");
+  return m;
 }
 
 }  // namespace sc::test

@@ -6,26 +6,27 @@
 #include <string>
 #include <vector>
 
+#include "diffusion/denoiser.h"
 #include "io/json.h"
 #include "nn/models/registry.h"
 #include "nn/tensor.h"
 
 // Expects `stmt` to throw sc::Error whose message contains every fragment.
-#define EXPECT_ERROR_MENTIONS(stmt, ...)                                                     \
-  do {                                                                                       \
-    try {                                                                                    \
-      stmt;                                                                                  \
-      ADD_FAILURE() << "no error from " #stmt;                                               \
+#define EXPECT_ERROR_MENTIONS(stmt, ...)                                                           \
+  do {                                                                                             \
+    try {                                                                                          \
+      stmt;                                                                                        \
+      ADD_FAILURE() << "no error from " #stmt;                                                     \
     } catch (const ::sc::Error& e) {                                                               \
-      for (const char* frag : {__VA_ARGS__})                                                 \
+      for (const char* frag : {__VA_ARGS__})                                                       \
         EXPECT_NE(std::string(e.what()).find(frag), std::string::npos) << "message: " << e.what(); \
-    }                                                                                        \
+    }                                                                                              \
   } while (0)
 
 namespace sc::test {
 
 std::string fixture_dir();
-std::string shared_dir();  // ../shared beside the checkout, or $SMOOTHCUDA_SHARED
+std::string shared_dir();                        // ../shared beside the checkout, or $SMOOTHCUDA_SHARED
 std::string temp_path(const std::string& name);  // a fresh path in this test's own scratch folder
 
 // One case of an op fixture: its parameters (JSON) and named tensors ("x", "weight", ..., "out").
@@ -54,5 +55,9 @@ Tensor random_images(const Shape& shape, uint64_t seed, float scale = 0.25f);
 // CIFAR-like normalization.
 std::unique_ptr<Classifier> random_classifier(const std::string& arch, int64_t channels, int64_t size,
                                               int64_t classes, uint64_t seed);
+
+// A narrow UNet fixture (tests/fixtures/checkpoints/NAME.pt, random weights from the reference code) as a
+// diffusion model with the CIFAR-10 schedule (cosine, 4000 steps), on the CPU.
+DiffusionModel narrow_diffusion_model(const std::string& name);
 
 }  // namespace sc::test

@@ -6,9 +6,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <vector>
 
 #include "engine/fast_classifier.h"
+#include "engine/fast_denoiser.h"
 #include "kernels/attention_nhwc.h"
 #include "kernels/group_norm_nhwc.h"
 #include "kernels/max_pool2d_nhwc.h"
@@ -212,6 +214,31 @@ TEST(GpuFastOps, DenoiserOpsMatchCpu) {
       ops::attention_nhwc(qkv.to(kGpu), heads, og);
       EXPECT_TRUE(allclose(og.cpu().astype(DType::F32), oc.astype(DType::F32), tol))
           << T << " positions, d " << d;
+    }
+  }
+}
+
+// The fast denoiser on CUDA against the generic one-shot denoiser on the CPU (narrow UNets: scale-shift and
+// plain embeddings, attention heads of 32 and 16 channels), with the CPU test's tolerances.
+TEST(GpuFastDenoiser, MatchesTheCpuDenoiserInEveryPrecision) {
+  SKIP_WITHOUT_GPU();
+  for (const char* name : {"iddpm_narrow", "iddpm_narrow_plain"}) {
+    SCOPED_TRACE(name);
+    DiffusionModel m = narrow_diffusion_model(name);
+    const Tensor x = random_images({5, 3, 32, 32}, 8, 0.25f);
+    const Tensor expected = denoise_one_shot(m, x, 0.25);
+    m.unet->to(kGpu);
+    const std::pair<Precision, double> cases[] = {
+        {Precision::FP32, 1e-4}, {Precision::TF32, 1e-2}, {Precision::BF16, 6e-2}, {Precision::FP16, 1e-2}};
+    for (const auto& [precision, tol] : cases) {
+      SCOPED_TRACE(precision_name(precision));
+      FastDenoiser fast(m, 0.25, precision);
+      const std::vector<float> got = fast.denoise(x.to(kGpu)).cpu().to_float_vector(),
+                               want = expected.to_float_vector();
+      double diff = 0;
+      for (size_t i = 0; i < got.size(); ++i)
+        diff = std::max(diff, std::abs(static_cast<double>(got[i]) - want[i]));
+      EXPECT_LE(diff, tol);
     }
   }
 }

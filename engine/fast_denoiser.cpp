@@ -1,0 +1,209 @@
+#include "engine/fast_denoiser.h"
+
+#include <utility>
+
+#include "kernels/attention_nhwc.h"
+#include "kernels/concat.h"
+#include "kernels/fused_conv.h"
+#include "kernels/group_norm_nhwc.h"
+#include "kernels/upsample_nearest2x_nhwc.h"
+
+namespace sc {
+
+namespace {
+constexpr int64_t kGroups = 32;  // GroupNorm32
+constexpr double kEps = 1e-5;
+
+struct State {
+  Tensor h;                   // the current NHWC map
+  std::vector<Tensor> skips;  // the encoder's kept maps
+};
+}  // namespace
+
+struct FastDenoiser::Program {
+  std::vector<std::function<void(State&)>> steps;
+  int64_t out_channels = 0;
+};
+
+namespace {
+
+[[noreturn]] void unsupported(const std::string& what) {
+  SC_FAIL("no fast path for this denoiser: ", what);
+}
+
+// Records the UNet's layers as steps on NHWC maps, with the parameters converted once.
+class Recorder : public UNetVisitor {
+ public:
+  Recorder(FastDenoiser::Program& prog, Device device, Precision precision)
+      : prog_(prog),
+        device_(device),
+        act_(activation_dtype(precision)),
+        tf32_(precision == Precision::TF32) {}
+
+  void conv(const Tensor& w, const Tensor& b, int64_t stride) override {
+    Conv c = make_conv(w, b, stride);
+    prog_.steps.push_back([c](State& s) { s.h = c.run(s.h, Tensor()); });
+  }
+  void upsample_conv(const Tensor& w, const Tensor& b) override {
+    Conv c = make_conv(w, b, 1);
+    prog_.steps.push_back([c](State& s) {
+      const Tensor& x = s.h;
+      Tensor up = Tensor::empty({x.size(0), 2 * x.size(1), 2 * x.size(2), x.size(3)}, x.dtype(), x.device());
+      ops::upsample_nearest2x_nhwc(x, up);
+      s.h = c.run(up, Tensor());
+    });
+  }
+  void res_block(const UNetResBlockView& r) override {
+    if (r.resample != 0) unsupported("ResBlocks that resample (resblock_updown)");
+    const int64_t out = r.out_weight.size(0);
+    const std::vector<float> e = r.emb_out.cpu().to_float_vector();
+    Norm in_norm = make_norm(r.in_gamma, r.in_beta, nullptr, nullptr, true);
+    Norm out_norm;
+    Tensor in_bias = r.in_bias;
+    if (r.scale_shift) {  // norm(h)·(1 + scale) + shift, folded into the norm's affine
+      out_norm = make_norm(r.out_gamma, r.out_beta, e.data(), e.data() + out, true);
+    } else {  // (h + e): added to the convolution's bias before the norm
+      std::vector<float> b = r.in_bias.cpu().to_float_vector();
+      for (int64_t o = 0; o < out; ++o) b[static_cast<size_t>(o)] += e[static_cast<size_t>(o)];
+      in_bias = Tensor::from_vector(b, {out});
+      out_norm = make_norm(r.out_gamma, r.out_beta, nullptr, nullptr, true);
+    }
+    Conv in_conv = make_conv(r.in_weight, in_bias, 1), out_conv = make_conv(r.out_weight, r.out_bias, 1);
+    const bool has_skip = r.skip_weight != nullptr;
+    Conv skip = has_skip ? make_conv(*r.skip_weight, *r.skip_bias, 1) : Conv{};
+    prog_.steps.push_back([=](State& s) {
+      const Tensor a = out_norm.run(in_conv.run(in_norm.run(s.h), Tensor()));
+      const Tensor shortcut = has_skip ? skip.run(s.h, Tensor()) : s.h;
+      s.h = out_conv.run(a, shortcut);  // out_layers(...) + skip, the add in the epilogue
+    });
+  }
+  void attention(const Tensor& gamma, const Tensor& beta, const Tensor& qkv_w, const Tensor& qkv_b,
+                 const Tensor& proj_w, const Tensor& proj_b, int64_t heads) override {
+    const int64_t C = proj_w.size(0);
+    if (!device_.is_cpu() && !ops::attention_nhwc_supports(C / heads))
+      unsupported("attention heads of " + std::to_string(C / heads) + " channels on CUDA");
+    Norm norm = make_norm(gamma, beta, nullptr, nullptr, false);
+    Conv qkv = make_conv(qkv_w, qkv_b, 1), proj = make_conv(proj_w, proj_b, 1);
+    prog_.steps.push_back([=](State& s) {
+      const Tensor& x = s.h;
+      const int64_t N = x.size(0), T = x.size(1) * x.size(2);
+      const Tensor q = qkv.run(norm.run(x), Tensor()).reshape({N, T, 3 * C});
+      Tensor o = Tensor::empty({N, T, C}, x.dtype(), x.device());
+      ops::attention_nhwc(q, heads, o);
+      s.h = proj.run(o.reshape(x.shape()), x);  // x + proj_out(attention)
+    });
+  }
+  void push_skip() override {
+    prog_.steps.push_back([](State& s) { s.skips.push_back(s.h); });
+  }
+  void concat_skip() override {
+    prog_.steps.push_back([](State& s) {
+      s.h = ops::concat({s.h, s.skips.back()}, 3);
+      s.skips.pop_back();
+    });
+  }
+  void out(const Tensor& gamma, const Tensor& beta, const Tensor& w, const Tensor& b) override {
+    const int64_t C = prog_.out_channels;  // only ε: the variance channels are not needed
+    Norm norm = make_norm(gamma, beta, nullptr, nullptr, true);
+    Conv conv = make_conv(w.slice(0, 0, C).contiguous(), b.slice(0, 0, C).contiguous(), 1);
+    prog_.steps.push_back([=](State& s) { s.h = conv.run(norm.run(s.h), Tensor()); });
+  }
+
+ private:
+  struct Conv {
+    Tensor weight, bias;  // [O, KH, KW, C] in the activation type; float32
+    FusedConvParams params;
+    Tensor run(const Tensor& x, const Tensor& residual) const {
+      return ops::fused_conv(x, weight, bias, Tensor(), Tensor(), residual, params);
+    }
+  };
+  struct Norm {
+    Tensor gamma, beta;
+    bool silu = false;
+    Tensor run(const Tensor& x) const {
+      Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+      ops::group_norm_nhwc(x, kGroups, gamma, beta, kEps, silu, y);
+      return y;
+    }
+  };
+
+  Conv make_conv(const Tensor& w, const Tensor& b, int64_t stride) const {
+    Tensor host = w.cpu();
+    if (host.dim() == 3)
+      host = host.reshape({host.size(0), host.size(1), host.size(2), 1});  // Conv1d, kernel 1
+    Conv c;
+    c.weight = host.permute({0, 2, 3, 1}).contiguous().astype(act_).to(device_);
+    c.bias = b.cpu().contiguous().to(device_);
+    c.params.stride_h = c.params.stride_w = stride;
+    c.params.pad_h = host.size(2) / 2, c.params.pad_w = host.size(3) / 2;
+    c.params.tf32 = tf32_;
+    return c;
+  }
+  // γ(1 + s) and β(1 + s) + shift in double, rounded once (s, shift: null for none).
+  Norm make_norm(const Tensor& gamma, const Tensor& beta, const float* scale, const float* shift,
+                 bool silu) const {
+    std::vector<float> g = gamma.cpu().to_float_vector(), b = beta.cpu().to_float_vector();
+    for (size_t c = 0; c < g.size(); ++c) {
+      const double s = scale ? 1.0 + static_cast<double>(scale[c]) : 1.0;
+      g[c] = static_cast<float>(g[c] * s);
+      b[c] = static_cast<float>(b[c] * s + (shift ? shift[c] : 0.0));
+    }
+    const auto C = static_cast<int64_t>(g.size());
+    return Norm{Tensor::from_vector(g, {C}).to(device_), Tensor::from_vector(b, {C}).to(device_), silu};
+  }
+
+  FastDenoiser::Program& prog_;
+  Device device_;
+  DType act_;
+  bool tf32_;
+};
+
+}  // namespace
+
+FastDenoiser::FastDenoiser(DiffusionModel& model, double sigma, Precision precision)
+    : model_(model), precision_(precision), program_(std::make_unique<Program>()) {
+  const UNetConfig& c = model.unet->config();
+  SC_CHECK(model.unet != nullptr, "fast denoiser: no UNet");
+  if (c.image_size <= 0) unsupported("an empty image size");
+  step_ = one_shot_step(model, sigma);
+  program_->out_channels = c.in_channels;
+  Recorder rec(*program_, model.unet->device(), precision);
+  model.unet->visit(rec, step_.t_input);
+}
+
+FastDenoiser::~FastDenoiser() = default;
+
+Tensor FastDenoiser::denoise(const Tensor& x) {
+  const UNetConfig& c = model_.unet->config();
+  check_dim(x, 4, "fast denoiser", "x");
+  SC_CHECK(x.size(1) == c.in_channels && x.dtype() == DType::F32, "fast denoiser: x must be float32 [B, ",
+           c.in_channels, ", H, W], got ", x.describe());
+  const Tensor xt = one_shot_input(step_, x);
+  State s;
+  s.h = xt.permute({0, 2, 3, 1}).contiguous().astype(activation_dtype(precision_));
+  for (const auto& step : program_->steps) step(s);
+  const Tensor eps = s.h.astype(DType::F32).permute({0, 3, 1, 2}).contiguous();
+  return one_shot_estimate(step_, xt, eps);
+}
+
+std::unique_ptr<FastDenoiser> make_fast_denoiser(DiffusionModel& model, double sigma,
+                                                 const std::string& engine, Precision precision,
+                                                 std::string& note) {
+  SC_CHECK(engine == "auto" || engine == "fast" || engine == "generic", "unknown engine '", engine,
+           "' (expected auto, fast or generic)");
+  if (engine == "generic") {
+    note = "generic denoiser (fp32)";
+    return nullptr;
+  }
+  try {
+    auto fast = std::make_unique<FastDenoiser>(model, sigma, precision);
+    note = std::string("fast denoiser (") + precision_name(precision) + ")";
+    return fast;
+  } catch (const Error& e) {
+    SC_CHECK(engine != "fast", "--engine fast: ", e.what());
+    note = std::string("generic denoiser (fp32; ") + e.what() + ")";
+    return nullptr;
+  }
+}
+
+}  // namespace sc

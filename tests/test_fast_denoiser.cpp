@@ -1,0 +1,75 @@
+// The fast denoiser (engine/fast_denoiser.h) against the generic one-shot denoiser (itself checked against
+// the reference code): both narrow improved-diffusion configurations (scale-shift norm and the plain
+// embedding add, attention heads of 32 and 16 channels), every precision, and the fallback for what it does
+// not lower.
+#include <algorithm>
+#include <cmath>
+
+#include "diffusion/denoised_classifier.h"
+#include "engine/fast_denoiser.h"
+#include "kernels/argmax.h"
+#include "nn/models/model_file.h"
+#include "test_util.h"
+
+namespace sc::test {
+namespace {
+
+double max_abs_diff(const Tensor& a, const Tensor& b) {
+  const std::vector<float> x = a.to_float_vector(), y = b.to_float_vector();
+  double d = 0;
+  for (size_t i = 0; i < x.size(); ++i) d = std::max(d, std::abs(static_cast<double>(x[i]) - y[i]));
+  return d;
+}
+
+class FastDenoiserTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(FastDenoiserTest, MatchesTheGenericOneShotDenoiser) {
+  DiffusionModel m = narrow_diffusion_model(GetParam());
+  const double sigma = 0.25;
+  const Tensor x = random_images({3, 3, 32, 32}, 7, sigma);  // noisy images around [0, 1]
+  const Tensor expected = denoise_one_shot(m, x, sigma);
+  // Precision: fp32 is the same math; reduced precisions round activations (outputs are in [0, 1]).
+  const std::pair<Precision, double> cases[] = {
+      {Precision::FP32, 2e-5}, {Precision::TF32, 1e-2}, {Precision::BF16, 6e-2}, {Precision::FP16, 1e-2}};
+  for (const auto& [precision, tol] : cases) {
+    SCOPED_TRACE(precision_name(precision));
+    FastDenoiser fast(m, sigma, precision);
+    const Tensor got = fast.denoise(x);
+    ASSERT_EQ(got.shape(), expected.shape());
+    const double diff = max_abs_diff(got, expected);
+    EXPECT_LE(diff, tol);
+    if (precision != Precision::FP32) {
+      EXPECT_GT(diff, 0.0);  // the precision is really applied
+    }
+    EXPECT_TRUE(allclose(fast.denoise(x), got, 0.0));  // deterministic, buffers reused safely
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Narrow, FastDenoiserTest, ::testing::Values("iddpm_narrow", "iddpm_narrow_plain"));
+
+TEST(FastDenoiser, FallsBackWhereItDoesNotLower) {
+  DiffusionModel adm = narrow_diffusion_model("adm_narrow");  // resblock_updown
+  std::string note;
+  EXPECT_EQ(make_fast_denoiser(adm, 0.25, "auto", Precision::FP32, note), nullptr);
+  EXPECT_NE(note.find("resblock_updown"), std::string::npos) << note;
+  EXPECT_ERROR_MENTIONS(make_fast_denoiser(adm, 0.25, "fast", Precision::FP32, note), "--engine fast",
+                        "resblock_updown");
+  DiffusionModel m = narrow_diffusion_model("iddpm_narrow");
+  EXPECT_EQ(make_fast_denoiser(m, 0.25, "generic", Precision::FP32, note), nullptr);
+  EXPECT_NE(make_fast_denoiser(m, 0.25, "auto", Precision::FP32, note), nullptr);
+  EXPECT_EQ(note, "fast denoiser (fp32)");
+}
+
+// DDS with both parts on the fast engine labels as the generic composition does.
+TEST(FastDenoiser, DenoisedClassifierUsesIt) {
+  DiffusionModel m = narrow_diffusion_model("iddpm_narrow");
+  auto clf = load_model(fixture_dir() + "/models/lenet_32.safetensors");
+  const Tensor x = random_images({6, 3, 32, 32}, 9, 0.25f);
+  DenoisedClassifier generic(m, *clf, 0.25);
+  DenoisedClassifier fast(m, *clf, 0.25, 0, 0.0, 0, std::make_unique<FastClassifier>(*clf, Precision::FP32),
+                          std::make_unique<FastDenoiser>(m, 0.25, Precision::FP32));
+  EXPECT_TRUE(allclose(fast.predict_labels(x), generic.predict_labels(x), 0));
+}
+
+}  // namespace
+}  // namespace sc::test
