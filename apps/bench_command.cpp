@@ -119,6 +119,13 @@ int bench_certify_command(int argc, char** argv) {
 
   const bool any_fast = engine.find("fast") != std::string::npos;
   const std::string precision = any_fast ? precision_name(chosen_precision(args, device)) : "fp32";
+  // Work per sample, for TFLOP/s: the classifier's plan, plus the denoiser when it runs on the fast engine.
+  double flops = 0.0;
+  Plan plan;
+  std::string why_not;
+  if (try_build_plan(*model, plan, why_not)) flops = plan.flops_per_sample();
+  if (auto* dds = dynamic_cast<DenoisedClassifier*>(base.get()))
+    flops = dds->fast_denoiser() && flops > 0 ? flops + dds->fast_denoiser()->flops_per_sample() : 0.0;
   const std::string what =
       args.get("denoiser-arch").empty() ? spec.arch : args.get("denoiser-arch") + "+" + spec.arch;
   char line[1024];
@@ -126,11 +133,12 @@ int bench_certify_command(int argc, char** argv) {
       line, sizeof line,
       "{\"tool\": \"smoothcuda\", \"model\": \"%s\", \"input\": \"%s\", \"device\": \"%s\", \"engine\": "
       "\"%s\", \"precision\": \"%s\", \"batch\": %lld, \"samples\": %lld, \"seconds\": %.4f, "
-      "\"samples_per_s\": %.1f, \"s_per_image\": %.4f, \"N0\": %lld, \"N\": %lld, \"top_class_share\": %.4f}",
+      "\"samples_per_s\": %.1f, \"s_per_image\": %.4f, \"N0\": %lld, \"N\": %lld, \"top_class_share\": %.4f, "
+      "\"gflop_per_sample\": %.4f, \"tflops\": %.2f}",
       what.c_str(), args.get("input-shape").c_str(), device.str().c_str(), engine.c_str(), precision.c_str(),
       static_cast<long long>(batch), static_cast<long long>(samples), secs, rate,
       static_cast<double>(N0 + N) / rate, static_cast<long long>(N0), static_cast<long long>(N),
-      static_cast<double>(top) / static_cast<double>(samples));
+      static_cast<double>(top) / static_cast<double>(samples), flops / 1e9, flops * rate / 1e12);
   std::printf("%s\n", line);
   if (!args.get("json").empty()) {
     std::ofstream out(args.get("json"), std::ios::app);

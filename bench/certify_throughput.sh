@@ -7,7 +7,8 @@
 #   with PyTorch as Carlini et al. published it (eager fp32, batch 200) and best effort.
 # Before timing, PyTorch's logits (and denoised images) on a few inputs are checked against smoothcuda's.
 #
-#   bench/certify_throughput.sh BUILD_DIR OUT_DIR [quick]      (TORCH_COMPILE=max-autotune|none to change mode)
+#   bench/certify_throughput.sh BUILD_DIR OUT_DIR [quick]   (TORCH_COMPILE=max-autotune|none to change mode;
+#   PEAK_TFLOPS=the dense bf16 peak that bench_kernels measured, for a % column)
 # `quick` shrinks every sample count (a smoke test on the CPU: device cpu, no timing value).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -71,6 +72,6 @@ PY
   --device "$device" --samples "$dds" --cohen-batch "$dds_cohen" --best-batches "$dds_best" \
   --compile "${TORCH_COMPILE:-reduce-overhead}" --check-denoiser "$dds_dir/noisy.npy:$dds_dir/denoised.npy" \
   --json "$json" || status=1
-"$py" bench/throughput_table.py "$json" >"$out/certify_throughput.md" || status=1
+"$py" bench/throughput_table.py "$json" --peak-tflops "${PEAK_TFLOPS:-0}" >"$out/certify_throughput.md" || status=1
 cat "$out/certify_throughput.md"
 exit $status

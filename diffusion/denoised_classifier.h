@@ -30,6 +30,7 @@ class DenoisedClassifier : public BaseClassifier {
   Device device() override { return classifier_.device(); }
   // Which engines run: "fast|generic classifier, fast|generic denoiser".
   std::string engines() const;
+  const FastDenoiser* fast_denoiser() const { return fast_denoiser_.get(); }
 
  private:
   DiffusionModel& denoiser_;

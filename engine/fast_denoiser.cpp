@@ -23,6 +23,8 @@ struct State {
 struct FastDenoiser::Program {
   std::vector<std::function<void(State&)>> steps;
   int64_t out_channels = 0;
+  int64_t size = 0;    // the map's side while recording (square images)
+  double flops = 0.0;  // per sample: 2·multiply-adds of the convolutions and the attention products
 };
 
 namespace {
@@ -41,10 +43,12 @@ class Recorder : public UNetVisitor {
         tf32_(precision == Precision::TF32) {}
 
   void conv(const Tensor& w, const Tensor& b, int64_t stride) override {
+    prog_.size /= stride;
     Conv c = make_conv(w, b, stride);
     prog_.steps.push_back([c](State& s) { s.h = c.run(s.h, Tensor()); });
   }
   void upsample_conv(const Tensor& w, const Tensor& b) override {
+    prog_.size *= 2;
     Conv c = make_conv(w, b, 1);
     prog_.steps.push_back([c](State& s) {
       const Tensor& x = s.h;
@@ -79,7 +83,8 @@ class Recorder : public UNetVisitor {
   }
   void attention(const Tensor& gamma, const Tensor& beta, const Tensor& qkv_w, const Tensor& qkv_b,
                  const Tensor& proj_w, const Tensor& proj_b, int64_t heads) override {
-    const int64_t C = proj_w.size(0);
+    const int64_t C = proj_w.size(0), T = prog_.size * prog_.size;
+    prog_.flops += 4.0 * static_cast<double>(T * T * C);  // q·k and weights·v
     if (!device_.is_cpu() && !ops::attention_nhwc_supports(C / heads))
       unsupported("attention heads of " + std::to_string(C / heads) + " channels on CUDA");
     Norm norm = make_norm(gamma, beta, nullptr, nullptr, false);
@@ -127,7 +132,9 @@ class Recorder : public UNetVisitor {
     }
   };
 
+  // Converts a convolution's parameters and counts its work at the current map size (after any stride).
   Conv make_conv(const Tensor& w, const Tensor& b, int64_t stride) const {
+    prog_.flops += 2.0 * static_cast<double>(prog_.size * prog_.size) * static_cast<double>(w.numel());
     Tensor host = w.cpu();
     if (host.dim() == 3)
       host = host.reshape({host.size(0), host.size(1), host.size(2), 1});  // Conv1d, kernel 1
@@ -167,11 +174,16 @@ FastDenoiser::FastDenoiser(DiffusionModel& model, double sigma, Precision precis
   if (c.image_size <= 0) unsupported("an empty image size");
   step_ = one_shot_step(model, sigma);
   program_->out_channels = c.in_channels;
+  program_->size = c.image_size;
   Recorder rec(*program_, model.unet->device(), precision);
   model.unet->visit(rec, step_.t_input);
 }
 
 FastDenoiser::~FastDenoiser() = default;
+
+double FastDenoiser::flops_per_sample() const {
+  return program_->flops;
+}
 
 Tensor FastDenoiser::denoise(const Tensor& x) {
   const UNetConfig& c = model_.unet->config();

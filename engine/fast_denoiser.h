@@ -23,6 +23,8 @@ class FastDenoiser {
   // 1].
   Tensor denoise(const Tensor& x);
   Precision precision() const { return precision_; }
+  // 2·multiply-adds per sample at the model's image size (convolutions and attention products).
+  double flops_per_sample() const;
 
   struct Program;  // the recorded steps
 

@@ -396,6 +396,19 @@ Plan PlanBuilder::finish(V out) {
   return std::move(plan_);
 }
 
+double Plan::flops_per_sample() const {
+  double flops = 0;
+  for (const PlanStep& st : steps) {
+    if (st.kind == PlanStep::Kind::MaxPool) continue;
+    // Convolutions: 2·(output elements)·KH·KW·C; the head: 2·K·C (its weight is [K, C]).
+    const int64_t outputs = st.kind == PlanStep::Kind::Head ? 1 : values[static_cast<size_t>(st.out)].elems();
+    const int64_t per_output = st.weight.numel() / st.weight.size(0);
+    flops += 2.0 * static_cast<double>(outputs) * static_cast<double>(per_output) *
+             (st.kind == PlanStep::Kind::Head ? static_cast<double>(st.weight.size(0)) : 1.0);
+  }
+  return flops;
+}
+
 std::string Plan::summary() const {
   std::ostringstream os;
   for (size_t i = 0; i < steps.size(); ++i) {

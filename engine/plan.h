@@ -46,6 +46,8 @@ struct Plan {
   std::vector<int> slot_of_value;
   std::vector<int64_t> slot_elems;
   std::string summary() const;  // one line per step, for `smoothcuda info --plan` and the tests
+  // Multiply-adds ×2 of the convolutions and the head, per sample (what TFLOP/s figures count).
+  double flops_per_sample() const;
 };
 
 // Throws sc::Error naming the first module or pattern the fast path does not handle.
