@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kernels/cpu/conv_nhwc.h"
+#include "kernels/float_dispatch.h"
 
 namespace sc::cpu {
 namespace {
@@ -44,16 +45,8 @@ void attention_nhwc_typed(const Tensor& qkv, int64_t heads, Tensor& out) {
 }  // namespace
 
 void attention_nhwc(const Tensor& qkv, int64_t heads, Tensor& out) {
-  switch (qkv.dtype()) {
-    case DType::F32:
-      return attention_nhwc_typed<float>(qkv, heads, out);
-    case DType::BF16:
-      return attention_nhwc_typed<BFloat16>(qkv, heads, out);
-    case DType::F16:
-      return attention_nhwc_typed<Half>(qkv, heads, out);
-    default:
-      SC_FAIL("attention_nhwc: unsupported dtype ", dtype_name(qkv.dtype()));
-  }
+  visit_float_storage(qkv.dtype(), "attention_nhwc",
+                      [&](auto t) { attention_nhwc_typed<decltype(t)>(qkv, heads, out); });
 }
 
 }  // namespace sc::cpu

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "kernels/cpu/conv_nhwc.h"
+#include "kernels/float_dispatch.h"
 
 namespace sc::cpu {
 namespace {
@@ -42,16 +43,9 @@ void group_norm_nhwc_typed(const Tensor& x, int64_t G, const Tensor& gamma, cons
 
 void group_norm_nhwc(const Tensor& x, int64_t groups, const Tensor& gamma, const Tensor& beta, double eps,
                      bool silu, Tensor& y) {
-  switch (x.dtype()) {
-    case DType::F32:
-      return group_norm_nhwc_typed<float>(x, groups, gamma, beta, eps, silu, y);
-    case DType::BF16:
-      return group_norm_nhwc_typed<BFloat16>(x, groups, gamma, beta, eps, silu, y);
-    case DType::F16:
-      return group_norm_nhwc_typed<Half>(x, groups, gamma, beta, eps, silu, y);
-    default:
-      SC_FAIL("group_norm_nhwc: unsupported dtype ", dtype_name(x.dtype()));
-  }
+  visit_float_storage(x.dtype(), "group_norm_nhwc", [&](auto t) {
+    group_norm_nhwc_typed<decltype(t)>(x, groups, gamma, beta, eps, silu, y);
+  });
 }
 
 }  // namespace sc::cpu

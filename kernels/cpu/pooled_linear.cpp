@@ -5,6 +5,7 @@
 
 #include "kernels/argmax_order.h"
 #include "kernels/cpu/conv_nhwc.h"
+#include "kernels/float_dispatch.h"
 
 namespace sc::cpu {
 namespace {
@@ -48,16 +49,9 @@ void pooled_linear_typed(const Tensor& x, const Tensor& w, const Tensor& bias, c
 
 void pooled_linear(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& scale,
                    const Tensor& shift, bool prologue_relu, Tensor& logits) {
-  switch (x.dtype()) {
-    case DType::F32:
-      return pooled_linear_typed<float>(x, w, bias, scale, shift, prologue_relu, logits);
-    case DType::BF16:
-      return pooled_linear_typed<BFloat16>(x, w, bias, scale, shift, prologue_relu, logits);
-    case DType::F16:
-      return pooled_linear_typed<Half>(x, w, bias, scale, shift, prologue_relu, logits);
-    default:
-      SC_FAIL("pooled_linear: unsupported dtype ", dtype_name(x.dtype()));
-  }
+  visit_float_storage(x.dtype(), "pooled_linear", [&](auto t) {
+    pooled_linear_typed<decltype(t)>(x, w, bias, scale, shift, prologue_relu, logits);
+  });
 }
 
 // The logits of the batch, then each row's label counted: the reference the fused CUDA kernel is checked

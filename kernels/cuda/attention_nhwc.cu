@@ -6,6 +6,7 @@
 #include "kernels/attention_nhwc.h"
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/half_types.cuh"
+#include "kernels/float_dispatch.h"
 
 namespace sc::cuda {
 namespace {
@@ -86,16 +87,7 @@ void attention_nhwc(const Tensor& qkv, int64_t heads, Tensor& out) {
       attention_nhwc_kernel<T, 64><<<grid, kQueries, 0, stream()>>>(qp, op, Tn, C, scale);
     SC_CUDA_LAUNCH_CHECK("attention_nhwc_kernel");
   };
-  switch (qkv.dtype()) {
-    case DType::F32:
-      return launch(qkv.data<float>());
-    case DType::BF16:
-      return launch(qkv.data<BFloat16>());
-    case DType::F16:
-      return launch(qkv.data<Half>());
-    default:
-      SC_FAIL("attention_nhwc: unsupported dtype ", dtype_name(qkv.dtype()));
-  }
+  visit_float_storage(qkv.dtype(), "attention_nhwc", [&](auto t) { launch(qkv.data<decltype(t)>()); });
 }
 
 }  // namespace sc::cuda

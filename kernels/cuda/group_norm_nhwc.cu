@@ -4,6 +4,7 @@
 // values.
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/half_types.cuh"
+#include "kernels/float_dispatch.h"
 #include "kernels/group_norm_nhwc.h"
 
 namespace sc::cuda {
@@ -87,16 +88,7 @@ void group_norm_nhwc(const Tensor& x, int64_t groups, const Tensor& gamma, const
         xp, gamma.data<float>(), beta.data<float>(), y.data<T>(), P, C, G, static_cast<float>(eps), silu);
     SC_CUDA_LAUNCH_CHECK("group_norm_nhwc_kernel");
   };
-  switch (x.dtype()) {
-    case DType::F32:
-      return launch(x.data<float>());
-    case DType::BF16:
-      return launch(x.data<BFloat16>());
-    case DType::F16:
-      return launch(x.data<Half>());
-    default:
-      SC_FAIL("group_norm_nhwc: unsupported dtype ", dtype_name(x.dtype()));
-  }
+  visit_float_storage(x.dtype(), "group_norm_nhwc", [&](auto t) { launch(x.data<decltype(t)>()); });
 }
 
 }  // namespace sc::cuda

@@ -8,6 +8,7 @@
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/half_types.cuh"
 #include "kernels/cuda/warp_reduce.cuh"
+#include "kernels/float_dispatch.h"
 #include "kernels/pooled_linear.h"
 
 namespace sc::cuda {
@@ -125,16 +126,7 @@ void launch_head(const Tensor& x, const Tensor& w, const Tensor& bias, const Ten
       row += rows;
     }
   };
-  switch (x.dtype()) {
-    case DType::F32:
-      return each_launch(x.data<float>());
-    case DType::BF16:
-      return each_launch(x.data<BFloat16>());
-    case DType::F16:
-      return each_launch(x.data<Half>());
-    default:
-      SC_FAIL("pooled_linear: unsupported dtype ", dtype_name(x.dtype()));
-  }
+  visit_float_storage(x.dtype(), "pooled_linear", [&](auto t) { each_launch(x.data<decltype(t)>()); });
 }
 
 }  // namespace
