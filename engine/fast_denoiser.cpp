@@ -169,9 +169,8 @@ class Recorder : public UNetVisitor {
 
 FastDenoiser::FastDenoiser(DiffusionModel& model, double sigma, Precision precision)
     : model_(model), precision_(precision), program_(std::make_unique<Program>()) {
-  const UNetConfig& c = model.unet->config();
   SC_CHECK(model.unet != nullptr, "fast denoiser: no UNet");
-  if (c.image_size <= 0) unsupported("an empty image size");
+  const UNetConfig& c = model.unet->config();  // sizes validated by UNetConfig::from_flags
   step_ = one_shot_step(model, sigma);
   program_->out_channels = c.in_channels;
   program_->size = c.image_size;
