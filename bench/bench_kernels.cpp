@@ -7,13 +7,17 @@
 #include <benchmark/benchmark.h>
 
 #include <random>
+#include <stdexcept>
 
+#include "kernels/attention_nhwc.h"
 #include "kernels/batch_norm.h"
 #include "kernels/conv2d.h"
 #include "kernels/elementwise.h"
 #include "kernels/fused_conv.h"
+#include "kernels/group_norm_nhwc.h"
 #include "kernels/linear.h"
 #include "kernels/relu.h"
+#include "nn/memory.h"
 #include "nn/runtime.h"
 #include "nn/stream.h"
 #ifdef SMOOTHCUDA_HAVE_CUDA
@@ -126,6 +130,29 @@ void BM_FusedConv(benchmark::State& state, Device device, DType dtype) {
   set_rates(state, 2.0 * N * O * Ho * Ho * C * 9, es * (x.numel() + w.numel() + 2.0 * y.numel()));
 }
 
+// The fast denoiser's attention over T positions (args: batch, T, heads, head width): float32 on CUDA cores,
+// bfloat16/float16 on tensor cores. FLOPs: Q·Kᵀ and P·V, 2·T²·d multiply-adds per sample and head.
+void BM_AttentionNhwc(benchmark::State& state, Device device, DType dtype) {
+  if (skip_without_gpu(state, device)) return;
+  const int64_t N = state.range(0), T = state.range(1), heads = state.range(2), d = state.range(3);
+  const Tensor qkv = random_tensor({N, T, 3 * heads * d}, device, 13).astype(dtype);
+  Tensor out = Tensor::empty({N, T, heads * d}, dtype, device);
+  run(state, device, [&] { ops::attention_nhwc(qkv, heads, out); });
+  const double es = static_cast<double>(dtype_size(dtype));
+  set_rates(state, 4.0 * N * heads * T * T * d, es * (qkv.numel() + out.numel()));
+}
+
+// The fast denoiser's GroupNorm + SiLU (32 groups; args: batch, spatial size, channels): memory-bound.
+void BM_GroupNormNhwc(benchmark::State& state, Device device, DType dtype) {
+  if (skip_without_gpu(state, device)) return;
+  const int64_t N = state.range(0), H = state.range(1), C = state.range(2);
+  const Tensor x = random_tensor({N, H, H, C}, device, 14).astype(dtype);
+  const Tensor g = random_tensor({C}, device, 15), b = random_tensor({C}, device, 16);
+  Tensor y = Tensor::empty(x.shape(), dtype, device);
+  run(state, device, [&] { ops::group_norm_nhwc(x, 32, g, b, 1e-5, true, y); });
+  set_rates(state, 8.0 * x.numel(), static_cast<double>(dtype_size(dtype)) * 2.0 * x.numel());
+}
+
 #ifdef SMOOTHCUDA_HAVE_CUDA
 // The device's measured peaks, the yardsticks of the kernels above: a large bfloat16 matrix product (cuBLAS,
 // float32 accumulation) and a large device-to-device copy (GB/s counts the read and the write).
@@ -156,6 +183,60 @@ void BM_PeakCopy(benchmark::State& state) {
   });
   set_rates(state, 0.0, 2.0 * n);
 }
+// cuDNN's own tensor-core convolution on the fast path's layout and types (NHWC, bfloat16/float16 storage,
+// float32 accumulation), the yardstick of BM_FusedConv. It times the convolution alone, without the fused
+// bias, residual and ReLU. Args as BM_Conv2d.
+void BM_CudnnConvNhwc(benchmark::State& state, DType dtype) {
+  if (skip_without_gpu(state, Device::cuda(0))) return;
+  const int64_t N = state.range(0), C = state.range(1), O = state.range(2), H = state.range(3), S = state.range(4);
+  const int64_t Ho = conv_out_size(H, 3, S, 1, 1);
+  const Tensor x = random_tensor({N, H, H, C}, Device::cuda(0), 1).astype(dtype);
+  const Tensor w = random_tensor({O, 3, 3, C}, Device::cuda(0), 2).astype(dtype);
+  Tensor y = Tensor::empty({N, Ho, Ho, O}, dtype, Device::cuda(0));
+  const cudnnDataType_t dt = dtype == DType::BF16 ? CUDNN_DATA_BFLOAT16 : CUDNN_DATA_HALF;
+  const auto i32 = [](int64_t v) { return static_cast<int>(v); };
+  cudnnTensorDescriptor_t xd, yd;
+  cudnnFilterDescriptor_t wd;
+  cudnnConvolutionDescriptor_t cd;
+  SC_CUDNN_CHECK(cudnnCreateTensorDescriptor(&xd));
+  SC_CUDNN_CHECK(cudnnCreateTensorDescriptor(&yd));
+  SC_CUDNN_CHECK(cudnnCreateFilterDescriptor(&wd));
+  SC_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&cd));
+  SC_CUDNN_CHECK(cudnnSetTensor4dDescriptor(xd, CUDNN_TENSOR_NHWC, dt, i32(N), i32(C), i32(H), i32(H)));
+  SC_CUDNN_CHECK(cudnnSetTensor4dDescriptor(yd, CUDNN_TENSOR_NHWC, dt, i32(N), i32(O), i32(Ho), i32(Ho)));
+  SC_CUDNN_CHECK(cudnnSetFilter4dDescriptor(wd, dt, CUDNN_TENSOR_NHWC, i32(O), i32(C), 3, 3));
+  SC_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(cd, 1, 1, i32(S), i32(S), 1, 1, CUDNN_CROSS_CORRELATION,
+                                                 CUDNN_DATA_FLOAT));
+  SC_CUDNN_CHECK(cudnnSetConvolutionMathType(cd, CUDNN_TENSOR_OP_MATH));
+  cudnnHandle_t h = cuda::cudnn_handle();
+  cudnnConvolutionFwdAlgoPerf_t perf[8];
+  int found = 0;
+  SC_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, xd, wd, cd, yd, 8, &found, perf));
+  int pick = -1;  // the fastest by cuDNN's heuristics that it can run
+  for (int i = 0; i < found && pick < 0; ++i)
+    if (perf[i].status == CUDNN_STATUS_SUCCESS) pick = i;
+  try {
+    if (pick < 0) throw std::runtime_error("cuDNN offers no algorithm for this shape");
+    const cudnnConvolutionFwdAlgo_t algo = perf[pick].algo;
+    size_t ws_bytes = 0;
+    SC_CUDNN_CHECK(cudnnGetConvolutionForwardWorkspaceSize(h, xd, wd, cd, yd, algo, &ws_bytes));
+    Buffer workspace(ws_bytes, Device::cuda(0));
+    const float one = 1.0f, zero = 0.0f;
+    run(state, Device::cuda(0), [&] {
+      SC_CUDNN_CHECK(cudnnConvolutionForward(cuda::cudnn_handle(), &one, xd, x.raw_data(), wd, w.raw_data(), cd,
+                                             algo, workspace.data(), ws_bytes, &zero, yd, y.raw_data()));
+    });
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+  }
+  cudnnDestroyTensorDescriptor(xd);
+  cudnnDestroyTensorDescriptor(yd);
+  cudnnDestroyFilterDescriptor(wd);
+  cudnnDestroyConvolutionDescriptor(cd);
+  const double es = static_cast<double>(dtype_size(dtype));
+  set_rates(state, 2.0 * N * O * Ho * Ho * C * 9, es * (x.numel() + w.numel() + y.numel()));
+}
+
 BENCHMARK(BM_PeakBf16Gemm)->Arg(8192)->UseManualTime();
 BENCHMARK(BM_PeakCopy)->Arg(1LL << 30)->UseManualTime();
 #endif
@@ -164,6 +245,10 @@ BENCHMARK(BM_PeakCopy)->Arg(1LL << 30)->UseManualTime();
 void ResNetConvShapes(benchmark::internal::Benchmark* b) {
   b->Args({1024, 16, 16, 32, 1})->Args({1024, 32, 32, 16, 1})->Args({1024, 64, 64, 8, 1})->Args({1024, 16, 32, 32, 2})
       ->Args({1024, 3, 16, 32, 1});
+}
+// The 52M CIFAR-10 UNet's 3×3 convolutions at batch 128: 128 channels at 32 px, 256 at 16 px and 8 px.
+void UNetConvShapes(benchmark::internal::Benchmark* b) {
+  b->Args({128, 128, 128, 32, 1})->Args({128, 256, 256, 16, 1})->Args({128, 256, 256, 8, 1});
 }
 void ElementwiseShapes(benchmark::internal::Benchmark* b) {
   b->Args({1024, 16, 32})->Args({1024, 32, 16})->Args({1024, 64, 8});
@@ -180,6 +265,22 @@ BENCHMARK_CAPTURE(BM_Linear, cuda_cublas, kGpu, Backend::Vendor)
 BENCHMARK_CAPTURE(BM_FusedConv, cuda_f32, kGpu, DType::F32)->Apply(ResNetConvShapes)->UseManualTime();
 BENCHMARK_CAPTURE(BM_FusedConv, cuda_bf16, kGpu, DType::BF16)->Apply(ResNetConvShapes)->UseManualTime();
 BENCHMARK_CAPTURE(BM_FusedConv, cuda_f16, kGpu, DType::F16)->Apply(ResNetConvShapes)->UseManualTime();
+BENCHMARK_CAPTURE(BM_Conv2d, cuda_cudnn_unet, kGpu, Backend::Vendor)->Apply(UNetConvShapes)->UseManualTime();
+#ifdef SMOOTHCUDA_HAVE_CUDA
+BENCHMARK_CAPTURE(BM_CudnnConvNhwc, bf16, DType::BF16)->Apply(ResNetConvShapes)->Apply(UNetConvShapes)
+    ->UseManualTime();
+#endif
+BENCHMARK_CAPTURE(BM_FusedConv, cuda_bf16_unet, kGpu, DType::BF16)->Apply(UNetConvShapes)->UseManualTime();
+BENCHMARK_CAPTURE(BM_FusedConv, cuda_f16_unet, kGpu, DType::F16)->Apply(UNetConvShapes)->UseManualTime();
+// The UNet's attention layers at batch 128: 256 positions (16 px) and 64 (8 px), 4 heads of 64 channels.
+BENCHMARK_CAPTURE(BM_AttentionNhwc, cuda_f32, kGpu, DType::F32)->Args({128, 256, 4, 64})->Args({128, 64, 4, 64})
+    ->UseManualTime();
+BENCHMARK_CAPTURE(BM_AttentionNhwc, cuda_bf16, kGpu, DType::BF16)->Args({128, 256, 4, 64})->Args({128, 64, 4, 64})
+    ->UseManualTime();
+BENCHMARK_CAPTURE(BM_AttentionNhwc, cuda_f16, kGpu, DType::F16)->Args({128, 256, 4, 64})->Args({128, 64, 4, 64})
+    ->UseManualTime();
+BENCHMARK_CAPTURE(BM_GroupNormNhwc, cuda_bf16, kGpu, DType::BF16)->Args({128, 32, 128})->Args({128, 16, 256})
+    ->UseManualTime();
 BENCHMARK_CAPTURE(BM_Relu, cuda, kGpu)->Apply(ElementwiseShapes)->UseManualTime();
 BENCHMARK_CAPTURE(BM_Add, cuda, kGpu)->Apply(ElementwiseShapes)->UseManualTime();
 BENCHMARK_CAPTURE(BM_BatchNorm, cuda, kGpu)->Apply(ElementwiseShapes)->UseManualTime();

@@ -3,8 +3,9 @@
 //   qkv [N, T, 3·C] (the 1×1 qkv convolution's NHWC output), d = C/heads, for head h and position t:
 //   q = qkv[n, t, 3dh : 3dh + d], k = qkv[n, ·, 3dh + d : 3dh + 2d], v = qkv[n, ·, 3dh + 2d : 3dh + 3d]
 //   out[n, t, dh + j] = Σ_s softmax_s(q·k_s / √d) v_s[j]
-// qkv and out share one dtype (float32, bfloat16 or float16); scores, softmax and sums are float (CUDA: one
-// thread per query, keys streamed through shared memory with an online softmax; d ∈ {16, 32, 64}).
+// qkv and out share one dtype (float32, bfloat16 or float16); scores, softmax and sums are float, and the
+// softmax weights are rounded to the storage type before they multiply v, as the tensor cores take them
+// (CUDA: tensor cores for bfloat16/float16, CUDA cores for float32; online softmax; d ∈ {16, 32, 64}).
 #pragma once
 #include "nn/tensor.h"
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/cpu/conv_nhwc.h"
@@ -31,7 +32,11 @@ void attention_nhwc_typed(const Tensor& qkv, int64_t heads, Tensor& out) {
           m = std::max(m, w[static_cast<size_t>(s)]);
         }
         double sum = 0;
-        for (auto& x : w) sum += (x = std::exp(x - m));
+        for (auto& x : w) {
+          x = std::exp(x - m);
+          if constexpr (!std::is_same_v<T, float>) x = to_f32(from_f32<T>(static_cast<float>(x)));
+          sum += x;
+        }
         for (int64_t j = 0; j < d; ++j) {
           double acc = 0;
           for (int64_t s = 0; s < T_; ++s)

@@ -1,6 +1,12 @@
-// One thread per query, one block per (128 queries, head, sample): keys and values pass through shared memory
-// in chunks of 32, with an online softmax (running max m, running sum l; one rescale of the accumulator per
-// chunk).
+// attention_nhwc on CUDA, two kernels:
+//   - bfloat16/float16 (16-byte aligned): tensor cores, flash-attention style. A block of 4 warps takes 64
+//     queries of one (sample, head), 16 per warp; key/value tiles of 64 positions pass through shared memory.
+//     Per tile each warp computes its 16×64 scores S = Q·Kᵀ with mma.sync (float accumulators), updates the
+//     running row max m and sum l (online softmax, base 2), rounds P = 2^(S·log2e/√d − m) to the storage type
+//     (as the CPU emulation does) and accumulates O += P·V with P taken straight from the S accumulators as
+//     the A operand. O/l is stored once at the end.
+//   - float32 (and anything unaligned): one thread per query on CUDA cores, keys and values through shared
+//     memory in chunks of 32, the same online softmax.
 #include <type_traits>
 
 #include "kernels/attention_nhwc.h"
@@ -53,7 +59,7 @@ __global__ void __launch_bounds__(kQueries)
     for (int j = 0; j < D; ++j) o[j] *= corr;
 #pragma unroll
     for (int s = 0; s < kKeys; ++s) {
-      const float p = s < keys ? __expf(score[s] - m_new) : 0.0f;
+      const float p = s < keys ? round_to<T>(__expf(score[s] - m_new)) : 0.0f;  // as the tensor-core path
       l += p;
 #pragma unroll
       for (int j = 0; j < D; ++j) o[j] += p * vs[s][j];
@@ -67,6 +73,167 @@ __global__ void __launch_bounds__(kQueries)
   for (int j = 0; j < D; ++j) store_f32(dst + j, o[j] * inv);
 }
 
+// ---- tensor cores ----
+
+constexpr int kMmaWarps = 4, kMmaQueries = 16 * kMmaWarps, kKeyTile = 64;
+
+__device__ __forceinline__ uint32_t pack2(uint16_t lo, uint16_t hi) {
+  return static_cast<uint32_t>(lo) | (static_cast<uint32_t>(hi) << 16);
+}
+
+// The max (or sum) of a row over the 4 lanes of a quad, which together hold the row's columns.
+__device__ __forceinline__ float quad_max(float v) {
+  v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 1));
+  return fmaxf(v, __shfl_xor_sync(0xffffffffu, v, 2));
+}
+__device__ __forceinline__ float quad_sum(float v) {
+  v += __shfl_xor_sync(0xffffffffu, v, 1);
+  return v + __shfl_xor_sync(0xffffffffu, v, 2);
+}
+
+// Fragments (mma m16n8k16): lane l is in group g = l/4 and holds columns 2·(l%4), +1 of rows g and g + 8.
+template <typename T, int D>
+__global__ void __launch_bounds__(32 * kMmaWarps)
+    attention_mma_kernel(const T* __restrict__ qkv, T* __restrict__ out, int Tn, int C, float scale_log2) {
+  constexpr int kStride = D + 8;  // 16-bit elements per shared row: 16-byte aligned, ldmatrix conflict-free
+  constexpr int KS = D / 16, NT = kKeyTile / 8, DT = D / 8;
+  __shared__ __align__(16) uint16_t ks[kKeyTile][kStride], vs[kKeyTile][kStride];
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, grp = lane / 4, tig = lane % 4;
+  const long long row = 3LL * C;
+  const uint16_t* base = reinterpret_cast<const uint16_t*>(qkv) +
+                         static_cast<long long>(blockIdx.z) * Tn * row +
+                         static_cast<long long>(blockIdx.y) * 3 * D;
+
+  // This warp's 16 queries as A fragments, straight from global memory (pairs of columns are 4-byte aligned).
+  const int q0 = blockIdx.x * kMmaQueries + warp * 16;
+  uint32_t qa[KS][4];
+#pragma unroll
+  for (int k = 0; k < KS; ++k)
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      const int t = q0 + grp + (i % 2) * 8, col = k * 16 + 2 * tig + (i / 2) * 8;
+      qa[k][i] = t < Tn ? *reinterpret_cast<const uint32_t*>(base + t * row + col) : 0u;
+    }
+
+  float o[DT][4], m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
+#pragma unroll
+  for (int j = 0; j < DT; ++j)
+#pragma unroll
+    for (int i = 0; i < 4; ++i) o[j][i] = 0.0f;
+
+  // ldmatrix addresses: lane l points at row l % 8 of tile l / 8.
+  const int tile = lane / 8, tile_row = lane % 8;
+  for (int s0 = 0; s0 < Tn; s0 += kKeyTile) {
+    __syncthreads();  // the previous tile is consumed
+    for (int i = threadIdx.x; i < kKeyTile * (D / 8); i += 32 * kMmaWarps) {
+      const int r = i / (D / 8), c = (i % (D / 8)) * 8, s = s0 + r;
+      uint4 kv = make_uint4(0, 0, 0, 0), vv = kv;  // zeros past the end: 0·garbage could be NaN
+      if (s < Tn) {
+        kv = *reinterpret_cast<const uint4*>(base + s * row + D + c);
+        vv = *reinterpret_cast<const uint4*>(base + s * row + 2 * D + c);
+      }
+      *reinterpret_cast<uint4*>(&ks[r][c]) = kv;
+      *reinterpret_cast<uint4*>(&vs[r][c]) = vv;
+    }
+    __syncthreads();
+
+    // S = Q·Kᵀ: B(k = d, n = key) is K's row, so plain ldmatrix of tiles (keys 8·nt.., d 16·k + 0/8) fits.
+    float sc[NT][4];
+#pragma unroll
+    for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+      for (int i = 0; i < 4; ++i) sc[nt][i] = 0.0f;
+#pragma unroll
+    for (int nt = 0; nt < NT; nt += 2)
+#pragma unroll
+      for (int k = 0; k < KS; ++k) {
+        uint32_t b[4];  // tiles: (nt, d lo), (nt, d hi), (nt + 1, d lo), (nt + 1, d hi)
+        ldmatrix_x4(b, &ks[(nt + tile / 2) * 8 + tile_row][k * 16 + (tile % 2) * 8]);
+        Half16<T>::mma(sc[nt], qa[k], b);
+        Half16<T>::mma(sc[nt + 1], qa[k], b + 2);
+      }
+
+    // Online softmax in base 2 over rows g (h = 0) and g + 8 (h = 1); keys past the end score −∞.
+    float corr[2];
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      float mx = -INFINITY;
+#pragma unroll
+      for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+        for (int c = 0; c < 2; ++c) {
+          const int s = s0 + nt * 8 + 2 * tig + c;
+          float& v = sc[nt][2 * h + c];
+          v = s < Tn ? v * scale_log2 : -INFINITY;
+          mx = fmaxf(mx, v);
+        }
+      const float m_new = fmaxf(m[h], quad_max(mx));  // finite: key s0 < Tn is in every tile
+      corr[h] = exp2f(m[h] - m_new);
+      m[h] = m_new;
+      l[h] *= corr[h];
+    }
+#pragma unroll
+    for (int j = 0; j < DT; ++j) {
+      o[j][0] *= corr[0], o[j][1] *= corr[0];
+      o[j][2] *= corr[1], o[j][3] *= corr[1];
+    }
+
+    // O += P·V, 16 keys per step: P's A fragment is two neighbouring S accumulators, rounded; B(k = key,
+    // n = d) runs down V's columns, so transposed ldmatrix of tiles (keys 16·kk + 0/8, d 8·j) fits.
+#pragma unroll
+    for (int kk = 0; kk < kKeyTile / 16; ++kk) {
+      uint32_t pa[4];
+#pragma unroll
+      for (int i = 0; i < 4; ++i) {  // a0: (g, lo keys), a1: (g + 8, lo), a2: (g, hi), a3: (g + 8, hi)
+        const float* acc = sc[2 * kk + i / 2] + 2 * (i % 2);
+        const uint16_t p0 = Half16<T>::from_float(exp2f(acc[0] - m[i % 2]));
+        const uint16_t p1 = Half16<T>::from_float(exp2f(acc[1] - m[i % 2]));
+        l[i % 2] += Half16<T>::to_float(p0) + Half16<T>::to_float(p1);
+        pa[i] = pack2(p0, p1);
+      }
+#pragma unroll
+      for (int j = 0; j < DT; j += 2) {
+        uint32_t b[4];  // tiles: (lo keys, d j), (hi keys, d j), (lo keys, d j + 1), (hi keys, d j + 1)
+        ldmatrix_x4_trans(b, &vs[kk * 16 + (tile % 2) * 8 + tile_row][(j + tile / 2) * 8]);
+        Half16<T>::mma(o[j], pa, b);
+        Half16<T>::mma(o[j + 1], pa, b + 2);
+      }
+    }
+  }
+
+  // Each lane summed its own columns; the row's sum is the quad's.
+  const float inv[2] = {1.0f / quad_sum(l[0]), 1.0f / quad_sum(l[1])};
+  const int heads_c = blockIdx.y * D;
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    const int t = q0 + grp + 8 * h;
+    if (t >= Tn) continue;
+    uint16_t* dst = reinterpret_cast<uint16_t*>(out) + (static_cast<long long>(blockIdx.z) * Tn + t) * C +
+                    heads_c + 2 * tig;
+#pragma unroll
+    for (int j = 0; j < DT; ++j)
+      *reinterpret_cast<uint32_t*>(dst + 8 * j) =
+          pack2(Half16<T>::from_float(o[j][2 * h] * inv[h]), Half16<T>::from_float(o[j][2 * h + 1] * inv[h]));
+  }
+}
+
+template <typename T>
+void launch_mma(const Tensor& qkv, int64_t heads, int d, Tensor& out) {
+  const int Tn = static_cast<int>(qkv.size(1)), C = static_cast<int>(qkv.size(2) / 3);
+  const dim3 grid((Tn + kMmaQueries - 1) / kMmaQueries, static_cast<unsigned>(heads),
+                  static_cast<unsigned>(qkv.size(0)));
+  const float scale_log2 = 1.4426950408889634f / sqrtf(static_cast<float>(d));
+  const T* qp = qkv.data<T>();
+  T* op = out.data<T>();
+  if (d == 16)
+    attention_mma_kernel<T, 16><<<grid, 32 * kMmaWarps, 0, stream()>>>(qp, op, Tn, C, scale_log2);
+  else if (d == 32)
+    attention_mma_kernel<T, 32><<<grid, 32 * kMmaWarps, 0, stream()>>>(qp, op, Tn, C, scale_log2);
+  else
+    attention_mma_kernel<T, 64><<<grid, 32 * kMmaWarps, 0, stream()>>>(qp, op, Tn, C, scale_log2);
+  SC_CUDA_LAUNCH_CHECK("attention_mma_kernel");
+}
+
 }  // namespace
 
 void attention_nhwc(const Tensor& qkv, int64_t heads, Tensor& out) {
@@ -75,6 +242,11 @@ void attention_nhwc(const Tensor& qkv, int64_t heads, Tensor& out) {
   SC_CHECK(qkv.size(0) < 65536, "attention_nhwc: at most 65535 samples per launch on CUDA");
   const dim3 grid((Tn + kQueries - 1) / kQueries, static_cast<unsigned>(heads),
                   static_cast<unsigned>(qkv.size(0)));
+  const auto aligned = [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.raw_data()) % 16 == 0; };
+  if (aligned(qkv) && aligned(out)) {
+    if (qkv.dtype() == DType::BF16) return launch_mma<BFloat16>(qkv, heads, d, out);
+    if (qkv.dtype() == DType::F16) return launch_mma<Half>(qkv, heads, d, out);
+  }
   const float scale = 1.0f / sqrtf(static_cast<float>(d));
   auto launch = [&](auto* qp) {
     using T = std::remove_const_t<std::remove_pointer_t<decltype(qp)>>;

@@ -1,7 +1,14 @@
-// One block per sample. Each thread owns channels c = tid, tid + 256, ... (reads coalesced over C) and keeps
-// a Welford mean/M2 per channel over the H·W positions; the channels of a group are then combined with Chan's
-// formula (equal counts: M2_g = Σ M2_c + P·Σ (mean_c − mean_g)²), and a second pass writes the normalized
-// values.
+// group_norm_nhwc on CUDA in two kernels over chunks of 64 positions, one block per (chunk, sample), so that
+// every SM has work at any batch size:
+//   1. statistics: each thread reads V consecutive channels (16 bytes) of every R-th position of the chunk
+//   and
+//      keeps a Welford mean/M2 per channel; the block then combines, per group, the partials of its rows and
+//      channels (Chan's formula) and writes the chunk's (mean, M2) of each group;
+//   2. apply: each block combines its sample's chunk partials into the group's mean and 1/√(var + eps), folds
+//      them with γ/β into one scale and shift per channel, and writes act(x·a + b) for its chunk.
+// x is read twice and y written once.
+#include <algorithm>
+
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/half_types.cuh"
 #include "kernels/float_dispatch.h"
@@ -10,85 +17,176 @@
 namespace sc::cuda {
 namespace {
 
-constexpr int kGroupNormThreads = 256;
-constexpr int kMaxChannelsPerThread = 8;  // C ≤ 2048
+constexpr int kChunk = 64;             // positions per block
+constexpr int kRowThreads = 256;       // threads per block when a position needs fewer
+constexpr int kMaxLanes = 1024;        // threads across one position's channels
+constexpr int kMaxStatsFloats = 4096;  // rows · C of the statistics kernel's shared partials (2 arrays)
 
-template <typename T>
-__global__ void group_norm_nhwc_kernel(const T* __restrict__ x, const float* __restrict__ gamma,
-                                       const float* __restrict__ beta, T* __restrict__ y, int P, int C, int G,
-                                       float eps, bool silu) {
-  extern __shared__ float stats[];  // mean[C], m2[C], then per group: mean[G], rstd[G]
-  float* ch_mean = stats;
-  float* ch_m2 = stats + C;
-  float* g_mean = stats + 2 * C;
-  float* g_rstd = g_mean + G;
-  const long long base = static_cast<long long>(blockIdx.x) * P * C;
-  float mean[kMaxChannelsPerThread], m2[kMaxChannelsPerThread];
+// V consecutive elements as floats: one 16-byte access when V elements fill it.
+template <typename T, int V>
+__device__ __forceinline__ void load_vec(const T* p, float (&v)[V]) {
+  if constexpr (V * sizeof(T) == 16) {
+    const uint4 raw = *reinterpret_cast<const uint4*>(p);
+    const T* e = reinterpret_cast<const T*>(&raw);
 #pragma unroll
-  for (int k = 0; k < kMaxChannelsPerThread; ++k) mean[k] = 0.0f, m2[k] = 0.0f;
-  for (int p = 0; p < P; ++p) {
-    const float inv = 1.0f / static_cast<float>(p + 1);
+    for (int i = 0; i < V; ++i) v[i] = load_f32(e + i);
+  } else {
 #pragma unroll
-    for (int k = 0; k < kMaxChannelsPerThread; ++k) {
-      const int c = threadIdx.x + k * kGroupNormThreads;
-      if (c < C) {
-        const float v = load_f32(x + base + static_cast<long long>(p) * C + c);
-        const float d = v - mean[k];
-        mean[k] += d * inv;
-        m2[k] += d * (v - mean[k]);
-      }
+    for (int i = 0; i < V; ++i) v[i] = load_f32(p + i);
+  }
+}
+template <typename T, int V>
+__device__ __forceinline__ void store_vec(T* p, const float (&v)[V]) {
+  if constexpr (V * sizeof(T) == 16) {
+    uint4 raw;
+    T* e = reinterpret_cast<T*>(&raw);
+#pragma unroll
+    for (int i = 0; i < V; ++i) store_f32(e + i, v[i]);
+    *reinterpret_cast<uint4*>(p) = raw;
+  } else {
+#pragma unroll
+    for (int i = 0; i < V; ++i) store_f32(p + i, v[i]);
+  }
+}
+
+// Chan et al.: (n, mean, M2) of a set joined with (nb, mean_b, m2_b) of another.
+__device__ __forceinline__ void chan_combine(float& n, float& mean, float& m2, float nb, float mean_b,
+                                             float m2_b) {
+  if (nb == 0.0f) return;
+  const float total = n + nb, delta = mean_b - mean;
+  mean += delta * nb / total;
+  m2 += m2_b + delta * delta * n * nb / total;
+  n = total;
+}
+
+// Thread layout of both kernels: lane = the thread's channel vector, row = which of the R positions in
+// flight.
+struct Layout {
+  int lanes, rows;
+  __device__ int lane() const { return threadIdx.x % lanes; }
+  __device__ int row() const { return threadIdx.x / lanes; }
+};
+
+template <typename T, int V>
+__global__ void group_norm_stats_kernel(const T* __restrict__ x, float2* __restrict__ part, int P, int C,
+                                        int G, Layout lay) {
+  extern __shared__ float partials[];  // mean[rows][C], then M2[rows][C]
+  const int lane = lay.lane(), row = lay.row();
+  const int p0 = blockIdx.x * kChunk, positions = min(kChunk, P - p0);
+  const T* xs = x + (static_cast<long long>(blockIdx.y) * P + p0) * C + lane * V;
+  float mean[V], m2[V];
+#pragma unroll
+  for (int i = 0; i < V; ++i) mean[i] = 0.0f, m2[i] = 0.0f;
+  float k = 0.0f;
+  for (int p = row; p < positions; p += lay.rows) {
+    float v[V];
+    load_vec<T, V>(xs + static_cast<long long>(p) * C, v);
+    k += 1.0f;
+    const float inv = 1.0f / k;
+#pragma unroll
+    for (int i = 0; i < V; ++i) {
+      const float d = v[i] - mean[i];
+      mean[i] += d * inv;
+      m2[i] += d * (v[i] - mean[i]);
     }
   }
+  float* s_mean = partials;
+  float* s_m2 = partials + lay.rows * C;
 #pragma unroll
-  for (int k = 0; k < kMaxChannelsPerThread; ++k) {
-    const int c = threadIdx.x + k * kGroupNormThreads;
-    if (c < C) ch_mean[c] = mean[k], ch_m2[c] = m2[k];
-  }
+  for (int i = 0; i < V; ++i) s_mean[row * C + lane * V + i] = mean[i], s_m2[row * C + lane * V + i] = m2[i];
   __syncthreads();
   const int cg = C / G;
   for (int g = threadIdx.x; g < G; g += blockDim.x) {
-    float gm = 0.0f;
-    for (int j = 0; j < cg; ++j) gm += ch_mean[g * cg + j];
-    gm /= static_cast<float>(cg);
-    float gm2 = 0.0f;
-    for (int j = 0; j < cg; ++j) {
-      const float d = ch_mean[g * cg + j] - gm;
-      gm2 += ch_m2[g * cg + j] + static_cast<float>(P) * d * d;
+    float n = 0.0f, gm = 0.0f, gm2 = 0.0f;
+    for (int r = 0; r < lay.rows && r < positions; ++r) {
+      const float count = static_cast<float>((positions - r + lay.rows - 1) / lay.rows);
+      for (int c = g * cg; c < (g + 1) * cg; ++c)
+        chan_combine(n, gm, gm2, count, s_mean[r * C + c], s_m2[r * C + c]);
+    }
+    part[(static_cast<long long>(blockIdx.y) * gridDim.x + blockIdx.x) * G + g] = make_float2(gm, gm2);
+  }
+}
+
+template <typename T, int V>
+__global__ void group_norm_apply_kernel(const T* __restrict__ x, const float2* __restrict__ part,
+                                        const float* __restrict__ gamma, const float* __restrict__ beta,
+                                        T* __restrict__ y, int P, int C, int G, float eps, bool silu,
+                                        Layout lay) {
+  extern __shared__ float coeffs[];  // a[C], b[C], then per group mean[G], rstd[G]
+  float* a = coeffs;
+  float* b = coeffs + C;
+  float* g_mean = coeffs + 2 * C;
+  float* g_rstd = g_mean + G;
+  const int cg = C / G, chunks = gridDim.x;
+  for (int g = threadIdx.x; g < G; g += blockDim.x) {
+    float n = 0.0f, gm = 0.0f, gm2 = 0.0f;
+    for (int s = 0; s < chunks; ++s) {
+      const float2 q = part[(static_cast<long long>(blockIdx.y) * chunks + s) * G + g];
+      chan_combine(n, gm, gm2, static_cast<float>(min(kChunk, P - s * kChunk) * cg), q.x, q.y);
     }
     g_mean[g] = gm;
-    g_rstd[g] = rsqrtf(gm2 / static_cast<float>(P * cg) + eps);
+    g_rstd[g] = rsqrtf(gm2 / n + eps);  // biased variance, as PyTorch's GroupNorm
   }
   __syncthreads();
-  for (int k = 0; k < kMaxChannelsPerThread; ++k) {
-    const int c = threadIdx.x + k * kGroupNormThreads;
-    if (c >= C) break;
+  for (int c = threadIdx.x; c < C; c += blockDim.x) {
     const int g = c / cg;
-    const float a = g_rstd[g] * gamma[c], b = beta[c] - g_mean[g] * a;
-    for (int p = 0; p < P; ++p) {
-      const long long i = base + static_cast<long long>(p) * C + c;
-      float v = load_f32(x + i) * a + b;
-      if (silu) v = v / (1.0f + __expf(-v));
-      store_f32(y + i, v);
-    }
+    a[c] = g_rstd[g] * gamma[c];
+    b[c] = beta[c] - g_mean[g] * a[c];
   }
+  __syncthreads();
+  const int lane = lay.lane(), row = lay.row(), c0 = lane * V;
+  const int p0 = blockIdx.x * kChunk, positions = min(kChunk, P - p0);
+  const long long offset = (static_cast<long long>(blockIdx.y) * P + p0) * C + c0;
+  for (int p = row; p < positions; p += lay.rows) {
+    float v[V];
+    load_vec<T, V>(x + offset + static_cast<long long>(p) * C, v);
+#pragma unroll
+    for (int i = 0; i < V; ++i) {
+      v[i] = v[i] * a[c0 + i] + b[c0 + i];
+      if (silu) v[i] = v[i] / (1.0f + __expf(-v[i]));
+    }
+    store_vec<T, V>(y + offset + static_cast<long long>(p) * C, v);
+  }
+}
+
+template <typename T, int V>
+void launch(const Tensor& x, int G, const Tensor& gamma, const Tensor& beta, float eps, bool silu,
+            Tensor& y) {
+  const int N = static_cast<int>(x.size(0)), P = static_cast<int>(x.size(1) * x.size(2));
+  const int C = static_cast<int>(x.size(3));
+  Layout lay{C / V, 0};
+  lay.rows = std::max(1, std::min(kChunk, kRowThreads / lay.lanes));
+  SC_CHECK(lay.lanes <= kMaxLanes && lay.rows * C <= kMaxStatsFloats, "group_norm_nhwc: ", C,
+           " channels are too many for one block on CUDA (at most ", V == 1 ? kMaxLanes : kMaxStatsFloats,
+           " for this dtype and alignment)");
+  SC_CHECK(N <= 65535, "group_norm_nhwc: at most 65535 samples per launch on CUDA");
+  const dim3 grid(static_cast<unsigned>((P + kChunk - 1) / kChunk), static_cast<unsigned>(N));
+  const int threads = lay.lanes * lay.rows;
+  Tensor part = Tensor::empty({static_cast<int64_t>(grid.x) * N * G * 2}, DType::F32, x.device());
+  float2* pp = reinterpret_cast<float2*>(part.data<float>());
+  group_norm_stats_kernel<T, V>
+      <<<grid, threads, 2 * sizeof(float) * lay.rows * C, stream()>>>(x.data<T>(), pp, P, C, G, lay);
+  SC_CUDA_LAUNCH_CHECK("group_norm_stats_kernel");
+  group_norm_apply_kernel<T, V><<<grid, threads, sizeof(float) * (2 * C + 2 * G), stream()>>>(
+      x.data<T>(), pp, gamma.data<float>(), beta.data<float>(), y.data<T>(), P, C, G, eps, silu, lay);
+  SC_CUDA_LAUNCH_CHECK("group_norm_apply_kernel");
 }
 
 }  // namespace
 
 void group_norm_nhwc(const Tensor& x, int64_t groups, const Tensor& gamma, const Tensor& beta, double eps,
                      bool silu, Tensor& y) {
-  const int P = static_cast<int>(x.size(1) * x.size(2)), C = static_cast<int>(x.size(3));
-  const int G = static_cast<int>(groups);
-  SC_CHECK(C <= kGroupNormThreads * kMaxChannelsPerThread, "group_norm_nhwc: at most ",
-           kGroupNormThreads * kMaxChannelsPerThread, " channels on CUDA, got ", C);
-  const size_t smem = static_cast<size_t>(2 * C + 2 * G) * sizeof(float);
-  auto launch = [&](auto* xp) {
-    using T = std::remove_const_t<std::remove_pointer_t<decltype(xp)>>;
-    group_norm_nhwc_kernel<T><<<static_cast<unsigned>(x.size(0)), kGroupNormThreads, smem, stream()>>>(
-        xp, gamma.data<float>(), beta.data<float>(), y.data<T>(), P, C, G, static_cast<float>(eps), silu);
-    SC_CUDA_LAUNCH_CHECK("group_norm_nhwc_kernel");
-  };
-  visit_float_storage(x.dtype(), "group_norm_nhwc", [&](auto t) { launch(x.data<decltype(t)>()); });
+  const int C = static_cast<int>(x.size(3)), G = static_cast<int>(groups);
+  const auto aligned = [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.raw_data()) % 16 == 0; };
+  const bool vectors = aligned(x) && aligned(y);
+  visit_float_storage(x.dtype(), "group_norm_nhwc", [&](auto t) {
+    using T = decltype(t);
+    constexpr int V = 16 / sizeof(T);
+    if (vectors && C % V == 0)
+      launch<T, V>(x, G, gamma, beta, static_cast<float>(eps), silu, y);
+    else
+      launch<T, 1>(x, G, gamma, beta, static_cast<float>(eps), silu, y);
+  });
 }
 
 }  // namespace sc::cuda

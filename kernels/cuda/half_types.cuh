@@ -46,6 +46,23 @@ struct Half16<Half> {
   }
 };
 
+// ldmatrix: the warp loads four 8×8 tiles of 16-bit elements from shared memory; lane l gives the address of
+// row l % 8 of tile l / 8 (16 contiguous bytes, 16-byte aligned). Plain: lane l receives r[i] = tile i's
+// (row l/4, columns 2(l%4), 2(l%4)+1), an A fragment (or B with k along the row). Transposed: r[i] = tile i's
+// (rows 2(l%4), 2(l%4)+1, column l/4), a B fragment from a tile stored with k down the columns.
+__device__ __forceinline__ void ldmatrix_x4(uint32_t r[4], const void* row) {
+  const unsigned a = static_cast<unsigned>(__cvta_generic_to_shared(row));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(a));
+}
+__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t r[4], const void* row) {
+  const unsigned a = static_cast<unsigned>(__cvta_generic_to_shared(row));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(a));
+}
+
 // Element loads and stores through float for every activation type.
 __device__ __forceinline__ float load_f32(const float* p) {
   return *p;
@@ -64,6 +81,14 @@ __device__ __forceinline__ void store_f32(BFloat16* p, float v) {
 }
 __device__ __forceinline__ void store_f32(Half* p, float v) {
   p->bits = Half16<Half>::from_float(v);
+}
+
+// v rounded to T's precision (the identity for float).
+template <typename T>
+__device__ __forceinline__ float round_to(float v) {
+  T t;
+  store_f32(&t, v);
+  return load_f32(&t);
 }
 
 }  // namespace sc::cuda

@@ -7,11 +7,13 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <tuple>
 #include <vector>
 
 #include "engine/fast_classifier.h"
 #include "engine/fast_denoiser.h"
 #include "kernels/attention_nhwc.h"
+#include "kernels/elementwise.h"
 #include "kernels/group_norm_nhwc.h"
 #include "kernels/max_pool2d_nhwc.h"
 #include "kernels/noisy_input_conv.h"
@@ -193,12 +195,15 @@ TEST(GpuFastOps, DenoiserOpsMatchCpu) {
   for (DType dtype : {DType::F32, DType::BF16, DType::F16}) {
     SCOPED_TRACE(dtype_name(dtype));
     const double tol = dtype == DType::F32 ? 1e-5 : 1e-2;
-    for (const auto& [N, H, W, C] :
-         std::vector<std::array<int64_t, 4>>{{3, 5, 7, 96}, {2, 16, 16, 256}, {2, 4, 4, 2048}}) {
-      const Tensor x = randn({N, H, W, C}, 41, 2.0f).astype(dtype), g = randn({C}, 42), b = randn({C}, 43);
+    // One chunk of 64 positions or several (the last partial), groups of 3, 8, 12 (the UNet's 384-channel
+    // concat: a 16-byte vector spans two groups) and 64 channels, 30 channels (no vector loads), mean 3.
+    for (const auto& [N, H, W, C, G] : std::vector<std::array<int64_t, 5>>{
+             {3, 5, 7, 96, 32}, {2, 16, 16, 256, 32}, {2, 4, 4, 2048, 32}, {2, 9, 13, 384, 32}, {3, 5, 7, 30, 3}}) {
+      const Tensor x = ops::affine(randn({N, H, W, C}, 41, 2.0f), 1.0f, 3.0f).astype(dtype);
+      const Tensor g = randn({C}, 42), b = randn({C}, 43);
       Tensor yc = Tensor::empty(x.shape(), dtype), yg = Tensor::empty(x.shape(), dtype, kGpu);
-      ops::group_norm_nhwc(x, 32, g, b, 1e-5, true, yc);
-      ops::group_norm_nhwc(x.to(kGpu), 32, g.to(kGpu), b.to(kGpu), 1e-5, true, yg);
+      ops::group_norm_nhwc(x, G, g, b, 1e-5, true, yc);
+      ops::group_norm_nhwc(x.to(kGpu), G, g.to(kGpu), b.to(kGpu), 1e-5, true, yg);
       EXPECT_TRUE(allclose(yg.cpu().astype(DType::F32), yc.astype(DType::F32), tol)) << C << " channels";
     }
     const Tensor u = randn({2, 5, 3, 24}, 44).astype(dtype);
@@ -206,9 +211,11 @@ TEST(GpuFastOps, DenoiserOpsMatchCpu) {
     ops::upsample_nearest2x_nhwc(u, uc);
     ops::upsample_nearest2x_nhwc(u.to(kGpu), ug);
     EXPECT_TRUE(allclose(ug.cpu().astype(DType::F32), uc.astype(DType::F32), 0.0));
-    for (const auto& [T, heads, d] :
-         std::vector<std::array<int64_t, 3>>{{63, 3, 16}, {256, 4, 64}, {150, 2, 32}}) {
-      const Tensor qkv = randn({2, T, 3 * heads * d}, 45, 0.5f).astype(dtype);
+    // Partial key tiles (63, 150, 130 positions) and, with spread 2, peaked softmaxes whose running max moves
+    // from tile to tile.
+    for (const auto& [T, heads, d, spread] : std::vector<std::tuple<int64_t, int64_t, int64_t, float>>{
+             {63, 3, 16, 0.5f}, {256, 4, 64, 0.5f}, {150, 2, 32, 0.5f}, {130, 1, 64, 2.0f}}) {
+      const Tensor qkv = randn({2, T, 3 * heads * d}, 45, spread).astype(dtype);
       Tensor oc = Tensor::empty({2, T, heads * d}, dtype), og = Tensor::empty({2, T, heads * d}, dtype, kGpu);
       ops::attention_nhwc(qkv, heads, oc);
       ops::attention_nhwc(qkv.to(kGpu), heads, og);
