@@ -7,17 +7,23 @@
 #   with PyTorch as Carlini et al. published it (eager fp32, batch 200) and best effort.
 # Before timing, PyTorch's logits (and denoised images) on a few inputs are checked against smoothcuda's.
 #
-#   bench/certify_throughput.sh BUILD_DIR OUT_DIR [quick]   (TORCH_COMPILE=max-autotune|none to change mode;
-#   PEAK_TFLOPS=the dense bf16 peak that bench_kernels measured, for a % column)
+#   bench/certify_throughput.sh BUILD_DIR OUT_DIR [quick]
+# OUT_DIR gets only certify_throughput.jsonl and certify_throughput.md, rewritten after each section (a run cut
+# short keeps what it finished); models and inputs go to $WORK (default /tmp/smoothcuda-throughput).
+# Environment: SECTIONS=resnet110,resnet50,dds (a subset runs only those; APPEND=1 adds to the JSON lines of an
+# earlier run in the same $WORK, to split the table over two device calls), TORCH_COMPILE=max-autotune|none
+# (default reduce-overhead), PEAK_TFLOPS=the dense bf16 peak that bench_kernels measured, for a % column.
 # `quick` shrinks every sample count (a smoke test on the CPU: device cpu, no timing value).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build=${1:?build dir}
 out=${2:?output dir}
 mode=${3:-full}
-mkdir -p "$out"
-json="$out/certify_throughput.jsonl"
-: >"$json"
+sections=",${SECTIONS:-resnet110,resnet50,dds},"
+work=${WORK:-/tmp/smoothcuda-throughput}
+mkdir -p "$out" "$work"
+json="$work/certify_throughput.jsonl"
+[ "${APPEND:-0}" = 1 ] || : >"$json"
 sc="$build/smoothcuda"
 py=${PYTHON:-python3}
 device=cuda
@@ -25,8 +31,13 @@ big=100000 mid=20000 dds=5000 batches=2000,8000 cbatch=1000
 if [ "$mode" = quick ]; then device=cpu big=200 mid=8 dds=4 batches=8 cbatch=8; fi
 status=0
 
+publish() {  # the table so far, into OUT_DIR
+  "$py" bench/throughput_table.py "$json" --peak-tflops "${PEAK_TFLOPS:-0}" >"$out/certify_throughput.md" || status=1
+  cp "$json" "$out/certify_throughput.jsonl"
+}
+
 bench_model() {  # arch shape classes samples
-  local arch=$1 shape=$2 classes=$3 samples=$4 model="$out/$1.safetensors"
+  local arch=$1 shape=$2 classes=$3 samples=$4 model="$work/$1.safetensors"
   local batch=1000 warmup=0
   [ "$mode" = quick ] && batch=$cbatch warmup=$cbatch
   for precision in fp32 bf16 fp16; do
@@ -38,21 +49,27 @@ bench_model() {  # arch shape classes samples
   "$sc" bench-certify --arch "$arch" --input-shape "$shape" --num-classes "$classes" --device "$device" \
     --engine generic --batch "$batch" --samples "$samples" --warmup "$warmup" --json "$json" || status=1
   # Same weights in PyTorch: check the logits first, then time both variants.
-  "$py" - "$shape" "$out/images.npy" <<'PY'
+  "$py" - "$shape" "$work/images.npy" <<'PY'
 import sys, numpy as np
 c, h, w = (int(v) for v in sys.argv[1].split(","))
 np.save(sys.argv[2], np.random.RandomState(0).rand(4, c, h, w).astype(np.float32))
 PY
-  "$sc" eval "npy:$out/images.npy" "$model" --device "$device" --engine generic --out "$out/logits.npy" >/dev/null ||
+  "$sc" eval "npy:$work/images.npy" "$model" --device "$device" --engine generic --out "$work/logits.npy" >/dev/null ||
     status=1
   "$py" bench/pytorch_certify_bench.py "$model" --device "$device" --samples "$samples" --cohen-batch "$cbatch" \
-    --best-batches "$batches" --compile "${TORCH_COMPILE:-reduce-overhead}" --check "$out/images.npy:$out/logits.npy" --json "$json" || status=1
+    --best-batches "$batches" --compile "${TORCH_COMPILE:-reduce-overhead}" --check "$work/images.npy:$work/logits.npy" --json "$json" || status=1
+  publish
 }
 
-bench_model cifar_resnet110 3,32,32 10 "$big"
-bench_model resnet50 3,224,224 1000 "$mid"
+[[ $sections == *,resnet110,* ]] && bench_model cifar_resnet110 3,32,32 10 "$big"
+[[ $sections == *,resnet50,* ]] && bench_model resnet50 3,224,224 1000 "$mid"
+if [[ $sections != *,dds,* ]]; then
+  publish
+  cat "$out/certify_throughput.md"
+  exit $status
+fi
 # DDS: the 52M CIFAR-10 iddpm UNet in front of cifar_resnet110 (Carlini et al. published batch 200 for it).
-dds_dir="$out/dds" dds_batch=500 dds_cohen=200 dds_best=500,2000
+dds_dir="$work/dds" dds_batch=500 dds_cohen=200 dds_best=500,2000
 [ "$mode" = quick ] && dds_batch=2 dds_cohen=2 dds_best=2
 mkdir -p "$dds_dir"
 for engine_precision in fast:fp32 fast:bf16 fast:fp16 generic:fp32; do
@@ -72,6 +89,6 @@ PY
   --device "$device" --samples "$dds" --cohen-batch "$dds_cohen" --best-batches "$dds_best" \
   --compile "${TORCH_COMPILE:-reduce-overhead}" --check-denoiser "$dds_dir/noisy.npy:$dds_dir/denoised.npy" \
   --json "$json" || status=1
-"$py" bench/throughput_table.py "$json" --peak-tflops "${PEAK_TFLOPS:-0}" >"$out/certify_throughput.md" || status=1
+publish
 cat "$out/certify_throughput.md"
 exit $status

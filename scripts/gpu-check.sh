@@ -1,39 +1,57 @@
 #!/usr/bin/env bash
-# Everything the lent GPU machine should check, in one call: build with CUDA for the device's architecture,
-# run the CPU and GPU tests (tests/gpu/: every op, the fast engine's kernels and plans, smoothing), the kernel
-# microbenchmarks (hand-written vs cuDNN/cuBLAS, fused_conv in f32/bf16/f16, the device's peaks) and eval on CUDA
-# against the CPU. Then, in a second call: bench/certify_throughput.sh build-gpu "$OUT/throughput". Logs go to $OUT
-# (the device tool brings that folder back); a short summary is printed last.
+# Everything the lent GPU machine should check, in one call: build with CUDA (sm_90) against the packages carried
+# in .deps (run scripts/gpu-deps.sh here first and name .deps in the call's carry; scripts/gpu-env.sh), run the
+# GPU tests (tests/gpu/: every op, the fast engine's kernels and plans, the fast denoiser, smoothing), the kernel
+# microbenchmarks (hand-written vs cuDNN/cuBLAS, fused_conv in f32/bf16/f16 and both block shapes, attention,
+# GroupNorm, the device's peaks) and eval on CUDA against the CPU. CI runs the CPU tests. Then, in a second call:
+# bench/certify_throughput.sh build-gpu (see bench/RESULTS.md). Logs go to $LOGS; $OUT (the folder the device
+# tool brings back, at most 8 files) gets device.txt, the kernel benchmarks' JSON and all logs as one
+# gpu-check-logs.tar.gz; a short summary is printed last.
 #
-#   scripts/gpu-check.sh [extra cmake flags]
+#   [GPU_CHECK=build] scripts/gpu-check.sh [extra cmake flags]
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
-OUT=${OUT:-/tmp/smoothcuda-gpu-check}
-mkdir -p "$OUT"
+OUT=${OUT:-/tmp/smoothcuda-gpu-check-out}
+LOGS=${LOGS:-/tmp/smoothcuda-gpu-check}
+mkdir -p "$OUT" "$LOGS"
+pack() {  # everything back in three files
+  cp "$LOGS/device.txt" "$OUT/" 2>/dev/null
+  cp "$LOGS/bench-kernels.json" "$OUT/" 2>/dev/null
+  tar czf "$OUT/gpu-check-logs.tar.gz" -C "$LOGS" . 2>/dev/null
+}
+trap pack EXIT
+source scripts/gpu-env.sh >"$LOGS/probe.txt"
 {
+  cat "$LOGS/probe.txt"
   date -u +"date: %Y-%m-%dT%H:%M:%SZ"
   echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (+uncommitted changes)')"
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader 2>&1
   nvcc --version | tail -1
-} | tee "$OUT/device.txt"
+} | tee "$LOGS/device.txt"
 
 status=0
-cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DSMOOTHCUDA_CUDA=ON "$@" >"$OUT/configure.log" 2>&1 &&
-  cmake --build build-gpu -j"$JOBS" >"$OUT/build.log" 2>&1 || { echo "BUILD FAILED"; tail -40 "$OUT/build.log"; exit 1; }
+cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DSMOOTHCUDA_CUDA=ON "${GPU_CMAKE_FLAGS[@]}" "$@" \
+  >"$LOGS/configure.log" 2>&1 || { echo "CONFIGURE FAILED"; tail -30 "$LOGS/configure.log"; exit 1; }
+cmake --build build-gpu -j"$JOBS" >"$LOGS/build.log" 2>&1 || { echo "BUILD FAILED"; tail -40 "$LOGS/build.log"; exit 1; }
+[ "${GPU_CHECK:-all}" = build ] && exit 0  # GPU_CHECK=build: only (re)build, e.g. before the throughput table
 
-ctest --test-dir build-gpu -L gpu --output-on-failure -j1 >"$OUT/gpu-tests.log" 2>&1 || status=1
-ctest --test-dir build-gpu -L cpu -j"$JOBS" >"$OUT/cpu-tests.log" 2>&1 || status=1
+ctest --test-dir build-gpu -L gpu --output-on-failure -j1 >"$LOGS/gpu-tests.log" 2>&1 || status=1
 SMOOTHCUDA_SYNC_LAUNCHES=0 build-gpu/bench/smoothcuda_bench_kernels --benchmark_min_time=0.2 \
-  --benchmark_out="$OUT/bench-kernels.json" --benchmark_out_format=json >"$OUT/bench-kernels.txt" 2>&1 || status=1
-for dev in cpu cuda; do
-  build-gpu/smoothcuda eval fashion-mnist models/lenet_fmnist_sigma0.25.safetensors --device $dev --batch 1000 \
-    --out "$OUT/logits-$dev.npy" >"$OUT/eval-$dev.txt" 2>&1 || status=1
+  --benchmark_out="$LOGS/bench-kernels.json" --benchmark_out_format=json >"$LOGS/bench-kernels.txt" 2>&1 || status=1
+# The same UNet-width convolutions with 128×64 blocks instead of 128×128 (kernels/cuda/fused_conv.cu).
+SMOOTHCUDA_WIDE_TILES=0 SMOOTHCUDA_SYNC_LAUNCHES=0 build-gpu/bench/smoothcuda_bench_kernels --benchmark_min_time=0.2 \
+  --benchmark_filter='BM_FusedConv/cuda_(bf16|f16)_unet' >"$LOGS/bench-kernels-narrow-tiles.txt" 2>&1 || status=1
+for dev in cpu cuda; do  # random 28×28 images (no dataset travels), the demo LeNet
+  build-gpu/smoothcuda eval fake:1000:1:28:28 models/lenet_fmnist_sigma0.25.pt --dataset fashion-mnist --device $dev --batch 500 \
+    --out "$LOGS/logits-$dev.npy" >"$LOGS/eval-$dev.txt" 2>&1 || status=1
 done
 
-echo "== gpu tests";  grep -E "tests passed|tests failed|Failed|\*\*\*" "$OUT/gpu-tests.log" | tail -15
-echo "== cpu tests";  grep -E "tests passed|tests failed" "$OUT/cpu-tests.log"
-echo "== eval";       cat "$OUT/eval-cpu.txt" "$OUT/eval-cuda.txt"
-echo "== kernels";    grep -E "^BM_" "$OUT/bench-kernels.txt" | grep -v "/cpu/"
+echo "== gpu tests";  grep -E "tests passed|tests failed|Failed|\*\*\*" "$LOGS/gpu-tests.log" | tail -15
+echo "== eval";       cat "$LOGS/eval-cpu.txt" "$LOGS/eval-cuda.txt"
+python3 -c "import numpy as np, sys; a, b = (np.load(f) for f in sys.argv[1:]); print('logits, cuda vs cpu: max abs diff', float(abs(a - b).max()))" \
+  "$LOGS/logits-cpu.npy" "$LOGS/logits-cuda.npy" || status=1
+echo "== kernels";    grep -E "^BM_" "$LOGS/bench-kernels.txt" | grep -v "/cpu/"
+echo "== UNet convolutions, 128x64 blocks"; grep -E "^BM_" "$LOGS/bench-kernels-narrow-tiles.txt"
 # The certification table (bench/certify_throughput.sh) is the next call: it reuses build-gpu/.
 exit $status

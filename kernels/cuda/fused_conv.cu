@@ -1,13 +1,14 @@
 // fused_conv on CUDA, as an implicit GEMM over NHWC: M = output pixels (rows·Ho·Wo), N = output channels,
 // K = KH·KW·C with the channel fastest, so a run of 8 consecutive k is one 16-byte load of one input pixel.
 //   - bfloat16/float16 with C % 8 == 0 and O % 8 == 0: tensor cores (mma.sync m16n8k16, float32
-//   accumulators),
-//     block tiles of BM pixels × BN channels × 32 k through shared memory, the next tile's global loads in
-//     flight while the current one is multiplied; the prologue is applied while loading, the epilogue (bias,
-//     residual, ReLU) on the accumulators before the single rounded store.
+//     accumulators), block tiles of BM pixels × BN channels × 32 k through shared memory, the next tile's
+//     global loads in flight while the current one is multiplied; the prologue is applied while loading, the
+//     epilogue (bias, residual, ReLU) on the accumulators before the single rounded store.
 //   - anything else (float32, tf32, odd channel counts): the shared fp32 tile kernel with the same prologue
-//   and
-//     epilogue as loader/store functors (tf32 rounds both operands as the tensor cores would).
+//     and epilogue as loader/store functors (tf32 rounds both operands as the tensor cores would).
+#include <cstdlib>
+#include <string>
+
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/conv_geometry.cuh"
 #include "kernels/cuda/gemm_tile.cuh"
@@ -252,13 +253,26 @@ void launch_mma(const Tensor& x, const Tensor& w, const float* scale, const floa
   SC_CUDA_LAUNCH_CHECK("conv_mma_kernel");
 }
 
+// SMOOTHCUDA_WIDE_TILES=0 keeps 128×64 blocks at every width: 128×128 blocks take 250 registers per thread
+// (2 blocks per SM) against 164 (3 blocks), so which is faster is for a device to say (scripts/gpu-check.sh
+// times both).
+bool wide_tiles() {
+  static const bool on = [] {
+    const char* v = std::getenv("SMOOTHCUDA_WIDE_TILES");
+    return v == nullptr || std::string(v) != "0";
+  }();
+  return on;
+}
+
 // Tile shapes by output width: narrow layers (16 or 32 channels, CIFAR ResNets) waste no tensor work on
-// padding columns.
+// padding columns; widths that are multiples of 128 (the UNet's 128 and 256, ResNet-50's stages) take 128×128
+// blocks of 64×64 warp tiles, which read a third fewer shared-memory bytes per multiply-add than 64×32.
 template <typename T>
 void run_mma(const Tensor& x, const Tensor& w, const float* scale, const float* shift, bool pro_relu,
              const FusedGeom& g, const Epilogue& e, Tensor& y) {
   if (g.O <= 16) return launch_mma<T, 128, 16, 4, 1>(x, w, scale, shift, pro_relu, g, e, y);
   if (g.O <= 32) return launch_mma<T, 128, 32, 4, 1>(x, w, scale, shift, pro_relu, g, e, y);
+  if (g.O % 128 == 0 && wide_tiles()) return launch_mma<T, 128, 128, 2, 2>(x, w, scale, shift, pro_relu, g, e, y);
   launch_mma<T, 128, 64, 2, 2>(x, w, scale, shift, pro_relu, g, e, y);
 }
 

@@ -89,6 +89,7 @@ INSTANTIATE_TEST_SUITE_P(
         GpuConvCase{4, 10, 9, 16, 32, 3, 2, 1, false, false, 2, 8, 16},  // option-A residual
         GpuConvCase{2, 8, 8, 8, 24, 3, 1, 1, true, true, 1, 0, 0},       // K = 72: partial k tile
         GpuConvCase{3, 7, 5, 64, 136, 1, 1, 0, false, true, 1, 0, 136},  // 64-wide tiles, partial N
+        GpuConvCase{3, 7, 9, 32, 256, 3, 1, 1, true, true, 1, 0, 256},   // 128-wide tiles, partial M
         GpuConvCase{2, 15, 15, 32, 64, 3, 2, 1, true, false, 1, 0, 0}));
 
 TEST(GpuNoisyInputConv, CudaMatchesCpuWithIdenticalNoise) {
@@ -211,10 +212,10 @@ TEST(GpuFastOps, DenoiserOpsMatchCpu) {
     ops::upsample_nearest2x_nhwc(u, uc);
     ops::upsample_nearest2x_nhwc(u.to(kGpu), ug);
     EXPECT_TRUE(allclose(ug.cpu().astype(DType::F32), uc.astype(DType::F32), 0.0));
-    // Partial key tiles (63, 150, 130 positions) and, with spread 2, peaked softmaxes whose running max moves
+    // Partial key tiles (63, 150, 130 and 4 positions) and, with spread 2, peaked softmaxes whose running max moves
     // from tile to tile.
     for (const auto& [T, heads, d, spread] : std::vector<std::tuple<int64_t, int64_t, int64_t, float>>{
-             {63, 3, 16, 0.5f}, {256, 4, 64, 0.5f}, {150, 2, 32, 0.5f}, {130, 1, 64, 2.0f}}) {
+             {63, 3, 16, 0.5f}, {256, 4, 64, 0.5f}, {150, 2, 32, 0.5f}, {130, 1, 64, 2.0f}, {4, 2, 32, 1.0f}}) {
       const Tensor qkv = randn({2, T, 3 * heads * d}, 45, spread).astype(dtype);
       Tensor oc = Tensor::empty({2, T, heads * d}, dtype), og = Tensor::empty({2, T, heads * d}, dtype, kGpu);
       ops::attention_nhwc(qkv, heads, oc);
