@@ -119,13 +119,15 @@ int bench_certify_command(int argc, char** argv) {
 
   const bool any_fast = engine.find("fast") != std::string::npos;
   const std::string precision = any_fast ? precision_name(chosen_precision(args, device)) : "fp32";
-  // Work per sample, for TFLOP/s: the classifier's plan, plus the denoiser when it runs on the fast engine.
+  // Work per sample, for TFLOP/s, whichever engine runs it: the classifier's plan, plus the denoiser's pass.
   double flops = 0.0;
   Plan plan;
   std::string why_not;
   if (try_build_plan(*model, plan, why_not)) flops = plan.flops_per_sample();
-  if (auto* dds = dynamic_cast<DenoisedClassifier*>(base.get()))
-    flops = dds->fast_denoiser() && flops > 0 ? flops + dds->fast_denoiser()->flops_per_sample() : 0.0;
+  if (denoiser.unet) {
+    const double d = denoiser_flops_per_sample(denoiser);
+    flops = d > 0 && flops > 0 ? flops + d : 0.0;
+  }
   const std::string what =
       args.get("denoiser-arch").empty() ? spec.arch : args.get("denoiser-arch") + "+" + spec.arch;
   char line[1024];

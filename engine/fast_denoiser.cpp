@@ -36,11 +36,13 @@ namespace {
 // Records the UNet's layers as steps on NHWC maps, with the parameters converted once.
 class Recorder : public UNetVisitor {
  public:
-  Recorder(FastDenoiser::Program& prog, Device device, Precision precision)
+  // count_only: only prog.flops is wanted; no parameters are converted.
+  Recorder(FastDenoiser::Program& prog, Device device, Precision precision, bool count_only = false)
       : prog_(prog),
         device_(device),
         act_(activation_dtype(precision)),
-        tf32_(precision == Precision::TF32) {}
+        tf32_(precision == Precision::TF32),
+        count_only_(count_only) {}
 
   void conv(const Tensor& w, const Tensor& b, int64_t stride) override {
     prog_.size /= stride;
@@ -85,7 +87,7 @@ class Recorder : public UNetVisitor {
                  const Tensor& proj_w, const Tensor& proj_b, int64_t heads) override {
     const int64_t C = proj_w.size(0), T = prog_.size * prog_.size;
     prog_.flops += 4.0 * static_cast<double>(T * T * C);  // q·k and weights·v
-    if (!device_.is_cpu() && !ops::attention_nhwc_supports(C / heads))
+    if (!count_only_ && !device_.is_cpu() && !ops::attention_nhwc_supports(C / heads))
       unsupported("attention heads of " + std::to_string(C / heads) + " channels on CUDA");
     Norm norm = make_norm(gamma, beta, nullptr, nullptr, false);
     Conv qkv = make_conv(qkv_w, qkv_b, 1), proj = make_conv(proj_w, proj_b, 1);
@@ -135,6 +137,7 @@ class Recorder : public UNetVisitor {
   // Converts a convolution's parameters and counts its work at the current map size (after any stride).
   Conv make_conv(const Tensor& w, const Tensor& b, int64_t stride) const {
     prog_.flops += 2.0 * static_cast<double>(prog_.size * prog_.size) * static_cast<double>(w.numel());
+    if (count_only_) return Conv{};
     Tensor host = w.cpu();
     if (host.dim() == 3)
       host = host.reshape({host.size(0), host.size(1), host.size(2), 1});  // Conv1d, kernel 1
@@ -149,6 +152,7 @@ class Recorder : public UNetVisitor {
   // γ(1 + s) and β(1 + s) + shift in double, rounded once (s, shift: null for none).
   Norm make_norm(const Tensor& gamma, const Tensor& beta, const float* scale, const float* shift,
                  bool silu) const {
+    if (count_only_) return Norm{};
     std::vector<float> g = gamma.cpu().to_float_vector(), b = beta.cpu().to_float_vector();
     for (size_t c = 0; c < g.size(); ++c) {
       const double s = scale ? 1.0 + static_cast<double>(scale[c]) : 1.0;
@@ -163,6 +167,7 @@ class Recorder : public UNetVisitor {
   Device device_;
   DType act_;
   bool tf32_;
+  bool count_only_;
 };
 
 }  // namespace
@@ -182,6 +187,20 @@ FastDenoiser::~FastDenoiser() = default;
 
 double FastDenoiser::flops_per_sample() const {
   return program_->flops;
+}
+
+double denoiser_flops_per_sample(DiffusionModel& model) {
+  SC_CHECK(model.unet != nullptr, "denoiser_flops_per_sample: no UNet");
+  FastDenoiser::Program prog;
+  prog.out_channels = model.unet->config().in_channels;
+  prog.size = model.unet->config().image_size;
+  Recorder rec(prog, model.unet->device(), Precision::FP32, true);
+  try {
+    model.unet->visit(rec, 0.0);
+  } catch (const Error&) {
+    return 0.0;  // not lowered (resblock_updown): not counted either
+  }
+  return prog.flops;
 }
 
 Tensor FastDenoiser::denoise(const Tensor& x) {

@@ -35,6 +35,10 @@ class FastDenoiser {
   std::unique_ptr<Program> program_;
 };
 
+// The same count for any UNet that FastDenoiser lowers, without lowering it (for the generic denoiser's
+// benchmark rows); 0 for one it does not lower.
+double denoiser_flops_per_sample(DiffusionModel& model);
+
 // A FastDenoiser when `engine` allows it ("fast" requires it, "generic" never, "auto" falls back to the
 // generic UNet and says why in `note`); null means the generic denoiser.
 std::unique_ptr<FastDenoiser> make_fast_denoiser(DiffusionModel& model, double sigma,

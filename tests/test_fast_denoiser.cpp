@@ -54,6 +54,7 @@ TEST(FastDenoiser, FallsBackWhereItDoesNotLower) {
   EXPECT_NE(note.find("resblock_updown"), std::string::npos) << note;
   EXPECT_ERROR_MENTIONS(make_fast_denoiser(adm, 0.25, "fast", Precision::FP32, note), "--engine fast",
                         "resblock_updown");
+  EXPECT_EQ(denoiser_flops_per_sample(adm), 0.0);
   DiffusionModel m = narrow_diffusion_model("iddpm_narrow");
   EXPECT_EQ(make_fast_denoiser(m, 0.25, "generic", Precision::FP32, note), nullptr);
   EXPECT_NE(make_fast_denoiser(m, 0.25, "auto", Precision::FP32, note), nullptr);
@@ -70,6 +71,7 @@ TEST(FastDenoiser, CountsTheWorkPerSample) {
       "test");
   FastDenoiser fast(m, 0.25, Precision::FP32);
   EXPECT_NEAR(fast.flops_per_sample() / 2, 8.1297408e9 - 3.538944e6 + 0.24969216e9, 1.0);
+  EXPECT_EQ(denoiser_flops_per_sample(m), fast.flops_per_sample());  // counted without lowering
 }
 
 // DDS with both parts on the fast engine labels as the generic composition does.
