@@ -11,6 +11,8 @@ if compgen -G ".deps/*.deb" >/dev/null; then
   for f in .deps/*.deb; do dpkg -x "$f" "$sc_deps"; done
   GPU_CMAKE_FLAGS+=("-DCMAKE_PREFIX_PATH=$sc_deps/usr")
   export LD_LIBRARY_PATH="$sc_deps/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  # Debian keeps some headers (libjpeg's jconfig.h) in the multiarch folder, which CMake's finders do not add.
+  export CPATH="$sc_deps/usr/include/x86_64-linux-gnu:$sc_deps/usr/include${CPATH:+:$CPATH}"
 fi
 sc_cudnn=$(ls /usr/local/cuda/include/cudnn.h /usr/include/cudnn.h /usr/include/x86_64-linux-gnu/cudnn.h 2>/dev/null |
   head -1)
