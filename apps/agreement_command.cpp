@@ -15,8 +15,7 @@ namespace sc::app {
 int agreement_command(int argc, char** argv) {
   Args args("agreement",
             "Classifies noisy samples of DATASET images with MODEL in fp32 and in tf32, bf16 and fp16 (fast "
-            "engine) "
-            "and prints the share of samples whose prediction agrees with fp32.");
+            "engine) and prints the share of samples whose prediction agrees with fp32.");
   args.positional("DATASET", "as for certify")
       .positional("MODEL", "smoothcuda model file or PyTorch checkpoint")
       .positional("SIGMA", "noise level σ")

@@ -149,6 +149,16 @@ def sync(device):
         torch.cuda.synchronize()
 
 
+def timed(sample, samples, warmup, device):
+    """Seconds that sample(samples) takes after sample(warmup), the device drained before and after."""
+    sample(warmup)
+    sync(device)
+    t0 = time.perf_counter()
+    sample(samples)
+    sync(device)
+    return time.perf_counter() - t0
+
+
 def time_cohen(model, x, sigma, classes, batch, samples, warmup, device):
     """Cohen et al.'s sampling loop: counts come back to the host after every batch."""
 
@@ -164,12 +174,7 @@ def time_cohen(model, x, sigma, classes, batch, samples, warmup, device):
                     counts[label] += 1
         return counts
 
-    sample(warmup)
-    sync(device)
-    t0 = time.perf_counter()
-    sample(samples)
-    sync(device)
-    return time.perf_counter() - t0
+    return timed(sample, samples, warmup, device)
 
 
 def time_best(model, x, sigma, classes, batch, samples, warmup, device, compile_mode):
@@ -193,12 +198,7 @@ def time_best(model, x, sigma, classes, batch, samples, warmup, device, compile_
             counts += step()
         return counts
 
-    sample(warmup)
-    sync(device)
-    t0 = time.perf_counter()
-    sample(samples)
-    sync(device)
-    return time.perf_counter() - t0, compiled
+    return timed(sample, samples, warmup, device), compiled
 
 
 def main():
