@@ -226,11 +226,11 @@ void launch_mma(const Tensor& qkv, int64_t heads, int d, Tensor& out) {
   const T* qp = qkv.data<T>();
   T* op = out.data<T>();
   if (d == 16)
-    attention_mma_kernel<T, 16><<<grid, 32 * kMmaWarps, 0, stream()>>>(qp, op, Tn, C, scale_log2);
+    SC_LAUNCH(grid, 32 * kMmaWarps, 0, attention_mma_kernel<T, 16>)(qp, op, Tn, C, scale_log2);
   else if (d == 32)
-    attention_mma_kernel<T, 32><<<grid, 32 * kMmaWarps, 0, stream()>>>(qp, op, Tn, C, scale_log2);
+    SC_LAUNCH(grid, 32 * kMmaWarps, 0, attention_mma_kernel<T, 32>)(qp, op, Tn, C, scale_log2);
   else
-    attention_mma_kernel<T, 64><<<grid, 32 * kMmaWarps, 0, stream()>>>(qp, op, Tn, C, scale_log2);
+    SC_LAUNCH(grid, 32 * kMmaWarps, 0, attention_mma_kernel<T, 64>)(qp, op, Tn, C, scale_log2);
   SC_CUDA_LAUNCH_CHECK("attention_mma_kernel");
 }
 
@@ -252,11 +252,11 @@ void attention_nhwc(const Tensor& qkv, int64_t heads, Tensor& out) {
     using T = std::remove_const_t<std::remove_pointer_t<decltype(qp)>>;
     T* op = out.data<T>();
     if (d == 16)
-      attention_nhwc_kernel<T, 16><<<grid, kQueries, 0, stream()>>>(qp, op, Tn, C, scale);
+      SC_LAUNCH(grid, kQueries, 0, attention_nhwc_kernel<T, 16>)(qp, op, Tn, C, scale);
     else if (d == 32)
-      attention_nhwc_kernel<T, 32><<<grid, kQueries, 0, stream()>>>(qp, op, Tn, C, scale);
+      SC_LAUNCH(grid, kQueries, 0, attention_nhwc_kernel<T, 32>)(qp, op, Tn, C, scale);
     else
-      attention_nhwc_kernel<T, 64><<<grid, kQueries, 0, stream()>>>(qp, op, Tn, C, scale);
+      SC_LAUNCH(grid, kQueries, 0, attention_nhwc_kernel<T, 64>)(qp, op, Tn, C, scale);
     SC_CUDA_LAUNCH_CHECK("attention_nhwc_kernel");
   };
   visit_float_storage(qkv.dtype(), "attention_nhwc", [&](auto t) { launch(qkv.data<decltype(t)>()); });

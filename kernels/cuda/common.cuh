@@ -12,6 +12,13 @@ namespace sc::cuda {
 
 constexpr int kThreads = 256;
 
+// kernel<<<grid, block, smem, stream()>>>, written SC_LAUNCH(grid, block, smem, kernel)(args...) so that the
+// SIMT emulator (tests/simt) can run the same launch on the CPU; likewise the dynamic shared memory array.
+#ifndef SC_SIMT_EMULATOR
+#define SC_LAUNCH(grid, block, smem, ...) __VA_ARGS__<<<grid, block, smem, ::sc::cuda::stream()>>>
+#define SC_DYNAMIC_SHARED(type, name) extern __shared__ __align__(16) type name[]
+#endif
+
 // Grid-stride loop over [0, n).
 #define SC_GRID_STRIDE_LOOP(i, n) \
   for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < (n); i += (long long)blockDim.x * gridDim.x)

@@ -248,7 +248,7 @@ void launch_mma(const Tensor& x, const Tensor& w, const float* scale, const floa
   const long long M = static_cast<long long>(g.N) * g.Ho * g.Wo;
   const dim3 grid(static_cast<unsigned>((M + BM - 1) / BM), static_cast<unsigned>((g.O + BN - 1) / BN));
   SC_CHECK(grid.y <= 65535, "fused_conv: too many output channels");
-  conv_mma_kernel<T, BM, BN, WARPS_M, WARPS_N><<<grid, kMmaThreads, 0, stream()>>>(
+  SC_LAUNCH(grid, kMmaThreads, 0, conv_mma_kernel<T, BM, BN, WARPS_M, WARPS_N>)(
       x.data<T>(), w.data<T>(), y.data<T>(), g, e, scale, shift, pro_relu);
   SC_CUDA_LAUNCH_CHECK("conv_mma_kernel");
 }

@@ -58,7 +58,7 @@ template <bool kBFastK, typename LoadA, typename LoadB, typename Store>
 void launch_gemm_tile(int M, int N, int K, int batches, LoadA a, LoadB b, Store s, const char* name) {
   SC_CHECK(batches <= 65535 && (M + kTileM - 1) / kTileM <= 65535, name, ": problem too large for one launch");
   dim3 grid((N + kTileN - 1) / kTileN, (M + kTileM - 1) / kTileM, batches);
-  gemm_tile_kernel<kBFastK><<<grid, 256, 0, stream()>>>(M, N, K, a, b, s);
+  SC_LAUNCH(grid, 256, 0, gemm_tile_kernel<kBFastK, LoadA, LoadB, Store>)(M, N, K, a, b, s);
   SC_CUDA_LAUNCH_CHECK(name);
 }
 

@@ -70,7 +70,7 @@ struct Layout {
 template <typename T, int V>
 __global__ void group_norm_stats_kernel(const T* __restrict__ x, float2* __restrict__ part, int P, int C,
                                         int G, Layout lay) {
-  extern __shared__ float partials[];  // mean[rows][C], then M2[rows][C]
+  SC_DYNAMIC_SHARED(float, partials);  // mean[rows][C], then M2[rows][C]
   const int lane = lay.lane(), row = lay.row();
   const int p0 = blockIdx.x * kChunk, positions = min(kChunk, P - p0);
   const T* xs = x + (static_cast<long long>(blockIdx.y) * P + p0) * C + lane * V;
@@ -112,7 +112,7 @@ __global__ void group_norm_apply_kernel(const T* __restrict__ x, const float2* _
                                         const float* __restrict__ gamma, const float* __restrict__ beta,
                                         T* __restrict__ y, int P, int C, int G, float eps, bool silu,
                                         Layout lay) {
-  extern __shared__ float coeffs[];  // a[C], b[C], then per group mean[G], rstd[G]
+  SC_DYNAMIC_SHARED(float, coeffs);  // a[C], b[C], then per group mean[G], rstd[G]
   float* a = coeffs;
   float* b = coeffs + C;
   float* g_mean = coeffs + 2 * C;
@@ -164,10 +164,10 @@ void launch(const Tensor& x, int G, const Tensor& gamma, const Tensor& beta, flo
   const int threads = lay.lanes * lay.rows;
   Tensor part = Tensor::empty({static_cast<int64_t>(grid.x) * N * G * 2}, DType::F32, x.device());
   float2* pp = reinterpret_cast<float2*>(part.data<float>());
-  group_norm_stats_kernel<T, V>
-      <<<grid, threads, 2 * sizeof(float) * lay.rows * C, stream()>>>(x.data<T>(), pp, P, C, G, lay);
+  SC_LAUNCH(grid, threads, 2 * sizeof(float) * lay.rows * C, group_norm_stats_kernel<T, V>)(
+      x.data<T>(), pp, P, C, G, lay);
   SC_CUDA_LAUNCH_CHECK("group_norm_stats_kernel");
-  group_norm_apply_kernel<T, V><<<grid, threads, sizeof(float) * (2 * C + 2 * G), stream()>>>(
+  SC_LAUNCH(grid, threads, sizeof(float) * (2 * C + 2 * G), group_norm_apply_kernel<T, V>)(
       x.data<T>(), pp, gamma.data<float>(), beta.data<float>(), y.data<T>(), P, C, G, eps, silu, lay);
   SC_CUDA_LAUNCH_CHECK("group_norm_apply_kernel");
 }

@@ -1,5 +1,5 @@
 // 16-bit storage types on the device: conversions of BFloat16/Half (nn/half.h, raw bits) to and from float,
-// and the tensor-core instruction that multiplies them.
+// and the tensor-core instructions that load and multiply them (on the CPU, tests/simt emulates those).
 #pragma once
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -23,11 +23,15 @@ struct Half16<BFloat16> {
   }
   // D = A·B + C for one m16n8k16 tile (A row-major 16×16, B column-major 16×8, float accumulators).
   static __device__ __forceinline__ void mma(float d[4], const uint32_t a[4], const uint32_t b[2]) {
+#ifdef SC_SIMT_EMULATOR
+    ::simt::mma_m16n8k16(d, a, b, true);
+#else
     asm volatile(
         "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
         "{%0,%1,%2,%3};\n"
         : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+#endif
   }
 };
 
@@ -38,11 +42,15 @@ struct Half16<Half> {
     return __half_as_ushort(__float2half_rn(v));
   }
   static __device__ __forceinline__ void mma(float d[4], const uint32_t a[4], const uint32_t b[2]) {
+#ifdef SC_SIMT_EMULATOR
+    ::simt::mma_m16n8k16(d, a, b, false);
+#else
     asm volatile(
         "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
         "{%0,%1,%2,%3};\n"
         : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+#endif
   }
 };
 
@@ -51,16 +59,24 @@ struct Half16<Half> {
 // (row l/4, columns 2(l%4), 2(l%4)+1), an A fragment (or B with k along the row). Transposed: r[i] = tile i's
 // (rows 2(l%4), 2(l%4)+1, column l/4), a B fragment from a tile stored with k down the columns.
 __device__ __forceinline__ void ldmatrix_x4(uint32_t r[4], const void* row) {
+#ifdef SC_SIMT_EMULATOR
+  ::simt::ldmatrix_x4(r, row, false);
+#else
   const unsigned a = static_cast<unsigned>(__cvta_generic_to_shared(row));
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                : "r"(a));
+#endif
 }
 __device__ __forceinline__ void ldmatrix_x4_trans(uint32_t r[4], const void* row) {
+#ifdef SC_SIMT_EMULATOR
+  ::simt::ldmatrix_x4(r, row, true);
+#else
   const unsigned a = static_cast<unsigned>(__cvta_generic_to_shared(row));
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                : "r"(a));
+#endif
 }
 
 // Element loads and stores through float for every activation type.

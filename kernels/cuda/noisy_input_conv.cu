@@ -34,7 +34,7 @@ __global__ void noisy_input_conv_kernel(const float* __restrict__ images, const 
                                         const float* __restrict__ bias, T* __restrict__ y, InputGeom g,
                                         SpanTable spans, int row0, float sigma, uint64_t seed, uint32_t phase,
                                         bool relu) {
-  extern __shared__ float staged[];  // [C][staged_rows][W]
+  SC_DYNAMIC_SHARED(float, staged);  // [C][staged_rows][W]
   const int strip = blockIdx.x % g.strips, b = row0 + blockIdx.x / g.strips;
   int j = 0;
   while (j + 1 < spans.count && b >= spans.row_start[j + 1]) ++j;
@@ -139,7 +139,7 @@ void noisy_input_conv(const NoisyInput& in, const Tensor& w, const Tensor& bias,
         t.row_start[t.count] = static_cast<int>(row + rows);
         const long long blocks = rows * g.strips;
         SC_CHECK(blocks < (1LL << 31), "noisy_input_conv: batch too large for one launch");
-        kernel<<<static_cast<unsigned>(blocks), 256, smem, stream()>>>(
+        SC_LAUNCH(static_cast<unsigned>(blocks), 256, smem, kernel)(
             in.images.data<float>(), in.mean.defined() ? in.mean.data<float>() : nullptr,
             in.std.defined() ? in.std.data<float>() : nullptr, w.data<float>(),
             bias.defined() ? bias.data<float>() : nullptr, y.data<T>(), g, t, static_cast<int>(row), in.sigma,

@@ -42,7 +42,7 @@ __global__ void pooled_linear_kernel(const T* __restrict__ x, const float* __res
                                      const float* __restrict__ bias, const float* __restrict__ scale,
                                      const float* __restrict__ shift, bool relu, float* __restrict__ logits,
                                      Votes votes, int P, int C, int K) {
-  extern __shared__ float pooled[];  // [C], then the logits [K] when voting
+  SC_DYNAMIC_SHARED(float, pooled);  // [C], then the logits [K] when voting
   const long long n = blockIdx.x;
   const T* xn = x + n * P * C;
   for (int c = threadIdx.x; c < C; c += blockDim.x) {
@@ -100,10 +100,10 @@ void launch_head(const Tensor& x, const Tensor& w, const Tensor& bias, const Ten
   auto launch = [&](auto* xp, long long row0, long long rows, const Votes& votes) {
     using T = std::remove_const_t<std::remove_pointer_t<decltype(xp)>>;
     if (vote) {
-      pooled_linear_kernel<T, true><<<static_cast<unsigned>(rows), 256, smem, stream()>>>(
+      SC_LAUNCH(static_cast<unsigned>(rows), 256, smem, pooled_linear_kernel<T, true>)(
           xp + row0 * P * C, w.data<float>(), b, sc, sh, prologue_relu, nullptr, votes, P, C, K);
     } else {
-      pooled_linear_kernel<T, false><<<static_cast<unsigned>(rows), 256, smem, stream()>>>(
+      SC_LAUNCH(static_cast<unsigned>(rows), 256, smem, pooled_linear_kernel<T, false>)(
           xp, w.data<float>(), b, sc, sh, prologue_relu, logits, votes, P, C, K);
     }
     SC_CUDA_LAUNCH_CHECK("pooled_linear_kernel");

@@ -12,6 +12,7 @@
 
 #include "engine/fast_classifier.h"
 #include "engine/fast_denoiser.h"
+#include "kernel_cases.h"
 #include "kernels/attention_nhwc.h"
 #include "kernels/elementwise.h"
 #include "kernels/group_norm_nhwc.h"
@@ -35,98 +36,40 @@ Tensor opt_to(const Tensor& t, Device d) {
   return t.defined() ? t.to(d) : Tensor();
 }
 
-struct GpuConvCase {
-  int64_t N, H, W, C, O, K, stride, pad;
-  bool prologue, relu;
-  int64_t res_stride, res_offset, res_channels;
-};
-
-void PrintTo(const GpuConvCase& c, std::ostream* os) {
-  *os << c.N << "x" << c.H << "x" << c.W << "x" << c.C << "->" << c.O << " k" << c.K << " s" << c.stride;
-}
-
-class GpuFusedConv : public ::testing::TestWithParam<GpuConvCase> {};
+class GpuFusedConv : public ::testing::TestWithParam<ConvCase> {};
 
 TEST_P(GpuFusedConv, CudaMatchesCpuInEveryPrecision) {
   SKIP_WITHOUT_GPU();
-  const GpuConvCase k = GetParam();
-  const int64_t Ho = conv_out_size(k.H, k.K, k.stride, k.pad, 1),
-                Wo = conv_out_size(k.W, k.K, k.stride, k.pad, 1);
   for (DType dtype : {DType::F32, DType::BF16, DType::F16}) {
     for (bool tf32 : {false, true}) {
       if (tf32 && dtype != DType::F32) continue;
       SCOPED_TRACE(std::string(dtype_name(dtype)) + (tf32 ? " tf32" : ""));
-      const Tensor x = randn({k.N, k.H, k.W, k.C}, 1, 0.7f).astype(dtype);
-      const Tensor w = randn({k.O, k.K, k.K, k.C}, 2, 0.2f).astype(dtype);
-      const Tensor bias = randn({k.O}, 3, 0.2f);
-      Tensor scale, shift, res;
-      if (k.prologue) scale = randn({k.C}, 4, 0.5f), shift = randn({k.C}, 5, 0.3f);
-      if (k.res_channels > 0)
-        res = randn({k.N, (Ho - 1) * k.res_stride + 1, (Wo - 1) * k.res_stride + 1, k.res_channels}, 6)
-                  .astype(dtype);
-      FusedConvParams p;
-      p.stride_h = p.stride_w = k.stride;
-      p.pad_h = p.pad_w = k.pad;
-      p.relu = k.relu;
-      p.prologue_relu = k.prologue;
-      p.residual_stride = k.res_stride;
-      p.residual_channel_offset = k.res_offset;
-      p.tf32 = tf32;
-      const Tensor cpu = ops::fused_conv(x, w, bias, scale, shift, res, p);
-      const Tensor gpu = ops::fused_conv(x.to(kGpu), w.to(kGpu), bias.to(kGpu), opt_to(scale, kGpu),
-                                         opt_to(shift, kGpu), opt_to(res, kGpu), p);
-      const double rtol = dtype == DType::BF16 ? 1e-2 : dtype == DType::F16 ? 2e-3 : 1e-5;
-      EXPECT_TRUE(allclose(gpu.cpu().astype(DType::F32), cpu.astype(DType::F32), rtol));
+      const FusedConvInputs in = fused_conv_inputs(GetParam(), dtype, tf32);
+      const Tensor cpu = ops::fused_conv(in.x, in.w, in.bias, in.scale, in.shift, in.residual, in.params);
+      const Tensor gpu =
+          ops::fused_conv(in.x.to(kGpu), in.w.to(kGpu), in.bias.to(kGpu), opt_to(in.scale, kGpu),
+                          opt_to(in.shift, kGpu), opt_to(in.residual, kGpu), in.params);
+      EXPECT_TRUE(
+          allclose(gpu.cpu().astype(DType::F32), cpu.astype(DType::F32), fused_conv_tolerance(dtype)));
     }
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Shapes, GpuFusedConv,
-    ::testing::Values(
-        GpuConvCase{3, 9, 11, 5, 7, 3, 2, 1, true, true, 1, 0, 0},       // fallback (odd C)
-        GpuConvCase{5, 13, 7, 16, 16, 3, 1, 1, false, true, 1, 0, 16},   // 16-wide tile, partial M
-        GpuConvCase{4, 10, 9, 16, 32, 3, 2, 1, false, false, 2, 8, 16},  // option-A residual
-        GpuConvCase{2, 8, 8, 8, 24, 3, 1, 1, true, true, 1, 0, 0},       // K = 72: partial k tile
-        GpuConvCase{3, 7, 5, 64, 136, 1, 1, 0, false, true, 1, 0, 136},  // 64-wide tiles, partial N
-        GpuConvCase{3, 7, 9, 32, 256, 3, 1, 1, true, true, 1, 0, 256},   // 128-wide tiles, partial M
-        GpuConvCase{2, 15, 15, 32, 64, 3, 2, 1, true, false, 1, 0, 0}));
+INSTANTIATE_TEST_SUITE_P(Shapes, GpuFusedConv, ::testing::ValuesIn(fused_conv_cases()));
 
 TEST(GpuNoisyInputConv, CudaMatchesCpuWithIdenticalNoise) {
   SKIP_WITHOUT_GPU();
-  struct Geometry {
-    int64_t C, H, W, O, K, stride, pad;
-  };
-  // CIFAR stem, an ImageNet-like 7×7/2 stem (strips with halos), a LeNet stem and a whole-image kernel (an
-  // MLP).
-  for (const Geometry& g : {Geometry{3, 32, 32, 16, 3, 1, 1}, Geometry{3, 64, 72, 64, 7, 2, 3},
-                            Geometry{1, 28, 28, 6, 5, 1, 0}, Geometry{1, 12, 12, 40, 12, 1, 0}}) {
-    SCOPED_TRACE("C" + std::to_string(g.C) + " H" + std::to_string(g.H) + " K" + std::to_string(g.K));
-    NoisyInput in;
-    in.images = random_images({3, g.C, g.H, g.W}, 7);
-    if (g.C == 3) {
-      in.mean = Tensor::from_vector<float>({0.4f, 0.5f, 0.6f}, {3});
-      in.std = Tensor::from_vector<float>({0.2f, 0.25f, 0.3f}, {3});
-    }
-    in.sigma = 0.5f, in.seed = 99, in.phase = 1;
-    in.spans = {{2, 2, 70, 1000}};
-    for (int i = 0; i < 70; ++i)
-      in.spans.push_back({1, i % 3, static_cast<uint32_t>(i), static_cast<uint32_t>(i)});
-    const Tensor w = randn({g.O, g.K, g.K, g.C}, 8, 0.2f), bias = randn({g.O}, 9, 0.1f);
-    FusedConvParams p;
-    p.stride_h = p.stride_w = g.stride, p.pad_h = p.pad_w = g.pad, p.relu = true;
-    const int64_t Ho = conv_out_size(g.H, g.K, g.stride, g.pad, 1),
-                  Wo = conv_out_size(g.W, g.K, g.stride, g.pad, 1);
+  for (const NoisyConvCase& c : noisy_input_conv_cases()) {
+    SCOPED_TRACE(c.name);
+    NoisyInput on_gpu = c.in;
+    on_gpu.images = c.in.images.to(kGpu), on_gpu.mean = opt_to(c.in.mean, kGpu),
+    on_gpu.std = opt_to(c.in.std, kGpu);
     for (DType dtype : {DType::F32, DType::BF16}) {
-      Tensor cpu = Tensor::empty({72, Ho, Wo, g.O}, dtype),
-             gpu = Tensor::empty({72, Ho, Wo, g.O}, dtype, kGpu);
-      ops::noisy_input_conv(in, w, bias, p, cpu);
-      NoisyInput on_gpu = in;
-      on_gpu.images = in.images.to(kGpu), on_gpu.mean = opt_to(in.mean, kGpu),
-      on_gpu.std = opt_to(in.std, kGpu);
-      ops::noisy_input_conv(on_gpu, w.to(kGpu), bias.to(kGpu), p, gpu);
+      Tensor cpu = Tensor::empty(c.out_shape, dtype), gpu = Tensor::empty(c.out_shape, dtype, kGpu);
+      ops::noisy_input_conv(c.in, c.w, c.bias, c.params, cpu);
+      ops::noisy_input_conv(on_gpu, c.w.to(kGpu), c.bias.to(kGpu), c.params, gpu);
       EXPECT_TRUE(
-          allclose(gpu.cpu().astype(DType::F32), cpu.astype(DType::F32), dtype == DType::BF16 ? 1e-2 : 1e-5));
+          allclose(gpu.cpu().astype(DType::F32), cpu.astype(DType::F32), fused_conv_tolerance(dtype)));
     }
   }
 }
@@ -155,35 +98,16 @@ TEST(GpuFastOps, PoolingAndHeadMatchCpu) {
 TEST(GpuFastOps, HeadVotesCountTheArgmaxOfTheLogits) {
   SKIP_WITHOUT_GPU();
   for (int64_t K : {10, 1000}) {
-    const int64_t C = K == 10 ? 64 : 2048, S = 5;
-    std::vector<RowRun> runs;
-    int64_t N = 0;
-    for (int64_t r = 0; r < 150; ++r) {
-      runs.push_back({1 + (r * 7) % 5, (r * 3) % S});
-      N += runs.back().rows;
-    }
-    const Tensor x = randn({N, 2, 3, C}, 21).astype(DType::BF16);
-    Tensor w = randn({K, C}, 22), b = randn({K}, 23);
-    for (int64_t c = 0; c < C; ++c) w.data<float>()[7 * C + c] = w.data<float>()[3 * C + c] = 5.0f;
-    b.data<float>()[7] = b.data<float>()[3] = 4.0f;
-    const Tensor xg = x.to(kGpu), wg = w.to(kGpu), bg = b.to(kGpu);
-    Tensor logits = Tensor::empty({N, K}, DType::F32, kGpu);
+    const VoteCase c = vote_case(K, K == 10 ? 64 : 2048, 150);
+    const Tensor xg = c.x.to(kGpu), wg = c.w.to(kGpu), bg = c.bias.to(kGpu);
+    Tensor logits = Tensor::empty({c.x.size(0), K}, DType::F32, kGpu);
     ops::pooled_linear(xg, wg, bg, Tensor(), Tensor(), false, logits);
-    const Tensor host = logits.cpu();
-    std::vector<int64_t> expected(static_cast<size_t>(S * K), 0);
-    int64_t row = 0, ties = 0;
-    for (const RowRun& r : runs)
-      for (int64_t i = 0; i < r.rows; ++i, ++row) {
-        const float* l = host.data<float>() + row * K;
-        const int64_t best = std::max_element(l, l + K) - l;  // the first maximum; no NaN here
-        ties += best == 3;
-        ++expected[static_cast<size_t>(r.slot * K + best)];
-      }
-    Tensor counts = Tensor::zeros({S, K}, DType::I64, kGpu);
-    ops::pooled_linear_vote(xg, wg, bg, Tensor(), Tensor(), false, runs, counts);
+    int64_t ties = 0;
+    const std::vector<int64_t> expected = votes_of_logits(c, logits.cpu(), &ties);
+    Tensor counts = Tensor::zeros({c.slots, K}, DType::I64, kGpu);
+    ops::pooled_linear_vote(xg, wg, bg, Tensor(), Tensor(), false, c.runs, counts);
     const Tensor got = counts.cpu();
-    for (int64_t i = 0; i < S * K; ++i)
-      EXPECT_EQ(got.data<int64_t>()[i], expected[static_cast<size_t>(i)]) << i;
+    for (size_t i = 0; i < expected.size(); ++i) EXPECT_EQ(got.data<int64_t>()[i], expected[i]) << i;
     EXPECT_GT(ties, 0);
   }
 }
@@ -196,32 +120,26 @@ TEST(GpuFastOps, DenoiserOpsMatchCpu) {
   for (DType dtype : {DType::F32, DType::BF16, DType::F16}) {
     SCOPED_TRACE(dtype_name(dtype));
     const double tol = dtype == DType::F32 ? 1e-5 : 1e-2;
-    // One chunk of 64 positions or several (the last partial), groups of 3, 8, 12 (the UNet's 384-channel
-    // concat: a 16-byte vector spans two groups) and 64 channels, 30 channels (no vector loads), mean 3.
-    for (const auto& [N, H, W, C, G] : std::vector<std::array<int64_t, 5>>{
-             {3, 5, 7, 96, 32}, {2, 16, 16, 256, 32}, {2, 4, 4, 2048, 32}, {2, 9, 13, 384, 32}, {3, 5, 7, 30, 3}}) {
-      const Tensor x = ops::affine(randn({N, H, W, C}, 41, 2.0f), 1.0f, 3.0f).astype(dtype);
-      const Tensor g = randn({C}, 42), b = randn({C}, 43);
-      Tensor yc = Tensor::empty(x.shape(), dtype), yg = Tensor::empty(x.shape(), dtype, kGpu);
-      ops::group_norm_nhwc(x, G, g, b, 1e-5, true, yc);
-      ops::group_norm_nhwc(x.to(kGpu), G, g.to(kGpu), b.to(kGpu), 1e-5, true, yg);
-      EXPECT_TRUE(allclose(yg.cpu().astype(DType::F32), yc.astype(DType::F32), tol)) << C << " channels";
+    for (const auto& c : group_norm_cases()) {
+      const GroupNormInputs in = group_norm_inputs(c, dtype);
+      Tensor yc = Tensor::empty(in.x.shape(), dtype), yg = Tensor::empty(in.x.shape(), dtype, kGpu);
+      ops::group_norm_nhwc(in.x, in.groups, in.gamma, in.beta, 1e-5, true, yc);
+      ops::group_norm_nhwc(in.x.to(kGpu), in.groups, in.gamma.to(kGpu), in.beta.to(kGpu), 1e-5, true, yg);
+      EXPECT_TRUE(allclose(yg.cpu().astype(DType::F32), yc.astype(DType::F32), tol)) << c[3] << " channels";
     }
     const Tensor u = randn({2, 5, 3, 24}, 44).astype(dtype);
     Tensor uc = Tensor::empty({2, 10, 6, 24}, dtype), ug = Tensor::empty({2, 10, 6, 24}, dtype, kGpu);
     ops::upsample_nearest2x_nhwc(u, uc);
     ops::upsample_nearest2x_nhwc(u.to(kGpu), ug);
     EXPECT_TRUE(allclose(ug.cpu().astype(DType::F32), uc.astype(DType::F32), 0.0));
-    // Partial key tiles (63, 150, 130 and 4 positions) and, with spread 2, peaked softmaxes whose running max moves
-    // from tile to tile.
-    for (const auto& [T, heads, d, spread] : std::vector<std::tuple<int64_t, int64_t, int64_t, float>>{
-             {63, 3, 16, 0.5f}, {256, 4, 64, 0.5f}, {150, 2, 32, 0.5f}, {130, 1, 64, 2.0f}, {4, 2, 32, 1.0f}}) {
-      const Tensor qkv = randn({2, T, 3 * heads * d}, 45, spread).astype(dtype);
-      Tensor oc = Tensor::empty({2, T, heads * d}, dtype), og = Tensor::empty({2, T, heads * d}, dtype, kGpu);
-      ops::attention_nhwc(qkv, heads, oc);
-      ops::attention_nhwc(qkv.to(kGpu), heads, og);
+    for (const AttentionCase& c : attention_cases()) {
+      const Tensor qkv = attention_input(c, dtype);
+      const Shape out{2, c.T, c.heads * c.d};
+      Tensor oc = Tensor::empty(out, dtype), og = Tensor::empty(out, dtype, kGpu);
+      ops::attention_nhwc(qkv, c.heads, oc);
+      ops::attention_nhwc(qkv.to(kGpu), c.heads, og);
       EXPECT_TRUE(allclose(og.cpu().astype(DType::F32), oc.astype(DType::F32), tol))
-          << T << " positions, d " << d;
+          << c.T << " positions, d " << c.d;
     }
   }
 }

@@ -1,0 +1,122 @@
+// simt: an emulator that runs the project's CUDA kernels, compiled as host C++, on the CPU, so that CI (no
+// GPU) executes their index arithmetic, tiling, software pipelining and tensor-core fragment layouts against
+// the CPU reference. Every thread of a block is a fiber of one OS thread; blocks run one after another;
+// __syncthreads, the warp shuffles and the warp-wide instructions (mma.sync m16n8k16, ldmatrix) are
+// collectives over the fibers, and the emulator reports a deadlock (divergent barrier, a warp collective with
+// lanes missing or at different instructions) instead of hanging.
+//
+// Not modelled: timing, coalescing and bank conflicts; races inside one barrier interval (fibers switch only
+// at barriers and collectives, in a shuffled order that exposes most missing barriers); misaligned plain
+// vector accesses (ldmatrix's alignment is checked); the mma's internal accumulation order (done in double
+// here, then rounded to float); stale __shared__ contents (static arrays persist between blocks).
+//
+// A translation unit that emulates kernels includes this header first, then the project headers the kernel
+// file uses, then renames the kernels' namespace (see emulated_*.cpp) and includes the .cu file itself.
+#pragma once
+#define SC_SIMT_EMULATOR 1
+
+#include <cuda_bf16.h>  // host definitions of the 16-bit conversions
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>  // dim3, uint3, uint4, float2 and their make_ functions
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <tuple>
+
+namespace simt {
+
+struct ThreadState {
+  uint3 thread_idx, block_idx;
+  dim3 block_dim, grid_dim;
+};
+const ThreadState& current();  // of the running fiber
+
+// The emulated device's limit on a block's dynamic shared memory with the opt-in (an H100's 227 KiB).
+constexpr int kMaxSharedOptin = 227 * 1024;
+
+// Runs body once per thread of every block, blocks in order, threads as fibers. Checks the launch limits
+// (≤ 1024 threads, grid.y and grid.z ≤ 65535, dynamic shared memory ≤ 48 KiB or what the kernel opted in
+// to) and rethrows the first exception a thread raised.
+void run_grid(const void* kernel, dim3 grid, dim3 block, size_t dynamic_shared_bytes,
+              const std::function<void()>& body);
+// cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes) and
+// cudaDeviceGetAttribute(.., cudaDevAttrMaxSharedMemoryPerBlockOptin, ..); other attributes are errors.
+cudaError_t set_function_attribute(const void* kernel, cudaFuncAttribute attribute, int value);
+cudaError_t get_device_attribute(int* value, cudaDeviceAttr attribute, int device);
+// The block's dynamic shared memory, filled with 0xFF bytes (NaN as float) at every block's start.
+void* dynamic_shared();
+
+void sync_block();
+// Warp collectives; every lane of the warp must reach the same one.
+uint32_t shfl_xor(uint32_t bits, int lane_mask);
+// mma.sync.aligned.m16n8k16.row.col.f32.{bf16,f16}: d = A·B + d with this lane's fragments.
+void mma_m16n8k16(float d[4], const uint32_t a[4], const uint32_t b[2], bool bf16);
+// ldmatrix.sync.aligned.m8n8.x4[.trans].shared.b16 with this lane's row address.
+void ldmatrix_x4(uint32_t r[4], const void* row, bool trans);
+
+// kernel<<<grid, block, smem>>>(args...) as launcher(grid, block, smem, kernel)(args...).
+template <typename... P>
+auto launcher(dim3 grid, dim3 block, size_t smem, void (*kernel)(P...)) {
+  return [=](auto&&... args) {
+    const std::tuple<P...> params(args...);  // by value, as a launch copies the arguments
+    run_grid(reinterpret_cast<const void*>(kernel), grid, block, smem, [&] { std::apply(kernel, params); });
+  };
+}
+
+}  // namespace simt
+
+// The CUDA built-ins the kernels use.
+#define threadIdx (::simt::current().thread_idx)
+#define blockIdx (::simt::current().block_idx)
+#define blockDim (::simt::current().block_dim)
+#define gridDim (::simt::current().grid_dim)
+#undef __shared__
+#define __shared__ static  // one block runs at a time
+#define __launch_bounds__(...)
+#define SC_LAUNCH(grid, block, smem, ...) ::simt::launcher(grid, block, smem, __VA_ARGS__)
+#define SC_DYNAMIC_SHARED(type, name) type* name = static_cast<type*>(::simt::dynamic_shared())
+
+// The host runtime calls kernel files make around their launches.
+#define cudaGetDevice(device) (*(device) = 0, cudaSuccess)
+#define cudaDeviceGetAttribute(value, attribute, device) \
+  ::simt::get_device_attribute(value, attribute, device)
+#define cudaFuncSetAttribute(kernel, attribute, value) \
+  ::simt::set_function_attribute(reinterpret_cast<const void*>(kernel), attribute, value)
+
+inline void __syncthreads() {
+  simt::sync_block();
+}
+// Full-warp shuffles only (the emulator checks the mask).
+float __shfl_xor_sync(unsigned mask, float v, int lane_mask);
+int __shfl_xor_sync(unsigned mask, int v, int lane_mask);
+// Fibers switch only at barriers and collectives, so an atomic is a plain read-modify-write.
+template <typename T>
+T atomicAdd(T* address, T v) {
+  const T old = *address;
+  *address = old + v;
+  return old;
+}
+template <typename T>
+T __ldg(const T* p) {
+  return *p;
+}
+inline float __fdiv_rn(float a, float b) {  // IEEE operations: g++ neither contracts nor reassociates them
+  return a / b;
+}
+inline float __fsub_rn(float a, float b) {
+  return a - b;
+}
+inline float __expf(float x) {
+  return std::exp(x);
+}
+inline float rsqrtf(float x) {
+  return 1.0f / std::sqrt(x);
+}
+inline int min(int a, int b) {
+  return a < b ? a : b;
+}
+inline int max(int a, int b) {
+  return a < b ? b : a;
+}

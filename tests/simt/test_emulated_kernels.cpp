@@ -1,0 +1,123 @@
+// CUDA kernels run by the SIMT emulator against the CPU reference, on the GPU tests' cases (kernel_cases.h):
+//   - fused_conv: every tensor-core tile shape (128×16, 128×32, 128×64, 128×128), partial tiles in M, N and
+//   K,
+//     prologue, residuals, the fp32/tf32 tile kernel;
+//   - the classifier's ends: the noisy first convolution (the same noise bits as the CPU) and the pooled
+//     linear head with its votes;
+//   - the denoiser's attention (tensor cores and CUDA cores, partial key tiles, moving maxima) and GroupNorm
+//     (vector and scalar paths, one and several chunks).
+// Outputs start as NaN, so an element a kernel forgets shows. This checks the kernels' logic on a CPU; only a
+// GPU run checks them on the hardware (tests/gpu).
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "emulated_kernels.h"
+#include "kernel_cases.h"
+#include "kernels/attention_nhwc.h"
+#include "kernels/group_norm_nhwc.h"
+#include "test_util.h"
+
+namespace sc::test {
+namespace {
+
+// Every byte 0xFF: NaN in float32, bfloat16 and float16.
+Tensor poisoned(const Shape& shape, DType dtype) {
+  Tensor t = Tensor::empty(shape, dtype);
+  std::memset(t.raw_data(), 0xFF, t.nbytes());
+  return t;
+}
+
+Tensor as_f32(const Tensor& t) {
+  return t.astype(DType::F32);
+}
+
+class EmulatedFusedConv : public ::testing::TestWithParam<ConvCase> {};
+
+TEST_P(EmulatedFusedConv, MatchesCpuInEveryPrecision) {
+  for (DType dtype : {DType::F32, DType::BF16, DType::F16}) {
+    for (bool tf32 : {false, true}) {
+      if (tf32 && dtype != DType::F32) continue;
+      SCOPED_TRACE(std::string(dtype_name(dtype)) + (tf32 ? " tf32" : ""));
+      const FusedConvInputs in = fused_conv_inputs(GetParam(), dtype, tf32);
+      Tensor expected = poisoned(in.out_shape, dtype), got = poisoned(in.out_shape, dtype);
+      cpu::fused_conv(in.x, in.w, in.bias, in.scale, in.shift, in.residual, in.params, expected);
+      cuda_emulated::fused_conv(in.x, in.w, in.bias, in.scale, in.shift, in.residual, in.params, got);
+      EXPECT_TRUE(allclose(as_f32(got), as_f32(expected), fused_conv_tolerance(dtype)));
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, EmulatedFusedConv, ::testing::ValuesIn(fused_conv_cases()));
+
+TEST(EmulatedClassifierOps, NoisyInputConvMatchesCpuWithIdenticalNoise) {
+  for (const NoisyConvCase& c : noisy_input_conv_cases()) {
+    SCOPED_TRACE(c.name);
+    for (DType dtype : {DType::F32, DType::BF16}) {
+      Tensor expected = poisoned(c.out_shape, dtype), got = poisoned(c.out_shape, dtype);
+      cpu::noisy_input_conv(c.in, c.w, c.bias, c.params, expected);
+      cuda_emulated::noisy_input_conv(c.in, c.w, c.bias, c.params, got);
+      EXPECT_TRUE(allclose(as_f32(got), as_f32(expected), fused_conv_tolerance(dtype)));
+    }
+  }
+}
+
+// The head's logits against the CPU; its votes against the argmax of the emulated logits, for 10 classes over
+// more runs than one launch takes (64) and for 1000 classes (logits in shared memory) over a few. Smaller
+// than the GPU test's: every shuffle is a fiber switch here.
+TEST(EmulatedClassifierOps, PooledLinearHeadAndVotes) {
+  for (DType dtype : {DType::F32, DType::BF16, DType::F16}) {
+    const Tensor x = randn({3, 13, 11, 24}, 3).astype(dtype);
+    const Tensor w = randn({10, 24}, 4), b = randn({10}, 5), s = randn({24}, 6), t = randn({24}, 7);
+    Tensor expected = poisoned({3, 10}, DType::F32), got = poisoned({3, 10}, DType::F32);
+    cpu::pooled_linear(x, w, b, s, t, true, expected);
+    cuda_emulated::pooled_linear(x, w, b, s, t, true, got);
+    EXPECT_TRUE(allclose(got, expected, 1e-5)) << dtype_name(dtype);
+  }
+  for (int64_t K : {10, 1000}) {
+    const VoteCase c = K == 10 ? vote_case(K, 64, 70) : vote_case(K, 256, 5);
+    Tensor logits = poisoned({c.x.size(0), K}, DType::F32);
+    cuda_emulated::pooled_linear(c.x, c.w, c.bias, Tensor(), Tensor(), false, logits);
+    int64_t ties = 0;
+    const std::vector<int64_t> expected = votes_of_logits(c, logits, &ties);
+    Tensor counts = Tensor::zeros({c.slots, K}, DType::I64);
+    cuda_emulated::pooled_linear_vote(c.x, c.w, c.bias, Tensor(), Tensor(), false, c.runs, counts);
+    for (size_t i = 0; i < expected.size(); ++i) EXPECT_EQ(counts.data<int64_t>()[i], expected[i]) << i;
+    EXPECT_GT(ties, 0);
+  }
+}
+
+TEST(EmulatedDenoiserOps, GroupNormMatchesCpu) {
+  for (DType dtype : {DType::F32, DType::BF16, DType::F16}) {
+    SCOPED_TRACE(dtype_name(dtype));
+    for (const auto& c : group_norm_cases()) {
+      const GroupNormInputs in = group_norm_inputs(c, dtype);
+      for (bool silu : {true, false}) {
+        Tensor expected = poisoned(in.x.shape(), dtype), got = poisoned(in.x.shape(), dtype);
+        cpu::group_norm_nhwc(in.x, in.groups, in.gamma, in.beta, 1e-5, silu, expected);
+        cuda_emulated::group_norm_nhwc(in.x, in.groups, in.gamma, in.beta, 1e-5, silu, got);
+        EXPECT_TRUE(allclose(as_f32(got), as_f32(expected), dtype == DType::F32 ? 1e-5 : 1e-2))
+            << c[3] << " channels, silu " << silu;
+      }
+    }
+  }
+}
+
+TEST(EmulatedDenoiserOps, AttentionMatchesCpu) {
+  for (DType dtype : {DType::F32, DType::BF16, DType::F16}) {
+    SCOPED_TRACE(dtype_name(dtype));
+    for (const AttentionCase& c : attention_cases()) {
+      const Tensor qkv = attention_input(c, dtype);
+      Tensor expected = poisoned({2, c.T, c.heads * c.d}, dtype),
+             got = poisoned({2, c.T, c.heads * c.d}, dtype);
+      cpu::attention_nhwc(qkv, c.heads, expected);
+      cuda_emulated::attention_nhwc(qkv, c.heads, got);
+      EXPECT_TRUE(allclose(as_f32(got), as_f32(expected), dtype == DType::F32 ? 1e-5 : 1e-2))
+          << c.T << " positions, d " << c.d;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace sc::test

@@ -1,0 +1,172 @@
+// The SIMT emulator itself: barriers and shuffles, ldmatrix feeding mma (two layouts of the PTX ISA that must
+// compose into a plain matrix product), and the errors it reports instead of hanging or passing silently.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "simt.h"
+// simt.h before the project headers; the device helpers go to sc::cuda_emulated, as in emulated_prelude.h
+#include "nn/half.h"
+#define cuda cuda_emulated
+#include "kernels/cuda/half_types.cuh"
+
+namespace {
+
+// Block sums by a shared-memory tree: needs every __syncthreads to be a real barrier.
+__global__ void block_sum_kernel(const float* x, float* sums) {
+  __shared__ float s[256];
+  const int t = threadIdx.x;
+  s[t] = x[blockIdx.x * blockDim.x + t];
+  __syncthreads();
+  for (int stride = blockDim.x / 2; stride > 0; stride /= 2) {
+    if (t < stride) s[t] += s[t + stride];
+    __syncthreads();
+  }
+  if (t == 0) sums[blockIdx.x] = s[0];
+}
+
+TEST(Simt, BarriersMakeSharedMemoryWritesVisible) {
+  std::vector<float> x(3 * 256), sums(3, NAN);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>((i * 37) % 101) - 50.0f;
+  SC_LAUNCH(3, 256, 0, block_sum_kernel)(x.data(), sums.data());
+  for (int b = 0; b < 3; ++b) {
+    double want = 0;
+    for (int i = 0; i < 256; ++i) want += x[static_cast<size_t>(b * 256 + i)];
+    EXPECT_EQ(sums[static_cast<size_t>(b)], want) << "block " << b;
+  }
+}
+
+__global__ void butterfly_kernel(float* out) {
+  float v = static_cast<float>(threadIdx.x * threadIdx.x);
+  for (int off = 16; off > 0; off /= 2) v += __shfl_xor_sync(0xffffffffu, v, off);
+  out[threadIdx.x] = v;
+}
+
+TEST(Simt, ShuffleButterflyGivesEveryLaneTheWarpSum) {
+  std::vector<float> out(64, NAN);
+  SC_LAUNCH(1, 64, 0, butterfly_kernel)(out.data());
+  for (int t = 0; t < 64; ++t) {
+    const int w = t / 32;
+    float want = 0;
+    for (int l = 32 * w; l < 32 * w + 32; ++l) want += static_cast<float>(l * l);
+    EXPECT_EQ(out[static_cast<size_t>(t)], want) << "thread " << t;
+  }
+}
+
+// One 16×8×16 product the way the kernels build it: A (row-major) by plain ldmatrix, B once from its
+// transpose (rows n, plain ldmatrix) and once from B itself (rows k, .trans), then mma. The emulator's
+// ldmatrix and mma layouts are written independently from the PTX ISA; they must compose into the plain
+// product.
+template <typename T>
+__global__ void mma_tile_kernel(const uint16_t* a_global, const uint16_t* bt_global, const uint16_t* b_global,
+                                float* d_plain, float* d_trans) {
+  __shared__ __align__(16) uint16_t A[16][16], Bt[8][16], B[16][8];
+  const int lane = threadIdx.x;
+  for (int i = lane; i < 256; i += 32) A[i / 16][i % 16] = a_global[i];
+  for (int i = lane; i < 128; i += 32) Bt[i / 16][i % 16] = bt_global[i], B[i / 8][i % 8] = b_global[i];
+  __syncthreads();
+  const int tile = lane / 8, row = lane % 8;
+  uint32_t a[4], bt[4], b[4];
+  // A's quadrants in fragment order: (rows 0–7, k 0–7), (rows 8–15, k 0–7), (rows 0–7, k 8–15), (8–15, 8–15).
+  sc::cuda::ldmatrix_x4(a, &A[row + 8 * (tile % 2)][8 * (tile / 2)]);
+  sc::cuda::ldmatrix_x4(bt, &Bt[row][8 * (tile % 2)]);          // (n, k 0–7), (n, k 8–15), twice
+  sc::cuda::ldmatrix_x4_trans(b, &B[row + 8 * (tile % 2)][0]);  // (k 0–7, n), (k 8–15, n), twice
+  float d0[4] = {1.0f, 2.0f, 3.0f, 4.0f}, d1[4] = {1.0f, 2.0f, 3.0f, 4.0f};
+  sc::cuda::Half16<T>::mma(d0, a, bt);
+  sc::cuda::Half16<T>::mma(d1, a, b);
+  for (int q = 0; q < 4; ++q) {  // accumulator q: row lane/4 (+8 for q ≥ 2), column 2·(lane%4) + q%2
+    const int r = lane / 4 + 8 * (q / 2), n = 2 * (lane % 4) + q % 2;
+    d_plain[r * 8 + n] = d0[q];
+    d_trans[r * 8 + n] = d1[q];
+  }
+}
+
+template <typename T>
+void check_mma_tile() {
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal;
+  std::vector<uint16_t> a(256), bt(128), b(128);
+  std::vector<double> af(256), bf(128);
+  for (int i = 0; i < 256; ++i) {
+    a[static_cast<size_t>(i)] = sc::cuda::Half16<T>::from_float(normal(rng));
+    af[static_cast<size_t>(i)] = sc::cuda::Half16<T>::to_float(a[static_cast<size_t>(i)]);
+  }
+  for (int k = 0; k < 16; ++k)
+    for (int n = 0; n < 8; ++n) {
+      const uint16_t v = sc::cuda::Half16<T>::from_float(normal(rng));
+      b[static_cast<size_t>(k * 8 + n)] = bt[static_cast<size_t>(n * 16 + k)] = v;
+      bf[static_cast<size_t>(k * 8 + n)] = sc::cuda::Half16<T>::to_float(v);
+    }
+  std::vector<float> plain(128, NAN), trans(128, NAN);
+  SC_LAUNCH(1, 32, 0, mma_tile_kernel<T>)(a.data(), bt.data(), b.data(), plain.data(), trans.data());
+  for (int r = 0; r < 16; ++r)
+    for (int n = 0; n < 8; ++n) {
+      double want = 1 + n % 2 + (r >= 8 ? 2 : 0);  // the initial accumulators
+      for (int k = 0; k < 16; ++k)
+        want += af[static_cast<size_t>(r * 16 + k)] * bf[static_cast<size_t>(k * 8 + n)];
+      EXPECT_NEAR(plain[static_cast<size_t>(r * 8 + n)], want, 1e-5 * (1 + std::fabs(want))) << r << "," << n;
+      EXPECT_NEAR(trans[static_cast<size_t>(r * 8 + n)], want, 1e-5 * (1 + std::fabs(want))) << r << "," << n;
+    }
+}
+
+TEST(Simt, LdmatrixFragmentsMultiplyAsPlainMatrices) {
+  check_mma_tile<sc::BFloat16>();
+  check_mma_tile<sc::Half>();
+}
+
+__global__ void divergent_shuffle_kernel(float* out) {
+  if (threadIdx.x % 32 < 16) out[threadIdx.x] = __shfl_xor_sync(0xffffffffu, 1.0f, 1);
+}
+__global__ void divergent_barrier_kernel(float* out) {  // half a warp at a shuffle, half at a barrier
+  if (threadIdx.x < 16)
+    out[threadIdx.x] = __shfl_xor_sync(0xffffffffu, 1.0f, 1);
+  else
+    __syncthreads();
+}
+__global__ void misaligned_ldmatrix_kernel(float* out) {
+  __shared__ __align__(16) uint16_t s[8][16];
+  uint32_t r[4];
+  sc::cuda::ldmatrix_x4(r, &s[threadIdx.x % 8][1]);
+  out[threadIdx.x] = static_cast<float>(r[0]);
+}
+
+TEST(Simt, ReportsWhatWouldHangOrFaultOnTheDevice) {
+  std::vector<float> out(64);
+  try {
+    SC_LAUNCH(1, 32, 0, divergent_shuffle_kernel)(out.data());
+    ADD_FAILURE() << "a shuffle with half the warp exited ran";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("deadlock"), std::string::npos) << e.what();
+  }
+  try {
+    SC_LAUNCH(1, 32, 0, divergent_barrier_kernel)(out.data());
+    ADD_FAILURE() << "divergent barriers ran";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("deadlock"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(SC_LAUNCH(1, 32, 0, misaligned_ldmatrix_kernel)(out.data()), std::runtime_error);
+  EXPECT_THROW(SC_LAUNCH(1, 2048, 0, butterfly_kernel)(out.data()), std::invalid_argument);
+  EXPECT_THROW(SC_LAUNCH(1, 32, 64 * 1024, butterfly_kernel)(out.data()), std::invalid_argument);
+}
+
+// A missing barrier: each thread reads its neighbour's shared write with no __syncthreads between. The
+// shuffled schedule runs some readers before their neighbours, so stale values show.
+__global__ void missing_barrier_kernel(int* out) {
+  __shared__ int s[128];
+  s[threadIdx.x] = static_cast<int>(threadIdx.x) + 1000 * static_cast<int>(blockIdx.x + 1);
+  out[blockIdx.x * 128 + threadIdx.x] = s[(threadIdx.x + 1) % 128];
+}
+
+TEST(Simt, ShuffledScheduleExposesAMissingBarrier) {
+  std::vector<int> out(256, -1);
+  SC_LAUNCH(2, 128, 0, missing_barrier_kernel)(out.data());
+  int stale = 0;
+  for (int b = 0; b < 2; ++b)
+    for (int t = 0; t < 128; ++t)
+      stale += out[static_cast<size_t>(b * 128 + t)] != (t + 1) % 128 + 1000 * (b + 1);
+  EXPECT_GT(stale, 10);
+}
+
+}  // namespace
