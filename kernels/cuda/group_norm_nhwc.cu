@@ -1,9 +1,8 @@
 // group_norm_nhwc on CUDA in two kernels over chunks of 64 positions, one block per (chunk, sample), so that
 // every SM has work at any batch size:
-//   1. statistics: each thread reads V consecutive channels (16 bytes) of every R-th position of the chunk
-//   and
-//      keeps a Welford mean/M2 per channel; the block then combines, per group, the partials of its rows and
-//      channels (Chan's formula) and writes the chunk's (mean, M2) of each group;
+//   1. statistics: each thread reads V consecutive channels (16 bytes) of every R-th position of the
+//      chunk and keeps a Welford mean/M2 per channel; the block then combines, per group, the partials of its
+//      rows and channels (Chan's formula) and writes the chunk's (mean, M2) of each group;
 //   2. apply: each block combines its sample's chunk partials into the group's mean and 1/√(var + eps), folds
 //      them with γ/β into one scale and shift per channel, and writes act(x·a + b) for its chunk.
 // x is read twice and y written once.

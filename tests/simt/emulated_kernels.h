@@ -1,5 +1,5 @@
-// The CUDA host wrappers of the kernel files that the SIMT emulator runs on the CPU (emulated_*.cpp): the
-// same signatures as in sc::cuda, in namespace sc::cuda_emulated, taking CPU tensors.
+// The CUDA host wrappers of the kernel files that the SIMT emulator runs on the CPU (emulated_kernel.cpp.in):
+// the same signatures as in sc::cuda, in namespace sc::cuda_emulated, taking CPU tensors.
 #pragma once
 #include <vector>
 

@@ -49,7 +49,6 @@ const char* collective_name(Collective c) {
 struct Slot {
   uint32_t a[4], b[2], bits;
   const void* ptr;
-  int lane_mask;
 };
 
 struct Fiber {

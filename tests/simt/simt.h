@@ -11,7 +11,8 @@
 // here, then rounded to float); stale __shared__ contents (static arrays persist between blocks).
 //
 // A translation unit that emulates kernels includes this header first, then the project headers the kernel
-// file uses, then renames the kernels' namespace (see emulated_*.cpp) and includes the .cu file itself.
+// file uses, then renames the kernels' namespace (see emulated_prelude.h and emulated_kernel.cpp.in) and
+// includes the .cu file itself.
 #pragma once
 #define SC_SIMT_EMULATOR 1
 

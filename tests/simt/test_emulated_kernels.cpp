@@ -1,16 +1,14 @@
 // CUDA kernels run by the SIMT emulator against the CPU reference, on the GPU tests' cases (kernel_cases.h):
-//   - fused_conv: every tensor-core tile shape (128×16, 128×32, 128×64, 128×128), partial tiles in M, N and
-//   K,
-//     prologue, residuals, the fp32/tf32 tile kernel;
+//   - fused_conv: every tensor-core tile shape (128×16, 128×32, 128×64, 128×128), partial tiles in M, N
+//     and K, prologue, residuals, the fp32/tf32 tile kernel;
 //   - the classifier's ends: the noisy first convolution (the same noise bits as the CPU) and the pooled
 //     linear head with its votes;
 //   - the denoiser's attention (tensor cores and CUDA cores, partial key tiles, moving maxima) and GroupNorm
 //     (vector and scalar paths, one and several chunks).
-// Outputs start as NaN, so an element a kernel forgets shows. This checks the kernels' logic on a CPU; only a
-// GPU run checks them on the hardware (tests/gpu).
+// Outputs start as NaN (test_main.cpp poisons every new buffer), so an element a kernel forgets shows. This
+// checks the kernels' logic on a CPU; only a GPU run checks them on the hardware (tests/gpu).
 #include <gtest/gtest.h>
 
-#include <cstring>
 #include <vector>
 
 #include "emulated_kernels.h"
@@ -21,13 +19,6 @@
 
 namespace sc::test {
 namespace {
-
-// Every byte 0xFF: NaN in float32, bfloat16 and float16.
-Tensor poisoned(const Shape& shape, DType dtype) {
-  Tensor t = Tensor::empty(shape, dtype);
-  std::memset(t.raw_data(), 0xFF, t.nbytes());
-  return t;
-}
 
 Tensor as_f32(const Tensor& t) {
   return t.astype(DType::F32);
@@ -41,7 +32,7 @@ TEST_P(EmulatedFusedConv, MatchesCpuInEveryPrecision) {
       if (tf32 && dtype != DType::F32) continue;
       SCOPED_TRACE(std::string(dtype_name(dtype)) + (tf32 ? " tf32" : ""));
       const FusedConvInputs in = fused_conv_inputs(GetParam(), dtype, tf32);
-      Tensor expected = poisoned(in.out_shape, dtype), got = poisoned(in.out_shape, dtype);
+      Tensor expected = Tensor::empty(in.out_shape, dtype), got = Tensor::empty(in.out_shape, dtype);
       cpu::fused_conv(in.x, in.w, in.bias, in.scale, in.shift, in.residual, in.params, expected);
       cuda_emulated::fused_conv(in.x, in.w, in.bias, in.scale, in.shift, in.residual, in.params, got);
       EXPECT_TRUE(allclose(as_f32(got), as_f32(expected), fused_conv_tolerance(dtype)));
@@ -55,7 +46,7 @@ TEST(EmulatedClassifierOps, NoisyInputConvMatchesCpuWithIdenticalNoise) {
   for (const NoisyConvCase& c : noisy_input_conv_cases()) {
     SCOPED_TRACE(c.name);
     for (DType dtype : {DType::F32, DType::BF16}) {
-      Tensor expected = poisoned(c.out_shape, dtype), got = poisoned(c.out_shape, dtype);
+      Tensor expected = Tensor::empty(c.out_shape, dtype), got = Tensor::empty(c.out_shape, dtype);
       cpu::noisy_input_conv(c.in, c.w, c.bias, c.params, expected);
       cuda_emulated::noisy_input_conv(c.in, c.w, c.bias, c.params, got);
       EXPECT_TRUE(allclose(as_f32(got), as_f32(expected), fused_conv_tolerance(dtype)));
@@ -70,14 +61,14 @@ TEST(EmulatedClassifierOps, PooledLinearHeadAndVotes) {
   for (DType dtype : {DType::F32, DType::BF16, DType::F16}) {
     const Tensor x = randn({3, 13, 11, 24}, 3).astype(dtype);
     const Tensor w = randn({10, 24}, 4), b = randn({10}, 5), s = randn({24}, 6), t = randn({24}, 7);
-    Tensor expected = poisoned({3, 10}, DType::F32), got = poisoned({3, 10}, DType::F32);
+    Tensor expected = Tensor::empty({3, 10}, DType::F32), got = Tensor::empty({3, 10}, DType::F32);
     cpu::pooled_linear(x, w, b, s, t, true, expected);
     cuda_emulated::pooled_linear(x, w, b, s, t, true, got);
     EXPECT_TRUE(allclose(got, expected, 1e-5)) << dtype_name(dtype);
   }
   for (int64_t K : {10, 1000}) {
     const VoteCase c = K == 10 ? vote_case(K, 64, 70) : vote_case(K, 256, 5);
-    Tensor logits = poisoned({c.x.size(0), K}, DType::F32);
+    Tensor logits = Tensor::empty({c.x.size(0), K}, DType::F32);
     cuda_emulated::pooled_linear(c.x, c.w, c.bias, Tensor(), Tensor(), false, logits);
     int64_t ties = 0;
     const std::vector<int64_t> expected = votes_of_logits(c, logits, &ties);
@@ -94,7 +85,7 @@ TEST(EmulatedDenoiserOps, GroupNormMatchesCpu) {
     for (const auto& c : group_norm_cases()) {
       const GroupNormInputs in = group_norm_inputs(c, dtype);
       for (bool silu : {true, false}) {
-        Tensor expected = poisoned(in.x.shape(), dtype), got = poisoned(in.x.shape(), dtype);
+        Tensor expected = Tensor::empty(in.x.shape(), dtype), got = Tensor::empty(in.x.shape(), dtype);
         cpu::group_norm_nhwc(in.x, in.groups, in.gamma, in.beta, 1e-5, silu, expected);
         cuda_emulated::group_norm_nhwc(in.x, in.groups, in.gamma, in.beta, 1e-5, silu, got);
         EXPECT_TRUE(allclose(as_f32(got), as_f32(expected), dtype == DType::F32 ? 1e-5 : 1e-2))
@@ -109,8 +100,8 @@ TEST(EmulatedDenoiserOps, AttentionMatchesCpu) {
     SCOPED_TRACE(dtype_name(dtype));
     for (const AttentionCase& c : attention_cases()) {
       const Tensor qkv = attention_input(c, dtype);
-      Tensor expected = poisoned({2, c.T, c.heads * c.d}, dtype),
-             got = poisoned({2, c.T, c.heads * c.d}, dtype);
+      Tensor expected = Tensor::empty({2, c.T, c.heads * c.d}, dtype),
+             got = Tensor::empty({2, c.T, c.heads * c.d}, dtype);
       cpu::attention_nhwc(qkv, c.heads, expected);
       cuda_emulated::attention_nhwc(qkv, c.heads, got);
       EXPECT_TRUE(allclose(as_f32(got), as_f32(expected), dtype == DType::F32 ? 1e-5 : 1e-2))
