@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <random>
 
@@ -117,6 +118,23 @@ std::vector<FixtureCase> load_fixture(const std::string& op) {
   }
   if (den > 0 && std::sqrt(num / den) > rtol)
     return ::testing::AssertionFailure() << "relative L2 error " << std::sqrt(num / den) << " > " << rtol;
+  return ::testing::AssertionSuccess();
+}
+
+::testing::AssertionResult identical(const Tensor& actual, const Tensor& expected) {
+  if (!actual.defined() || !expected.defined()) return ::testing::AssertionFailure() << "undefined tensor";
+  if (actual.shape() != expected.shape() || actual.dtype() != expected.dtype())
+    return ::testing::AssertionFailure() << actual.describe() << " vs expected " << expected.describe();
+  const Tensor a = actual.cpu(), e = expected.cpu();
+  const size_t width = dtype_size(a.dtype());
+  const auto* pa = static_cast<const unsigned char*>(a.raw_data());
+  const auto* pe = static_cast<const unsigned char*>(e.raw_data());
+  for (int64_t i = 0; i < a.numel(); ++i)
+    if (std::memcmp(pa + i * width, pe + i * width, width) != 0)
+      return ::testing::AssertionFailure()
+             << "element " << i << " of " << a.numel()
+             << " differs: " << a.astype(DType::F32).to_float_vector()[static_cast<size_t>(i)]
+             << " vs expected " << e.astype(DType::F32).to_float_vector()[static_cast<size_t>(i)];
   return ::testing::AssertionSuccess();
 }
 

@@ -46,6 +46,8 @@ std::vector<FixtureCase> load_fixture(const std::string& op);
 // Float tensors: every element within atol + rtol·|expected| with atol = rtol·max|expected|, and the
 // relative L2 error ‖a − e‖ / ‖e‖ ≤ rtol. Integer tensors: equal. Shapes must match; NaN never passes.
 ::testing::AssertionResult allclose(const Tensor& actual, const Tensor& expected, double rtol);
+// The same shape, dtype and bytes (NaN payloads included): for ops that move or select values.
+::testing::AssertionResult identical(const Tensor& actual, const Tensor& expected);
 
 // Standard-normal float32 values from a fixed seed (a CPU tensor).
 Tensor randn(const Shape& shape, uint64_t seed, float scale = 1.0f);

@@ -26,7 +26,7 @@ __global__ void adaptive_avg_pool2d_kernel(const float* x, float* y, long long c
 
 void adaptive_avg_pool2d(const Tensor& x, Tensor& y) {
   const long long cells = y.numel();
-  adaptive_avg_pool2d_kernel<<<grid_for(cells * 32), kThreads, 0, stream()>>>(
+  SC_LAUNCH(grid_for(cells * 32), kThreads, 0, adaptive_avg_pool2d_kernel)(
       x.data<float>(), y.data<float>(), cells, static_cast<int>(x.size(2)), static_cast<int>(x.size(3)),
       static_cast<int>(y.size(2)), static_cast<int>(y.size(3)));
   SC_CUDA_LAUNCH_CHECK("adaptive_avg_pool2d_kernel");

@@ -33,8 +33,8 @@ __global__ void argmax_kernel(const float* x, int64_t* y, long long N, int C) {
 
 void argmax(const Tensor& x, Tensor& y) {
   const long long N = x.size(0);
-  argmax_kernel<<<grid_for(N * 32), kThreads, 0, stream()>>>(x.data<float>(), y.data<int64_t>(), N,
-                                                             static_cast<int>(x.size(1)));
+  SC_LAUNCH(grid_for(N * 32), kThreads, 0, argmax_kernel)(
+      x.data<float>(), y.data<int64_t>(), N, static_cast<int>(x.size(1)));
   SC_CUDA_LAUNCH_CHECK("argmax_kernel");
 }
 

@@ -17,7 +17,7 @@ __global__ void batch_norm_kernel(const float* x, const float* g, const float* b
 void batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& mean, const Tensor& var,
                 double eps, Tensor& y) {
   const long long n = x.numel();
-  batch_norm_kernel<<<grid_for(n), kThreads, 0, stream()>>>(
+  SC_LAUNCH(grid_for(n), kThreads, 0, batch_norm_kernel)(
       x.data<float>(), gamma.data<float>(), beta.data<float>(), mean.data<float>(), var.data<float>(),
       static_cast<float>(eps), y.data<float>(), n, static_cast<int>(x.size(1)), plane_size(x));
   SC_CUDA_LAUNCH_CHECK("batch_norm_kernel");

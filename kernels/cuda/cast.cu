@@ -15,7 +15,7 @@ void cast(const Tensor& src, Tensor& dst) {
   if (n == 0) return;
   visit_dtype(src.dtype(), [&]<typename S>() {
     visit_dtype(dst.dtype(), [&]<typename D>() {
-      cast_kernel<S, D><<<grid_for(n), kThreads, 0, stream()>>>(src.data<S>(), dst.data<D>(), n);
+      SC_LAUNCH(grid_for(n), kThreads, 0, cast_kernel<S, D>)(src.data<S>(), dst.data<D>(), n);
       SC_CUDA_LAUNCH_CHECK("cast_kernel");
     });
   });

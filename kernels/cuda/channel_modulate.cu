@@ -16,7 +16,7 @@ __global__ void channel_modulate_kernel(const float* x, const float* scale, cons
 
 void channel_modulate(const Tensor& x, const Tensor& scale, const Tensor& shift, Tensor& y) {
   const long long n = x.numel();
-  channel_modulate_kernel<<<grid_for(n), kThreads, 0, stream()>>>(
+  SC_LAUNCH(grid_for(n), kThreads, 0, channel_modulate_kernel)(
       x.data<float>(), scale.defined() ? scale.data<float>() : nullptr, shift.data<float>(), y.data<float>(), n,
       plane_size(x));
   SC_CUDA_LAUNCH_CHECK("channel_modulate_kernel");

@@ -16,9 +16,9 @@ __global__ void channel_normalize_kernel(const float* x, const float* m, const f
 
 void channel_normalize(const Tensor& x, const Tensor& mean, const Tensor& std, Tensor& y) {
   const long long n = x.numel();
-  channel_normalize_kernel<<<grid_for(n), kThreads, 0, stream()>>>(x.data<float>(), mean.data<float>(),
-                                                                   std.data<float>(), y.data<float>(), n,
-                                                                   static_cast<int>(x.size(1)), plane_size(x));
+  SC_LAUNCH(grid_for(n), kThreads, 0, channel_normalize_kernel)(
+      x.data<float>(), mean.data<float>(), std.data<float>(), y.data<float>(), n, static_cast<int>(x.size(1)),
+      plane_size(x));
   SC_CUDA_LAUNCH_CHECK("channel_normalize_kernel");
 }
 

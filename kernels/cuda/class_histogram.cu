@@ -34,10 +34,10 @@ void class_histogram_accumulate(const Tensor& labels, Tensor& counts) {
   // int64 counts are updated as unsigned 64-bit words: the same bits for non-negative values.
   auto* c = reinterpret_cast<unsigned long long*>(counts.data<int64_t>());
   if (K <= kSharedClasses) {
-    class_histogram_shared_kernel<<<grid_for(n, kThreads, 1024), kThreads, 0, stream()>>>(labels.data<int64_t>(), c,
-                                                                                          n, static_cast<int>(K));
+    SC_LAUNCH(grid_for(n, kThreads, 1024), kThreads, 0, class_histogram_shared_kernel)(
+        labels.data<int64_t>(), c, n, static_cast<int>(K));
   } else {
-    class_histogram_global_kernel<<<grid_for(n), kThreads, 0, stream()>>>(labels.data<int64_t>(), c, n, K);
+    SC_LAUNCH(grid_for(n), kThreads, 0, class_histogram_global_kernel)(labels.data<int64_t>(), c, n, K);
   }
   SC_CUDA_LAUNCH_CHECK("class_histogram_kernel");
 }

@@ -16,9 +16,8 @@ void concat_part(const Tensor& part, int64_t dim, int64_t offset, Tensor& y) {
   for (int64_t d = dim + 1; d < part.dim(); ++d) inner *= part.size(d);
   const long long n = part.numel(), block = part.size(dim) * inner, ystride = y.size(dim) * inner;
   auto launch = [&]<typename T>() {
-    concat_part_kernel<T><<<grid_for(n), kThreads, 0, stream()>>>(static_cast<const T*>(part.raw_data()),
-                                                                   static_cast<T*>(y.raw_data()), n, block, ystride,
-                                                                   offset * inner);
+    SC_LAUNCH(grid_for(n), kThreads, 0, concat_part_kernel<T>)(
+        static_cast<const T*>(part.raw_data()), static_cast<T*>(y.raw_data()), n, block, ystride, offset * inner);
     SC_CUDA_LAUNCH_CHECK("concat_part_kernel");
   };
   switch (dtype_size(part.dtype())) {

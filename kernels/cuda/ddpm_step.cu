@@ -14,10 +14,9 @@ __global__ void ddpm_step_kernel(const float* x, const float* eps, const float* 
 void ddpm_step(const Tensor& x_t, const Tensor& eps, const Tensor& v, const Tensor& z, const DdpmCoefficients& c,
                Tensor& out) {
   const long long n = x_t.numel();
-  ddpm_step_kernel<<<grid_for(n), kThreads, 0, stream()>>>(x_t.data<float>(), eps.data<float>(),
-                                                           v.defined() ? v.data<float>() : nullptr,
-                                                           z.defined() ? z.data<float>() : nullptr, c,
-                                                           out.data<float>(), n);
+  SC_LAUNCH(grid_for(n), kThreads, 0, ddpm_step_kernel)(
+      x_t.data<float>(), eps.data<float>(), v.defined() ? v.data<float>() : nullptr,
+      z.defined() ? z.data<float>() : nullptr, c, out.data<float>(), n);
   SC_CUDA_LAUNCH_CHECK("ddpm_step_kernel");
 }
 

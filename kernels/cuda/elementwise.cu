@@ -21,24 +21,24 @@ __global__ void combine_kernel(float a, const float* x, float b, const float* y,
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& y) {
   const long long n = a.numel();
   if (op == BinaryOp::Add)
-    binary_kernel<BinaryOp::Add><<<grid_for(n), kThreads, 0, stream()>>>(a.data<float>(), b.data<float>(),
-                                                                          y.data<float>(), n);
+    SC_LAUNCH(grid_for(n), kThreads, 0, binary_kernel<BinaryOp::Add>)(
+        a.data<float>(), b.data<float>(), y.data<float>(), n);
   else
-    binary_kernel<BinaryOp::Mul><<<grid_for(n), kThreads, 0, stream()>>>(a.data<float>(), b.data<float>(),
-                                                                          y.data<float>(), n);
+    SC_LAUNCH(grid_for(n), kThreads, 0, binary_kernel<BinaryOp::Mul>)(
+        a.data<float>(), b.data<float>(), y.data<float>(), n);
   SC_CUDA_LAUNCH_CHECK("binary_kernel");
 }
 
 void affine(const Tensor& x, float alpha, float beta, Tensor& y) {
   const long long n = x.numel();
-  affine_kernel<<<grid_for(n), kThreads, 0, stream()>>>(x.data<float>(), alpha, beta, y.data<float>(), n);
+  SC_LAUNCH(grid_for(n), kThreads, 0, affine_kernel)(x.data<float>(), alpha, beta, y.data<float>(), n);
   SC_CUDA_LAUNCH_CHECK("affine_kernel");
 }
 
 void combine(float a, const Tensor& x, float b, const Tensor& y, float lo, float hi, Tensor& out) {
   const long long n = x.numel();
-  combine_kernel<<<grid_for(n), kThreads, 0, stream()>>>(a, x.data<float>(), b, y.data<float>(), lo, hi,
-                                                         out.data<float>(), n);
+  SC_LAUNCH(grid_for(n), kThreads, 0, combine_kernel)(
+      a, x.data<float>(), b, y.data<float>(), lo, hi, out.data<float>(), n);
   SC_CUDA_LAUNCH_CHECK("combine_kernel");
 }
 

@@ -20,7 +20,7 @@ void fill(Tensor& t, float value) {
       v = T::from_float(value);
     else
       v = static_cast<T>(value);
-    fill_kernel<T><<<grid_for(n), kThreads, 0, stream()>>>(t.data<T>(), n, v);
+    SC_LAUNCH(grid_for(n), kThreads, 0, fill_kernel<T>)(t.data<T>(), n, v);
     SC_CUDA_LAUNCH_CHECK("fill_kernel");
   });
 }

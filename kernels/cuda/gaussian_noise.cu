@@ -23,8 +23,8 @@ __global__ void add_gaussian_noise_kernel(const float* x, float* out, long long 
 
 void add_gaussian_noise(const Tensor& x, float sigma, NoiseKey key, uint32_t first_sample, Tensor& out) {
   const long long E = x.numel(), groups = (E + 3) / 4, total = out.size(0) * groups;
-  add_gaussian_noise_kernel<<<grid_for(total), kThreads, 0, stream()>>>(x.data<float>(), out.data<float>(), E, groups,
-                                                                        total, sigma, key, first_sample);
+  SC_LAUNCH(grid_for(total), kThreads, 0, add_gaussian_noise_kernel)(
+      x.data<float>(), out.data<float>(), E, groups, total, sigma, key, first_sample);
   SC_CUDA_LAUNCH_CHECK("add_gaussian_noise_kernel");
 }
 

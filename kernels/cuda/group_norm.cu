@@ -46,7 +46,7 @@ void group_norm(const Tensor& x, int64_t groups, const Tensor& gamma, const Tens
   const int C = static_cast<int>(x.size(1)), Cg = static_cast<int>(x.size(1) / groups);
   const long long blocks = x.size(0) * groups;
   SC_CHECK(blocks < (1LL << 31), "group_norm (CUDA): too many groups");
-  group_norm_kernel<<<static_cast<unsigned>(blocks), kThreads, 0, stream()>>>(
+  SC_LAUNCH(static_cast<unsigned>(blocks), kThreads, 0, group_norm_kernel)(
       x.data<float>(), gamma.data<float>(), beta.data<float>(), y.data<float>(), C, Cg, plane_size(x),
       static_cast<float>(eps));
   SC_CUDA_LAUNCH_CHECK("group_norm_kernel");

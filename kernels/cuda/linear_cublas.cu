@@ -19,7 +19,7 @@ void linear_cublas(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor&
                               x.data<float>(), I, &zero, y.data<float>(), O));
   if (bias.defined()) {
     const long long n = y.numel();
-    add_row_bias_kernel<<<grid_for(n), kThreads, 0, stream()>>>(y.data<float>(), bias.data<float>(), n, O);
+    SC_LAUNCH(grid_for(n), kThreads, 0, add_row_bias_kernel)(y.data<float>(), bias.data<float>(), n, O);
     SC_CUDA_LAUNCH_CHECK("add_row_bias_kernel");
   }
 }

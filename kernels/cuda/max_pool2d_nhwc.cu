@@ -36,8 +36,8 @@ void max_pool2d_nhwc(const Tensor& x, const Pool2dParams& p, Tensor& y) {
   const long long total = y.numel();
   const int H = static_cast<int>(x.size(1)), W = static_cast<int>(x.size(2)), C = static_cast<int>(x.size(3));
   const int Ho = static_cast<int>(y.size(1)), Wo = static_cast<int>(y.size(2));
-  auto launch = [&](auto* xp, auto* yp) {
-    max_pool_nhwc_kernel<<<grid_for(total), kThreads, 0, stream()>>>(xp, yp, total, H, W, C, Ho, Wo, p);
+  auto launch = [&]<typename T>(const T* xp, T* yp) {
+    SC_LAUNCH(grid_for(total), kThreads, 0, max_pool_nhwc_kernel<T>)(xp, yp, total, H, W, C, Ho, Wo, p);
     SC_CUDA_LAUNCH_CHECK("max_pool_nhwc_kernel");
   };
   switch (x.dtype()) {

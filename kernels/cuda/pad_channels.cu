@@ -16,9 +16,9 @@ __global__ void pad_channels_kernel(const float* x, float* y, long long n, int C
 
 void pad_channels(const Tensor& x, int64_t before, Tensor& y) {
   const long long n = y.numel();
-  pad_channels_kernel<<<grid_for(n), kThreads, 0, stream()>>>(x.data<float>(), y.data<float>(), n,
-                                                              static_cast<int>(x.size(1)), static_cast<int>(y.size(1)),
-                                                              static_cast<int>(before), y.size(2) * y.size(3));
+  SC_LAUNCH(grid_for(n), kThreads, 0, pad_channels_kernel)(
+      x.data<float>(), y.data<float>(), n, static_cast<int>(x.size(1)), static_cast<int>(y.size(1)),
+      static_cast<int>(before), y.size(2) * y.size(3));
   SC_CUDA_LAUNCH_CHECK("pad_channels_kernel");
 }
 

@@ -32,11 +32,11 @@ void pool2d(PoolKind kind, const Tensor& x, const Pool2dParams& p, Tensor& y) {
   const int H = static_cast<int>(x.size(2)), W = static_cast<int>(x.size(3));
   const int Ho = static_cast<int>(y.size(2)), Wo = static_cast<int>(y.size(3));
   if (kind == PoolKind::Avg)
-    pool2d_kernel<PoolKind::Avg><<<grid_for(n), kThreads, 0, stream()>>>(x.data<float>(), y.data<float>(), n, H, W,
-                                                                         Ho, Wo, p);
+    SC_LAUNCH(grid_for(n), kThreads, 0, pool2d_kernel<PoolKind::Avg>)(
+        x.data<float>(), y.data<float>(), n, H, W, Ho, Wo, p);
   else
-    pool2d_kernel<PoolKind::Max><<<grid_for(n), kThreads, 0, stream()>>>(x.data<float>(), y.data<float>(), n, H, W,
-                                                                         Ho, Wo, p);
+    SC_LAUNCH(grid_for(n), kThreads, 0, pool2d_kernel<PoolKind::Max>)(
+        x.data<float>(), y.data<float>(), n, H, W, Ho, Wo, p);
   SC_CUDA_LAUNCH_CHECK("pool2d_kernel");
 }
 

@@ -24,8 +24,8 @@ __device__ float block_reduce(float v, float* shared, bool is_max) {
   return v;
 }
 
-__global__ void qkv_attention_kernel(const float* qkv, float* out, int heads, int d, int T, float scale) {
-  extern __shared__ float w[];  // T scores, then 32 reduction slots
+__global__ void qkv_attention_kernel(const float* qkv, float* out, int d, int T, float scale) {
+  SC_DYNAMIC_SHARED(float, w);  // T scores, then 32 reduction slots
   float* red = w + T;
   const int t = blockIdx.x, bh = blockIdx.y;
   const float* q = qkv + static_cast<long long>(bh) * 3 * d * T;
@@ -59,8 +59,8 @@ void qkv_attention(const Tensor& qkv, int64_t heads, Tensor& out) {
     SC_CUDA_CHECK(cudaFuncSetAttribute(qkv_attention_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                        static_cast<int>(shared)));
   const float scale = static_cast<float>(1.0 / std::sqrt(std::sqrt(static_cast<double>(d))));
-  qkv_attention_kernel<<<dim3(T, static_cast<unsigned>(bh)), kThreads, shared, stream()>>>(
-      qkv.data<float>(), out.data<float>(), static_cast<int>(heads), d, T, scale);
+  SC_LAUNCH(dim3(T, static_cast<unsigned>(bh)), kThreads, shared, qkv_attention_kernel)(
+      qkv.data<float>(), out.data<float>(), d, T, scale);
   SC_CUDA_LAUNCH_CHECK("qkv_attention_kernel");
 }
 

@@ -14,7 +14,7 @@ __global__ void relu_kernel(const float* x, float* y, long long n) {
 
 void relu(const Tensor& x, Tensor& y) {
   const long long n = x.numel();
-  relu_kernel<<<grid_for(n), kThreads, 0, stream()>>>(x.data<float>(), y.data<float>(), n);
+  SC_LAUNCH(grid_for(n), kThreads, 0, relu_kernel)(x.data<float>(), y.data<float>(), n);
   SC_CUDA_LAUNCH_CHECK("relu_kernel");
 }
 

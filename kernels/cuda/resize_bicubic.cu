@@ -23,7 +23,7 @@ __global__ void resize_bicubic_axis_kernel(const float* x, float* y, long long n
 
 void resize_bicubic_axis(const Tensor& x, int axis, Tensor& y) {
   const long long n = y.numel();
-  resize_bicubic_axis_kernel<<<grid_for(n), kThreads, 0, stream()>>>(
+  SC_LAUNCH(grid_for(n), kThreads, 0, resize_bicubic_axis_kernel)(
       x.data<float>(), y.data<float>(), n, static_cast<int>(x.size(2)), static_cast<int>(x.size(3)),
       static_cast<int>(y.size(2)), static_cast<int>(y.size(3)), axis);
   SC_CUDA_LAUNCH_CHECK("resize_bicubic_axis_kernel");

@@ -11,7 +11,7 @@ __global__ void silu_kernel(const float* x, float* y, long long n) {
 
 void silu(const Tensor& x, Tensor& y) {
   const long long n = x.numel();
-  silu_kernel<<<grid_for(n), kThreads, 0, stream()>>>(x.data<float>(), y.data<float>(), n);
+  SC_LAUNCH(grid_for(n), kThreads, 0, silu_kernel)(x.data<float>(), y.data<float>(), n);
   SC_CUDA_LAUNCH_CHECK("silu_kernel");
 }
 

@@ -31,8 +31,8 @@ __global__ void softmax_kernel(const float* x, float* y, long long N, int C, boo
 
 void softmax(const Tensor& x, bool log, Tensor& y) {
   const long long N = x.size(0);
-  softmax_kernel<<<grid_for(N * 32), kThreads, 0, stream()>>>(x.data<float>(), y.data<float>(), N,
-                                                              static_cast<int>(x.size(1)), log);
+  SC_LAUNCH(grid_for(N * 32), kThreads, 0, softmax_kernel)(
+      x.data<float>(), y.data<float>(), N, static_cast<int>(x.size(1)), log);
   SC_CUDA_LAUNCH_CHECK("softmax_kernel");
 }
 

@@ -27,8 +27,8 @@ __global__ void strided_copy_kernel(const T* src, T* dst, long long n, Layout l)
 template <typename T>
 void launch(const Tensor& src, Tensor& dst, const Layout& l) {
   const long long n = src.numel();
-  strided_copy_kernel<T><<<grid_for(n), kThreads, 0, stream()>>>(static_cast<const T*>(src.raw_data()),
-                                                                  static_cast<T*>(dst.raw_data()), n, l);
+  SC_LAUNCH(grid_for(n), kThreads, 0, strided_copy_kernel<T>)(
+      static_cast<const T*>(src.raw_data()), static_cast<T*>(dst.raw_data()), n, l);
   SC_CUDA_LAUNCH_CHECK("strided_copy_kernel");
 }
 }  // namespace

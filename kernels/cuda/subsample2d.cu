@@ -15,10 +15,9 @@ __global__ void subsample2d_kernel(const float* x, float* y, long long n, int H,
 
 void subsample2d(const Tensor& x, int64_t stride, Tensor& y) {
   const long long n = y.numel();
-  subsample2d_kernel<<<grid_for(n), kThreads, 0, stream()>>>(x.data<float>(), y.data<float>(), n,
-                                                             static_cast<int>(x.size(2)), static_cast<int>(x.size(3)),
-                                                             static_cast<int>(y.size(2)), static_cast<int>(y.size(3)),
-                                                             static_cast<int>(stride));
+  SC_LAUNCH(grid_for(n), kThreads, 0, subsample2d_kernel)(
+      x.data<float>(), y.data<float>(), n, static_cast<int>(x.size(2)), static_cast<int>(x.size(3)),
+      static_cast<int>(y.size(2)), static_cast<int>(y.size(3)), static_cast<int>(stride));
   SC_CUDA_LAUNCH_CHECK("subsample2d_kernel");
 }
 

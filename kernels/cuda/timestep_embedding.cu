@@ -26,9 +26,8 @@ __global__ void timestep_embedding_kernel(const float* t, float* y, long long n,
 
 void timestep_embedding(const Tensor& t, double max_period, Tensor& y) {
   const long long n = y.numel();
-  timestep_embedding_kernel<<<grid_for(n), kThreads, 0, stream()>>>(t.data<float>(), y.data<float>(), n,
-                                                                     static_cast<int>(y.size(1)),
-                                                                     static_cast<float>(std::log(max_period)));
+  SC_LAUNCH(grid_for(n), kThreads, 0, timestep_embedding_kernel)(
+      t.data<float>(), y.data<float>(), n, static_cast<int>(y.size(1)), static_cast<float>(std::log(max_period)));
   SC_CUDA_LAUNCH_CHECK("timestep_embedding_kernel");
 }
 

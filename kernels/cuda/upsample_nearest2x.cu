@@ -15,9 +15,8 @@ __global__ void upsample_nearest2x_kernel(const float* x, float* y, long long n,
 
 void upsample_nearest2x(const Tensor& x, Tensor& y) {
   const long long n = y.numel();
-  upsample_nearest2x_kernel<<<grid_for(n), kThreads, 0, stream()>>>(x.data<float>(), y.data<float>(), n,
-                                                                     static_cast<int>(x.size(2)),
-                                                                     static_cast<int>(x.size(3)));
+  SC_LAUNCH(grid_for(n), kThreads, 0, upsample_nearest2x_kernel)(
+      x.data<float>(), y.data<float>(), n, static_cast<int>(x.size(2)), static_cast<int>(x.size(3)));
   SC_CUDA_LAUNCH_CHECK("upsample_nearest2x_kernel");
 }
 

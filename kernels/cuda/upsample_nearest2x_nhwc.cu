@@ -25,7 +25,7 @@ void upsample_nearest2x_nhwc(const Tensor& x, Tensor& y) {
   const long long n = y.numel();
   const int H = static_cast<int>(x.size(1)), W = static_cast<int>(x.size(2)), C = static_cast<int>(x.size(3));
   auto launch = [&]<typename T>() {
-    upsample_nearest2x_nhwc_kernel<T><<<grid_for(n), kThreads, 0, stream()>>>(
+    SC_LAUNCH(grid_for(n), kThreads, 0, upsample_nearest2x_nhwc_kernel<T>)(
         static_cast<const T*>(x.raw_data()), static_cast<T*>(y.raw_data()), n, H, W, C);
     SC_CUDA_LAUNCH_CHECK("upsample_nearest2x_nhwc_kernel");
   };

@@ -1,24 +1,43 @@
 // The CUDA host wrappers of the kernel files that the SIMT emulator runs on the CPU (emulated_kernel.cpp.in):
-// the same signatures as in sc::cuda, in namespace sc::cuda_emulated, taking CPU tensors.
+// every kernel header is included here with its `cuda` namespace renamed, so the same declarations name the
+// sc::cuda_emulated wrappers (taking CPU tensors) beside the real sc::ops and sc::cpu functions. Include this
+// header before any other kernel header: a kernel header included earlier would not be seen again.
 #pragma once
-#include <vector>
-
-#include "kernels/fused_conv.h"
-#include "kernels/noisy_input_conv.h"
-#include "kernels/pooled_linear.h"
+#include "nn/cuda_check.h"  // the real sc::cuda helpers (stream, grid_for, errors), before the renaming
 #include "nn/tensor.h"
 
-namespace sc::cuda_emulated {
-void fused_conv(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& scale,
-                const Tensor& shift, const Tensor& residual, const FusedConvParams& p, Tensor& y);
-void attention_nhwc(const Tensor& qkv, int64_t heads, Tensor& out);
-void group_norm_nhwc(const Tensor& x, int64_t groups, const Tensor& gamma, const Tensor& beta, double eps,
-                     bool silu, Tensor& y);
-void noisy_input_conv(const NoisyInput& in, const Tensor& w, const Tensor& bias, const FusedConvParams& p,
-                      Tensor& y);
-void pooled_linear(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& scale,
-                   const Tensor& shift, bool prologue_relu, Tensor& logits);
-void pooled_linear_vote(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& scale,
-                        const Tensor& shift, bool prologue_relu, const std::vector<RowRun>& runs,
-                        Tensor& counts);
-}  // namespace sc::cuda_emulated
+#define cuda cuda_emulated
+#include "kernels/adaptive_avg_pool2d.h"
+#include "kernels/argmax.h"
+#include "kernels/attention_nhwc.h"
+#include "kernels/batch_norm.h"
+#include "kernels/cast.h"
+#include "kernels/channel_modulate.h"
+#include "kernels/channel_normalize.h"
+#include "kernels/class_histogram.h"
+#include "kernels/concat.h"
+#include "kernels/conv2d.h"
+#include "kernels/ddpm_step.h"
+#include "kernels/elementwise.h"
+#include "kernels/fill.h"
+#include "kernels/fused_conv.h"
+#include "kernels/gaussian_noise.h"
+#include "kernels/group_norm.h"
+#include "kernels/group_norm_nhwc.h"
+#include "kernels/linear.h"
+#include "kernels/max_pool2d_nhwc.h"
+#include "kernels/noisy_input_conv.h"
+#include "kernels/pad_channels.h"
+#include "kernels/pool2d.h"
+#include "kernels/pooled_linear.h"
+#include "kernels/qkv_attention.h"
+#include "kernels/relu.h"
+#include "kernels/resize_bicubic.h"
+#include "kernels/silu.h"
+#include "kernels/softmax.h"
+#include "kernels/strided_copy.h"
+#include "kernels/subsample2d.h"
+#include "kernels/timestep_embedding.h"
+#include "kernels/upsample_nearest2x.h"
+#include "kernels/upsample_nearest2x_nhwc.h"
+#undef cuda

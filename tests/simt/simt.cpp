@@ -13,6 +13,10 @@
 #include <stdexcept>
 #include <vector>
 
+// The linker's bounds of the section that holds every static __shared__ array (simt.h).
+extern "C" char __start_simt_shared[] __attribute__((weak));
+extern "C" char __stop_simt_shared[] __attribute__((weak));
+
 namespace simt {
 namespace {
 
@@ -25,13 +29,16 @@ std::map<const void*, size_t>& opted_in_shared() {  // per kernel, by cudaFuncSe
   return limits;
 }
 
-enum class Wait { Running, Block, Warp, Done };
-enum class Collective { None, Shfl, Mma, Ldmatrix, LdmatrixTrans };
+// Passed: through a completed barrier, not yet resumed (the schedule decides when its warp goes on).
+enum class Wait { Running, Block, Warp, Passed, Done };
+enum class Collective { None, ShflXor, ShflDown, Mma, Ldmatrix, LdmatrixTrans };
 
 const char* collective_name(Collective c) {
   switch (c) {
-    case Collective::Shfl:
+    case Collective::ShflXor:
       return "shfl_xor";
+    case Collective::ShflDown:
+      return "shfl_down";
     case Collective::Mma:
       return "mma.m16n8k16";
     case Collective::Ldmatrix:
@@ -47,7 +54,8 @@ const char* collective_name(Collective c) {
 // a lane can run at most one collective ahead of the slowest lane of its warp, so it never overwrites a slot
 // another lane still reads.
 struct Slot {
-  uint32_t a[4], b[2], bits;
+  uint32_t a[4], b[2];
+  uint64_t bits;
   const void* ptr;
 };
 
@@ -152,17 +160,28 @@ Slot& my_slot() {
 
 // How a block's warps advance against each other. Fibers switch only at barriers and collectives, so with
 // every warp released together the warps would move in lockstep and a missing __syncthreads between one
-// warp's shared-memory reads and another's writes could never show; the other schedules let warps run ahead.
+// warp's shared-memory reads and another's writes could never show; the other schedules let warps run ahead,
+// past barriers too: a completed barrier frees each warp only when the schedule picks it.
 enum class Schedule { Lockstep, LowestWarpFirst, HighestWarpFirst, RandomWarps };
 
-// Releases warps whose lanes have all arrived at the same collective (which ones: the schedule), else the
-// block barrier when every live thread is at it. False when nothing can move.
+// Resumes warps that can go on (all lanes at the same collective, or through a completed barrier); which of
+// them: the schedule. Else completes the block barrier when every live thread is at it. False when nothing
+// can move.
 bool release(Grid& g, int block_threads, Schedule schedule, std::mt19937& rng) {
+  auto lanes_of = [&](size_t wi) {
+    std::vector<Fiber*> lanes;
+    for (size_t l = 0; l < kWarp && wi * kWarp + l < static_cast<size_t>(block_threads); ++l)
+      lanes.push_back(&g.fibers[wi * kWarp + l]);
+    return lanes;
+  };
+  auto passed_barrier = [](const Fiber* f) { return f->wait == Wait::Passed; };
   std::vector<size_t> ready;
   for (size_t wi = 0; wi < g.warps.size(); ++wi) {
     const WarpState& w = g.warps[wi];
-    const int lanes = std::min(kWarp, block_threads - static_cast<int>(wi) * kWarp);
-    if (w.arrived > 0 && w.arrived == lanes && w.lanes == lanes) ready.push_back(wi);
+    const auto lanes = lanes_of(wi);
+    const bool collective =
+        w.arrived > 0 && w.arrived == static_cast<int>(lanes.size()) && w.lanes == w.arrived;
+    if (collective || std::any_of(lanes.begin(), lanes.end(), passed_barrier)) ready.push_back(wi);
   }
   if (!ready.empty()) {
     size_t first = 0, count = ready.size();
@@ -173,23 +192,27 @@ bool release(Grid& g, int block_threads, Schedule schedule, std::mt19937& rng) {
       count = 1 + rng() % ready.size();
     }
     for (size_t i = first; i < first + count; ++i) {
-      const size_t wi = ready[i];
-      Collective kind = Collective::None;
-      for (int l = 0; l < kWarp && wi * kWarp + static_cast<size_t>(l) < g.fibers.size(); ++l) {
-        Fiber& f = g.fibers[wi * kWarp + static_cast<size_t>(l)];
-        if (kind == Collective::None) kind = f.at;
-        if (f.at != kind)
-          throw std::runtime_error(std::string("simt: lanes of one warp reached different collectives (") +
-                                   collective_name(kind) + " and " + collective_name(f.at) + ")");
-        f.wait = Wait::Running;
+      const auto lanes = lanes_of(ready[i]);
+      if (std::any_of(lanes.begin(), lanes.end(), passed_barrier)) {
+        for (Fiber* f : lanes)
+          if (f->wait == Wait::Passed) f->wait = Wait::Running;
+        continue;
       }
-      g.warps[wi].arrived = 0;
+      Collective kind = Collective::None;
+      for (Fiber* f : lanes) {
+        if (kind == Collective::None) kind = f->at;
+        if (f->at != kind)
+          throw std::runtime_error(std::string("simt: lanes of one warp reached different collectives (") +
+                                   collective_name(kind) + " and " + collective_name(f->at) + ")");
+        f->wait = Wait::Running;
+      }
+      g.warps[ready[i]].arrived = 0;
     }
     return true;
   }
   if (g.block_arrived > 0 && g.block_arrived == g.live) {
     for (Fiber& f : g.fibers)
-      if (f.wait == Wait::Block) f.wait = Wait::Running;
+      if (f.wait == Wait::Block) f.wait = Wait::Passed;
     g.block_arrived = 0;
     return true;
   }
@@ -199,6 +222,7 @@ bool release(Grid& g, int block_threads, Schedule schedule, std::mt19937& rng) {
 void run_block(Grid& g, const ThreadState& block, long long block_number, std::mt19937& rng) {
   const int threads = static_cast<int>(block.block_dim.x * block.block_dim.y * block.block_dim.z);
   std::fill(g.dynamic.begin(), g.dynamic.end(), 0xFF);
+  if (__start_simt_shared != nullptr) std::fill(__start_simt_shared, __stop_simt_shared, 0xFF);
   g.warps.assign(static_cast<size_t>((threads + kWarp - 1) / kWarp), WarpState{});
   for (size_t wi = 0; wi < g.warps.size(); ++wi)
     g.warps[wi].lanes = std::min(kWarp, threads - static_cast<int>(wi) * kWarp);
@@ -312,11 +336,13 @@ void sync_block() {
   yield(Wait::Block);
 }
 
-uint32_t shfl_xor(uint32_t bits, int lane_mask) {
+uint64_t shuffle(uint64_t bits, int offset, bool down) {
   my_slot().bits = bits;
   const int lane = lane_of(self());
-  const Slot* all = arrive_at_warp(Collective::Shfl);
-  return all[(lane ^ lane_mask) & (kWarp - 1)].bits;
+  const Slot* all = arrive_at_warp(down ? Collective::ShflDown : Collective::ShflXor);
+  // shfl.down: lanes whose source lies past the warp keep their own value.
+  const int source = down ? lane + offset : (lane ^ offset) & (kWarp - 1);
+  return source < kWarp ? all[source].bits : bits;
 }
 
 namespace {
@@ -377,22 +403,28 @@ void ldmatrix_x4(uint32_t r[4], const void* row, bool trans) {
 
 namespace {
 template <typename T>
-T shuffle(unsigned mask, T v, int lane_mask) {
-  static_assert(sizeof(T) == 4);
+T shuffle(unsigned mask, T v, int offset, bool down) {
+  static_assert(sizeof(T) <= sizeof(uint64_t));
   if (mask != 0xffffffffu) throw std::runtime_error("simt: only full-warp shuffles are emulated");
-  uint32_t bits;
-  std::memcpy(&bits, &v, 4);
-  bits = simt::shfl_xor(bits, lane_mask);
-  std::memcpy(&v, &bits, 4);
+  uint64_t bits = 0;
+  std::memcpy(&bits, &v, sizeof(T));
+  bits = simt::shuffle(bits, offset, down);
+  std::memcpy(&v, &bits, sizeof(T));
   return v;
 }
 }  // namespace
 
 float __shfl_xor_sync(unsigned mask, float v, int lane_mask) {
-  return shuffle(mask, v, lane_mask);
+  return shuffle(mask, v, lane_mask, false);
 }
 int __shfl_xor_sync(unsigned mask, int v, int lane_mask) {
-  return shuffle(mask, v, lane_mask);
+  return shuffle(mask, v, lane_mask, false);
+}
+long __shfl_xor_sync(unsigned mask, long v, int lane_mask) {
+  return shuffle(mask, v, lane_mask, false);
+}
+float __shfl_down_sync(unsigned mask, float v, unsigned delta) {
+  return shuffle(mask, v, static_cast<int>(delta), true);
 }
 
 // SC_CUDA_LAUNCH_CHECK in the emulated kernel files names this (their namespace renamed): nothing to check.

@@ -8,7 +8,7 @@
 // Not modelled: timing, coalescing and bank conflicts; races inside one barrier interval (fibers switch only
 // at barriers and collectives, in a shuffled order that exposes most missing barriers); misaligned plain
 // vector accesses (ldmatrix's alignment is checked); the mma's internal accumulation order (done in double
-// here, then rounded to float); stale __shared__ contents (static arrays persist between blocks).
+// here, then rounded to float).
 //
 // A translation unit that emulates kernels includes this header first, then the project headers the kernel
 // file uses, then renames the kernels' namespace (see emulated_prelude.h and emulated_kernel.cpp.in) and
@@ -23,6 +23,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <tuple>
 
@@ -46,12 +47,15 @@ void run_grid(const void* kernel, dim3 grid, dim3 block, size_t dynamic_shared_b
 // cudaDeviceGetAttribute(.., cudaDevAttrMaxSharedMemoryPerBlockOptin, ..); other attributes are errors.
 cudaError_t set_function_attribute(const void* kernel, cudaFuncAttribute attribute, int value);
 cudaError_t get_device_attribute(int* value, cudaDeviceAttr attribute, int device);
-// The block's dynamic shared memory, filled with 0xFF bytes (NaN as float) at every block's start.
+// The block's dynamic shared memory, filled with 0xFF bytes (NaN as float) at every block's start, like the
+// static __shared__ arrays.
 void* dynamic_shared();
 
 void sync_block();
 // Warp collectives; every lane of the warp must reach the same one.
-uint32_t shfl_xor(uint32_t bits, int lane_mask);
+// shfl.xor (source lane ^ offset) or shfl.down (source lane + offset, own value past the warp) of up to
+// 64 bits.
+uint64_t shuffle(uint64_t bits, int offset, bool down);
 // mma.sync.aligned.m16n8k16.row.col.f32.{bf16,f16}: d = A·B + d with this lane's fragments.
 void mma_m16n8k16(float d[4], const uint32_t a[4], const uint32_t b[2], bool bf16);
 // ldmatrix.sync.aligned.m8n8.x4[.trans].shared.b16 with this lane's row address.
@@ -74,7 +78,9 @@ auto launcher(dim3 grid, dim3 block, size_t smem, void (*kernel)(P...)) {
 #define blockDim (::simt::current().block_dim)
 #define gridDim (::simt::current().grid_dim)
 #undef __shared__
-#define __shared__ static  // one block runs at a time
+// Static, as one block runs at a time, and in their own section, which the emulator fills with 0xFF bytes (NaN
+// as float) at every block's start, as it does the dynamic shared memory: a read before a write shows.
+#define __shared__ [[gnu::section("simt_shared")]] static
 #define __launch_bounds__(...)
 #define SC_LAUNCH(grid, block, smem, ...) ::simt::launcher(grid, block, smem, __VA_ARGS__)
 #define SC_DYNAMIC_SHARED(type, name) type* name = static_cast<type*>(::simt::dynamic_shared())
@@ -85,6 +91,8 @@ auto launcher(dim3 grid, dim3 block, size_t smem, void (*kernel)(P...)) {
   ::simt::get_device_attribute(value, attribute, device)
 #define cudaFuncSetAttribute(kernel, attribute, value) \
   ::simt::set_function_attribute(reinterpret_cast<const void*>(kernel), attribute, value)
+// Device memory is host memory here.
+#define cudaMemcpyAsync(dst, src, bytes, kind, stream) (std::memcpy(dst, src, bytes), cudaSuccess)
 
 inline void __syncthreads() {
   simt::sync_block();
@@ -92,6 +100,8 @@ inline void __syncthreads() {
 // Full-warp shuffles only (the emulator checks the mask).
 float __shfl_xor_sync(unsigned mask, float v, int lane_mask);
 int __shfl_xor_sync(unsigned mask, int v, int lane_mask);
+long __shfl_xor_sync(unsigned mask, long v, int lane_mask);  // int64_t
+float __shfl_down_sync(unsigned mask, float v, unsigned delta);
 // Fibers switch only at barriers and collectives, so an atomic is a plain read-modify-write.
 template <typename T>
 T atomicAdd(T* address, T v) {
@@ -108,6 +118,12 @@ inline float __fdiv_rn(float a, float b) {  // IEEE operations: g++ neither cont
 }
 inline float __fsub_rn(float a, float b) {
   return a - b;
+}
+inline float __fadd_rn(float a, float b) {
+  return a + b;
+}
+inline float __fmul_rn(float a, float b) {
+  return a * b;
 }
 inline float __expf(float x) {
   return std::exp(x);

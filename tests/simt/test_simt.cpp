@@ -55,6 +55,24 @@ TEST(Simt, ShuffleButterflyGivesEveryLaneTheWarpSum) {
   }
 }
 
+// shfl.down: lane l reads lane l + d, and lanes whose source lies past the warp keep their own value; a
+// 64-bit value moves whole.
+__global__ void shuffle_down_and_wide_kernel(float* down, long* wide) {
+  down[threadIdx.x] = __shfl_down_sync(0xffffffffu, static_cast<float>(threadIdx.x), 5u);
+  wide[threadIdx.x] = __shfl_xor_sync(0xffffffffu, (1L << 40) + static_cast<long>(threadIdx.x), 3);
+}
+
+TEST(Simt, ShuffleDownAndSixtyFourBitShuffles) {
+  std::vector<float> down(64, NAN);
+  std::vector<long> wide(64, -1);
+  SC_LAUNCH(1, 64, 0, shuffle_down_and_wide_kernel)(down.data(), wide.data());
+  for (int t = 0; t < 64; ++t) {
+    EXPECT_EQ(down[static_cast<size_t>(t)], static_cast<float>(t % 32 + 5 < 32 ? t + 5 : t))
+        << "thread " << t;
+    EXPECT_EQ(wide[static_cast<size_t>(t)], (1L << 40) + (t ^ 3)) << "thread " << t;
+  }
+}
+
 // One 16×8×16 product the way the kernels build it: A (row-major) by plain ldmatrix, B once from its
 // transpose (rows n, plain ldmatrix) and once from B itself (rows k, .trans), then mma. The emulator's
 // ldmatrix and mma layouts are written independently from the PTX ISA; they must compose into the plain
@@ -151,6 +169,24 @@ TEST(Simt, ReportsWhatWouldHangOrFaultOnTheDevice) {
   EXPECT_THROW(SC_LAUNCH(1, 32, 64 * 1024, butterfly_kernel)(out.data()), std::invalid_argument);
 }
 
+// Static shared memory starts every block as NaN, like the device's undefined contents: the second block
+// reads what only the first block wrote.
+__global__ void read_before_write_kernel(float* out) {
+  __shared__ float s[32];
+  if (blockIdx.x == 0) s[threadIdx.x] = 1.0f;
+  __syncthreads();
+  out[blockIdx.x * 32 + threadIdx.x] = s[threadIdx.x];
+}
+
+TEST(Simt, StaticSharedMemoryStartsEveryBlockPoisoned) {
+  std::vector<float> out(64, 0.0f);
+  SC_LAUNCH(2, 32, 0, read_before_write_kernel)(out.data());
+  for (int t = 0; t < 32; ++t) {
+    EXPECT_EQ(out[static_cast<size_t>(t)], 1.0f) << "thread " << t;
+    EXPECT_TRUE(std::isnan(out[static_cast<size_t>(32 + t)])) << "thread " << t;
+  }
+}
+
 // A missing barrier: each thread reads its neighbour's shared write with no __syncthreads between. The
 // shuffled schedule runs some readers before their neighbours, so stale values show.
 __global__ void missing_barrier_kernel(int* out) {
@@ -170,3 +206,24 @@ TEST(Simt, ShuffledScheduleExposesAMissingBarrier) {
 }
 
 }  // namespace
+
+// A missing barrier after a barrier: every thread reads a shared slot that warp 0 then overwrites, with only
+// warp-level work between (as in a block reduction reused without its trailing __syncthreads). Schedules
+// that let one warp run on past a completed barrier show the overwrite to the other warps.
+__global__ void overwrite_after_barrier_kernel(float* out) {
+  __shared__ float slot;
+  if (threadIdx.x == 0) slot = 1.0f;
+  __syncthreads();
+  const float seen = slot;
+  const float warp_total = __shfl_xor_sync(0xffffffffu, seen, 1);
+  if (threadIdx.x == 0) slot = -warp_total;
+  out[blockIdx.x * 128 + threadIdx.x] = seen;
+}
+
+TEST(Simt, SchedulesLetAWarpRunPastABarrier) {
+  std::vector<float> out(4 * 128, NAN);
+  SC_LAUNCH(4, 128, 0, overwrite_after_barrier_kernel)(out.data());  // one block per schedule
+  int overwritten = 0;
+  for (float v : out) overwritten += v != 1.0f;
+  EXPECT_GT(overwritten, 0);
+}
