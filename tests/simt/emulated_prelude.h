@@ -7,6 +7,9 @@
 // simt.h first: SC_SIMT_EMULATOR and the built-ins precede any kernel code
 #include "emulated_kernels.h"
 
+// The kernels get CPU tensors here, beside the real CUDA runtime: their device copies are host copies.
+#define cudaMemcpyAsync(dst, src, bytes, kind, stream) (std::memcpy(dst, src, bytes), cudaSuccess)
+
 // The real sc::cuda helpers the kernel files call unqualified, and what SC_CUDA_LAUNCH_CHECK and
 // SC_CUDA_CHECK name once the namespace is renamed.
 namespace sc::cuda_emulated {

@@ -265,6 +265,16 @@ void run_block(Grid& g, const ThreadState& block, long long block_number, std::m
 
 }  // namespace
 
+namespace {
+void (*g_pointer_check)(const void*) = nullptr;
+}  // namespace
+void set_pointer_check(void (*check)(const void*)) {
+  g_pointer_check = check;
+}
+void check_pointer(const void* p) {
+  if (p != nullptr && g_pointer_check != nullptr) g_pointer_check(p);
+}
+
 const ThreadState& current() {
   Grid& g = grid();
   if (g.running == nullptr) throw std::logic_error("simt: no running thread");

@@ -26,6 +26,7 @@
 #include <cstring>
 #include <functional>
 #include <tuple>
+#include <type_traits>
 
 namespace simt {
 
@@ -61,11 +62,24 @@ void mma_m16n8k16(float d[4], const uint32_t a[4], const uint32_t b[2], bool bf1
 // ldmatrix.sync.aligned.m8n8.x4[.trans].shared.b16 with this lane's row address.
 void ldmatrix_x4(uint32_t r[4], const void* row, bool trans);
 
+// What a launch checks of each pointer argument (not null): set by the emulated runtime (runtime.cpp), which
+// knows the device allocations; unset, nothing is checked.
+void set_pointer_check(void (*check)(const void*));
+void check_pointer(const void* p);
+
 // kernel<<<grid, block, smem>>>(args...) as launcher(grid, block, smem, kernel)(args...).
 template <typename... P>
 auto launcher(dim3 grid, dim3 block, size_t smem, void (*kernel)(P...)) {
   return [=](auto&&... args) {
     const std::tuple<P...> params(args...);  // by value, as a launch copies the arguments
+    std::apply(
+        [](const P&... p) {
+          auto check = [](const auto& v) {
+            if constexpr (std::is_pointer_v<std::decay_t<decltype(v)>>) check_pointer(v);
+          };
+          (check(p), ...);
+        },
+        params);
     run_grid(reinterpret_cast<const void*>(kernel), grid, block, smem, [&] { std::apply(kernel, params); });
   };
 }
@@ -78,8 +92,8 @@ auto launcher(dim3 grid, dim3 block, size_t smem, void (*kernel)(P...)) {
 #define blockDim (::simt::current().block_dim)
 #define gridDim (::simt::current().grid_dim)
 #undef __shared__
-// Static, as one block runs at a time, and in their own section, which the emulator fills with 0xFF bytes (NaN
-// as float) at every block's start, as it does the dynamic shared memory: a read before a write shows.
+// Static, as one block runs at a time, and in their own section, which the emulator fills with 0xFF bytes
+// (NaN as float) at every block's start, as it does the dynamic shared memory: a read before a write shows.
 #define __shared__ [[gnu::section("simt_shared")]] static
 #define __launch_bounds__(...)
 #define SC_LAUNCH(grid, block, smem, ...) ::simt::launcher(grid, block, smem, __VA_ARGS__)
@@ -91,8 +105,6 @@ auto launcher(dim3 grid, dim3 block, size_t smem, void (*kernel)(P...)) {
   ::simt::get_device_attribute(value, attribute, device)
 #define cudaFuncSetAttribute(kernel, attribute, value) \
   ::simt::set_function_attribute(reinterpret_cast<const void*>(kernel), attribute, value)
-// Device memory is host memory here.
-#define cudaMemcpyAsync(dst, src, bytes, kind, stream) (std::memcpy(dst, src, bytes), cudaSuccess)
 
 inline void __syncthreads() {
   simt::sync_block();

@@ -1,0 +1,163 @@
+// A CUDA runtime for the SIMT emulator: the runtime calls the library's host code makes (nn/memory.cpp,
+// nn/stream.cpp, nn/runtime.cpp), with one emulated device whose memory is host memory, so that the library's
+// own objects, linked with the emulated kernels instead of nvcc's, run the GPU tests on a CPU.
+//
+// "Device" allocations are tracked: a kernel launched with a pointer argument outside them (a host pointer
+// handed to a kernel), a copy or memset that runs past one, and freeing anything else are errors here, as
+// they would be faults on the device. Work runs synchronously, so streams and events only keep their
+// handles; timings read 0.
+#include <cuda_runtime_api.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+
+#include "simt.h"
+
+namespace {
+
+struct Registry {
+  std::mutex mutex;
+  std::map<const char*, size_t> blocks;  // base → bytes
+  cudaError_t last_error = cudaSuccess;
+};
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+
+// Whether [p, p + bytes) lies inside one device allocation.
+bool in_device_memory(const void* p, size_t bytes) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  const char* c = static_cast<const char*>(p);
+  auto it = r.blocks.upper_bound(c);
+  if (it == r.blocks.begin()) return false;
+  --it;
+  return c >= it->first && c + bytes <= it->first + it->second;
+}
+
+cudaError_t fail(cudaError_t err) {
+  registry().last_error = err;
+  return err;
+}
+
+// Registered before any test runs: every pointer a kernel receives must point into device memory.
+const bool kChecksKernelPointers = [] {
+  simt::set_pointer_check([](const void* p) {
+    if (!in_device_memory(p, 1))
+      throw std::runtime_error("simt: a kernel received a pointer outside device memory (a host pointer?)");
+  });
+  return true;
+}();
+
+}  // namespace
+
+cudaError_t cudaGetDeviceCount(int* count) {
+  *count = 1;
+  return cudaSuccess;
+}
+cudaError_t cudaSetDevice(int device) {
+  return device == 0 ? cudaSuccess : fail(cudaErrorInvalidDevice);
+}
+cudaError_t cudaGetLastError() {
+  const cudaError_t e = registry().last_error;
+  registry().last_error = cudaSuccess;
+  return e;
+}
+const char* cudaGetErrorName(cudaError_t error) {
+  switch (error) {
+    case cudaSuccess:
+      return "cudaSuccess";
+    case cudaErrorInvalidValue:
+      return "cudaErrorInvalidValue";
+    case cudaErrorMemoryAllocation:
+      return "cudaErrorMemoryAllocation";
+    case cudaErrorInvalidDevice:
+      return "cudaErrorInvalidDevice";
+    default:
+      return "cudaError (emulated)";
+  }
+}
+const char* cudaGetErrorString(cudaError_t error) {
+  return cudaGetErrorName(error);
+}
+
+cudaError_t cudaMalloc(void** p, size_t bytes) {
+  const size_t rounded = (bytes + 255) / 256 * 256;  // the device's 256-byte alignment
+  *p = rounded == 0 ? nullptr : std::aligned_alloc(256, rounded);
+  if (rounded != 0 && *p == nullptr) return fail(cudaErrorMemoryAllocation);
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  if (*p != nullptr) r.blocks[static_cast<const char*>(*p)] = bytes;
+  return cudaSuccess;
+}
+cudaError_t cudaFree(void* p) {
+  if (p == nullptr) return cudaSuccess;
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  if (r.blocks.erase(static_cast<const char*>(p)) == 0) return fail(cudaErrorInvalidValue);
+  std::free(p);
+  return cudaSuccess;
+}
+
+cudaError_t cudaMemsetAsync(void* p, int value, size_t bytes, cudaStream_t) {
+  if (bytes == 0) return cudaSuccess;
+  if (!in_device_memory(p, bytes)) return fail(cudaErrorInvalidValue);
+  std::memset(p, value, bytes);
+  return cudaSuccess;
+}
+// With unified addressing (cudaMemcpyDefault) either side may be host memory; at least one is the device's.
+cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpyKind kind, cudaStream_t) {
+  if (bytes == 0) return cudaSuccess;
+  const bool dst_device = in_device_memory(dst, bytes), src_device = in_device_memory(src, bytes);
+  const bool ok = kind == cudaMemcpyDefault          ? dst_device || src_device
+                  : kind == cudaMemcpyHostToDevice   ? dst_device && !src_device
+                  : kind == cudaMemcpyDeviceToHost   ? src_device && !dst_device
+                  : kind == cudaMemcpyDeviceToDevice ? src_device && dst_device
+                                                     : false;
+  if (!ok) return fail(cudaErrorInvalidValue);
+  std::memmove(dst, src, bytes);
+  return cudaSuccess;
+}
+cudaError_t cudaMemcpyPeerAsync(void* dst, int dst_device, const void* src, int src_device, size_t bytes,
+                                cudaStream_t stream) {
+  if (dst_device != 0 || src_device != 0) return fail(cudaErrorInvalidDevice);
+  return cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream);
+}
+
+cudaError_t cudaDeviceSynchronize() {
+  return cudaSuccess;
+}
+cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned) {
+  *stream = reinterpret_cast<cudaStream_t>(new char);
+  return cudaSuccess;
+}
+cudaError_t cudaStreamDestroy(cudaStream_t stream) {
+  delete reinterpret_cast<char*>(stream);
+  return cudaSuccess;
+}
+cudaError_t cudaStreamSynchronize(cudaStream_t) {
+  return cudaSuccess;
+}
+cudaError_t cudaEventCreate(cudaEvent_t* event) {
+  *event = reinterpret_cast<cudaEvent_t>(new char);
+  return cudaSuccess;
+}
+cudaError_t cudaEventDestroy(cudaEvent_t event) {
+  delete reinterpret_cast<char*>(event);
+  return cudaSuccess;
+}
+cudaError_t cudaEventRecord(cudaEvent_t, cudaStream_t) {
+  return cudaSuccess;
+}
+cudaError_t cudaEventSynchronize(cudaEvent_t) {
+  return cudaSuccess;
+}
+cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t, cudaEvent_t) {
+  *ms = 0.0f;
+  return cudaSuccess;
+}
