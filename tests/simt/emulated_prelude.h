@@ -3,6 +3,8 @@
 // `#define cuda cuda_emulated`, then puts its kernels, its device helpers (common.cuh, half_types.cuh, ...)
 // and its host wrapper into sc::cuda_emulated, beside the real sc::cuda ones in the same test program.
 #pragma once
+#include <cstring>
+
 #include "simt.h"
 // simt.h first: SC_SIMT_EMULATOR and the built-ins precede any kernel code
 #include "emulated_kernels.h"

@@ -23,7 +23,6 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <functional>
 #include <tuple>
 #include <type_traits>
@@ -67,19 +66,17 @@ void ldmatrix_x4(uint32_t r[4], const void* row, bool trans);
 void set_pointer_check(void (*check)(const void*));
 void check_pointer(const void* p);
 
+template <typename T>
+void check_argument(const T& v) {
+  if constexpr (std::is_pointer_v<T>) check_pointer(v);
+}
+
 // kernel<<<grid, block, smem>>>(args...) as launcher(grid, block, smem, kernel)(args...).
 template <typename... P>
 auto launcher(dim3 grid, dim3 block, size_t smem, void (*kernel)(P...)) {
   return [=](auto&&... args) {
     const std::tuple<P...> params(args...);  // by value, as a launch copies the arguments
-    std::apply(
-        [](const P&... p) {
-          auto check = [](const auto& v) {
-            if constexpr (std::is_pointer_v<std::decay_t<decltype(v)>>) check_pointer(v);
-          };
-          (check(p), ...);
-        },
-        params);
+    std::apply([](const P&... p) { (check_argument(p), ...); }, params);
     run_grid(reinterpret_cast<const void*>(kernel), grid, block, smem, [&] { std::apply(kernel, params); });
   };
 }
