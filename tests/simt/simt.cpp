@@ -1,7 +1,9 @@
 // The fiber scheduler and the warp collectives of the SIMT emulator (simt.h).
 #include "simt.h"
 
+#if !defined(__x86_64__)
 #include <ucontext.h>
+#endif
 
 #include <algorithm>
 #include <cstring>
@@ -17,8 +19,92 @@
 extern "C" char __start_simt_shared[] __attribute__((weak));
 extern "C" char __stop_simt_shared[] __attribute__((weak));
 
+// Switching between fibers. glibc's swapcontext saves and restores the signal mask with a system call on
+// every switch, which took 40% of the emulator's time; on x86-64 a switch here saves the callee-saved
+// registers and the floating-point control words on the old stack and swaps stack pointers (System V ABI),
+// with no system call.
+#if defined(__x86_64__)
+extern "C" void simt_switch_stacks(void** save_sp, void* load_sp);
+extern "C" void simt_fiber_start();
+asm(R"(
+  .text
+  .globl simt_switch_stacks
+  .hidden simt_switch_stacks
+  .type simt_switch_stacks, @function
+simt_switch_stacks:
+  pushq %rbp
+  pushq %rbx
+  pushq %r12
+  pushq %r13
+  pushq %r14
+  pushq %r15
+  subq $8, %rsp
+  stmxcsr (%rsp)
+  fnstcw 4(%rsp)
+  movq %rsp, (%rdi)
+  movq %rsi, %rsp
+  ldmxcsr (%rsp)
+  fldcw 4(%rsp)
+  addq $8, %rsp
+  popq %r15
+  popq %r14
+  popq %r13
+  popq %r12
+  popq %rbx
+  popq %rbp
+  ret
+  .size simt_switch_stacks, .-simt_switch_stacks
+
+  .globl simt_fiber_start
+  .hidden simt_fiber_start
+  .type simt_fiber_start, @function
+simt_fiber_start:
+  callq *%r13
+  ud2
+  .size simt_fiber_start, .-simt_fiber_start
+)");
+#endif
+
 namespace simt {
 namespace {
+
+#if defined(__x86_64__)
+struct Context {
+  void* sp = nullptr;
+};
+// A first switch to c enters entry (which never returns) on the given stack: the frame below is what
+// simt_switch_stacks pops (control words, r15, r14, r13 = entry, r12, rbx, rbp, return address), placed so
+// that the stack is 16-byte aligned at entry's call.
+void start_context(Context& c, char* stack, size_t bytes, void (*entry)()) {
+  auto top = reinterpret_cast<uintptr_t>(stack + bytes) & ~uintptr_t{15};
+  auto* frame = reinterpret_cast<uint64_t*>(top - 80);
+  uint32_t mxcsr;
+  uint16_t fpu_control;
+  asm volatile("stmxcsr %0\n\tfnstcw %1" : "=m"(mxcsr), "=m"(fpu_control));
+  frame[0] = mxcsr | uint64_t{fpu_control} << 32;
+  for (int i = 1; i < 7; ++i) frame[i] = 0;
+  frame[3] = reinterpret_cast<uint64_t>(entry);
+  frame[7] = reinterpret_cast<uint64_t>(&simt_fiber_start);
+  c.sp = frame;
+}
+void switch_context(Context& from, Context& to) {
+  simt_switch_stacks(&from.sp, to.sp);
+}
+#else
+struct Context {
+  ucontext_t ctx;
+};
+void start_context(Context& c, char* stack, size_t bytes, void (*entry)()) {
+  getcontext(&c.ctx);
+  c.ctx.uc_stack.ss_sp = stack;
+  c.ctx.uc_stack.ss_size = bytes;
+  c.ctx.uc_link = nullptr;
+  makecontext(&c.ctx, entry, 0);
+}
+void switch_context(Context& from, Context& to) {
+  swapcontext(&from.ctx, &to.ctx);
+}
+#endif
 
 constexpr int kWarp = 32;
 constexpr size_t kStackBytes = 256 * 1024;
@@ -60,25 +146,32 @@ struct Slot {
 };
 
 struct Fiber {
-  ucontext_t ctx;
-  std::unique_ptr<char[]> stack;
+  Context ctx;
   ThreadState state;
   Wait wait = Wait::Running;
   Collective at = Collective::None;
   uint64_t collectives = 0;
 };
 
+// An mma's operands as floats, A (16×16) and B (16×8), decoded once per warp from its lanes' fragments.
+struct MmaOperands {
+  uint64_t collective = 0;  // 1 + the index of the collective they were decoded for; 0: none yet
+  float a[16][16], b[16][8];
+};
+
 struct WarpState {
   int lanes = 0, arrived = 0;
   Slot slots[2][kWarp];
+  MmaOperands mma[2];  // by the same parity as slots
 };
 
 struct Grid {
   std::vector<Fiber> fibers;
   std::vector<WarpState> warps;
   std::vector<unsigned char> dynamic;
+  std::vector<size_t> ready;  // release's scratch: warps that can go on
   const std::function<void()>* body = nullptr;
-  ucontext_t scheduler;
+  Context scheduler;
   Fiber* running = nullptr;
   int block_arrived = 0, live = 0;
   std::exception_ptr error;
@@ -95,18 +188,29 @@ int linear_thread(const ThreadState& s) {
   return static_cast<int>((s.thread_idx.z * s.block_dim.y + s.thread_idx.y) * s.block_dim.x + s.thread_idx.x);
 }
 
-void fiber_entry() {
-  Grid& g = *g_grid;
-  Fiber& f = *g.running;
-  try {
-    (*g.body)();
-  } catch (...) {
-    if (!g.error) g.error = std::current_exception();
+// A fiber runs its thread of one block after another: run_block resumes it with the next block's state.
+[[noreturn]] void fiber_main() {
+  for (;;) {
+    Grid& g = *g_grid;
+    Fiber& f = *g.running;
+    try {
+      (*g.body)();
+    } catch (...) {
+      if (!g.error) g.error = std::current_exception();
+    }
+    f.wait = Wait::Done;
+    --g.live;
+    --g.warps[static_cast<size_t>(linear_thread(f.state) / kWarp)].lanes;
+    switch_context(f.ctx, g.scheduler);
   }
-  f.wait = Wait::Done;
-  --g.live;
-  --g.warps[static_cast<size_t>(linear_thread(f.state) / kWarp)].lanes;
-  // returning resumes uc_link, the scheduler
+}
+
+// Fiber stacks, kept from launch to launch: allocating (and zeroing) them per launch cost more than many
+// small kernels.
+char* fiber_stack(size_t index) {
+  static std::vector<std::unique_ptr<char[]>> stacks;
+  while (stacks.size() <= index) stacks.emplace_back(new char[kStackBytes]);
+  return stacks[index].get();
 }
 
 // The running fiber stops here until the scheduler releases it.
@@ -114,7 +218,7 @@ void yield(Wait why) {
   Grid& g = grid();
   Fiber& f = *g.running;
   f.wait = why;
-  swapcontext(&f.ctx, &g.scheduler);
+  switch_context(f.ctx, g.scheduler);
 }
 
 Fiber& self() {
@@ -138,6 +242,10 @@ const Slot* arrive_at_warp(Collective c) {
   yield(Wait::Warp);
   return w.slots[parity];
 }
+// The running lane's last collective: its index, counted from 0, and parity.
+uint64_t last_collective() {
+  return self().collectives - 1;
+}
 
 Slot& my_slot() {
   Fiber& f = self();
@@ -158,6 +266,20 @@ Slot& my_slot() {
   throw std::runtime_error(os.str());
 }
 
+// The schedules' random numbers (splitmix64): std::mt19937 took 5% of the emulator's time.
+struct Rng {
+  using result_type = uint64_t;
+  uint64_t state;
+  static constexpr uint64_t min() { return 0; }
+  static constexpr uint64_t max() { return ~uint64_t{0}; }
+  uint64_t operator()() {
+    uint64_t z = state += 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+};
+
 // How a block's warps advance against each other. Fibers switch only at barriers and collectives, so with
 // every warp released together the warps would move in lockstep and a missing __syncthreads between one
 // warp's shared-memory reads and another's writes could never show; the other schedules let warps run ahead,
@@ -167,21 +289,21 @@ enum class Schedule { Lockstep, LowestWarpFirst, HighestWarpFirst, RandomWarps }
 // Resumes warps that can go on (all lanes at the same collective, or through a completed barrier); which of
 // them: the schedule. Else completes the block barrier when every live thread is at it. False when nothing
 // can move.
-bool release(Grid& g, int block_threads, Schedule schedule, std::mt19937& rng) {
-  auto lanes_of = [&](size_t wi) {
-    std::vector<Fiber*> lanes;
-    for (size_t l = 0; l < kWarp && wi * kWarp + l < static_cast<size_t>(block_threads); ++l)
-      lanes.push_back(&g.fibers[wi * kWarp + l]);
-    return lanes;
+bool release(Grid& g, int block_threads, Schedule schedule, Rng& rng) {
+  // The fibers of warp wi: [lanes_begin, lanes_end).
+  auto lanes_begin = [&](size_t wi) { return g.fibers.begin() + static_cast<std::ptrdiff_t>(wi * kWarp); };
+  auto lanes_end = [&](size_t wi) {
+    return g.fibers.begin() +
+           std::min<std::ptrdiff_t>(static_cast<std::ptrdiff_t>((wi + 1) * kWarp), block_threads);
   };
-  auto passed_barrier = [](const Fiber* f) { return f->wait == Wait::Passed; };
-  std::vector<size_t> ready;
+  auto passed_barrier = [](const Fiber& f) { return f.wait == Wait::Passed; };
+  std::vector<size_t>& ready = g.ready;
+  ready.clear();
   for (size_t wi = 0; wi < g.warps.size(); ++wi) {
     const WarpState& w = g.warps[wi];
-    const auto lanes = lanes_of(wi);
     const bool collective =
-        w.arrived > 0 && w.arrived == static_cast<int>(lanes.size()) && w.lanes == w.arrived;
-    if (collective || std::any_of(lanes.begin(), lanes.end(), passed_barrier)) ready.push_back(wi);
+        w.arrived > 0 && w.arrived == lanes_end(wi) - lanes_begin(wi) && w.lanes == w.arrived;
+    if (collective || std::any_of(lanes_begin(wi), lanes_end(wi), passed_barrier)) ready.push_back(wi);
   }
   if (!ready.empty()) {
     size_t first = 0, count = ready.size();
@@ -192,14 +314,14 @@ bool release(Grid& g, int block_threads, Schedule schedule, std::mt19937& rng) {
       count = 1 + rng() % ready.size();
     }
     for (size_t i = first; i < first + count; ++i) {
-      const auto lanes = lanes_of(ready[i]);
-      if (std::any_of(lanes.begin(), lanes.end(), passed_barrier)) {
-        for (Fiber* f : lanes)
+      const auto begin = lanes_begin(ready[i]), end = lanes_end(ready[i]);
+      if (std::any_of(begin, end, passed_barrier)) {
+        for (auto f = begin; f != end; ++f)
           if (f->wait == Wait::Passed) f->wait = Wait::Running;
         continue;
       }
       Collective kind = Collective::None;
-      for (Fiber* f : lanes) {
+      for (auto f = begin; f != end; ++f) {
         if (kind == Collective::None) kind = f->at;
         if (f->at != kind)
           throw std::runtime_error(std::string("simt: lanes of one warp reached different collectives (") +
@@ -219,13 +341,17 @@ bool release(Grid& g, int block_threads, Schedule schedule, std::mt19937& rng) {
   return false;
 }
 
-void run_block(Grid& g, const ThreadState& block, long long block_number, std::mt19937& rng) {
+void run_block(Grid& g, const ThreadState& block, long long block_number, Rng& rng) {
   const int threads = static_cast<int>(block.block_dim.x * block.block_dim.y * block.block_dim.z);
   std::fill(g.dynamic.begin(), g.dynamic.end(), 0xFF);
   if (__start_simt_shared != nullptr) std::fill(__start_simt_shared, __stop_simt_shared, 0xFF);
-  g.warps.assign(static_cast<size_t>((threads + kWarp - 1) / kWarp), WarpState{});
-  for (size_t wi = 0; wi < g.warps.size(); ++wi)
-    g.warps[wi].lanes = std::min(kWarp, threads - static_cast<int>(wi) * kWarp);
+  g.warps.resize(static_cast<size_t>((threads + kWarp - 1) / kWarp));
+  for (size_t wi = 0; wi < g.warps.size(); ++wi) {  // the slots need no reset: lanes write before they read
+    WarpState& w = g.warps[wi];
+    w.lanes = std::min(kWarp, threads - static_cast<int>(wi) * kWarp);
+    w.arrived = 0;
+    w.mma[0].collective = w.mma[1].collective = 0;
+  }
   g.live = threads;
   g.block_arrived = 0;
   for (int t = 0; t < threads; ++t) {
@@ -237,11 +363,6 @@ void run_block(Grid& g, const ThreadState& block, long long block_number, std::m
     f.wait = Wait::Running;
     f.at = Collective::None;
     f.collectives = 0;
-    getcontext(&f.ctx);
-    f.ctx.uc_stack.ss_sp = f.stack.get();
-    f.ctx.uc_stack.ss_size = kStackBytes;
-    f.ctx.uc_link = &g.scheduler;
-    makecontext(&f.ctx, fiber_entry, 0);
   }
   // Each pass runs every runnable fiber up to its next barrier or collective, in a fresh random order, so
   // that a read of another thread's shared-memory write without a barrier between them shows up; blocks take
@@ -255,7 +376,7 @@ void run_block(Grid& g, const ThreadState& block, long long block_number, std::m
       Fiber& f = g.fibers[static_cast<size_t>(t)];
       if (f.wait != Wait::Running) continue;
       g.running = &f;
-      swapcontext(&g.scheduler, &f.ctx);
+      switch_context(g.scheduler, f.ctx);
       g.running = nullptr;
       if (g.error) std::rethrow_exception(g.error);
     }
@@ -299,8 +420,9 @@ void run_grid(const void* kernel, dim3 grid_dim, dim3 block_dim, size_t dynamic_
   g.body = &body;
   g.dynamic.resize(dynamic_shared_bytes);
   g.fibers.resize(static_cast<size_t>(threads));
-  for (Fiber& f : g.fibers) f.stack = std::make_unique<char[]>(kStackBytes);
-  std::mt19937 rng(12345);
+  for (size_t t = 0; t < g.fibers.size(); ++t)
+    start_context(g.fibers[t].ctx, fiber_stack(t), kStackBytes, fiber_main);
+  Rng rng{12345};
   g_grid = &g;
   long long block_number = 0;
   try {
@@ -314,7 +436,7 @@ void run_grid(const void* kernel, dim3 grid_dim, dim3 block_dim, size_t dynamic_
           run_block(g, block, block_number++, rng);
         }
   } catch (...) {
-    g_grid = nullptr;  // fibers left suspended are abandoned with their stacks
+    g_grid = nullptr;  // fibers left suspended are abandoned; the next launch starts their stacks afresh
     throw;
   }
   g_grid = nullptr;
@@ -374,16 +496,22 @@ void mma_m16n8k16(float d[4], const uint32_t a[4], const uint32_t b[2], bool bf1
   std::memcpy(mine.b, b, sizeof(mine.b));
   const int lane = lane_of(self());
   const Slot* all = arrive_at_warp(Collective::Mma);
-  auto A = [&](int r, int k) {
-    return half_to_float(half_of(all[4 * (r % 8) + (k % 8) / 2].a[r / 8 + 2 * (k / 8)], k % 2), bf16);
-  };
-  auto B = [&](int k, int n) {
-    return half_to_float(half_of(all[4 * n + (k % 8) / 2].b[k / 8], k % 2), bf16);
-  };
+  const uint64_t index = last_collective();
+  MmaOperands& op = warp_of(self()).mma[index % 2];
+  if (op.collective != index + 1) {  // the warp's first lane to resume decodes for all
+    for (int r = 0; r < 16; ++r)
+      for (int k = 0; k < 16; ++k)
+        op.a[r][k] =
+            half_to_float(half_of(all[4 * (r % 8) + (k % 8) / 2].a[r / 8 + 2 * (k / 8)], k % 2), bf16);
+    for (int k = 0; k < 16; ++k)
+      for (int n = 0; n < 8; ++n)
+        op.b[k][n] = half_to_float(half_of(all[4 * n + (k % 8) / 2].b[k / 8], k % 2), bf16);
+    op.collective = index + 1;
+  }
   for (int reg = 0; reg < 4; ++reg) {
     const int r = lane / 4 + 8 * (reg / 2), n = 2 * (lane % 4) + reg % 2;
     double acc = d[reg];
-    for (int k = 0; k < 16; ++k) acc += static_cast<double>(A(r, k)) * B(k, n);
+    for (int k = 0; k < 16; ++k) acc += static_cast<double>(op.a[r][k]) * op.b[k][n];
     d[reg] = static_cast<float>(acc);
   }
 }
