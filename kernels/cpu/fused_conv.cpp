@@ -1,5 +1,5 @@
-// CPU reference of fused_conv: per sample, unfold with the prologue applied, multiply in float32, then bias,
-// residual and ReLU, rounded once to the storage type.
+// CPU reference of fused_conv: per chunk of samples, unfold with the prologue applied, multiply in float32,
+// then bias, residual and ReLU, rounded once to the storage type.
 #include "kernels/fused_conv.h"
 
 #include <algorithm>
@@ -38,16 +38,18 @@ void fused_conv_typed(const Tensor& x, const Tensor& w, const Tensor& bias, cons
 #pragma omp for schedule(dynamic)
     for (int64_t chunk = 0; chunk < chunks; ++chunk) {
       const int64_t n0 = chunk * nb, count = std::min(nb, N - n0), J = count * P;
-      // The chunk's input as float with the prologue (and TF32 rounding) applied once per element.
+      // The chunk's input as float planes with the prologue (and TF32 rounding) applied once per element.
       const T* xc = xp + n0 * s.H * s.W * C;
-      for (int64_t i = 0; i < count * s.H * s.W; ++i)
-        for (int64_t c = 0; c < C; ++c) {
-          float v = to_f32(xc[i * C + c]);
-          if (sc) v = sc[c] * v + sh[c];
-          if (pro_relu) v = std::max(v, 0.0f);
-          in[static_cast<size_t>(i * C + c)] = round(v);
-        }
-      conv_chunk_nhwc(s, count, in.data(), wf.data(), col.data(), out.data());
+      const int64_t HW = s.H * s.W;
+      for (int64_t n = 0; n < count; ++n)
+        for (int64_t hw = 0; hw < HW; ++hw)
+          for (int64_t c = 0; c < C; ++c) {
+            float v = to_f32(xc[(n * HW + hw) * C + c]);
+            if (sc) v = sc[c] * v + sh[c];
+            if (pro_relu) v = std::max(v, 0.0f);
+            in[static_cast<size_t>((n * C + c) * HW + hw)] = round(v);
+          }
+      conv_chunk_planar(s, count, in.data(), wf.data(), col.data(), out.data());
       for (int64_t j = 0; j < J; ++j) {
         const int64_t n = n0 + j / P, p = j % P, oh = p / s.Wo, ow = p % s.Wo;
         T* dst = yp + (n * P + p) * O;

@@ -1,6 +1,7 @@
 // Single-precision matrix product for the CPU reference path: C (+)= A · B, all row-major.
-// Register-blocked over four rows of A and a strip of B's columns, so the inner loop is a contiguous
-// multiply-add over C's row that the compiler vectorizes; float accumulation, like PyTorch's CPU path.
+// Tiles of 6 rows × 16 columns of C stay in vector registers while K streams past; float accumulation, like
+// PyTorch's CPU path. Each element of C is the sum of its products in k order, separately rounded (no fused
+// multiply-add), whatever the instruction set: the same bits on every CPU and for any blocking.
 #pragma once
 #include <cstdint>
 

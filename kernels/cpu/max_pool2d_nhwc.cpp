@@ -18,19 +18,21 @@ void max_pool_typed(const Tensor& x, const Pool2dParams& p, Tensor& y) {
       for (int64_t ow = 0; ow < Wo; ++ow) {
         const int64_t h0 = oh * p.stride_h - p.pad_h, w0 = ow * p.stride_w - p.pad_w;
         const int64_t h1 = std::min(h0 + p.kernel_h, H), w1 = std::min(w0 + p.kernel_w, W);
+        const int64_t hs = std::max<int64_t>(h0, 0), ws = std::max<int64_t>(w0, 0);
         T* dst = yp + ((n * Ho + oh) * Wo + ow) * C;
-        for (int64_t c = 0; c < C; ++c) {
-          // Padding is at most half the window, so every window holds an input; NaN wins and ends the search.
-          T best = xp[((n * H + std::max<int64_t>(h0, 0)) * W + std::max<int64_t>(w0, 0)) * C + c];
-          for (int64_t h = std::max<int64_t>(h0, 0); h < h1 && to_f32(best) == to_f32(best); ++h)
-            for (int64_t w = std::max<int64_t>(w0, 0); w < w1; ++w) {
-              const T v = xp[((n * H + h) * W + w) * C + c];
-              const float fv = to_f32(v);
-              if (fv > to_f32(best) || fv != fv) best = v;
-              if (fv != fv) break;
+        // Padding is at most half the window, so every window holds an input. Scanning the window in order,
+        // the first NaN wins and stays; otherwise the first maximum.
+        const T* first = xp + ((n * H + hs) * W + ws) * C;
+        std::copy(first, first + C, dst);
+        for (int64_t h = hs; h < h1; ++h)
+          for (int64_t w = (h == hs ? ws + 1 : ws); w < w1; ++w) {
+            const T* __restrict v = xp + ((n * H + h) * W + w) * C;
+            T* __restrict best = dst;
+            for (int64_t c = 0; c < C; ++c) {  // an unconditional select, so that it vectorizes over c
+              const float fb = to_f32(best[c]), fv = to_f32(v[c]);
+              best[c] = fb == fb && (fv > fb || fv != fv) ? v[c] : best[c];
             }
-          dst[c] = best;
-        }
+          }
       }
 }
 

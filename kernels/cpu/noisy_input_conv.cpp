@@ -1,4 +1,4 @@
-// CPU reference of noisy_input_conv: per row, the noisy normalized sample is built in NHWC scratch with
+// CPU reference of noisy_input_conv: per row, the noisy normalized sample is built in planar scratch with
 // exactly add_gaussian_noise's and channel_normalize's arithmetic, then convolved like fused_conv.
 #include "kernels/noisy_input_conv.h"
 
@@ -41,21 +41,20 @@ void noisy_input_conv_typed(const NoisyInput& in, const Tensor& w, const Tensor&
         const SampleSpan& span = in.spans[span_index];
         const float* x = images + span.slot * E;
         const uint32_t index = span.first_sample + static_cast<uint32_t>(offset);
-        float* sample =
-            samples.data() + i * E;  // NHWC: sample[hw·C + c] from the NCHW element e = c·H·W + hw
+        float* sample = samples.data() + i * E;  // planes, like the NCHW images: element e = c·H·W + hw
         for (int64_t g = 0; g < (E + 3) / 4; ++g) {
           float z[4] = {0, 0, 0, 0};
           if (in.sigma > 0)
             noise::normal4(in.seed, span.image_id, in.phase, index, static_cast<uint32_t>(g), z);
           for (int64_t k = 0; k < 4 && 4 * g + k < E; ++k) {
-            const int64_t e = 4 * g + k, c = e / (H * W), hw = e % (H * W);
+            const int64_t e = 4 * g + k, c = e / (H * W);
             float v = in.sigma > 0 ? noise::add(x[e], noise::mul(in.sigma, z[k])) : x[e];
             if (mean) v = (v - mean[c]) / stdv[c];
-            sample[hw * C + c] = v;
+            sample[e] = v;
           }
         }
       }
-      conv_chunk_nhwc(s, count, samples.data(), wf.data(), col.data(), out.data());
+      conv_chunk_planar(s, count, samples.data(), wf.data(), col.data(), out.data());
       T* dst = yp + b0 * P * O;
       for (int64_t j = 0; j < J; ++j)
         for (int64_t o = 0; o < O; ++o) {
