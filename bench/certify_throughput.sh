@@ -7,13 +7,14 @@
 #   with PyTorch as Carlini et al. published it (eager fp32, batch 200) and best effort.
 # Before timing, PyTorch's logits (and denoised images) on a few inputs are checked against smoothcuda's.
 #
-#   bench/certify_throughput.sh BUILD_DIR OUT_DIR [quick]
+#   bench/certify_throughput.sh BUILD_DIR OUT_DIR [quick|cpu]
 # OUT_DIR gets only certify_throughput.jsonl and certify_throughput.md, rewritten after each section (a run cut
 # short keeps what it finished); models and inputs go to $WORK (default /tmp/smoothcuda-throughput).
 # Environment: SECTIONS=resnet110,resnet50,dds (a subset runs only those; APPEND=1 adds to the JSON lines of an
 # earlier run in the same $WORK, to split the table over two device calls), TORCH_COMPILE=max-autotune|none
 # (default reduce-overhead), PEAK_TFLOPS=the dense bf16 peak that bench_kernels measured, for a % column.
-# `quick` shrinks every sample count (a smoke test on the CPU: device cpu, no timing value).
+# `quick` shrinks every sample count (a smoke test on the CPU: device cpu, no timing value). `cpu` times the CPU
+# path against PyTorch on the CPU with sample counts that take minutes (SECTIONS=resnet110 is the useful one).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build=${1:?build dir}
@@ -29,6 +30,7 @@ py=${PYTHON:-python3}
 device=cuda
 big=100000 mid=20000 dds=5000 batches=2000,8000 cbatch=1000
 if [ "$mode" = quick ]; then device=cpu big=200 mid=8 dds=4 batches=8 cbatch=8; fi
+if [ "$mode" = cpu ]; then device=cpu big=2000 mid=40 dds=8 batches=200 cbatch=200; fi
 status=0
 
 publish() {  # the table so far, into OUT_DIR
@@ -39,7 +41,7 @@ publish() {  # the table so far, into OUT_DIR
 bench_model() {  # arch shape classes samples
   local arch=$1 shape=$2 classes=$3 samples=$4 model="$work/$1.safetensors"
   local batch=1000 warmup=0
-  [ "$mode" = quick ] && batch=$cbatch warmup=$cbatch
+  [ "$mode" != full ] && batch=$cbatch warmup=$cbatch
   for precision in fp32 bf16 fp16; do
     "$sc" bench-certify --arch "$arch" --input-shape "$shape" --num-classes "$classes" --device "$device" \
       --engine fast --precision "$precision" --batch "$batch" --samples "$samples" --warmup "$warmup" \
@@ -70,7 +72,7 @@ if [[ $sections != *,dds,* ]]; then
 fi
 # DDS: the 52M CIFAR-10 iddpm UNet in front of cifar_resnet110 (Carlini et al. published batch 200 for it).
 dds_dir="$work/dds" dds_batch=500 dds_cohen=200 dds_best=500,2000
-[ "$mode" = quick ] && dds_batch=2 dds_cohen=2 dds_best=2
+[ "$mode" != full ] && dds_batch=2 dds_cohen=2 dds_best=2
 mkdir -p "$dds_dir"
 for engine_precision in fast:fp32 fast:bf16 fast:fp16 generic:fp32; do
   "$sc" bench-certify --arch cifar_resnet110 --denoiser-arch iddpm_unet --device "$device" --batch "$dds_batch" \

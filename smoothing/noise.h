@@ -81,10 +81,9 @@ SC_NOISE_FN float log_unit(float u) {
   bits = (bits & 0x7fffffu) | 0x3f800000u;
   float m;
   memcpy(&m, &bits, 4);
-  if (m > 1.41421356f) {
-    m = mul(m, 0.5f);
-    e += 1;
-  }
+  const bool high = m > 1.41421356f;  // selects, not branches, so that CPU loops over groups vectorize
+  m = high ? mul(m, 0.5f) : m;
+  e += high;
   const float s = div(sub(m, 1.0f), add(m, 1.0f)), s2 = mul(s, s);
   float p = add(0.222222222f, mul(s2, 0.181818182f));  // 2/9 + 2/11 s²
   p = add(0.285714286f, mul(s2, p));                   // 2/7
@@ -109,12 +108,11 @@ SC_NOISE_FN void sincos_turns(float t, float& s, float& c) {
   pc = add(4.16666667e-2f, mul(a2, pc));
   pc = add(-0.5f, mul(a2, pc));
   const float cs = add(1.0f, mul(a2, pc));
-  switch (q & 3) {
-    case 0: s = sn, c = cs; break;
-    case 1: s = cs, c = -sn; break;
-    case 2: s = -sn, c = -cs; break;
-    default: s = -cs, c = sn; break;
-  }
+  // Quarter q mod 4 → (sin, cos) = (sn, cs), (cs, −sn), (−sn, −cs), (−cs, sn), as selects.
+  const bool odd = q & 1;
+  const float s0 = odd ? cs : sn, c0 = odd ? sn : cs;
+  s = (q & 2) ? -s0 : s0;
+  c = ((q + 1) & 2) ? -c0 : c0;
 }
 
 // Four standard normals for element group `group` (elements 4·group … 4·group+3) of one noisy sample.

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "kernels/cpu/conv_nhwc.h"
+#include "kernels/cpu/normal_noise.h"
 #include "smoothing/noise.h"
 
 namespace sc::cpu {
@@ -32,7 +33,7 @@ void noisy_input_conv_typed(const NoisyInput& in, const Tensor& w, const Tensor&
 #pragma omp parallel
   {
     std::vector<float> samples(static_cast<size_t>(nb * E)), col(static_cast<size_t>(K * nb * P)),
-        out(static_cast<size_t>(O * nb * P));
+        out(static_cast<size_t>(O * nb * P)), z(static_cast<size_t>((E + 3) / 4 * 4));
 #pragma omp for schedule(dynamic)
     for (int64_t chunk = 0; chunk < chunks; ++chunk) {
       const int64_t b0 = chunk * nb, count = std::min(nb, rows - b0), J = count * P;
@@ -42,16 +43,11 @@ void noisy_input_conv_typed(const NoisyInput& in, const Tensor& w, const Tensor&
         const float* x = images + span.slot * E;
         const uint32_t index = span.first_sample + static_cast<uint32_t>(offset);
         float* sample = samples.data() + i * E;  // planes, like the NCHW images: element e = c·H·W + hw
-        for (int64_t g = 0; g < (E + 3) / 4; ++g) {
-          float z[4] = {0, 0, 0, 0};
-          if (in.sigma > 0)
-            noise::normal4(in.seed, span.image_id, in.phase, index, static_cast<uint32_t>(g), z);
-          for (int64_t k = 0; k < 4 && 4 * g + k < E; ++k) {
-            const int64_t e = 4 * g + k, c = e / (H * W);
-            float v = in.sigma > 0 ? noise::add(x[e], noise::mul(in.sigma, z[k])) : x[e];
-            if (mean) v = (v - mean[c]) / stdv[c];
-            sample[e] = v;
-          }
+        if (in.sigma > 0) sample_normals(in.seed, span.image_id, in.phase, index, 0, (E + 3) / 4, z.data());
+        for (int64_t e = 0; e < E; ++e) {
+          float v = in.sigma > 0 ? noise::add(x[e], noise::mul(in.sigma, z[static_cast<size_t>(e)])) : x[e];
+          if (mean) v = (v - mean[e / (H * W)]) / stdv[e / (H * W)];
+          sample[e] = v;
         }
       }
       conv_chunk_planar(s, count, samples.data(), wf.data(), col.data(), out.data());
