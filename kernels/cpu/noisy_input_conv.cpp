@@ -44,11 +44,12 @@ void noisy_input_conv_typed(const NoisyInput& in, const Tensor& w, const Tensor&
         const uint32_t index = span.first_sample + static_cast<uint32_t>(offset);
         float* sample = samples.data() + i * E;  // planes, like the NCHW images: element e = c·H·W + hw
         if (in.sigma > 0) sample_normals(in.seed, span.image_id, in.phase, index, 0, (E + 3) / 4, z.data());
-        for (int64_t e = 0; e < E; ++e) {
-          float v = in.sigma > 0 ? noise::add(x[e], noise::mul(in.sigma, z[static_cast<size_t>(e)])) : x[e];
-          if (mean) v = (v - mean[e / (H * W)]) / stdv[e / (H * W)];
-          sample[e] = v;
-        }
+        for (int64_t c = 0; c < C; ++c)  // by channel: no division per element, and it vectorizes
+          for (int64_t e = c * H * W; e < (c + 1) * H * W; ++e) {
+            float v = in.sigma > 0 ? noise::add(x[e], noise::mul(in.sigma, z[static_cast<size_t>(e)])) : x[e];
+            if (mean) v = (v - mean[c]) / stdv[c];
+            sample[e] = v;
+          }
       }
       conv_chunk_planar(s, count, samples.data(), wf.data(), col.data(), out.data());
       T* dst = yp + b0 * P * O;
