@@ -21,7 +21,8 @@ const std::vector<ConvCase>& fused_conv_cases() {
       {2, 8, 8, 8, 24, 3, 1, 1, true, true, 1, 0, 0},       // K = 72: partial k tile
       {3, 7, 5, 64, 136, 1, 1, 0, false, true, 1, 0, 136},  // 64-wide tiles, partial N
       {3, 7, 9, 32, 256, 3, 1, 1, true, true, 1, 0, 256},   // 128-wide tiles, partial M
-      {2, 15, 15, 32, 64, 3, 2, 1, true, false, 1, 0, 0}};
+      {2, 15, 15, 32, 64, 3, 2, 1, true, false, 1, 0, 0},
+      {3, 3, 1, 8, 16, 3, 2, 1, true, true, 1, 0, 0}};  // one column, stride 2: taps wholly in the padding
   return cases;
 }
 

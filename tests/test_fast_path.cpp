@@ -100,6 +100,7 @@ const ConvCase kConvCases[] = {
      4},  // option-A shortcut: stride 2, 2 zero channels
     {1, 5, 5, 16, 24, 3, 3, 1, 1, true, false, false, 1, 0, 0},  // channel counts of the tensor-core path
     {2, 6, 6, 32, 16, 3, 3, 2, 1, false, false, true, 1, 0, 0},
+    {3, 3, 1, 8, 16, 3, 3, 2, 1, true, true, true, 1, 0, 0},  // one column, stride 2: taps wholly in padding
 };
 
 TEST_P(FusedConvTest, MatchesDoubleReference) {
@@ -139,7 +140,7 @@ TEST_P(FusedConvTest, MatchesDoubleReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, FusedConvTest,
-                         ::testing::Combine(::testing::Range(0, 5),
+                         ::testing::Combine(::testing::Range(0, 6),
                                             ::testing::Values(DType::F32, DType::BF16, DType::F16),
                                             ::testing::Bool()));
 

@@ -10,7 +10,6 @@
 #include <exception>
 #include <map>
 #include <memory>
-#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <vector>
@@ -242,7 +241,7 @@ const Slot* arrive_at_warp(Collective c) {
   yield(Wait::Warp);
   return w.slots[parity];
 }
-// The running lane's last collective: its index, counted from 0, and parity.
+// The index, counted from 0, of the running lane's last collective (its parity picks the slots).
 uint64_t last_collective() {
   return self().collectives - 1;
 }
