@@ -1,8 +1,9 @@
 // fused_conv on CUDA, as an implicit GEMM over NHWC: M = output pixels (rows·Ho·Wo), N = output channels,
 // K = KH·KW·C with the channel fastest, so a run of 8 consecutive k is one 16-byte load of one input pixel.
 //   - bfloat16/float16 with C % 8 == 0 and O % 8 == 0: tensor cores (mma.sync m16n8k16, float32
-//     accumulators), block tiles of BM pixels × BN channels × 32 k through shared memory, the next tile's
-//     global loads in flight while the current one is multiplied; the prologue is applied while loading, the
+//     accumulators), block tiles of BM pixels × BN channels × 32 k through shared memory, fragments by
+//     ldmatrix, the next tile's global loads in flight while the current one is multiplied (their tap and
+//     channel stepped without division); the prologue is applied before the loads go to shared memory, the
 //     epilogue (bias, residual, ReLU) on the accumulators before the single rounded store.
 //   - anything else (float32, tf32, odd channel counts): the shared fp32 tile kernel with the same prologue
 //     and epilogue as loader/store functors (tf32 rounds both operands as the tensor cores would).
@@ -29,17 +30,26 @@ struct Epilogue {
   bool relu;
 };
 
-// bias + residual + ReLU for output pixel m (= (n·Ho + oh)·Wo + ow), channel o.
+// The residual's element of output pixel m (= (n·Ho + oh)·Wo + ow) at output channel roff, the first it adds
+// to.
+__device__ __forceinline__ long long residual_row(const FusedGeom& g, int m) {
+  const int ow = m % g.Wo, oh = (m / g.Wo) % g.Ho, n = m / (g.Wo * g.Ho);
+  return ((static_cast<long long>(n) * g.Hr + oh * g.rs) * g.Wr + ow * g.rs) * g.Cr;
+}
+
+// bias + residual + ReLU at channel o of the output pixel whose residual row is res_row.
+template <typename T>
+__device__ __forceinline__ float epilogue_at(const FusedGeom& g, const Epilogue& e, long long res_row, int o,
+                                             float v) {
+  if (e.bias) v += e.bias[o];
+  if (e.residual && o >= g.roff && o < g.roff + g.Cr)
+    v += load_f32(static_cast<const T*>(e.residual) + res_row + (o - g.roff));
+  return e.relu && v < 0.0f ? 0.0f : v;  // NaN passes, as on the CPU
+}
+
 template <typename T>
 __device__ __forceinline__ float epilogue(const FusedGeom& g, const Epilogue& e, int m, int o, float v) {
-  if (e.bias) v += e.bias[o];
-  if (e.residual && o >= g.roff && o < g.roff + g.Cr) {
-    const int ow = m % g.Wo, oh = (m / g.Wo) % g.Ho, n = m / (g.Wo * g.Ho);
-    const long long idx =
-        ((static_cast<long long>(n) * g.Hr + oh * g.rs) * g.Wr + ow * g.rs) * g.Cr + (o - g.roff);
-    v += load_f32(static_cast<const T*>(e.residual) + idx);
-  }
-  return e.relu && v < 0.0f ? 0.0f : v;  // NaN passes, as on the CPU
+  return epilogue_at<T>(g, e, e.residual ? residual_row(g, m) : 0, o, v);
 }
 
 // ---- generic path: the fp32 tile kernel with functors ----
@@ -97,28 +107,40 @@ void run_tile(const Tensor& x, const Tensor& w, const float* scale, const float*
 
 constexpr int kBK = 32, kPad = 8, kMmaThreads = 128;  // 4 warps
 
-// One 16-byte run of 8 consecutive k (channels) of one input pixel, with the prologue applied.
-template <typename T>
-__device__ __forceinline__ uint4 load_run(const T* x, const ConvGeom& g, long long pixel_base, int ih0,
-                                          int iw0, bool row_ok, int k, const float* scale, const float* shift,
-                                          bool pro_relu) {
-  uint4 v = make_uint4(0, 0, 0, 0);
-  const int K = g.K();
-  if (!row_ok || k >= K) return v;
-  const int tap = k / g.C, c = k - tap * g.C, r = tap / g.KW, s = tap - r * g.KW;
-  const int ih = ih0 + r, iw = iw0 + s;
-  if (ih < 0 || ih >= g.H || iw < 0 || iw >= g.W) return v;
-  v = *reinterpret_cast<const uint4*>(x + pixel_base + (static_cast<long long>(ih) * g.W + iw) * g.C + c);
-  if (scale) {
-    uint16_t* h = reinterpret_cast<uint16_t*>(&v);
-#pragma unroll
-    for (int i = 0; i < 8; ++i) {
-      float f = scale[c + i] * Half16<T>::to_float(h[i]) + shift[c + i];
-      if (pro_relu && f < 0.0f) f = 0.0f;
-      h[i] = Half16<T>::from_float(f);
+// Where a thread's run of 8 consecutive k = k0 + run·8 lies: tap (r, s), channel c, and its offset
+// (r·W + s)·C + c from the input pixel at the tap window's corner. Stepped from one k tile to the next
+// without a division: c wrapping past C moves to the next tap, which leaves the offset linear in k except
+// where s wraps past KW (the next input row: W − KW pixels further).
+struct TapCursor {
+  int k, c, s, r, off;
+  __device__ __forceinline__ void wrap(const ConvGeom& g) {
+    while (c >= g.C) {
+      c -= g.C;
+      if (++s == g.KW) {
+        s = 0;
+        ++r;
+        off += (g.W - g.KW) * g.C;
+      }
     }
   }
-  return v;
+  __device__ __forceinline__ void advance(const ConvGeom& g, int dk) {
+    k += dk, c += dk, off += dk;
+    wrap(g);
+  }
+};
+
+// The prologue (the folded BatchNorm before this convolution, and its ReLU) on a run of 8 channels; padding
+// stays zero, as in the reference where it pads the activated tensor.
+template <typename T>
+__device__ __forceinline__ void apply_prologue(uint4& v, const float (&a)[8], const float (&b)[8],
+                                               bool relu) {
+  uint16_t* h = reinterpret_cast<uint16_t*>(&v);
+#pragma unroll
+  for (int i = 0; i < 8; ++i) {
+    float f = a[i] * Half16<T>::to_float(h[i]) + b[i];
+    if (relu && f < 0.0f) f = 0.0f;
+    h[i] = Half16<T>::from_float(f);
+  }
 }
 
 template <typename T, int BM, int BN, int WARPS_M, int WARPS_N>
@@ -127,6 +149,7 @@ __global__ void __launch_bounds__(kMmaThreads)
                     Epilogue e, const float* __restrict__ scale, const float* __restrict__ shift,
                     bool pro_relu) {
   static_assert(WARPS_M * WARPS_N * 32 == kMmaThreads, "4 warps");
+  static_assert(BN / WARPS_N % 16 == 0, "B fragments come in pairs");
   constexpr int WM = BM / WARPS_M, WN = BN / WARPS_N, MI = WM / 16, NI = WN / 8;
   constexpr int A_RUNS = BM * (kBK / 8) / kMmaThreads;  // 16-byte runs per thread
   constexpr int B_RUNS = (BN * (kBK / 8) + kMmaThreads - 1) / kMmaThreads;
@@ -136,41 +159,66 @@ __global__ void __launch_bounds__(kMmaThreads)
 
   const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
   const int wm = warp / WARPS_N, wn = warp % WARPS_N, grp = lane / 4, tig = lane % 4;
+  const int tile = lane / 8, tile_row = lane % 8;  // ldmatrix: lane l gives row l % 8 of tile l / 8
   const long long M = static_cast<long long>(g.N) * g.Ho * g.Wo;
   const long long m0 = static_cast<long long>(blockIdx.x) * BM;
   const int n0 = blockIdx.y * BN, K = g.K();
 
-  // The A rows this thread loads: row = tid/4 + i·32, always at run tid%4 of the k tile.
-  long long pix_base[A_RUNS];
-  int ih0[A_RUNS], iw0[A_RUNS];
-  bool row_ok[A_RUNS];
+  // Every run this thread loads, of A (rows tid/4 + i·32) and of B (channels n0 + (tid + i·128)/4), is at k
+  // offset run·8 of the k tile: one TapCursor serves them all.
+  const int run = tid % 4;
+  TapCursor at{run * 8, run * 8, 0, 0, run * 8};
+  at.wrap(g);
+  // 32-bit offsets (conv_geometry.cuh): of the input pixel at each A row's window corner (negative in the
+  // padding), and of each B row's w[o, run·8] (−1 past the block's or the layer's channels).
+  int a_pixel[A_RUNS], ih0[A_RUNS], iw0[A_RUNS], b_row[B_RUNS];
 #pragma unroll
   for (int i = 0; i < A_RUNS; ++i) {
     const long long m = m0 + tid / 4 + i * (kMmaThreads / 4);
-    row_ok[i] = m < M;
-    const int mm = row_ok[i] ? static_cast<int>(m) : 0;
+    const int mm = m < M ? static_cast<int>(m) : 0;
     const int ow = mm % g.Wo, oh = (mm / g.Wo) % g.Ho, n = mm / (g.Wo * g.Ho);
-    pix_base[i] = static_cast<long long>(n) * g.H * g.W * g.C;
-    ih0[i] = oh * g.sh - g.ph;
-    iw0[i] = ow * g.sw - g.pw;
+    const int ih = oh * g.sh - g.ph, iw = ow * g.sw - g.pw;
+    a_pixel[i] = ((n * g.H + ih) * g.W + iw) * g.C;
+    ih0[i] = m < M ? ih : -(1 << 30);  // rows past M fail the bounds test at every tap
+    iw0[i] = iw;
   }
-  const int run = tid % 4;
+#pragma unroll
+  for (int i = 0; i < B_RUNS; ++i) {
+    const int id = tid + i * kMmaThreads, o = n0 + id / 4;
+    b_row[i] = id < BN * 4 && o < g.O ? o * K + run * 8 : -1;
+  }
 
   uint4 a_reg[A_RUNS], b_reg[B_RUNS];
-  auto load_tile = [&](int k0) {
+  unsigned a_in = 0;              // bit i: A run i lies in the image (the rest are padding or past K)
+  auto load_tile = [&](int k0) {  // the runs at k = at.k, for k tile k0
+    const bool k_ok = at.k < K;
+    a_in = 0;
 #pragma unroll
-    for (int i = 0; i < A_RUNS; ++i)
-      a_reg[i] =
-          load_run<T>(x, g, pix_base[i], ih0[i], iw0[i], row_ok[i], k0 + run * 8, scale, shift, pro_relu);
+    for (int i = 0; i < A_RUNS; ++i) {
+      a_reg[i] = make_uint4(0, 0, 0, 0);
+      if (k_ok && static_cast<unsigned>(ih0[i] + at.r) < static_cast<unsigned>(g.H) &&
+          static_cast<unsigned>(iw0[i] + at.s) < static_cast<unsigned>(g.W)) {
+        a_reg[i] = *reinterpret_cast<const uint4*>(x + a_pixel[i] + at.off);
+        a_in |= 1u << i;
+      }
+    }
 #pragma unroll
     for (int i = 0; i < B_RUNS; ++i) {
-      const int id = tid + i * kMmaThreads, o = n0 + id / 4, k = k0 + (id % 4) * 8;
       b_reg[i] = make_uint4(0, 0, 0, 0);
-      if (id < BN * 4 && o < g.O && k < K)
-        b_reg[i] = *reinterpret_cast<const uint4*>(w + static_cast<long long>(o) * K + k);
+      if (k_ok && b_row[i] >= 0) b_reg[i] = *reinterpret_cast<const uint4*>(w + b_row[i] + k0);
     }
   };
+  // The prologue when the loads have landed, after the tile's multiplies: its 16 coefficients (the same 8
+  // channels for every A run) then take registers the fragments have freed.
   auto store_tile = [&]() {
+    if (scale && a_in) {
+      float pa[8], pb[8];
+#pragma unroll
+      for (int j = 0; j < 8; ++j) pa[j] = scale[at.c + j], pb[j] = shift[at.c + j];
+#pragma unroll
+      for (int i = 0; i < A_RUNS; ++i)
+        if (a_in & (1u << i)) apply_prologue<T>(a_reg[i], pa, pb, pro_relu);
+    }
 #pragma unroll
     for (int i = 0; i < A_RUNS; ++i)
       *reinterpret_cast<uint4*>(&As[tid / 4 + i * (kMmaThreads / 4)][run * 8]) = a_reg[i];
@@ -194,28 +242,26 @@ __global__ void __launch_bounds__(kMmaThreads)
   __syncthreads();
   for (int k0 = 0; k0 < K; k0 += kBK) {
     const bool more = k0 + kBK < K;
-    if (more) load_tile(k0 + kBK);  // global loads in flight while this tile is multiplied
+    if (more) {  // global loads in flight while this tile is multiplied
+      at.advance(g, kBK);
+      load_tile(k0 + kBK);
+    }
 #pragma unroll
     for (int kk = 0; kk < kBK; kk += 16) {
-      uint32_t af[MI][4], bf[NI][2];
+      // One ldmatrix.x4 per A fragment (tiles: rows lo/hi × k lo, then rows lo/hi × k hi) and per pair of B
+      // fragments (tiles: channels j × k lo/hi, then j + 1 × k lo/hi): a quarter of the shared-memory load
+      // instructions of 32-bit loads, the same bytes.
+      uint32_t af[MI][4], bf[NI / 2][4];
 #pragma unroll
-      for (int i = 0; i < MI; ++i) {
-        const int r = wm * WM + i * 16 + grp;
-        af[i][0] = *reinterpret_cast<const uint32_t*>(&As[r][kk + 2 * tig]);
-        af[i][1] = *reinterpret_cast<const uint32_t*>(&As[r + 8][kk + 2 * tig]);
-        af[i][2] = *reinterpret_cast<const uint32_t*>(&As[r][kk + 2 * tig + 8]);
-        af[i][3] = *reinterpret_cast<const uint32_t*>(&As[r + 8][kk + 2 * tig + 8]);
-      }
+      for (int i = 0; i < MI; ++i)
+        ldmatrix_x4(af[i], &As[wm * WM + i * 16 + (tile % 2) * 8 + tile_row][kk + (tile / 2) * 8]);
 #pragma unroll
-      for (int j = 0; j < NI; ++j) {
-        const int c = wn * WN + j * 8 + grp;
-        bf[j][0] = *reinterpret_cast<const uint32_t*>(&Bs[c][kk + 2 * tig]);
-        bf[j][1] = *reinterpret_cast<const uint32_t*>(&Bs[c][kk + 2 * tig + 8]);
-      }
+      for (int j = 0; j < NI; j += 2)
+        ldmatrix_x4(bf[j / 2], &Bs[wn * WN + (j + tile / 2) * 8 + tile_row][kk + (tile % 2) * 8]);
 #pragma unroll
       for (int i = 0; i < MI; ++i)
 #pragma unroll
-        for (int j = 0; j < NI; ++j) Half16<T>::mma(acc[i][j], af[i], bf[j]);
+        for (int j = 0; j < NI; ++j) Half16<T>::mma(acc[i][j], af[i], &bf[j / 2][2 * (j % 2)]);
     }
     __syncthreads();
     if (more) {
@@ -224,22 +270,26 @@ __global__ void __launch_bounds__(kMmaThreads)
     }
   }
 
-  // Accumulator (i, j, q): row grp (+8 for q ≥ 2), columns 2·tig and 2·tig + 1.
+  // Accumulator (i, j, q): row grp (+8 for q ≥ 2), columns 2·tig and 2·tig + 1. The residual's row offset
+  // once per output row, not per element.
 #pragma unroll
   for (int i = 0; i < MI; ++i)
 #pragma unroll
-    for (int j = 0; j < NI; ++j)
+    for (int half = 0; half < 2; ++half) {
+      const long long m = m0 + wm * WM + i * 16 + grp + half * 8;
+      if (m >= M) continue;
+      const long long res_row = e.residual ? residual_row(g, static_cast<int>(m)) : 0;
 #pragma unroll
-      for (int half = 0; half < 2; ++half) {
-        const long long m = m0 + wm * WM + i * 16 + grp + half * 8;
+      for (int j = 0; j < NI; ++j) {
         const int o = n0 + wn * WN + j * 8 + 2 * tig;
-        if (m >= M || o >= g.O) continue;
-        const float v0 = epilogue<T>(g, e, static_cast<int>(m), o, acc[i][j][2 * half]);
-        const float v1 = epilogue<T>(g, e, static_cast<int>(m), o + 1, acc[i][j][2 * half + 1]);
+        if (o >= g.O) continue;
+        const float v0 = epilogue_at<T>(g, e, res_row, o, acc[i][j][2 * half]);
+        const float v1 = epilogue_at<T>(g, e, res_row, o + 1, acc[i][j][2 * half + 1]);
         const uint32_t packed = static_cast<uint32_t>(Half16<T>::from_float(v0)) |
                                 (static_cast<uint32_t>(Half16<T>::from_float(v1)) << 16);
         *reinterpret_cast<uint32_t*>(y + m * g.O + o) = packed;  // O % 8 == 0: o even, 4-byte aligned
       }
+    }
 }
 
 template <typename T, int BM, int BN, int WARPS_M, int WARPS_N>
@@ -248,13 +298,13 @@ void launch_mma(const Tensor& x, const Tensor& w, const float* scale, const floa
   const long long M = static_cast<long long>(g.N) * g.Ho * g.Wo;
   const dim3 grid(static_cast<unsigned>((M + BM - 1) / BM), static_cast<unsigned>((g.O + BN - 1) / BN));
   SC_CHECK(grid.y <= 65535, "fused_conv: too many output channels");
-  SC_LAUNCH(grid, kMmaThreads, 0, conv_mma_kernel<T, BM, BN, WARPS_M, WARPS_N>)(
-      x.data<T>(), w.data<T>(), y.data<T>(), g, e, scale, shift, pro_relu);
+  SC_LAUNCH(grid, kMmaThreads, 0, conv_mma_kernel<T, BM, BN, WARPS_M, WARPS_N>)
+  (x.data<T>(), w.data<T>(), y.data<T>(), g, e, scale, shift, pro_relu);
   SC_CUDA_LAUNCH_CHECK("conv_mma_kernel");
 }
 
-// SMOOTHCUDA_WIDE_TILES=0 keeps 128×64 blocks at every width: 128×128 blocks take 250 registers per thread
-// (2 blocks per SM) against 164 (3 blocks), so which is faster is for a device to say (scripts/gpu-check.sh
+// SMOOTHCUDA_WIDE_TILES=0 keeps 128×64 blocks at every width: 128×128 blocks take 242 registers per thread
+// (2 blocks per SM) against 166 (3 blocks), so which is faster is for a device to say (scripts/gpu-check.sh
 // times both).
 bool wide_tiles() {
   static const bool on = [] {
@@ -272,7 +322,8 @@ void run_mma(const Tensor& x, const Tensor& w, const float* scale, const float* 
              const FusedGeom& g, const Epilogue& e, Tensor& y) {
   if (g.O <= 16) return launch_mma<T, 128, 16, 4, 1>(x, w, scale, shift, pro_relu, g, e, y);
   if (g.O <= 32) return launch_mma<T, 128, 32, 4, 1>(x, w, scale, shift, pro_relu, g, e, y);
-  if (g.O % 128 == 0 && wide_tiles()) return launch_mma<T, 128, 128, 2, 2>(x, w, scale, shift, pro_relu, g, e, y);
+  if (g.O % 128 == 0 && wide_tiles())
+    return launch_mma<T, 128, 128, 2, 2>(x, w, scale, shift, pro_relu, g, e, y);
   launch_mma<T, 128, 64, 2, 2>(x, w, scale, shift, pro_relu, g, e, y);
 }
 

@@ -169,6 +169,20 @@ TEST(Simt, ReportsWhatWouldHangOrFaultOnTheDevice) {
   EXPECT_THROW(SC_LAUNCH(1, 32, 64 * 1024, butterfly_kernel)(out.data()), std::invalid_argument);
 }
 
+// A uint4 load off a 16-byte boundary faults on the device ("misaligned address") but not on x86: the
+// emulated kernel files are built with UBSan's alignment check, which stops the process there.
+__global__ void misaligned_vector_load_kernel(const float* x, float* out) {
+  const uint4 v = *reinterpret_cast<const uint4*>(x + 1 + 4 * threadIdx.x);
+  out[threadIdx.x] = static_cast<float>(v.x);
+}
+
+TEST(SimtDeathTest, MisalignedVectorLoadStopsTheProcess) {
+  alignas(16) float x[4 * 32 + 4] = {};
+  std::vector<float> out(32);
+  EXPECT_DEATH(SC_LAUNCH(1, 32, 0, misaligned_vector_load_kernel)(x, out.data()), "misaligned address");
+  SC_LAUNCH(1, 32, 0, misaligned_vector_load_kernel)(x + 3, out.data());  // x + 4: aligned, runs
+}
+
 // Static shared memory starts every block as NaN, like the device's undefined contents: the second block
 // reads what only the first block wrote.
 __global__ void read_before_write_kernel(float* out) {
