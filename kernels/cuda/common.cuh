@@ -4,6 +4,7 @@
 #include <cuda_fp16.h>
 
 #include <cstdint>
+#include <initializer_list>
 
 #include "nn/cuda_check.h"
 #include "nn/tensor.h"
@@ -57,6 +58,30 @@ void visit_dtype(DType dtype, F&& f) {
     case DType::I32: f.template operator()<int32_t>(); break;
     case DType::I64: f.template operator()<int64_t>(); break;
     case DType::U8: f.template operator()<uint8_t>(); break;
+  }
+}
+
+// Kernels that only move bits (concat, NHWC upsampling, strided copies) move `unit` bytes per access: the widest
+// of 16, 8, 4, 2 and 1 that divides every byte count they step by and every address, so that bf16 channels
+// go 8 to a 16-byte access instead of one.
+inline int move_unit(std::initializer_list<long long> byte_counts, std::initializer_list<const void*> addresses) {
+  int unit = 16;
+  for (long long b : byte_counts)
+    while (b % unit != 0) unit /= 2;
+  for (const void* p : addresses)
+    while (reinterpret_cast<uintptr_t>(p) % unit != 0) unit /= 2;
+  return unit;
+}
+
+// Calls f.template operator()<U>() with U an unsigned type of `unit` bytes (16, 8, 4, 2 or 1).
+template <typename F>
+void visit_move_unit(int unit, F&& f) {
+  switch (unit) {
+    case 16: f.template operator()<uint4>(); break;
+    case 8: f.template operator()<uint2>(); break;
+    case 4: f.template operator()<uint32_t>(); break;
+    case 2: f.template operator()<uint16_t>(); break;
+    default: f.template operator()<uint8_t>(); break;
   }
 }
 

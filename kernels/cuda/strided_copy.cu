@@ -23,7 +23,7 @@ __global__ void strided_copy_kernel(const T* src, T* dst, long long n, Layout l)
   }
 }
 
-// Elements of 1, 2, 4 or 8 bytes are moved as unsigned integers of that width.
+// Elements of 1, 2, 4 or 8 bytes are moved as unsigned values of that width.
 template <typename T>
 void launch(const Tensor& src, Tensor& dst, const Layout& l) {
   const long long n = src.numel();
@@ -45,12 +45,7 @@ void strided_copy(const Tensor& src, Tensor& dst) {
     l.src_stride[k] = src.strides()[k];
     l.dst_stride[k] = dst.strides()[k];
   }
-  switch (dtype_size(src.dtype())) {
-    case 1: launch<uint8_t>(src, dst, l); break;
-    case 2: launch<uint16_t>(src, dst, l); break;
-    case 4: launch<uint32_t>(src, dst, l); break;
-    default: launch<unsigned long long>(src, dst, l); break;
-  }
+  visit_move_unit(static_cast<int>(dtype_size(src.dtype())), [&]<typename U>() { launch<U>(src, dst, l); });
 }
 
 }  // namespace sc::cuda

@@ -85,32 +85,41 @@ TEST(EmulatedOps, LayoutOpsMoveTheSameBits) {
   EXPECT_TRUE(identical(o.got, o.expected)) << "subsample2d";
   o = run_both(cpu::upsample_nearest2x, cuda_emulated::upsample_nearest2x, {2, 3, 14, 18}, DType::F32, x);
   EXPECT_TRUE(identical(o.got, o.expected)) << "upsample_nearest2x";
-  // NHWC upsampling moves 1-, 2-, 4- and 8-byte elements.
-  for (DType dtype : {DType::U8, DType::BF16, DType::F32, DType::I64}) {
-    const Tensor xn = random_images({2, 5, 3, 7}, 13).astype(DType::F32);
-    Tensor src = Tensor::empty(xn.shape());
-    for (int64_t i = 0; i < xn.numel(); ++i) src.data<float>()[i] = std::round(200.0f * xn.data<float>()[i]);
-    o = run_both(cpu::upsample_nearest2x_nhwc, cuda_emulated::upsample_nearest2x_nhwc, {2, 10, 6, 7}, dtype,
-                 src.astype(dtype));
-    EXPECT_TRUE(identical(o.got, o.expected)) << "upsample_nearest2x_nhwc " << dtype_name(dtype);
-  }
+  // NHWC upsampling moves 1-, 2-, 4- and 8-byte elements, in accesses of 1 to 16 bytes (7, 12 and 8 channels:
+  // pixels of 7·size bytes, of 12 or 24 (unit 4 or 8 for u8/bf16), of 8 or 16).
+  for (DType dtype : {DType::U8, DType::BF16, DType::F32, DType::I64})
+    for (int64_t C : {7, 12, 8}) {
+      const Tensor xn = random_images({2, 5, 3, C}, 13).astype(DType::F32);
+      Tensor src = Tensor::empty(xn.shape());
+      for (int64_t i = 0; i < xn.numel(); ++i)
+        src.data<float>()[i] = std::round(200.0f * xn.data<float>()[i]);
+      o = run_both(cpu::upsample_nearest2x_nhwc, cuda_emulated::upsample_nearest2x_nhwc, {2, 10, 6, C}, dtype,
+                   src.astype(dtype));
+      EXPECT_TRUE(identical(o.got, o.expected))
+          << "upsample_nearest2x_nhwc " << dtype_name(dtype) << " C " << C;
+    }
 }
 
+// Parts of 7 and 4 along the dimension move element by element; of 8 and 16, in 16-byte accesses for 16-bit
+// types along the channels (the UNet's skip connections).
 TEST(EmulatedOps, ConcatAlongEveryDimension) {
-  for (DType dtype : {DType::F32, DType::F16, DType::I64}) {
-    for (int64_t dim = 0; dim < 4; ++dim) {
-      Shape sa = {2, 3, 5, 7}, sb = sa, sy = sa;
-      sb[static_cast<size_t>(dim)] = 4;
-      sy[static_cast<size_t>(dim)] += 4;
-      const Tensor a = randn(sa, 14).astype(dtype), b = randn(sb, 15).astype(dtype);
-      Outputs o{Tensor::empty(sy, dtype), Tensor::empty(sy, dtype)};
-      cpu::concat_part(a, dim, 0, o.expected);
-      cpu::concat_part(b, dim, a.size(dim), o.expected);
-      cuda_emulated::concat_part(a, dim, 0, o.got);
-      cuda_emulated::concat_part(b, dim, a.size(dim), o.got);
-      EXPECT_TRUE(identical(o.got, o.expected)) << dtype_name(dtype) << " along " << dim;
+  for (auto [size_a, size_b] : {std::pair<int64_t, int64_t>{7, 4}, {8, 16}})
+    for (DType dtype : {DType::F32, DType::F16, DType::I64}) {
+      for (int64_t dim = 0; dim < 4; ++dim) {
+        Shape sa = {2, 3, 5, 7}, sb = sa, sy = sa;
+        sa[static_cast<size_t>(dim)] = size_a;
+        sb[static_cast<size_t>(dim)] = size_b;
+        sy[static_cast<size_t>(dim)] = size_a + size_b;
+        const Tensor a = randn(sa, 14).astype(dtype), b = randn(sb, 15).astype(dtype);
+        Outputs o{Tensor::empty(sy, dtype), Tensor::empty(sy, dtype)};
+        cpu::concat_part(a, dim, 0, o.expected);
+        cpu::concat_part(b, dim, a.size(dim), o.expected);
+        cuda_emulated::concat_part(a, dim, 0, o.got);
+        cuda_emulated::concat_part(b, dim, a.size(dim), o.got);
+        EXPECT_TRUE(identical(o.got, o.expected))
+            << dtype_name(dtype) << " along " << dim << ", parts " << size_a << " and " << size_b;
+      }
     }
-  }
 }
 
 TEST(EmulatedOps, StridedCopyOfPermutedAndSlicedViews) {
