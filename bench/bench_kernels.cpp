@@ -11,12 +11,15 @@
 
 #include "kernels/attention_nhwc.h"
 #include "kernels/batch_norm.h"
+#include "kernels/concat.h"
 #include "kernels/conv2d.h"
 #include "kernels/elementwise.h"
 #include "kernels/fused_conv.h"
 #include "kernels/group_norm_nhwc.h"
 #include "kernels/linear.h"
+#include "kernels/noisy_input_conv.h"
 #include "kernels/relu.h"
+#include "kernels/upsample_nearest2x_nhwc.h"
 #include "nn/memory.h"
 #include "nn/runtime.h"
 #include "nn/stream.h"
@@ -153,6 +156,46 @@ void BM_GroupNormNhwc(benchmark::State& state, Device device, DType dtype) {
   set_rates(state, 8.0 * x.numel(), static_cast<double>(dtype_size(dtype)) * 2.0 * x.numel());
 }
 
+// The first convolution with the noise made inside it (args: batch, channels, spatial size, out channels,
+// kernel, stride; padding kernel/2): one image's samples at σ = 0.25, float32 FMA, bfloat16 output. The FLOPs
+// count the convolution only; GB/s the image read once and the output written once.
+void BM_NoisyInputConv(benchmark::State& state, Device device) {
+  if (skip_without_gpu(state, device)) return;
+  const int64_t N = state.range(0), C = state.range(1), H = state.range(2), O = state.range(3), K = state.range(4),
+                S = state.range(5), Ho = conv_out_size(H, K, S, K / 2, 1);
+  NoisyInput in;
+  in.images = random_tensor({1, C, H, H}, device, 17);
+  in.spans = {{N, 0, 0, 0}};
+  in.sigma = 0.25f, in.seed = 1;
+  const Tensor w = random_tensor({O, K, K, C}, device, 18), b = random_tensor({O}, device, 19);
+  FusedConvParams p;
+  p.stride_h = p.stride_w = S, p.pad_h = p.pad_w = K / 2, p.relu = true;
+  Tensor y = Tensor::empty({N, Ho, Ho, O}, DType::BF16, device);
+  run(state, device, [&] { ops::noisy_input_conv(in, w, b, p, y); });
+  set_rates(state, 2.0 * N * O * Ho * Ho * C * K * K, 4.0 * in.images.numel() + 2.0 * y.numel());
+}
+
+// The fast denoiser's data movement in bfloat16: the skip connections' concatenation along the channels (args:
+// batch, spatial size, channels of each part) and the nearest 2× upsampling (args: batch, spatial size,
+// channels). Memory-bound: GB/s counts every byte read and written once.
+void BM_ConcatChannels(benchmark::State& state, Device device) {
+  if (skip_without_gpu(state, device)) return;
+  const int64_t N = state.range(0), H = state.range(1);
+  const Tensor a = random_tensor({N, H, H, state.range(2)}, device, 20).astype(DType::BF16);
+  const Tensor b = random_tensor({N, H, H, state.range(3)}, device, 21).astype(DType::BF16);
+  run(state, device, [&] { benchmark::DoNotOptimize(ops::concat({a, b}, 3)); });
+  set_rates(state, 0.0, 2.0 * 2.0 * static_cast<double>(a.numel() + b.numel()));
+}
+
+void BM_UpsampleNhwc(benchmark::State& state, Device device) {
+  if (skip_without_gpu(state, device)) return;
+  const int64_t N = state.range(0), H = state.range(1), C = state.range(2);
+  const Tensor x = random_tensor({N, H, H, C}, device, 22).astype(DType::BF16);
+  Tensor y = Tensor::empty({N, 2 * H, 2 * H, C}, DType::BF16, device);
+  run(state, device, [&] { ops::upsample_nearest2x_nhwc(x, y); });
+  set_rates(state, 0.0, 2.0 * static_cast<double>(x.numel() + y.numel()));
+}
+
 #ifdef SMOOTHCUDA_HAVE_CUDA
 // The device's measured peaks, the yardsticks of the kernels above: a large bfloat16 matrix product (cuBLAS,
 // float32 accumulation) and a large device-to-device copy (GB/s counts the read and the write).
@@ -281,6 +324,11 @@ BENCHMARK_CAPTURE(BM_AttentionNhwc, cuda_f16, kGpu, DType::F16)->Args({128, 256,
     ->UseManualTime();
 BENCHMARK_CAPTURE(BM_GroupNormNhwc, cuda_bf16, kGpu, DType::BF16)->Args({128, 32, 128})->Args({128, 16, 256})
     ->UseManualTime();
+BENCHMARK_CAPTURE(BM_NoisyInputConv, cuda, kGpu)->Args({1024, 3, 32, 16, 3, 1})->Args({128, 3, 224, 64, 7, 2})
+    ->UseManualTime();
+BENCHMARK_CAPTURE(BM_ConcatChannels, cuda_bf16, kGpu)->Args({128, 32, 128, 128})->Args({128, 16, 256, 256})
+    ->UseManualTime();
+BENCHMARK_CAPTURE(BM_UpsampleNhwc, cuda_bf16, kGpu)->Args({128, 16, 256})->Args({128, 8, 256})->UseManualTime();
 BENCHMARK_CAPTURE(BM_Relu, cuda, kGpu)->Apply(ElementwiseShapes)->UseManualTime();
 BENCHMARK_CAPTURE(BM_Add, cuda, kGpu)->Apply(ElementwiseShapes)->UseManualTime();
 BENCHMARK_CAPTURE(BM_BatchNorm, cuda, kGpu)->Apply(ElementwiseShapes)->UseManualTime();
