@@ -143,8 +143,14 @@ __device__ __forceinline__ void apply_prologue(uint4& v, const float (&a)[8], co
   }
 }
 
+// Blocks per SM each tile width keeps (ptxas holds the registers to it: 65,536 / (blocks · 128 threads)
+// each): 2, 3, 4 and 5 at 128, 64, 32 and 16 channels; a spill past that fails the build (CMakeLists.txt).
+constexpr int min_blocks_per_sm(int bn) {
+  return bn >= 128 ? 2 : bn >= 64 ? 3 : bn >= 32 ? 4 : 5;
+}
+
 template <typename T, int BM, int BN, int WARPS_M, int WARPS_N>
-__global__ void __launch_bounds__(kMmaThreads)
+__global__ void __launch_bounds__(kMmaThreads, min_blocks_per_sm(BN))
     conv_mma_kernel(const T* __restrict__ x, const T* __restrict__ w, T* __restrict__ y, FusedGeom g,
                     Epilogue e, const float* __restrict__ scale, const float* __restrict__ shift,
                     bool pro_relu) {
@@ -153,9 +159,10 @@ __global__ void __launch_bounds__(kMmaThreads)
   constexpr int WM = BM / WARPS_M, WN = BN / WARPS_N, MI = WM / 16, NI = WN / 8;
   constexpr int A_RUNS = BM * (kBK / 8) / kMmaThreads;  // 16-byte runs per thread
   constexpr int B_RUNS = (BN * (kBK / 8) + kMmaThreads - 1) / kMmaThreads;
-  __shared__ __align__(16)
-      uint16_t As[BM][kBK + kPad];  // row stride 80 bytes: fragment loads avoid conflicts
-  __shared__ __align__(16) uint16_t Bs[BN][kBK + kPad];
+  // Two stages: tile t + 1 is stored while tile t is multiplied from the other, so one barrier per tile
+  // suffices. Row stride 80 bytes: fragment loads avoid bank conflicts.
+  __shared__ __align__(16) uint16_t As[2][BM][kBK + kPad];
+  __shared__ __align__(16) uint16_t Bs[2][BN][kBK + kPad];
 
   const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
   const int wm = warp / WARPS_N, wn = warp % WARPS_N, grp = lane / 4, tig = lane % 4;
@@ -210,7 +217,7 @@ __global__ void __launch_bounds__(kMmaThreads)
   };
   // The prologue when the loads have landed, after the tile's multiplies: its 16 coefficients (the same 8
   // channels for every A run) then take registers the fragments have freed.
-  auto store_tile = [&]() {
+  auto store_tile = [&](int stage) {
     if (scale && a_in) {
       float pa[8], pb[8];
 #pragma unroll
@@ -221,11 +228,11 @@ __global__ void __launch_bounds__(kMmaThreads)
     }
 #pragma unroll
     for (int i = 0; i < A_RUNS; ++i)
-      *reinterpret_cast<uint4*>(&As[tid / 4 + i * (kMmaThreads / 4)][run * 8]) = a_reg[i];
+      *reinterpret_cast<uint4*>(&As[stage][tid / 4 + i * (kMmaThreads / 4)][run * 8]) = a_reg[i];
 #pragma unroll
     for (int i = 0; i < B_RUNS; ++i) {
       const int id = tid + i * kMmaThreads;
-      if (id < BN * 4) *reinterpret_cast<uint4*>(&Bs[id / 4][(id % 4) * 8]) = b_reg[i];
+      if (id < BN * 4) *reinterpret_cast<uint4*>(&Bs[stage][id / 4][(id % 4) * 8]) = b_reg[i];
     }
   };
 
@@ -238,9 +245,9 @@ __global__ void __launch_bounds__(kMmaThreads)
       for (int q = 0; q < 4; ++q) acc[i][j][q] = 0.0f;
 
   load_tile(0);
-  store_tile();
+  store_tile(0);
   __syncthreads();
-  for (int k0 = 0; k0 < K; k0 += kBK) {
+  for (int k0 = 0, stage = 0; k0 < K; k0 += kBK, stage ^= 1) {
     const bool more = k0 + kBK < K;
     if (more) {  // global loads in flight while this tile is multiplied
       at.advance(g, kBK);
@@ -254,20 +261,18 @@ __global__ void __launch_bounds__(kMmaThreads)
       uint32_t af[MI][4], bf[NI / 2][4];
 #pragma unroll
       for (int i = 0; i < MI; ++i)
-        ldmatrix_x4(af[i], &As[wm * WM + i * 16 + (tile % 2) * 8 + tile_row][kk + (tile / 2) * 8]);
+        ldmatrix_x4(af[i], &As[stage][wm * WM + i * 16 + (tile % 2) * 8 + tile_row][kk + (tile / 2) * 8]);
 #pragma unroll
       for (int j = 0; j < NI; j += 2)
-        ldmatrix_x4(bf[j / 2], &Bs[wn * WN + (j + tile / 2) * 8 + tile_row][kk + (tile % 2) * 8]);
+        ldmatrix_x4(bf[j / 2], &Bs[stage][wn * WN + (j + tile / 2) * 8 + tile_row][kk + (tile % 2) * 8]);
 #pragma unroll
       for (int i = 0; i < MI; ++i)
 #pragma unroll
         for (int j = 0; j < NI; ++j) Half16<T>::mma(acc[i][j], af[i], &bf[j / 2][2 * (j % 2)]);
     }
+    // The other stage was last read in the previous tile, before the barrier that ended it.
+    if (more) store_tile(stage ^ 1);
     __syncthreads();
-    if (more) {
-      store_tile();
-      __syncthreads();
-    }
   }
 
   // Accumulator (i, j, q): row grp (+8 for q ≥ 2), columns 2·tig and 2·tig + 1. The residual's row offset
@@ -303,8 +308,8 @@ void launch_mma(const Tensor& x, const Tensor& w, const float* scale, const floa
   SC_CUDA_LAUNCH_CHECK("conv_mma_kernel");
 }
 
-// SMOOTHCUDA_WIDE_TILES=0 keeps 128×64 blocks at every width: 128×128 blocks take 242 registers per thread
-// (2 blocks per SM) against 166 (3 blocks), so which is faster is for a device to say (scripts/gpu-check.sh
+// SMOOTHCUDA_WIDE_TILES=0 keeps 128×64 blocks at every width: 128×128 blocks take 244 registers per thread
+// (2 blocks per SM) against 168 (3 blocks), so which is faster is for a device to say (scripts/gpu-check.sh
 // times both).
 bool wide_tiles() {
   static const bool on = [] {
