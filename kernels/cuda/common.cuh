@@ -61,6 +61,14 @@ void visit_dtype(DType dtype, F&& f) {
   }
 }
 
+// The most dynamic shared memory a block of the current device may opt in to (cudaFuncSetAttribute).
+inline int max_shared_bytes_optin() {
+  int device = 0, bytes = 0;
+  SC_CUDA_CHECK(cudaGetDevice(&device));
+  SC_CUDA_CHECK(cudaDeviceGetAttribute(&bytes, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+  return bytes;
+}
+
 // Kernels that only move bits (concat, NHWC upsampling, strided copies) move `unit` bytes per access: the widest
 // of 16, 8, 4, 2 and 1 that divides every byte count they step by and every address, so that bf16 channels
 // go 8 to a 16-byte access instead of one.

@@ -126,9 +126,7 @@ void noisy_input_conv(const NoisyInput& in, const Tensor& w, const Tensor& bias,
   fill_conv_geometry(g, y.size(0), in.images.size(2), in.images.size(3), in.images.size(1), w, y, p);
   // About 256 output pixels per block; the strip's input rows must fit in shared memory.
   g.strip_rows = std::max(1, std::min(g.Ho, 256 / std::max(g.Wo, 1)));
-  int device = 0, max_smem = 0;
-  SC_CUDA_CHECK(cudaGetDevice(&device));
-  SC_CUDA_CHECK(cudaDeviceGetAttribute(&max_smem, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+  const int max_smem = max_shared_bytes_optin();
   auto smem_bytes = [&] {
     g.staged_rows = std::min((g.strip_rows - 1) * g.sh + g.KH, g.H);
     const size_t weights = 16 * static_cast<size_t>(g.KH) * g.KW * g.C;

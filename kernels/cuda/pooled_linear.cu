@@ -113,9 +113,7 @@ void launch_head(const Tensor& x, const Tensor& w, const Tensor& bias, const Ten
   const int P = static_cast<int>(x.size(1) * x.size(2)), C = static_cast<int>(x.size(3));
   const int K = static_cast<int>(w.size(0));
   const bool vote = runs != nullptr;
-  int device = 0, max_smem = 0;
-  SC_CUDA_CHECK(cudaGetDevice(&device));
-  SC_CUDA_CHECK(cudaDeviceGetAttribute(&max_smem, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+  const int max_smem = max_shared_bytes_optin();
   const auto smem_for = [&](int samples) {
     return static_cast<size_t>(samples) * (C + (vote ? K : 0)) * sizeof(float);
   };
