@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Issue 6's benchmark table in one device call: certification throughput of smoothcuda and PyTorch on the same
 # random-weight models and inputs, each tool in its own process, results as JSON lines and a Markdown table.
-#   cifar_resnet110 at 32x32 and resnet50 at 224x224: smoothcuda (fast engine in fp32, bf16 and fp16; the
-#   generic engine), PyTorch as Cohen et al. published it (eager fp32, batch 1000) and PyTorch best effort (channels_last,
+#   cifar_resnet110 at 32x32 and resnet50 at 224x224: smoothcuda (fast engine in fp32, bf16 and fp16, bf16 and
+#   fp16 also without cache blocking and at 4x the batch; the generic engine), PyTorch as Cohen et al. published it (eager fp32, batch 1000) and PyTorch best effort (channels_last,
 #   bf16 autocast, torch.compile, largest batch); iddpm_unet (the 52M CIFAR-10 denoiser) + cifar_resnet110 (DDS),
 #   with PyTorch as Carlini et al. published it (eager fp32, batch 200) and best effort.
 # Before timing, PyTorch's logits (and denoised images) on a few inputs are checked against smoothcuda's.
@@ -42,11 +42,15 @@ bench_model() {  # arch shape classes samples
   local arch=$1 shape=$2 classes=$3 samples=$4 model="$work/$1.safetensors"
   local batch=1000 warmup=0
   [ "$mode" != full ] && batch=$cbatch warmup=$cbatch
-  for precision in fp32 bf16 fp16; do
-    "$sc" bench-certify --arch "$arch" --input-shape "$shape" --num-classes "$classes" --device "$device" \
-      --engine fast --precision "$precision" --batch "$batch" --samples "$samples" --warmup "$warmup" \
-      --save-model "$model" \
-      --json "$json" || status=1
+  # The fast engine in each precision; bf16 and fp16 also without cache blocking (SMOOTHCUDA_CACHE_BYTES=0:
+  # every step over the whole batch) and at 4× the batch, which blocking makes affordable in memory.
+  local runs="fp32:$batch: bf16:$batch: fp16:$batch: bf16:$batch:0 fp16:$batch:0 bf16:$((4 * batch)): fp16:$((4 * batch)):"
+  [ "$mode" = quick ] && runs="fp32:$batch: bf16:$batch:0"
+  for run in $runs; do
+    IFS=: read -r precision b cache <<<"$run"
+    SMOOTHCUDA_CACHE_BYTES=$cache "$sc" bench-certify --arch "$arch" --input-shape "$shape" --num-classes "$classes" \
+      --device "$device" --engine fast --precision "$precision" --batch "$b" --samples "$samples" \
+      --warmup "$warmup" --save-model "$model" --json "$json" || status=1
   done
   "$sc" bench-certify --arch "$arch" --input-shape "$shape" --num-classes "$classes" --device "$device" \
     --engine generic --batch "$batch" --samples "$samples" --warmup "$warmup" --json "$json" || status=1

@@ -32,6 +32,8 @@ def main():
         best = max(torch_rates) if torch_rates else None
         for r in group:
             variant = r.get("variant") or f'{r["engine"]} {r["precision"]}'
+            if r.get("cache_bytes") == "off" and r.get("device", "").startswith("cuda"):  # off by default on the CPU
+                variant += " (no cache blocking)"
             ratio = f'{r["samples_per_s"] / best:.2f}x' if best else "n/a"
             tflops = flops * r["samples_per_s"] / 1e3 if flops else None
             cells = [key, r["tool"], variant, str(r["batch"]), f'{r["samples_per_s"]:.0f}', f'{r["s_per_image"]:.3f}',

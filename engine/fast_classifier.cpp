@@ -21,7 +21,10 @@ FastClassifier::FastClassifier(const Classifier& model, Precision precision)
     : FastClassifier(model, build_plan(model), precision) {}
 
 FastClassifier::FastClassifier(const Classifier& model, Plan plan, Precision precision)
-    : plan_(std::move(plan)), precision_(precision), device_(const_cast<Classifier&>(model).device()) {
+    : plan_(std::move(plan)),
+      precision_(precision),
+      device_(const_cast<Classifier&>(model).device()),
+      budget_(cache_budget(device_)) {
   const DType act = activation_dtype(precision);
   for (const PlanStep& st : plan_.steps) {
     StepParams p;
@@ -41,64 +44,75 @@ FastClassifier::FastClassifier(const Classifier& model, Plan plan, Precision pre
   }
 }
 
-void FastClassifier::reserve(int64_t rows) {
-  if (rows <= capacity_) return;
-  slots_.clear();
-  for (int64_t elems : plan_.slot_elems)
-    slots_.push_back(Tensor::empty({rows * elems}, activation_dtype(precision_), device_));
-  logits_ = Tensor::empty({rows * plan_.num_classes}, DType::F32, device_);
-  capacity_ = rows;
+void FastClassifier::set_cache_budget(const CacheBudget& budget) {
+  budget_ = budget;
+  schedule_ = Schedule();
 }
 
-Tensor FastClassifier::value(int v, int64_t rows) {
+void FastClassifier::reserve(int64_t rows) {
+  if (rows <= schedule_.capacity) return;
+  slots_.clear();
+  const DType act = activation_dtype(precision_);
+  schedule_ = make_schedule(plan_, rows, static_cast<int64_t>(dtype_size(act)), budget_);
+  for (int64_t elems : schedule_.slot_elems) slots_.push_back(Tensor::empty({elems}, act, device_));
+  logits_ = Tensor::empty({rows * plan_.num_classes}, DType::F32, device_);
+}
+
+Tensor FastClassifier::value(int v, int64_t first, int64_t count) {
   const PlanValue& pv = plan_.values[static_cast<size_t>(v)];
-  const Shape shape{rows, pv.H, pv.W, pv.C};
-  if (pv.logits) return logits_.slice(0, 0, rows * pv.elems()).reshape(shape);
-  return slots_[static_cast<size_t>(plan_.slot_of_value[static_cast<size_t>(v)])]
-      .slice(0, 0, rows * pv.elems())
+  const Shape shape{count, pv.H, pv.W, pv.C};
+  if (pv.logits) return logits_.slice(0, first * pv.elems(), (first + count) * pv.elems()).reshape(shape);
+  // A chunked value holds only the chunk being run, at its slot's start.
+  const int64_t row0 = schedule_.chunked[static_cast<size_t>(v)] ? 0 : first;
+  return slots_[static_cast<size_t>(schedule_.slot_of_value[static_cast<size_t>(v)])]
+      .slice(0, row0 * pv.elems(), (row0 + count) * pv.elems())
       .reshape(shape);
 }
 
-// Runs every step before the head; returns the head's step index (the last step), or the number of steps when
-// the plan has no head (its first convolution writes the logits).
+void FastClassifier::run_step(size_t i, const NoisyInput& in, int64_t first, int64_t count) {
+  const PlanStep& st = plan_.steps[i];
+  const StepParams& p = params_[i];
+  Tensor y = value(st.out, first, count);
+  switch (st.kind) {
+    case PlanStep::Kind::InputConv:
+      ops::noisy_input_conv(slice_rows(in, first, count), p.weight, p.bias, st.conv, y);
+      break;
+    case PlanStep::Kind::Conv: {
+      FusedConvParams cp = st.conv;
+      cp.tf32 = precision_ == Precision::TF32;
+      ops::fused_conv(value(st.in, first, count), p.weight, p.bias, p.scale, p.shift,
+                      st.residual >= 0 ? value(st.residual, first, count) : Tensor(), cp, y);
+      break;
+    }
+    case PlanStep::Kind::MaxPool:
+      ops::max_pool2d_nhwc(value(st.in, first, count), st.pool, y);
+      break;
+    case PlanStep::Kind::Head:
+      SC_FAIL("fast classifier: the head runs after the schedule's segments");
+  }
+}
+
+// Runs every step before the head, segment by segment, each over its chunks of rows; returns the head's step
+// index (the last step), or the number of steps when the plan has no head (its first convolution writes the
+// logits).
 size_t FastClassifier::run_body(const NoisyInput& given, int64_t rows) {
   SC_CHECK(given.images.dim() == 4 && given.images.shape()[1] == plan_.channels &&
                given.images.size(2) == plan_.height && given.images.size(3) == plan_.width,
            "fast classifier: images ", given.images.describe(), " do not fit the input ",
            shape_str(input_shape()));
+  for (size_t i = 0; i + 1 < plan_.steps.size(); ++i)
+    SC_CHECK(plan_.steps[i].kind != PlanStep::Kind::Head,
+             "fast classifier: the plan's head is not its last step");
   reserve(rows);
   NoisyInput in = given;
   in.images = given.images.contiguous().to(device_);
   in.mean = mean_, in.std = std_;
-  const bool tf32 = precision_ == Precision::TF32;
-  for (size_t i = 0; i < plan_.steps.size(); ++i) {
-    const PlanStep& st = plan_.steps[i];
-    const StepParams& p = params_[i];
-    switch (st.kind) {
-      case PlanStep::Kind::InputConv: {
-        Tensor y = value(st.out, rows);
-        ops::noisy_input_conv(in, p.weight, p.bias, st.conv, y);
-        break;
-      }
-      case PlanStep::Kind::Conv: {
-        FusedConvParams cp = st.conv;
-        cp.tf32 = tf32;
-        Tensor y = value(st.out, rows);
-        ops::fused_conv(value(st.in, rows), p.weight, p.bias, p.scale, p.shift,
-                        st.residual >= 0 ? value(st.residual, rows) : Tensor(), cp, y);
-        break;
-      }
-      case PlanStep::Kind::MaxPool: {
-        Tensor y = value(st.out, rows);
-        ops::max_pool2d_nhwc(value(st.in, rows), st.pool, y);
-        break;
-      }
-      case PlanStep::Kind::Head:
-        SC_CHECK(i + 1 == plan_.steps.size(), "fast classifier: the plan's head is not its last step");
-        return i;
-    }
-  }
-  return plan_.steps.size();
+  for (const Segment& seg : schedule_.segments)
+    for (int64_t first = 0; first < rows; first += seg.rows)
+      for (int i = seg.begin; i < seg.end; ++i)
+        run_step(static_cast<size_t>(i), in, first, std::min(seg.rows, rows - first));
+  const bool head = !plan_.steps.empty() && plan_.steps.back().kind == PlanStep::Kind::Head;
+  return head ? plan_.steps.size() - 1 : plan_.steps.size();
 }
 
 Tensor FastClassifier::logits(const NoisyInput& in) {
@@ -108,7 +122,7 @@ Tensor FastClassifier::logits(const NoisyInput& in) {
   if (h == plan_.steps.size()) return out;
   const PlanStep& st = plan_.steps[h];
   const StepParams& p = params_[h];
-  ops::pooled_linear(value(st.in, rows), p.weight, p.bias, p.scale, p.shift, st.conv.prologue_relu, out);
+  ops::pooled_linear(value(st.in, 0, rows), p.weight, p.bias, p.scale, p.shift, st.conv.prologue_relu, out);
   return out;
 }
 
@@ -122,8 +136,8 @@ void FastClassifier::accumulate_noisy_counts(const NoisyInput& in, Tensor& count
   const StepParams& p = params_[h];
   std::vector<RowRun> runs;
   for (const SampleSpan& s : in.spans) runs.push_back({s.rows, s.slot});
-  ops::pooled_linear_vote(value(st.in, rows), p.weight, p.bias, p.scale, p.shift, st.conv.prologue_relu, runs,
-                          counts);
+  ops::pooled_linear_vote(value(st.in, 0, rows), p.weight, p.bias, p.scale, p.shift, st.conv.prologue_relu,
+                          runs, counts);
 }
 
 Tensor FastClassifier::logits(const Tensor& x) {

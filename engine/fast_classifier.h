@@ -1,12 +1,14 @@
 // The fast path's base classifier: a Plan (engine/plan.h) run step by step on the model's device, in a chosen
-// Precision, with activation buffers kept between batches. For randomized smoothing it takes the clean images
-// and the sample spans (NoisyInput): the first convolution makes the noisy samples while loading them.
+// Precision, with activation buffers kept between batches; a Schedule (engine/schedule.h) runs each stage
+// over chunks of rows that stay in the device's cache. For randomized smoothing it takes the clean images and
+// the sample spans (NoisyInput): the first convolution makes the noisy samples while loading them.
 #pragma once
 #include <memory>
 #include <string>
 
 #include "engine/plan.h"
 #include "engine/precision.h"
+#include "engine/schedule.h"
 #include "smoothing/base_classifier.h"
 
 namespace sc {
@@ -32,6 +34,10 @@ class FastClassifier : public BaseClassifier {
 
   const Plan& plan() const { return plan_; }
   Precision precision() const { return precision_; }
+  // The schedule of the buffers held now (empty before the first batch).
+  const Schedule& schedule() const { return schedule_; }
+  // Replaces the device's cache budget (cache_budget); the next batch reschedules.
+  void set_cache_budget(const CacheBudget& budget);
 
  private:
   struct StepParams {
@@ -42,11 +48,14 @@ class FastClassifier : public BaseClassifier {
   Device device_;
   std::vector<StepParams> params_;
   Tensor mean_, std_;
+  CacheBudget budget_;
+  Schedule schedule_;
   std::vector<Tensor> slots_;
-  int64_t capacity_ = 0;  // rows the slots hold
   Tensor logits_;
-  Tensor value(int v, int64_t rows);
+  // Value v for rows [first, first + count) of the batch.
+  Tensor value(int v, int64_t first, int64_t count);
   void reserve(int64_t rows);
+  void run_step(size_t i, const NoisyInput& in, int64_t first, int64_t count);
   size_t run_body(const NoisyInput& in, int64_t rows);
 };
 

@@ -357,42 +357,6 @@ Plan PlanBuilder::finish(V out) {
     if (!weights_[i].empty()) st.weight = to_host_f32(weights_[i], st.weight.shape());
     if (!biases_[i].empty()) st.bias = to_host_f32(biases_[i], {static_cast<int64_t>(biases_[i].size())});
   }
-  // Slots: a value's slot is free again after the last step that reads it.
-  const int n_values = static_cast<int>(plan_.values.size());
-  std::vector<int> last_use(static_cast<size_t>(n_values), -1);
-  for (size_t i = 0; i < plan_.steps.size(); ++i)
-    for (int v : {plan_.steps[i].in, plan_.steps[i].residual})
-      if (v >= 0) last_use[static_cast<size_t>(v)] = static_cast<int>(i);
-  plan_.slot_of_value.assign(static_cast<size_t>(n_values), -1);
-  std::vector<int> owner;  // value held by each slot (−1: free)
-  for (size_t i = 0; i < plan_.steps.size(); ++i) {
-    for (size_t s = 0; s < owner.size(); ++s)
-      if (owner[s] >= 0 && last_use[static_cast<size_t>(owner[s])] < static_cast<int>(i)) owner[s] = -1;
-    const int v = plan_.steps[i].out;
-    if (v < 0 || plan_.values[static_cast<size_t>(v)].logits) continue;
-    const int64_t need = plan_.values[static_cast<size_t>(v)].elems();
-    int best = -1;
-    for (size_t s = 0; s < owner.size(); ++s)  // the smallest free slot that fits, else the largest free one
-      if (owner[s] < 0) {
-        const bool fits = plan_.slot_elems[s] >= need;
-        if (best < 0) {
-          best = static_cast<int>(s);
-          continue;
-        }
-        const bool best_fits = plan_.slot_elems[static_cast<size_t>(best)] >= need;
-        if ((fits && (!best_fits || plan_.slot_elems[s] < plan_.slot_elems[static_cast<size_t>(best)])) ||
-            (!fits && !best_fits && plan_.slot_elems[s] > plan_.slot_elems[static_cast<size_t>(best)]))
-          best = static_cast<int>(s);
-      }
-    if (best < 0) {
-      owner.push_back(-1);
-      plan_.slot_elems.push_back(0);
-      best = static_cast<int>(owner.size()) - 1;
-    }
-    owner[static_cast<size_t>(best)] = v;
-    plan_.slot_elems[static_cast<size_t>(best)] = std::max(plan_.slot_elems[static_cast<size_t>(best)], need);
-    plan_.slot_of_value[static_cast<size_t>(v)] = best;
-  }
   return std::move(plan_);
 }
 
@@ -432,8 +396,6 @@ std::string Plan::summary() const {
     if (s.out >= 0) {
       const PlanValue& v = values[static_cast<size_t>(s.out)];
       os << " [" << v.H << "x" << v.W << "x" << v.C << "]";
-      if (slot_of_value[static_cast<size_t>(s.out)] >= 0)
-        os << " slot" << slot_of_value[static_cast<size_t>(s.out)];
     }
     os << '\n';
   }

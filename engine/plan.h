@@ -42,10 +42,8 @@ struct Plan {
   std::vector<PlanValue> values;
   int64_t channels = 0, height = 0, width = 0, num_classes = 0;  // the input and output
   std::vector<float> mean, std;                                  // input normalization (empty: none)
-  // Buffer sharing: values whose lifetimes do not overlap share a slot; slot_elems are per sample.
-  std::vector<int> slot_of_value;
-  std::vector<int64_t> slot_elems;
-  std::string summary() const;  // one line per step, for `smoothcuda info --plan` and the tests
+  // Where the values live and in what chunks of rows the steps run: engine/schedule.h.
+  std::string summary() const;  // one line per step, for the tests and error messages
   // Multiply-adds ×2 of the convolutions and the head, per sample (what TFLOP/s figures count).
   double flops_per_sample() const;
 };

@@ -1,5 +1,6 @@
 #include "kernels/noisy_input_conv.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/conv2d.h"
@@ -14,6 +15,22 @@ NoisyInput plain_batch(const Tensor& images, const Tensor& mean, const Tensor& s
   in.std = std;
   for (int64_t b = 0; b < images.size(0); ++b) in.spans.push_back({1, b, 0, 0});
   return in;
+}
+
+NoisyInput slice_rows(const NoisyInput& in, int64_t first, int64_t count) {
+  SC_CHECK(first >= 0 && count >= 0, "slice_rows: rows [", first, ", ", first + count, ") of a batch");
+  NoisyInput out = in;
+  out.spans.clear();
+  int64_t start = 0;  // the span's first row in the batch
+  for (const SampleSpan& s : in.spans) {
+    const int64_t lo = std::max(start, first), hi = std::min(start + s.rows, first + count);
+    if (lo < hi)
+      out.spans.push_back({hi - lo, s.slot, s.image_id, s.first_sample + static_cast<uint32_t>(lo - start)});
+    start += s.rows;
+  }
+  SC_CHECK(first + count <= start, "slice_rows: rows [", first, ", ", first + count, ") of a batch of ",
+           start);
+  return out;
 }
 
 namespace ops {

@@ -34,6 +34,9 @@ struct NoisyInput {
 
 // A plain batch [B, C, H, W]: each row its own slot, no noise.
 NoisyInput plain_batch(const Tensor& images, const Tensor& mean, const Tensor& std);
+// Rows [first, first + count) of `in` as an input of their own: the spans cut to them, each sample keeping
+// its noise index, so the rows get the same samples as inside the whole batch.
+NoisyInput slice_rows(const NoisyInput& in, int64_t first, int64_t count);
 
 namespace ops {
 // Only stride, padding and relu of p apply. y: [rows, Ho, Wo, O] preallocated.

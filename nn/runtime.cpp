@@ -1,5 +1,7 @@
 #include "nn/runtime.h"
 
+#include <omp.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -66,6 +68,26 @@ void require_cuda_device(int k) {
   SC_CHECK(why.empty(), "CUDA device cuda:", k, " requested but ", why);
   SC_CHECK(k >= 0 && k < cuda_device_count(), "CUDA device cuda:", k, " does not exist (", cuda_device_count(),
            " present)");
+}
+
+#ifdef SMOOTHCUDA_HAVE_CUDA
+int64_t cuda_l2_cache_bytes(int k) {
+  int bytes = 0;
+  SC_CUDA_CHECK(cudaDeviceGetAttribute(&bytes, cudaDevAttrL2CacheSize, k));
+  return bytes;
+}
+int cuda_multiprocessor_count(int k) {
+  int n = 0;
+  SC_CUDA_CHECK(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, k));
+  return n;
+}
+#else
+int64_t cuda_l2_cache_bytes(int) { return 0; }
+int cuda_multiprocessor_count(int) { return 0; }
+#endif
+
+int cpu_threads() {
+  return omp_get_max_threads();
 }
 
 void set_sync_after_launch(bool on) { sync_flag() = on; }

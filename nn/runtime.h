@@ -1,6 +1,7 @@
 // Process-wide runtime facts and switches: is CUDA usable, and the debug switch that synchronizes
 // after every kernel launch (SMOOTHCUDA_SYNC_LAUNCHES=1 in the environment sets it too).
 #pragma once
+#include <cstdint>
 #include <string>
 
 namespace sc {
@@ -13,6 +14,12 @@ int cuda_device_count();
 std::string cuda_unavailable_reason();
 // Throws a clear error unless CUDA device k can be used.
 void require_cuda_device(int k);
+
+// Sizes the fast engine's cache blocking needs (engine/schedule.h): CUDA device k's L2 cache and
+// multiprocessors (0 without CUDA), and the CPU path's OpenMP threads.
+int64_t cuda_l2_cache_bytes(int k);
+int cuda_multiprocessor_count(int k);
+int cpu_threads();
 
 void set_sync_after_launch(bool on);
 bool sync_after_launch();

@@ -468,8 +468,6 @@ TEST(Plan, FoldsBatchNormAndFusesTheResNetBlock) {
   EXPECT_NE(s.find("0 input_conv w[16, 3, 3, 3] s1 p1 relu"), std::string::npos) << s;
   EXPECT_NE(s.find("2 conv w[16, 3, 3, 16] s1 p1 res=v0 relu"), std::string::npos) << s;
   EXPECT_NE(s.find("head w[10, 64]"), std::string::npos) << s;
-  // Residual blocks need at most three live activation buffers.
-  EXPECT_LE(plan.slot_elems.size(), 4u) << s;
 }
 
 // A module the planner does not know runs on the generic path, and --engine fast says why.

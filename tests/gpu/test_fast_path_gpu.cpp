@@ -203,6 +203,30 @@ INSTANTIATE_TEST_SUITE_P(Archs, GpuPlan,
                                            GpuArch{"wrn40_2", 3, 32}),
                          [](const auto& info) { return std::string(info.param.arch); });
 
+// Cache blocking on the device: chunks down to one row (each value then sits at a row offset of its buffer,
+// or at its start) give the same logits bit for bit, the tensor-core and the fp32 tile kernels alike.
+TEST(GpuPlan, CacheBlockingKeepsEveryOutputBit) {
+  SKIP_WITHOUT_GPU();
+  for (const char* arch : {"mlp", "cifar_resnet20"}) {
+    SCOPED_TRACE(arch);
+    auto model = random_classifier(arch, 3, 32, 10, 6);
+    model->to(kGpu);
+    const Tensor images = random_images({5, 3, 32, 32}, 8);
+    for (Precision precision : {Precision::FP32, Precision::BF16}) {
+      SCOPED_TRACE(precision_name(precision));
+      FastClassifier whole(*model, precision), single(*model, precision);
+      whole.set_cache_budget(CacheBudget{});
+      int64_t map = 0;  // the largest activation map's bytes per row: 1.5 of them give chunks of one row
+      for (const PlanValue& v : single.plan().values)
+        map = std::max(map, v.elems() * (precision == Precision::FP32 ? 4 : 2));
+      single.set_cache_budget(CacheBudget{3 * map / 2, 1});
+      const Tensor expected = whole.logits(images).cpu();
+      EXPECT_TRUE(identical(single.logits(images).cpu(), expected))
+          << single.schedule().summary(single.plan());
+    }
+  }
+}
+
 TEST(GpuPlan, SmoothingCountsMatchCpu) {
   SKIP_WITHOUT_GPU();
   auto model = random_classifier("lenet", 3, 32, 10, 3);

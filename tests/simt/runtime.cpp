@@ -60,6 +60,11 @@ cudaError_t cudaGetDeviceCount(int* count) {
   *count = 1;
   return cudaSuccess;
 }
+// Parenthesized: simt.h makes cudaDeviceGetAttribute a macro for the kernel files.
+cudaError_t(cudaDeviceGetAttribute)(int* value, cudaDeviceAttr attribute, int device) {
+  if (device != 0) return fail(cudaErrorInvalidDevice);
+  return simt::get_device_attribute(value, attribute, device);
+}
 cudaError_t cudaSetDevice(int device) {
   return device == 0 ? cudaSuccess : fail(cudaErrorInvalidDevice);
 }

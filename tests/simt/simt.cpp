@@ -455,10 +455,19 @@ cudaError_t set_function_attribute(const void* kernel, cudaFuncAttribute attribu
 }
 
 cudaError_t get_device_attribute(int* value, cudaDeviceAttr attribute, int) {
-  if (attribute != cudaDevAttrMaxSharedMemoryPerBlockOptin)
-    throw std::invalid_argument("simt: cudaDeviceGetAttribute: attribute not emulated");
-  *value = kMaxSharedOptin;
-  return cudaSuccess;
+  switch (attribute) {  // an H100 SXM's
+    case cudaDevAttrMaxSharedMemoryPerBlockOptin:
+      *value = kMaxSharedOptin;
+      return cudaSuccess;
+    case cudaDevAttrL2CacheSize:
+      *value = 50 * 1024 * 1024;
+      return cudaSuccess;
+    case cudaDevAttrMultiProcessorCount:
+      *value = 132;
+      return cudaSuccess;
+    default:
+      throw std::invalid_argument("simt: cudaDeviceGetAttribute: attribute not emulated");
+  }
 }
 
 void sync_block() {

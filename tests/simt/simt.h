@@ -44,7 +44,8 @@ constexpr int kMaxSharedOptin = 227 * 1024;
 void run_grid(const void* kernel, dim3 grid, dim3 block, size_t dynamic_shared_bytes,
               const std::function<void()>& body);
 // cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes) and
-// cudaDeviceGetAttribute(.., cudaDevAttrMaxSharedMemoryPerBlockOptin, ..); other attributes are errors.
+// cudaDeviceGetAttribute for the opt-in shared memory, the L2 cache size and the multiprocessor count (an
+// H100 SXM's); other attributes are errors.
 cudaError_t set_function_attribute(const void* kernel, cudaFuncAttribute attribute, int value);
 cudaError_t get_device_attribute(int* value, cudaDeviceAttr attribute, int device);
 // The block's dynamic shared memory, filled with 0xFF bytes (NaN as float) at every block's start, like the
