@@ -43,6 +43,9 @@ SMOOTHCUDA_SYNC_LAUNCHES=0 build-gpu/bench/smoothcuda_bench_kernels --benchmark_
 # The same UNet-width convolutions with 128×64 blocks instead of 128×128 (kernels/cuda/fused_conv.cu).
 SMOOTHCUDA_WIDE_TILES=0 SMOOTHCUDA_SYNC_LAUNCHES=0 build-gpu/bench/smoothcuda_bench_kernels --benchmark_min_time=0.2 \
   --benchmark_filter='BM_FusedConv/cuda_(bf16|f16)_unet' >"$LOGS/bench-kernels-narrow-tiles.txt" 2>&1 || status=1
+# The ResNet stages' 3×3 convolutions through the implicit GEMM instead of the halo kernel.
+SMOOTHCUDA_HALO_CONV=0 SMOOTHCUDA_SYNC_LAUNCHES=0 build-gpu/bench/smoothcuda_bench_kernels --benchmark_min_time=0.2 \
+  --benchmark_filter='BM_FusedConv/cuda_(bf16|f16)(_batch)?/' >"$LOGS/bench-kernels-no-halo.txt" 2>&1 || status=1
 for dev in cpu cuda; do  # random 28×28 images (no dataset travels), the demo LeNet
   build-gpu/smoothcuda eval fake:1000:1:28:28 models/lenet_fmnist_sigma0.25.pt --dataset fashion-mnist --device $dev --batch 500 \
     --out "$LOGS/logits-$dev.npy" >"$LOGS/eval-$dev.txt" 2>&1 || status=1
@@ -54,5 +57,6 @@ python3 -c "import numpy as np, sys; a, b = (np.load(f) for f in sys.argv[1:]); 
   "$LOGS/logits-cpu.npy" "$LOGS/logits-cuda.npy" || status=1
 echo "== kernels";    grep -E "^BM_" "$LOGS/bench-kernels.txt" | grep -v "/cpu/"
 echo "== UNet convolutions, 128x64 blocks"; grep -E "^BM_" "$LOGS/bench-kernels-narrow-tiles.txt"
+echo "== ResNet convolutions without the halo kernel"; grep -E "^BM_" "$LOGS/bench-kernels-no-halo.txt"
 # The certification table (bench/certify_throughput.sh) is the next call: it reuses build-gpu/.
 exit $status

@@ -5,10 +5,14 @@
 //     ldmatrix, the next tile's global loads in flight while the current one is multiplied (their tap and
 //     channel stepped without division); the prologue is applied before the loads go to shared memory, the
 //     epilogue (bias, residual, ReLU) on the accumulators before the single rounded store.
+//   - of those, 3×3 stride-1 layers of 16, 32 or 64 channels in and out: a persistent halo kernel that loads
+//     each tile's input rows once and runs the 9 taps from shared memory (below).
 //   - anything else (float32, tf32, odd channel counts): the shared fp32 tile kernel with the same prologue
 //     and epilogue as loader/store functors (tf32 rounds both operands as the tensor cores would).
+#include <algorithm>
 #include <cstdlib>
 #include <string>
+#include <type_traits>
 
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/conv_geometry.cuh"
@@ -104,6 +108,26 @@ void run_tile(const Tensor& x, const Tensor& w, const float* scale, const float*
 }
 
 // ---- tensor-core path ----
+
+template <int MI, int NI>
+__device__ __forceinline__ void zero_accumulators(float (&acc)[MI][NI][4]) {
+#pragma unroll
+  for (int i = 0; i < MI; ++i)
+#pragma unroll
+    for (int j = 0; j < NI; ++j)
+#pragma unroll
+      for (int q = 0; q < 4; ++q) acc[i][j][q] = 0.0f;
+}
+
+// Channels o and o + 1 of one output pixel (accumulators a0, a1) through the epilogue, rounded and stored as
+// one 4-byte word at dst (o even: O % 8 == 0 keeps it aligned).
+template <typename T>
+__device__ __forceinline__ void store_pair(T* dst, const FusedGeom& g, const Epilogue& e, long long res_row,
+                                           int o, float a0, float a1) {
+  const float v0 = epilogue_at<T>(g, e, res_row, o, a0), v1 = epilogue_at<T>(g, e, res_row, o + 1, a1);
+  *reinterpret_cast<uint32_t*>(dst) = static_cast<uint32_t>(Half16<T>::from_float(v0)) |
+                                      (static_cast<uint32_t>(Half16<T>::from_float(v1)) << 16);
+}
 
 constexpr int kBK = 32, kPad = 8, kMmaThreads = 128;  // 4 warps
 
@@ -237,12 +261,7 @@ __global__ void __launch_bounds__(kMmaThreads, min_blocks_per_sm(BN))
   };
 
   float acc[MI][NI][4];
-#pragma unroll
-  for (int i = 0; i < MI; ++i)
-#pragma unroll
-    for (int j = 0; j < NI; ++j)
-#pragma unroll
-      for (int q = 0; q < 4; ++q) acc[i][j][q] = 0.0f;
+  zero_accumulators(acc);
 
   load_tile(0);
   store_tile(0);
@@ -288,11 +307,7 @@ __global__ void __launch_bounds__(kMmaThreads, min_blocks_per_sm(BN))
       for (int j = 0; j < NI; ++j) {
         const int o = n0 + wn * WN + j * 8 + 2 * tig;
         if (o >= g.O) continue;
-        const float v0 = epilogue_at<T>(g, e, res_row, o, acc[i][j][2 * half]);
-        const float v1 = epilogue_at<T>(g, e, res_row, o + 1, acc[i][j][2 * half + 1]);
-        const uint32_t packed = static_cast<uint32_t>(Half16<T>::from_float(v0)) |
-                                (static_cast<uint32_t>(Half16<T>::from_float(v1)) << 16);
-        *reinterpret_cast<uint32_t*>(y + m * g.O + o) = packed;  // O % 8 == 0: o even, 4-byte aligned
+        store_pair<T>(y + m * g.O + o, g, e, res_row, o, acc[i][j][2 * half], acc[i][j][2 * half + 1]);
       }
     }
 }
@@ -332,6 +347,171 @@ void run_mma(const Tensor& x, const Tensor& w, const float* scale, const float* 
   launch_mma<T, 128, 64, 2, 2>(x, w, scale, shift, pro_relu, g, e, y);
 }
 
+// ---- 3×3 stride-1 convolutions of 16, 32 or 64 channels in and out (the CIFAR ResNets' stages) ----
+//
+// The implicit GEMM above gathers each tap's input again from global memory (9 loads per input element) and
+// spends ~30–60 issued instructions per mma on it at these widths, where the output tile is only 16–64
+// channels wide. Here a block keeps the layer's weights in shared memory for all its tiles (a persistent
+// grid), and per tile of BM output pixels (BM / Wo whole output rows of one sample) loads the input rows they
+// need, with a zero border, once; the 9 taps then read their A fragments from that halo by ldmatrix at fixed
+// offsets. Per warp and tap: MI ldmatrix for A, CH / 16 for B, MI · CH / 8 mma.
+
+constexpr int kHaloPad = 8;  // bf16 elements after each pixel's channels: conflict-free ldmatrix rows
+
+template <int CH>
+constexpr int halo_row_elems() {  // one pixel (CH channels) in shared memory
+  return CH + kHaloPad;
+}
+template <int CH>
+constexpr int weight_row_elems() {  // one output channel's 9·CH weights
+  return 9 * CH + kHaloPad;
+}
+template <int CH>
+size_t halo_smem_bytes(int BM, int Wo) {
+  const int pixels = (BM / Wo + 2) * (Wo + 2);
+  return sizeof(uint16_t) * (static_cast<size_t>(CH) * weight_row_elems<CH>() +
+                             static_cast<size_t>(pixels) * halo_row_elems<CH>());
+}
+
+template <typename T, int CH, int BM>
+__global__ void __launch_bounds__(kMmaThreads)
+    conv3x3_halo_kernel(const T* __restrict__ x, const T* __restrict__ w, T* __restrict__ y, FusedGeom g,
+                        Epilogue e, const float* __restrict__ scale, const float* __restrict__ shift,
+                        bool pro_relu, int tiles) {
+  constexpr int WM = BM / 4, MI = WM / 16, NI = CH / 8, RUNS = CH / 8;  // 4 warps side by side in M
+  constexpr int PIX = halo_row_elems<CH>(), WROW = weight_row_elems<CH>();
+  SC_DYNAMIC_SHARED(uint16_t, smem);
+  uint16_t* ws = smem;                // [CH][WROW]: w[o][tap][c]
+  uint16_t* halo = smem + CH * WROW;  // [rows + 2][Wo + 2][PIX]
+  const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32, grp = lane / 4, tig = lane % 4;
+  const int tile = lane / 8, tile_row = lane % 8;
+  const int Wo = g.Wo, rows = BM / Wo, hw = Wo + 2, plane = g.Ho * Wo;
+
+  for (int i = tid; i < CH * RUNS * 9; i += kMmaThreads) {  // the weights, once per block
+    const int o = i / (RUNS * 9), k = (i % (RUNS * 9)) * 8;
+    *reinterpret_cast<uint4*>(ws + o * WROW + k) = *reinterpret_cast<const uint4*>(w + o * 9 * CH + k);
+  }
+  // This lane's ldmatrix rows: output pixel p of the tile sits at halo pixel (p / Wo, p % Wo) for tap (0, 0).
+  int a_off[MI];
+#pragma unroll
+  for (int i = 0; i < MI; ++i) {
+    const int p = warp * WM + i * 16 + (tile % 2) * 8 + tile_row;
+    a_off[i] = ((p / Wo) * hw + p % Wo) * PIX + (tile / 2) * 8;
+  }
+
+  for (int t = blockIdx.x; t < tiles; t += gridDim.x) {
+    const int m0 = t * BM, n = m0 / plane, oh0 = m0 % plane / Wo;
+    __syncthreads();  // the previous tile's fragments are read
+    // Input rows oh0 − 1 … oh0 + rows of sample n, columns −1 … Wo, in 16-byte runs; the border is zero.
+    for (int i = tid; i < (rows + 2) * hw * RUNS; i += kMmaThreads) {
+      const int j = i / (hw * RUNS), q = (i - j * hw * RUNS) / RUNS, run = i % RUNS;
+      const int ih = oh0 - 1 + j, iw = q - 1;
+      uint4 v = make_uint4(0, 0, 0, 0);
+      if (static_cast<unsigned>(ih) < static_cast<unsigned>(g.H) &&
+          static_cast<unsigned>(iw) < static_cast<unsigned>(g.W)) {
+        v = *reinterpret_cast<const uint4*>(x + ((n * g.H + ih) * g.W + iw) * CH + run * 8);
+        if (scale) {
+          float pa[8], pb[8];
+#pragma unroll
+          for (int c = 0; c < 8; ++c) pa[c] = scale[run * 8 + c], pb[c] = shift[run * 8 + c];
+          apply_prologue<T>(v, pa, pb, pro_relu);
+        }
+      }
+      *reinterpret_cast<uint4*>(halo + (j * hw + q) * PIX + run * 8) = v;
+    }
+    __syncthreads();
+
+    float acc[MI][NI][4];
+    zero_accumulators(acc);
+#pragma unroll
+    for (int tap = 0; tap < 9; ++tap) {
+      const int tap_off = ((tap / 3) * hw + tap % 3) * PIX;
+#pragma unroll
+      for (int kc = 0; kc < CH; kc += 16) {
+        uint32_t af[MI][4], bf[NI / 2][4];
+#pragma unroll
+        for (int i = 0; i < MI; ++i) ldmatrix_x4(af[i], halo + a_off[i] + tap_off + kc);
+#pragma unroll
+        for (int j = 0; j < NI; j += 2)
+          ldmatrix_x4(bf[j / 2],
+                      ws + ((j + tile / 2) * 8 + tile_row) * WROW + tap * CH + kc + (tile % 2) * 8);
+#pragma unroll
+        for (int i = 0; i < MI; ++i)
+#pragma unroll
+          for (int j = 0; j < NI; ++j) Half16<T>::mma(acc[i][j], af[i], &bf[j / 2][2 * (j % 2)]);
+      }
+    }
+#pragma unroll
+    for (int i = 0; i < MI; ++i)
+#pragma unroll
+      for (int half = 0; half < 2; ++half) {
+        const int m = m0 + warp * WM + i * 16 + grp + half * 8;
+        const long long res_row = e.residual ? residual_row(g, m) : 0;
+#pragma unroll
+        for (int j = 0; j < NI; ++j) {
+          const int o = j * 8 + 2 * tig;
+          store_pair<T>(y + static_cast<long long>(m) * CH + o, g, e, res_row, o, acc[i][j][2 * half],
+                        acc[i][j][2 * half + 1]);
+        }
+      }
+  }
+}
+
+// SMOOTHCUDA_HALO_CONV=0 sends these layers to the implicit GEMM too (gpu-check times both).
+bool halo_conv_enabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("SMOOTHCUDA_HALO_CONV");
+    return v == nullptr || std::string(v) != "0";
+  }();
+  return on;
+}
+
+// Output pixels per tile for the halo kernel, or 0 where it does not apply: 3×3, stride 1, padding 1,
+// 16/32/64 channels in and out, and tiles of 128 (else 64) pixels made of whole output rows of one sample.
+int halo_tile_pixels(const FusedGeom& g) {
+  const bool shape = g.KH == 3 && g.KW == 3 && g.sh == 1 && g.sw == 1 && g.ph == 1 && g.pw == 1 &&
+                     g.C == g.O && (g.C == 16 || g.C == 32 || g.C == 64) && g.Ho == g.H && g.Wo == g.W;
+  if (!shape || !halo_conv_enabled()) return 0;
+  for (int bm : {128, 64})
+    if (bm % g.Wo == 0 && (g.Ho * g.Wo) % bm == 0) return bm;
+  return 0;
+}
+
+template <typename T, int CH, int BM>
+void launch_halo(const Tensor& x, const Tensor& w, const float* scale, const float* shift, bool pro_relu,
+                 const FusedGeom& g, const Epilogue& e, Tensor& y) {
+  const size_t smem = halo_smem_bytes<CH>(BM, g.Wo);
+  SC_CHECK(smem <= static_cast<size_t>(max_shared_bytes_optin()),
+           "fused_conv: the 3×3 halo tile does not fit");
+  const auto kernel = conv3x3_halo_kernel<T, CH, BM>;
+  SC_CUDA_CHECK(
+      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
+  int device = 0, sms = 0, per_sm = 0;
+  SC_CUDA_CHECK(cudaGetDevice(&device));
+  SC_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+  SC_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kMmaThreads, smem));
+  // A persistent grid: the weights are loaded once per block, so exactly the blocks that stay resident
+  // (registers and shared memory allowing), each looping over tiles.
+  const int tiles = g.N * g.Ho * g.Wo / BM;
+  const int blocks = std::max(1, std::min(tiles, sms * std::max(1, per_sm)));
+  SC_LAUNCH(blocks, kMmaThreads, smem, kernel)
+  (x.data<T>(), w.data<T>(), y.data<T>(), g, e, scale, shift, pro_relu, tiles);
+  SC_CUDA_LAUNCH_CHECK("conv3x3_halo_kernel");
+}
+
+template <typename T>
+void run_halo(int bm, const Tensor& x, const Tensor& w, const float* scale, const float* shift, bool pro_relu,
+              const FusedGeom& g, const Epilogue& e, Tensor& y) {
+  const auto go = [&](auto channels) {
+    constexpr int CH = decltype(channels)::value;
+    if (bm == 128) return launch_halo<T, CH, 128>(x, w, scale, shift, pro_relu, g, e, y);
+    launch_halo<T, CH, 64>(x, w, scale, shift, pro_relu, g, e, y);
+  };
+  if (g.C == 16) return go(std::integral_constant<int, 16>{});
+  if (g.C == 32) return go(std::integral_constant<int, 32>{});
+  go(std::integral_constant<int, 64>{});
+}
+
 }  // namespace
 
 void fused_conv(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& scale,
@@ -351,13 +531,16 @@ void fused_conv(const Tensor& x, const Tensor& w, const Tensor& bias, const Tens
   const float* sh = shift.defined() ? shift.data<float>() : nullptr;
   const auto aligned = [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.raw_data()) % 16 == 0; };
   const bool tensor_cores = g.C % 8 == 0 && g.O % 8 == 0 && aligned(x) && aligned(w) && aligned(y);
+  const int halo = halo_tile_pixels(g);
   switch (x.dtype()) {
     case DType::F32:
       return run_tile<float>(x, w, sc, sh, p, g, e, y);
     case DType::BF16:
+      if (tensor_cores && halo) return run_halo<BFloat16>(halo, x, w, sc, sh, p.prologue_relu, g, e, y);
       if (tensor_cores) return run_mma<BFloat16>(x, w, sc, sh, p.prologue_relu, g, e, y);
       return run_tile<BFloat16>(x, w, sc, sh, p, g, e, y);
     case DType::F16:
+      if (tensor_cores && halo) return run_halo<Half>(halo, x, w, sc, sh, p.prologue_relu, g, e, y);
       if (tensor_cores) return run_mma<Half>(x, w, sc, sh, p.prologue_relu, g, e, y);
       return run_tile<Half>(x, w, sc, sh, p, g, e, y);
     default:

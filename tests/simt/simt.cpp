@@ -6,6 +6,7 @@
 #endif
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <exception>
 #include <map>
@@ -454,6 +455,14 @@ cudaError_t set_function_attribute(const void* kernel, cudaFuncAttribute attribu
   return cudaSuccess;
 }
 
+namespace {
+std::atomic<int> g_multiprocessors{132};
+}  // namespace
+
+void set_multiprocessor_count(int count) {
+  g_multiprocessors = count;
+}
+
 cudaError_t get_device_attribute(int* value, cudaDeviceAttr attribute, int) {
   switch (attribute) {  // an H100 SXM's
     case cudaDevAttrMaxSharedMemoryPerBlockOptin:
@@ -463,7 +472,7 @@ cudaError_t get_device_attribute(int* value, cudaDeviceAttr attribute, int) {
       *value = 50 * 1024 * 1024;
       return cudaSuccess;
     case cudaDevAttrMultiProcessorCount:
-      *value = 132;
+      *value = g_multiprocessors;
       return cudaSuccess;
     default:
       throw std::invalid_argument("simt: cudaDeviceGetAttribute: attribute not emulated");

@@ -48,6 +48,9 @@ void run_grid(const void* kernel, dim3 grid, dim3 block, size_t dynamic_shared_b
 // H100 SXM's); other attributes are errors.
 cudaError_t set_function_attribute(const void* kernel, cudaFuncAttribute attribute, int value);
 cudaError_t get_device_attribute(int* value, cudaDeviceAttr attribute, int device);
+// The multiprocessor count the device reports (132 unless set): a test sets 1 so that a persistent grid
+// (as many blocks as stay resident) gives every block several tiles.
+void set_multiprocessor_count(int count);
 // The block's dynamic shared memory, filled with 0xFF bytes (NaN as float) at every block's start, like the
 // static __shared__ arrays.
 void* dynamic_shared();
@@ -101,6 +104,9 @@ auto launcher(dim3 grid, dim3 block, size_t smem, void (*kernel)(P...)) {
 #define cudaGetDevice(device) (*(device) = 0, cudaSuccess)
 #define cudaDeviceGetAttribute(value, attribute, device) \
   ::simt::get_device_attribute(value, attribute, device)
+// Residency is not emulated: 4 blocks per multiprocessor, whatever the kernel.
+#define cudaOccupancyMaxActiveBlocksPerMultiprocessor(blocks, kernel, threads, shared_bytes) \
+  (*(blocks) = 4, cudaSuccess)
 #define cudaFuncSetAttribute(kernel, attribute, value) \
   ::simt::set_function_attribute(reinterpret_cast<const void*>(kernel), attribute, value)
 

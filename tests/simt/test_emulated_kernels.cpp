@@ -1,6 +1,7 @@
 // CUDA kernels run by the SIMT emulator against the CPU reference, on the GPU tests' cases (kernel_cases.h):
 //   - fused_conv: every tensor-core tile shape (128×16, 128×32, 128×64, 128×128), partial tiles in M, N
-//     and K, prologue, residuals, the fp32/tf32 tile kernel;
+//     and K, prologue, residuals, the 3×3 halo kernel (16/32/64 channels, 128- and 64-pixel tiles), the
+//     fp32/tf32 tile kernel;
 //   - the classifier's ends: the noisy first convolution (the same noise bits as the CPU) and the pooled
 //     linear head with its votes;
 //   - the denoiser's attention (tensor cores and CUDA cores, partial key tiles, moving maxima) and GroupNorm
@@ -15,6 +16,7 @@
 #include "kernel_cases.h"
 #include "kernels/attention_nhwc.h"
 #include "kernels/group_norm_nhwc.h"
+#include "simt.h"
 #include "test_util.h"
 
 namespace sc::test {
@@ -27,6 +29,8 @@ Tensor as_f32(const Tensor& t) {
 class EmulatedFusedConv : public ::testing::TestWithParam<ConvCase> {};
 
 TEST_P(EmulatedFusedConv, MatchesCpuInEveryPrecision) {
+  // One multiprocessor: the halo kernel's persistent grid then runs several tiles per block.
+  simt::set_multiprocessor_count(1);
   for (DType dtype : {DType::F32, DType::BF16, DType::F16}) {
     for (bool tf32 : {false, true}) {
       if (tf32 && dtype != DType::F32) continue;
@@ -38,6 +42,7 @@ TEST_P(EmulatedFusedConv, MatchesCpuInEveryPrecision) {
       EXPECT_TRUE(allclose(as_f32(got), as_f32(expected), fused_conv_tolerance(dtype)));
     }
   }
+  simt::set_multiprocessor_count(132);
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, EmulatedFusedConv, ::testing::ValuesIn(fused_conv_cases()));
