@@ -25,6 +25,9 @@ FastClassifier::FastClassifier(const Classifier& model, Plan plan, Precision pre
       precision_(precision),
       device_(const_cast<Classifier&>(model).device()),
       budget_(cache_budget(device_)) {
+  for (size_t i = 0; i + 1 < plan_.steps.size(); ++i)
+    SC_CHECK(plan_.steps[i].kind != PlanStep::Kind::Head,
+             "fast classifier: the plan's head is not its last step");
   const DType act = activation_dtype(precision);
   for (const PlanStep& st : plan_.steps) {
     StepParams p;
@@ -100,9 +103,6 @@ size_t FastClassifier::run_body(const NoisyInput& given, int64_t rows) {
                given.images.size(2) == plan_.height && given.images.size(3) == plan_.width,
            "fast classifier: images ", given.images.describe(), " do not fit the input ",
            shape_str(input_shape()));
-  for (size_t i = 0; i + 1 < plan_.steps.size(); ++i)
-    SC_CHECK(plan_.steps[i].kind != PlanStep::Kind::Head,
-             "fast classifier: the plan's head is not its last step");
   reserve(rows);
   NoisyInput in = given;
   in.images = given.images.contiguous().to(device_);

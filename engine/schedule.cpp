@@ -103,14 +103,22 @@ Schedule make_schedule(const Plan& plan, int64_t capacity, int64_t element_bytes
     seg_begin.push_back(n), seg_end.push_back(n + 1);
   }
 
+  // A value is chunked when every step that reads it runs in its writer's segment (steps write before they
+  // are read, so the writer is known at each read).
   std::vector<int> def(static_cast<size_t>(n_values), -1), last_use(static_cast<size_t>(n_values), -1);
+  sch.chunked.assign(static_cast<size_t>(n_values), true);
   for (int i = 0; i < n_steps; ++i) {
     const PlanStep& st = plan.steps[static_cast<size_t>(i)];
-    if (st.out >= 0) def[static_cast<size_t>(st.out)] = i;
     for (int v : {st.in, st.residual})
-      if (v >= 0) last_use[static_cast<size_t>(v)] = i;
+      if (v >= 0) {
+        SC_CHECK(def[static_cast<size_t>(v)] >= 0, "make_schedule: step ", i, " reads v", v,
+                 " before any step writes it");
+        last_use[static_cast<size_t>(v)] = i;
+        if (seg_of[static_cast<size_t>(def[static_cast<size_t>(v)])] != seg_of[static_cast<size_t>(i)])
+          sch.chunked[static_cast<size_t>(v)] = false;
+      }
+    if (st.out >= 0) def[static_cast<size_t>(st.out)] = i;
   }
-  sch.chunked.assign(static_cast<size_t>(n_values), false);
   sch.slot_of_value.assign(static_cast<size_t>(n_values), -1);
   struct Life {
     int value, first, last;  // alive over steps [first, last]
@@ -122,12 +130,7 @@ Schedule make_schedule(const Plan& plan, int64_t capacity, int64_t element_bytes
     if (d < 0 || plan.values[static_cast<size_t>(v)].logits) continue;
     const int last = std::max(d, last_use[static_cast<size_t>(v)]);
     const int sd = seg_of[static_cast<size_t>(d)], sl = seg_of[static_cast<size_t>(last)];
-    bool chunked = sd == sl;
-    for (int i = 0; i < n_steps && chunked; ++i) {  // every reader in the writer's segment
-      const PlanStep& st = plan.steps[static_cast<size_t>(i)];
-      if ((st.in == v || st.residual == v) && seg_of[static_cast<size_t>(i)] != sd) chunked = false;
-    }
-    sch.chunked[static_cast<size_t>(v)] = chunked;
+    const bool chunked = sch.chunked[static_cast<size_t>(v)];
     const int64_t rows = chunked ? sch.segments[static_cast<size_t>(sd)].rows : capacity;
     // A value read in later segments stays alive over every chunk of the segments that write and read it
     // (a segment of one chunk runs its steps once: there its life is its steps').

@@ -11,7 +11,10 @@
 //     and epilogue as loader/store functors (tf32 rounds both operands as the tensor cores would).
 #include <algorithm>
 #include <cstdlib>
+#include <map>
+#include <mutex>
 #include <string>
+#include <tuple>
 #include <type_traits>
 
 #include "kernels/cuda/common.cuh"
@@ -323,14 +326,17 @@ void launch_mma(const Tensor& x, const Tensor& w, const float* scale, const floa
   SC_CUDA_LAUNCH_CHECK("conv_mma_kernel");
 }
 
+// A kernel choice that the environment can turn off (NAME=0) for a device to compare both
+// (scripts/gpu-check.sh).
+bool env_switch_on(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr || std::string(v) != "0";
+}
+
 // SMOOTHCUDA_WIDE_TILES=0 keeps 128×64 blocks at every width: 128×128 blocks take 244 registers per thread
-// (2 blocks per SM) against 168 (3 blocks), so which is faster is for a device to say (scripts/gpu-check.sh
-// times both).
+// (2 blocks per SM) against 168 (3 blocks), so which is faster is for a device to say.
 bool wide_tiles() {
-  static const bool on = [] {
-    const char* v = std::getenv("SMOOTHCUDA_WIDE_TILES");
-    return v == nullptr || std::string(v) != "0";
-  }();
+  static const bool on = env_switch_on("SMOOTHCUDA_WIDE_TILES");
   return on;
 }
 
@@ -459,10 +465,7 @@ __global__ void __launch_bounds__(kMmaThreads)
 
 // SMOOTHCUDA_HALO_CONV=0 sends these layers to the implicit GEMM too (gpu-check times both).
 bool halo_conv_enabled() {
-  static const bool on = [] {
-    const char* v = std::getenv("SMOOTHCUDA_HALO_CONV");
-    return v == nullptr || std::string(v) != "0";
-  }();
+  static const bool on = env_switch_on("SMOOTHCUDA_HALO_CONV");
   return on;
 }
 
@@ -477,23 +480,41 @@ int halo_tile_pixels(const FusedGeom& g) {
   return 0;
 }
 
+// Blocks of a persistent kernel that stay resident on the whole current device with `smem` bytes of dynamic
+// shared memory (opted in here), registers allowing; `occupancy(&per_sm)` asks the runtime. Kept per kernel,
+// device and size: cache blocking makes these launches many per batch, and the answer never changes.
+template <typename Occupancy>
+int resident_blocks(const void* kernel, size_t smem, Occupancy occupancy) {
+  static std::mutex mutex;
+  static std::map<std::tuple<const void*, int, size_t>, int> known;
+  int device = 0;
+  SC_CUDA_CHECK(cudaGetDevice(&device));
+  const std::lock_guard<std::mutex> lock(mutex);
+  const auto key = std::make_tuple(kernel, device, smem);
+  if (const auto it = known.find(key); it != known.end()) return it->second;
+  SC_CHECK(smem <= static_cast<size_t>(max_shared_bytes_optin()),
+           "fused_conv: the 3×3 halo tile does not fit");
+  SC_CUDA_CHECK(
+      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
+  int sms = 0, per_sm = 0;
+  SC_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+  SC_CUDA_CHECK(occupancy(&per_sm));
+  return known[key] = sms * std::max(1, per_sm);
+}
+
 template <typename T, int CH, int BM>
 void launch_halo(const Tensor& x, const Tensor& w, const float* scale, const float* shift, bool pro_relu,
                  const FusedGeom& g, const Epilogue& e, Tensor& y) {
   const size_t smem = halo_smem_bytes<CH>(BM, g.Wo);
-  SC_CHECK(smem <= static_cast<size_t>(max_shared_bytes_optin()),
-           "fused_conv: the 3×3 halo tile does not fit");
   const auto kernel = conv3x3_halo_kernel<T, CH, BM>;
-  SC_CUDA_CHECK(
-      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
-  int device = 0, sms = 0, per_sm = 0;
-  SC_CUDA_CHECK(cudaGetDevice(&device));
-  SC_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
-  SC_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kMmaThreads, smem));
-  // A persistent grid: the weights are loaded once per block, so exactly the blocks that stay resident
-  // (registers and shared memory allowing), each looping over tiles.
   const int tiles = g.N * g.Ho * g.Wo / BM;
-  const int blocks = std::max(1, std::min(tiles, sms * std::max(1, per_sm)));
+  // A persistent grid: the weights are loaded once per block, so exactly the blocks that stay resident, each
+  // looping over tiles.
+  const auto occupancy = [&](int* per_sm) {
+    return cudaOccupancyMaxActiveBlocksPerMultiprocessor(per_sm, kernel, kMmaThreads, smem);
+  };
+  const int resident = resident_blocks(reinterpret_cast<const void*>(kernel), smem, occupancy);
+  const int blocks = std::max(1, std::min(tiles, resident));
   SC_LAUNCH(blocks, kMmaThreads, smem, kernel)
   (x.data<T>(), w.data<T>(), y.data<T>(), g, e, scale, shift, pro_relu, tiles);
   SC_CUDA_LAUNCH_CHECK("conv3x3_halo_kernel");
