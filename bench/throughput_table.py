@@ -34,6 +34,8 @@ def main():
             variant = r.get("variant") or f'{r["engine"]} {r["precision"]}'
             if r.get("cache_bytes") == "off" and r.get("device", "").startswith("cuda"):  # off by default on the CPU
                 variant += " (no cache blocking)"
+            if r.get("cuda_graphs") == "off":
+                variant += " (no CUDA graphs)"
             ratio = f'{r["samples_per_s"] / best:.2f}x' if best else "n/a"
             tflops = flops * r["samples_per_s"] / 1e3 if flops else None
             cells = [key, r["tool"], variant, str(r["batch"]), f'{r["samples_per_s"]:.0f}', f'{r["s_per_image"]:.3f}',

@@ -1,11 +1,13 @@
 #include "engine/fast_classifier.h"
 
+#include <cstdio>
 #include <utility>
 
 #include "kernels/argmax.h"
 #include "kernels/max_pool2d_nhwc.h"
 #include "kernels/noisy_input_conv.h"
 #include "kernels/pooled_linear.h"
+#include "nn/runtime.h"
 
 namespace sc {
 
@@ -24,7 +26,8 @@ FastClassifier::FastClassifier(const Classifier& model, Plan plan, Precision pre
     : plan_(std::move(plan)),
       precision_(precision),
       device_(const_cast<Classifier&>(model).device()),
-      budget_(cache_budget(device_)) {
+      budget_(cache_budget(device_)),
+      graphs_on_(device_.is_cuda() && env_switch_on("SMOOTHCUDA_CUDA_GRAPHS")) {
   for (size_t i = 0; i + 1 < plan_.steps.size(); ++i)
     SC_CHECK(plan_.steps[i].kind != PlanStep::Kind::Head,
              "fast classifier: the plan's head is not its last step");
@@ -50,10 +53,22 @@ FastClassifier::FastClassifier(const Classifier& model, Plan plan, Precision pre
 void FastClassifier::set_cache_budget(const CacheBudget& budget) {
   budget_ = budget;
   schedule_ = Schedule();
+  drop_graphs();
+}
+
+void FastClassifier::set_cuda_graphs(bool on) {
+  graphs_on_ = on && device_.is_cuda();
+  drop_graphs();
+}
+
+void FastClassifier::drop_graphs() {
+  graphs_.clear();
+  run_once_.clear();
 }
 
 void FastClassifier::reserve(int64_t rows) {
   if (rows <= schedule_.capacity) return;
+  drop_graphs();  // they hold the old buffers' addresses
   slots_.clear();
   const DType act = activation_dtype(precision_);
   schedule_ = make_schedule(plan_, rows, static_cast<int64_t>(dtype_size(act)), budget_);
@@ -95,9 +110,16 @@ void FastClassifier::run_step(size_t i, const NoisyInput& in, int64_t first, int
   }
 }
 
-// Runs every step before the head, segment by segment, each over its chunks of rows; returns the head's step
-// index (the last step), or the number of steps when the plan has no head (its first convolution writes the
-// logits).
+// Every step before the head, segment by segment, each over its chunks of rows.
+void FastClassifier::run_steps(const NoisyInput& in, int64_t rows) {
+  for (const Segment& seg : schedule_.segments)
+    for (int64_t first = 0; first < rows; first += seg.rows)
+      for (int i = seg.begin; i < seg.end; ++i)
+        run_step(static_cast<size_t>(i), in, first, std::min(seg.rows, rows - first));
+}
+
+// Runs the steps before the head, as a CUDA graph where it can; returns the head's step index (the last
+// step), or the number of steps when the plan has no head (its first convolution writes the logits).
 size_t FastClassifier::run_body(const NoisyInput& given, int64_t rows) {
   SC_CHECK(given.images.dim() == 4 && given.images.shape()[1] == plan_.channels &&
                given.images.size(2) == plan_.height && given.images.size(3) == plan_.width,
@@ -107,12 +129,42 @@ size_t FastClassifier::run_body(const NoisyInput& given, int64_t rows) {
   NoisyInput in = given;
   in.images = given.images.contiguous().to(device_);
   in.mean = mean_, in.std = std_;
-  for (const Segment& seg : schedule_.segments)
-    for (int64_t first = 0; first < rows; first += seg.rows)
-      for (int i = seg.begin; i < seg.end; ++i)
-        run_step(static_cast<size_t>(i), in, first, std::min(seg.rows, rows - first));
-  const bool head = !plan_.steps.empty() && plan_.steps.back().kind == PlanStep::Kind::Head;
-  return head ? plan_.steps.size() - 1 : plan_.steps.size();
+  const size_t body_end = !plan_.steps.empty() && plan_.steps.back().kind == PlanStep::Kind::Head
+                              ? plan_.steps.size() - 1
+                              : plan_.steps.size();
+  // On CUDA the batch's description goes to device memory once per batch, read there by every chunk's first
+  // convolution; a graph replays those same launches for every batch of this size.
+  const bool staged =
+      device_.is_cuda() && rows > 0 && in.spans.size() <= static_cast<size_t>(StagedNoise::kMaxSpans);
+  if (staged) {
+    if (!noise_table_.defined())
+      noise_table_ = Tensor::empty({static_cast<int64_t>(sizeof(StagedNoise))}, DType::U8, device_);
+    in = ops::stage_noisy_input(in, noise_table_);
+  }
+  if (!graphs_on_ || !staged) {
+    run_steps(in, rows);
+    return body_end;
+  }
+  if (const auto it = graphs_.find(rows); it != graphs_.end()) {
+    it->second.launch();
+    ++graph_replays_;
+  } else if (run_once_.insert(rows).second) {
+    run_steps(in, rows);
+  } else {
+    try {
+      CudaGraph graph = CudaGraph::capture(device_.index, [&] { run_steps(in, rows); });
+      if (graphs_.size() >= 8) graphs_.clear();  // batch sizes come few; keep the set bounded anyway
+      graphs_.emplace(rows, graph).first->second.launch();
+      ++graph_replays_;
+    } catch (const Error& e) {
+      // Launch by launch is slower but the same work: say so once and go on.
+      std::fprintf(stderr, "smoothcuda: CUDA graph capture failed, launching kernels one by one: %s\n",
+                   e.what());
+      set_cuda_graphs(false);
+      run_steps(in, rows);
+    }
+  }
+  return body_end;
 }
 
 Tensor FastClassifier::logits(const NoisyInput& in) {

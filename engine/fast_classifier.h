@@ -2,13 +2,21 @@
 // Precision, with activation buffers kept between batches; a Schedule (engine/schedule.h) runs each stage
 // over chunks of rows that stay in the device's cache. For randomized smoothing it takes the clean images and
 // the sample spans (NoisyInput): the first convolution makes the noisy samples while loading them.
+//
+// On CUDA the steps before the head run as a CUDA graph (nn/cuda_graph.h), one per batch size: a size's
+// first batch runs launch by launch (kernel attributes and occupancy are asked then), its second is captured,
+// and from then on each batch stages its description (ops::stage_noisy_input) and replays the graph.
+// SMOOTHCUDA_CUDA_GRAPHS=0 (or set_cuda_graphs(false)) launches every kernel every batch.
 #pragma once
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "engine/plan.h"
 #include "engine/precision.h"
 #include "engine/schedule.h"
+#include "nn/cuda_graph.h"
 #include "smoothing/base_classifier.h"
 
 namespace sc {
@@ -38,6 +46,11 @@ class FastClassifier : public BaseClassifier {
   const Schedule& schedule() const { return schedule_; }
   // Replaces the device's cache budget (cache_budget); the next batch reschedules.
   void set_cache_budget(const CacheBudget& budget);
+  // CUDA graphs on or off (on by default on CUDA unless SMOOTHCUDA_CUDA_GRAPHS=0; never on the CPU).
+  void set_cuda_graphs(bool on);
+  bool cuda_graphs() const { return graphs_on_; }
+  // Batches run by replaying a graph so far.
+  int64_t graph_replays() const { return graph_replays_; }
 
  private:
   struct StepParams {
@@ -52,10 +65,17 @@ class FastClassifier : public BaseClassifier {
   Schedule schedule_;
   std::vector<Tensor> slots_;
   Tensor logits_;
+  bool graphs_on_;
+  Tensor noise_table_;                   // the staged batch the graphs read (StagedNoise)
+  std::map<int64_t, CudaGraph> graphs_;  // by batch rows, for the schedule and buffers held now
+  std::set<int64_t> run_once_;           // batch rows run launch by launch once already
+  int64_t graph_replays_ = 0;
+  void drop_graphs();
   // Value v for rows [first, first + count) of the batch.
   Tensor value(int v, int64_t first, int64_t count);
   void reserve(int64_t rows);
   void run_step(size_t i, const NoisyInput& in, int64_t first, int64_t count);
+  void run_steps(const NoisyInput& in, int64_t rows);
   size_t run_body(const NoisyInput& in, int64_t rows);
 };
 

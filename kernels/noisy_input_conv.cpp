@@ -30,10 +30,58 @@ NoisyInput slice_rows(const NoisyInput& in, int64_t first, int64_t count) {
   }
   SC_CHECK(first + count <= start, "slice_rows: rows [", first, ", ", first + count, ") of a batch of ",
            start);
+  out.staged_row0 += first;
   return out;
 }
 
+namespace {
+
+// The batch's rows, once every span is checked against the images.
+int64_t checked_rows(const NoisyInput& in, const char* op) {
+  const int64_t S = in.images.size(0);
+  int64_t rows = 0;
+  for (const SampleSpan& s : in.spans) {
+    SC_CHECK(s.rows > 0 && s.slot >= 0 && s.slot < S, op, ": span of ", s.rows, " rows for slot ", s.slot,
+             " outside the ", S, " images");
+    SC_CHECK(static_cast<uint64_t>(s.first_sample) + static_cast<uint64_t>(s.rows) <= (uint64_t{1} << 32), op,
+             ": sample indices past 2^32");
+    rows += s.rows;
+  }
+  return rows;
+}
+
+void check_staged(const Tensor& table, const NoisyInput& in, const char* op) {
+  check_dtype(table, DType::U8, op, "staged table");
+  check_contiguous(table, op, "staged table");
+  check_same_device(in.images, table, op);
+  SC_CHECK(table.device().is_cuda(), op, ": a staged batch lives on a CUDA device, got ", table.describe());
+  SC_CHECK(table.numel() == static_cast<int64_t>(sizeof(StagedNoise)), op,
+           ": the staged table must be uint8 [", sizeof(StagedNoise), "], got ", table.describe());
+  SC_CHECK(in.staged_row0 >= 0, op, ": staged rows start at ", in.staged_row0);
+}
+
+}  // namespace
+
 namespace ops {
+
+NoisyInput stage_noisy_input(const NoisyInput& in, Tensor& table) {
+  const char* op = "stage_noisy_input";
+  check_dtype(in.images, DType::F32, op, "images");
+  check_dim(in.images, 4, op, "images");
+  check_contiguous(in.images, op, "images");
+  check_staged(table, in, op);
+  SC_CHECK(std::isfinite(in.sigma) && in.sigma >= 0, op, ": sigma must be finite and non-negative, got ",
+           in.sigma);
+  SC_CHECK(in.spans.size() <= static_cast<size_t>(StagedNoise::kMaxSpans), op, ": ", in.spans.size(),
+           " spans, at most ", StagedNoise::kMaxSpans, " are staged");
+  SC_CHECK(checked_rows(in, op) < (int64_t{1} << 31), op, ": batch too large");
+  SC_DISPATCH(table.device(), SC_FAIL(op, ": staging is for CUDA devices"),
+              cuda::stage_noisy_input(in, table));
+  NoisyInput out = in;
+  out.staged = table;
+  out.staged_row0 = 0;
+  return out;
+}
 
 void noisy_input_conv(const NoisyInput& in, const Tensor& w, const Tensor& bias, const FusedConvParams& p,
                       Tensor& y) {
@@ -53,7 +101,7 @@ void noisy_input_conv(const NoisyInput& in, const Tensor& w, const Tensor& bias,
            ": only stride, padding and relu apply");
   SC_CHECK(std::isfinite(in.sigma) && in.sigma >= 0, op, ": sigma must be finite and non-negative, got ",
            in.sigma);
-  const int64_t S = in.images.size(0), C = in.images.size(1), O = w.size(0);
+  const int64_t C = in.images.size(1), O = w.size(0);
   SC_CHECK(w.size(3) == C, op, ": weight ", w.describe(), " expects ", w.size(3), " channels, images are ",
            in.images.describe());
   SC_CHECK(in.mean.defined() == in.std.defined(), op, ": normalization needs both mean and std");
@@ -68,14 +116,8 @@ void noisy_input_conv(const NoisyInput& in, const Tensor& w, const Tensor& bias,
     check_same_device(in.images, bias, op);
     SC_CHECK(bias.dim() == 1 && bias.size(0) == O, op, ": bias must be [", O, "], got ", bias.describe());
   }
-  int64_t rows = 0;
-  for (const SampleSpan& s : in.spans) {
-    SC_CHECK(s.rows > 0 && s.slot >= 0 && s.slot < S, op, ": span of ", s.rows, " rows for slot ", s.slot,
-             " outside the ", S, " images");
-    SC_CHECK(static_cast<uint64_t>(s.first_sample) + static_cast<uint64_t>(s.rows) <= (uint64_t{1} << 32), op,
-             ": sample indices past 2^32");
-    rows += s.rows;
-  }
+  const int64_t rows = checked_rows(in, op);
+  if (in.staged.defined()) check_staged(in.staged, in, op);
   const int64_t Ho = conv_out_size(in.images.size(2), w.size(1), p.stride_h, p.pad_h, 1);
   const int64_t Wo = conv_out_size(in.images.size(3), w.size(2), p.stride_w, p.pad_w, 1);
   SC_CHECK(Ho > 0 && Wo > 0, op, ": images ", in.images.describe(), " are smaller than the kernel ",

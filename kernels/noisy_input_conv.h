@@ -30,18 +30,45 @@ struct NoisyInput {
   uint64_t seed = 0;
   uint32_t phase = 0;
   Tensor mean, std;  // [C] float32 on the images' device, or undefined
+  // CUDA: the batch already described in device memory by stage_noisy_input. The kernel then reads the
+  // images' address, σ, seed, phase and spans from there, at rows staged_row0, … of the staged batch (`spans`
+  // must be those rows), so that a captured CUDA graph (nn/cuda_graph.h) runs on whatever batch was staged
+  // last. Undefined: each launch carries the description itself.
+  Tensor staged;
+  int64_t staged_row0 = 0;
+};
+
+// The batch description the CUDA kernel reads: what stage_noisy_input writes to device memory. Row r of the
+// batch is sample first_sample[j] + r − row_start[j] of image slot[j] (noise index image_id[j]), for the span
+// j with row_start[j] ≤ r < row_start[j + 1].
+struct StagedNoise {
+  static constexpr int kMaxSpans = 64;
+  const float* images;
+  uint64_t seed;
+  float sigma;
+  uint32_t phase;
+  int count;
+  int row_start[kMaxSpans + 1];
+  int slot[kMaxSpans];
+  uint32_t image_id[kMaxSpans];
+  uint32_t first_sample[kMaxSpans];
 };
 
 // A plain batch [B, C, H, W]: each row its own slot, no noise.
 NoisyInput plain_batch(const Tensor& images, const Tensor& mean, const Tensor& std);
 // Rows [first, first + count) of `in` as an input of their own: the spans cut to them, each sample keeping
-// its noise index, so the rows get the same samples as inside the whole batch.
+// its noise index, so the rows get the same samples as inside the whole batch (a staged input: its rows
+// staged_row0 + first, …).
 NoisyInput slice_rows(const NoisyInput& in, int64_t first, int64_t count);
 
 namespace ops {
 // Only stride, padding and relu of p apply. y: [rows, Ho, Wo, O] preallocated.
 void noisy_input_conv(const NoisyInput& in, const Tensor& w, const Tensor& bias, const FusedConvParams& p,
                       Tensor& y);
+// Writes in's description (at most StagedNoise::kMaxSpans spans) into `table`, uint8 [sizeof(StagedNoise)]
+// on in's CUDA device, in stream order, and returns `in` staged there from its first row. in.images must
+// stay alive until the work queued after this has run.
+NoisyInput stage_noisy_input(const NoisyInput& in, Tensor& table);
 }  // namespace ops
 namespace cpu {
 void noisy_input_conv(const NoisyInput& in, const Tensor& w, const Tensor& bias, const FusedConvParams& p,
@@ -50,6 +77,7 @@ void noisy_input_conv(const NoisyInput& in, const Tensor& w, const Tensor& bias,
 namespace cuda {
 void noisy_input_conv(const NoisyInput& in, const Tensor& w, const Tensor& bias, const FusedConvParams& p,
                       Tensor& y);
+void stage_noisy_input(const NoisyInput& in, Tensor& table);
 }
 
 }  // namespace sc

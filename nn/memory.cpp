@@ -7,6 +7,7 @@
 #include <mutex>
 #include <vector>
 
+#include "nn/cuda_graph.h"
 #include "nn/error.h"
 #include "nn/runtime.h"
 #include "nn/stream.h"
@@ -139,6 +140,9 @@ Buffer::Buffer(size_t bytes, Device device) : bytes_(bytes), device_(device) {
 #ifdef SMOOTHCUDA_HAVE_CUDA
   require_cuda_device(device.index);
   stream_ = current_stream_handle();
+  SC_CHECK(!capturing_graph(), "cannot allocate ", bytes, " bytes on ", device.str(),
+           " while a CUDA graph is being captured: the graph would go on using memory given back after the "
+           "capture (allocate before it)");
   data_ = CachingAllocator::instance().allocate(bytes, device.index, stream_);
   if (poison_new_buffers()) SC_CUDA_CHECK(cudaMemsetAsync(data_, 0xff, bytes, static_cast<cudaStream_t>(stream_)));
 #else

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "nn/cuda_graph.h"
 #include "nn/error.h"
 #ifdef SMOOTHCUDA_HAVE_CUDA
 #include <cuda_runtime.h>
@@ -90,6 +91,11 @@ int cpu_threads() {
   return omp_get_max_threads();
 }
 
+bool env_switch_on(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr || std::string(v) != "0";
+}
+
 void set_sync_after_launch(bool on) { sync_flag() = on; }
 bool sync_after_launch() { return sync_flag(); }
 
@@ -104,7 +110,7 @@ void check_launch(const char* kernel, const char* file, int line) {
   cudaError_t err = cudaGetLastError();
   if (err != cudaSuccess)
     SC_FAIL("CUDA launch of ", kernel, " failed: ", cudaGetErrorString(err), " at ", file, ":", line);
-  if (sync_after_launch()) {
+  if (sync_after_launch() && !capturing_graph()) {  // a capturing stream runs nothing yet
     err = cudaStreamSynchronize(stream());
     if (err != cudaSuccess)
       SC_FAIL("CUDA kernel ", kernel, " failed while running: ", cudaGetErrorString(err), " at ", file, ":", line);

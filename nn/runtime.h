@@ -21,6 +21,10 @@ int64_t cuda_l2_cache_bytes(int k);
 int cuda_multiprocessor_count(int k);
 int cpu_threads();
 
+// A choice that the environment can turn off (NAME=0), for a device to compare both ways
+// (scripts/gpu-check.sh): on unless NAME is "0".
+bool env_switch_on(const char* name);
+
 void set_sync_after_launch(bool on);
 bool sync_after_launch();
 

@@ -228,6 +228,9 @@ TEST(NoisyInputConv, RejectsBadSpans) {
   in.sigma = NAN;
   Tensor y2 = Tensor::empty({2, 3, 3, 4});
   EXPECT_ERROR_MENTIONS(ops::noisy_input_conv(in, randn({4, 3, 3, 3}, 2), Tensor(), {}, y2), "sigma");
+  in.sigma = 0.5f;
+  Tensor table = Tensor::empty({static_cast<int64_t>(sizeof(StagedNoise))}, DType::U8);
+  EXPECT_ERROR_MENTIONS(ops::stage_noisy_input(in, table), "stage_noisy_input", "CUDA device");
 }
 
 TEST(MaxPoolNhwc, MatchesNchwPoolingAndPropagatesNaN) {

@@ -5,6 +5,9 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <map>
+#include <mutex>
+#include <utility>
 
 #include "nn/cuda_check.h"
 #include "nn/tensor.h"
@@ -67,6 +70,22 @@ inline int max_shared_bytes_optin() {
   SC_CUDA_CHECK(cudaGetDevice(&device));
   SC_CUDA_CHECK(cudaDeviceGetAttribute(&bytes, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
   return bytes;
+}
+
+// Lets `kernel` launch with `bytes` of dynamic shared memory (past the default 48 KiB, up to
+// max_shared_bytes_optin()). The runtime is asked once per kernel, device and larger size: launches are many
+// (cache blocking multiplies them), and while a CUDA graph is captured they should ask the runtime nothing.
+inline void opt_in_shared_memory(const void* kernel, size_t bytes) {
+  static std::mutex mutex;
+  static std::map<std::pair<const void*, int>, size_t> opted;
+  int device = 0;
+  SC_CUDA_CHECK(cudaGetDevice(&device));
+  const std::lock_guard<std::mutex> lock(mutex);
+  size_t& have = opted[{kernel, device}];
+  if (bytes <= have) return;
+  SC_CUDA_CHECK(
+      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)));
+  have = bytes;
 }
 
 // Kernels that only move bits (concat, NHWC upsampling, strided copies) move `unit` bytes per access: the widest

@@ -326,13 +326,6 @@ void launch_mma(const Tensor& x, const Tensor& w, const float* scale, const floa
   SC_CUDA_LAUNCH_CHECK("conv_mma_kernel");
 }
 
-// A kernel choice that the environment can turn off (NAME=0) for a device to compare both
-// (scripts/gpu-check.sh).
-bool env_switch_on(const char* name) {
-  const char* v = std::getenv(name);
-  return v == nullptr || std::string(v) != "0";
-}
-
 // SMOOTHCUDA_WIDE_TILES=0 keeps 128×64 blocks at every width: 128×128 blocks take 244 registers per thread
 // (2 blocks per SM) against 168 (3 blocks), so which is faster is for a device to say.
 bool wide_tiles() {
@@ -494,8 +487,7 @@ int resident_blocks(const void* kernel, size_t smem, Occupancy occupancy) {
   if (const auto it = known.find(key); it != known.end()) return it->second;
   SC_CHECK(smem <= static_cast<size_t>(max_shared_bytes_optin()),
            "fused_conv: the 3×3 halo tile does not fit");
-  SC_CUDA_CHECK(
-      cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
+  opt_in_shared_memory(kernel, smem);
   int sms = 0, per_sm = 0;
   SC_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
   SC_CUDA_CHECK(occupancy(&per_sm));

@@ -14,16 +14,6 @@
 namespace sc::cuda {
 namespace {
 
-constexpr int kMaxSpans = 64;  // spans per launch, passed by value (no host-to-device copy, graph friendly)
-
-struct SpanTable {
-  int count;
-  int row_start[kMaxSpans + 1];
-  int slot[kMaxSpans];
-  uint32_t image_id[kMaxSpans];
-  uint32_t first_sample[kMaxSpans];
-};
-
 struct InputGeom : ConvGeom {
   int strip_rows, strips, staged_rows;
 };
@@ -33,19 +23,28 @@ __host__ __device__ inline int weights_offset(const InputGeom& g) {
   return (g.C * g.staged_rows * g.W + 3) / 4 * 4;
 }
 
+// The batch description goes to device memory by a launch of its own, which carries it as an argument: in
+// stream order, with no pinned host buffer to keep alive and no synchronization.
+__global__ void store_noise_table_kernel(StagedNoise table, StagedNoise* __restrict__ out) {
+  *out = table;
+}
+
+// Output row n of y is row row0 + n of the batch the table describes.
 template <typename T>
-__global__ void noisy_input_conv_kernel(const float* __restrict__ images, const float* __restrict__ mean,
-                                        const float* __restrict__ stdv, const float* __restrict__ w,
-                                        const float* __restrict__ bias, T* __restrict__ y, InputGeom g,
-                                        SpanTable spans, int row0, float sigma, uint64_t seed, uint32_t phase,
-                                        bool relu) {
+__global__ void noisy_input_conv_kernel(const StagedNoise* __restrict__ table, int row0,
+                                        const float* __restrict__ mean, const float* __restrict__ stdv,
+                                        const float* __restrict__ w, const float* __restrict__ bias,
+                                        T* __restrict__ y, InputGeom g, bool relu) {
   SC_DYNAMIC_SHARED(float, staged);  // [C][staged_rows][W]
-  const int strip = blockIdx.x % g.strips, b = row0 + blockIdx.x / g.strips;
+  const int strip = blockIdx.x % g.strips, n = blockIdx.x / g.strips, b = row0 + n;
   int j = 0;
-  while (j + 1 < spans.count && b >= spans.row_start[j + 1]) ++j;
-  const uint32_t sample = spans.first_sample[j] + static_cast<uint32_t>(b - spans.row_start[j]);
+  while (j + 1 < table->count && b >= table->row_start[j + 1]) ++j;
+  const uint32_t sample = table->first_sample[j] + static_cast<uint32_t>(b - table->row_start[j]);
+  const uint32_t image_id = table->image_id[j], phase = table->phase;
+  const uint64_t seed = table->seed;
+  const float sigma = table->sigma;
   const long long E = static_cast<long long>(g.C) * g.H * g.W, HW = static_cast<long long>(g.H) * g.W;
-  const float* x = images + spans.slot[j] * E;
+  const float* x = table->images + table->slot[j] * E;
 
   const int oh0 = strip * g.strip_rows;
   const int ih_lo = max(oh0 * g.sh - g.ph, 0);
@@ -59,7 +58,7 @@ __global__ void noisy_input_conv_kernel(const float* __restrict__ images, const 
     const long long grp = first / 4 + t % groups_per_channel;
     float z[4] = {0.0f, 0.0f, 0.0f, 0.0f};
     if (sigma > 0.0f && 4 * grp < first + per_channel)
-      noise::normal4(seed, spans.image_id[j], phase, sample, static_cast<uint32_t>(grp), z);
+      noise::normal4(seed, image_id, phase, sample, static_cast<uint32_t>(grp), z);
 #pragma unroll
     for (int q = 0; q < 4; ++q) {
       const long long e = 4 * grp + q;
@@ -110,12 +109,38 @@ __global__ void noisy_input_conv_kernel(const float* __restrict__ images, const 
           }
         }
       }
-      T* out = y + ((static_cast<long long>(b) * g.Ho + oh) * g.Wo + ow) * g.O;
+      T* out = y + ((static_cast<long long>(n) * g.Ho + oh) * g.Wo + ow) * g.O;
 #pragma unroll
       for (int q = 0; q < 16; ++q)
         if (o0 + q < g.O) store_f32(out + o0 + q, relu && acc[q] < 0.0f ? 0.0f : acc[q]);
     }
   }
+}
+
+// Spans [first, first + count) of `in`, their rows numbered from 0.
+StagedNoise describe(const NoisyInput& in, size_t first, size_t count) {
+  StagedNoise t{};
+  t.images = in.images.data<float>();
+  t.seed = in.seed;
+  t.sigma = in.sigma;
+  t.phase = in.phase;
+  t.count = static_cast<int>(count);
+  int64_t rows = 0;
+  for (int i = 0; i < t.count; ++i) {
+    const SampleSpan& s = in.spans[first + static_cast<size_t>(i)];
+    t.row_start[i] = static_cast<int>(rows);
+    t.slot[i] = static_cast<int>(s.slot);
+    t.image_id[i] = s.image_id;
+    t.first_sample[i] = s.first_sample;
+    rows += s.rows;
+  }
+  t.row_start[t.count] = static_cast<int>(rows);
+  return t;
+}
+
+void store_table(const StagedNoise& t, Tensor& table) {
+  SC_LAUNCH(1, 1, 0, store_noise_table_kernel)(t, reinterpret_cast<StagedNoise*>(table.data<uint8_t>()));
+  SC_CUDA_LAUNCH_CHECK("store_noise_table_kernel");
 }
 
 }  // namespace
@@ -137,40 +162,41 @@ void noisy_input_conv(const NoisyInput& in, const Tensor& w, const Tensor& bias,
   SC_CHECK(smem <= static_cast<size_t>(max_smem), "noisy_input_conv: ", g.W, "-pixel rows of ", g.C,
            " channels and a ", g.KH, "x", g.KW, " kernel's weights do not fit in shared memory");
   g.strips = (g.Ho + g.strip_rows - 1) / g.strip_rows;
-  visit_dtype(y.dtype(), [&]<typename T>() {
-    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, BFloat16> || std::is_same_v<T, Half>) {
-      auto kernel = noisy_input_conv_kernel<T>;
-      SC_CUDA_CHECK(
-          cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
-      // Spans go by value, kMaxSpans per launch.
-      int64_t row = 0;
-      for (size_t first = 0; first < in.spans.size(); first += kMaxSpans) {
-        SpanTable t{};
-        t.count = static_cast<int>(std::min<size_t>(kMaxSpans, in.spans.size() - first));
-        int64_t rows = 0;
-        for (int i = 0; i < t.count; ++i) {
-          const SampleSpan& s = in.spans[first + static_cast<size_t>(i)];
-          t.row_start[i] = static_cast<int>(row + rows);
-          t.slot[i] = static_cast<int>(s.slot);
-          t.image_id[i] = s.image_id;
-          t.first_sample[i] = s.first_sample;
-          rows += s.rows;
-        }
-        t.row_start[t.count] = static_cast<int>(row + rows);
-        const long long blocks = rows * g.strips;
-        SC_CHECK(blocks < (1LL << 31), "noisy_input_conv: batch too large for one launch");
-        SC_LAUNCH(static_cast<unsigned>(blocks), 256, smem, kernel)(
-            in.images.data<float>(), in.mean.defined() ? in.mean.data<float>() : nullptr,
-            in.std.defined() ? in.std.data<float>() : nullptr, w.data<float>(),
-            bias.defined() ? bias.data<float>() : nullptr, y.data<T>(), g, t, static_cast<int>(row), in.sigma,
-            in.seed, in.phase, p.relu);
+  // Launches of up to kMaxSpans spans, each reading its own table, or one reading the staged batch.
+  const auto launch = [&](const StagedNoise* table, int row0, int64_t first_row, int64_t rows) {
+    const long long blocks = rows * g.strips;
+    SC_CHECK(blocks < (1LL << 31), "noisy_input_conv: batch too large for one launch");
+    visit_dtype(y.dtype(), [&]<typename T>() {
+      if constexpr (std::is_same_v<T, float> || std::is_same_v<T, BFloat16> || std::is_same_v<T, Half>) {
+        auto kernel = noisy_input_conv_kernel<T>;
+        opt_in_shared_memory(reinterpret_cast<const void*>(kernel), smem);
+        SC_LAUNCH(static_cast<unsigned>(blocks), 256, smem, kernel)
+        (table, row0, in.mean.defined() ? in.mean.data<float>() : nullptr,
+         in.std.defined() ? in.std.data<float>() : nullptr, w.data<float>(),
+         bias.defined() ? bias.data<float>() : nullptr, y.data<T>() + first_row * g.Ho * g.Wo * g.O, g,
+         p.relu);
         SC_CUDA_LAUNCH_CHECK("noisy_input_conv_kernel");
-        row += rows;
+      } else {
+        SC_FAIL("noisy_input_conv: unsupported output dtype");
       }
-    } else {
-      SC_FAIL("noisy_input_conv: unsupported output dtype");
-    }
-  });
+    });
+  };
+  if (in.staged.defined())
+    return launch(reinterpret_cast<const StagedNoise*>(in.staged.data<uint8_t>()),
+                  static_cast<int>(in.staged_row0), 0, y.size(0));
+  int64_t row = 0;
+  for (size_t first = 0; first < in.spans.size(); first += StagedNoise::kMaxSpans) {
+    const size_t count = std::min<size_t>(StagedNoise::kMaxSpans, in.spans.size() - first);
+    Tensor table = Tensor::empty({static_cast<int64_t>(sizeof(StagedNoise))}, DType::U8, y.device());
+    const StagedNoise t = describe(in, first, count);
+    store_table(t, table);
+    launch(reinterpret_cast<const StagedNoise*>(table.data<uint8_t>()), 0, row, t.row_start[t.count]);
+    row += t.row_start[t.count];
+  }
+}
+
+void stage_noisy_input(const NoisyInput& in, Tensor& table) {
+  store_table(describe(in, 0, in.spans.size()), table);
 }
 
 }  // namespace sc::cuda

@@ -130,8 +130,7 @@ void launch_head(const Tensor& x, const Tensor& w, const Tensor& bias, const Ten
     using T = std::remove_const_t<std::remove_pointer_t<decltype(xp)>>;
     const auto blocks = static_cast<unsigned>((rows + per_block - 1) / per_block);
     auto run = [&](auto kernel, const T* first, float* out) {
-      SC_CUDA_CHECK(
-          cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem)));
+      opt_in_shared_memory(reinterpret_cast<const void*>(kernel), smem);
       SC_LAUNCH(blocks, 256, smem, kernel)(first, w.data<float>(), b, sc, sh, prologue_relu, out, votes,
                                            static_cast<int>(rows), per_block, P, C, K);
     };

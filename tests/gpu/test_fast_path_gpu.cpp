@@ -20,7 +20,9 @@
 #include "kernels/noisy_input_conv.h"
 #include "kernels/pooled_linear.h"
 #include "kernels/upsample_nearest2x_nhwc.h"
+#include "nn/cuda_graph.h"
 #include "nn/runtime.h"
+#include "nn/stream.h"
 #include "smoothing/smooth.h"
 #include "test_util.h"
 
@@ -72,6 +74,44 @@ TEST(GpuNoisyInputConv, CudaMatchesCpuWithIdenticalNoise) {
           allclose(gpu.cpu().astype(DType::F32), cpu.astype(DType::F32), fused_conv_tolerance(dtype)));
     }
   }
+}
+
+// A batch staged in device memory (what a CUDA graph reads) gives the rows of the same batch carried by the
+// launch, bit for bit, for slices that start inside spans (a cache-blocking chunk); restaging another batch
+// into the same table changes what the next launch reads.
+TEST(GpuNoisyInputConv, StagedBatchGivesTheSameRows) {
+  SKIP_WITHOUT_GPU();
+  const std::vector<NoisyConvCase> cases = noisy_input_conv_cases();
+  for (size_t k : {size_t{0}, size_t{4}}) {
+    const NoisyConvCase& c = cases[k];
+    SCOPED_TRACE(c.name);
+    NoisyInput in = c.in;
+    in.images = c.in.images.to(kGpu), in.mean = opt_to(c.in.mean, kGpu), in.std = opt_to(c.in.std, kGpu);
+    in.spans.resize(40);  // 41 rows: 2 of the first span, then one per span
+    NoisyInput other = in;
+    other.seed = 7, other.phase = 0, other.spans[0].first_sample = 5;
+    const Tensor w = c.w.to(kGpu), bias = c.bias.to(kGpu);
+    Tensor table = Tensor::empty({static_cast<int64_t>(sizeof(StagedNoise))}, DType::U8, kGpu);
+    const auto rows_of = [&](const NoisyInput& x, int64_t first, int64_t count) {
+      Tensor y = Tensor::empty({count, c.out_shape[1], c.out_shape[2], c.out_shape[3]}, DType::BF16, kGpu);
+      ops::noisy_input_conv(slice_rows(x, first, count), w, bias, c.params, y);
+      return y.cpu();
+    };
+    for (const NoisyInput* batch : {&in, &other}) {
+      const NoisyInput staged = ops::stage_noisy_input(*batch, table);
+      for (const auto& [first, count] : {std::pair<int64_t, int64_t>{0, 41}, {1, 17}, {30, 11}})
+        EXPECT_TRUE(identical(rows_of(staged, first, count), rows_of(*batch, first, count)))
+            << "rows " << first << "+" << count;
+    }
+    EXPECT_FALSE(identical(rows_of(in, 0, 41), rows_of(other, 0, 41)));  // the two batches differ
+  }
+  NoisyInput many = cases[0].in;  // 71 spans
+  many.images = many.images.to(kGpu);
+  Tensor table = Tensor::empty({static_cast<int64_t>(sizeof(StagedNoise))}, DType::U8, kGpu);
+  EXPECT_ERROR_MENTIONS(ops::stage_noisy_input(many, table), "71 spans", "at most 64");
+  many.spans.resize(3);
+  Tensor small = Tensor::empty({16}, DType::U8, kGpu);
+  EXPECT_ERROR_MENTIONS(ops::stage_noisy_input(many, small), "uint8 [");
 }
 
 TEST(GpuFastOps, PoolingAndHeadMatchCpu) {
@@ -224,6 +264,67 @@ TEST(GpuPlan, CacheBlockingKeepsEveryOutputBit) {
       EXPECT_TRUE(identical(single.logits(images).cpu(), expected))
           << single.schedule().summary(single.plan());
     }
+  }
+}
+
+// CUDA graphs: batches of one size after the first replay the graph captured from the second, reading each
+// batch's images and noise indices from the staged table. Every batch's logits and votes are those of launch
+// by launch, bit for bit, with cache blocking cutting the first stage into chunks.
+TEST(GpuPlan, CudaGraphsReplayEveryBatchBitForBit) {
+  SKIP_WITHOUT_GPU();
+  auto model = random_classifier("cifar_resnet20", 3, 32, 10, 6);
+  model->to(kGpu);
+  FastClassifier graphed(*model, Precision::BF16), eager(*model, Precision::BF16);
+  ASSERT_TRUE(graphed.cuda_graphs());
+  eager.set_cuda_graphs(false);
+  int64_t map = 0;
+  for (const PlanValue& v : graphed.plan().values) map = std::max(map, v.elems() * 2);
+  for (FastClassifier* f : {&graphed, &eager}) f->set_cache_budget(CacheBudget{3 * map, 1});
+  Tensor counts_graphed = Tensor::zeros({3, 10}, DType::I64, kGpu), counts_eager = counts_graphed.clone();
+  for (uint32_t batch = 0; batch < 4; ++batch) {
+    SCOPED_TRACE("batch " + std::to_string(batch));
+    NoisyInput in;
+    in.images = random_images({3, 3, 32, 32}, 50 + batch).to(kGpu);
+    in.sigma = 0.5f, in.seed = 11, in.phase = batch % 2;
+    in.spans = {{3, batch % 3, 100 + batch, 7 * batch}, {2, 2, 200 + batch, 1000 + batch}};
+    const Tensor expected = eager.logits(in).cpu();
+    EXPECT_TRUE(identical(graphed.logits(in).cpu(), expected));
+    graphed.accumulate_noisy_counts(in, counts_graphed);
+    eager.accumulate_noisy_counts(in, counts_eager);
+  }
+  EXPECT_TRUE(identical(counts_graphed.cpu(), counts_eager.cpu()));
+  bool chunked = false;
+  for (const Segment& seg : graphed.schedule().segments) chunked |= seg.rows < 5;
+  EXPECT_TRUE(chunked) << graphed.schedule().summary(graphed.plan());
+  // The first body (batch 0's logits) runs launch by launch, the second (its votes) is captured and
+  // launched, every later one is a replay: 7 of 8.
+  EXPECT_EQ(graphed.graph_replays(), 7);
+  EXPECT_EQ(eager.graph_replays(), 0);
+}
+
+// What a capture refuses (allocating, synchronizing) throws and leaves no capture behind; a graph runs
+// nothing when captured and reads its buffers afresh at every launch (a copy node, then a kernel node).
+TEST(GpuGraph, CaptureRecordsWorkThatRunsAtEachLaunch) {
+  SKIP_WITHOUT_GPU();
+  EXPECT_ERROR_MENTIONS(CudaGraph::capture(0, [] { Tensor::empty({16}, DType::F32, kGpu); }),
+                        "while a CUDA graph is being captured");
+  EXPECT_THROW(CudaGraph::capture(0, [] { synchronize(kGpu); }), Error);
+  EXPECT_FALSE(capturing_graph());
+  const Pool2dParams pp = Pool2dParams::square(3, 2, 1);
+  const Tensor a = randn({2, 7, 5, 3}, 1), b = randn({2, 7, 5, 3}, 2);
+  Tensor x = a.to(kGpu), staged = Tensor::full(a.shape(), 3.0f, kGpu);
+  Tensor y = Tensor::full(ops::max_pool2d_nhwc_shape(a, pp), 9.0f, kGpu);
+  const CudaGraph graph = CudaGraph::capture(0, [&] {
+    staged.copy_(x);
+    ops::max_pool2d_nhwc(staged, pp, y);
+  });
+  EXPECT_TRUE(identical(y.cpu(), Tensor::full(y.shape(), 9.0f)));  // nothing ran yet
+  for (const Tensor* input : {&a, &b}) {
+    x.copy_(input->to(kGpu));
+    graph.launch();
+    Tensor expected = Tensor::empty(y.shape());
+    ops::max_pool2d_nhwc(*input, pp, expected);
+    EXPECT_TRUE(identical(y.cpu(), expected));
   }
 }
 

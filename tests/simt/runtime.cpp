@@ -6,16 +6,31 @@
 // handed to a kernel), a copy or memset that runs past one, and freeing anything else are errors here, as
 // they would be faults on the device. Work runs synchronously, so streams and events only keep their
 // handles; timings read 0.
+//
+// Stream capture records instead of running: launches (simt's recorder), device-to-device copies and
+// memsets become the graph's work, run in order by each cudaGraphLaunch. What a capturing stream refuses on
+// a GPU is refused here and invalidates the capture: copies from or to host memory, allocation and freeing,
+// synchronization, capture on the legacy default stream.
 #include <cuda_runtime_api.h>
 
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "simt.h"
+
+// The runtime's opaque graph handles: the recorded work.
+struct CUgraph_st {
+  std::vector<std::function<void()>> work;
+};
+struct CUgraphExec_st {
+  std::vector<std::function<void()>> work;
+};
 
 namespace {
 
@@ -23,6 +38,9 @@ struct Registry {
   std::mutex mutex;
   std::map<const char*, size_t> blocks;  // base → bytes
   cudaError_t last_error = cudaSuccess;
+  cudaStream_t capturing = nullptr;  // the stream being captured (never the legacy one)
+  CUgraph_st* capture = nullptr;
+  bool capture_invalidated = false;
 };
 Registry& registry() {
   static Registry r;
@@ -43,6 +61,15 @@ bool in_device_memory(const void* p, size_t bytes) {
 cudaError_t fail(cudaError_t err) {
   registry().last_error = err;
   return err;
+}
+
+// What a call a capture refuses returns: the capture is invalidated, as on a GPU.
+cudaError_t refuse_while_capturing() {
+  registry().capture_invalidated = true;
+  return fail(cudaErrorStreamCaptureUnsupported);
+}
+bool capturing() {
+  return registry().capture != nullptr;
 }
 
 // Registered before any test runs: every pointer a kernel receives must point into device memory.
@@ -83,6 +110,12 @@ const char* cudaGetErrorName(cudaError_t error) {
       return "cudaErrorMemoryAllocation";
     case cudaErrorInvalidDevice:
       return "cudaErrorInvalidDevice";
+    case cudaErrorStreamCaptureUnsupported:
+      return "cudaErrorStreamCaptureUnsupported (operation not permitted when stream is capturing)";
+    case cudaErrorStreamCaptureInvalidated:
+      return "cudaErrorStreamCaptureInvalidated";
+    case cudaErrorStreamCaptureUnmatched:
+      return "cudaErrorStreamCaptureUnmatched";
     default:
       return "cudaError (emulated)";
   }
@@ -92,6 +125,7 @@ const char* cudaGetErrorString(cudaError_t error) {
 }
 
 cudaError_t cudaMalloc(void** p, size_t bytes) {
+  if (capturing()) return refuse_while_capturing();
   const size_t rounded = (bytes + 255) / 256 * 256;  // the device's 256-byte alignment
   *p = rounded == 0 ? nullptr : std::aligned_alloc(256, rounded);
   if (rounded != 0 && *p == nullptr) return fail(cudaErrorMemoryAllocation);
@@ -101,6 +135,7 @@ cudaError_t cudaMalloc(void** p, size_t bytes) {
   return cudaSuccess;
 }
 cudaError_t cudaFree(void* p) {
+  if (capturing()) return refuse_while_capturing();
   if (p == nullptr) return cudaSuccess;
   Registry& r = registry();
   std::lock_guard<std::mutex> lock(r.mutex);
@@ -112,6 +147,10 @@ cudaError_t cudaFree(void* p) {
 cudaError_t cudaMemsetAsync(void* p, int value, size_t bytes, cudaStream_t) {
   if (bytes == 0) return cudaSuccess;
   if (!in_device_memory(p, bytes)) return fail(cudaErrorInvalidValue);
+  if (capturing()) {
+    registry().capture->work.push_back([=] { std::memset(p, value, bytes); });
+    return cudaSuccess;
+  }
   std::memset(p, value, bytes);
   return cudaSuccess;
 }
@@ -125,6 +164,11 @@ cudaError_t cudaMemcpyAsync(void* dst, const void* src, size_t bytes, cudaMemcpy
                   : kind == cudaMemcpyDeviceToDevice ? src_device && dst_device
                                                      : false;
   if (!ok) return fail(cudaErrorInvalidValue);
+  if (capturing()) {
+    if (!dst_device || !src_device) return refuse_while_capturing();  // pageable host memory
+    registry().capture->work.push_back([=] { std::memmove(dst, src, bytes); });
+    return cudaSuccess;
+  }
   std::memmove(dst, src, bytes);
   return cudaSuccess;
 }
@@ -135,7 +179,7 @@ cudaError_t cudaMemcpyPeerAsync(void* dst, int dst_device, const void* src, int 
 }
 
 cudaError_t cudaDeviceSynchronize() {
-  return cudaSuccess;
+  return capturing() ? refuse_while_capturing() : cudaSuccess;
 }
 cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned) {
   *stream = reinterpret_cast<cudaStream_t>(new char);
@@ -146,7 +190,7 @@ cudaError_t cudaStreamDestroy(cudaStream_t stream) {
   return cudaSuccess;
 }
 cudaError_t cudaStreamSynchronize(cudaStream_t) {
-  return cudaSuccess;
+  return capturing() ? refuse_while_capturing() : cudaSuccess;
 }
 cudaError_t cudaEventCreate(cudaEvent_t* event) {
   *event = reinterpret_cast<cudaEvent_t>(new char);
@@ -160,9 +204,61 @@ cudaError_t cudaEventRecord(cudaEvent_t, cudaStream_t) {
   return cudaSuccess;
 }
 cudaError_t cudaEventSynchronize(cudaEvent_t) {
-  return cudaSuccess;
+  return capturing() ? refuse_while_capturing() : cudaSuccess;
 }
 cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t, cudaEvent_t) {
   *ms = 0.0f;
+  return cudaSuccess;
+}
+
+cudaError_t cudaStreamBeginCapture(cudaStream_t stream, cudaStreamCaptureMode) {
+  Registry& r = registry();
+  if (stream == nullptr || stream == cudaStreamLegacy || r.capture != nullptr)
+    return fail(cudaErrorStreamCaptureUnsupported);
+  r.capturing = stream;
+  r.capture = new CUgraph_st;
+  r.capture_invalidated = false;
+  simt::set_launch_recorder(&r.capture->work);
+  return cudaSuccess;
+}
+cudaError_t cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t* graph) {
+  Registry& r = registry();
+  *graph = nullptr;
+  if (r.capture == nullptr || stream != r.capturing) return fail(cudaErrorStreamCaptureUnmatched);
+  simt::set_launch_recorder(nullptr);
+  CUgraph_st* g = r.capture;
+  r.capture = nullptr;
+  r.capturing = nullptr;
+  if (r.capture_invalidated) {
+    delete g;
+    return fail(cudaErrorStreamCaptureInvalidated);
+  }
+  *graph = g;
+  return cudaSuccess;
+}
+cudaError_t cudaStreamIsCapturing(cudaStream_t stream, cudaStreamCaptureStatus* status) {
+  const Registry& r = registry();
+  *status = r.capture != nullptr && stream == r.capturing
+                ? (r.capture_invalidated ? cudaStreamCaptureStatusInvalidated : cudaStreamCaptureStatusActive)
+                : cudaStreamCaptureStatusNone;
+  return cudaSuccess;
+}
+cudaError_t cudaGraphInstantiate(cudaGraphExec_t* exec, cudaGraph_t graph, unsigned long long) {
+  if (graph == nullptr) return fail(cudaErrorInvalidValue);
+  *exec = new CUgraphExec_st{graph->work};
+  return cudaSuccess;
+}
+cudaError_t cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t) {
+  if (exec == nullptr) return fail(cudaErrorInvalidValue);
+  if (capturing()) return refuse_while_capturing();  // not modelled: a graph launched into a capture
+  for (const std::function<void()>& work : exec->work) work();
+  return cudaSuccess;
+}
+cudaError_t cudaGraphExecDestroy(cudaGraphExec_t exec) {
+  delete exec;
+  return cudaSuccess;
+}
+cudaError_t cudaGraphDestroy(cudaGraph_t graph) {
+  delete graph;
   return cudaSuccess;
 }

@@ -402,6 +402,13 @@ const ThreadState& current() {
   return g.running->state;
 }
 
+namespace {
+std::vector<std::function<void()>>* g_recorder = nullptr;
+}
+void set_launch_recorder(std::vector<std::function<void()>>* recorder) {
+  g_recorder = recorder;
+}
+
 void run_grid(const void* kernel, dim3 grid_dim, dim3 block_dim, size_t dynamic_shared_bytes,
               const std::function<void()>& body) {
   const long long threads = 1LL * block_dim.x * block_dim.y * block_dim.z;
@@ -415,6 +422,10 @@ void run_grid(const void* kernel, dim3 grid_dim, dim3 block_dim, size_t dynamic_
     throw std::invalid_argument("simt: " + std::to_string(dynamic_shared_bytes) +
                                 " bytes of dynamic shared memory exceed the kernel's limit of " +
                                 std::to_string(limit) + " (cudaFuncSetAttribute raises it)");
+  if (g_recorder != nullptr) {
+    g_recorder->push_back([=] { run_grid(kernel, grid_dim, block_dim, dynamic_shared_bytes, body); });
+    return;
+  }
   if (g_grid != nullptr) throw std::logic_error("simt: nested launch");
   Grid g;
   g.body = &body;

@@ -26,6 +26,7 @@
 #include <functional>
 #include <tuple>
 #include <type_traits>
+#include <vector>
 
 namespace simt {
 
@@ -43,6 +44,10 @@ constexpr int kMaxSharedOptin = 227 * 1024;
 // to) and rethrows the first exception a thread raised.
 void run_grid(const void* kernel, dim3 grid, dim3 block, size_t dynamic_shared_bytes,
               const std::function<void()>& body);
+// Stream capture (the emulated runtime's cudaStreamBeginCapture): while a recorder is set, run_grid checks a
+// launch and appends it to the recorder instead of running it; running the recorded work later runs each
+// launch with the arguments it was given, as a CUDA graph replays its kernel nodes.
+void set_launch_recorder(std::vector<std::function<void()>>* recorder);
 // cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes) and
 // cudaDeviceGetAttribute for the opt-in shared memory, the L2 cache size and the multiprocessor count (an
 // H100 SXM's); other attributes are errors.
@@ -81,7 +86,9 @@ auto launcher(dim3 grid, dim3 block, size_t smem, void (*kernel)(P...)) {
   return [=](auto&&... args) {
     const std::tuple<P...> params(args...);  // by value, as a launch copies the arguments
     std::apply([](const P&... p) { (check_argument(p), ...); }, params);
-    run_grid(reinterpret_cast<const void*>(kernel), grid, block, smem, [&] { std::apply(kernel, params); });
+    // The arguments kept by value: a recorded launch (stream capture) outlives this call.
+    const auto body = [kernel, params] { std::apply(kernel, params); };
+    run_grid(reinterpret_cast<const void*>(kernel), grid, block, smem, body);
   };
 }
 
