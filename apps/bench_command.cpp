@@ -53,7 +53,7 @@ int bench_certify_command(int argc, char** argv) {
       .option("denoiser-arch", "", "iddpm_unet or adm_unet: put a random denoiser in front (DDS)")
       .option("denoiser-flags", kCifarDenoiserFlags, "the denoiser's flags, key=value,...")
       .option("device", "cuda", "cpu, cuda or cuda:K")
-      .option("batch", "1000", "noisy samples per forward pass")
+      .option("batch", "1000", "noisy samples per forward pass, or auto (as certify's)")
       .option("samples", "100000", "samples to time")
       .option("warmup", "0", "samples before timing (0: two batches)")
       .option("sigma", "0.25", "noise level")
@@ -97,8 +97,7 @@ int bench_certify_command(int argc, char** argv) {
     base = make_denoised_classifier(args, denoiser, *model, device, sigma, 0, 0.0, seed);
     engine = static_cast<DenoisedClassifier&>(*base).engines();
   }
-  const int64_t batch = args.get_int("batch", 1, 1 << 24),
-                samples = args.get_int("samples", 1, (1LL << 32) - 1);
+  const int64_t batch = batch_option(args, *base), samples = args.get_int("samples", 1, (1LL << 32) - 1);
   int64_t warmup = args.get_int("warmup", 0, (1LL << 32) - 1);
   if (warmup == 0) warmup = 2 * batch;
   const int64_t N0 = args.get_int("N0", 1, 1LL << 32), N = args.get_int("N", 1, 1LL << 32);

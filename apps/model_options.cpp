@@ -76,6 +76,20 @@ std::unique_ptr<BaseClassifier> make_classifier(const Args& args, Classifier& mo
   return base;
 }
 
+int64_t batch_option(const Args& args, BaseClassifier& base) {
+  const std::string& text = args.get("batch");
+  if (text != "auto") {
+    SC_CHECK(!text.empty() && text.find_first_not_of("0123456789") == std::string::npos,
+             "--batch: expected a number of noisy samples or auto, got '", text, "'");
+    return args.get_int("batch", 1, 1 << 24);
+  }
+  constexpr int64_t kReferenceBatch = 1000;  // Cohen et al.'s default
+  const auto* fast = dynamic_cast<const FastClassifier*>(&base);
+  const int64_t batch = fast ? fast->auto_batch(kReferenceBatch) : kReferenceBatch;
+  std::fprintf(stderr, "--batch auto: %lld noisy samples per forward pass\n", static_cast<long long>(batch));
+  return batch;
+}
+
 std::unique_ptr<BaseClassifier> make_denoised_classifier(const Args& args, DiffusionModel& denoiser,
                                                          Classifier& model, Device device, double sigma,
                                                          int64_t local_m, double local_sigma, uint64_t seed) {

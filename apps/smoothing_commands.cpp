@@ -36,7 +36,9 @@ int run(Job job, int argc, char** argv) {
       .positional("MODEL", "smoothcuda model file or PyTorch checkpoint")
       .positional("SIGMA", "noise level σ (in [0,1] pixel units)")
       .positional("OUTFILE", "TSV output")
-      .option("batch", "1000", "noisy samples per forward pass")
+      .option("batch", "1000",
+              "noisy samples per forward pass, or auto (fast engine: enough to fill the device through the "
+              "last stage, memory permitting; at least 1000)")
       .option("skip", "1", "certify every skip-th image")
       .option("max", "-1", "stop before this image index (-1: all)")
       .option("split", "test", "train or test")
@@ -56,7 +58,7 @@ int run(Job job, int argc, char** argv) {
   if (!args.parse(argc, argv, 2)) return 0;
 
   const double sigma = args.get_double("SIGMA", 1e-6, 1e3);
-  const int64_t batch = args.get_int("batch", 1, 1 << 24), skip = args.get_int("skip", 1, 1LL << 40);
+  const int64_t skip = args.get_int("skip", 1, 1LL << 40);
   const int64_t max = args.get_int("max", -1, 1LL << 40), N = args.get_int("N", 1, (1LL << 32) - 1);
   const int64_t N0 = certify ? args.get_int("N0", 1, (1LL << 32) - 1) : 0;
   const double alpha = args.get_double("alpha", 1e-300, 0.5);
@@ -75,6 +77,7 @@ int run(Job job, int argc, char** argv) {
                                         args.get_double("local-noise-sd", 0, 10), seed);
   }
   BaseClassifier& base = *base_ptr;
+  const int64_t batch = batch_option(args, base);
   SC_CHECK(data->image_shape() == base.input_shape(), "dataset images are ", shape_str(data->image_shape()),
            " but the model expects ", shape_str(base.input_shape()));
   Smooth smooth(base, sigma, batch, seed);

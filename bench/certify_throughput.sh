@@ -44,9 +44,9 @@ bench_model() {  # arch shape classes samples
   [ "$mode" != full ] && batch=$cbatch warmup=$cbatch
   # The fast engine in each precision (precision:batch:cache bytes:graphs); bf16 and fp16 also without cache
   # blocking (SMOOTHCUDA_CACHE_BYTES=0: every step over the whole batch) and at 4× the batch, which blocking
-  # makes affordable in memory; bf16 also launch by launch (SMOOTHCUDA_CUDA_GRAPHS=0).
+  # makes affordable in memory; bf16 also launch by launch (SMOOTHCUDA_CUDA_GRAPHS=0) and at --batch auto.
   local runs="fp32:$batch: bf16:$batch: fp16:$batch: bf16:$batch:0 fp16:$batch:0 bf16:$((4 * batch)): fp16:$((4 * batch)):"
-  runs+=" bf16:$batch::0"
+  runs+=" bf16:$batch::0 bf16:auto::"
   [ "$mode" = quick ] && runs="fp32:$batch: bf16:$batch:0 bf16:$batch::0"
   for run in $runs; do
     IFS=: read -r precision b cache graphs <<<"$run"

@@ -171,6 +171,28 @@ Schedule make_schedule(const Plan& plan, int64_t capacity, int64_t element_bytes
   return sch;
 }
 
+int64_t schedule_bytes(const Plan& plan, const Schedule& schedule, int64_t element_bytes) {
+  const int64_t elems = std::accumulate(schedule.slot_elems.begin(), schedule.slot_elems.end(), int64_t{0});
+  return elems * element_bytes + schedule.capacity * plan.num_classes * static_cast<int64_t>(sizeof(float));
+}
+
+int64_t filling_batch(const Plan& plan, const CacheBudget& budget, int64_t element_bytes,
+                      int64_t memory_bytes, int64_t floor) {
+  SC_CHECK(floor > 0, "filling_batch: floor must be positive, got ", floor);
+  int64_t rows = floor;
+  for (int i = 0; i < body_steps(plan); ++i) {
+    // Over maps only: a linear layer (a 1×1 output) is a small share of any network's work.
+    const PlanValue& out = plan.values[static_cast<size_t>(plan.steps[static_cast<size_t>(i)].out)];
+    const int64_t pixels = out.H * out.W;
+    if (pixels > 1) rows = std::max(rows, (budget.fill_pixels + pixels - 1) / pixels);
+  }
+  rows = (rows + 99) / 100 * 100;
+  while (rows > floor &&
+         schedule_bytes(plan, make_schedule(plan, rows, element_bytes, budget), element_bytes) > memory_bytes)
+    rows = std::max(floor, rows / 2);
+  return rows;
+}
+
 std::string Schedule::summary(const Plan& plan) const {
   std::ostringstream os;
   for (const Segment& s : segments) {

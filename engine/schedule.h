@@ -50,4 +50,15 @@ struct Schedule {
 // chunk of a segment runs before the next segment starts, so its rows are written and read at every step).
 Schedule make_schedule(const Plan& plan, int64_t capacity, int64_t element_bytes, const CacheBudget& budget);
 
+// Device memory the fast classifier holds for a schedule: its activation slots and the float32 logits.
+int64_t schedule_bytes(const Plan& plan, const Schedule& schedule, int64_t element_bytes);
+
+// `--batch auto`: the fewest rows, in hundreds, at which every step before the head with a map (more than a
+// 1×1 output) launches at least budget.fill_pixels output pixels (on a GPU, 2048 per multiprocessor: the last
+// stage's small maps fill the device too; at 1000 rows ResNet-110's 8×8 maps give an H100 a quarter of that),
+// and at least `floor`; halved, not below `floor`, while the schedule's buffers would take more than
+// memory_bytes.
+int64_t filling_batch(const Plan& plan, const CacheBudget& budget, int64_t element_bytes,
+                      int64_t memory_bytes, int64_t floor);
+
 }  // namespace sc

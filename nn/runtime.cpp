@@ -82,8 +82,15 @@ int cuda_multiprocessor_count(int k) {
   SC_CUDA_CHECK(cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, k));
   return n;
 }
+int64_t cuda_free_memory_bytes(int k) {
+  SC_CUDA_CHECK(cudaSetDevice(k));
+  size_t free = 0, total = 0;
+  SC_CUDA_CHECK(cudaMemGetInfo(&free, &total));
+  return static_cast<int64_t>(free);
+}
 #else
 int64_t cuda_l2_cache_bytes(int) { return 0; }
+int64_t cuda_free_memory_bytes(int) { return 0; }
 int cuda_multiprocessor_count(int) { return 0; }
 #endif
 

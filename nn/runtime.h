@@ -19,6 +19,8 @@ void require_cuda_device(int k);
 // multiprocessors (0 without CUDA), and the CPU path's OpenMP threads.
 int64_t cuda_l2_cache_bytes(int k);
 int cuda_multiprocessor_count(int k);
+// Device memory free on CUDA device k now (cudaMemGetInfo; 0 without CUDA).
+int64_t cuda_free_memory_bytes(int k);
 int cpu_threads();
 
 // A choice that the environment can turn off (NAME=0), for a device to compare both ways

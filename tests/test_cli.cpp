@@ -39,6 +39,24 @@ std::string without_time(const std::string& row) { return row.substr(0, row.rfin
 const std::string kCertify = "certify fake:40:1:28:28 " + fixture_dir() + "/models/lenet_28.safetensors 0.5 ";
 const std::string kOptions = " --N0 50 --N 500 --batch 128 --skip 3 --seed 4";
 
+// --batch auto picks the batch (on the CPU Cohen's 1000: nothing to fill) and, batches being invisible in
+// the results, gives the rows of any other batch size.
+TEST(Cli, BatchAutoGivesTheSameRows) {
+  const std::string fixed = temp_path("b128.tsv"), chosen = temp_path("bauto.tsv");
+  ASSERT_EQ(smoothcuda(kCertify + fixed + kOptions + " --max 9").code, 0);
+  CliRun r = smoothcuda(kCertify + chosen + " --N0 50 --N 500 --batch auto --skip 3 --seed 4 --max 9");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("--batch auto: 1000 noisy samples"), std::string::npos) << r.err;
+  const auto a = lines(io::read_file(fixed)), b = lines(io::read_file(chosen));
+  ASSERT_EQ(a.size(), 4u);
+  ASSERT_EQ(b.size(), a.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(without_time(b[i]), without_time(a[i])) << "row " << i;
+  r = smoothcuda(kCertify + temp_path("bad.tsv") + " --batch lots");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("--batch: expected a number of noisy samples or auto, got 'lots'"), std::string::npos)
+      << r.err;
+}
+
 TEST(Cli, CertifyResumesAfterAnInterruptionWithIdenticalRows) {
   const std::string full = temp_path("full.tsv"), part = temp_path("part.tsv");
   // Cohen's semantics: indices i with i % skip == 0, stopping when i == max (so 0, 3, ..., 27 here).

@@ -182,6 +182,31 @@ TEST(Schedule, BlocksByCacheBudgetAndFillsTheDevice) {
   EXPECT_LT(total, whole_total);
 }
 
+// --batch auto on an H100's budget: ResNet-20's 8×8 stage needs 270,336 / 64 = 4,224 rows to give 2048
+// output pixels to each of 132 multiprocessors, taken in hundreds; less memory halves it down to the floor.
+TEST(Schedule, FillingBatchFillsTheLastStageWithinMemory) {
+  auto model = random_classifier("cifar_resnet20", 3, 32, 10, 1);
+  const Plan plan = build_plan(*model);
+  const CacheBudget h100{25 << 20, 2048 * 132};
+  const int64_t plenty = int64_t{1} << 40;
+  EXPECT_EQ(filling_batch(plan, h100, 2, plenty, 1000), 4300);
+  EXPECT_EQ(filling_batch(plan, h100, 2, plenty, 5000), 5000);
+  EXPECT_EQ(filling_batch(plan, CacheBudget{0, 2048}, 2, plenty, 1000), 1000);  // 2 CPU threads
+  const auto bytes_at = [&](int64_t rows) {
+    return schedule_bytes(plan, make_schedule(plan, rows, 2, h100), 2);
+  };
+  EXPECT_GT(bytes_at(4300), bytes_at(2150));
+  EXPECT_EQ(filling_batch(plan, h100, 2, bytes_at(2150), 1000), 2150);
+  EXPECT_EQ(filling_batch(plan, h100, 2, bytes_at(2150) - 1, 1000), 1075);
+  EXPECT_EQ(filling_batch(plan, h100, 2, 1, 1000), 1000);
+  // What the classifier allocates: its slots at the activation size, and the float32 logits.
+  const Schedule sch = make_schedule(plan, 300, 2, h100);
+  int64_t elems = 0;
+  for (int64_t e : sch.slot_elems) elems += e;
+  EXPECT_EQ(schedule_bytes(plan, sch, 2), 2 * elems + 300 * 10 * 4);
+  EXPECT_ERROR_MENTIONS(filling_batch(plan, h100, 2, plenty, 0), "floor");
+}
+
 TEST(Schedule, CacheBytesComeFromTheEnvironment) {
   ASSERT_EQ(setenv("SMOOTHCUDA_CACHE_BYTES", "12345", 1), 0);
   EXPECT_EQ(cache_budget(Device::cpu()).bytes, 12345);

@@ -328,6 +328,17 @@ TEST(GpuGraph, CaptureRecordsWorkThatRunsAtEachLaunch) {
   }
 }
 
+// --batch auto on the device: the fewest hundreds of rows (at least 1000) that give the 8×8 stage the fill
+// floor's pixels, as the device's free memory allows that easily for ResNet-20.
+TEST(GpuPlan, AutoBatchFillsTheLastStage) {
+  SKIP_WITHOUT_GPU();
+  auto model = random_classifier("cifar_resnet20", 3, 32, 10, 6);
+  model->to(kGpu);
+  const int64_t want = std::max<int64_t>(1000, (cache_budget(kGpu).fill_pixels + 63) / 64);
+  EXPECT_EQ(FastClassifier(*model, Precision::BF16).auto_batch(1000), (want + 99) / 100 * 100);
+  EXPECT_GT(cuda_free_memory_bytes(0), 0);
+}
+
 TEST(GpuPlan, SmoothingCountsMatchCpu) {
   SKIP_WITHOUT_GPU();
   auto model = random_classifier("lenet", 3, 32, 10, 3);
