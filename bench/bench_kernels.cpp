@@ -116,9 +116,10 @@ void BM_BatchNorm(benchmark::State& state, Device device) {
   set_rates(state, 4.0 * x.numel(), 8.0 * x.numel());
 }
 
-// The fast path's NHWC convolution with the ResNet block epilogue (bias, residual, ReLU), in float32 (fp32 tile
-// kernel), bfloat16 (tensor cores) and float16. Args as BM_Conv2d; dtype from the registration.
-void BM_FusedConv(benchmark::State& state, Device device, DType dtype) {
+// The fast path's NHWC convolution with the ResNet block epilogue (bias, residual, ReLU), in float32 (fp32
+// tile kernel), float32 rounded to TF32 (TF32 tensor cores), bfloat16 and float16 (tensor cores). Args as
+// BM_Conv2d; dtype and tf32 from the registration.
+void BM_FusedConv(benchmark::State& state, Device device, DType dtype, bool tf32 = false) {
   if (skip_without_gpu(state, device)) return;
   const int64_t N = state.range(0), C = state.range(1), O = state.range(2), H = state.range(3), S = state.range(4);
   const int64_t Ho = conv_out_size(H, 3, S, 1, 1);
@@ -126,7 +127,7 @@ void BM_FusedConv(benchmark::State& state, Device device, DType dtype) {
   const Tensor w = random_tensor({O, 3, 3, C}, device, 2).astype(dtype), b = random_tensor({O}, device, 3);
   const Tensor res = random_tensor({N, Ho, Ho, O}, device, 4).astype(dtype);
   FusedConvParams p;
-  p.stride_h = p.stride_w = S, p.pad_h = p.pad_w = 1, p.relu = true;
+  p.stride_h = p.stride_w = S, p.pad_h = p.pad_w = 1, p.relu = true, p.tf32 = tf32;
   Tensor y = Tensor::empty({N, Ho, Ho, O}, dtype, device);
   run(state, device, [&] { ops::fused_conv(x, w, b, Tensor(), Tensor(), res, p, y); });
   const double es = static_cast<double>(dtype_size(dtype));
@@ -306,6 +307,7 @@ BENCHMARK_CAPTURE(BM_Linear, cuda_handwritten, kGpu, Backend::Handwritten)
 BENCHMARK_CAPTURE(BM_Linear, cuda_cublas, kGpu, Backend::Vendor)
     ->Args({1024, 64, 10})->Args({4096, 4096, 4096})->UseManualTime();
 BENCHMARK_CAPTURE(BM_FusedConv, cuda_f32, kGpu, DType::F32)->Apply(ResNetConvShapes)->UseManualTime();
+BENCHMARK_CAPTURE(BM_FusedConv, cuda_tf32, kGpu, DType::F32, true)->Apply(ResNetConvShapes)->UseManualTime();
 BENCHMARK_CAPTURE(BM_FusedConv, cuda_bf16, kGpu, DType::BF16)->Apply(ResNetConvShapes)->UseManualTime();
 BENCHMARK_CAPTURE(BM_FusedConv, cuda_f16, kGpu, DType::F16)->Apply(ResNetConvShapes)->UseManualTime();
 // ResNet-110's stage-1 convolution at other batches: its input, residual and output take 96 KB a sample, so
@@ -320,6 +322,9 @@ BENCHMARK_CAPTURE(BM_Conv2d, cuda_cudnn_unet, kGpu, Backend::Vendor)->Apply(UNet
 BENCHMARK_CAPTURE(BM_CudnnConvNhwc, bf16, DType::BF16)->Apply(ResNetConvShapes)->Apply(UNetConvShapes)
     ->UseManualTime();
 #endif
+BENCHMARK_CAPTURE(BM_FusedConv, cuda_tf32_unet, kGpu, DType::F32, true)
+    ->Apply(UNetConvShapes)
+    ->UseManualTime();
 BENCHMARK_CAPTURE(BM_FusedConv, cuda_bf16_unet, kGpu, DType::BF16)->Apply(UNetConvShapes)->UseManualTime();
 BENCHMARK_CAPTURE(BM_FusedConv, cuda_f16_unet, kGpu, DType::F16)->Apply(UNetConvShapes)->UseManualTime();
 // The UNet's attention layers at batch 128: 256 positions (16 px) and 64 (8 px), 4 heads of 64 channels.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue 6's benchmark table in one device call: certification throughput of smoothcuda and PyTorch on the same
 # random-weight models and inputs, each tool in its own process, results as JSON lines and a Markdown table.
-#   cifar_resnet110 at 32x32 and resnet50 at 224x224: smoothcuda (fast engine in fp32, bf16 and fp16, bf16 and
+#   cifar_resnet110 at 32x32 and resnet50 at 224x224: smoothcuda (fast engine in fp32, tf32, bf16 and fp16, bf16 and
 #   fp16 also without cache blocking and at 4x the batch; the generic engine), PyTorch as Cohen et al. published it (eager fp32, batch 1000) and PyTorch best effort (channels_last,
 #   bf16 autocast, torch.compile, largest batch); iddpm_unet (the 52M CIFAR-10 denoiser) + cifar_resnet110 (DDS),
 #   with PyTorch as Carlini et al. published it (eager fp32, batch 200) and best effort.
@@ -45,7 +45,7 @@ bench_model() {  # arch shape classes samples
   # The fast engine in each precision (precision:batch:cache bytes:graphs); bf16 and fp16 also without cache
   # blocking (SMOOTHCUDA_CACHE_BYTES=0: every step over the whole batch) and at 4× the batch, which blocking
   # makes affordable in memory; bf16 also launch by launch (SMOOTHCUDA_CUDA_GRAPHS=0) and at --batch auto.
-  local runs="fp32:$batch: bf16:$batch: fp16:$batch: bf16:$batch:0 fp16:$batch:0 bf16:$((4 * batch)): fp16:$((4 * batch)):"
+  local runs="fp32:$batch: tf32:$batch: bf16:$batch: fp16:$batch: bf16:$batch:0 fp16:$batch:0 bf16:$((4 * batch)): fp16:$((4 * batch)):"
   runs+=" bf16:$batch::0 bf16:auto::"
   [ "$mode" = quick ] && runs="fp32:$batch: bf16:$batch:0 bf16:$batch::0"
   for run in $runs; do
@@ -80,7 +80,7 @@ fi
 dds_dir="$work/dds" dds_batch=500 dds_cohen=200 dds_best=500,2000
 [ "$mode" != full ] && dds_batch=2 dds_cohen=2 dds_best=2
 mkdir -p "$dds_dir"
-for engine_precision in fast:fp32 fast:bf16 fast:fp16 generic:fp32; do
+for engine_precision in fast:fp32 fast:tf32 fast:bf16 fast:fp16 generic:fp32; do
   "$sc" bench-certify --arch cifar_resnet110 --denoiser-arch iddpm_unet --device "$device" --batch "$dds_batch" \
     --samples "$dds" --warmup "$dds_batch" --engine "${engine_precision%:*}" --precision "${engine_precision#*:}" \
     --save-model "$dds_dir/cifar_resnet110.safetensors" --save-denoiser "$dds_dir/iddpm_unet.safetensors" \

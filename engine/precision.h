@@ -2,7 +2,7 @@
 // so the choice is part of the experiment: results files record it (certify prints it with the run's
 // settings).
 //   fp32: float32 activations and products.
-//   tf32: float32 activations, operands of the convolutions rounded to TF32 (tensor-core TF32 semantics).
+//   tf32: float32 activations, operands of the convolutions rounded to TF32 (on CUDA, TF32 tensor cores).
 //   bf16 / fp16: activations and convolution weights stored in bfloat16 / float16, products accumulated in
 //   float32. The first convolution (which reads the noise) and the classifier head stay float32.
 #pragma once

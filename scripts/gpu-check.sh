@@ -2,7 +2,7 @@
 # Everything the lent GPU machine should check, in one call: build with CUDA (sm_90) against the packages carried
 # in .deps (run scripts/gpu-deps.sh here first and name .deps in the call's carry; scripts/gpu-env.sh), run the
 # GPU tests (tests/gpu/: every op, the fast engine's kernels and plans, the fast denoiser, smoothing), the kernel
-# microbenchmarks (hand-written vs cuDNN/cuBLAS, fused_conv in f32/bf16/f16 and both block shapes, attention,
+# microbenchmarks (hand-written vs cuDNN/cuBLAS, fused_conv in f32/tf32/bf16/f16 and both block shapes, attention,
 # GroupNorm, the device's peaks) and eval on CUDA against the CPU. CI runs the CPU tests. Then, in a second call:
 # bench/certify_throughput.sh build-gpu (see bench/RESULTS.md). Logs go to $LOGS; $OUT (the folder the device
 # tool brings back, at most 8 files) gets device.txt, the kernel benchmarks' JSON and all logs as one
@@ -42,7 +42,7 @@ SMOOTHCUDA_SYNC_LAUNCHES=0 build-gpu/bench/smoothcuda_bench_kernels --benchmark_
   --benchmark_out="$LOGS/bench-kernels.json" --benchmark_out_format=json >"$LOGS/bench-kernels.txt" 2>&1 || status=1
 # The same UNet-width convolutions with 128×64 blocks instead of 128×128 (kernels/cuda/fused_conv.cu).
 SMOOTHCUDA_WIDE_TILES=0 SMOOTHCUDA_SYNC_LAUNCHES=0 build-gpu/bench/smoothcuda_bench_kernels --benchmark_min_time=0.2 \
-  --benchmark_filter='BM_FusedConv/cuda_(bf16|f16)_unet' >"$LOGS/bench-kernels-narrow-tiles.txt" 2>&1 || status=1
+  --benchmark_filter='BM_FusedConv/cuda_(tf32|bf16|f16)_unet' >"$LOGS/bench-kernels-narrow-tiles.txt" 2>&1 || status=1
 # The ResNet stages' 3×3 convolutions through the implicit GEMM instead of the halo kernel.
 SMOOTHCUDA_HALO_CONV=0 SMOOTHCUDA_SYNC_LAUNCHES=0 build-gpu/bench/smoothcuda_bench_kernels --benchmark_min_time=0.2 \
   --benchmark_filter='BM_FusedConv/cuda_(bf16|f16)(_batch)?/' >"$LOGS/bench-kernels-no-halo.txt" 2>&1 || status=1

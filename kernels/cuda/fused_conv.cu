@@ -7,7 +7,9 @@
 //     epilogue (bias, residual, ReLU) on the accumulators before the single rounded store.
 //   - of those, 3×3 stride-1 layers of 16, 32 or 64 channels in and out: a persistent halo kernel that loads
 //     each tile's input rows once and runs the 9 taps from shared memory (below).
-//   - anything else (float32, tf32, odd channel counts): the shared fp32 tile kernel with the same prologue
+//   - float32 with tf32 rounding, C % 4 == 0 and O % 8 == 0: the same tensor-core kernel on TF32 (mma.sync
+//     m16n8k8): the 16-byte runs hold 4 floats, rounded to TF32 on their way to shared memory.
+//   - anything else (plain float32, odd channel counts): the shared fp32 tile kernel with the same prologue
 //     and epilogue as loader/store functors (tf32 rounds both operands as the tensor cores would).
 #include <algorithm>
 #include <cstdlib>
@@ -123,18 +125,48 @@ __device__ __forceinline__ void zero_accumulators(float (&acc)[MI][NI][4]) {
 }
 
 // Channels o and o + 1 of one output pixel (accumulators a0, a1) through the epilogue, rounded and stored as
-// one 4-byte word at dst (o even: O % 8 == 0 keeps it aligned).
+// one word at dst (o even: O % 8 == 0 keeps it aligned).
 template <typename T>
 __device__ __forceinline__ void store_pair(T* dst, const FusedGeom& g, const Epilogue& e, long long res_row,
                                            int o, float a0, float a1) {
   const float v0 = epilogue_at<T>(g, e, res_row, o, a0), v1 = epilogue_at<T>(g, e, res_row, o + 1, a1);
-  *reinterpret_cast<uint32_t*>(dst) = static_cast<uint32_t>(Half16<T>::from_float(v0)) |
-                                      (static_cast<uint32_t>(Half16<T>::from_float(v1)) << 16);
+  if constexpr (std::is_same_v<T, float>) {
+    *reinterpret_cast<float2*>(dst) = make_float2(v0, v1);
+  } else {
+    *reinterpret_cast<uint32_t*>(dst) = static_cast<uint32_t>(Half16<T>::from_float(v0)) |
+                                        (static_cast<uint32_t>(Half16<T>::from_float(v1)) << 16);
+  }
 }
 
-constexpr int kBK = 32, kPad = 8, kMmaThreads = 128;  // 4 warps
+// The operands of the tensor-core implicit GEMM, in 16-byte runs of kRun consecutive k (one pixel's
+// channels, or one output channel's weights). One mma takes 32 bytes of k, two runs, whose ldmatrix fragments
+// are laid out alike for both kinds: 16-bit elements (m16n8k16) and float32 rounded to TF32 (m16n8k8).
+template <typename T>
+struct MmaOperand {
+  static constexpr int kRun = 8;
+  static __device__ __forceinline__ void finish(uint4&) {}
+  static __device__ __forceinline__ void mma(float d[4], const uint32_t a[4], const uint32_t b[2]) {
+    Half16<T>::mma(d, a, b);
+  }
+};
+template <>
+struct MmaOperand<float> {
+  static constexpr int kRun = 4;
+  static __device__ __forceinline__ void finish(uint4& v) {  // to TF32 as the CPU reference rounds
+    float* f = reinterpret_cast<float*>(&v);
+#pragma unroll
+    for (int i = 0; i < 4; ++i) f[i] = round_tf32(f[i]);
+  }
+  static __device__ __forceinline__ void mma(float d[4], const uint32_t a[4], const uint32_t b[2]) {
+    mma_tf32(d, a, b);
+  }
+};
 
-// Where a thread's run of 8 consecutive k = k0 + run·8 lies: tap (r, s), channel c, and its offset
+// A k tile is 4 runs (64 bytes: 32 16-bit k or 16 float k) of each A and B row, stored with one run of
+// padding (80-byte rows: the fragment loads avoid bank conflicts).
+constexpr int kTileRuns = 4, kMmaThreads = 128;  // 4 warps
+
+// Where a thread's run of consecutive k (from k0 + run·kRun) lies: tap (r, s), channel c, and its offset
 // (r·W + s)·C + c from the input pixel at the tap window's corner. Stepped from one k tile to the next
 // without a division: c wrapping past C moves to the next tap, which leaves the offset linear in k except
 // where s wraps past KW (the next input row: W − KW pixels further).
@@ -156,17 +188,18 @@ struct TapCursor {
   }
 };
 
-// The prologue (the folded BatchNorm before this convolution, and its ReLU) on a run of 8 channels; padding
-// stays zero, as in the reference where it pads the activated tensor.
-template <typename T>
-__device__ __forceinline__ void apply_prologue(uint4& v, const float (&a)[8], const float (&b)[8],
+// The prologue (the folded BatchNorm before this convolution, and its ReLU) on a 16-byte run of N channels;
+// padding stays zero, as in the reference where it pads the activated tensor.
+template <typename T, int N>
+__device__ __forceinline__ void apply_prologue(uint4& v, const float (&a)[N], const float (&b)[N],
                                                bool relu) {
-  uint16_t* h = reinterpret_cast<uint16_t*>(&v);
+  static_assert(N * sizeof(T) == sizeof(uint4), "one 16-byte run");
+  T* h = reinterpret_cast<T*>(&v);
 #pragma unroll
-  for (int i = 0; i < 8; ++i) {
-    float f = a[i] * Half16<T>::to_float(h[i]) + b[i];
+  for (int i = 0; i < N; ++i) {
+    float f = a[i] * load_f32(h + i) + b[i];
     if (relu && f < 0.0f) f = 0.0f;
-    h[i] = Half16<T>::from_float(f);
+    store_f32(h + i, f);
   }
 }
 
@@ -183,13 +216,15 @@ __global__ void __launch_bounds__(kMmaThreads, min_blocks_per_sm(BN))
                     bool pro_relu) {
   static_assert(WARPS_M * WARPS_N * 32 == kMmaThreads, "4 warps");
   static_assert(BN / WARPS_N % 16 == 0, "B fragments come in pairs");
+  using Op = MmaOperand<T>;
+  constexpr int RUN = Op::kRun, BK = kTileRuns * RUN;  // k per run and per tile
   constexpr int WM = BM / WARPS_M, WN = BN / WARPS_N, MI = WM / 16, NI = WN / 8;
-  constexpr int A_RUNS = BM * (kBK / 8) / kMmaThreads;  // 16-byte runs per thread
-  constexpr int B_RUNS = (BN * (kBK / 8) + kMmaThreads - 1) / kMmaThreads;
+  constexpr int A_RUNS = BM * kTileRuns / kMmaThreads;  // 16-byte runs per thread
+  constexpr int B_RUNS = (BN * kTileRuns + kMmaThreads - 1) / kMmaThreads;
   // Two stages: tile t + 1 is stored while tile t is multiplied from the other, so one barrier per tile
-  // suffices. Row stride 80 bytes: fragment loads avoid bank conflicts.
-  __shared__ __align__(16) uint16_t As[2][BM][kBK + kPad];
-  __shared__ __align__(16) uint16_t Bs[2][BN][kBK + kPad];
+  // suffices.
+  __shared__ uint4 As[2][BM][kTileRuns + 1];
+  __shared__ uint4 Bs[2][BN][kTileRuns + 1];
 
   const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
   const int wm = warp / WARPS_N, wn = warp % WARPS_N, grp = lane / 4, tig = lane % 4;
@@ -199,12 +234,12 @@ __global__ void __launch_bounds__(kMmaThreads, min_blocks_per_sm(BN))
   const int n0 = blockIdx.y * BN, K = g.K();
 
   // Every run this thread loads, of A (rows tid/4 + i·32) and of B (channels n0 + (tid + i·128)/4), is at k
-  // offset run·8 of the k tile: one TapCursor serves them all.
-  const int run = tid % 4;
-  TapCursor at{run * 8, run * 8, 0, 0, run * 8};
+  // offset run·RUN of the k tile: one TapCursor serves them all.
+  const int run = tid % kTileRuns;
+  TapCursor at{run * RUN, run * RUN, 0, 0, run * RUN};
   at.wrap(g);
   // 32-bit offsets (conv_geometry.cuh): of the input pixel at each A row's window corner (negative in the
-  // padding), and of each B row's w[o, run·8] (−1 past the block's or the layer's channels).
+  // padding), and of each B row's w[o, run·RUN] (−1 past the block's or the layer's channels).
   int a_pixel[A_RUNS], ih0[A_RUNS], iw0[A_RUNS], b_row[B_RUNS];
 #pragma unroll
   for (int i = 0; i < A_RUNS; ++i) {
@@ -219,7 +254,7 @@ __global__ void __launch_bounds__(kMmaThreads, min_blocks_per_sm(BN))
 #pragma unroll
   for (int i = 0; i < B_RUNS; ++i) {
     const int id = tid + i * kMmaThreads, o = n0 + id / 4;
-    b_row[i] = id < BN * 4 && o < g.O ? o * K + run * 8 : -1;
+    b_row[i] = id < BN * 4 && o < g.O ? o * K + run * RUN : -1;
   }
 
   uint4 a_reg[A_RUNS], b_reg[B_RUNS];
@@ -242,24 +277,27 @@ __global__ void __launch_bounds__(kMmaThreads, min_blocks_per_sm(BN))
       if (k_ok && b_row[i] >= 0) b_reg[i] = *reinterpret_cast<const uint4*>(w + b_row[i] + k0);
     }
   };
-  // The prologue when the loads have landed, after the tile's multiplies: its 16 coefficients (the same 8
+  // The prologue when the loads have landed, after the tile's multiplies: its coefficients (the same RUN
   // channels for every A run) then take registers the fragments have freed.
   auto store_tile = [&](int stage) {
     if (scale && a_in) {
-      float pa[8], pb[8];
+      float pa[RUN], pb[RUN];
 #pragma unroll
-      for (int j = 0; j < 8; ++j) pa[j] = scale[at.c + j], pb[j] = shift[at.c + j];
+      for (int j = 0; j < RUN; ++j) pa[j] = scale[at.c + j], pb[j] = shift[at.c + j];
 #pragma unroll
       for (int i = 0; i < A_RUNS; ++i)
         if (a_in & (1u << i)) apply_prologue<T>(a_reg[i], pa, pb, pro_relu);
     }
 #pragma unroll
-    for (int i = 0; i < A_RUNS; ++i)
-      *reinterpret_cast<uint4*>(&As[stage][tid / 4 + i * (kMmaThreads / 4)][run * 8]) = a_reg[i];
+    for (int i = 0; i < A_RUNS; ++i) {
+      Op::finish(a_reg[i]);
+      As[stage][tid / 4 + i * (kMmaThreads / 4)][run] = a_reg[i];
+    }
 #pragma unroll
     for (int i = 0; i < B_RUNS; ++i) {
       const int id = tid + i * kMmaThreads;
-      if (id < BN * 4) *reinterpret_cast<uint4*>(&Bs[stage][id / 4][(id % 4) * 8]) = b_reg[i];
+      Op::finish(b_reg[i]);
+      if (id < BN * 4) Bs[stage][id / 4][id % 4] = b_reg[i];
     }
   };
 
@@ -269,28 +307,28 @@ __global__ void __launch_bounds__(kMmaThreads, min_blocks_per_sm(BN))
   load_tile(0);
   store_tile(0);
   __syncthreads();
-  for (int k0 = 0, stage = 0; k0 < K; k0 += kBK, stage ^= 1) {
-    const bool more = k0 + kBK < K;
+  for (int k0 = 0, stage = 0; k0 < K; k0 += BK, stage ^= 1) {
+    const bool more = k0 + BK < K;
     if (more) {  // global loads in flight while this tile is multiplied
-      at.advance(g, kBK);
-      load_tile(k0 + kBK);
+      at.advance(g, BK);
+      load_tile(k0 + BK);
     }
 #pragma unroll
-    for (int kk = 0; kk < kBK; kk += 16) {
-      // One ldmatrix.x4 per A fragment (tiles: rows lo/hi × k lo, then rows lo/hi × k hi) and per pair of B
-      // fragments (tiles: channels j × k lo/hi, then j + 1 × k lo/hi): a quarter of the shared-memory load
-      // instructions of 32-bit loads, the same bytes.
+    for (int kr = 0; kr < kTileRuns; kr += 2) {
+      // One mma step: runs kr (k lo) and kr + 1 (k hi). One ldmatrix.x4 per A fragment (tiles: rows lo/hi ×
+      // k lo, then rows lo/hi × k hi) and per pair of B fragments (tiles: channels j × k lo/hi, then j + 1 ×
+      // k lo/hi): a quarter of the shared-memory load instructions of 32-bit loads, the same bytes.
       uint32_t af[MI][4], bf[NI / 2][4];
 #pragma unroll
       for (int i = 0; i < MI; ++i)
-        ldmatrix_x4(af[i], &As[stage][wm * WM + i * 16 + (tile % 2) * 8 + tile_row][kk + (tile / 2) * 8]);
+        ldmatrix_x4(af[i], &As[stage][wm * WM + i * 16 + (tile % 2) * 8 + tile_row][kr + tile / 2]);
 #pragma unroll
       for (int j = 0; j < NI; j += 2)
-        ldmatrix_x4(bf[j / 2], &Bs[stage][wn * WN + (j + tile / 2) * 8 + tile_row][kk + (tile % 2) * 8]);
+        ldmatrix_x4(bf[j / 2], &Bs[stage][wn * WN + (j + tile / 2) * 8 + tile_row][kr + tile % 2]);
 #pragma unroll
       for (int i = 0; i < MI; ++i)
 #pragma unroll
-        for (int j = 0; j < NI; ++j) Half16<T>::mma(acc[i][j], af[i], &bf[j / 2][2 * (j % 2)]);
+        for (int j = 0; j < NI; ++j) Op::mma(acc[i][j], af[i], &bf[j / 2][2 * (j % 2)]);
     }
     // The other stage was last read in the previous tile, before the barrier that ended it.
     if (more) store_tile(stage ^ 1);
@@ -543,10 +581,13 @@ void fused_conv(const Tensor& x, const Tensor& w, const Tensor& bias, const Tens
   const float* sc = scale.defined() ? scale.data<float>() : nullptr;
   const float* sh = shift.defined() ? shift.data<float>() : nullptr;
   const auto aligned = [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.raw_data()) % 16 == 0; };
-  const bool tensor_cores = g.C % 8 == 0 && g.O % 8 == 0 && aligned(x) && aligned(w) && aligned(y);
+  // The tensor cores take 16-byte runs of channels: 8 16-bit ones, or 4 floats.
+  const int run = static_cast<int>(16 / dtype_size(x.dtype()));
+  const bool tensor_cores = g.C % run == 0 && g.O % 8 == 0 && aligned(x) && aligned(w) && aligned(y);
   const int halo = halo_tile_pixels(g);
   switch (x.dtype()) {
     case DType::F32:
+      if (p.tf32 && tensor_cores) return run_mma<float>(x, w, sc, sh, p.prologue_relu, g, e, y);
       return run_tile<float>(x, w, sc, sh, p, g, e, y);
     case DType::BF16:
       if (tensor_cores && halo) return run_halo<BFloat16>(halo, x, w, sc, sh, p.prologue_relu, g, e, y);

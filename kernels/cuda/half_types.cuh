@@ -1,5 +1,6 @@
 // 16-bit storage types on the device: conversions of BFloat16/Half (nn/half.h, raw bits) to and from float,
-// and the tensor-core instructions that load and multiply them (on the CPU, tests/simt emulates those).
+// and the tensor-core instructions that load and multiply them, with the TF32 product of float32 operands
+// (on the CPU, tests/simt emulates those).
 #pragma once
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -53,6 +54,23 @@ struct Half16<Half> {
 #endif
   }
 };
+
+// D = A·B + C for one m16n8k8 TF32 tile (A row-major 16×8, B column-major 8×8, float accumulators), with
+// the operands' float bits already rounded to TF32 (round_tf32): the tensor cores read only their upper 19
+// bits. Fragments: a[i] holds A(grp + 8·(i % 2), tig + 4·(i / 2)), b[i] holds B(tig + 4·i, grp), with
+// grp = lane / 4 and tig = lane % 4, which is what ldmatrix gives from rows of 4 floats (16 bytes) as it
+// does from rows of 8 16-bit elements.
+__device__ __forceinline__ void mma_tf32(float d[4], const uint32_t a[4], const uint32_t b[2]) {
+#ifdef SC_SIMT_EMULATOR
+  ::simt::mma_m16n8k8_tf32(d, a, b);
+#else
+  asm volatile(
+      "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+      "{%0,%1,%2,%3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+#endif
+}
 
 // ldmatrix: the warp loads four 8×8 tiles of 16-bit elements from shared memory; lane l gives the address of
 // row l % 8 of tile l / 8 (16 contiguous bytes, 16-byte aligned). Plain: lane l receives r[i] = tile i's

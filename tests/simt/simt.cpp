@@ -117,7 +117,7 @@ std::map<const void*, size_t>& opted_in_shared() {  // per kernel, by cudaFuncSe
 
 // Passed: through a completed barrier, not yet resumed (the schedule decides when its warp goes on).
 enum class Wait { Running, Block, Warp, Passed, Done };
-enum class Collective { None, ShflXor, ShflDown, Mma, Ldmatrix, LdmatrixTrans };
+enum class Collective { None, ShflXor, ShflDown, Mma, MmaTf32, Ldmatrix, LdmatrixTrans };
 
 const char* collective_name(Collective c) {
   switch (c) {
@@ -127,6 +127,8 @@ const char* collective_name(Collective c) {
       return "shfl_down";
     case Collective::Mma:
       return "mma.m16n8k16";
+    case Collective::MmaTf32:
+      return "mma.m16n8k8.tf32";
     case Collective::Ldmatrix:
       return "ldmatrix.x4";
     case Collective::LdmatrixTrans:
@@ -512,6 +514,39 @@ float half_to_float(uint16_t bits, bool bf16) {
 uint16_t half_of(uint32_t reg, int which) {
   return static_cast<uint16_t>(which == 0 ? reg & 0xFFFFu : reg >> 16);
 }
+
+// The warp's product d = A·B + d over k_size columns of k, from the operands the warp's first lane to resume
+// decoded (decode(op) fills op.a and op.b) for the collective just completed; accumulated in double.
+template <typename Decode>
+void warp_mma(float d[4], Collective kind, int k_size, Decode decode) {
+  const int lane = lane_of(self());
+  const Slot* all = arrive_at_warp(kind);
+  const uint64_t index = last_collective();
+  MmaOperands& op = warp_of(self()).mma[index % 2];
+  if (op.collective != index + 1) {
+    decode(all, op);
+    op.collective = index + 1;
+  }
+  for (int reg = 0; reg < 4; ++reg) {
+    const int r = lane / 4 + 8 * (reg / 2), n = 2 * (lane % 4) + reg % 2;
+    double acc = d[reg];
+    for (int k = 0; k < k_size; ++k) acc += static_cast<double>(op.a[r][k]) * op.b[k][n];
+    d[reg] = static_cast<float>(acc);
+  }
+}
+
+void hand_to_warp(const uint32_t a[4], const uint32_t b[2]) {
+  Slot& mine = my_slot();
+  std::memcpy(mine.a, a, sizeof(mine.a));
+  std::memcpy(mine.b, b, sizeof(mine.b));
+}
+
+float tf32_operand(uint32_t bits) {  // what the tensor cores read of a float: its upper 19 bits
+  bits &= 0xffffe000u;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
 }  // namespace
 
 // The fragment layouts of the PTX ISA (mma.m16n8k16 with 16-bit A/B), written from the element's side:
@@ -519,14 +554,8 @@ uint16_t half_of(uint32_t reg, int which) {
 //   half k mod 2;  B (16×8) element (k, n): lane 4·n + (k mod 8)/2, register k div 8, half k mod 2;
 //   C/D (16×8) element (r, n): lane 4·(r mod 8) + n/2, register 2·(r div 8) + n mod 2.
 void mma_m16n8k16(float d[4], const uint32_t a[4], const uint32_t b[2], bool bf16) {
-  Slot& mine = my_slot();
-  std::memcpy(mine.a, a, sizeof(mine.a));
-  std::memcpy(mine.b, b, sizeof(mine.b));
-  const int lane = lane_of(self());
-  const Slot* all = arrive_at_warp(Collective::Mma);
-  const uint64_t index = last_collective();
-  MmaOperands& op = warp_of(self()).mma[index % 2];
-  if (op.collective != index + 1) {  // the warp's first lane to resume decodes for all
+  hand_to_warp(a, b);
+  warp_mma(d, Collective::Mma, 16, [bf16](const Slot* all, MmaOperands& op) {
     for (int r = 0; r < 16; ++r)
       for (int k = 0; k < 16; ++k)
         op.a[r][k] =
@@ -534,14 +563,20 @@ void mma_m16n8k16(float d[4], const uint32_t a[4], const uint32_t b[2], bool bf1
     for (int k = 0; k < 16; ++k)
       for (int n = 0; n < 8; ++n)
         op.b[k][n] = half_to_float(half_of(all[4 * n + (k % 8) / 2].b[k / 8], k % 2), bf16);
-    op.collective = index + 1;
-  }
-  for (int reg = 0; reg < 4; ++reg) {
-    const int r = lane / 4 + 8 * (reg / 2), n = 2 * (lane % 4) + reg % 2;
-    double acc = d[reg];
-    for (int k = 0; k < 16; ++k) acc += static_cast<double>(op.a[r][k]) * op.b[k][n];
-    d[reg] = static_cast<float>(acc);
-  }
+  });
+}
+
+// mma.m16n8k8 with .tf32 A/B, one 32-bit element per register:
+//   A (16×8) element (r, k): lane 4·(r mod 8) + k mod 4, register (r div 8) + 2·(k div 4);
+//   B (8×8) element (k, n): lane 4·n + k mod 4, register k div 4;  C/D as for m16n8k16.
+void mma_m16n8k8_tf32(float d[4], const uint32_t a[4], const uint32_t b[2]) {
+  hand_to_warp(a, b);
+  warp_mma(d, Collective::MmaTf32, 8, [](const Slot* all, MmaOperands& op) {
+    for (int r = 0; r < 16; ++r)
+      for (int k = 0; k < 8; ++k) op.a[r][k] = tf32_operand(all[4 * (r % 8) + k % 4].a[r / 8 + 2 * (k / 4)]);
+    for (int k = 0; k < 8; ++k)
+      for (int n = 0; n < 8; ++n) op.b[k][n] = tf32_operand(all[4 * n + k % 4].b[k / 4]);
+  });
 }
 
 // ldmatrix .x4: lanes 8i … 8i + 7 give the addresses of rows 0 … 7 of matrix i (16 bytes each, 16-byte

@@ -1,9 +1,9 @@
 // simt: an emulator that runs the project's CUDA kernels, compiled as host C++, on the CPU, so that CI (no
 // GPU) executes their index arithmetic, tiling, software pipelining and tensor-core fragment layouts against
 // the CPU reference. Every thread of a block is a fiber of one OS thread; blocks run one after another;
-// __syncthreads, the warp shuffles and the warp-wide instructions (mma.sync m16n8k16, ldmatrix) are
-// collectives over the fibers, and the emulator reports a deadlock (divergent barrier, a warp collective with
-// lanes missing or at different instructions) instead of hanging.
+// __syncthreads, the warp shuffles and the warp-wide instructions (mma.sync m16n8k16 and m16n8k8 tf32,
+// ldmatrix) are collectives over the fibers, and the emulator reports a deadlock (divergent barrier, a warp
+// collective with lanes missing or at different instructions) instead of hanging.
 //
 // Not modelled: timing, coalescing and bank conflicts; races inside one barrier interval (fibers switch only
 // at barriers and collectives, in a shuffled order that exposes most missing barriers); misaligned plain
@@ -67,6 +67,9 @@ void sync_block();
 uint64_t shuffle(uint64_t bits, int offset, bool down);
 // mma.sync.aligned.m16n8k16.row.col.f32.{bf16,f16}: d = A·B + d with this lane's fragments.
 void mma_m16n8k16(float d[4], const uint32_t a[4], const uint32_t b[2], bool bf16);
+// mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32: as the tensor cores, it reads the upper 19 bits of each
+// float operand (the low 13 mantissa bits cleared).
+void mma_m16n8k8_tf32(float d[4], const uint32_t a[4], const uint32_t b[2]);
 // ldmatrix.sync.aligned.m8n8.x4[.trans].shared.b16 with this lane's row address.
 void ldmatrix_x4(uint32_t r[4], const void* row, bool trans);
 

@@ -1,7 +1,7 @@
 // CUDA kernels run by the SIMT emulator against the CPU reference, on the GPU tests' cases (kernel_cases.h):
-//   - fused_conv: every tensor-core tile shape (128×16, 128×32, 128×64, 128×128), partial tiles in M, N
-//     and K, prologue, residuals, the 3×3 halo kernel (16/32/64 channels, 128- and 64-pixel tiles), the
-//     fp32/tf32 tile kernel;
+//   - fused_conv: every tensor-core tile shape (128×16, 128×32, 128×64, 128×128) on 16-bit and TF32
+//     operands, partial tiles in M, N and K, prologue, residuals, the 3×3 halo kernel (16/32/64 channels,
+//     128- and 64-pixel tiles), the fp32/tf32 tile kernel;
 //   - the classifier's ends: the noisy first convolution (the same noise bits as the CPU) and the pooled
 //     linear head with its votes;
 //   - the denoiser's attention (tensor cores and CUDA cores, partial key tiles, moving maxima) and GroupNorm

@@ -11,6 +11,7 @@
 #include "nn/half.h"
 #define cuda cuda_emulated
 #include "kernels/cuda/half_types.cuh"
+#include "kernels/tf32_round.h"
 
 namespace {
 
@@ -132,6 +133,40 @@ void check_mma_tile() {
 TEST(Simt, LdmatrixFragmentsMultiplyAsPlainMatrices) {
   check_mma_tile<sc::BFloat16>();
   check_mma_tile<sc::Half>();
+}
+
+// The TF32 product m16n8k8 fed by the same ldmatrix on rows of 4 floats (16 bytes): A (16×8, row-major) and
+// B from its transpose (rows n), as the implicit GEMM stores both.
+__global__ void mma_tf32_tile_kernel(const float* a_global, const float* bt_global, float* d_out) {
+  __shared__ __align__(16) float A[16][8], Bt[8][8];
+  const int lane = threadIdx.x;
+  for (int i = lane; i < 128; i += 32) A[i / 8][i % 8] = a_global[i];
+  for (int i = lane; i < 64; i += 32) Bt[i / 8][i % 8] = bt_global[i];
+  __syncthreads();
+  const int tile = lane / 8, row = lane % 8;
+  uint32_t a[4], bt[4];
+  sc::cuda::ldmatrix_x4(a, &A[row + 8 * (tile % 2)][4 * (tile / 2)]);  // (rows lo/hi, k 0–3), then k 4–7
+  sc::cuda::ldmatrix_x4(bt, &Bt[row][4 * (tile % 2)]);                 // (n, k 0–3), (n, k 4–7), twice
+  float d[4] = {1.0f, 2.0f, 3.0f, 4.0f};
+  sc::cuda::mma_tf32(d, a, bt);
+  for (int q = 0; q < 4; ++q) d_out[(lane / 4 + 8 * (q / 2)) * 8 + 2 * (lane % 4) + q % 2] = d[q];
+}
+
+TEST(Simt, Tf32FragmentsFromLdmatrixMultiplyAsPlainMatrices) {
+  std::mt19937 rng(8);
+  std::normal_distribution<float> normal;
+  std::vector<float> a(128), bt(64);
+  for (float& v : a) v = sc::round_tf32(normal(rng));
+  for (float& v : bt) v = sc::round_tf32(normal(rng));
+  std::vector<float> d(128, NAN);
+  SC_LAUNCH(1, 32, 0, mma_tf32_tile_kernel)(a.data(), bt.data(), d.data());
+  for (int r = 0; r < 16; ++r)
+    for (int n = 0; n < 8; ++n) {
+      double want = 1 + n % 2 + (r >= 8 ? 2 : 0);  // the initial accumulators
+      for (int k = 0; k < 8; ++k)
+        want += static_cast<double>(a[static_cast<size_t>(r * 8 + k)]) * bt[static_cast<size_t>(n * 8 + k)];
+      EXPECT_NEAR(d[static_cast<size_t>(r * 8 + n)], want, 1e-5 * (1 + std::fabs(want))) << r << "," << n;
+    }
 }
 
 __global__ void divergent_shuffle_kernel(float* out) {
