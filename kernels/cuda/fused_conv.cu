@@ -296,8 +296,10 @@ __global__ void __launch_bounds__(kMmaThreads, min_blocks_per_sm(BN))
 #pragma unroll
     for (int i = 0; i < B_RUNS; ++i) {
       const int id = tid + i * kMmaThreads;
-      Op::finish(b_reg[i]);
-      if (id < BN * 4) Bs[stage][id / 4][id % 4] = b_reg[i];
+      if (id < BN * 4) {
+        Op::finish(b_reg[i]);
+        Bs[stage][id / 4][id % 4] = b_reg[i];
+      }
     }
   };
 
