@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "nn/error.h"
+#include "nn/parse_number.h"
 
 namespace sc::app {
 
@@ -87,31 +88,18 @@ bool Args::has_flag(const std::string& name) const { return values_.count(name) 
 
 int64_t Args::get_int(const std::string& name, int64_t lo, int64_t hi) const {
   const std::string& v = get(name);
-  long long x = 0;
-  size_t used = 0;
-  try {
-    x = std::stoll(v, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  SC_CHECK(used == v.size() && !v.empty(), command_, ": ", name, " must be an integer, got '", v, "'");
-  SC_CHECK(x >= lo && x <= hi, command_, ": ", name, " must be in [", lo, ", ", hi, "], got ", x);
-  return x;
+  const auto x = parse_int64(v);
+  SC_CHECK(x, command_, ": ", name, " must be an integer, got '", v, "'");
+  SC_CHECK(*x >= lo && *x <= hi, command_, ": ", name, " must be in [", lo, ", ", hi, "], got ", *x);
+  return *x;
 }
 
 double Args::get_double(const std::string& name, double lo, double hi) const {
   const std::string& v = get(name);
-  double x = 0;
-  size_t used = 0;
-  try {
-    x = std::stod(v, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  SC_CHECK(used == v.size() && !v.empty() && std::isfinite(x), command_, ": ", name, " must be a number, got '", v,
-           "'");
-  SC_CHECK(x >= lo && x <= hi, command_, ": ", name, " must be in [", lo, ", ", hi, "], got ", v);
-  return x;
+  const auto x = parse_double(v);
+  SC_CHECK(x && std::isfinite(*x), command_, ": ", name, " must be a number, got '", v, "'");
+  SC_CHECK(*x >= lo && *x <= hi, command_, ": ", name, " must be in [", lo, ", ", hi, "], got ", v);
+  return *x;
 }
 
 std::string Args::usage() const {

@@ -1,11 +1,13 @@
 #include "apps/model_options.h"
 
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
 #include "diffusion/denoised_classifier.h"
 #include "io/dataset_presets.h"
 #include "nn/error.h"
+#include "nn/parse_number.h"
 
 namespace sc::app {
 
@@ -15,16 +17,10 @@ std::vector<float> parse_floats(const std::string& text, const std::string& what
   std::stringstream ss(text);
   std::string item;
   while (std::getline(ss, item, ',')) {
-    size_t used = 0;
-    float v = 0;
-    try {
-      v = std::stof(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    SC_CHECK(used == item.size() && !item.empty(), what, ": '", text,
+    const auto v = parse_double(item);
+    SC_CHECK(v && std::isfinite(static_cast<float>(*v)), what, ": '", text,
              "' is not a comma-separated list of numbers");
-    out.push_back(v);
+    out.push_back(static_cast<float>(*v));
   }
   return out;
 }

@@ -9,6 +9,7 @@
 #include "io/dataset.h"
 #include "io/image.h"
 #include "kernels/gaussian_noise.h"
+#include "nn/parse_number.h"
 #include "smoothing/noise.h"
 
 namespace sc::app {
@@ -57,16 +58,12 @@ int visualize_command(int argc, char** argv) {
     const size_t e = std::min(list.find(',', p), list.size());
     const std::string s = list.substr(p, e - p);
     p = e + 1;
-    double sigma = 0;
-    try {
-      sigma = std::stod(s);
-    } catch (const std::exception&) {
-      SC_FAIL("visualize: '", s, "' is not a noise level");
-    }
-    SC_CHECK(sigma >= 0 && std::isfinite(sigma), "visualize: noise level must be >= 0, got ", s);
+    const auto sigma = parse_double(s);
+    SC_CHECK(sigma, "visualize: '", s, "' is not a noise level");
+    SC_CHECK(*sigma >= 0 && std::isfinite(*sigma), "visualize: noise level must be >= 0, got ", s);
     const NoiseKey key{static_cast<uint64_t>(args.get_int("seed", 0, INT64_MAX)), static_cast<uint32_t>(idx),
                        noise::kSelection};
-    const Tensor noisy = ops::add_gaussian_noise(x, 1, static_cast<float>(sigma), key, 0).reshape(x.shape());
+    const Tensor noisy = ops::add_gaussian_noise(x, 1, static_cast<float>(*sigma), key, 0).reshape(x.shape());
     const std::string path = dir + "/" + std::to_string(idx) + "_" + s + ".png";
     io::write_png(path, to_image(noisy, scale));
     std::printf("wrote %s\n", path.c_str());

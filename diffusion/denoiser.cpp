@@ -6,6 +6,7 @@
 #include "io/safetensors.h"
 #include "io/sha256.h"
 #include "kernels/elementwise.h"
+#include "nn/parse_number.h"
 #include "nn/state_dict.h"
 #include "weights_tools/convert.h"
 #include "weights_tools/torch_checkpoint.h"
@@ -26,11 +27,9 @@ DiffusionModel build_diffusion_model(const std::string& arch, std::map<std::stri
   // Defaults as the reference scripts: improved-diffusion rescales timesteps, guided-diffusion does not.
   const std::string steps = take("diffusion_steps", "1000"), schedule = take("noise_schedule", "linear");
   const std::string rescale = take("rescale_timesteps", arch == "iddpm_unet" ? "True" : "False");
-  try {
-    m.schedule = diffusion::make_schedule(schedule, std::stoll(steps));
-  } catch (const std::invalid_argument&) {
-    SC_FAIL(what, ": --diffusion_steps '", steps, "' is not an integer");
-  }
+  const auto step_count = parse_int64(steps);
+  SC_CHECK(step_count, what, ": --diffusion_steps '", steps, "' is not an integer");
+  m.schedule = diffusion::make_schedule(schedule, *step_count);
   m.rescale_timesteps = rescale == "True" || rescale == "true" || rescale == "1";
   m.unet = std::make_unique<UNet>(UNetConfig::from_flags(arch, flags));
   return m;

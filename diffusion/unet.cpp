@@ -13,6 +13,7 @@
 #include "kernels/timestep_embedding.h"
 #include "kernels/upsample_nearest2x.h"
 #include "nn/layers.h"
+#include "nn/parse_number.h"
 
 namespace sc {
 
@@ -214,11 +215,9 @@ std::vector<int64_t> parse_ints(const std::string& s, const std::string& what) {
   std::stringstream ss(s);
   std::string item;
   while (std::getline(ss, item, ',')) {
-    try {
-      v.push_back(std::stoll(item));
-    } catch (const std::exception&) {
-      SC_FAIL(what, ": '", s, "' is not a comma-separated list of integers");
-    }
+    const auto x = parse_int64(item);
+    SC_CHECK(x, what, ": '", s, "' is not a comma-separated list of integers");
+    v.push_back(*x);
   }
   return v;
 }
@@ -244,7 +243,8 @@ UNetConfig UNetConfig::from_flags(const std::string& arch, const std::map<std::s
   UNetConfig c;
   c.arch = arch;
   std::string attention = "16,8";
-  for (const auto& [k, v] : flags) {
+  for (const auto& flag : flags) {
+    const std::string &k = flag.first, &v = flag.second;  // named, not bound: lambdas below capture them
     const std::string what = "--" + k;
     auto integer = [&] {
       const auto x = parse_ints(v, what);
@@ -275,8 +275,11 @@ UNetConfig UNetConfig::from_flags(const std::string& arch, const std::map<std::s
       c.resblock_updown = parse_bool(v, what);
     else if (k == "class_cond")
       c.class_cond = parse_bool(v, what);
-    else if (k == "dropout")
-      c.dropout = std::stod(v);
+    else if (k == "dropout") {
+      const auto p = parse_double(v);
+      SC_CHECK(p && *p >= 0 && *p < 1, what, ": '", v, "' is not a dropout probability");
+      c.dropout = *p;
+    }
     // Flags of the diffusion process and of training, kept in the model file but not used by the network.
     else if (k == "diffusion_steps" || k == "noise_schedule" || k == "rescale_timesteps" ||
              k == "timestep_respacing" || k == "use_kl" || k == "predict_xstart" ||
@@ -286,7 +289,11 @@ UNetConfig UNetConfig::from_flags(const std::string& arch, const std::map<std::s
     else
       SC_FAIL("unknown flag --", k, " for ", arch);
   }
-  if (flags.count("in_channels")) c.in_channels = parse_ints(flags.at("in_channels"), "--in_channels").at(0);
+  if (flags.count("in_channels")) {
+    const auto x = parse_ints(flags.at("in_channels"), "--in_channels");
+    SC_CHECK(x.size() == 1, "--in_channels takes one integer");
+    c.in_channels = x[0];
+  }
   if (flags.count("use_new_attention_order"))
     SC_CHECK(!parse_bool(flags.at("use_new_attention_order"), "--use_new_attention_order"),
              "--use_new_attention_order True is not supported (only the legacy [q|k|v]-per-head layout)");
@@ -310,7 +317,21 @@ UNetConfig UNetConfig::from_flags(const std::string& arch, const std::map<std::s
     c.attention_ds.push_back(c.image_size / res);
   }
   if (c.num_heads_upsample == -1) c.num_heads_upsample = c.num_heads;
-  SC_CHECK(c.model_channels > 0 && c.num_res_blocks > 0 && c.image_size > 0, "UNet sizes must be positive");
+  // Ranges far beyond the published UNets (128–256 channels, 2–3 blocks, multipliers up to 4), checked before
+  // a model file's flags build anything: a corrupt number must not allocate terabytes or divide by zero.
+  auto in_range = [](int64_t v, int64_t lo, int64_t hi, const char* flag) {
+    SC_CHECK(v >= lo && v <= hi, "UNet flag --", flag, " must be in [", lo, ", ", hi, "], got ", v);
+  };
+  in_range(c.image_size, 1, 4096, "image_size");
+  in_range(c.in_channels, 1, 64, "in_channels");
+  in_range(c.model_channels, 1, 4096, "num_channels");
+  in_range(c.num_res_blocks, 1, 64, "num_res_blocks");
+  in_range(c.num_heads, 1, 1024, "num_heads");
+  in_range(c.num_heads_upsample, 1, 1024, "num_heads_upsample");
+  if (c.num_head_channels != -1) in_range(c.num_head_channels, 1, 4096, "num_head_channels");
+  SC_CHECK(!c.channel_mult.empty() && c.channel_mult.size() <= 8,
+           "UNet flag --channel_mult needs 1 to 8 levels");
+  for (int64_t m : c.channel_mult) in_range(m, 1, 64, "channel_mult");
   return c;
 }
 

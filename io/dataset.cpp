@@ -10,6 +10,7 @@
 #include "io/idx.h"
 #include "io/image.h"
 #include "io/npy.h"
+#include "nn/parse_number.h"
 #include "weights_tools/pickle.h"
 
 namespace sc::io {
@@ -289,13 +290,9 @@ std::vector<std::string> split(const std::string& s, char sep) {
 }
 
 int64_t parse_positive(const std::string& s, const std::string& spec) {
-  try {
-    size_t used = 0;
-    const long long v = std::stoll(s, &used);
-    if (used == s.size() && v > 0) return v;
-  } catch (const std::exception&) {
-  }
-  SC_FAIL("dataset '", spec, "': '", s, "' is not a positive integer");
+  const auto v = parse_int64(s);
+  SC_CHECK(v && *v > 0, "dataset '", spec, "': '", s, "' is not a positive integer");
+  return *v;
 }
 
 }  // namespace

@@ -13,6 +13,8 @@ struct IdxArray {
 };
 
 IdxArray read_idx(const std::string& path);
+// Parses idx bytes (gzip-compressed or not); `what` names the source in errors.
+IdxArray parse_idx(const std::string& bytes, const std::string& what);
 // Decompresses gzip bytes (or returns them unchanged when not gzip); `what` names the source in errors.
 std::string maybe_gunzip(const std::string& bytes, const std::string& what);
 

@@ -1,5 +1,6 @@
 #include "io/image.h"
 
+#include <jerror.h>
 #include <jpeglib.h>
 #include <png.h>
 
@@ -27,12 +28,27 @@ void jpeg_fail(j_common_ptr cinfo) {
   std::longjmp(e->jump, 1);
 }
 
+// PIL's decompression-bomb limit (Image.MAX_IMAGE_PIXELS, doubled: where PIL errors instead of warning),
+// checked from the header, before the pixels are allocated: a few corrupt header bytes must not ask for
+// gigabytes.
+void check_pixel_count(uint64_t height, uint64_t width, const std::string& what) {
+  constexpr uint64_t kMaxPixels = 2 * 89478485ull;
+  SC_CHECK(
+      height > 0 && width > 0 && height <= kMaxPixels && width <= kMaxPixels && height * width <= kMaxPixels,
+      what, ": image of ", width, "x", height, " pixels is beyond PIL's decompression-bomb limit (",
+      kMaxPixels, " pixels; corrupt file?)");
+}
+
 Image decode_jpeg(const std::string& bytes, const std::string& what) {
   jpeg_decompress_struct cinfo;
   JpegError err;
   cinfo.err = jpeg_std_error(&err.mgr);
   err.mgr.error_exit = jpeg_fail;
-  err.mgr.emit_message = [](j_common_ptr, int) {};  // warnings (e.g. extraneous bytes) are not errors
+  // Warnings (extraneous bytes between markers) are not errors, but the end of the data before the image's
+  // is: libjpeg would fill the rest with gray where PIL refuses a truncated file.
+  err.mgr.emit_message = [](j_common_ptr cinfo, int level) {
+    if (level < 0 && cinfo->err->msg_code == JWRN_JPEG_EOF) cinfo->err->error_exit(cinfo);
+  };
   Image img;
   if (setjmp(err.jump)) {
     jpeg_destroy_decompress(&cinfo);
@@ -42,6 +58,12 @@ Image decode_jpeg(const std::string& bytes, const std::string& what) {
   jpeg_mem_src(&cinfo, reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<unsigned long>(bytes.size()));
   jpeg_read_header(&cinfo, TRUE);
   cinfo.out_color_space = JCS_RGB;  // grayscale and YCbCr both come out as RGB
+  try {
+    check_pixel_count(cinfo.image_height, cinfo.image_width, what);
+  } catch (...) {
+    jpeg_destroy_decompress(&cinfo);
+    throw;
+  }
   jpeg_start_decompress(&cinfo);
   img.height = static_cast<int>(cinfo.output_height);
   img.width = static_cast<int>(cinfo.output_width);
@@ -61,6 +83,12 @@ Image decode_png(const std::string& bytes, const std::string& what) {
   if (!png_image_begin_read_from_memory(&pi, bytes.data(), bytes.size()))
     SC_FAIL(what, ": corrupt PNG: ", pi.message);
   pi.format = PNG_FORMAT_RGB;
+  try {
+    check_pixel_count(pi.height, pi.width, what);
+  } catch (...) {
+    png_image_free(&pi);
+    throw;
+  }
   Image img;
   img.height = static_cast<int>(pi.height);
   img.width = static_cast<int>(pi.width);

@@ -57,7 +57,7 @@ class Parser {
         if (peek() != '"') fail("expected a string key");
         std::string key = string();
         expect(':');
-        v.members.emplace_back(std::move(key), value(depth + 1));
+        v.members.push_back({std::move(key), value(depth + 1)});
         const char d = peek();
         ++pos_;
         if (d == '}') return v;

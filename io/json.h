@@ -14,11 +14,17 @@ struct Value {
   double number = 0;
   std::string text;               // the string, or the number's literal as written
   std::vector<Value> items;       // Array
-  std::vector<std::pair<std::string, Value>> members;  // Object, in file order
+  struct Member;                  // {key, value}: a pair of an incomplete Value is not allowed
+  std::vector<Member> members;    // Object, in file order
 
   const Value* find(const std::string& key) const;
   bool is_integer() const;  // a Number written without fraction or exponent
   int64_t as_int() const;   // throws unless is_integer()
+};
+
+struct Value::Member {
+  std::string key;
+  Value value;
 };
 
 // Parses `text`; `what` names the source in error messages ("header of model.safetensors").

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "io/file_util.h"
+#include "nn/parse_number.h"
 
 namespace sc::io {
 
@@ -39,8 +40,9 @@ Shape parse_shape(const std::string& s, const std::string& what) {
     if (p >= s.size()) break;
     size_t end = p;
     while (end < s.size() && std::isdigit(static_cast<unsigned char>(s[end]))) ++end;
-    SC_CHECK(end > p, what, ": bad shape (", s, ") in .npy header");
-    shape.push_back(std::stoll(s.substr(p, end - p)));
+    const auto dim = parse_int64(s.substr(p, end - p));
+    SC_CHECK(end > p && dim, what, ": bad shape (", s, ") in .npy header");
+    shape.push_back(*dim);
     p = end;
   }
   return shape;
@@ -135,7 +137,7 @@ Tensor parse_npy(const std::string& bytes, const std::string& what) {
   } else {
     SC_FAIL(what, ": unsupported .npy dtype '", descr, "' (supported: float32, float64, uint8, int32, int64)");
   }
-  const size_t n = static_cast<size_t>(numel_of(shape));
+  const size_t n = static_cast<size_t>(checked_numel(shape, what));
   const size_t data_start = h.data_start, need = n * item;
   SC_CHECK(bytes.size() - data_start >= need, what, ": truncated .npy data: shape ", shape_str(shape), " needs ",
            need, " bytes, file has ", bytes.size() - data_start);

@@ -101,7 +101,7 @@ Safetensors parse_safetensors(const std::string& bytes, const std::string& what)
     } else {
       SC_FAIL(what, ": tensor '", name, "' has unsupported dtype '", d, "'");
     }
-    const uint64_t need = static_cast<uint64_t>(numel_of(shape)) * item;
+    const uint64_t need = static_cast<uint64_t>(checked_numel(shape, what + " tensor '" + name + "'")) * item;
     SC_CHECK(static_cast<uint64_t>(e - b) == need, what, ": tensor '", name, "' of shape ", shape_str(shape), " ",
              d, " needs ", need, " bytes but data_offsets give ", e - b);
     ranges.emplace_back(b, e);

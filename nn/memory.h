@@ -24,7 +24,7 @@ class Buffer {
   void* data_ = nullptr;
   size_t bytes_ = 0;
   Device device_;
-  void* stream_ = nullptr;  // the stream the device block was allocated on
+  [[maybe_unused]] void* stream_ = nullptr;  // the stream the device block was allocated on (CUDA builds)
 };
 
 // Copies n bytes between any two devices. Copies that end on the host wait for the device.

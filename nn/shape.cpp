@@ -2,12 +2,30 @@
 
 #include <sstream>
 
+#include "nn/error.h"
+
 namespace sc {
 
 int64_t numel_of(const Shape& s) {
   int64_t n = 1;
   for (int64_t d : s) n *= d;
   return n;
+}
+
+int64_t checked_numel(const Shape& s, const std::string& what) {
+  constexpr int64_t kLimit = int64_t{1} << 40;
+  int64_t nonzero = 1;
+  bool empty = false;
+  for (int64_t d : s) {
+    SC_CHECK(d >= 0, what, ": negative dimension in shape ", shape_str(s));
+    if (d == 0) {
+      empty = true;
+      continue;
+    }
+    SC_CHECK(d <= kLimit / nonzero, what, ": shape ", shape_str(s), " has more than 2^40 elements");
+    nonzero *= d;
+  }
+  return empty ? 0 : nonzero;
 }
 
 std::string shape_str(const Shape& s) {

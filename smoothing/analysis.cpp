@@ -9,6 +9,7 @@
 #include "io/file_util.h"
 #include "io/svg_plot.h"
 #include "nn/error.h"
+#include "nn/parse_number.h"
 
 namespace sc {
 
@@ -68,16 +69,17 @@ CertifyResults read_certify_tsv(const std::string& path) {
     const auto f = split_tabs(line);
     SC_CHECK(f.size() >= header.size(), "'", path, "' line ", line_no, ": ", f.size(), " fields, expected ",
              header.size());
+    const auto idx = parse_int64(f[col["idx"]]), label = parse_int64(f[col["label"]]),
+               prediction = parse_int64(f[col["predict"]]), correct = parse_int64(f[col["correct"]]);
+    const auto radius = parse_double(f[col["radius"]]);
+    SC_CHECK(idx && label && prediction && correct && radius, "'", path, "' line ", line_no,
+             ": malformed row '", line, "'");
     CertifyRow row;
-    try {
-      row.idx = std::stoll(f[col["idx"]]);
-      row.label = std::stoll(f[col["label"]]);
-      row.prediction = std::stoll(f[col["predict"]]);
-      row.radius = std::stod(f[col["radius"]]);
-      row.correct = std::stoll(f[col["correct"]]) != 0;
-    } catch (const std::exception&) {
-      SC_FAIL("'", path, "' line ", line_no, ": malformed row '", line, "'");
-    }
+    row.idx = *idx;
+    row.label = *label;
+    row.prediction = *prediction;
+    row.radius = *radius;
+    row.correct = *correct != 0;
     r.rows.push_back(row);
   }
   SC_CHECK(!r.rows.empty(), "'", path, "' has no rows");
@@ -97,28 +99,30 @@ double abstention_rate(const CertifyResults& r) {
 }
 
 std::vector<double> parse_radii(const std::string& spec) {
-  std::vector<double> out;
-  try {
-    if (spec.find(':') != std::string::npos) {
-      double v[3];
-      size_t p = 0;
-      for (int i = 0; i < 3; ++i) {
-        const size_t e = spec.find(':', p);
-        SC_CHECK(i == 2 ? e == std::string::npos : e != std::string::npos, "");
-        v[i] = std::stod(spec.substr(p, e - p));
-        p = e + 1;
-      }
-      SC_CHECK(v[2] > 0 && v[1] >= v[0], "");
-      for (int64_t k = 0; v[0] + k * v[2] <= v[1] + 1e-9; ++k) out.push_back(v[0] + k * v[2]);
-    } else {
-      std::stringstream ss(spec);
-      std::string item;
-      while (std::getline(ss, item, ',')) out.push_back(std::stod(item));
+  const std::string usage = "--radii '" + spec + "': expected START:STOP:STEP or a,b,c (at most 1000 radii)";
+  auto numbers = [&](char sep) {
+    std::vector<double> v;
+    std::stringstream ss(spec);
+    for (std::string item; std::getline(ss, item, sep);) {
+      const auto x = parse_double(item);
+      SC_CHECK(x && std::isfinite(*x), usage);
+      v.push_back(*x);
     }
-  } catch (const std::exception&) {
-    out.clear();
+    return v;
+  };
+  std::vector<double> out;
+  if (spec.find(':') != std::string::npos) {
+    const std::vector<double> v = numbers(':');
+    SC_CHECK(v.size() == 3 && v[2] > 0 && v[1] >= v[0], usage);
+    // The count first: a tiny step must not generate millions of radii before the limit is checked.
+    const double steps = std::floor((v[1] - v[0]) / v[2] + 1e-9);
+    SC_CHECK(steps < 1000, usage);
+    for (int64_t k = 0; k <= static_cast<int64_t>(steps); ++k)
+      out.push_back(v[0] + static_cast<double>(k) * v[2]);
+  } else {
+    out = numbers(',');
   }
-  SC_CHECK(!out.empty() && out.size() <= 1000, "--radii '", spec, "': expected START:STOP:STEP or a,b,c");
+  SC_CHECK(!out.empty() && out.size() <= 1000, usage);
   return out;
 }
 

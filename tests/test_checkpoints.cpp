@@ -108,6 +108,37 @@ TEST(Checkpoints, PickleThatCallsOsSystemIsRefused) {
   EXPECT_ERROR_MENTIONS(pickle::load(stack_global, 0, nullptr, "test"), "builtins.eval");
 }
 
+TEST(Checkpoints, PickleThatHoldsItselfOrNestsTooDeepIsRefused) {
+  using namespace std::string_literals;
+  // l = []; l.append(l): EMPTY_LIST, BINPUT 0, BINGET 0, APPEND, STOP.
+  EXPECT_ERROR_MENTIONS(pickle::load("\x80\x02]q\x00"
+                                     "h\x00"
+                                     "a."s,
+                                     0, nullptr, "cycle.pkl"),
+                        "cycle.pkl", "holds itself");
+  // A cycle through a dict and a tuple, left in the memo while the pickle returns something else.
+  EXPECT_ERROR_MENTIONS(pickle::load("\x80\x02}q\x00K\x01h\x00\x85sN."s, 0, nullptr, "memo.pkl"),
+                        "holds itself");
+  // Lists nested 300 deep, then 150 deep (accepted: the limit is 200).
+  auto nested = [](int depth) {
+    return "\x80\x02" + std::string(depth, ']') + std::string(depth - 1, 'a') + ".";
+  };
+  EXPECT_ERROR_MENTIONS(pickle::load(nested(300), 0, nullptr, "deep.pkl"), "nested deeper than 200");
+  const pickle::ValuePtr ok = pickle::load(nested(150), 0, nullptr, "ok.pkl").value;
+  int depth = 1;
+  for (const pickle::Value* v = ok.get(); !v->items.empty(); v = v->items[0].get()) ++depth;
+  EXPECT_EQ(depth, 150);
+  // Shared (not cyclic) references are fine: [x, x] with x = [[1]].
+  const pickle::ValuePtr shared = pickle::load(
+                                      "\x80\x02](]]K\x01"
+                                      "aaq\x01h\x01"
+                                      "e."s,
+                                      0, nullptr, "dag.pkl")
+                                      .value;
+  ASSERT_EQ(shared->items.size(), 2u);
+  EXPECT_EQ(shared->items[0], shared->items[1]);
+}
+
 TEST(Checkpoints, TruncatedAndCorruptFilesFailClearly) {
   for (const char* name : {"cohen_cifar_resnet110.pth.tar", "torchvision_resnet50.pth"}) {
     const std::string bytes = io::read_file(ckpt_dir() + name);

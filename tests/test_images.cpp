@@ -64,6 +64,15 @@ TEST(Images, PngRoundTripAndCorruptFiles) {
   EXPECT_EQ(io::read_image_file(p).pixels, noisy.pixels);
   const std::string jpg = io::read_file(fixture_dir() + "/images/smooth_37x23.jpg");
   EXPECT_ERROR_MENTIONS(io::decode_image(jpg.substr(0, jpg.size() / 3), "cut.jpg"), "cut.jpg", "JPEG");
+  // Cut inside the entropy-coded data: libjpeg would fill the missing rows with gray, PIL refuses the file.
+  for (size_t keep : {jpg.size() * 2 / 3, jpg.size() - 8})
+    EXPECT_ERROR_MENTIONS(io::decode_image(jpg.substr(0, keep), "cut.jpg"), "cut.jpg", "Premature end");
+  // A header announcing 60000 × 60000 pixels is refused before 10 GB are allocated for them.
+  std::string bomb = jpg;
+  const size_t sof = bomb.find("\xff\xc0");
+  ASSERT_NE(sof, std::string::npos);
+  for (size_t at : {sof + 5, sof + 7}) bomb[at] = '\xea', bomb[at + 1] = '\x60';
+  EXPECT_ERROR_MENTIONS(io::decode_image(bomb, "bomb.jpg"), "bomb.jpg", "60000x60000", "decompression-bomb");
   EXPECT_ERROR_MENTIONS(io::decode_image("GIF89a....", "x.gif"), "not a JPEG or PNG");
   const std::string png = io::read_file(p);
   EXPECT_ERROR_MENTIONS(io::decode_image(png.substr(0, png.size() / 2), "cut.png"), "cut.png", "PNG");

@@ -167,6 +167,11 @@ TEST(Analysis, ReproducesCohensPublishedCertifiedAccuracies) {
   EXPECT_NE(svg.find("data_certify_imagenet_resnet50_noise_1.00_test_sigma_1.00"), std::string::npos);
   EXPECT_EQ(parse_radii("0:1:0.25").size(), 5u);
   EXPECT_ERROR_MENTIONS(parse_radii("1:0:0.5"), "--radii");
+  EXPECT_EQ(parse_radii("0:0.3:0.1").size(), 4u);
+  EXPECT_EQ(parse_radii("0.5,1e-1, 2").size(), 3u);
+  // Refused before any radius is made: a step that would give 10^300 radii, numbers out of range, junk.
+  for (const char* bad : {"0:1:1e-300", "0:1:0", "0:1e400:1", "0:1:nan", "0.5,x", "0.5,1.5junk", "", "1:2"})
+    EXPECT_ERROR_MENTIONS(parse_radii(bad), "--radii");
 }
 
 TEST(ResultsFormat, MatchesPython) {

@@ -89,6 +89,23 @@ TEST(UNet, BadFlagsAreNamed) {
   EXPECT_ERROR_MENTIONS(UNetConfig::from_flags("iddpm_unet", {{"num_chanels", "128"}}), "--num_chanels");
   EXPECT_ERROR_MENTIONS(UNetConfig::from_flags("iddpm_unet", {{"learn_sigma", "maybe"}}), "True or False");
   EXPECT_ERROR_MENTIONS(UNetConfig::from_flags("iddpm_unet", {{"image_size", "48"}}), "channel_mult");
+  // Numbers a corrupt model file could hold: refused before anything is allocated or divided by.
+  const std::pair<const char*, const char*> bad[] = {
+      {"num_channels", "4294967296"},
+      {"num_channels", "0"},
+      {"num_heads", "0"},
+      {"num_res_blocks", "-3"},
+      {"in_channels", ""},
+      {"in_channels", "100000"},
+      {"dropout", "1.5"},
+      {"dropout", "x"},
+      {"image_size", "99999999999999999999"},
+  };
+  for (const auto& [flag, value] : bad) {
+    SCOPED_TRACE(std::string(flag) + "=" + value);
+    EXPECT_ERROR_MENTIONS(UNetConfig::from_flags("iddpm_unet", {{flag, value}}), flag);
+  }
+  EXPECT_ERROR_MENTIONS(UNetConfig::from_flags("adm_unet", {{"channel_mult", "1,0,2"}}), "--channel_mult");
 }
 
 }  // namespace

@@ -1,8 +1,12 @@
 #include "weights_tools/pickle.h"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <set>
+#include <unordered_map>
+
+#include "nn/parse_number.h"
 
 namespace sc::pickle {
 
@@ -46,17 +50,36 @@ const std::set<std::string>& allowed_globals() {
   return g;
 }
 
-ValuePtr make(Value::Kind k) {
+ValuePtr new_value(Value::Kind k) {
   auto v = std::make_shared<Value>();
   v->kind = k;
   return v;
 }
+
+// Deeper nesting than any checkpoint has (a state dict is 2–4 levels), and shallow enough that the recursive
+// functions on values (describe, destruction of the shared pointers) stay far from the stack's end.
+constexpr int kMaxDepth = 200;
 
 class Machine {
  public:
   Machine(const std::string& data, size_t pos, const PersistentLoad& pl, const std::string& what)
       : d_(data), pos_(pos), persistent_load_(pl), what_(what) {}
 
+  // Runs the pickle, then refuses a structure no checkpoint has: a cycle (a list that holds itself, which the
+  // memo makes possible and shared pointers would leak) or nesting deeper than kMaxDepth. A refused or failed
+  // pickle's containers are emptied before they go, so that nothing leaks and no destructor recurses deeply.
+  Unpickled load() {
+    try {
+      Unpickled r = run();
+      check_structure();
+      return r;
+    } catch (...) {
+      dismantle();
+      throw;
+    }
+  }
+
+ private:
   Unpickled run() {
     for (;;) {
       const size_t at = pos_;
@@ -69,8 +92,68 @@ class Machine {
     }
   }
 
- private:
   [[noreturn]] void fail(const std::string& msg) { SC_FAIL(what_, ": ", msg); }
+
+  // Every value that can hold others (tuples, lists, dicts) is made here and remembered.
+  ValuePtr make(Value::Kind k) {
+    ValuePtr v = new_value(k);
+    if (k == Value::Kind::Tuple || k == Value::Kind::List || k == Value::Kind::Dict) containers_.push_back(v);
+    return v;
+  }
+  static std::vector<Value*> children(const Value& v) {
+    std::vector<Value*> out;
+    for (const auto& i : v.items) out.push_back(i.get());
+    for (const auto& [k, x] : v.entries) out.push_back(k.get()), out.push_back(x.get());
+    return out;
+  }
+  // Depth-first over every container, without recursion: a child still on the path is a cycle.
+  void check_structure() {
+    enum class State { OnPath, Done };
+    std::unordered_map<const Value*, std::pair<State, int>> seen;  // state, height
+    for (const auto& weak : containers_) {
+      const ValuePtr root = weak.lock();
+      if (!root || seen.count(root.get())) continue;
+      struct Frame {
+        const Value* v;
+        std::vector<Value*> kids;
+        size_t next = 0;
+        int height = 1;
+      };
+      std::vector<Frame> path;
+      path.push_back({root.get(), children(*root)});
+      seen[root.get()] = {State::OnPath, 0};
+      while (!path.empty()) {
+        Frame& f = path.back();
+        if (f.next == f.kids.size()) {
+          seen[f.v] = {State::Done, f.height};
+          const int h = f.height;
+          path.pop_back();
+          if (!path.empty()) path.back().height = std::max(path.back().height, h + 1);
+          continue;
+        }
+        const Value* c = f.kids[f.next++];
+        auto it = seen.find(c);
+        if (it != seen.end()) {
+          if (it->second.first == State::OnPath) fail("corrupt pickle (a container holds itself)");
+          f.height = std::max(f.height, it->second.second + 1);
+        } else if (!c->items.empty() || !c->entries.empty()) {
+          if (path.size() >= static_cast<size_t>(kMaxDepth))
+            fail("corrupt pickle (containers nested deeper than " + std::to_string(kMaxDepth) + " levels)");
+          seen[c] = {State::OnPath, 0};
+          path.push_back({c, children(*c)});
+        }
+      }
+      if (seen[root.get()].second > kMaxDepth)
+        fail("corrupt pickle (containers nested deeper than " + std::to_string(kMaxDepth) + " levels)");
+    }
+  }
+  // Holds every container, then empties each: no cycle survives and no destructor finds a deep chain.
+  void dismantle() {
+    std::vector<ValuePtr> all;
+    for (const auto& weak : containers_)
+      if (ValuePtr v = weak.lock()) all.push_back(std::move(v));
+    for (const ValuePtr& v : all) v->items.clear(), v->entries.clear();
+  }
 
   void need(size_t n) {
     if (pos_ + n > d_.size()) fail("truncated pickle (needs " + std::to_string(n) + " more bytes at offset " +
@@ -92,6 +175,12 @@ class Machine {
     std::string s = d_.substr(pos_, n);
     pos_ += n;
     return s;
+  }
+  // A decimal integer of a text opcode (INT, LONG, PUT, GET); Python's larger longs are refused.
+  int64_t text_int(const std::string& s) {
+    const auto v = parse_int64(s);
+    if (!v) fail("corrupt pickle (integer '" + s.substr(0, 40) + "' in a text opcode)");
+    return *v;
   }
   std::string line() {
     const size_t e = d_.find('\n', pos_);
@@ -299,17 +388,23 @@ class Machine {
           v->boolean = s == "01";
           push(v);
         } else {
-          push(integer(std::stoll(s)));
+          push(integer(text_int(s)));
         }
         break;
       }
       case 'L': {
         std::string s = line();
         if (!s.empty() && s.back() == 'L') s.pop_back();
-        push(integer(std::stoll(s)));
+        push(integer(text_int(s)));
         break;
       }
-      case 'F': push(real(std::stod(line()))); break;
+      case 'F': {  // FLOAT (text)
+        const std::string s = line();
+        const auto v = parse_double(s);
+        if (!v) fail("corrupt pickle (FLOAT '" + s.substr(0, 40) + "')");
+        push(real(*v));
+        break;
+      }
       case 'G': {  // BINFLOAT: big-endian double
         need(8);
         uint64_t u = 0;
@@ -398,11 +493,15 @@ class Machine {
         for (size_t i = 0; i < items.size(); i += 2) add_to_dict(*top(), items[i], items[i + 1]);
         break;
       }
-      case 'p': memo_[std::stoll(line())] = top(); break;
+      case 'p':
+        memo_[text_int(line())] = top();
+        break;
       case 'q': memo_[static_cast<int64_t>(le(1))] = top(); break;
       case 'r': memo_[static_cast<int64_t>(le(4))] = top(); break;
       case 0x94: memo_[static_cast<int64_t>(memo_.size())] = top(); break;  // MEMOIZE
-      case 'g': push(memo(std::stoll(line()))); break;
+      case 'g':
+        push(memo(text_int(line())));
+        break;
       case 'h': push(memo(static_cast<int64_t>(le(1)))); break;
       case 'j': push(memo(static_cast<int64_t>(le(4)))); break;
       case 'c': {  // GLOBAL "module\nname\n"
@@ -475,6 +574,8 @@ class Machine {
   std::vector<ValuePtr> stack_;
   std::vector<size_t> marks_;
   std::map<int64_t, ValuePtr> memo_;
+  std::vector<std::weak_ptr<Value>>
+      containers_;  // every tuple, list and dict made (check_structure, dismantle)
 };
 
 }  // namespace
@@ -493,7 +594,8 @@ std::string Value::describe() const {
     case Kind::Int: return "int";
     case Kind::BigInt: return "int";
     case Kind::Float: return "float";
-    case Kind::String: return "str '" + text + "'";
+    case Kind::String:
+      return "str '" + (text.size() > 60 ? text.substr(0, 60) + "..." : text) + "'";
     case Kind::Bytes: return "bytes";
     case Kind::Tuple: return "tuple";
     case Kind::List: return "list";
@@ -508,7 +610,7 @@ std::string Value::describe() const {
 }
 
 Unpickled load(const std::string& data, size_t offset, const PersistentLoad& persistent_load, const std::string& what) {
-  return Machine(data, offset, persistent_load, what).run();
+  return Machine(data, offset, persistent_load, what).load();
 }
 
 void storage_dtype(const std::string& t, DType& dtype, bool& is_f64, const std::string& what) {
@@ -528,19 +630,25 @@ Tensor materialize(const TensorRef& ref, const std::string& what) {
   const size_t item = s.is_f64 ? 8 : dtype_size(s.dtype);
   SC_CHECK(s.bytes.size() == static_cast<size_t>(s.numel) * item, what, ": storage ", s.key, " holds ",
            s.bytes.size(), " bytes, expected ", s.numel * static_cast<int64_t>(item), " (truncated file?)");
-  // The view must stay inside its storage.
-  int64_t hi = ref.offset;
-  bool empty = false;
-  for (size_t d = 0; d < ref.size.size(); ++d) {
-    SC_CHECK(ref.size[d] >= 0 && ref.stride[d] >= 0, what, ": negative size or stride in a tensor record");
-    if (ref.size[d] == 0) empty = true;
-    hi += (ref.size[d] - 1) * ref.stride[d];
-  }
+  // The view must stay inside its storage. It may repeat elements (a zero stride, as expand() makes), but not
+  // into more than 2^24 elements beyond its storage's count: a corrupt size must not allocate the machine
+  // away.
+  const int64_t n = checked_numel(ref.size, what);
+  SC_CHECK(n <= std::max<int64_t>(s.numel, int64_t{1} << 24), what, ": tensor view of ", n,
+           " elements repeats its storage of ", s.numel, " elements beyond belief (corrupt file?)");
   Tensor out = Tensor::empty(ref.size, s.dtype);
-  if (empty) return out;
-  SC_CHECK(ref.offset >= 0 && hi < s.numel, what, ": tensor view [offset ", ref.offset, ", last element ", hi,
-           "] outside its storage of ", s.numel, " elements");
-  const int64_t n = out.numel(), nd = static_cast<int64_t>(ref.size.size());
+  if (n == 0) return out;
+  int64_t hi = ref.offset;
+  bool inside = ref.offset >= 0;
+  for (size_t d = 0; d < ref.size.size() && inside; ++d) {
+    SC_CHECK(ref.stride[d] >= 0, what, ": negative stride in a tensor record");
+    int64_t step = 0;
+    inside = !__builtin_mul_overflow(ref.size[d] - 1, ref.stride[d], &step) &&
+             !__builtin_add_overflow(hi, step, &hi);
+  }
+  SC_CHECK(inside && hi < s.numel, what, ": tensor view [offset ", ref.offset, ", sizes ",
+           shape_str(ref.size), "] outside its storage of ", s.numel, " elements");
+  const int64_t nd = static_cast<int64_t>(ref.size.size());
   const size_t es = dtype_size(s.dtype);
   char* dst = static_cast<char*>(out.raw_data());
   for (int64_t i = 0; i < n; ++i) {

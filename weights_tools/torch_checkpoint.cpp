@@ -34,8 +34,7 @@ class StorageTable {
       s = std::make_shared<pickle::Storage>();
       s->key = key;
       s->type_name = type.name;
-      s->numel = pid.items[4]->integer;
-      SC_CHECK(s->numel >= 0, what_, ": storage ", key, " has a negative size");
+      s->numel = checked_numel({pid.items[4]->integer}, what_ + " storage " + key);
       pickle::storage_dtype(type.name, s->dtype, s->is_f64, what_);
     }
     auto v = std::make_shared<Value>();

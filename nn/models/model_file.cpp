@@ -1,8 +1,10 @@
 #include "nn/models/model_file.h"
 
+#include <cmath>
 #include <sstream>
 
 #include "io/safetensors.h"
+#include "nn/parse_number.h"
 #include "nn/state_dict.h"
 
 namespace sc {
@@ -20,13 +22,9 @@ std::vector<double> split_numbers(const std::string& text, const std::string& wh
   std::stringstream ss(text);
   std::string item;
   while (std::getline(ss, item, ',')) {
-    try {
-      size_t used = 0;
-      out.push_back(std::stod(item, &used));
-      SC_CHECK(used == item.size(), "");
-    } catch (const std::exception&) {
-      SC_FAIL(what, ": '", text, "' is not a comma-separated list of numbers");
-    }
+    const auto v = parse_double(item);
+    SC_CHECK(v && std::isfinite(*v), what, ": '", text, "' is not a comma-separated list of numbers");
+    out.push_back(*v);
   }
   return out;
 }
@@ -55,14 +53,21 @@ ModelSpec spec_from_metadata(const std::map<std::string, std::string>& md, const
   };
   ModelSpec s;
   s.arch = need("arch");
+  // Whole numbers in ranges no real model leaves (ImageNet-21k has 21,841 classes), checked before anything
+  // is built from them.
+  auto whole = [&](double v, double hi, const char* key) {
+    SC_CHECK(v >= 1 && v <= hi && v == std::floor(v), source, ": ", key, " must be a whole number in [1, ",
+             hi, "], got '", md.at(key), "'");
+    return static_cast<int64_t>(v);
+  };
   const auto classes = split_numbers(need("num_classes"), source + " num_classes");
   SC_CHECK(classes.size() == 1, source, ": bad num_classes");
-  s.num_classes = static_cast<int64_t>(classes[0]);
+  s.num_classes = whole(classes[0], 1 << 20, "num_classes");
   const auto shape = split_numbers(need("input_shape"), source + " input_shape");
   SC_CHECK(shape.size() == 3, source, ": input_shape must be C,H,W");
-  s.channels = static_cast<int64_t>(shape[0]);
-  s.height = static_cast<int64_t>(shape[1]);
-  s.width = static_cast<int64_t>(shape[2]);
+  s.channels = whole(shape[0], 64, "input_shape");
+  s.height = whole(shape[1], 1 << 14, "input_shape");
+  s.width = whole(shape[2], 1 << 14, "input_shape");
   if (md.count("mean")) {
     for (double v : split_numbers(md.at("mean"), source + " mean")) s.mean.push_back(static_cast<float>(v));
     for (double v : split_numbers(need("std"), source + " std")) s.std.push_back(static_cast<float>(v));

@@ -2,6 +2,7 @@
 
 #include "nn/models/resnets.h"
 #include "nn/models/small_nets.h"
+#include "nn/parse_number.h"
 
 namespace sc {
 
@@ -32,11 +33,9 @@ const std::map<std::string, ModelBuilder>& registry() {
 int64_t ModelSpec::flag_int(const std::string& key, int64_t fallback) const {
   auto it = flags.find(key);
   if (it == flags.end()) return fallback;
-  try {
-    return std::stoll(it->second);
-  } catch (const std::exception&) {
-    SC_FAIL("model flag ", key, "='", it->second, "' is not an integer");
-  }
+  const auto v = parse_int64(it->second);
+  SC_CHECK(v, "model flag ", key, "='", it->second, "' is not an integer");
+  return *v;
 }
 
 Classifier::Classifier(ModelSpec s, std::unique_ptr<Module> n) : spec(std::move(s)), net(std::move(n)) {
