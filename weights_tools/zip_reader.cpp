@@ -7,8 +7,14 @@
 namespace sc::zip {
 
 namespace {
-uint64_t rd(const std::string& b, size_t at, size_t n, const std::string& what) {
-  SC_CHECK(at + n <= b.size(), what, ": truncated ZIP archive (record at byte ", at, " runs past the end)");
+// True when n bytes at offset `at` lie inside the archive. Offsets and sizes come from the file (ZIP64 ones
+// are 64 bits wide), so `at + n` could wrap around; this cannot.
+bool fits(uint64_t at, uint64_t n, const std::string& b) {
+  return at <= b.size() && n <= b.size() - at;
+}
+
+uint64_t rd(const std::string& b, uint64_t at, size_t n, const std::string& what) {
+  SC_CHECK(fits(at, n, b), what, ": truncated ZIP archive (record at byte ", at, " runs past the end)");
   uint64_t v = 0;
   for (size_t i = 0; i < n; ++i) v |= static_cast<uint64_t>(static_cast<uint8_t>(b[at + i])) << (8 * i);
   return v;
@@ -34,13 +40,13 @@ Archive::Archive(const std::string& bytes, std::string what) : bytes_(bytes), wh
   if (cd_offset == 0xffffffffu || count == 0xffff) {  // ZIP64: locator just before the EOCD
     SC_CHECK(eocd >= 20 && b.compare(eocd - 20, 4, "PK\x06\x07") == 0, what_, ": ZIP64 locator missing");
     const uint64_t z64 = rd(b, eocd - 20 + 8, 8, what_);
-    SC_CHECK(z64 + 56 <= b.size() && b.compare(z64, 4, "PK\x06\x06") == 0, what_, ": corrupt ZIP64 directory");
+    SC_CHECK(fits(z64, 56, b) && b.compare(z64, 4, "PK\x06\x06") == 0, what_, ": corrupt ZIP64 directory");
     count = rd(b, z64 + 32, 8, what_);
     cd_offset = rd(b, z64 + 48, 8, what_);
   }
-  size_t p = cd_offset;
+  uint64_t p = cd_offset;
   for (uint64_t i = 0; i < count; ++i) {
-    SC_CHECK(p + 46 <= b.size() && b.compare(p, 4, "PK\x01\x02") == 0, what_,
+    SC_CHECK(fits(p, 46, b) && b.compare(p, 4, "PK\x01\x02") == 0, what_,
              ": corrupt ZIP central directory (entry ", i, ")");
     Entry e;
     e.method = static_cast<uint16_t>(rd(b, p + 10, 2, what_));
@@ -49,7 +55,7 @@ Archive::Archive(const std::string& bytes, std::string what) : bytes_(bytes), wh
     const size_t name_len = rd(b, p + 28, 2, what_), extra_len = rd(b, p + 30, 2, what_);
     const size_t comment_len = rd(b, p + 32, 2, what_);
     e.local_header_offset = rd(b, p + 42, 4, what_);
-    SC_CHECK(p + 46 + name_len + extra_len <= b.size(), what_, ": corrupt ZIP central directory");
+    SC_CHECK(fits(p, 46 + name_len + extra_len, b), what_, ": corrupt ZIP central directory");
     e.name = b.substr(p + 46, name_len);
     // ZIP64 extra field (id 1): the 0xffffffff fields, in order size, compressed size, offset.
     size_t x = p + 46 + name_len;
@@ -77,16 +83,19 @@ const Entry* Archive::find(const std::string& name) const {
 
 std::string Archive::read(const Entry& e) const {
   const std::string& b = bytes_;
-  const size_t h = e.local_header_offset;
-  SC_CHECK(h + 30 <= b.size() && b.compare(h, 4, "PK\x03\x04") == 0, what_, ": corrupt ZIP entry '", e.name, "'");
-  const size_t start = h + 30 + rd(b, h + 26, 2, what_) + rd(b, h + 28, 2, what_);
-  SC_CHECK(start + e.compressed_size <= b.size(), what_, ": truncated ZIP archive: entry '", e.name, "' needs ",
+  const uint64_t h = e.local_header_offset;
+  SC_CHECK(fits(h, 30, b) && b.compare(h, 4, "PK\x03\x04") == 0, what_, ": corrupt ZIP entry '", e.name, "'");
+  const uint64_t start = h + 30 + rd(b, h + 26, 2, what_) + rd(b, h + 28, 2, what_);
+  SC_CHECK(fits(start, e.compressed_size, b), what_, ": truncated ZIP archive: entry '", e.name, "' needs ",
            e.compressed_size, " bytes at offset ", start, ", the file has ", b.size());
   if (e.method == 0) {
     SC_CHECK(e.size == e.compressed_size, what_, ": corrupt stored ZIP entry '", e.name, "'");
     return b.substr(start, e.size);
   }
   SC_CHECK(e.method == 8, what_, ": ZIP entry '", e.name, "' uses unsupported compression method ", e.method);
+  // Deflate expands at most 1032:1, so a larger size in the directory is a lie, found before it is allocated.
+  SC_CHECK(e.size / 1032 <= e.compressed_size, what_, ": corrupt ZIP entry '", e.name, "' (", e.size,
+           " bytes from ", e.compressed_size, " compressed)");
   std::string out(e.size, '\0');
   z_stream zs{};
   SC_CHECK(inflateInit2(&zs, -MAX_WBITS) == Z_OK, what_, ": cannot start inflate");
