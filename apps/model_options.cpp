@@ -1,8 +1,8 @@
 #include "apps/model_options.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <sstream>
 
 #include "diffusion/denoised_classifier.h"
 #include "io/dataset_presets.h"
@@ -12,16 +12,13 @@
 namespace sc::app {
 
 std::vector<float> parse_floats(const std::string& text, const std::string& what) {
+  const auto v = parse_double_list(text);
   std::vector<float> out;
-  if (text.empty()) return out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    const auto v = parse_double(item);
-    SC_CHECK(v && std::isfinite(static_cast<float>(*v)), what, ": '", text,
-             "' is not a comma-separated list of numbers");
-    out.push_back(static_cast<float>(*v));
-  }
+  // Finite as a float: 1e39 is a double but no float.
+  const bool finite =
+      v && std::all_of(v->begin(), v->end(), [](double x) { return std::isfinite(static_cast<float>(x)); });
+  SC_CHECK(finite, what, ": '", text, "' is not a comma-separated list of numbers");
+  for (double x : *v) out.push_back(static_cast<float>(x));
   return out;
 }
 

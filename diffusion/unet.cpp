@@ -1,7 +1,6 @@
 #include "diffusion/unet.h"
 
 #include <algorithm>
-#include <sstream>
 
 #include "kernels/channel_modulate.h"
 #include "kernels/concat.h"
@@ -211,15 +210,9 @@ void collect_block(EmbBlock& block, const std::string& prefix, NamedTensors& out
 }
 
 std::vector<int64_t> parse_ints(const std::string& s, const std::string& what) {
-  std::vector<int64_t> v;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    const auto x = parse_int64(item);
-    SC_CHECK(x, what, ": '", s, "' is not a comma-separated list of integers");
-    v.push_back(*x);
-  }
-  return v;
+  const auto v = parse_int64_list(s);
+  SC_CHECK(v, what, ": '", s, "' is not a comma-separated list of integers");
+  return *v;
 }
 
 bool parse_bool(const std::string& s, const std::string& what) {

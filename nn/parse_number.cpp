@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <sstream>
 
 namespace sc {
 
@@ -31,6 +32,29 @@ std::optional<double> parse_double(const std::string& text) {
   const double v = std::strtod(text.c_str(), &end);
   if ((errno == ERANGE && std::isinf(v)) || !consumed(text, end)) return std::nullopt;
   return v;
+}
+
+namespace {
+template <typename T>
+std::optional<std::vector<T>> parse_list(const std::string& text, char separator,
+                                         std::optional<T> (*parse_item)(const std::string&)) {
+  std::vector<T> out;
+  std::stringstream ss(text);
+  for (std::string item; std::getline(ss, item, separator);) {
+    const std::optional<T> v = parse_item(item);
+    if (!v) return std::nullopt;
+    out.push_back(*v);
+  }
+  return out;
+}
+}  // namespace
+
+std::optional<std::vector<double>> parse_double_list(const std::string& text, char separator) {
+  return parse_list<double>(text, separator, parse_double);
+}
+
+std::optional<std::vector<int64_t>> parse_int64_list(const std::string& text, char separator) {
+  return parse_list<int64_t>(text, separator, parse_int64);
 }
 
 }  // namespace sc

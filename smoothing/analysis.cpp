@@ -101,14 +101,9 @@ double abstention_rate(const CertifyResults& r) {
 std::vector<double> parse_radii(const std::string& spec) {
   const std::string usage = "--radii '" + spec + "': expected START:STOP:STEP or a,b,c (at most 1000 radii)";
   auto numbers = [&](char sep) {
-    std::vector<double> v;
-    std::stringstream ss(spec);
-    for (std::string item; std::getline(ss, item, sep);) {
-      const auto x = parse_double(item);
-      SC_CHECK(x && std::isfinite(*x), usage);
-      v.push_back(*x);
-    }
-    return v;
+    const auto v = parse_double_list(spec, sep);
+    SC_CHECK(v && std::all_of(v->begin(), v->end(), [](double x) { return std::isfinite(x); }), usage);
+    return *v;
   };
   std::vector<double> out;
   if (spec.find(':') != std::string::npos) {

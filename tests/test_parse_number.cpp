@@ -29,5 +29,21 @@ TEST(ParseNumber, WholeTextInRangeOrNone) {
     EXPECT_FALSE(parse_double(bad)) << "'" << bad << "'";
 }
 
+TEST(ParseNumber, ListsOfNumbers) {
+  EXPECT_EQ(parse_double_list("0.5, 0.25,-3"), (std::vector<double>{0.5, 0.25, -3.0}));
+  EXPECT_EQ(parse_double_list("0:2:0.5", ':'), (std::vector<double>{0.0, 2.0, 0.5}));
+  EXPECT_EQ(parse_double_list("1,2,"),
+            (std::vector<double>{1.0, 2.0}));  // a trailing separator ends the list
+  EXPECT_EQ(parse_double_list(""), std::vector<double>{});
+  EXPECT_EQ(parse_int64_list("16,8"), (std::vector<int64_t>{16, 8}));
+  EXPECT_EQ(parse_int64_list("7"), std::vector<int64_t>{7});
+  for (const char* bad : {"1,,2", ",1", "1;2", "1,x", "1,1e400"})
+    EXPECT_FALSE(parse_double_list(bad)) << "'" << bad << "'";
+  for (const char* bad : {"1,2.5", "16,,8", "1,9223372036854775808", " , "})
+    EXPECT_FALSE(parse_int64_list(bad)) << "'" << bad << "'";
+  // The separator is the caller's: a colon list read with commas is one unreadable item.
+  EXPECT_FALSE(parse_double_list("0:2:0.5"));
+}
+
 }  // namespace
 }  // namespace sc::test

@@ -1,5 +1,6 @@
 #include "nn/models/model_file.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -18,15 +19,10 @@ std::string join_floats(const std::vector<float>& v) {
 }
 
 std::vector<double> split_numbers(const std::string& text, const std::string& what) {
-  std::vector<double> out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    const auto v = parse_double(item);
-    SC_CHECK(v && std::isfinite(*v), what, ": '", text, "' is not a comma-separated list of numbers");
-    out.push_back(*v);
-  }
-  return out;
+  const auto v = parse_double_list(text);
+  const bool finite = v && std::all_of(v->begin(), v->end(), [](double x) { return std::isfinite(x); });
+  SC_CHECK(finite, what, ": '", text, "' is not a comma-separated list of numbers");
+  return *v;
 }
 }  // namespace
 
