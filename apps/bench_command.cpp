@@ -26,15 +26,24 @@ const char* kCifarDenoiserFlags =
     "image_size=32,num_channels=128,num_res_blocks=3,learn_sigma=True,dropout=0.3,diffusion_steps=4000,"
     "noise_schedule=cosine";
 
+// "key=value,key=value,...", where an item without '=' continues the previous value as a list:
+// "attention_resolutions=32,16,8,num_head_channels=64".
 std::map<std::string, std::string> parse_flags(const std::string& text) {
   std::map<std::string, std::string> flags;
+  std::string last;
   size_t start = 0;
   while (start < text.size()) {
     const size_t end = std::min(text.find(',', start), text.size());
     const std::string item = text.substr(start, end - start);
     const size_t eq = item.find('=');
-    SC_CHECK(eq != std::string::npos && eq > 0, "--denoiser-flags: expected key=value, got '", item, "'");
-    flags[item.substr(0, eq)] = item.substr(eq + 1);
+    if (eq == std::string::npos) {
+      SC_CHECK(!last.empty() && !item.empty(), "--denoiser-flags: expected key=value, got '", item, "'");
+      flags[last] += "," + item;
+    } else {
+      SC_CHECK(eq > 0, "--denoiser-flags: expected key=value, got '", item, "'");
+      last = item.substr(0, eq);
+      flags[last] = item.substr(eq + 1);
+    }
     start = end + 1;
   }
   return flags;
@@ -51,7 +60,8 @@ int bench_certify_command(int argc, char** argv) {
       .option("input-shape", "3,32,32", "C,H,W")
       .option("num-classes", "10", "classes")
       .option("denoiser-arch", "", "iddpm_unet or adm_unet: put a random denoiser in front (DDS)")
-      .option("denoiser-flags", kCifarDenoiserFlags, "the denoiser's flags, key=value,...")
+      .option("denoiser-flags", kCifarDenoiserFlags,
+              "the denoiser's flags, key=value,... (a list value goes on: attention_resolutions=32,16,8)")
       .option("device", "cuda", "cpu, cuda or cuda:K")
       .option("batch", "1000", "noisy samples per forward pass, or auto (as certify's)")
       .option("samples", "100000", "samples to time")

@@ -35,6 +35,34 @@ DiffusionModel build_diffusion_model(const std::string& arch, std::map<std::stri
   return m;
 }
 
+namespace {
+// The model the flags describe, loaded with `weights`. A file's flags could describe a UNet of any size: one
+// larger than the numbers the file holds cannot load (the load is strict, key for key), so it is refused
+// before its weights are allocated.
+DiffusionModel diffusion_model_with_weights(const std::string& arch,
+                                            const std::map<std::string, std::string>& flags,
+                                            const StateDict& weights, const std::string& what) {
+  const int64_t needed = UNetConfig::from_flags(arch, flags).parameter_count();
+  int64_t held = 0;
+  for (const auto& [key, t] : weights) held += t.numel();
+  SC_CHECK(needed <= held, what, ": its UNet flags describe ", needed, " parameters, more than the ", held,
+           " numbers the file holds (check --num_channels, --channel_mult, --num_res_blocks)");
+  DiffusionModel m = build_diffusion_model(arch, flags, what);
+  load_state_dict(*m.unet, weights, what);
+  return m;
+}
+}  // namespace
+
+DiffusionModel diffusion_model_from_safetensors(const io::Safetensors& st, const std::string& what) {
+  auto arch = st.metadata.find("arch");
+  SC_CHECK(arch != st.metadata.end() && is_diffusion_arch(arch->second), what,
+           ": not a diffusion model file (arch must be iddpm_unet or adm_unet)");
+  std::map<std::string, std::string> flags;
+  for (const auto& [k, v] : st.metadata)
+    if (k.rfind("flag.", 0) == 0) flags[k.substr(5)] = v;
+  return diffusion_model_with_weights(arch->second, flags, st.tensors, what);
+}
+
 DiffusionModel load_diffusion_model(const std::string& path, Device device,
                                     const std::map<std::string, std::string>& checkpoint_flags) {
   const std::string what = "'" + path + "'";
@@ -45,20 +73,10 @@ DiffusionModel load_diffusion_model(const std::string& path, Device device,
              ": give --arch iddpm_unet or adm_unet and the UNet's flags to load a diffusion checkpoint");
     auto flags = checkpoint_flags;
     flags.erase("arch");
-    m = build_diffusion_model(it->second, flags, what);
     auto ckpt = torchfile::read_checkpoint(path);
-    StateDict sd = torchfile::extract_state_dict(ckpt);
-    load_state_dict(*m.unet, sd, what);
+    m = diffusion_model_with_weights(it->second, flags, torchfile::extract_state_dict(ckpt), what);
   } else {
-    const io::Safetensors st = io::read_safetensors(path);
-    auto arch = st.metadata.find("arch");
-    SC_CHECK(arch != st.metadata.end() && is_diffusion_arch(arch->second), what,
-             ": not a diffusion model file (arch must be iddpm_unet or adm_unet)");
-    std::map<std::string, std::string> flags;
-    for (const auto& [k, v] : st.metadata)
-      if (k.rfind("flag.", 0) == 0) flags[k.substr(5)] = v;
-    m = build_diffusion_model(arch->second, flags, what);
-    load_state_dict(*m.unet, st.tensors, what);
+    m = diffusion_model_from_safetensors(io::read_safetensors(path), what);
   }
   m.unet->to(device);
   return m;

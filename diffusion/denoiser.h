@@ -7,6 +7,7 @@
 
 #include "diffusion/schedule.h"
 #include "diffusion/unet.h"
+#include "io/safetensors.h"
 
 namespace sc {
 
@@ -20,6 +21,8 @@ struct DiffusionModel {
 // `options` flags: diffusion_steps, noise_schedule, rescale_timesteps and the UNet's flags).
 DiffusionModel load_diffusion_model(const std::string& path, Device device,
                                     const std::map<std::string, std::string>& checkpoint_flags = {});
+// The same from a model file's parsed contents; `what` names the file in errors.
+DiffusionModel diffusion_model_from_safetensors(const io::Safetensors& file, const std::string& what);
 bool is_diffusion_arch(const std::string& arch);
 // A diffusion model with freshly initialized (unloaded) parameters from the reference scripts' flags (UNet
 // flags plus diffusion_steps, noise_schedule, rescale_timesteps); `what` names the source in errors.

@@ -221,6 +221,108 @@ bool parse_bool(const std::string& s, const std::string& what) {
   SC_FAIL(what, ": '", s, "' is not True or False");
 }
 
+// The UNet's layers as the reference scripts build them, without their weights: the constructor makes the
+// modules from this, and parameter_count() sums it without allocating (a model file's flags are checked
+// against the numbers the file holds before anything is built).
+struct LayerSpec {
+  enum class Kind { FirstConv, ResBlock, Attention, Downsample, Upsample } kind;
+  int64_t in = 0, out = 0, heads = 0;
+  Resample resample = Resample::None;  // ResBlocks of guided-diffusion's resblock_updown
+};
+using BlockSpec = std::vector<LayerSpec>;  // one TimestepEmbedSequential
+struct UNetLayout {
+  std::vector<BlockSpec> input, output;
+  BlockSpec middle;
+};
+
+UNetLayout unet_layout(const UNetConfig& c) {
+  using K = LayerSpec::Kind;
+  const int64_t mc = c.model_channels;
+  auto heads_for = [&](int64_t ch, int64_t heads) {
+    return c.num_head_channels > 0 ? ch / c.num_head_channels : heads;
+  };
+  auto has_attention = [&](int64_t ds) {
+    return std::find(c.attention_ds.begin(), c.attention_ds.end(), ds) != c.attention_ds.end();
+  };
+  auto res_block = [](int64_t in, int64_t out, Resample r = Resample::None) {
+    return LayerSpec{K::ResBlock, in, out, 0, r};
+  };
+  UNetLayout u;
+  u.input.push_back({LayerSpec{K::FirstConv, c.in_channels, mc}});
+  std::vector<int64_t> skip_channels = {mc};
+  int64_t ch = mc, ds = 1;
+  for (size_t level = 0; level < c.channel_mult.size(); ++level) {
+    for (int64_t r = 0; r < c.num_res_blocks; ++r) {
+      BlockSpec b = {res_block(ch, c.channel_mult[level] * mc)};
+      ch = c.channel_mult[level] * mc;
+      if (has_attention(ds)) b.push_back(LayerSpec{K::Attention, ch, ch, heads_for(ch, c.num_heads)});
+      u.input.push_back(b);
+      skip_channels.push_back(ch);
+    }
+    if (level + 1 != c.channel_mult.size()) {
+      u.input.push_back(
+          {c.resblock_updown ? res_block(ch, ch, Resample::Down) : LayerSpec{K::Downsample, ch, ch}});
+      skip_channels.push_back(ch);
+      ds *= 2;
+    }
+  }
+  u.middle = {res_block(ch, ch), LayerSpec{K::Attention, ch, ch, heads_for(ch, c.num_heads)},
+              res_block(ch, ch)};
+  for (size_t level = c.channel_mult.size(); level-- > 0;) {
+    for (int64_t i = 0; i <= c.num_res_blocks; ++i) {
+      const int64_t skip = skip_channels.back();
+      skip_channels.pop_back();
+      BlockSpec b = {res_block(ch + skip, mc * c.channel_mult[level])};
+      ch = mc * c.channel_mult[level];
+      if (has_attention(ds))
+        b.push_back(LayerSpec{K::Attention, ch, ch, heads_for(ch, c.num_heads_upsample)});
+      if (level && i == c.num_res_blocks) {
+        b.push_back(c.resblock_updown ? res_block(ch, ch, Resample::Up) : LayerSpec{K::Upsample, ch, ch});
+        ds /= 2;
+      }
+      u.output.push_back(b);
+    }
+  }
+  return u;
+}
+
+std::unique_ptr<EmbLayer> build_layer(const LayerSpec& l, int64_t emb, bool scale_shift) {
+  switch (l.kind) {
+    case LayerSpec::Kind::FirstConv:
+      return std::make_unique<FirstConv>(l.in, l.out);
+    case LayerSpec::Kind::ResBlock:
+      return std::make_unique<ResBlock>(l.in, emb, l.out, scale_shift, l.resample);
+    case LayerSpec::Kind::Attention:
+      return std::make_unique<AttentionBlock>(l.in, l.heads);
+    case LayerSpec::Kind::Downsample:
+      return std::make_unique<Downsample>(l.in);
+    case LayerSpec::Kind::Upsample:
+      return std::make_unique<Upsample>(l.in);
+  }
+  SC_FAIL("unknown UNet layer kind");
+}
+
+// The weights build_layer's module holds (weights and biases; GroupNorm's scale and shift).
+int64_t layer_parameters(const LayerSpec& l, int64_t emb, bool scale_shift) {
+  const int64_t in = l.in, out = l.out;
+  auto conv3x3_params = [](int64_t i, int64_t o) { return 9 * i * o + o; };
+  switch (l.kind) {
+    case LayerSpec::Kind::FirstConv:
+    case LayerSpec::Kind::Downsample:
+    case LayerSpec::Kind::Upsample:
+      return conv3x3_params(in, out);
+    case LayerSpec::Kind::ResBlock: {
+      const int64_t emb_out = scale_shift ? 2 * out : out;
+      const int64_t skip = out != in ? in * out + out : 0;  // 1×1 convolution when the width changes
+      return 2 * in + conv3x3_params(in, out) + (emb * emb_out + emb_out) + 2 * out +
+             conv3x3_params(out, out) + skip;
+    }
+    case LayerSpec::Kind::Attention:
+      return 2 * in + (3 * in * in + 3 * in) + (in * in + in);  // norm, qkv, proj
+  }
+  SC_FAIL("unknown UNet layer kind");
+}
+
 }  // namespace
 
 struct UNet::Impl {
@@ -356,65 +458,33 @@ std::map<std::string, std::string> UNetConfig::to_flags() const {
 UNet::UNet(const UNetConfig& c) : config_(c), impl_(std::make_unique<Impl>()) {
   Impl& m = *impl_;
   const int64_t mc = c.model_channels, emb = 4 * mc;
-  auto heads_for = [&](int64_t ch, int64_t heads) {
-    return c.num_head_channels > 0 ? ch / c.num_head_channels : heads;
-  };
-  auto has_attention = [&](int64_t ds) {
-    return std::find(c.attention_ds.begin(), c.attention_ds.end(), ds) != c.attention_ds.end();
+  const UNetLayout layout = unet_layout(c);
+  auto build = [&](const BlockSpec& spec) {
+    EmbBlock b;
+    for (const LayerSpec& l : spec) b.push_back(build_layer(l, emb, c.use_scale_shift_norm));
+    return b;
   };
   m.time0 = std::make_unique<Linear>(mc, emb);
   m.time2 = std::make_unique<Linear>(emb, emb);
-  EmbBlock first;
-  first.push_back(std::make_unique<FirstConv>(c.in_channels, mc));
-  m.input_blocks.push_back(std::move(first));
-  std::vector<int64_t> skip_channels = {mc};
-  int64_t ch = mc, ds = 1;
-  for (size_t level = 0; level < c.channel_mult.size(); ++level) {
-    for (int64_t r = 0; r < c.num_res_blocks; ++r) {
-      EmbBlock b;
-      b.push_back(std::make_unique<ResBlock>(ch, emb, c.channel_mult[level] * mc, c.use_scale_shift_norm,
-                                             Resample::None));
-      ch = c.channel_mult[level] * mc;
-      if (has_attention(ds)) b.push_back(std::make_unique<AttentionBlock>(ch, heads_for(ch, c.num_heads)));
-      m.input_blocks.push_back(std::move(b));
-      skip_channels.push_back(ch);
-    }
-    if (level + 1 != c.channel_mult.size()) {
-      EmbBlock b;
-      if (c.resblock_updown)
-        b.push_back(std::make_unique<ResBlock>(ch, emb, ch, c.use_scale_shift_norm, Resample::Down));
-      else
-        b.push_back(std::make_unique<Downsample>(ch));
-      m.input_blocks.push_back(std::move(b));
-      skip_channels.push_back(ch);
-      ds *= 2;
-    }
-  }
-  m.middle.push_back(std::make_unique<ResBlock>(ch, emb, ch, c.use_scale_shift_norm, Resample::None));
-  m.middle.push_back(std::make_unique<AttentionBlock>(ch, heads_for(ch, c.num_heads)));
-  m.middle.push_back(std::make_unique<ResBlock>(ch, emb, ch, c.use_scale_shift_norm, Resample::None));
-  for (size_t level = c.channel_mult.size(); level-- > 0;) {
-    for (int64_t i = 0; i <= c.num_res_blocks; ++i) {
-      EmbBlock b;
-      const int64_t skip = skip_channels.back();
-      skip_channels.pop_back();
-      b.push_back(std::make_unique<ResBlock>(ch + skip, emb, mc * c.channel_mult[level],
-                                             c.use_scale_shift_norm, Resample::None));
-      ch = mc * c.channel_mult[level];
-      if (has_attention(ds))
-        b.push_back(std::make_unique<AttentionBlock>(ch, heads_for(ch, c.num_heads_upsample)));
-      if (level && i == c.num_res_blocks) {
-        if (c.resblock_updown)
-          b.push_back(std::make_unique<ResBlock>(ch, emb, ch, c.use_scale_shift_norm, Resample::Up));
-        else
-          b.push_back(std::make_unique<Upsample>(ch));
-        ds /= 2;
-      }
-      m.output_blocks.push_back(std::move(b));
-    }
-  }
-  m.out_norm = std::make_unique<GroupNorm32>(ch);
+  for (const BlockSpec& b : layout.input) m.input_blocks.push_back(build(b));
+  m.middle = build(layout.middle);
+  for (const BlockSpec& b : layout.output) m.output_blocks.push_back(build(b));
+  m.out_norm = std::make_unique<GroupNorm32>(mc * c.channel_mult.front());
   m.out_conv = conv3x3(mc, c.out_channels());
+}
+
+int64_t UNetConfig::parameter_count() const {
+  const int64_t mc = model_channels, emb = 4 * mc;
+  const UNetLayout layout = unet_layout(*this);
+  int64_t n = (mc * emb + emb) + (emb * emb + emb);  // time_embed.0, time_embed.2
+  auto add = [&](const BlockSpec& b) {
+    for (const LayerSpec& l : b) n += layer_parameters(l, emb, use_scale_shift_norm);
+  };
+  for (const BlockSpec& b : layout.input) add(b);
+  add(layout.middle);
+  for (const BlockSpec& b : layout.output) add(b);
+  const int64_t last = mc * channel_mult.front();
+  return n + 2 * last + (9 * mc * out_channels() + out_channels());  // out.0 (GroupNorm), out.2 (3×3 conv)
 }
 
 UNet::~UNet() = default;

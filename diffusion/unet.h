@@ -27,6 +27,8 @@ struct UNetConfig {
   // From the reference scripts' flags (--image_size 32 --num_channels 128 ...); unknown flags are errors.
   static UNetConfig from_flags(const std::string& arch, const std::map<std::string, std::string>& flags);
   std::map<std::string, std::string> to_flags() const;
+  // The number of weights the UNet holds, computed without building it (for a config from_flags accepted).
+  int64_t parameter_count() const;
 };
 
 // The UNet's layers in forward order, for back ends that run it their own way (engine/fast_denoiser.h).

@@ -1,8 +1,7 @@
 #include "io/idx.h"
 
-#include <zlib.h>
-
 #include "io/file_util.h"
+#include "io/inflate.h"
 #include "nn/error.h"
 #include "nn/shape.h"
 
@@ -11,26 +10,7 @@ namespace sc::io {
 std::string maybe_gunzip(const std::string& bytes, const std::string& what) {
   if (bytes.size() < 2 || static_cast<unsigned char>(bytes[0]) != 0x1f || static_cast<unsigned char>(bytes[1]) != 0x8b)
     return bytes;
-  z_stream zs{};
-  SC_CHECK(inflateInit2(&zs, 16 + MAX_WBITS) == Z_OK, what, ": cannot start gzip decompression");
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
-  zs.avail_in = static_cast<uInt>(bytes.size());
-  std::string out;
-  char buf[1 << 16];
-  int rc;
-  do {
-    zs.next_out = reinterpret_cast<Bytef*>(buf);
-    zs.avail_out = sizeof buf;
-    rc = inflate(&zs, Z_NO_FLUSH);
-    if (rc != Z_OK && rc != Z_STREAM_END) {
-      inflateEnd(&zs);
-      SC_FAIL(what, ": corrupt or truncated gzip data (zlib error ", rc, ")");
-    }
-    out.append(buf, sizeof buf - zs.avail_out);
-  } while (rc != Z_STREAM_END && (zs.avail_in > 0 || zs.avail_out == 0));
-  inflateEnd(&zs);
-  SC_CHECK(rc == Z_STREAM_END, what, ": truncated gzip data");
-  return out;
+  return inflate_stream(bytes, DeflateWrapper::Gzip, std::nullopt, what);
 }
 
 IdxArray read_idx(const std::string& path) {

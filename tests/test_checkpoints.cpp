@@ -84,6 +84,26 @@ TEST(Checkpoints, TorchvisionZipWithDataParallelKeys) {
   EXPECT_TRUE(allclose(c.model->forward(io.at("x")), io.at("logits"), 1e-4));
 }
 
+// The same checkpoint as torch.save writes it (stored entries), in both pickle layouts, and re-zipped with
+// deflated entries: the same tensors, bit for bit.
+TEST(Checkpoints, StoredDeflatedAndLegacyLayoutsReadTheSame) {
+  auto read = [](const std::string& name) {
+    torchfile::Checkpoint c = torchfile::read_checkpoint(ckpt_dir() + name);
+    EXPECT_EQ(torchfile::root_string(c, "arch"), "tiny") << name;
+    return torchfile::extract_state_dict(c);
+  };
+  const StateDict stored = read("tiny_zip.pt");
+  ASSERT_EQ(stored.size(), 8u);
+  for (const char* other : {"tiny_zip_deflated.pt", "tiny_legacy.pt"}) {
+    const StateDict d = read(other);
+    ASSERT_EQ(d.size(), stored.size()) << other;
+    for (size_t i = 0; i < d.size(); ++i) {
+      EXPECT_EQ(d[i].first, stored[i].first) << other;
+      EXPECT_TRUE(identical(d[i].second, stored[i].second)) << other << " " << d[i].first;
+    }
+  }
+}
+
 TEST(Checkpoints, MissingArchAndWrongArchAreNamed) {
   EXPECT_ERROR_MENTIONS(convert_checkpoint(ckpt_dir() + "torchvision_resnet50.pth", {}), "give --arch");
   ConvertOptions o;

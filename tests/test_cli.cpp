@@ -187,5 +187,24 @@ TEST(Cli, DiffusionConvertDenoiseAndCertifyWithDenoiser) {
   ASSERT_EQ(r.code, 0) << r.err;
 }
 
+// bench-certify on the CPU with a random denoiser whose flags hold lists (channel_mult=1,2): the saved
+// denoiser has those flags and loads.
+TEST(Cli, BenchCertifyTakesListFlagsForItsDenoiser) {
+  const std::string unet = temp_path("bench_unet.safetensors");
+  CliRun r = smoothcuda(
+      "bench-certify --device cpu --arch linear --input-shape 1,8,8 --num-classes 3 --samples 8 --batch 4 "
+      "--N0 4 --N 8 --denoiser-arch adm_unet --denoiser-flags image_size=8,num_channels=32,num_res_blocks=1,"
+      "channel_mult=1,2,attention_resolutions=8,4,learn_sigma=False,in_channels=1 --save-denoiser " +
+      unet);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const io::Safetensors st = io::read_safetensors(unet);
+  EXPECT_EQ(st.metadata.at("flag.channel_mult"), "1,2");
+  EXPECT_EQ(st.metadata.at("flag.attention_resolutions"), "8,4");
+  EXPECT_EQ(st.metadata.at("flag.in_channels"), "1");
+  r = smoothcuda("bench-certify --device cpu --denoiser-arch adm_unet --denoiser-flags ,image_size=8");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("--denoiser-flags: expected key=value, got ''"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace sc::test

@@ -132,7 +132,7 @@ TEST(CorruptInputs, MutatedFilesFailWithClearErrors) {
     }
     // Most corruptions must be caught (a flipped bit in a weight is not one that can be).
     EXPECT_GT(rejected, kMutations / 10) << s.path;
-    std::printf("[corrupt inputs] %-11s %-48s %d of %d mutations rejected\n", s.parser.c_str(),
+    std::printf("[corrupt inputs] %-15s %-48s %d of %d mutations rejected\n", s.parser.c_str(),
                 s.path.c_str(), rejected, kMutations);
   }
 }

@@ -1,5 +1,4 @@
 // Dataset readers on real and generated files.
-#include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -25,17 +24,7 @@ std::string idx_bytes(std::vector<uint32_t> dims, const std::vector<uint8_t>& da
 }
 
 std::string gzip(const std::string& raw) {
-  z_stream zs{};
-  deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
-  std::string out(raw.size() + 1024, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data()));
-  zs.avail_in = static_cast<uInt>(raw.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
+  return deflate_bytes(raw, true);
 }
 
 TEST(Datasets, FashionMnistFromDebian) {

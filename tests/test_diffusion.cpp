@@ -70,9 +70,31 @@ TEST(Diffusion, ConvertedUNetFileDenoisesTheSame) {
   wrong["num_res_blocks"] = "2";
   EXPECT_ERROR_MENTIONS(
       convert_diffusion_checkpoint(ckpt("iddpm_narrow.pt"), temp_path("w.safetensors"), "iddpm_unet", wrong),
-      "missing key", "input_blocks");
+      "describe 2491462 parameters", "more than the 1679782 numbers the file holds");
+  wrong = kNarrowFlags;  // fewer weights than the file: the strict load names the key that differs
+  wrong["learn_sigma"] = "False";
+  EXPECT_ERROR_MENTIONS(
+      convert_diffusion_checkpoint(ckpt("iddpm_narrow.pt"), temp_path("w.safetensors"), "iddpm_unet", wrong),
+      "out.2.weight");
   EXPECT_ERROR_MENTIONS(load_diffusion_model(fixture_dir() + "/models/lenet_32.safetensors", Device::cpu()),
                         "not a diffusion model file");
+}
+
+// Flags in a file (or given for a checkpoint) that describe a UNet larger than the file's numbers: refused by
+// count before the network is built. Here the build would need some 10^11 weights.
+TEST(Diffusion, FlagsDescribingMoreWeightsThanTheFileHoldsAreRefusedBeforeBuilding) {
+  const std::string good = temp_path("iddpm_ok.safetensors"), huge = temp_path("iddpm_huge.safetensors");
+  convert_diffusion_checkpoint(ckpt("iddpm_narrow.pt"), good, "iddpm_unet", kNarrowFlags);
+  io::Safetensors st = io::read_safetensors(good);
+  st.metadata["flag.num_channels"] = "4096";
+  io::write_safetensors(huge, st.tensors, st.metadata);
+  EXPECT_ERROR_MENTIONS(load_diffusion_model(huge, Device::cpu()), "iddpm_huge.safetensors",
+                        "more than the 1679782 numbers the file holds");
+  auto flags = kNarrowFlags;
+  flags["arch"] = "iddpm_unet";
+  flags["num_channels"] = "4096";
+  EXPECT_ERROR_MENTIONS(load_diffusion_model(ckpt("iddpm_narrow.pt"), Device::cpu(), flags), "parameters",
+                        "numbers the file holds");
 }
 
 TEST(Diffusion, DenoisedClassifiersComposeDenoiserAndClassifier) {

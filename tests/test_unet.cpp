@@ -42,6 +42,7 @@ void expect_keys_match(UNet& net, const std::string& keys_file) {
   const auto ours = net.named_tensors();
   for (const auto& [k, t] : ours) ours_params += t->numel();
   EXPECT_EQ(ours_params, num_params);
+  EXPECT_EQ(net.config().parameter_count(), num_params);  // counted without building
   ASSERT_EQ(ours.size(), expected.size());
   for (size_t i = 0; i < expected.size(); ++i) {
     EXPECT_EQ(ours[i].first, expected[i].first) << "tensor " << i;
@@ -84,6 +85,41 @@ TEST_P(UNetReference, ForwardMatchesTheReferenceImplementation) {
 
 INSTANTIATE_TEST_SUITE_P(Narrow, UNetReference, ::testing::Values("iddpm_narrow", "iddpm_narrow_plain", "adm_narrow"),
                          [](const auto& info) { return info.param; });
+
+// parameter_count() walks the same layout the constructor builds, without building: equal on configs that
+// change every term (skip convolutions, scale-shift, learned sigma, resampling ResBlocks, head channels).
+TEST(UNet, ParameterCountWithoutBuildingMatchesTheBuiltNetwork) {
+  const std::map<std::string, std::string> configs[] = {
+      {{"image_size", "8"},
+       {"num_channels", "32"},
+       {"num_res_blocks", "1"},
+       {"channel_mult", "1,3"},
+       {"attention_resolutions", "4"},
+       {"learn_sigma", "False"},
+       {"use_scale_shift_norm", "False"},
+       {"in_channels", "1"}},
+      {{"image_size", "16"},
+       {"num_channels", "32"},
+       {"num_res_blocks", "2"},
+       {"channel_mult", "2,1,2"},
+       {"attention_resolutions", "8,4"},
+       {"num_head_channels", "16"},
+       {"resblock_updown", "True"}},
+      {{"image_size", "16"},
+       {"num_channels", "64"},
+       {"num_res_blocks", "1"},
+       {"channel_mult", "1"},
+       {"attention_resolutions", ""},
+       {"in_channels", "5"}},
+  };
+  for (const auto& flags : configs) {
+    const UNetConfig cfg = UNetConfig::from_flags("adm_unet", flags);
+    UNet net(cfg);
+    int64_t built = 0;
+    for (const auto& [key, t] : net.named_tensors()) built += t->numel();
+    EXPECT_EQ(cfg.parameter_count(), built) << cfg.to_flags().at("channel_mult");
+  }
+}
 
 TEST(UNet, BadFlagsAreNamed) {
   EXPECT_ERROR_MENTIONS(UNetConfig::from_flags("iddpm_unet", {{"num_chanels", "128"}}), "--num_chanels");

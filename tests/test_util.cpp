@@ -1,5 +1,7 @@
 #include "test_util.h"
 
+#include <zlib.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -136,6 +138,23 @@ std::vector<FixtureCase> load_fixture(const std::string& op) {
              << " differs: " << a.astype(DType::F32).to_float_vector()[static_cast<size_t>(i)]
              << " vs expected " << e.astype(DType::F32).to_float_vector()[static_cast<size_t>(i)];
   return ::testing::AssertionSuccess();
+}
+
+std::string deflate_bytes(const std::string& raw, bool gzip) {
+  z_stream zs{};
+  SC_CHECK(
+      deflateInit2(&zs, 6, Z_DEFLATED, gzip ? 16 + MAX_WBITS : -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK,
+      "deflateInit2 failed");
+  std::string out(deflateBound(&zs, raw.size()) + 32, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data()));
+  zs.avail_in = static_cast<uInt>(raw.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&zs, Z_FINISH);
+  deflateEnd(&zs);
+  SC_CHECK(rc == Z_STREAM_END, "deflate failed: ", rc);
+  out.resize(zs.total_out);
+  return out;
 }
 
 Tensor randn(const Shape& shape, uint64_t seed, float scale) {

@@ -49,6 +49,9 @@ std::vector<FixtureCase> load_fixture(const std::string& op);
 // The same shape, dtype and bytes (NaN payloads included): for ops that move or select values.
 ::testing::AssertionResult identical(const Tensor& actual, const Tensor& expected);
 
+// `raw` deflated with zlib (level 6) as a raw stream, or gzip-wrapped as a .gz file holds it.
+std::string deflate_bytes(const std::string& raw, bool gzip);
+
 // Standard-normal float32 values from a fixed seed (a CPU tensor).
 Tensor randn(const Shape& shape, uint64_t seed, float scale = 1.0f);
 // Images in [0, 1]: clamp(0.5 + scale·N(0, 1)).

@@ -1,7 +1,6 @@
 #include "weights_tools/zip_reader.h"
 
-#include <zlib.h>
-
+#include "io/inflate.h"
 #include "nn/error.h"
 
 namespace sc::zip {
@@ -96,17 +95,8 @@ std::string Archive::read(const Entry& e) const {
   // Deflate expands at most 1032:1, so a larger size in the directory is a lie, found before it is allocated.
   SC_CHECK(e.size / 1032 <= e.compressed_size, what_, ": corrupt ZIP entry '", e.name, "' (", e.size,
            " bytes from ", e.compressed_size, " compressed)");
-  std::string out(e.size, '\0');
-  z_stream zs{};
-  SC_CHECK(inflateInit2(&zs, -MAX_WBITS) == Z_OK, what_, ": cannot start inflate");
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(b.data() + start));
-  zs.avail_in = static_cast<uInt>(e.compressed_size);
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  const int rc = inflate(&zs, Z_FINISH);
-  inflateEnd(&zs);
-  SC_CHECK(rc == Z_STREAM_END && zs.total_out == e.size, what_, ": corrupt deflated ZIP entry '", e.name, "'");
-  return out;
+  return io::inflate_stream(std::string_view(b).substr(start, e.compressed_size), io::DeflateWrapper::Raw,
+                            e.size, what_ + ": ZIP entry '" + e.name + "'");
 }
 
 std::string Archive::read(const std::string& name) const {

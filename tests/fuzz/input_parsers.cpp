@@ -1,5 +1,6 @@
 #include "fuzz/input_parsers.h"
 
+#include "diffusion/denoiser.h"
 #include "io/idx.h"
 #include "io/image.h"
 #include "io/json.h"
@@ -28,6 +29,11 @@ void parse_model_file(const std::string& bytes) {
   auto model = build_model(spec_from_metadata(st.metadata, kWhat));
   load_state_dict(*model, st.tensors, kWhat);
 }
+
+// A diffusion model file as `load_diffusion_model` reads it: flags, a UNet no larger than the file, weights.
+void parse_diffusion_model_file(const std::string& bytes) {
+  diffusion_model_from_safetensors(io::parse_safetensors(bytes, kWhat), kWhat);
+}
 }  // namespace
 
 const std::vector<InputParser>& input_parsers() {
@@ -36,6 +42,7 @@ const std::vector<InputParser>& input_parsers() {
       {"pickle", [](const std::string& b) { pickle::load(b, 0, nullptr, kWhat); }},
       {"safetensors", [](const std::string& b) { io::parse_safetensors(b, kWhat); }},
       {"model", parse_model_file},
+      {"diffusion_model", parse_diffusion_model_file},
       {"npy", [](const std::string& b) { io::parse_npy(b, kWhat); }},
       {"json", [](const std::string& b) { json::parse(b, kWhat); }},
       {"idx", [](const std::string& b) { io::parse_idx(b, kWhat); }},
