@@ -4,8 +4,8 @@
 #include <utility>
 
 #include "kernels/argmax.h"
-#include "kernels/max_pool2d_nhwc.h"
 #include "kernels/noisy_input_conv.h"
+#include "kernels/pool2d_nhwc.h"
 #include "kernels/pooled_linear.h"
 #include "nn/runtime.h"
 
@@ -109,7 +109,7 @@ void FastClassifier::run_step(size_t i, const NoisyInput& in, int64_t first, int
       break;
     }
     case PlanStep::Kind::MaxPool:
-      ops::max_pool2d_nhwc(value(st.in, first, count), st.pool, y);
+      ops::pool2d_nhwc(PoolKind::Max, value(st.in, first, count), st.pool, y);
       break;
     case PlanStep::Kind::Head:
       SC_FAIL("fast classifier: the head runs after the schedule's segments");

@@ -6,6 +6,7 @@
 #include "kernels/concat.h"
 #include "kernels/fused_conv.h"
 #include "kernels/group_norm_nhwc.h"
+#include "kernels/pool2d_nhwc.h"
 #include "kernels/upsample_nearest2x_nhwc.h"
 
 namespace sc {
@@ -33,6 +34,19 @@ namespace {
   SC_FAIL("no fast path for this denoiser: ", what);
 }
 
+Tensor upsample2x(const Tensor& x) {  // nearest, NHWC
+  Tensor up = Tensor::empty({x.size(0), 2 * x.size(1), 2 * x.size(2), x.size(3)}, x.dtype(), x.device());
+  ops::upsample_nearest2x_nhwc(x, up);
+  return up;
+}
+
+Tensor avg_pool2x2(const Tensor& x) {  // stride 2, NHWC
+  const Pool2dParams p = Pool2dParams::square(2, 2);
+  Tensor y = Tensor::empty(ops::pool2d_nhwc_shape(x, p), x.dtype(), x.device());
+  ops::pool2d_nhwc(PoolKind::Avg, x, p, y);
+  return y;
+}
+
 // Records the UNet's layers as steps on NHWC maps, with the parameters converted once.
 class Recorder : public UNetVisitor {
  public:
@@ -52,15 +66,14 @@ class Recorder : public UNetVisitor {
   void upsample_conv(const Tensor& w, const Tensor& b) override {
     prog_.size *= 2;
     Conv c = make_conv(w, b, 1);
-    prog_.steps.push_back([c](State& s) {
-      const Tensor& x = s.h;
-      Tensor up = Tensor::empty({x.size(0), 2 * x.size(1), 2 * x.size(2), x.size(3)}, x.dtype(), x.device());
-      ops::upsample_nearest2x_nhwc(x, up);
-      s.h = c.run(up, Tensor());
-    });
+    prog_.steps.push_back([c](State& s) { s.h = c.run(upsample2x(s.h), Tensor()); });
   }
   void res_block(const UNetResBlockView& r) override {
-    if (r.resample != 0) unsupported("ResBlocks that resample (resblock_updown)");
+    // guided-diffusion's resampling ResBlocks (resblock_updown) resample h after its norm and SiLU, and x
+    // for the skip; both convolutions then run at the new size.
+    const int resample = r.resample;
+    if (resample > 0) prog_.size *= 2;
+    if (resample < 0) prog_.size /= 2;
     const int64_t out = r.out_weight.size(0);
     const std::vector<float> e = r.emb_out.cpu().to_float_vector();
     Norm in_norm = make_norm(r.in_gamma, r.in_beta, nullptr, nullptr, true);
@@ -78,8 +91,12 @@ class Recorder : public UNetVisitor {
     const bool has_skip = r.skip_weight != nullptr;
     Conv skip = has_skip ? make_conv(*r.skip_weight, *r.skip_bias, 1) : Conv{};
     prog_.steps.push_back([=](State& s) {
-      const Tensor a = out_norm.run(in_conv.run(in_norm.run(s.h), Tensor()));
-      const Tensor shortcut = has_skip ? skip.run(s.h, Tensor()) : s.h;
+      auto resampled = [resample](const Tensor& x) {
+        return resample > 0 ? upsample2x(x) : resample < 0 ? avg_pool2x2(x) : x;
+      };
+      const Tensor x = resampled(s.h);
+      const Tensor a = out_norm.run(in_conv.run(resampled(in_norm.run(s.h)), Tensor()));
+      const Tensor shortcut = has_skip ? skip.run(x, Tensor()) : x;
       s.h = out_conv.run(a, shortcut);  // out_layers(...) + skip, the add in the epilogue
     });
   }
@@ -195,11 +212,7 @@ double denoiser_flops_per_sample(DiffusionModel& model) {
   prog.out_channels = model.unet->config().in_channels;
   prog.size = model.unet->config().image_size;
   Recorder rec(prog, model.unet->device(), Precision::FP32, true);
-  try {
-    model.unet->visit(rec, 0.0);
-  } catch (const Error&) {
-    return 0.0;  // not lowered (resblock_updown): not counted either
-  }
+  model.unet->visit(rec, 0.0);
   return prog.flops;
 }
 

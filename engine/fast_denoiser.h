@@ -35,8 +35,7 @@ class FastDenoiser {
   std::unique_ptr<Program> program_;
 };
 
-// The same count for any UNet that FastDenoiser lowers, without lowering it (for the generic denoiser's
-// benchmark rows); 0 for one it does not lower.
+// The same count for any UNet, without lowering it (for the generic denoiser's benchmark rows).
 double denoiser_flops_per_sample(DiffusionModel& model);
 
 // A FastDenoiser when `engine` allows it ("fast" requires it, "generic" never, "auto" falls back to the

@@ -14,8 +14,8 @@
 #include "kernels/gaussian_noise.h"
 #include "kernels/group_norm.h"
 #include "kernels/group_norm_nhwc.h"
-#include "kernels/max_pool2d_nhwc.h"
 #include "kernels/noisy_input_conv.h"
+#include "kernels/pool2d_nhwc.h"
 #include "kernels/pooled_linear.h"
 #include "kernels/qkv_attention.h"
 #include "kernels/silu.h"
@@ -233,14 +233,14 @@ TEST(NoisyInputConv, RejectsBadSpans) {
   EXPECT_ERROR_MENTIONS(ops::stage_noisy_input(in, table), "stage_noisy_input", "CUDA device");
 }
 
-TEST(MaxPoolNhwc, MatchesNchwPoolingAndPropagatesNaN) {
+TEST(Pool2dNhwc, MaxMatchesNchwPoolingAndPropagatesNaN) {
   Tensor x = randn({2, 7, 9, 5}, 3);
   x.data<float>()[17] = NAN;
   const Pool2dParams p = Pool2dParams::square(3, 2, 1);
   for (DType dtype : {DType::F32, DType::BF16, DType::F16}) {
     const Tensor xd = x.astype(dtype);
-    Tensor y = Tensor::empty(ops::max_pool2d_nhwc_shape(xd, p), dtype);
-    ops::max_pool2d_nhwc(xd, p, y);
+    Tensor y = Tensor::empty(ops::pool2d_nhwc_shape(xd, p), dtype);
+    ops::pool2d_nhwc(PoolKind::Max, xd, p, y);
     const Tensor ref = ops::max_pool2d(xd.astype(DType::F32).permute({0, 3, 1, 2}).contiguous(), p)
                            .permute({0, 2, 3, 1})
                            .contiguous();
@@ -257,6 +257,29 @@ TEST(MaxPoolNhwc, MatchesNchwPoolingAndPropagatesNaN) {
     }
     EXPECT_GT(nans, 0);
   }
+}
+
+// Average pooling against the NCHW op (count_include_pad: the padded 3×3 windows at the border divide by 9),
+// at odd sides, and the UNet's 2×2.
+TEST(Pool2dNhwc, AverageMatchesNchwPoolingInEveryPrecision) {
+  const Tensor x = randn({2, 7, 9, 33}, 4);
+  for (const Pool2dParams& p : {Pool2dParams::square(3, 2, 1), Pool2dParams::square(2, 2)}) {
+    for (DType dtype : {DType::F32, DType::BF16, DType::F16}) {
+      SCOPED_TRACE(std::string(dtype_name(dtype)) + " kernel " + std::to_string(p.kernel_h));
+      const Tensor xd = x.astype(dtype);
+      Tensor y = Tensor::full(ops::pool2d_nhwc_shape(xd, p), NAN).astype(dtype);  // poisoned
+      ops::pool2d_nhwc(PoolKind::Avg, xd, p, y);
+      // The NCHW op pools the same (rounded) inputs in float32; bf16/fp16 results are rounded once more.
+      const Tensor expected = ops::avg_pool2d(xd.astype(DType::F32).permute({0, 3, 1, 2}).contiguous(), p)
+                                  .permute({0, 2, 3, 1})
+                                  .contiguous();
+      const double tol = dtype == DType::F32 ? 1e-6 : dtype == DType::BF16 ? 8e-3 : 1e-3;
+      EXPECT_TRUE(allclose(y.astype(DType::F32), expected, tol));
+    }
+  }
+  Tensor bad = Tensor::empty({2, 4, 4, 33});  // 7×9 pools to 3×4
+  EXPECT_ERROR_MENTIONS(ops::pool2d_nhwc(PoolKind::Avg, x, Pool2dParams::square(2, 2), bad), "pool2d_nhwc",
+                        "y must be");
 }
 
 TEST(PooledLinear, MatchesDoubleReference) {

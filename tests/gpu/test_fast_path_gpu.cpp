@@ -16,8 +16,8 @@
 #include "kernels/attention_nhwc.h"
 #include "kernels/elementwise.h"
 #include "kernels/group_norm_nhwc.h"
-#include "kernels/max_pool2d_nhwc.h"
 #include "kernels/noisy_input_conv.h"
+#include "kernels/pool2d_nhwc.h"
 #include "kernels/pooled_linear.h"
 #include "kernels/upsample_nearest2x_nhwc.h"
 #include "nn/cuda_graph.h"
@@ -119,10 +119,10 @@ TEST(GpuFastOps, PoolingAndHeadMatchCpu) {
   for (DType dtype : {DType::F32, DType::BF16, DType::F16}) {
     const Tensor x = randn({3, 13, 11, 24}, 3).astype(dtype);
     const Pool2dParams pp = Pool2dParams::square(3, 2, 1);
-    Tensor cpu = Tensor::empty(ops::max_pool2d_nhwc_shape(x, pp), dtype);
+    Tensor cpu = Tensor::empty(ops::pool2d_nhwc_shape(x, pp), dtype);
     Tensor gpu = Tensor::empty(cpu.shape(), dtype, kGpu);
-    ops::max_pool2d_nhwc(x, pp, cpu);
-    ops::max_pool2d_nhwc(x.to(kGpu), pp, gpu);
+    ops::pool2d_nhwc(PoolKind::Max, x, pp, cpu);
+    ops::pool2d_nhwc(PoolKind::Max, x.to(kGpu), pp, gpu);
     EXPECT_TRUE(allclose(gpu.cpu().astype(DType::F32), cpu.astype(DType::F32), 0.0));
     const Tensor w = randn({10, 24}, 4), b = randn({10}, 5), s = randn({24}, 6), t = randn({24}, 7);
     Tensor lc = Tensor::empty({3, 10}), lg = Tensor::empty({3, 10}, DType::F32, kGpu);
@@ -185,13 +185,15 @@ TEST(GpuFastOps, DenoiserOpsMatchCpu) {
 }
 
 // The fast denoiser on CUDA against the generic one-shot denoiser on the CPU (narrow UNets: scale-shift and
-// plain embeddings, attention heads of 32 and 16 channels), with the CPU test's tolerances.
+// plain embeddings, attention heads of 32 and 16 channels, guided-diffusion's resampling ResBlocks), with the
+// CPU test's tolerances.
 TEST(GpuFastDenoiser, MatchesTheCpuDenoiserInEveryPrecision) {
   SKIP_WITHOUT_GPU();
-  for (const char* name : {"iddpm_narrow", "iddpm_narrow_plain"}) {
+  for (const char* name : {"iddpm_narrow", "iddpm_narrow_plain", "adm_narrow"}) {
     SCOPED_TRACE(name);
     DiffusionModel m = narrow_diffusion_model(name);
-    const Tensor x = random_images({5, 3, 32, 32}, 8, 0.25f);
+    const int64_t side = m.unet->config().image_size;
+    const Tensor x = random_images({side > 32 ? 1 : 2, 3, side, side}, 8, 0.25f);  // the emulator is slow
     const Tensor expected = denoise_one_shot(m, x, 0.25);
     m.unet->to(kGpu);
     const std::pair<Precision, double> cases[] = {
@@ -207,6 +209,27 @@ TEST(GpuFastDenoiser, MatchesTheCpuDenoiserInEveryPrecision) {
       EXPECT_LE(diff, tol);
     }
   }
+}
+
+// Attention heads of a width the CUDA kernel does not have (8 channels): auto falls back to the generic
+// denoiser and says why; --engine fast refuses.
+TEST(GpuFastDenoiser, FallsBackWhereItDoesNotLower) {
+  SKIP_WITHOUT_GPU();
+  DiffusionModel m = build_diffusion_model("adm_unet",
+                                           {{"image_size", "8"},
+                                            {"num_channels", "32"},
+                                            {"num_res_blocks", "1"},
+                                            {"channel_mult", "1"},
+                                            {"num_head_channels", "8"},
+                                            {"attention_resolutions", ""}},
+                                           "test");
+  m.unet->to(kGpu);
+  std::string note;
+  EXPECT_EQ(make_fast_denoiser(m, 0.25, "auto", Precision::FP32, note), nullptr);
+  EXPECT_NE(note.find("attention heads of 8 channels on CUDA"), std::string::npos) << note;
+  EXPECT_ERROR_MENTIONS(make_fast_denoiser(m, 0.25, "fast", Precision::FP32, note), "--engine fast",
+                        "8 channels");
+  EXPECT_GT(denoiser_flops_per_sample(m), 0.0);  // counted all the same
 }
 
 struct GpuArch {
@@ -313,17 +336,17 @@ TEST(GpuGraph, CaptureRecordsWorkThatRunsAtEachLaunch) {
   const Pool2dParams pp = Pool2dParams::square(3, 2, 1);
   const Tensor a = randn({2, 7, 5, 3}, 1), b = randn({2, 7, 5, 3}, 2);
   Tensor x = a.to(kGpu), staged = Tensor::full(a.shape(), 3.0f, kGpu);
-  Tensor y = Tensor::full(ops::max_pool2d_nhwc_shape(a, pp), 9.0f, kGpu);
+  Tensor y = Tensor::full(ops::pool2d_nhwc_shape(a, pp), 9.0f, kGpu);
   const CudaGraph graph = CudaGraph::capture(0, [&] {
     staged.copy_(x);
-    ops::max_pool2d_nhwc(staged, pp, y);
+    ops::pool2d_nhwc(PoolKind::Max, staged, pp, y);
   });
   EXPECT_TRUE(identical(y.cpu(), Tensor::full(y.shape(), 9.0f)));  // nothing ran yet
   for (const Tensor* input : {&a, &b}) {
     x.copy_(input->to(kGpu));
     graph.launch();
     Tensor expected = Tensor::empty(y.shape());
-    ops::max_pool2d_nhwc(*input, pp, expected);
+    ops::pool2d_nhwc(PoolKind::Max, *input, pp, expected);
     EXPECT_TRUE(identical(y.cpu(), expected));
   }
 }

@@ -179,11 +179,20 @@ TEST(EmulatedOps, PoolingMatchesCpu) {
   EXPECT_TRUE(allclose(o.got, o.expected, kTolerance)) << "avg_pool2d";
   o = run_both(cpu::pool2d, cuda_emulated::pool2d, pooled, DType::F32, PoolKind::Max, nans, p);
   EXPECT_TRUE(identical(o.got, o.expected)) << "max_pool2d with NaNs";
+  // NHWC: the max with NaNs, and the average in the same float order (so bit for bit), at the 3×3 window with
+  // padding and at the UNet's 2×2 (odd sides: the last row and column are left out, as in PyTorch).
   for (DType dtype : {DType::F32, DType::BF16, DType::F16}) {
-    const Tensor xn = randn_with_nans({2, 9, 11, 5}, 19).astype(dtype);
-    o = run_both(cpu::max_pool2d_nhwc, cuda_emulated::max_pool2d_nhwc, ops::max_pool2d_nhwc_shape(xn, p),
-                 dtype, xn, p);
-    EXPECT_TRUE(identical(o.got, o.expected)) << "max_pool2d_nhwc " << dtype_name(dtype);
+    const Tensor xn = randn_with_nans({2, 9, 11, 5}, 19).astype(dtype),
+                 xa = randn({2, 9, 11, 37}, 20).astype(dtype);
+    o = run_both(cpu::pool2d_nhwc, cuda_emulated::pool2d_nhwc, ops::pool2d_nhwc_shape(xn, p), dtype,
+                 PoolKind::Max, xn, p);
+    EXPECT_TRUE(identical(o.got, o.expected)) << "max pool2d_nhwc " << dtype_name(dtype);
+    for (const Pool2dParams& q : {p, Pool2dParams::square(2, 2)}) {
+      o = run_both(cpu::pool2d_nhwc, cuda_emulated::pool2d_nhwc, ops::pool2d_nhwc_shape(xa, q), dtype,
+                   PoolKind::Avg, xa, q);
+      EXPECT_TRUE(identical(o.got, o.expected))
+          << "avg pool2d_nhwc " << dtype_name(dtype) << " k" << q.kernel_h;
+    }
   }
   // Adaptive windows that overlap (5×4 of 11×13), the global mean and an identity-height case.
   for (auto [h, w] : {std::pair<int64_t, int64_t>{5, 4}, {1, 1}, {11, 6}}) {
