@@ -45,10 +45,13 @@ void pool2d_nhwc(PoolKind kind, const Tensor& x, const Pool2dParams& p, Tensor& 
   const int H = static_cast<int>(x.size(1)), W = static_cast<int>(x.size(2)), C = static_cast<int>(x.size(3));
   const int Ho = static_cast<int>(y.size(1)), Wo = static_cast<int>(y.size(2));
   auto launch = [&]<typename T>(const T* xp, T* yp) {
-    if (kind == PoolKind::Max) SC_LAUNCH(grid_for(total), kThreads, 0, pool_nhwc_kernel<T, PoolKind::Max>)
-    (xp, yp, total, H, W, C, Ho, Wo, p);
-    else SC_LAUNCH(grid_for(total), kThreads, 0, pool_nhwc_kernel<T, PoolKind::Avg>)(xp, yp, total, H, W, C,
-                                                                                     Ho, Wo, p);
+    if (kind == PoolKind::Max) {
+      SC_LAUNCH(grid_for(total), kThreads, 0, pool_nhwc_kernel<T, PoolKind::Max>)
+      (xp, yp, total, H, W, C, Ho, Wo, p);
+    } else {
+      SC_LAUNCH(grid_for(total), kThreads, 0, pool_nhwc_kernel<T, PoolKind::Avg>)
+      (xp, yp, total, H, W, C, Ho, Wo, p);
+    }
     SC_CUDA_LAUNCH_CHECK("pool_nhwc_kernel");
   };
   switch (x.dtype()) {
