@@ -57,7 +57,7 @@ int bench_certify_command(int argc, char** argv) {
       "Times certification sampling (noisy samples/s) of a random-weight classifier, optionally behind a "
       "random-weight diffusion denoiser (DDS).");
   args.option("arch", "cifar_resnet110", "classifier architecture")
-      .option("input-shape", "3,32,32", "C,H,W")
+      .option("input-shape", "3,32,32", "C,H,W of the classifier's input (and of the noisy samples)")
       .option("num-classes", "10", "classes")
       .option("denoiser-arch", "", "iddpm_unet or adm_unet: put a random denoiser in front (DDS)")
       .option("denoiser-flags", kCifarDenoiserFlags,
@@ -104,7 +104,8 @@ int bench_certify_command(int argc, char** argv) {
     randomize_parameters(*denoiser.unet, seed + 1);
     if (!args.get("save-denoiser").empty()) save_diffusion_model(args.get("save-denoiser"), denoiser);
     denoiser.unet->to(device);
-    base = make_denoised_classifier(args, denoiser, *model, device, sigma, 0, 0.0, seed);
+    base = make_denoised_classifier(args, denoiser, *model, device, sigma,
+                                    {spec.channels, spec.height, spec.width}, 0, 0.0, seed);
     engine = static_cast<DenoisedClassifier&>(*base).engines();
   }
   const int64_t batch = batch_option(args, *base), samples = args.get_int("samples", 1, (1LL << 32) - 1);
@@ -148,7 +149,7 @@ int bench_certify_command(int argc, char** argv) {
   std::string why_not;
   if (try_build_plan(*model, plan, why_not)) flops = plan.flops_per_sample();
   if (denoiser.unet) {
-    const double d = denoiser_flops_per_sample(denoiser);
+    const double d = denoiser_flops_per_sample(denoiser, spec.height, spec.width);
     flops = d > 0 && flops > 0 ? flops + d : 0.0;
   }
   const std::string what =

@@ -85,13 +85,23 @@ int64_t batch_option(const Args& args, BaseClassifier& base) {
 
 std::unique_ptr<BaseClassifier> make_denoised_classifier(const Args& args, DiffusionModel& denoiser,
                                                          Classifier& model, Device device, double sigma,
-                                                         int64_t local_m, double local_sigma, uint64_t seed) {
+                                                         const Shape& image_shape, int64_t local_m,
+                                                         double local_sigma, uint64_t seed) {
   auto classifier = make_classifier(args, model, device);
   std::string note;
   auto fast = make_fast_denoiser(denoiser, sigma, args.get("engine"), chosen_precision(args, device), note);
   std::fprintf(stderr, "%s on %s\n", note.c_str(), device.str().c_str());
-  return std::make_unique<DenoisedClassifier>(denoiser, model, sigma, local_m, local_sigma, seed,
-                                              std::move(classifier), std::move(fast));
+  auto dds = std::make_unique<DenoisedClassifier>(denoiser, model, sigma, local_m, local_sigma, seed,
+                                                  std::move(classifier), std::move(fast));
+  SC_CHECK(image_shape.size() == 3, "make_denoised_classifier: image shape must be [C, H, W]");
+  const int64_t trained = denoiser.unet->config().image_size, H = image_shape[1], W = image_shape[2];
+  if (H != trained || W != trained) {
+    dds->set_input_size(H, W);
+    std::fprintf(stderr, "the denoiser (trained at %lldx%lld) runs on the %lldx%lld images\n",
+                 static_cast<long long>(trained), static_cast<long long>(trained), static_cast<long long>(H),
+                 static_cast<long long>(W));
+  }
+  return dds;
 }
 
 }  // namespace sc::app

@@ -24,10 +24,12 @@ std::unique_ptr<BaseClassifier> make_classifier(const Args& args, Classifier& mo
 // (FastClassifier::auto_batch, at least 1000), 1000 for anything else; says what it chose.
 int64_t batch_option(const Args& args, BaseClassifier& base);
 // DDS / DiffSmooth: the classifier (make_classifier) behind the denoiser, the denoiser on the fast engine
-// when the options allow it (prints which engine denoises).
+// when the options allow it (prints which engine denoises). The denoiser runs on the images' own size
+// `image_shape` [C, H, W], as the reference runs its 256×256 ImageNet UNet on 224×224 images (says so when
+// that differs from the UNet's training size).
 std::unique_ptr<BaseClassifier> make_denoised_classifier(const Args& args, DiffusionModel& denoiser,
                                                          Classifier& model, Device device, double sigma,
-                                                         int64_t local_m = 0, double local_sigma = 0.0,
-                                                         uint64_t seed = 0);
+                                                         const Shape& image_shape, int64_t local_m = 0,
+                                                         double local_sigma = 0.0, uint64_t seed = 0);
 
 }  // namespace sc::app

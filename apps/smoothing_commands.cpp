@@ -73,8 +73,9 @@ int run(Job job, int argc, char** argv) {
     base_ptr = make_classifier(args, *model, device);
   } else {
     denoiser = load_diffusion_model(args.get("denoiser"), device);
-    base_ptr = make_denoised_classifier(args, denoiser, *model, device, sigma, args.get_int("m", 0, 1000),
-                                        args.get_double("local-noise-sd", 0, 10), seed);
+    base_ptr =
+        make_denoised_classifier(args, denoiser, *model, device, sigma, data->image_shape(),
+                                 args.get_int("m", 0, 1000), args.get_double("local-noise-sd", 0, 10), seed);
   }
   BaseClassifier& base = *base_ptr;
   const int64_t batch = batch_option(args, base);

@@ -4,14 +4,16 @@
 #   cifar_resnet110 at 32x32 and resnet50 at 224x224: smoothcuda (fast engine in fp32, tf32, bf16 and fp16, bf16 and
 #   fp16 also without cache blocking and at 4x the batch; the generic engine), PyTorch as Cohen et al. published it (eager fp32, batch 1000) and PyTorch best effort (channels_last,
 #   bf16 autocast, torch.compile, largest batch); iddpm_unet (the 52M CIFAR-10 denoiser) + cifar_resnet110 (DDS),
-#   with PyTorch as Carlini et al. published it (eager fp32, batch 200) and best effort.
+#   with PyTorch as Carlini et al. published it (eager fp32, batch 200) and best effort; on request (SECTIONS
+#   with dds_imagenet) adm_unet (guided-diffusion's 552M 256x256 denoiser, run on 224x224 as DDS does) + resnet50.
 # Before timing, PyTorch's logits (and denoised images) on a few inputs are checked against smoothcuda's.
 #
 #   bench/certify_throughput.sh BUILD_DIR OUT_DIR [quick|cpu]
 # OUT_DIR gets only certify_throughput.jsonl and certify_throughput.md, rewritten after each section (a run cut
 # short keeps what it finished); models and inputs go to $WORK (default /tmp/smoothcuda-throughput).
-# Environment: SECTIONS=resnet110,resnet50,dds (a subset runs only those; APPEND=1 adds to the JSON lines of an
-# earlier run in the same $WORK, to split the table over two device calls), TORCH_COMPILE=max-autotune|none
+# Environment: SECTIONS=resnet110,resnet50,dds (the default; a subset runs only those, dds_imagenet adds that
+# row; APPEND=1 adds to the JSON lines of an earlier run in the same $WORK, to split the table over device
+# calls), TORCH_COMPILE=max-autotune|none
 # (default reduce-overhead), PEAK_TFLOPS=the dense bf16 peak that bench_kernels measured, for a % column.
 # `quick` shrinks every sample count (a smoke test on the CPU: device cpu, no timing value). `cpu` times the CPU
 # path against PyTorch on the CPU with sample counts that take minutes (SECTIONS=resnet110 is the useful one).
@@ -28,9 +30,13 @@ json="$work/certify_throughput.jsonl"
 sc="$build/smoothcuda"
 py=${PYTHON:-python3}
 device=cuda
-big=100000 mid=20000 dds=5000 batches=2000,8000 cbatch=1000
-if [ "$mode" = quick ]; then device=cpu big=200 mid=8 dds=4 batches=8 cbatch=8; fi
-if [ "$mode" = cpu ]; then device=cpu big=2000 mid=40 dds=8 batches=200 cbatch=200; fi
+big=100000 mid=20000 dds=5000 dds_imagenet=500 batches=2000,8000 cbatch=1000
+if [ "$mode" = quick ]; then device=cpu big=200 mid=8 dds=4 dds_imagenet=2 batches=8 cbatch=8; fi
+if [ "$mode" = cpu ]; then device=cpu big=2000 mid=40 dds=8 dds_imagenet=2 batches=200 cbatch=200; fi
+# The denoisers' flags (REFERENCE.md): improved-diffusion's CIFAR-10 model and guided-diffusion's 256×256 one.
+cifar_unet=image_size=32,num_channels=128,num_res_blocks=3,learn_sigma=True,dropout=0.3,diffusion_steps=4000,noise_schedule=cosine
+imagenet_unet=image_size=256,num_channels=256,num_res_blocks=2,num_head_channels=64,attention_resolutions=32,16,8
+imagenet_unet+=,resblock_updown=True,use_scale_shift_norm=True,learn_sigma=True,diffusion_steps=1000,noise_schedule=linear
 status=0
 
 publish() {  # the table so far, into OUT_DIR
@@ -71,32 +77,42 @@ PY
 
 [[ $sections == *,resnet110,* ]] && bench_model cifar_resnet110 3,32,32 10 "$big"
 [[ $sections == *,resnet50,* ]] && bench_model resnet50 3,224,224 1000 "$mid"
-if [[ $sections != *,dds,* ]]; then
-  publish
-  cat "$out/certify_throughput.md"
-  exit $status
-fi
-# DDS: the 52M CIFAR-10 iddpm UNet in front of cifar_resnet110 (Carlini et al. published batch 200 for it).
-dds_dir="$work/dds" dds_batch=500 dds_cohen=200 dds_best=500,2000
-[ "$mode" != full ] && dds_batch=2 dds_cohen=2 dds_best=2
-mkdir -p "$dds_dir"
-for engine_precision in fast:fp32 fast:tf32 fast:bf16 fast:fp16 generic:fp32; do
-  "$sc" bench-certify --arch cifar_resnet110 --denoiser-arch iddpm_unet --device "$device" --batch "$dds_batch" \
-    --samples "$dds" --warmup "$dds_batch" --engine "${engine_precision%:*}" --precision "${engine_precision#*:}" \
-    --save-model "$dds_dir/cifar_resnet110.safetensors" --save-denoiser "$dds_dir/iddpm_unet.safetensors" \
-    --json "$json" || status=1
-done
-"$py" - "$dds_dir/noisy.npy" <<'PY'
-import sys, numpy as np
-r = np.random.RandomState(0)
-np.save(sys.argv[1], (r.rand(2, 3, 32, 32) + 0.25 * r.randn(2, 3, 32, 32)).astype(np.float32))
-PY
-"$sc" denoise "$dds_dir/iddpm_unet.safetensors" 0.25 "$dds_dir/noisy.npy" "$dds_dir/denoised.npy" --device "$device" \
-  >/dev/null || status=1
-"$py" bench/pytorch_certify_bench.py "$dds_dir/cifar_resnet110.safetensors" --denoiser "$dds_dir/iddpm_unet.safetensors" \
-  --device "$device" --samples "$dds" --cohen-batch "$dds_cohen" --best-batches "$dds_best" \
-  --compile "${TORCH_COMPILE:-reduce-overhead}" --check-denoiser "$dds_dir/noisy.npy:$dds_dir/denoised.npy" \
-  --json "$json" || status=1
 publish
+# DDS: a random diffusion UNet in front of a classifier, on the classifier's input size; the fast denoiser in each
+# precision and the generic one, then PyTorch (as published: eager fp32; best effort) after checking the denoised
+# images against smoothcuda's.
+bench_dds() {  # name arch shape classes denoiser-arch denoiser-flags samples batch cohen-batch best-batches
+  local name=$1 arch=$2 shape=$3 classes=$4 darch=$5 dflags=$6 samples=$7 batch=$8 cohen=$9 best=${10}
+  local dir="$work/$name"
+  [ "$mode" != full ] && batch=2 cohen=2 best=2
+  mkdir -p "$dir"
+  for engine_precision in fast:fp32 fast:tf32 fast:bf16 fast:fp16 generic:fp32; do
+    "$sc" bench-certify --arch "$arch" --input-shape "$shape" --num-classes "$classes" --denoiser-arch "$darch" \
+      --denoiser-flags "$dflags" --device "$device" --batch "$batch" --samples "$samples" --warmup "$batch" \
+      --engine "${engine_precision%:*}" --precision "${engine_precision#*:}" --save-model "$dir/$arch.safetensors" \
+      --save-denoiser "$dir/$darch.safetensors" --json "$json" || status=1
+  done
+  "$py" - "$shape" "$dir/noisy.npy" <<'PY'
+import sys, numpy as np
+c, h, w = (int(v) for v in sys.argv[1].split(","))
+r = np.random.RandomState(0)
+np.save(sys.argv[2], (r.rand(2, c, h, w) + 0.25 * r.randn(2, c, h, w)).astype(np.float32))
+PY
+  "$sc" denoise "$dir/$darch.safetensors" 0.25 "$dir/noisy.npy" "$dir/denoised.npy" --device "$device" \
+    >/dev/null || status=1
+  "$py" bench/pytorch_certify_bench.py "$dir/$arch.safetensors" --denoiser "$dir/$darch.safetensors" \
+    --device "$device" --samples "$samples" --cohen-batch "$cohen" --best-batches "$best" \
+    --compile "${TORCH_COMPILE:-reduce-overhead}" --check-denoiser "$dir/noisy.npy:$dir/denoised.npy" \
+    --json "$json" || status=1
+  publish
+}
+
+# The 52M CIFAR-10 iddpm UNet in front of cifar_resnet110 (Carlini et al. published batch 200 for it).
+[[ $sections == *,dds,* ]] &&
+  bench_dds dds cifar_resnet110 3,32,32 10 iddpm_unet "$cifar_unet" "$dds" 500 200 500,2000
+# ImageNet: guided-diffusion's 552M 256×256 UNet run on 224×224 samples in front of resnet50 (not in the default
+# sections: about a device call of its own).
+[[ $sections == *,dds_imagenet,* ]] &&
+  bench_dds dds_imagenet resnet50 3,224,224 1000 adm_unet "$imagenet_unet" "$dds_imagenet" 64 32 64,128
 cat "$out/certify_throughput.md"
 exit $status

@@ -8,11 +8,12 @@ classifier that `smoothcuda bench-certify --save-model` wrote, measured two ways
          (bincount), torch.compile (mode max-autotune, CUDA graphs) when available, the largest batch that fits.
 
 With --denoiser (a diffusion model file from `bench-certify --save-denoiser`) the classifier sits behind Carlini et
-al.'s one-shot diffusion denoiser (DDS); "cohen" is then their published CIFAR-10 run (eager fp32, batch 200).
+al.'s one-shot diffusion denoiser (DDS), run on the classifier's input size (as they run the 256×256 ImageNet UNet
+on 224×224 images); "cohen" is then their published run (eager fp32, batch 200 on CIFAR-10).
 
 Prints one JSON line per variant (samples/s and seconds per image at N0 + N). The architectures are written here
-from their published descriptions (Cohen's CIFAR ResNet-110, torchvision's ResNet-50, improved-diffusion's UNet in
-bench/torch_unet.py) with the same key names, so the weights load strictly.
+from their published descriptions (Cohen's CIFAR ResNet-110, torchvision's ResNet-50, improved- and guided-diffusion's
+UNets in bench/torch_unet.py) with the same key names, so the weights load strictly.
 """
 import argparse
 import json
@@ -116,8 +117,8 @@ def load_classifier(path):
 
 def load_denoiser(path, sigma):
     tensors, meta = read_safetensors(path)
-    if meta.get("arch") != "iddpm_unet":
-        raise SystemExit(f"pytorch_certify_bench: {path}: only iddpm_unet denoisers have a PyTorch definition here")
+    if meta.get("arch") not in ("iddpm_unet", "adm_unet"):
+        raise SystemExit(f"pytorch_certify_bench: {path}: no PyTorch definition of {meta.get('arch')} here")
     flags = {k[5:]: v for k, v in meta.items() if k.startswith("flag.")}
     unet = UNet(flags)
     unet.load_state_dict(dict(tensors), strict=True)

@@ -1,9 +1,12 @@
-"""The improved-diffusion UNet (iddpm_unet) in plain PyTorch, for the DDS row of bench/certify_throughput.sh.
+"""The improved- and guided-diffusion UNets (iddpm_unet, adm_unet) in plain PyTorch, for the DDS rows of
+bench/certify_throughput.sh.
 
-Written from the architecture's description (openai/improved-diffusion: ResBlocks with timestep embeddings and
-scale-shift GroupNorm, legacy-layout multi-head attention, strided-conv downsampling, nearest upsampling) with the
-reference's state-dict keys, so that the weights smoothcuda's `bench-certify --save-denoiser` writes load strictly.
-Only what inference needs: no dropout, no checkpointing, no class conditioning.
+Written from the architectures' description (openai/improved-diffusion: ResBlocks with timestep embeddings and
+scale-shift GroupNorm, legacy-layout multi-head attention, strided-conv downsampling, nearest upsampling;
+openai/guided-diffusion adds heads of a fixed width, num_head_channels, and ResBlocks that resample, resblock_updown:
+average pooling or nearest upsampling of both paths after the first norm and SiLU) with the reference's state-dict
+keys, so that the weights smoothcuda's `bench-certify --save-denoiser` writes load strictly. Only what inference
+needs: no dropout, no checkpointing, no class conditioning.
 """
 import math
 
@@ -32,17 +35,27 @@ def timestep_embedding(t, dim, max_period=10000):
 
 
 class ResBlock(nn.Module):
-    def __init__(self, ch, emb_ch, out_ch, scale_shift):
+    def __init__(self, ch, emb_ch, out_ch, scale_shift, resample=0):
         super().__init__()
         self.scale_shift = scale_shift
+        self.resample = resample  # +1: nearest ×2, −1: 2×2 average pooling (resblock_updown)
         self.in_layers = nn.Sequential(GroupNorm32(ch), nn.SiLU(), nn.Conv2d(ch, out_ch, 3, padding=1))
         self.emb_layers = nn.Sequential(nn.SiLU(), nn.Linear(emb_ch, 2 * out_ch if scale_shift else out_ch))
         self.out_layers = nn.Sequential(GroupNorm32(out_ch), nn.SiLU(), nn.Dropout(0.0),
                                         nn.Conv2d(out_ch, out_ch, 3, padding=1))
         self.skip_connection = nn.Identity() if out_ch == ch else nn.Conv2d(ch, out_ch, 1)
 
+    def resampled(self, x):
+        if self.resample > 0:
+            return F.interpolate(x, scale_factor=2, mode="nearest")
+        return F.avg_pool2d(x, 2) if self.resample < 0 else x
+
     def forward(self, x, emb):
-        h = self.in_layers(x)
+        if self.resample:  # norm and SiLU at the old size, the convolution at the new one; x resampled alike
+            h = self.in_layers[2](self.resampled(self.in_layers[1](self.in_layers[0](x))))
+            x = self.resampled(x)
+        else:
+            h = self.in_layers(x)
         e = self.emb_layers(emb).type(h.dtype)[:, :, None, None]
         if self.scale_shift:  # norm(h) * (1 + scale) + shift, then SiLU, dropout, conv
             scale, shift = e.chunk(2, dim=1)
@@ -111,8 +124,9 @@ def as_bool(value):
 
 
 class UNet(nn.Module):
-    """iddpm_unet from its flags (image_size, num_channels, num_res_blocks, num_heads, num_heads_upsample,
-    attention_resolutions, learn_sigma, use_scale_shift_norm, in_channels)."""
+    """iddpm_unet or adm_unet from its flags (image_size, num_channels, num_res_blocks, num_heads, num_heads_upsample,
+    attention_resolutions, channel_mult, learn_sigma, use_scale_shift_norm, in_channels; adm_unet also
+    num_head_channels and resblock_updown). It runs on any input size its downsamplings divide."""
 
     def __init__(self, flags):
         super().__init__()
@@ -125,7 +139,16 @@ class UNet(nn.Module):
         cin = int(flag(flags, "in_channels", 3))
         scale_shift = as_bool(flag(flags, "use_scale_shift_norm", True))
         cout = 2 * cin if as_bool(flag(flags, "learn_sigma", True)) else cin
-        mult = {32: (1, 2, 2, 2), 64: (1, 2, 3, 4), 256: (1, 1, 2, 2, 4, 4)}[size]
+        head_channels = int(flag(flags, "num_head_channels", -1))
+        updown = as_bool(flag(flags, "resblock_updown", False))
+        mult = str(flag(flags, "channel_mult", ""))
+        if mult:
+            mult = tuple(int(m) for m in mult.split(","))
+        else:
+            mult = {32: (1, 2, 2, 2), 64: (1, 2, 3, 4), 128: (1, 1, 2, 3, 4), 256: (1, 1, 2, 2, 4, 4)}[size]
+
+        def heads_for(ch, default):  # a fixed head width overrides the head count
+            return ch // head_channels if head_channels > 0 else default
         attention_ds = [size // int(r) for r in str(flag(flags, "attention_resolutions", "16,8")).split(",") if r]
         self.mc = mc
         emb = 4 * mc
@@ -137,14 +160,15 @@ class UNet(nn.Module):
                 layers = [ResBlock(ch, emb, m * mc, scale_shift)]
                 ch = m * mc
                 if ds in attention_ds:
-                    layers.append(AttentionBlock(ch, heads))
+                    layers.append(AttentionBlock(ch, heads_for(ch, heads)))
                 self.input_blocks.append(EmbSequential(*layers))
                 skips.append(ch)
             if level != len(mult) - 1:
-                self.input_blocks.append(EmbSequential(Downsample(ch)))
+                down = ResBlock(ch, emb, ch, scale_shift, -1) if updown else Downsample(ch)
+                self.input_blocks.append(EmbSequential(down))
                 skips.append(ch)
                 ds *= 2
-        self.middle_block = EmbSequential(ResBlock(ch, emb, ch, scale_shift), AttentionBlock(ch, heads),
+        self.middle_block = EmbSequential(ResBlock(ch, emb, ch, scale_shift), AttentionBlock(ch, heads_for(ch, heads)),
                                           ResBlock(ch, emb, ch, scale_shift))
         self.output_blocks = nn.ModuleList()
         for level, m in list(enumerate(mult))[::-1]:
@@ -152,9 +176,9 @@ class UNet(nn.Module):
                 layers = [ResBlock(ch + skips.pop(), emb, m * mc, scale_shift)]
                 ch = m * mc
                 if ds in attention_ds:
-                    layers.append(AttentionBlock(ch, heads_up))
+                    layers.append(AttentionBlock(ch, heads_for(ch, heads_up)))
                 if level and i == blocks:
-                    layers.append(Upsample(ch))
+                    layers.append(ResBlock(ch, emb, ch, scale_shift, 1) if updown else Upsample(ch))
                     ds //= 2
                 self.output_blocks.append(EmbSequential(*layers))
         self.out = nn.Sequential(GroupNorm32(ch), nn.SiLU(), nn.Conv2d(mc, cout, 3, padding=1))

@@ -21,7 +21,9 @@ DenoisedClassifier::DenoisedClassifier(DiffusionModel& d, Classifier& c, double 
       sigma_(sigma),
       m_(m),
       local_sigma_(local_sigma),
-      seed_(seed) {
+      seed_(seed),
+      height_(d.unet->config().image_size),
+      width_(d.unet->config().image_size) {
   fast_ = dynamic_cast<FastClassifier*>(engine_.get());
   const UNetConfig& u = d.unet->config();
   SC_CHECK(u.in_channels == c.spec.channels, "denoiser has ", u.in_channels, " channels, the classifier ",
@@ -30,11 +32,16 @@ DenoisedClassifier::DenoisedClassifier(DiffusionModel& d, Classifier& c, double 
            "local smoothing needs m >= 1 and a positive local noise level");
 }
 
-// Noisy samples come at the denoiser's resolution; the denoised image is resized to the classifier's if
-// needed.
+// The denoised image is resized to the classifier's size if needed.
 Shape DenoisedClassifier::input_shape() const {
-  const int64_t s = denoiser_.unet->config().image_size;
-  return {classifier_.spec.channels, s, s};
+  return {classifier_.spec.channels, height_, width_};
+}
+
+void DenoisedClassifier::set_input_size(int64_t height, int64_t width) {
+  const UNetConfig& u = denoiser_.unet->config();
+  SC_CHECK(u.accepts_size(height, width), "the denoiser cannot run on ", height, "x", width, " images: its ",
+           u.channel_mult.size() - 1, " downsamplings need sides divisible by ", u.size_multiple());
+  height_ = height, width_ = width;
 }
 
 std::string DenoisedClassifier::engines() const {

@@ -3,9 +3,10 @@
 //   DiffSmooth (Zhang et al. 2023), local smoothing with m > 0: f(x) = argmax (1/m) Σ_j softmax(classifier(x̂
 //   + η_j)), x̂ = denoise(x), η_j ~ N(0, σ_local² I) drawn once from the seed and reused for every sample and
 //   image.
-// Samples are drawn at the denoiser's image size; x̂ is resized (bicubic, antialiased) to the classifier's
-// size. The classifier runs as `engine` says (make_base_classifier): a FastClassifier computes its logits,
-// anything else (or none) the model's own forward.
+// Samples are drawn at the denoiser's image size, or at the size set_input_size chooses (DDS on ImageNet runs
+// the 256×256 UNet on the 224×224 images); x̂ is resized (bicubic, antialiased) to the classifier's size. The
+// classifier runs as `engine` says (make_base_classifier): a FastClassifier computes its logits, anything
+// else (or none) the model's own forward.
 #pragma once
 #include <memory>
 #include <string>
@@ -27,6 +28,8 @@ class DenoisedClassifier : public BaseClassifier {
   Tensor predict_labels(const Tensor& x) override;
   int64_t num_classes() const override { return classifier_.spec.num_classes; }
   Shape input_shape() const override;
+  // Noisy samples of H×W instead of the UNet's image size; its downsamplings must divide H and W.
+  void set_input_size(int64_t height, int64_t width);
   Device device() override { return classifier_.device(); }
   // Which engines run: "fast|generic classifier, fast|generic denoiser".
   std::string engines() const;
@@ -42,6 +45,7 @@ class DenoisedClassifier : public BaseClassifier {
   int64_t m_;
   double local_sigma_;
   uint64_t seed_;
+  int64_t height_, width_;  // the noisy samples' size
   std::vector<Tensor> broadcast_;
   Tensor classifier_logits(const Tensor& x);  // η_j repeated over the last batch shape (DiffSmooth)
 };

@@ -491,11 +491,9 @@ UNet::~UNet() = default;
 
 Tensor UNet::forward(const Tensor& x, const Tensor& t) {
   const UNetConfig& c = config_;
-  SC_CHECK(x.dim() == 4 && x.size(1) == c.in_channels &&
-               x.size(2) % (1LL << (c.channel_mult.size() - 1)) == 0 &&
-               x.size(3) % (1LL << (c.channel_mult.size() - 1)) == 0,
-           c.arch, ": input ", x.describe(), " must be [B, ", c.in_channels,
-           ", H, W] with H, W divisible by ", 1LL << (c.channel_mult.size() - 1));
+  SC_CHECK(x.dim() == 4 && x.size(1) == c.in_channels && c.accepts_size(x.size(2), x.size(3)), c.arch,
+           ": input ", x.describe(), " must be [B, ", c.in_channels, ", H, W] with H, W divisible by ",
+           c.size_multiple());
   SC_CHECK(t.dim() == 1 && t.size(0) == x.size(0) && t.dtype() == DType::F32, c.arch,
            ": timesteps must be float32 [B], got ", t.describe());
   Impl& m = *impl_;

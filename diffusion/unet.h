@@ -24,6 +24,12 @@ struct UNetConfig {
   double dropout = 0.0;  // inference: dropout is the identity
 
   int64_t out_channels() const { return learn_sigma ? 2 * in_channels : in_channels; }
+  // The network is convolutional: it runs on any H×W that its downsamplings divide exactly (DDS runs the
+  // 256×256 ImageNet UNet on 224×224 images); attention goes by downsampling rate, not resolution.
+  int64_t size_multiple() const { return int64_t{1} << (channel_mult.size() - 1); }
+  bool accepts_size(int64_t height, int64_t width) const {
+    return height > 0 && width > 0 && height % size_multiple() == 0 && width % size_multiple() == 0;
+  }
   // From the reference scripts' flags (--image_size 32 --num_channels 128 ...); unknown flags are errors.
   static UNetConfig from_flags(const std::string& arch, const std::map<std::string, std::string>& flags);
   std::map<std::string, std::string> to_flags() const;

@@ -21,11 +21,27 @@ struct State {
 };
 }  // namespace
 
+// The work per sample as a function of the input's size H×W (the network runs on any size its downsamplings
+// divide): a convolution at downsampling rate d costs 2·|W|·(H/d)(W/d), an attention layer of C channels
+// 4·C·T² for its T = (H/d)(W/d) positions (q·k and weights·v).
+struct DenoiserWork {
+  double conv_per_pixel = 0.0;                         // Σ 2·|W|/d² over the convolutions
+  std::vector<std::pair<int64_t, int64_t>> attention;  // (C, d) of each attention layer
+  double at(int64_t height, int64_t width) const {
+    double flops = conv_per_pixel * static_cast<double>(height) * static_cast<double>(width);
+    for (const auto& [C, d] : attention) {
+      const auto T = static_cast<double>((height / d) * (width / d));
+      flops += 4.0 * static_cast<double>(C) * T * T;
+    }
+    return flops;
+  }
+};
+
 struct FastDenoiser::Program {
   std::vector<std::function<void(State&)>> steps;
   int64_t out_channels = 0;
-  int64_t size = 0;    // the map's side while recording (square images)
-  double flops = 0.0;  // per sample: 2·multiply-adds of the convolutions and the attention products
+  int64_t rate = 1;  // the map's downsampling rate while recording
+  DenoiserWork work;
 };
 
 namespace {
@@ -50,7 +66,7 @@ Tensor avg_pool2x2(const Tensor& x) {  // stride 2, NHWC
 // Records the UNet's layers as steps on NHWC maps, with the parameters converted once.
 class Recorder : public UNetVisitor {
  public:
-  // count_only: only prog.flops is wanted; no parameters are converted.
+  // count_only: only prog.work is wanted; no parameters are converted.
   Recorder(FastDenoiser::Program& prog, Device device, Precision precision, bool count_only = false)
       : prog_(prog),
         device_(device),
@@ -59,12 +75,12 @@ class Recorder : public UNetVisitor {
         count_only_(count_only) {}
 
   void conv(const Tensor& w, const Tensor& b, int64_t stride) override {
-    prog_.size /= stride;
+    prog_.rate *= stride;
     Conv c = make_conv(w, b, stride);
     prog_.steps.push_back([c](State& s) { s.h = c.run(s.h, Tensor()); });
   }
   void upsample_conv(const Tensor& w, const Tensor& b) override {
-    prog_.size *= 2;
+    prog_.rate /= 2;
     Conv c = make_conv(w, b, 1);
     prog_.steps.push_back([c](State& s) { s.h = c.run(upsample2x(s.h), Tensor()); });
   }
@@ -72,8 +88,8 @@ class Recorder : public UNetVisitor {
     // guided-diffusion's resampling ResBlocks (resblock_updown) resample h after its norm and SiLU, and x
     // for the skip; both convolutions then run at the new size.
     const int resample = r.resample;
-    if (resample > 0) prog_.size *= 2;
-    if (resample < 0) prog_.size /= 2;
+    if (resample > 0) prog_.rate /= 2;
+    if (resample < 0) prog_.rate *= 2;
     const int64_t out = r.out_weight.size(0);
     const std::vector<float> e = r.emb_out.cpu().to_float_vector();
     Norm in_norm = make_norm(r.in_gamma, r.in_beta, nullptr, nullptr, true);
@@ -102,8 +118,8 @@ class Recorder : public UNetVisitor {
   }
   void attention(const Tensor& gamma, const Tensor& beta, const Tensor& qkv_w, const Tensor& qkv_b,
                  const Tensor& proj_w, const Tensor& proj_b, int64_t heads) override {
-    const int64_t C = proj_w.size(0), T = prog_.size * prog_.size;
-    prog_.flops += 4.0 * static_cast<double>(T * T * C);  // q·k and weights·v
+    const int64_t C = proj_w.size(0);
+    prog_.work.attention.emplace_back(C, prog_.rate);
     if (!count_only_ && !device_.is_cpu() && !ops::attention_nhwc_supports(C / heads))
       unsupported("attention heads of " + std::to_string(C / heads) + " channels on CUDA");
     Norm norm = make_norm(gamma, beta, nullptr, nullptr, false);
@@ -151,9 +167,10 @@ class Recorder : public UNetVisitor {
     }
   };
 
-  // Converts a convolution's parameters and counts its work at the current map size (after any stride).
+  // Converts a convolution's parameters and counts its work at the current rate (after any stride).
   Conv make_conv(const Tensor& w, const Tensor& b, int64_t stride) const {
-    prog_.flops += 2.0 * static_cast<double>(prog_.size * prog_.size) * static_cast<double>(w.numel());
+    prog_.work.conv_per_pixel +=
+        2.0 * static_cast<double>(w.numel()) / static_cast<double>(prog_.rate * prog_.rate);
     if (count_only_) return Conv{};
     Tensor host = w.cpu();
     if (host.dim() == 3)
@@ -195,32 +212,31 @@ FastDenoiser::FastDenoiser(DiffusionModel& model, double sigma, Precision precis
   const UNetConfig& c = model.unet->config();  // sizes validated by UNetConfig::from_flags
   step_ = one_shot_step(model, sigma);
   program_->out_channels = c.in_channels;
-  program_->size = c.image_size;
   Recorder rec(*program_, model.unet->device(), precision);
   model.unet->visit(rec, step_.t_input);
 }
 
 FastDenoiser::~FastDenoiser() = default;
 
-double FastDenoiser::flops_per_sample() const {
-  return program_->flops;
+double FastDenoiser::flops_per_sample(int64_t height, int64_t width) const {
+  return program_->work.at(height, width);
 }
 
-double denoiser_flops_per_sample(DiffusionModel& model) {
+double denoiser_flops_per_sample(DiffusionModel& model, int64_t height, int64_t width) {
   SC_CHECK(model.unet != nullptr, "denoiser_flops_per_sample: no UNet");
   FastDenoiser::Program prog;
   prog.out_channels = model.unet->config().in_channels;
-  prog.size = model.unet->config().image_size;
   Recorder rec(prog, model.unet->device(), Precision::FP32, true);
   model.unet->visit(rec, 0.0);
-  return prog.flops;
+  return prog.work.at(height, width);
 }
 
 Tensor FastDenoiser::denoise(const Tensor& x) {
   const UNetConfig& c = model_.unet->config();
   check_dim(x, 4, "fast denoiser", "x");
-  SC_CHECK(x.size(1) == c.in_channels && x.dtype() == DType::F32, "fast denoiser: x must be float32 [B, ",
-           c.in_channels, ", H, W], got ", x.describe());
+  SC_CHECK(x.size(1) == c.in_channels && x.dtype() == DType::F32 && c.accepts_size(x.size(2), x.size(3)),
+           "fast denoiser: x must be float32 [B, ", c.in_channels, ", H, W] with H, W divisible by ",
+           c.size_multiple(), ", got ", x.describe());
   const Tensor xt = one_shot_input(step_, x);
   State s;
   s.h = xt.permute({0, 2, 3, 1}).contiguous().astype(activation_dtype(precision_));

@@ -23,8 +23,8 @@ class FastDenoiser {
   // 1].
   Tensor denoise(const Tensor& x);
   Precision precision() const { return precision_; }
-  // 2·multiply-adds per sample at the model's image size (convolutions and attention products).
-  double flops_per_sample() const;
+  // 2·multiply-adds per sample for H×W inputs (convolutions and attention products).
+  double flops_per_sample(int64_t height, int64_t width) const;
 
   struct Program;  // the recorded steps
 
@@ -36,7 +36,7 @@ class FastDenoiser {
 };
 
 // The same count for any UNet, without lowering it (for the generic denoiser's benchmark rows).
-double denoiser_flops_per_sample(DiffusionModel& model);
+double denoiser_flops_per_sample(DiffusionModel& model, int64_t height, int64_t width);
 
 // A FastDenoiser when `engine` allows it ("fast" requires it, "generic" never, "auto" falls back to the
 // generic UNet and says why in `note`); null means the generic denoiser.

@@ -185,18 +185,75 @@ TEST(Cli, DiffusionConvertDenoiseAndCertifyWithDenoiser) {
   r = smoothcuda("certify fake:1:3:32:32 " + fixture_dir() + "/models/lenet_32.safetensors 0.25 " + temp_path("ds.tsv") +
                  " --denoiser " + unet + " --N0 4 --N 4 --batch 4 --alpha 0.1 --m 2 --local-noise-sd 0.26");
   ASSERT_EQ(r.code, 0) << r.err;
+  // Images of another size go through the denoiser at their own size (its 3 downsamplings divide 24 and 40).
+  const std::string odd = temp_path("dds_24x40.tsv");
+  r = smoothcuda("certify fake:2:3:24:40 " + fixture_dir() + "/models/lenet_32.safetensors 0.25 " + odd +
+                 " --denoiser " + unet + " --N0 4 --N 8 --batch 8 --alpha 0.1");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("the denoiser (trained at 32x32) runs on the 24x40 images"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(lines(io::read_file(odd)).size(), 3u);
+  r = smoothcuda("certify fake:2:3:28:32 " + fixture_dir() + "/models/lenet_32.safetensors 0.25 " +
+                 temp_path("dds_28.tsv") + " --denoiser " + unet + " --N0 4 --N 8 --batch 8 --alpha 0.1");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("cannot run on 28x32 images"), std::string::npos) << r.err;
+}
+
+// agreement: the share of noisy samples on which tf32, bf16 and fp16 give fp32's label, for a classifier and
+// for DDS (the denoiser in each precision too, on 24×40 images); splitting the samples into batches changes
+// nothing (the noise is indexed per sample).
+TEST(Cli, AgreementOfReducedPrecisions) {
+  auto percentages = [](const std::string& out) {  // the table's row: | model | σ | images | samples | 3 × %
+    const std::vector<std::string> rows = lines(out);
+    std::vector<double> p;
+    if (rows.size() != 3) return p;
+    std::string cell;
+    std::istringstream row(rows[2]);
+    int column = 0;
+    while (std::getline(row, cell, '|'))
+      if (++column >= 6 && column <= 8) p.push_back(std::stod(cell));
+    return p;
+  };
+  const std::string lenet = fixture_dir() + "/models/lenet_32.safetensors";
+  CliRun r = smoothcuda("agreement fake:3:3:32:32 " + lenet + " 0.25 --skip 1 --samples 200");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("| 0.25 | 3 | 600 |"), std::string::npos) << r.out;
+  std::vector<double> p = percentages(r.out);
+  ASSERT_EQ(p.size(), 3u) << r.out;
+  for (double v : p) EXPECT_TRUE(v >= 90.0 && v <= 100.0) << r.out;
+
+  const std::string unet = temp_path("agreement_iddpm.safetensors");
+  r = smoothcuda("convert " + fixture_dir() + "/checkpoints/iddpm_narrow.pt " + unet +
+                 " --arch iddpm_unet --image_size 32 --num_channels 32 --num_res_blocks 1 --num_heads 2 "
+                 "--learn_sigma True --dropout 0.3 --diffusion_steps 4000 --noise_schedule cosine");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string dds =
+      "agreement fake:2:3:24:40 " + lenet + " 0.25 --skip 1 --samples 7 --denoiser " + unet;
+  r = smoothcuda(dds + " --batch 3");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find(unet + " + " + lenet + " | 0.25 | 2 | 14 |"), std::string::npos) << r.out;
+  p = percentages(r.out);
+  ASSERT_EQ(p.size(), 3u) << r.out;
+  for (double v : p) EXPECT_TRUE(v >= 50.0 && v <= 100.0) << r.out;
+  CliRun whole = smoothcuda(dds);
+  ASSERT_EQ(whole.code, 0) << whole.err;
+  EXPECT_EQ(whole.out, r.out);
+  r = smoothcuda("agreement fake:2:3:28:32 " + lenet + " 0.25 --denoiser " + unet);
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("cannot run on 28x32 images"), std::string::npos) << r.err;
 }
 
 // bench-certify on the CPU with a random denoiser whose flags hold lists (channel_mult=1,2): the saved
-// denoiser has those flags and loads.
+// denoiser has those flags and loads; it runs on the 12×12 samples of --input-shape.
 TEST(Cli, BenchCertifyTakesListFlagsForItsDenoiser) {
   const std::string unet = temp_path("bench_unet.safetensors");
   CliRun r = smoothcuda(
-      "bench-certify --device cpu --arch linear --input-shape 1,8,8 --num-classes 3 --samples 8 --batch 4 "
+      "bench-certify --device cpu --arch linear --input-shape 1,12,12 --num-classes 3 --samples 8 --batch 4 "
       "--N0 4 --N 8 --denoiser-arch adm_unet --denoiser-flags image_size=8,num_channels=32,num_res_blocks=1,"
       "channel_mult=1,2,attention_resolutions=8,4,learn_sigma=False,in_channels=1 --save-denoiser " +
       unet);
   ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("the denoiser (trained at 8x8) runs on the 12x12 images"), std::string::npos) << r.err;
   const io::Safetensors st = io::read_safetensors(unet);
   EXPECT_EQ(st.metadata.at("flag.channel_mult"), "1,2");
   EXPECT_EQ(st.metadata.at("flag.attention_resolutions"), "8,4");

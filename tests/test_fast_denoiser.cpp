@@ -8,6 +8,7 @@
 #include "diffusion/denoised_classifier.h"
 #include "engine/fast_denoiser.h"
 #include "kernels/argmax.h"
+#include "kernels/resize_bicubic.h"
 #include "nn/models/model_file.h"
 #include "test_util.h"
 
@@ -57,7 +58,8 @@ TEST(FastDenoiser, EngineChoiceAndNotes) {
   std::string note;
   DiffusionModel adm = narrow_diffusion_model("adm_narrow");
   EXPECT_NE(make_fast_denoiser(adm, 0.25, "fast", Precision::FP32, note), nullptr);
-  EXPECT_EQ(denoiser_flops_per_sample(adm), FastDenoiser(adm, 0.25, Precision::FP32).flops_per_sample());
+  EXPECT_EQ(denoiser_flops_per_sample(adm, 40, 56),
+            FastDenoiser(adm, 0.25, Precision::FP32).flops_per_sample(40, 56));
   DiffusionModel m = narrow_diffusion_model("iddpm_narrow");
   EXPECT_EQ(make_fast_denoiser(m, 0.25, "generic", Precision::FP32, note), nullptr);
   EXPECT_NE(make_fast_denoiser(m, 0.25, "auto", Precision::FP32, note), nullptr);
@@ -73,8 +75,39 @@ TEST(FastDenoiser, CountsTheWorkPerSample) {
                      {"diffusion_steps", "4000"}, {"noise_schedule", "cosine"}},
       "test");
   FastDenoiser fast(m, 0.25, Precision::FP32);
-  EXPECT_NEAR(fast.flops_per_sample() / 2, 8.1297408e9 - 3.538944e6 + 0.24969216e9, 1.0);
-  EXPECT_EQ(denoiser_flops_per_sample(m), fast.flops_per_sample());  // counted without lowering
+  EXPECT_NEAR(fast.flops_per_sample(32, 32) / 2, 8.1297408e9 - 3.538944e6 + 0.24969216e9, 1.0);
+  EXPECT_EQ(denoiser_flops_per_sample(m, 32, 32), fast.flops_per_sample(32, 32));  // counted without lowering
+}
+
+// guided-diffusion's resampling ResBlocks and attention by downsampling rate, at its training size and on
+// smaller non-square inputs: 2·multiply-adds counted with forward hooks on the convolutions (less the
+// variance half of the last) and the attention products of openai/guided-diffusion's own UNet in PyTorch.
+TEST(FastDenoiser, CountsTheWorkAtAnyInputSize) {
+  DiffusionModel adm = narrow_diffusion_model("adm_narrow");
+  EXPECT_NEAR(denoiser_flops_per_sample(adm, 64, 64), 4185128960.0, 1.0);
+  EXPECT_NEAR(denoiser_flops_per_sample(adm, 40, 56), 2068398080.0, 1.0);
+}
+
+// The denoiser runs on images of another size than it was trained on, when its downsamplings divide the sides
+// (DDS on ImageNet: the 256×256 UNet on 224×224 images); the fast path agrees with the generic one there.
+TEST(FastDenoiser, RunsOnOtherInputSizes) {
+  DiffusionModel adm = narrow_diffusion_model("adm_narrow");  // 3 downsamplings: sides divisible by 8
+  const Tensor x = random_images({2, 3, 40, 56}, 8, 0.25f);
+  const Tensor expected = denoise_one_shot(adm, x, 0.25);
+  ASSERT_EQ(expected.shape(), x.shape());
+  FastDenoiser fast(adm, 0.25, Precision::FP32);
+  EXPECT_LE(max_abs_diff(fast.denoise(x), expected), 2e-5);
+  EXPECT_ERROR_MENTIONS(fast.denoise(random_images({1, 3, 36, 56}, 8, 0.25f)), "divisible by 8");
+
+  auto clf = load_model(fixture_dir() + "/models/lenet_32.safetensors");
+  DenoisedClassifier dds(adm, *clf, 0.25);
+  EXPECT_EQ(dds.input_shape(), (Shape{3, 64, 64}));
+  dds.set_input_size(40, 56);
+  EXPECT_EQ(dds.input_shape(), (Shape{3, 40, 56}));
+  EXPECT_ERROR_MENTIONS(dds.set_input_size(40, 60), "cannot run on 40x60", "divisible by 8");
+  // classifier(resize(denoise(x))), the denoised 40×56 images resized to lenet's 32×32.
+  const Tensor labels = dds.predict_labels(x);
+  EXPECT_TRUE(allclose(labels, ops::argmax(clf->forward(ops::resize_bicubic(expected, 32, 32))), 0));
 }
 
 // DDS with both parts on the fast engine labels as the generic composition does.

@@ -229,7 +229,7 @@ TEST(GpuFastDenoiser, FallsBackWhereItDoesNotLower) {
   EXPECT_NE(note.find("attention heads of 8 channels on CUDA"), std::string::npos) << note;
   EXPECT_ERROR_MENTIONS(make_fast_denoiser(m, 0.25, "fast", Precision::FP32, note), "--engine fast",
                         "8 channels");
-  EXPECT_GT(denoiser_flops_per_sample(m), 0.0);  // counted all the same
+  EXPECT_GT(denoiser_flops_per_sample(m, 8, 8), 0.0);  // counted all the same
 }
 
 struct GpuArch {
