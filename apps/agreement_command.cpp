@@ -100,6 +100,8 @@ int agreement_command(int argc, char** argv) {
   progress.finish();
   std::string what = args.get("MODEL");
   if (denoiser.unet) what = args.get("denoiser") + " + " + what;
+  if (denoiser.unet && local_m > 0)
+    what += " (local smoothing: m " + std::to_string(local_m) + ", σ' " + args.get("local-noise-sd") + ")";
   std::printf("| model | σ | images | samples | tf32 | bf16 | fp16 |\n|---|---:|---:|---:|---:|---:|---:|\n");
   std::printf("| %s | %g | %zu | %lld | %.4f%% | %.4f%% | %.4f%% |\n", what.c_str(), sigma, todo.size(),
               static_cast<long long>(total),

@@ -61,7 +61,7 @@ class CachingAllocator {
     if (err != cudaSuccess) {
       cudaGetLastError();
       SC_FAIL("out of device memory on cuda:", device, ": cannot allocate ", size, " bytes (",
-              stats_.allocated_bytes, " bytes in use)");
+              stats_.allocated_bytes, " bytes in use; fewer samples per batch need less)");
     }
     sizes_[p] = size;
     stats_.allocated_bytes += size;
