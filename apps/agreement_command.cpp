@@ -19,9 +19,8 @@ int agreement_command(int argc, char** argv) {
   Args args(
       "agreement",
       "Classifies noisy samples of DATASET images with MODEL (optionally behind a diffusion denoiser) in "
-      "fp32 "
-      "and in tf32, bf16 and fp16 (fast engine) and prints the share of samples whose prediction agrees "
-      "with fp32.");
+      "fp32 and in tf32, bf16 and fp16 (fast engine) and prints the share of samples whose prediction "
+      "agrees with fp32.");
   args.positional("DATASET", "as for certify")
       .positional("MODEL", "smoothcuda model file or PyTorch checkpoint")
       .positional("SIGMA", "noise level σ")
@@ -66,8 +65,7 @@ int agreement_command(int argc, char** argv) {
     auto dds = std::make_unique<DenoisedClassifier>(denoiser, *model, sigma, local_m, local_sigma, seed,
                                                     std::move(fast),
                                                     std::make_unique<FastDenoiser>(denoiser, sigma, p));
-    const Shape shape = data->image_shape();
-    if (shape.size() == 3) dds->set_input_size(shape[1], shape[2]);
+    dds->set_input_size(data->image_shape()[1], data->image_shape()[2]);  // DDS runs at the images' size
     nets.push_back(std::move(dds));
   }
   SC_CHECK(data->image_shape() == nets[0]->input_shape(), "dataset images are ",
