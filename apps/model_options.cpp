@@ -77,9 +77,10 @@ int64_t batch_option(const Args& args, BaseClassifier& base) {
     return args.get_int("batch", 1, 1 << 24);
   }
   constexpr int64_t kReferenceBatch = 1000;  // Cohen et al.'s default
-  const auto* fast = dynamic_cast<const FastClassifier*>(&base);
-  const int64_t batch = fast ? fast->auto_batch(kReferenceBatch) : kReferenceBatch;
-  std::fprintf(stderr, "--batch auto: %lld noisy samples per forward pass\n", static_cast<long long>(batch));
+  std::string why;
+  const int64_t batch = base.auto_batch(kReferenceBatch, why);
+  std::fprintf(stderr, "--batch auto: %lld noisy samples per forward pass%s%s%s\n",
+               static_cast<long long>(batch), why.empty() ? "" : " (", why.c_str(), why.empty() ? "" : ")");
   return batch;
 }
 

@@ -20,8 +20,9 @@ void add_engine_options(Args& args);
 Precision chosen_precision(const Args& args, Device device);
 // The base classifier for `model` as the options ask; prints which engine runs to stderr.
 std::unique_ptr<BaseClassifier> make_classifier(const Args& args, Classifier& model, Device device);
-// --batch: a number of noisy samples per forward pass, or auto: the fast engine's filling batch
-// (FastClassifier::auto_batch, at least 1000), 1000 for anything else; says what it chose.
+// --batch: a number of noisy samples per forward pass, or auto (BaseClassifier::auto_batch from Cohen et
+// al.'s 1000: the fast engine's filling batch, at least 1000; a denoiser's batch that fits in memory, at most
+// 1000; 1000 for anything else); says what it chose.
 int64_t batch_option(const Args& args, BaseClassifier& base);
 // DDS / DiffSmooth: the classifier (make_classifier) behind the denoiser, the denoiser on the fast engine
 // when the options allow it (prints which engine denoises). The denoiser runs on the images' own size

@@ -38,7 +38,8 @@ int run(Job job, int argc, char** argv) {
       .positional("OUTFILE", "TSV output")
       .option("batch", "1000",
               "noisy samples per forward pass, or auto (fast engine: enough to fill the device through the "
-              "last stage, memory permitting; at least 1000)")
+              "last stage, memory permitting, at least 1000; with --denoiser: as many as fit in half the "
+              "free memory, at most 1000)")
       .option("skip", "1", "certify every skip-th image")
       .option("max", "-1", "stop before this image index (-1: all)")
       .option("split", "test", "train or test")

@@ -44,6 +44,29 @@ void DenoisedClassifier::set_input_size(int64_t height, int64_t width) {
   height_ = height, width_ = width;
 }
 
+MemoryNeed DenoisedClassifier::memory_need() {
+  const Device d = device();
+  const Shape s = input_shape();
+  const Tensor image = Tensor::full({1, s[0], s[1], s[2]}, 0.5f, d);
+  broadcast_.clear();  // remade for each batch shape: the measurement makes its own
+  return measure_memory_need(d, [&](int64_t rows) {
+    NoisyInput in;
+    in.images = image;
+    in.spans = {SampleSpan{rows, 0, 0, 0}};
+    in.sigma = static_cast<float>(sigma_);
+    in.seed = seed_;
+    Tensor counts = Tensor::zeros({1, num_classes()}, DType::I64, d);
+    accumulate_noisy_counts(in, counts);
+  });
+}
+
+int64_t DenoisedClassifier::auto_batch(int64_t reference, std::string& why) {
+  const MemoryNeed need = memory_need();
+  const int64_t budget = batch_memory_budget(device());
+  why = "measured " + describe(need) + "; half the free memory: " + format_bytes(budget);
+  return rows_within(need, budget, reference);
+}
+
 std::string DenoisedClassifier::engines() const {
   return std::string(fast_ ? "fast" : "generic") + " classifier, " + (fast_denoiser_ ? "fast" : "generic") +
          " denoiser";

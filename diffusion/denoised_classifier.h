@@ -15,6 +15,7 @@
 #include "diffusion/denoiser.h"
 #include "engine/fast_classifier.h"
 #include "engine/fast_denoiser.h"
+#include "engine/memory_batch.h"
 #include "smoothing/base_classifier.h"
 
 namespace sc {
@@ -31,6 +32,12 @@ class DenoisedClassifier : public BaseClassifier {
   // Noisy samples of H×W instead of the UNet's image size; its downsamplings must divide H and W.
   void set_input_size(int64_t height, int64_t width);
   Device device() override { return classifier_.device(); }
+  // What a batch of noisy samples needs in memory on device() (engine/memory_batch.h), measured on batches of
+  // 1 and 2 samples of one image (denoiser, classifier and the noisy batch together). Meant for before the
+  // first batch: buffers that the fast classifier keeps from a larger batch would hide their share.
+  MemoryNeed memory_need();
+  // As many noisy samples as fit in half the memory available (batch_memory_budget), at most `reference`.
+  int64_t auto_batch(int64_t reference, std::string& why) override;
   // Which engines run: "fast|generic classifier, fast|generic denoiser".
   std::string engines() const;
   const FastDenoiser* fast_denoiser() const { return fast_denoiser_.get(); }

@@ -56,8 +56,10 @@ void FastClassifier::set_cache_budget(const CacheBudget& budget) {
   drop_graphs();
 }
 
-int64_t FastClassifier::auto_batch(int64_t floor) const {
+int64_t FastClassifier::auto_batch(int64_t floor, std::string& why) {
+  why.clear();
   if (!device_.is_cuda()) return floor;  // the CPU path splits any batch over its threads: nothing to fill
+  why = "enough to fill the device through the last stage";
   const auto element_bytes = static_cast<int64_t>(dtype_size(activation_dtype(precision_)));
   return filling_batch(plan_, budget_, element_bytes, cuda_free_memory_bytes(device_.index) / 2, floor);
 }

@@ -48,7 +48,7 @@ class FastClassifier : public BaseClassifier {
   void set_cache_budget(const CacheBudget& budget);
   // Rows per batch for `--batch auto` (filling_batch): on CUDA enough to fill the device through the last
   // stage, at least `floor`, within half the device memory free now; `floor` on the CPU.
-  int64_t auto_batch(int64_t floor) const;
+  int64_t auto_batch(int64_t floor, std::string& why) override;
   // CUDA graphs on or off (on by default on CUDA unless SMOOTHCUDA_CUDA_GRAPHS=0; never on the CPU).
   void set_cuda_graphs(bool on);
   bool cuda_graphs() const { return graphs_on_; }

@@ -1,5 +1,6 @@
 #include "nn/memory.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -18,6 +19,32 @@
 namespace sc {
 
 namespace {
+
+// Bytes asked for by live buffers, and the most at once since the last reset_peak.
+class ByteCount {
+ public:
+  void add(size_t n) {
+    std::lock_guard<std::mutex> lock(mu_);
+    now_ += n;
+    peak_ = std::max(peak_, now_);
+  }
+  void remove(size_t n) {
+    std::lock_guard<std::mutex> lock(mu_);
+    now_ -= n;
+  }
+  LiveBytes live() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return {now_, peak_};
+  }
+  void reset_peak() {
+    std::lock_guard<std::mutex> lock(mu_);
+    peak_ = now_;
+  }
+
+ private:
+  std::mutex mu_;
+  size_t now_ = 0, peak_ = 0;
+};
 
 #ifdef SMOOTHCUDA_HAVE_CUDA
 // Sizes are rounded up so that blocks of nearby sizes can be reused: 512-byte granularity below 1 MiB,
@@ -43,11 +70,12 @@ class CachingAllocator {
     // Reuse a block no more than twice the request, so that a small tensor does not pin a huge block.
     if (it != pool.end() && it->first <= 2 * size) {
       void* p = it->second;
-      sizes_[p] = it->first;
+      held_[p] = Held{it->first, bytes};
       stats_.cached_bytes -= it->first;
       stats_.allocated_bytes += it->first;
       stats_.cache_hits++;
       pool.erase(it);
+      requested_.add(bytes);
       return p;
     }
     SC_CUDA_CHECK(cudaSetDevice(device));
@@ -63,21 +91,23 @@ class CachingAllocator {
       SC_FAIL("out of device memory on cuda:", device, ": cannot allocate ", size, " bytes (",
               stats_.allocated_bytes, " bytes in use; fewer samples per batch need less)");
     }
-    sizes_[p] = size;
+    held_[p] = Held{size, bytes};
     stats_.allocated_bytes += size;
     stats_.device_mallocs++;
+    requested_.add(bytes);
     return p;
   }
 
   void release(void* p, int device, void* stream) {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = sizes_.find(p);
-    if (it == sizes_.end()) return;
-    const size_t size = it->second;
-    sizes_.erase(it);
-    stats_.allocated_bytes -= size;
-    stats_.cached_bytes += size;
-    free_[Key{device, stream}].emplace(size, p);
+    auto it = held_.find(p);
+    if (it == held_.end()) return;
+    const Held h = it->second;
+    held_.erase(it);
+    requested_.remove(h.request);
+    stats_.allocated_bytes -= h.block;
+    stats_.cached_bytes += h.block;
+    free_[Key{device, stream}].emplace(h.block, p);
   }
 
   void empty() {
@@ -89,6 +119,8 @@ class CachingAllocator {
     std::lock_guard<std::mutex> lock(mu_);
     return stats_;
   }
+
+  ByteCount& requested() { return requested_; }
 
  private:
   struct Key {
@@ -111,10 +143,21 @@ class CachingAllocator {
 
   std::mutex mu_;
   std::map<Key, std::multimap<size_t, void*>> free_;
-  std::map<void*, size_t> sizes_;
+  // A live block: its size, and the bytes asked for (rounded up, then given a cached block up to twice that).
+  struct Held {
+    size_t block, request;
+  };
+  std::map<void*, Held> held_;
   AllocatorStats stats_;
+  ByteCount requested_;  // what live buffers asked for
 };
 #endif
+
+// The bytes host buffers asked for, counted as they are allocated and freed.
+ByteCount& host_bytes() {
+  static ByteCount* c = new ByteCount();  // never destroyed: outlives static tensors
+  return *c;
+}
 
 std::atomic<bool>& poison_flag() {
   static std::atomic<bool> flag{[] {
@@ -134,6 +177,7 @@ Buffer::Buffer(size_t bytes, Device device) : bytes_(bytes), device_(device) {
     const size_t size = (bytes + 63) / 64 * 64;
     data_ = std::aligned_alloc(64, size == 0 ? 64 : size);
     SC_CHECK(data_ != nullptr, "out of host memory: cannot allocate ", bytes, " bytes");
+    host_bytes().add(bytes);
     if (poison_new_buffers()) std::memset(data_, 0xff, bytes);
     return;
   }
@@ -154,6 +198,7 @@ Buffer::~Buffer() {
   if (!data_) return;
   if (device_.is_cpu()) {
     std::free(data_);
+    host_bytes().remove(bytes_);
     return;
   }
 #ifdef SMOOTHCUDA_HAVE_CUDA
@@ -186,6 +231,25 @@ AllocatorStats device_allocator_stats() {
   return CachingAllocator::instance().stats();
 #else
   return {};
+#endif
+}
+
+LiveBytes live_bytes(Device device) {
+  if (device.is_cpu()) return host_bytes().live();
+#ifdef SMOOTHCUDA_HAVE_CUDA
+  return CachingAllocator::instance().requested().live();
+#else
+  return {};
+#endif
+}
+
+void reset_peak_bytes(Device device) {
+  if (device.is_cpu()) {
+    host_bytes().reset_peak();
+    return;
+  }
+#ifdef SMOOTHCUDA_HAVE_CUDA
+  CachingAllocator::instance().requested().reset_peak();
 #endif
 }
 

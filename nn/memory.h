@@ -38,6 +38,18 @@ struct AllocatorStats {
 };
 AllocatorStats device_allocator_stats();
 
+// Bytes asked for by live buffers of a device kind (the host, or all CUDA devices together), and the most at
+// once since the last reset_peak_bytes for that kind. What a piece of work needs at its peak is peak - now
+// before it runs (engine/memory_batch.h sizes batches with it). These are the sizes asked for: the blocks
+// that hold them are larger (host: 64-byte multiples; CUDA: 512-byte multiples below 1 MiB, 2 MiB above,
+// served by a cached block up to twice that, as allocated_bytes above counts).
+struct LiveBytes {
+  size_t now = 0;
+  size_t peak = 0;
+};
+LiveBytes live_bytes(Device device);
+void reset_peak_bytes(Device device);
+
 // Testing aid: when on, every new buffer is filled with 0xFF bytes (NaN for floats, -1 for integers), so an
 // op that leaves an output element unwritten shows it. SMOOTHCUDA_POISON=1 in the environment turns it on.
 void set_poison_new_buffers(bool on);

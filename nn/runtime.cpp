@@ -1,10 +1,14 @@
 #include "nn/runtime.h"
 
 #include <omp.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
 
 #include "nn/cuda_graph.h"
 #include "nn/error.h"
@@ -93,6 +97,18 @@ int64_t cuda_l2_cache_bytes(int) { return 0; }
 int64_t cuda_free_memory_bytes(int) { return 0; }
 int cuda_multiprocessor_count(int) { return 0; }
 #endif
+
+int64_t host_available_memory_bytes() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string line;
+  while (std::getline(meminfo, line)) {
+    std::istringstream fields(line);
+    std::string key;
+    int64_t kib = 0;
+    if (fields >> key >> kib && key == "MemAvailable:") return kib * 1024;  // "MemAvailable: n kB"
+  }
+  return static_cast<int64_t>(sysconf(_SC_AVPHYS_PAGES)) * static_cast<int64_t>(sysconf(_SC_PAGESIZE));
+}
 
 int cpu_threads() {
   return omp_get_max_threads();

@@ -21,6 +21,9 @@ int64_t cuda_l2_cache_bytes(int k);
 int cuda_multiprocessor_count(int k);
 // Device memory free on CUDA device k now (cudaMemGetInfo; 0 without CUDA).
 int64_t cuda_free_memory_bytes(int k);
+// Host memory available to a new allocation without swapping (Linux: MemAvailable of /proc/meminfo; else
+// the free physical pages).
+int64_t host_available_memory_bytes();
 int cpu_threads();
 
 // A choice that the environment can turn off (NAME=0), for a device to compare both ways

@@ -1,6 +1,8 @@
 // What randomized smoothing needs of a base classifier f: hard labels for a batch of (noisy) images in [0,1].
 // A plain classifier is the usual one; a denoiser in front of it is another (diffusion denoised smoothing).
 #pragma once
+#include <string>
+
 #include "kernels/noisy_input_conv.h"
 #include "nn/models/registry.h"
 
@@ -22,6 +24,13 @@ class BaseClassifier {
   virtual int64_t num_classes() const = 0;
   virtual Shape input_shape() const = 0;  // [C, H, W]
   virtual Device device() = 0;
+  // Samples per batch for `--batch auto`, where `reference` is the reference code's batch: by default
+  // `reference`; the fast engine fills the device (at least `reference`), a denoiser in front sizes the batch
+  // by the memory it measures (at most `reference`). `why` says how it was chosen (empty: the reference).
+  virtual int64_t auto_batch(int64_t reference, std::string& why) {
+    why.clear();
+    return reference;
+  }
 };
 
 // argmax of a Classifier's logits.

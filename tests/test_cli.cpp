@@ -182,6 +182,19 @@ TEST(Cli, DiffusionConvertDenoiseAndCertifyWithDenoiser) {
                  " --denoiser " + unet + " --N0 4 --N 8 --batch 8 --alpha 0.1");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(lines(io::read_file(tsv)).size(), 3u);
+  // --batch auto sizes DDS batches by the memory they measure (at most Cohen's 1000; this narrow UNet needs
+  // about 1.3 MB a sample, so 1000 where half the host's memory is over 1.3 GB); the rows stay the same.
+  const std::string auto_tsv = temp_path("dds_auto.tsv");
+  r = smoothcuda("certify fake:2:3:32:32 " + fixture_dir() + "/models/lenet_32.safetensors 0.25 " + auto_tsv +
+                 " --denoiser " + unet + " --N0 4 --N 8 --batch auto --alpha 0.1");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const size_t said = r.err.find("--batch auto: ");
+  ASSERT_NE(said, std::string::npos) << r.err;
+  const long chosen = std::stol(r.err.substr(said + 14));
+  EXPECT_TRUE(chosen >= 1 && chosen <= 1000) << r.err;
+  const auto by8 = lines(io::read_file(tsv)), by_auto = lines(io::read_file(auto_tsv));
+  ASSERT_EQ(by_auto.size(), by8.size());
+  for (size_t i = 0; i < by8.size(); ++i) EXPECT_EQ(without_time(by_auto[i]), without_time(by8[i])) << i;
   r = smoothcuda("certify fake:1:3:32:32 " + fixture_dir() + "/models/lenet_32.safetensors 0.25 " + temp_path("ds.tsv") +
                  " --denoiser " + unet + " --N0 4 --N 4 --batch 4 --alpha 0.1 --m 2 --local-noise-sd 0.26");
   ASSERT_EQ(r.code, 0) << r.err;

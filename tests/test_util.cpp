@@ -11,6 +11,7 @@
 #include <random>
 
 #include "io/safetensors.h"
+#include "nn/memory.h"
 #include "nn/models/random_init.h"
 #include "nn/state_dict.h"
 #include "weights_tools/torch_checkpoint.h"
@@ -194,6 +195,22 @@ DiffusionModel narrow_diffusion_model(const std::string& name) {
   auto ckpt = torchfile::read_checkpoint(base + ".pt");
   load_state_dict(*m.unet, torchfile::extract_state_dict(ckpt), base + ".pt");
   return m;
+}
+
+PredictedMemory predicted_and_actual_memory(BaseClassifier& base, const std::function<MemoryNeed()>& measure,
+                                            int64_t rows, float sigma) {
+  const Device d = base.device();
+  const Shape s = base.input_shape();
+  NoisyInput in;
+  in.images = random_images({1, s[0], s[1], s[2]}, 3).to(d);
+  const auto start = static_cast<int64_t>(live_bytes(d).now);
+  const MemoryNeed need = measure();
+  in.spans = {SampleSpan{rows, 0, 0, 0}};
+  in.sigma = sigma;
+  Tensor counts = Tensor::zeros({1, base.num_classes()}, DType::I64, d);
+  reset_peak_bytes(d);
+  base.accumulate_noisy_counts(in, counts);
+  return {need.fixed + rows * need.per_row, static_cast<int64_t>(live_bytes(d).peak) - start};
 }
 
 }  // namespace sc::test

@@ -7,9 +7,11 @@
 #include <vector>
 
 #include "diffusion/denoiser.h"
+#include "engine/memory_batch.h"
 #include "io/json.h"
 #include "nn/models/registry.h"
 #include "nn/tensor.h"
+#include "smoothing/base_classifier.h"
 
 // Expects `stmt` to throw sc::Error whose message contains every fragment.
 #define EXPECT_ERROR_MENTIONS(stmt, ...)                                                           \
@@ -64,5 +66,14 @@ std::unique_ptr<Classifier> random_classifier(const std::string& arch, int64_t c
 // A narrow UNet fixture (tests/fixtures/checkpoints/NAME.pt, random weights from the reference code) as a
 // diffusion model with the CIFAR-10 schedule (cosine, 4000 steps), on the CPU.
 DiffusionModel narrow_diffusion_model(const std::string& name);
+
+// The bytes `base` needs for one batch of `rows` noisy samples of one image on its device, as predicted by a
+// memory need measured first (fixed + rows · per_row) and as held at the batch's peak, both counted from
+// what was live before the measurement.
+struct PredictedMemory {
+  int64_t predicted = 0, actual = 0;
+};
+PredictedMemory predicted_and_actual_memory(BaseClassifier& base, const std::function<MemoryNeed()>& measure,
+                                            int64_t rows, float sigma);
 
 }  // namespace sc::test

@@ -10,6 +10,7 @@
 #include <tuple>
 #include <vector>
 
+#include "diffusion/denoised_classifier.h"
 #include "engine/fast_classifier.h"
 #include "engine/fast_denoiser.h"
 #include "kernel_cases.h"
@@ -21,6 +22,7 @@
 #include "kernels/pooled_linear.h"
 #include "kernels/upsample_nearest2x_nhwc.h"
 #include "nn/cuda_graph.h"
+#include "nn/memory.h"
 #include "nn/runtime.h"
 #include "nn/stream.h"
 #include "smoothing/smooth.h"
@@ -232,6 +234,27 @@ TEST(GpuFastDenoiser, FallsBackWhereItDoesNotLower) {
   EXPECT_GT(denoiser_flops_per_sample(m, 8, 8), 0.0);  // counted all the same
 }
 
+// The device memory DDS needs, measured on batches of 1 and 2 samples (both parts on the fast engine, bf16),
+// predicts the bytes a batch of 6 asks for at its peak.
+TEST(GpuFastDenoiser, DenoisedClassifierPredictsItsDeviceMemory) {
+  SKIP_WITHOUT_GPU();
+  DiffusionModel m = narrow_diffusion_model("iddpm_narrow");
+  m.unet->to(kGpu);
+  auto clf = random_classifier("lenet", 3, 32, 10, 4);
+  clf->to(kGpu);
+  DenoisedClassifier dds(m, *clf, 0.25, 0, 0.0, 0, std::make_unique<FastClassifier>(*clf, Precision::BF16),
+                         std::make_unique<FastDenoiser>(m, 0.25, Precision::BF16));
+  const size_t host_before = live_bytes(Device::cpu()).now;
+  const PredictedMemory mem = predicted_and_actual_memory(
+      dds, [&] { return dds.memory_need(); }, 6, 0.25f);
+  EXPECT_GT(mem.actual, 6 * 32 * 32 * 32 * 2);  // at least one 32-channel bf16 map per sample
+  EXPECT_NEAR(static_cast<double>(mem.predicted), static_cast<double>(mem.actual), 0.03 * mem.actual);
+  EXPECT_LT(live_bytes(Device::cpu()).now, host_before + 4096);  // the work stayed on the device
+  std::string why;
+  EXPECT_EQ(dds.auto_batch(1000, why), 1000);  // a narrow UNet: a thousand samples fit easily
+  EXPECT_NE(why.find(" per sample"), std::string::npos) << why;
+}
+
 struct GpuArch {
   const char* arch;
   int64_t channels, size;
@@ -358,7 +381,9 @@ TEST(GpuPlan, AutoBatchFillsTheLastStage) {
   auto model = random_classifier("cifar_resnet20", 3, 32, 10, 6);
   model->to(kGpu);
   const int64_t want = std::max<int64_t>(1000, (cache_budget(kGpu).fill_pixels + 63) / 64);
-  EXPECT_EQ(FastClassifier(*model, Precision::BF16).auto_batch(1000), (want + 99) / 100 * 100);
+  std::string why;
+  EXPECT_EQ(FastClassifier(*model, Precision::BF16).auto_batch(1000, why), (want + 99) / 100 * 100);
+  EXPECT_EQ(why, "enough to fill the device through the last stage");
   EXPECT_GT(cuda_free_memory_bytes(0), 0);
 }
 
