@@ -6,10 +6,15 @@
 #include <fstream>
 #include <sstream>
 
+#include "engine/fast_classifier.h"
+#include "io/dataset.h"
 #include "io/file_util.h"
 #include "io/image.h"
 #include "io/npy.h"
 #include "io/safetensors.h"
+#include "nn/models/model_file.h"
+#include "nn/state_dict.h"
+#include "smoothing/noise.h"
 #include "test_util.h"
 
 namespace sc::test {
@@ -212,9 +217,9 @@ TEST(Cli, DiffusionConvertDenoiseAndCertifyWithDenoiser) {
   EXPECT_NE(r.err.find("cannot run on 28x32 images"), std::string::npos) << r.err;
 }
 
-// agreement: the share of noisy samples on which tf32, bf16 and fp16 give fp32's label, for a classifier and
-// for DDS (the denoiser in each precision too, on 24×40 images); splitting the samples into batches changes
-// nothing (the noise is indexed per sample).
+// agreement: the share of noisy samples on which tf32, bf16 and fp16 give fp32's label, for classifiers (one
+// built to disagree) and for DDS (the denoiser in each precision too, on 24×40 images); splitting the samples
+// into batches changes nothing (the noise is indexed per sample).
 TEST(Cli, AgreementOfReducedPrecisions) {
   auto percentages = [](const std::string& out) {  // the table's row: | model | σ | images | samples | 3 × %
     const std::vector<std::string> rows = lines(out);
@@ -234,6 +239,51 @@ TEST(Cli, AgreementOfReducedPrecisions) {
   std::vector<double> p = percentages(r.out);
   ASSERT_EQ(p.size(), 3u) << r.out;
   for (double v : p) EXPECT_TRUE(v >= 90.0 && v <= 100.0) << r.out;
+
+  // A LeNet built to disagree: fc2's units 0 and 1 differ by 1e-5 of their weights (both kept positive by a
+  // bias of 10) and the head reads unit 0 as class 0 and unit 1 as class 1, all else far below. In fp32 the
+  // sign of that tiny difference picks the class; tf32 weights and bf16/fp16 activations round it away or
+  // past it (agreement about 56%, 0% and 0.5% here). The table's shares must be those counted here, sample
+  // by sample, with the fast classifier in each precision.
+  const std::string tied = temp_path("agreement_tied_lenet.safetensors");
+  auto model = random_classifier("lenet", 3, 32, 10, 12);
+  StateDict weights = state_dict(*model);
+  for (auto& [key, t] : weights) {
+    float* v = t.data<float>();
+    if (key == "fc2.weight") {  // [84, 120]: row 1 = row 0 · (1 + 1e-5 · noise)
+      const std::vector<float> r = randn({120}, 21).to_float_vector();
+      for (int64_t j = 0; j < 120; ++j) v[120 + j] = v[j] * (1.0f + 1e-5f * r[static_cast<size_t>(j)]);
+    }
+    if (key == "fc2.bias") v[0] = v[1] = 10.0f;
+    if (key == "fc3.weight")  // [10, 84]
+      for (int64_t i = 0; i < 10 * 84; ++i) v[i] = i == 0 || i == 84 + 1 ? 100.0f : 0.0f;
+    if (key == "fc3.bias")
+      for (int64_t i = 0; i < 10; ++i) v[i] = i < 2 ? 0.0f : -1e4f;
+  }
+  load_state_dict(*model, weights, "tied lenet");
+  save_model(tied, *model);
+  r = smoothcuda("agreement fake:3:3:32:32 " + tied + " 0.25 --skip 1 --samples 200 --batch 128 --seed 5");
+  ASSERT_EQ(r.code, 0) << r.err;
+  p = percentages(r.out);
+  ASSERT_EQ(p.size(), 3u) << r.out;
+  const Plan plan = build_plan(*model);
+  auto data = io::open_dataset("fake:3:3:32:32");
+  int64_t agree[3] = {0, 0, 0};
+  for (int64_t i = 0; i < 3; ++i) {
+    NoisyInput in;
+    in.images = Tensor::empty({1, 3, 32, 32});
+    data->read_image(i, in.images.data<float>());
+    in.sigma = 0.25f, in.seed = 5, in.phase = noise::kEstimation;
+    in.spans = {SampleSpan{200, 0, static_cast<uint32_t>(i), 0}};
+    const Tensor ref = FastClassifier(*model, plan, Precision::FP32).predict_noisy_labels(in);
+    const Precision reduced[] = {Precision::TF32, Precision::BF16, Precision::FP16};
+    for (int k = 0; k < 3; ++k) {
+      const Tensor got = FastClassifier(*model, plan, reduced[k]).predict_noisy_labels(in);
+      for (int64_t s = 0; s < 200; ++s) agree[k] += got.data<int64_t>()[s] == ref.data<int64_t>()[s];
+    }
+  }
+  for (int k = 0; k < 3; ++k) EXPECT_NEAR(p[static_cast<size_t>(k)], 100.0 * agree[k] / 600.0, 1e-4) << r.out;
+  for (int k = 0; k < 3; ++k) EXPECT_LT(p[static_cast<size_t>(k)], 99.0) << r.out;  // they really disagree
 
   const std::string unet = temp_path("agreement_iddpm.safetensors");
   r = smoothcuda("convert " + fixture_dir() + "/checkpoints/iddpm_narrow.pt " + unet +
