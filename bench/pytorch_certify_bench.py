@@ -16,6 +16,7 @@ from their published descriptions (Cohen's CIFAR ResNet-110, torchvision's ResNe
 UNets in bench/torch_unet.py) with the same key names, so the weights load strictly.
 """
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -136,6 +137,18 @@ class Denoised(nn.Module):
         return self.classifier(self.denoiser(x))
 
 
+@contextlib.contextmanager
+def exact_fp32():
+    """The checks compare float32 with float32: PyTorch on CUDA runs cuDNN convolutions in TF32 by default
+    (relative error ~3e-4, seen on an H100), so switch that off while checking; the timed runs keep the defaults."""
+    saved = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
+
+
 def check_close(what, theirs, ours_path):
     import numpy as np
     ours = torch.from_numpy(np.load(ours_path)).double()
@@ -231,14 +244,14 @@ def main():
     if args.check:
         import numpy as np
         images, logits = args.check.split(":")
-        with torch.no_grad():
+        with torch.no_grad(), exact_fp32():
             check_close("logits", model(torch.from_numpy(np.load(images)).to(device)), logits)
     if args.denoiser:
         denoiser = load_denoiser(args.denoiser, args.sigma).to(device)
         if args.check_denoiser:
             import numpy as np
             images, denoised = args.check_denoiser.split(":")
-            with torch.no_grad():
+            with torch.no_grad(), exact_fp32():
                 check_close("denoiser", denoiser(torch.from_numpy(np.load(images)).to(device)), denoised)
         model = Denoised(denoiser, model).eval()
     gen = torch.Generator().manual_seed(1)

@@ -57,18 +57,23 @@ std::vector<Segment> make_segments(const Plan& plan, int64_t capacity, int64_t e
   }
   for (Segment& s : segs) {
     s.rows = capacity;
-    if (budget.bytes <= 0 || s.end - s.begin < 2) continue;  // one step: nothing to keep for a next one
-    // What one row of the segment's busiest step reads and writes.
-    int64_t live = 1;
+    // What one row of the segment's busiest step reads and writes, and its widest tensor.
+    int64_t live = 1, widest = 1;
     for (int i = s.begin; i < s.end; ++i) {
       const PlanStep& st = plan.steps[static_cast<size_t>(i)];
       live = std::max(live, element_bytes * (elems_of(plan, st.in) + elems_of(plan, st.residual) +
                                              elems_of(plan, st.out)));
+      for (int v : {st.in, st.residual, st.out}) widest = std::max(widest, elems_of(plan, v));
     }
-    const int64_t fill = (budget.fill_pixels + pixels(s.begin) - 1) / pixels(s.begin);
-    const int64_t rows = std::max(fill, budget.bytes / live);
-    // Chunks that fill the device but overflow the whole cache (2 × budget) would only add launches.
-    if (rows <= 2 * budget.bytes / live) s.rows = std::clamp(rows, int64_t{1}, capacity);
+    // One step: nothing to keep for a next one.
+    if (budget.bytes > 0 && s.end - s.begin >= 2) {
+      const int64_t fill = (budget.fill_pixels + pixels(s.begin) - 1) / pixels(s.begin);
+      const int64_t rows = std::max(fill, budget.bytes / live);
+      // Chunks that fill the device but overflow the whole cache (2 × budget) would only add launches.
+      if (rows <= 2 * budget.bytes / live) s.rows = std::clamp(rows, int64_t{1}, capacity);
+    }
+    // Each launch's tensors within the kernels' 32-bit indexing, whatever the batch.
+    s.rows = std::clamp(kMaxLaunchElements / widest, int64_t{1}, s.rows);
   }
   // Neighbours that run in one chunk each are one segment: their values can then share slots step by step.
   std::vector<Segment> merged;

@@ -28,6 +28,10 @@ struct CacheBudget {
 // SMOOTHCUDA_CACHE_BYTES=N in the environment sets the bytes (0 turns blocking off).
 CacheBudget cache_budget(const Device& device);
 
+// The most elements a tensor of one launch may have: the kernels index with 32-bit integers. A segment whose
+// batch would pass it runs in chunks (ResNet-50's 112×112×64 stem output past 2,674 rows).
+constexpr int64_t kMaxLaunchElements = (int64_t{1} << 31) - 1;
+
 struct Segment {
   int begin = 0, end = 0;  // steps [begin, end)
   int64_t rows = 0;        // rows per chunk

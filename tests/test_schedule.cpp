@@ -207,6 +207,35 @@ TEST(Schedule, FillingBatchFillsTheLastStageWithinMemory) {
   EXPECT_ERROR_MENTIONS(filling_batch(plan, h100, 2, plenty, 0), "floor");
 }
 
+// ResNet-50 on 224×224 at 5,600 rows (what --batch auto chose on an H100): its stem writes 112×112×64 per
+// row, 4.5e9 elements for the batch, past the kernels' 32-bit indexing. Every segment runs in chunks whose
+// tensors stay within it, with and without cache blocking, and the ones that fit keep the whole batch.
+TEST(Schedule, ChunksKeepEachLaunchWithin32BitIndexing) {
+  auto model = random_classifier("resnet50", 3, 224, 1000, 1);
+  const Plan plan = build_plan(*model);
+  for (const CacheBudget& budget : {CacheBudget{}, CacheBudget{25 << 20, 2048 * 132}}) {
+    const Schedule sch = make_schedule(plan, 5600, 2, budget);
+    int64_t whole = 0;
+    for (const Segment& seg : sch.segments) {
+      for (int i = seg.begin; i < seg.end; ++i) {
+        const PlanStep& st = plan.steps[static_cast<size_t>(i)];
+        for (int v : {st.in, st.residual, st.out}) {
+          if (v < 0) continue;
+          EXPECT_LE(seg.rows * plan.values[static_cast<size_t>(v)].elems(), kMaxLaunchElements)
+              << "step " << i << "\n"
+              << sch.summary(plan);
+        }
+      }
+      whole += seg.rows == 5600;
+    }
+    EXPECT_EQ(sch.segments.front().rows, kMaxLaunchElements / (112 * 112 * 64)) << sch.summary(plan);
+    EXPECT_EQ(sch.segments.front().rows, 2674);  // (2^31 − 1) / 802,816
+    if (budget.bytes == 0) {
+      EXPECT_GT(whole, 0) << sch.summary(plan);
+    }
+  }
+}
+
 TEST(Schedule, CacheBytesComeFromTheEnvironment) {
   ASSERT_EQ(setenv("SMOOTHCUDA_CACHE_BYTES", "12345", 1), 0);
   EXPECT_EQ(cache_budget(Device::cpu()).bytes, 12345);
