@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "diffusion/denoised_classifier.h"
+#include "engine/plan.h"
 #include "io/dataset_presets.h"
 #include "nn/error.h"
 #include "nn/parse_number.h"
@@ -47,24 +48,26 @@ ConvertOptions model_options(const Args& args, const std::string& dataset_defaul
   return o;
 }
 
-// The default on CUDA: see docs/PRECISION.md for the agreement measurements it rests on.
-constexpr Precision kCudaDefaultPrecision = Precision::FP32;
-
 void add_engine_options(Args& args) {
   args.option("engine", "auto",
               "fast (fused NHWC plan), generic (layer by layer, NCHW), or auto (fast when the model lowers)")
-      .option("precision", "auto", "fp32, tf32, bf16, fp16 or auto (fp32 on the CPU; see docs/PRECISION.md)");
+      .option("precision", "auto", "fp32, tf32, bf16, fp16 or auto (fp16 on CUDA, fp32 on the CPU; see docs/PRECISION.md)");
 }
 
 Precision chosen_precision(const Args& args, Device device) {
   const std::string& p = args.get("precision");
-  if (p == "auto") return device.is_cpu() ? Precision::FP32 : kCudaDefaultPrecision;
-  return parse_precision(p);
+  return p == "auto" ? default_precision(device, args.get("engine") != "generic") : parse_precision(p);
 }
 
 std::unique_ptr<BaseClassifier> make_classifier(const Args& args, Classifier& model, Device device) {
   std::string note;
-  auto base = make_base_classifier(model, args.get("engine"), chosen_precision(args, device), note);
+  Precision precision = chosen_precision(args, device);
+  if (args.get("precision") == "auto" && precision != Precision::FP32) {
+    Plan plan;
+    std::string why;
+    precision = default_precision(device, try_build_plan(model, plan, why));
+  }
+  auto base = make_base_classifier(model, args.get("engine"), precision, note);
   std::fprintf(stderr, "%s on %s\n", note.c_str(), device.str().c_str());
   return base;
 }

@@ -37,4 +37,8 @@ DType activation_dtype(Precision p) {
   }
 }
 
+Precision default_precision(const Device& device, bool fast_engine) {
+  return device.is_cuda() && fast_engine ? Precision::FP16 : Precision::FP32;
+}
+
 }  // namespace sc

@@ -514,6 +514,15 @@ TEST(Plan, UnknownModulesFallBackToTheGenericEngine) {
   EXPECT_ERROR_MENTIONS(make_base_classifier(model, "auto", Precision::BF16, note), "bf16");
   EXPECT_ERROR_MENTIONS(make_base_classifier(model, "warp", Precision::FP32, note), "unknown engine");
   EXPECT_ERROR_MENTIONS(parse_precision("fp8"), "unknown precision");
+  // --precision auto for this model: fp32 wherever it runs, since it stays on the generic engine; a model the
+  // fast engine runs gets fp16 on CUDA (docs/PRECISION.md), fp32 on the CPU.
+  Plan plan;
+  std::string why;
+  const bool lowers = try_build_plan(model, plan, why);
+  EXPECT_FALSE(lowers);
+  EXPECT_EQ(default_precision(Device::cuda(0), lowers), Precision::FP32);
+  EXPECT_EQ(default_precision(Device::cuda(0), true), Precision::FP16);
+  EXPECT_EQ(default_precision(Device::cpu(), true), Precision::FP32);
 }
 
 // FLOP counts (2 per multiply-add) against the published multiply-adds: torchvision's ResNet-50 4.09 G at
