@@ -51,7 +51,8 @@ ConvertOptions model_options(const Args& args, const std::string& dataset_defaul
 void add_engine_options(Args& args) {
   args.option("engine", "auto",
               "fast (fused NHWC plan), generic (layer by layer, NCHW), or auto (fast when the model lowers)")
-      .option("precision", "auto", "fp32, tf32, bf16, fp16 or auto (fp16 on CUDA, fp32 on the CPU; see docs/PRECISION.md)");
+      .option("precision", "auto",
+              "fp32, tf32, bf16, fp16 or auto (fp16 on CUDA, fp32 on the CPU; see docs/PRECISION.md)");
 }
 
 Precision chosen_precision(const Args& args, Device device) {

@@ -146,7 +146,8 @@ class Recorder : public UNetVisitor {
   void out(const Tensor& gamma, const Tensor& beta, const Tensor& w, const Tensor& b) override {
     const int64_t C = prog_.out_channels;  // only ε: the variance channels are not needed
     Norm norm = make_norm(gamma, beta, nullptr, nullptr, true);
-    Conv conv = make_conv(w.slice(0, 0, C).contiguous(), b.slice(0, 0, C).contiguous(), 1, kTensorCoreChannels);
+    Conv conv =
+        make_conv(w.slice(0, 0, C).contiguous(), b.slice(0, 0, C).contiguous(), 1, kTensorCoreChannels);
     // The padded channels (zero weights) are dropped again: 3 of 8 written, still far faster than the
     // float32 tile kernel that 3 output channels would take (7.2 of 67 ms per 500-sample DDS batch, H100).
     prog_.steps.push_back([=](State& s) {
@@ -174,7 +175,8 @@ class Recorder : public UNetVisitor {
   };
 
   // Converts a convolution's parameters and counts its work at the current rate (after any stride). The
-  // output channels are padded with zero filters to a multiple of out_multiple (the work counts the real ones).
+  // output channels are padded with zero filters to a multiple of out_multiple (the work counts the real
+  // ones).
   Conv make_conv(const Tensor& w, const Tensor& b, int64_t stride, int64_t out_multiple = 1) const {
     prog_.work.conv_per_pixel +=
         2.0 * static_cast<double>(w.numel()) / static_cast<double>(prog_.rate * prog_.rate);

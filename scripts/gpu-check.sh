@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Everything the lent GPU machine should check, in one call: build with CUDA (sm_90) against the packages carried
-# in .deps (run scripts/gpu-deps.sh here first and name .deps in the call's carry; scripts/gpu-env.sh), run the
-# GPU tests (tests/gpu/: every op, the fast engine's kernels and plans, the fast denoiser, smoothing), the kernel
-# microbenchmarks (hand-written vs cuDNN/cuBLAS, fused_conv in f32/tf32/bf16/f16 and both block shapes, attention,
-# GroupNorm, the device's peaks) and eval on CUDA against the CPU. CI runs the CPU tests. Then, in a second call:
-# bench/certify_throughput.sh build-gpu (see bench/RESULTS.md). Logs go to $LOGS; $OUT (the folder the device
-# tool brings back, at most 8 files) gets device.txt, the kernel benchmarks' JSON and all logs as one
-# gpu-check-logs.tar.gz; a short summary is printed last.
+# in .deps (run scripts/gpu-deps.sh here first and name .deps in the call's carry; scripts/gpu-env.sh), or, with
+# BUILD=build-carry, run the binaries that scripts/gpu-carry.sh built here (carry build-carry too: no build on the
+# device); run the GPU tests (tests/gpu/: every op, the fast engine's kernels and plans, the fast denoiser,
+# smoothing), the kernel microbenchmarks (hand-written vs cuDNN/cuBLAS, fused_conv in f32/tf32/bf16/f16 and both
+# block shapes, attention, GroupNorm, the device's peaks) and eval on CUDA against the CPU. CI runs the CPU tests.
+# Then, in a second call: bench/certify_throughput.sh $BUILD (see bench/RESULTS.md). Logs go to $LOGS; $OUT (the
+# folder the device tool brings back, at most 8 files) gets device.txt, the kernel benchmarks' JSON and all logs
+# as one gpu-check-logs.tar.gz; a short summary is printed last.
 #
-#   [GPU_CHECK=build] scripts/gpu-check.sh [extra cmake flags]
+#   [BUILD=build-carry] [GPU_CHECK=build] scripts/gpu-check.sh [extra cmake flags]
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -31,32 +32,43 @@ source scripts/gpu-env.sh >"$LOGS/probe.txt"
 } | tee "$LOGS/device.txt"
 
 status=0
-# The SIMT emulator's tests run in CI; building them here would only spend device time.
-cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DSMOOTHCUDA_CUDA=ON -DSMOOTHCUDA_EMULATOR=OFF "${GPU_CMAKE_FLAGS[@]}" "$@" \
-  >"$LOGS/configure.log" 2>&1 || { echo "CONFIGURE FAILED"; tail -30 "$LOGS/configure.log"; exit 1; }
-cmake --build build-gpu -j"$JOBS" >"$LOGS/build.log" 2>&1 || { echo "BUILD FAILED"; tail -40 "$LOGS/build.log"; exit 1; }
+build=${BUILD:-build-gpu}
+if [ "$build" != build-gpu ]; then
+  [ -x "$build/smoothcuda" ] && [ -x "$build/tests/smoothcuda_gpu_tests" ] && [ -x "$build/bench/smoothcuda_bench_kernels" ] ||
+    { echo "BUILD=$build: no prebuilt binaries there (scripts/gpu-carry.sh makes them)"; exit 1; }
+  echo "prebuilt binaries: $build" | tee -a "$LOGS/device.txt"
+else
+  # The SIMT emulator's tests run in CI; building them here would only spend device time.
+  cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DSMOOTHCUDA_CUDA=ON -DSMOOTHCUDA_EMULATOR=OFF "${GPU_CMAKE_FLAGS[@]}" "$@" \
+    >"$LOGS/configure.log" 2>&1 || { echo "CONFIGURE FAILED"; tail -30 "$LOGS/configure.log"; exit 1; }
+  cmake --build build-gpu -j"$JOBS" >"$LOGS/build.log" 2>&1 || { echo "BUILD FAILED"; tail -40 "$LOGS/build.log"; exit 1; }
+fi
 [ "${GPU_CHECK:-all}" = build ] && exit 0  # GPU_CHECK=build: only (re)build, e.g. before the throughput table
 
-ctest --test-dir build-gpu -L gpu --output-on-failure -j1 >"$LOGS/gpu-tests.log" 2>&1 || status=1
-SMOOTHCUDA_SYNC_LAUNCHES=0 build-gpu/bench/smoothcuda_bench_kernels --benchmark_min_time=0.2 \
+# The fixtures' path compiled into the tests is this checkout's only where they were built.
+SMOOTHCUDA_FIXTURES="$PWD/tests/fixtures" "$build/tests/smoothcuda_gpu_tests" --gtest_brief=1 >"$LOGS/gpu-tests.log" 2>&1 ||
+  status=1
+bench="$build/bench/smoothcuda_bench_kernels"
+# The GPU cases only (the CPU ones say nothing about the device, and the whole set runs past 200 s at 0.2 s each).
+SMOOTHCUDA_SYNC_LAUNCHES=0 "$bench" --benchmark_min_time=0.1 --benchmark_filter=-/cpu \
   --benchmark_out="$LOGS/bench-kernels.json" --benchmark_out_format=json >"$LOGS/bench-kernels.txt" 2>&1 || status=1
 # The same UNet-width convolutions with 128×64 blocks instead of 128×128 (kernels/cuda/fused_conv.cu).
-SMOOTHCUDA_WIDE_TILES=0 SMOOTHCUDA_SYNC_LAUNCHES=0 build-gpu/bench/smoothcuda_bench_kernels --benchmark_min_time=0.2 \
+SMOOTHCUDA_WIDE_TILES=0 SMOOTHCUDA_SYNC_LAUNCHES=0 "$bench" --benchmark_min_time=0.1 \
   --benchmark_filter='BM_FusedConv/cuda_(tf32|bf16|f16)_unet' >"$LOGS/bench-kernels-narrow-tiles.txt" 2>&1 || status=1
 # The ResNet stages' 3×3 convolutions through the implicit GEMM instead of the halo kernel.
-SMOOTHCUDA_HALO_CONV=0 SMOOTHCUDA_SYNC_LAUNCHES=0 build-gpu/bench/smoothcuda_bench_kernels --benchmark_min_time=0.2 \
+SMOOTHCUDA_HALO_CONV=0 SMOOTHCUDA_SYNC_LAUNCHES=0 "$bench" --benchmark_min_time=0.1 \
   --benchmark_filter='BM_FusedConv/cuda_(bf16|f16)(_batch)?/' >"$LOGS/bench-kernels-no-halo.txt" 2>&1 || status=1
 for dev in cpu cuda; do  # random 28×28 images (no dataset travels), the demo LeNet
-  build-gpu/smoothcuda eval fake:1000:1:28:28 models/lenet_fmnist_sigma0.25.pt --dataset fashion-mnist --device $dev --batch 500 \
+  "$build/smoothcuda" eval fake:1000:1:28:28 models/lenet_fmnist_sigma0.25.pt --dataset fashion-mnist --device $dev --batch 500 \
     --out "$LOGS/logits-$dev.npy" >"$LOGS/eval-$dev.txt" 2>&1 || status=1
 done
 
-echo "== gpu tests";  grep -E "tests passed|tests failed|Failed|\*\*\*" "$LOGS/gpu-tests.log" | tail -15
+echo "== gpu tests";  grep -E "PASSED|FAILED|Failure|tests ran" "$LOGS/gpu-tests.log" | tail -15
 echo "== eval";       cat "$LOGS/eval-cpu.txt" "$LOGS/eval-cuda.txt"
 python3 -c "import numpy as np, sys; a, b = (np.load(f) for f in sys.argv[1:]); print('logits, cuda vs cpu: max abs diff', float(abs(a - b).max()))" \
   "$LOGS/logits-cpu.npy" "$LOGS/logits-cuda.npy" || status=1
 echo "== kernels";    grep -E "^BM_" "$LOGS/bench-kernels.txt" | grep -v "/cpu/"
 echo "== UNet convolutions, 128x64 blocks"; grep -E "^BM_" "$LOGS/bench-kernels-narrow-tiles.txt"
 echo "== ResNet convolutions without the halo kernel"; grep -E "^BM_" "$LOGS/bench-kernels-no-halo.txt"
-# The certification table (bench/certify_throughput.sh) is the next call: it reuses build-gpu/.
+# The certification table (bench/certify_throughput.sh $BUILD) is the next call.
 exit $status

@@ -19,7 +19,9 @@
 namespace sc::test {
 
 std::string fixture_dir() {
-  return SC_FIXTURE_DIR;
+  // SMOOTHCUDA_FIXTURES: for test binaries run from another checkout (a GPU machine's copy of the tree).
+  const char* env = std::getenv("SMOOTHCUDA_FIXTURES");
+  return env && *env ? env : SC_FIXTURE_DIR;
 }
 
 std::string shared_dir() {

@@ -27,7 +27,7 @@
 
 namespace sc::test {
 
-std::string fixture_dir();
+std::string fixture_dir();                       // tests/fixtures, or $SMOOTHCUDA_FIXTURES
 std::string shared_dir();                        // ../shared beside the checkout, or $SMOOTHCUDA_SHARED
 std::string temp_path(const std::string& name);  // a fresh path in this test's own scratch folder
 

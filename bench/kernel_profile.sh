@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Where a certification's GPU time goes, kernel by kernel, and what the engine's switches change; one device
+# call after scripts/gpu-check.sh has built (or a build dir was carried):
+#   1. Nsight Compute's kernel durations (no other counters, clocks as found) over two batches of 1000 noisy
+#      samples of cifar_resnet110 (32²) and resnet50 (224²) in bf16, launch by launch (no CUDA graphs, no cache
+#      blocking: one launch per step), summed per kernel by bench/ncu_summary.py;
+#   2. bench-certify in bf16 with the 3×3 halo kernel off (SMOOTHCUDA_HALO_CONV=0) for both classifiers and with
+#      128×64 tiles (SMOOTHCUDA_WIDE_TILES=0) for the 52 M DDS UNet, beside the defaults, in one JSON-lines file.
+#
+#   bench/kernel_profile.sh BUILD_DIR OUT_DIR
+set -uo pipefail
+cd "$(dirname "$0")/.."
+sc=${1:?build dir}/smoothcuda
+out=${2:?output dir}
+mkdir -p "$out"
+ncu=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu /usr/local/cuda/bin/ncu 2>/dev/null | head -1)
+status=0
+profile() {  # name arch shape classes launches-per-batch
+  local name=$1 arch=$2 shape=$3 classes=$4 per=$5
+  [ -n "$ncu" ] || { echo "kernel_profile: no ncu on this machine"; return 1; }
+  SMOOTHCUDA_CUDA_GRAPHS=0 SMOOTHCUDA_CACHE_BYTES=0 "$ncu" --clock-control none --metrics gpu__time_duration.sum \
+    --csv --launch-skip $((3 * per)) --launch-count $((2 * per)) --log-file "$out/ncu-$name.csv" \
+    "$sc" bench-certify --arch "$arch" --input-shape "$shape" --num-classes "$classes" --device cuda \
+    --engine fast --precision bf16 --batch 1000 --samples 4000 --warmup 2000 >"$out/ncu-$name.log" 2>&1 ||
+    status=1
+  echo "== $name, bf16, batch 1000 (ncu kernel durations)"
+  python3 bench/ncu_summary.py "$out/ncu-$name.csv" --batches 2 --top 14 || status=1
+}
+# Launches per batch, roughly: one per plan step, the head, the staged noise table.
+profile resnet110 cifar_resnet110 3,32,32 10 113
+profile resnet50 resnet50 3,224,224 1000 57
+
+json="$out/switches.jsonl"
+: >"$json"
+certify() {  # env-assignment arch shape classes samples batch [extra flags]
+  local envs=$1 arch=$2 shape=$3 classes=$4 samples=$5 batch=$6
+  shift 6
+  env $envs "$sc" bench-certify --arch "$arch" --input-shape "$shape" --num-classes "$classes" --device cuda \
+    --engine fast --precision bf16 --batch "$batch" --samples "$samples" --json "$json" "$@" >/dev/null 2>&1 || status=1
+  echo "$envs $arch: $(tail -1 "$json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["samples_per_s"])') samples/s"
+}
+echo "== engine switches, bf16 (batch 1000; DDS 500)"
+for envs in SMOOTHCUDA_HALO_CONV=1 SMOOTHCUDA_HALO_CONV=0; do
+  certify $envs cifar_resnet110 3,32,32 10 100000 1000
+  certify $envs resnet50 3,224,224 1000 20000 1000
+done
+unet=image_size=32,num_channels=128,num_res_blocks=3,learn_sigma=True,dropout=0.3,diffusion_steps=4000,noise_schedule=cosine
+for envs in SMOOTHCUDA_WIDE_TILES=1 SMOOTHCUDA_WIDE_TILES=0; do
+  certify $envs cifar_resnet110 3,32,32 10 5000 500 --denoiser-arch iddpm_unet --denoiser-flags "$unet"
+done
+exit $status
