@@ -4,6 +4,9 @@
 // independent problem (a convolution group). Each 256-thread block computes a 64×64 tile, each thread a 4×4
 // grid of it spaced 16 apart so that neighbouring threads touch neighbouring columns (coalesced stores).
 #pragma once
+#include <algorithm>
+#include <cstdlib>
+
 #include "kernels/cuda/common.cuh"
 
 namespace sc::cuda {
@@ -11,12 +14,14 @@ namespace sc::cuda {
 constexpr int kTileM = 64, kTileN = 64, kTileK = 16;
 
 // kBFastK: whether consecutive k (rather than n) are adjacent in B's memory, to pick the coalesced load order.
+// m_base: the first row of this launch's tiles (launch_gemm_tile splits M over launches).
 template <bool kBFastK, typename LoadA, typename LoadB, typename Store>
-__global__ void __launch_bounds__(256) gemm_tile_kernel(int M, int N, int K, LoadA load_a, LoadB load_b, Store store) {
+__global__ void __launch_bounds__(256)
+    gemm_tile_kernel(int M, int N, int K, int m_base, LoadA load_a, LoadB load_b, Store store) {
   __shared__ float As[kTileK][kTileM + 1];
   __shared__ float Bs[kTileK][kTileN + 1];
   const int tid = threadIdx.x, tx = tid % 16, ty = tid / 16;
-  const int m0 = blockIdx.y * kTileM, n0 = blockIdx.x * kTileN, z = blockIdx.z;
+  const int m0 = m_base + blockIdx.y * kTileM, n0 = blockIdx.x * kTileN, z = blockIdx.z;
   float acc[4][4] = {};
   for (int k0 = 0; k0 < K; k0 += kTileK) {
     for (int i = tid; i < kTileM * kTileK; i += 256) {  // A rows are k-contiguous: k varies fastest
@@ -54,12 +59,23 @@ __global__ void __launch_bounds__(256) gemm_tile_kernel(int M, int N, int K, Loa
     }
 }
 
+// Row tiles per launch: the grid's y limit, 65,535 tiles of 64 rows (4.2 M rows, which the first convolution
+// of a 224×224 UNet passes at 84 samples); SMOOTHCUDA_GEMM_TILE_ROW_TILES lowers it, so that tests split
+// small problems.
+inline int gemm_tile_row_tiles_per_launch() {
+  const char* v = std::getenv("SMOOTHCUDA_GEMM_TILE_ROW_TILES");
+  return std::clamp(v && *v ? std::atoi(v) : 65535, 1, 65535);
+}
+
 template <bool kBFastK, typename LoadA, typename LoadB, typename Store>
 void launch_gemm_tile(int M, int N, int K, int batches, LoadA a, LoadB b, Store s, const char* name) {
-  SC_CHECK(batches <= 65535 && (M + kTileM - 1) / kTileM <= 65535, name, ": problem too large for one launch");
-  dim3 grid((N + kTileN - 1) / kTileN, (M + kTileM - 1) / kTileM, batches);
-  SC_LAUNCH(grid, 256, 0, gemm_tile_kernel<kBFastK, LoadA, LoadB, Store>)(M, N, K, a, b, s);
-  SC_CUDA_LAUNCH_CHECK(name);
+  SC_CHECK(batches <= 65535, name, ": ", batches, " problems, at most 65535 in one launch");
+  const int row_tiles = (M + kTileM - 1) / kTileM, per_launch = gemm_tile_row_tiles_per_launch();
+  for (int first = 0; first < row_tiles; first += per_launch) {
+    dim3 grid((N + kTileN - 1) / kTileN, std::min(per_launch, row_tiles - first), batches);
+    SC_LAUNCH(grid, 256, 0, gemm_tile_kernel<kBFastK, LoadA, LoadB, Store>)(M, N, K, first * kTileM, a, b, s);
+    SC_CUDA_LAUNCH_CHECK(name);
+  }
 }
 
 }  // namespace sc::cuda

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdlib>
 #include <tuple>
 #include <vector>
 
@@ -60,6 +61,23 @@ TEST_P(GpuFusedConv, CudaMatchesCpuInEveryPrecision) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, GpuFusedConv, ::testing::ValuesIn(fused_conv_cases()));
+
+// The fp32 tile kernel splits its rows over launches of at most 65,535 row tiles (CUDA's grid y limit, which
+// the first convolution of ImageNet DDS passed at --batch auto: 100 samples of 224×224, 78,400 tiles). Here
+// one row tile per launch: every launch must start at its own tile and the last one stop at M.
+TEST(GpuFusedConv, TileKernelSplitsRowsOverLaunches) {
+  SKIP_WITHOUT_GPU();
+  const ConvCase odd_channels = fused_conv_cases().front();  // C = 5: the tile kernel, 90 output rows
+  ASSERT_NE(odd_channels.C % 4, 0);
+  const FusedConvInputs in = fused_conv_inputs(odd_channels, DType::F32, false);
+  const Tensor cpu = ops::fused_conv(in.x, in.w, in.bias, in.scale, in.shift, in.residual, in.params);
+  setenv("SMOOTHCUDA_GEMM_TILE_ROW_TILES", "1", 1);
+  const Tensor gpu = ops::fused_conv(in.x.to(kGpu), in.w.to(kGpu), in.bias.to(kGpu), opt_to(in.scale, kGpu),
+                                     opt_to(in.shift, kGpu), opt_to(in.residual, kGpu), in.params);
+  unsetenv("SMOOTHCUDA_GEMM_TILE_ROW_TILES");
+  EXPECT_GT(gpu.numel() / gpu.size(3), 64);  // more than one row tile
+  EXPECT_TRUE(allclose(gpu.cpu(), cpu, fused_conv_tolerance(DType::F32)));
+}
 
 TEST(GpuNoisyInputConv, CudaMatchesCpuWithIdenticalNoise) {
   SKIP_WITHOUT_GPU();
