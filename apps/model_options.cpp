@@ -5,7 +5,6 @@
 #include <cstdio>
 
 #include "diffusion/denoised_classifier.h"
-#include "engine/plan.h"
 #include "io/dataset_presets.h"
 #include "nn/error.h"
 #include "nn/parse_number.h"
@@ -62,13 +61,9 @@ Precision chosen_precision(const Args& args, Device device) {
 
 std::unique_ptr<BaseClassifier> make_classifier(const Args& args, Classifier& model, Device device) {
   std::string note;
-  Precision precision = chosen_precision(args, device);
-  if (args.get("precision") == "auto" && precision != Precision::FP32) {
-    Plan plan;
-    std::string why;
-    precision = default_precision(device, try_build_plan(model, plan, why));
-  }
-  auto base = make_base_classifier(model, args.get("engine"), precision, note);
+  const std::string& p = args.get("precision");
+  auto base = make_base_classifier(model, args.get("engine"),
+                                   p == "auto" ? std::nullopt : std::optional(parse_precision(p)), note);
   std::fprintf(stderr, "%s on %s\n", note.c_str(), device.str().c_str());
   return base;
 }

@@ -214,12 +214,13 @@ Tensor FastClassifier::predict_noisy_labels(const NoisyInput& in) {
 }
 
 std::unique_ptr<BaseClassifier> make_base_classifier(Classifier& model, const std::string& engine,
-                                                     Precision precision, std::string& note) {
+                                                     std::optional<Precision> precision, std::string& note) {
   SC_CHECK(engine == "auto" || engine == "fast" || engine == "generic", "unknown engine '", engine,
            "' (expected auto, fast or generic)");
   if (engine == "generic") {
-    SC_CHECK(precision == Precision::FP32, "the generic engine runs fp32 only; --precision ",
-             precision_name(precision), " needs the fast engine");
+    SC_CHECK(precision.value_or(Precision::FP32) == Precision::FP32,
+             "the generic engine runs fp32 only; --precision ", precision_name(*precision),
+             " needs the fast engine");
     note = "generic engine (fp32)";
     return std::make_unique<ArgmaxClassifier>(model);
   }
@@ -227,12 +228,14 @@ std::unique_ptr<BaseClassifier> make_base_classifier(Classifier& model, const st
   std::string why;
   if (!try_build_plan(model, plan, why)) {
     SC_CHECK(engine != "fast", "--engine fast: ", why);
-    SC_CHECK(precision == Precision::FP32, "--precision ", precision_name(precision), ": ", why);
+    SC_CHECK(precision.value_or(Precision::FP32) == Precision::FP32, "--precision ",
+             precision_name(*precision), ": ", why);
     note = "generic engine (fp32; " + why + ")";
     return std::make_unique<ArgmaxClassifier>(model);
   }
-  note = std::string("fast engine (") + precision_name(precision) + ")";
-  return std::make_unique<FastClassifier>(model, std::move(plan), precision);
+  const Precision p = precision.value_or(default_precision(model.device(), true));
+  note = std::string("fast engine (") + precision_name(p) + ")";
+  return std::make_unique<FastClassifier>(model, std::move(plan), p);
 }
 
 }  // namespace sc

@@ -10,6 +10,7 @@
 #pragma once
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -83,8 +84,9 @@ class FastClassifier : public BaseClassifier {
 };
 
 // A FastClassifier when the model lowers and `engine` allows it ("fast" requires it, "generic" never, "auto"
-// falls back to ArgmaxClassifier and says why in `note`).
+// falls back to ArgmaxClassifier and says why in `note`). No precision: default_precision for the engine that
+// runs the model (`--precision auto`).
 std::unique_ptr<BaseClassifier> make_base_classifier(Classifier& model, const std::string& engine,
-                                                     Precision precision, std::string& note);
+                                                     std::optional<Precision> precision, std::string& note);
 
 }  // namespace sc

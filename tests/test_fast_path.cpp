@@ -516,6 +516,11 @@ TEST(Plan, UnknownModulesFallBackToTheGenericEngine) {
   EXPECT_ERROR_MENTIONS(parse_precision("fp8"), "unknown precision");
   // --precision auto for this model: fp32 wherever it runs, since it stays on the generic engine; a model the
   // fast engine runs gets fp16 on CUDA (docs/PRECISION.md), fp32 on the CPU.
+  EXPECT_FALSE(make_base_classifier(model, "auto", std::nullopt, note)->fuses_noise());
+  EXPECT_NE(make_base_classifier(model, "generic", std::nullopt, note), nullptr);
+  auto lenet = test::random_classifier("lenet", 1, 28, 10, 1);
+  EXPECT_TRUE(make_base_classifier(*lenet, "auto", std::nullopt, note)->fuses_noise());
+  EXPECT_EQ(note, "fast engine (fp32)");  // on the CPU
   Plan plan;
   std::string why;
   const bool lowers = try_build_plan(model, plan, why);
