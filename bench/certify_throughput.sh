@@ -33,10 +33,7 @@ device=cuda
 big=100000 mid=20000 dds=5000 dds_imagenet=500 batches=2000,8000 cbatch=1000
 if [ "$mode" = quick ]; then device=cpu big=200 mid=8 dds=4 dds_imagenet=2 batches=8 cbatch=8; fi
 if [ "$mode" = cpu ]; then device=cpu big=2000 mid=40 dds=8 dds_imagenet=2 batches=200 cbatch=200; fi
-# The denoisers' flags (REFERENCE.md): improved-diffusion's CIFAR-10 model and guided-diffusion's 256×256 one.
-cifar_unet=image_size=32,num_channels=128,num_res_blocks=3,learn_sigma=True,dropout=0.3,diffusion_steps=4000,noise_schedule=cosine
-imagenet_unet=image_size=256,num_channels=256,num_res_blocks=2,num_head_channels=64,attention_resolutions=32,16,8
-imagenet_unet+=,resblock_updown=True,use_scale_shift_norm=True,learn_sigma=True,diffusion_steps=1000,noise_schedule=linear
+source bench/denoiser_flags.sh  # cifar_unet, imagenet_unet
 status=0
 
 publish() {  # the table so far, into OUT_DIR

@@ -44,8 +44,8 @@ for envs in SMOOTHCUDA_HALO_CONV=1 SMOOTHCUDA_HALO_CONV=0; do
   certify $envs cifar_resnet110 3,32,32 10 100000 1000
   certify $envs resnet50 3,224,224 1000 20000 1000
 done
-unet=image_size=32,num_channels=128,num_res_blocks=3,learn_sigma=True,dropout=0.3,diffusion_steps=4000,noise_schedule=cosine
+source bench/denoiser_flags.sh
 for envs in SMOOTHCUDA_WIDE_TILES=1 SMOOTHCUDA_WIDE_TILES=0; do
-  certify $envs cifar_resnet110 3,32,32 10 5000 500 --denoiser-arch iddpm_unet --denoiser-flags "$unet"
+  certify $envs cifar_resnet110 3,32,32 10 5000 500 --denoiser-arch iddpm_unet --denoiser-flags "$cifar_unet"
 done
 exit $status

@@ -4,7 +4,8 @@
 # BUILD=build-carry, run the binaries that scripts/gpu-carry.sh built here (carry build-carry too: no build on the
 # device); run the GPU tests (tests/gpu/: every op, the fast engine's kernels and plans, the fast denoiser,
 # smoothing), the kernel microbenchmarks (hand-written vs cuDNN/cuBLAS, fused_conv in f32/tf32/bf16/f16 and both
-# block shapes, attention, GroupNorm, the device's peaks) and eval on CUDA against the CPU. CI runs the CPU tests.
+# block shapes, attention, GroupNorm, the device's peaks), eval on CUDA against the CPU and ImageNet DDS at
+# --batch auto. CI runs the CPU tests.
 # Then, in a second call: bench/certify_throughput.sh $BUILD (see bench/RESULTS.md). Logs go to $LOGS; $OUT (the
 # folder the device tool brings back, at most 8 files) gets device.txt, the kernel benchmarks' JSON and all logs
 # as one gpu-check-logs.tar.gz; a short summary is printed last.
@@ -62,9 +63,16 @@ for dev in cpu cuda; do  # random 28×28 images (no dataset travels), the demo L
   "$build/smoothcuda" eval fake:1000:1:28:28 models/lenet_fmnist_sigma0.25.pt --dataset fashion-mnist --device $dev --batch 500 \
     --out "$LOGS/logits-$dev.npy" >"$LOGS/eval-$dev.txt" 2>&1 || status=1
 done
+# ImageNet DDS at --batch auto (guided-diffusion's 552 M UNet on 224×224 + ResNet-50, random weights): the
+# memory-sized batch (100 samples on an H100) passed the fp32 tile kernel's grid limit in session 16.
+source bench/denoiser_flags.sh
+"$build/smoothcuda" bench-certify --arch resnet50 --input-shape 3,224,224 --num-classes 1000 --denoiser-arch adm_unet \
+  --denoiser-flags "$imagenet_unet" --device cuda --engine fast --batch auto --samples 200 --warmup 100 \
+  >"$LOGS/dds-imagenet-auto.txt" 2>&1 || status=1
 
 echo "== gpu tests";  grep -E "PASSED|FAILED|Failure|tests ran" "$LOGS/gpu-tests.log" | tail -15
 echo "== eval";       cat "$LOGS/eval-cpu.txt" "$LOGS/eval-cuda.txt"
+echo "== ImageNet DDS, --batch auto"; grep -E "batch auto|samples_per_s|error" "$LOGS/dds-imagenet-auto.txt" | cut -c1-300
 python3 -c "import numpy as np, sys; a, b = (np.load(f) for f in sys.argv[1:]); print('logits, cuda vs cpu: max abs diff', float(abs(a - b).max()))" \
   "$LOGS/logits-cpu.npy" "$LOGS/logits-cuda.npy" || status=1
 echo "== kernels";    grep -E "^BM_" "$LOGS/bench-kernels.txt" | grep -v "/cpu/"
