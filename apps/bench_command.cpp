@@ -14,6 +14,7 @@
 #include "diffusion/denoiser.h"
 #include "nn/models/model_file.h"
 #include "nn/models/random_init.h"
+#include "nn/runtime.h"
 #include "nn/stream.h"
 #include "smoothing/smooth.h"
 
@@ -129,7 +130,7 @@ int bench_certify_command(int argc, char** argv) {
 
   // The fast classifier's cache blocking (engine/schedule.h): its budget, and the chunks it chose.
   // And whether its batches ran as CUDA graphs (nn/cuda_graph.h).
-  std::string cache_bytes = "n/a", graphs = "n/a";
+  std::string cache_bytes = "n/a", graphs = "n/a", fused = "n/a";
   if (auto* fast = dynamic_cast<FastClassifier*>(base.get())) {
     const CacheBudget budget = cache_budget(device);
     cache_bytes = budget.bytes > 0 ? std::to_string(budget.bytes) : "off";
@@ -139,6 +140,9 @@ int bench_certify_command(int argc, char** argv) {
       graphs = fast->cuda_graphs() ? "on" : "off";
       std::fprintf(stderr, "CUDA graphs %s: %lld batches replayed\n", graphs.c_str(),
                    static_cast<long long>(fast->graph_replays()));
+      // Runs of basic blocks as fused stages (ops::residual_stage): how many, or off by the switch.
+      fused = env_switch_on("SMOOTHCUDA_FUSED_STAGES") ? std::to_string(fast->fused_stages()) : "off";
+      std::fprintf(stderr, "fused residual stages: %s\n", fused.c_str());
     }
   }
   const bool any_fast = engine.find("fast") != std::string::npos;
@@ -160,12 +164,13 @@ int bench_certify_command(int argc, char** argv) {
       "{\"tool\": \"smoothcuda\", \"model\": \"%s\", \"input\": \"%s\", \"device\": \"%s\", \"engine\": "
       "\"%s\", \"precision\": \"%s\", \"batch\": %lld, \"samples\": %lld, \"seconds\": %.4f, "
       "\"samples_per_s\": %.1f, \"s_per_image\": %.4f, \"N0\": %lld, \"N\": %lld, \"top_class_share\": %.4f, "
-      "\"gflop_per_sample\": %.4f, \"tflops\": %.2f, \"cache_bytes\": \"%s\", \"cuda_graphs\": \"%s\"}",
+      "\"gflop_per_sample\": %.4f, \"tflops\": %.2f, \"cache_bytes\": \"%s\", \"cuda_graphs\": \"%s\", "
+      "\"fused_stages\": \"%s\"}",
       what.c_str(), args.get("input-shape").c_str(), device.str().c_str(), engine.c_str(), precision.c_str(),
       static_cast<long long>(batch), static_cast<long long>(samples), secs, rate,
       static_cast<double>(N0 + N) / rate, static_cast<long long>(N0), static_cast<long long>(N),
       static_cast<double>(top) / static_cast<double>(samples), flops / 1e9, flops * rate / 1e12,
-      cache_bytes.c_str(), graphs.c_str());
+      cache_bytes.c_str(), graphs.c_str(), fused.c_str());
   std::printf("%s\n", line);
   if (!args.get("json").empty()) {
     std::ofstream out(args.get("json"), std::ios::app);

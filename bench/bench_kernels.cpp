@@ -19,6 +19,7 @@
 #include "kernels/linear.h"
 #include "kernels/noisy_input_conv.h"
 #include "kernels/relu.h"
+#include "kernels/residual_stage.h"
 #include "kernels/upsample_nearest2x_nhwc.h"
 #include "nn/memory.h"
 #include "nn/runtime.h"
@@ -132,6 +133,44 @@ void BM_FusedConv(benchmark::State& state, Device device, DType dtype, bool tf32
   run(state, device, [&] { ops::fused_conv(x, w, b, Tensor(), Tensor(), res, p, y); });
   const double es = static_cast<double>(dtype_size(dtype));
   set_rates(state, 2.0 * N * O * Ho * Ho * C * 9, es * (x.numel() + w.numel() + 2.0 * y.numel()));
+}
+
+// A run of ResNet basic blocks (args: batch, channels, spatial size, blocks): `fused` as one residual_stage
+// (the maps on chip through every convolution), else as its fused_conv steps (the halo kernel), into buffers
+// allocated beforehand. GB/s counts what each way must move through device memory: the stage's input and
+// output (fused), or every convolution's input, output and residual (steps); weights in both.
+void BM_ResidualStage(benchmark::State& state, Device device, DType dtype, bool fused) {
+  if (skip_without_gpu(state, device)) return;
+  const int64_t N = state.range(0), C = state.range(1), H = state.range(2), L = 2 * state.range(3);
+  const Tensor x = random_tensor({N, H, H, C}, device, 1).astype(dtype);
+  const Tensor w = random_tensor({L, C, 3, 3, C}, device, 2).astype(dtype);
+  const Tensor b = random_tensor({L, C}, device, 3);
+  if (fused && !ops::residual_stage_fused(device, dtype, H, H, C)) {
+    state.SkipWithError("no fused kernel for this shape");
+    return;
+  }
+  Tensor y = Tensor::empty(x.shape(), dtype, device), t = Tensor::empty(x.shape(), dtype, device),
+         u = Tensor::empty(x.shape(), dtype, device);
+  FusedConvParams p;
+  p.pad_h = p.pad_w = 1, p.relu = true;
+  const auto layer = [&](const Tensor& all, int64_t l, Shape shape) {
+    return all.slice(0, l, l + 1).reshape(shape);
+  };
+  run(state, device, [&] {
+    if (fused) return ops::residual_stage(x, w, b, y);
+    const Tensor* cur = &x;
+    for (int64_t l = 0; l < L; l += 2) {
+      Tensor& out = cur == &y ? u : y;
+      ops::fused_conv(*cur, layer(w, l, {C, 3, 3, C}), layer(b, l, {C}), Tensor(), Tensor(), Tensor(), p, t);
+      ops::fused_conv(t, layer(w, l + 1, {C, 3, 3, C}), layer(b, l + 1, {C}), Tensor(), Tensor(), *cur, p,
+                      out);
+      cur = &out;
+    }
+  });
+  const double es = static_cast<double>(dtype_size(dtype)), map = static_cast<double>(x.numel());
+  const double moved =
+      fused ? 2.0 * map : static_cast<double>(L) * 2.5 * map;  // 2 per conv, + residual every 2nd
+  set_rates(state, 2.0 * static_cast<double>(L) * map * C * 9, es * (moved + static_cast<double>(w.numel())));
 }
 
 // The fast denoiser's attention over T positions (args: batch, T, heads, head width): float32 on CUDA cores,
@@ -316,6 +355,16 @@ BENCHMARK_CAPTURE(BM_FusedConv, cuda_f16, kGpu, DType::F16)->Apply(ResNetConvSha
 BENCHMARK_CAPTURE(BM_FusedConv, cuda_bf16_batch, kGpu, DType::BF16)
     ->Args({256, 16, 16, 32, 1})
     ->Args({4096, 16, 16, 32, 1})
+    ->UseManualTime();
+// ResNet-110's three stages after their first block, at batch 1024: fused against step by step.
+void ResNetStageShapes(benchmark::internal::Benchmark* b) {
+  b->Args({1024, 16, 32, 18})->Args({1024, 32, 16, 17})->Args({1024, 64, 8, 17});
+}
+BENCHMARK_CAPTURE(BM_ResidualStage, cuda_bf16_fused, kGpu, DType::BF16, true)
+    ->Apply(ResNetStageShapes)
+    ->UseManualTime();
+BENCHMARK_CAPTURE(BM_ResidualStage, cuda_bf16_steps, kGpu, DType::BF16, false)
+    ->Apply(ResNetStageShapes)
     ->UseManualTime();
 BENCHMARK_CAPTURE(BM_Conv2d, cuda_cudnn_unet, kGpu, Backend::Vendor)->Apply(UNetConvShapes)->UseManualTime();
 #ifdef SMOOTHCUDA_HAVE_CUDA

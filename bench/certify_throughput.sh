@@ -45,15 +45,16 @@ bench_model() {  # arch shape classes samples
   local arch=$1 shape=$2 classes=$3 samples=$4 model="$work/$1.safetensors"
   local batch=1000 warmup=0
   [ "$mode" != full ] && batch=$cbatch warmup=$cbatch
-  # The fast engine in each precision (precision:batch:cache bytes:graphs); bf16 and fp16 also without cache
-  # blocking (SMOOTHCUDA_CACHE_BYTES=0: every step over the whole batch) and at 4× the batch, which blocking
-  # makes affordable in memory; bf16 also launch by launch (SMOOTHCUDA_CUDA_GRAPHS=0) and at --batch auto.
+  # The fast engine in each precision (precision:batch:cache bytes:graphs:fused stages); bf16 and fp16 also
+  # without cache blocking (SMOOTHCUDA_CACHE_BYTES=0: every step over the whole batch) and at 4× the batch,
+  # which blocking makes affordable in memory; bf16 also launch by launch (SMOOTHCUDA_CUDA_GRAPHS=0), with the
+  # residual runs step by step (SMOOTHCUDA_FUSED_STAGES=0) and at --batch auto.
   local runs="fp32:$batch: tf32:$batch: bf16:$batch: fp16:$batch: bf16:$batch:0 fp16:$batch:0 bf16:$((4 * batch)): fp16:$((4 * batch)):"
-  runs+=" bf16:$batch::0 bf16:auto::"
-  [ "$mode" = quick ] && runs="fp32:$batch: bf16:$batch:0 bf16:$batch::0"
+  runs+=" bf16:$batch::0 bf16:$batch:::0 bf16:auto::"
+  [ "$mode" = quick ] && runs="fp32:$batch: bf16:$batch:0 bf16:$batch::0 bf16:$batch:::0"
   for run in $runs; do
-    IFS=: read -r precision b cache graphs <<<"$run"
-    SMOOTHCUDA_CACHE_BYTES=$cache SMOOTHCUDA_CUDA_GRAPHS=$graphs "$sc" bench-certify --arch "$arch" --input-shape "$shape" --num-classes "$classes" \
+    IFS=: read -r precision b cache graphs fused <<<"$run"
+    SMOOTHCUDA_CACHE_BYTES=$cache SMOOTHCUDA_CUDA_GRAPHS=$graphs SMOOTHCUDA_FUSED_STAGES=$fused "$sc" bench-certify --arch "$arch" --input-shape "$shape" --num-classes "$classes" \
       --device "$device" --engine fast --precision "$precision" --batch "$b" --samples "$samples" \
       --warmup "$warmup" --save-model "$model" --json "$json" || status=1
   done

@@ -4,7 +4,9 @@
 #   1. Nsight Compute's kernel durations (no other counters, clocks as found) over two batches of 1000 noisy
 #      samples of cifar_resnet110 (32²) and resnet50 (224²) in bf16, launch by launch (no CUDA graphs, no cache
 #      blocking: one launch per step), summed per kernel by bench/ncu_summary.py;
-#   2. bench-certify in bf16 with the 3×3 halo kernel off (SMOOTHCUDA_HALO_CONV=0) for both classifiers and with
+#      ResNet-110 also with its residual runs step by step (SMOOTHCUDA_FUSED_STAGES=0);
+#   2. bench-certify in bf16 with the 3×3 halo kernel off (SMOOTHCUDA_HALO_CONV=0) for both classifiers, ResNet-110
+#      with its residual runs step by step (SMOOTHCUDA_FUSED_STAGES=0, with and without the halo kernel), and with
 #      128×64 tiles (SMOOTHCUDA_WIDE_TILES=0) for the 52 M DDS UNet, beside the defaults, in one JSON-lines file.
 #
 #   bench/kernel_profile.sh BUILD_DIR OUT_DIR
@@ -15,10 +17,10 @@ out=${2:?output dir}
 mkdir -p "$out"
 ncu=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu /usr/local/cuda/bin/ncu 2>/dev/null | head -1)
 status=0
-profile() {  # name arch shape classes launches-per-batch
-  local name=$1 arch=$2 shape=$3 classes=$4 per=$5
+profile() {  # name env-assignment arch shape classes launches-per-batch
+  local name=$1 envs=$2 arch=$3 shape=$4 classes=$5 per=$6
   [ -n "$ncu" ] || { echo "kernel_profile: no ncu on this machine"; return 1; }
-  SMOOTHCUDA_CUDA_GRAPHS=0 SMOOTHCUDA_CACHE_BYTES=0 "$ncu" --clock-control none --metrics gpu__time_duration.sum \
+  env $envs SMOOTHCUDA_CUDA_GRAPHS=0 SMOOTHCUDA_CACHE_BYTES=0 "$ncu" --clock-control none --metrics gpu__time_duration.sum \
     --csv --launch-skip $((3 * per)) --launch-count $((2 * per)) --log-file "$out/ncu-$name.csv" \
     "$sc" bench-certify --arch "$arch" --input-shape "$shape" --num-classes "$classes" --device cuda \
     --engine fast --precision bf16 --batch 1000 --samples 4000 --warmup 2000 >"$out/ncu-$name.log" 2>&1 ||
@@ -26,9 +28,11 @@ profile() {  # name arch shape classes launches-per-batch
   echo "== $name, bf16, batch 1000 (ncu kernel durations)"
   python3 bench/ncu_summary.py "$out/ncu-$name.csv" --batches 2 --top 14 || status=1
 }
-# Launches per batch, roughly: one per plan step, the head, the staged noise table.
-profile resnet110 cifar_resnet110 3,32,32 10 113
-profile resnet50 resnet50 3,224,224 1000 57
+# Launches per batch: one per plan step (a fused residual run is one), the head, the staged noise table.
+# ResNet-110: 112 steps, of which 104 are in three fused runs (12 launches), or step by step (113).
+profile resnet110 "" cifar_resnet110 3,32,32 10 12
+profile resnet110-steps SMOOTHCUDA_FUSED_STAGES=0 cifar_resnet110 3,32,32 10 113
+profile resnet50 "" resnet50 3,224,224 1000 57
 
 json="$out/switches.jsonl"
 : >"$json"
@@ -43,6 +47,9 @@ echo "== engine switches, bf16 (batch 1000; DDS 500)"
 for envs in SMOOTHCUDA_HALO_CONV=1 SMOOTHCUDA_HALO_CONV=0; do
   certify $envs cifar_resnet110 3,32,32 10 100000 1000
   certify $envs resnet50 3,224,224 1000 20000 1000
+done
+for envs in SMOOTHCUDA_FUSED_STAGES=0 SMOOTHCUDA_FUSED_STAGES=0,SMOOTHCUDA_HALO_CONV=0; do
+  certify "${envs//,/ }" cifar_resnet110 3,32,32 10 100000 1000
 done
 source bench/denoiser_flags.sh
 for envs in SMOOTHCUDA_WIDE_TILES=1 SMOOTHCUDA_WIDE_TILES=0; do

@@ -7,6 +7,7 @@
 #include "kernels/noisy_input_conv.h"
 #include "kernels/pool2d_nhwc.h"
 #include "kernels/pooled_linear.h"
+#include "kernels/residual_stage.h"
 #include "nn/runtime.h"
 
 namespace sc {
@@ -47,6 +48,28 @@ FastClassifier::FastClassifier(const Classifier& model, Plan plan, Precision pre
   if (!plan_.mean.empty()) {
     mean_ = Tensor::from_vector(plan_.mean, {plan_.channels}).to(device_);
     std_ = Tensor::from_vector(plan_.std, {plan_.channels}).to(device_);
+  }
+  set_fused_stages(env_switch_on("SMOOTHCUDA_FUSED_STAGES"));
+}
+
+void FastClassifier::set_fused_stages(bool on) {
+  drop_graphs();
+  fused_.clear();
+  fused_at_.assign(plan_.steps.size(), -1);
+  const DType act = activation_dtype(precision_);
+  if (!on || (act != DType::BF16 && act != DType::F16)) return;
+  for (const ResidualRun& r : find_residual_runs(plan_)) {
+    const PlanValue& v = plan_.values[static_cast<size_t>(r.in)];
+    if (!ops::residual_stage_fused(device_, act, v.H, v.W, v.C)) continue;
+    const int64_t L = r.end - r.begin, C = v.C;
+    Tensor w = Tensor::empty({L, C, 3, 3, C}), b = Tensor::zeros({L, C});
+    for (int64_t l = 0; l < L; ++l) {
+      const PlanStep& st = plan_.steps[static_cast<size_t>(r.begin + l)];
+      w.slice(0, l, l + 1).reshape({C, 3, 3, C}).copy_(st.weight);
+      if (st.bias.defined()) b.slice(0, l, l + 1).reshape({C}).copy_(st.bias);
+    }
+    fused_at_[static_cast<size_t>(r.begin)] = static_cast<int>(fused_.size());
+    fused_.push_back({r, w.astype(act).to(device_), b.to(device_)});
   }
 }
 
@@ -118,12 +141,26 @@ void FastClassifier::run_step(size_t i, const NoisyInput& in, int64_t first, int
   }
 }
 
-// Every step before the head, segment by segment, each over its chunks of rows.
+void FastClassifier::run_fused(const FusedRun& f, int64_t first, int64_t count) {
+  Tensor y = value(f.run.out, first, count);
+  ops::residual_stage(value(f.run.in, first, count), f.weight, f.bias, y);
+}
+
+// Every step before the head, segment by segment, each over its chunks of rows; a fused run in one op.
 void FastClassifier::run_steps(const NoisyInput& in, int64_t rows) {
   for (const Segment& seg : schedule_.segments)
-    for (int64_t first = 0; first < rows; first += seg.rows)
-      for (int i = seg.begin; i < seg.end; ++i)
-        run_step(static_cast<size_t>(i), in, first, std::min(seg.rows, rows - first));
+    for (int64_t first = 0; first < rows; first += seg.rows) {
+      const int64_t count = std::min(seg.rows, rows - first);
+      for (int i = seg.begin; i < seg.end; ++i) {
+        const int f = fused_at_[static_cast<size_t>(i)];
+        if (f >= 0 && fused_[static_cast<size_t>(f)].run.end <= seg.end) {
+          run_fused(fused_[static_cast<size_t>(f)], first, count);
+          i = fused_[static_cast<size_t>(f)].run.end - 1;
+        } else {
+          run_step(static_cast<size_t>(i), in, first, count);
+        }
+      }
+    }
 }
 
 // Runs the steps before the head, as a CUDA graph where it can; returns the head's step index (the last

@@ -7,6 +7,10 @@
 // first batch runs launch by launch (kernel attributes and occupancy are asked then), its second is captured,
 // and from then on each batch stages its description (ops::stage_noisy_input) and replays the graph.
 // SMOOTHCUDA_CUDA_GRAPHS=0 (or set_cuda_graphs(false)) launches every kernel every batch.
+//
+// Runs of basic blocks (find_residual_runs) whose maps fit the device's fused kernel run as one
+// ops::residual_stage each, in bf16/fp16 on CUDA: the maps stay on chip through the whole run, with the same
+// sums as step by step. SMOOTHCUDA_FUSED_STAGES=0 (or set_fused_stages(false)) runs their steps one by one.
 #pragma once
 #include <map>
 #include <memory>
@@ -55,10 +59,19 @@ class FastClassifier : public BaseClassifier {
   bool cuda_graphs() const { return graphs_on_; }
   // Batches run by replaying a graph so far.
   int64_t graph_replays() const { return graph_replays_; }
+  // Residual runs as fused stages on or off (on by default on CUDA in bf16/fp16 unless
+  // SMOOTHCUDA_FUSED_STAGES=0), and how many runs the plan has that way.
+  void set_fused_stages(bool on);
+  size_t fused_stages() const { return fused_.size(); }
 
  private:
   struct StepParams {
     Tensor weight, bias, scale, shift;
+  };
+  struct FusedRun {  // a residual run with its layers' weights [L, C, 3, 3, C] and biases [L, C] on the
+                     // device
+    ResidualRun run;
+    Tensor weight, bias;
   };
   Plan plan_;
   Precision precision_;
@@ -74,11 +87,14 @@ class FastClassifier : public BaseClassifier {
   std::map<int64_t, CudaGraph> graphs_;  // by batch rows, for the schedule and buffers held now
   std::set<int64_t> run_once_;           // batch rows run launch by launch once already
   int64_t graph_replays_ = 0;
+  std::vector<FusedRun> fused_;
+  std::vector<int> fused_at_;  // per step: the fused run that begins there, or −1
   void drop_graphs();
   // Value v for rows [first, first + count) of the batch.
   Tensor value(int v, int64_t first, int64_t count);
   void reserve(int64_t rows);
   void run_step(size_t i, const NoisyInput& in, int64_t first, int64_t count);
+  void run_fused(const FusedRun& f, int64_t first, int64_t count);
   void run_steps(const NoisyInput& in, int64_t rows);
   size_t run_body(const NoisyInput& in, int64_t rows);
 };

@@ -402,6 +402,57 @@ std::string Plan::summary() const {
   return os.str();
 }
 
+namespace {
+
+// A 3×3, stride-1, padding-1 convolution C → C with a ReLU, no prologue, on a map of the input's size.
+bool is_same_size_conv3x3(const Plan& plan, const PlanStep& st) {
+  if (st.kind != PlanStep::Kind::Conv || st.in < 0 || st.out < 0) return false;
+  const PlanValue &in = plan.values[static_cast<size_t>(st.in)],
+                  &out = plan.values[static_cast<size_t>(st.out)];
+  const FusedConvParams& p = st.conv;
+  return st.weight.shape() == Shape{in.C, 3, 3, in.C} && out.C == in.C && out.H == in.H && out.W == in.W &&
+         !out.logits && p.stride_h == 1 && p.stride_w == 1 && p.pad_h == 1 && p.pad_w == 1 && p.relu &&
+         !p.prologue_relu && !st.scale.defined();
+}
+
+}  // namespace
+
+std::vector<ResidualRun> find_residual_runs(const Plan& plan) {
+  std::vector<std::vector<int>> readers(plan.values.size());
+  for (size_t i = 0; i < plan.steps.size(); ++i)
+    for (int v : {plan.steps[i].in, plan.steps[i].residual})
+      if (v >= 0) readers[static_cast<size_t>(v)].push_back(static_cast<int>(i));
+  const auto read_only_by = [&](int v, std::vector<int> steps) {
+    return readers[static_cast<size_t>(v)] == steps;
+  };
+  // A basic block at steps i, i + 1: its intermediate value is read only by its second convolution.
+  const auto block_at = [&](size_t i) {
+    if (i + 1 >= plan.steps.size()) return false;
+    const PlanStep &a = plan.steps[i], &b = plan.steps[i + 1];
+    const int ii = static_cast<int>(i);
+    return is_same_size_conv3x3(plan, a) && is_same_size_conv3x3(plan, b) && a.residual < 0 &&
+           b.in == a.out && b.residual == a.in && b.conv.residual_stride == 1 &&
+           b.conv.residual_channel_offset == 0 && read_only_by(a.out, {ii + 1});
+  };
+  std::vector<ResidualRun> runs;
+  for (size_t i = 0; i < plan.steps.size();) {
+    if (!block_at(i)) {
+      ++i;
+      continue;
+    }
+    ResidualRun run{static_cast<int>(i), static_cast<int>(i) + 2, plan.steps[i].in, plan.steps[i + 1].out};
+    // The next block joins when it reads this one's output and nothing else does.
+    while (block_at(static_cast<size_t>(run.end)) && plan.steps[static_cast<size_t>(run.end)].in == run.out &&
+           read_only_by(run.out, {run.end, run.end + 1})) {
+      run.out = plan.steps[static_cast<size_t>(run.end) + 1].out;
+      run.end += 2;
+    }
+    runs.push_back(run);
+    i = static_cast<size_t>(run.end);
+  }
+  return runs;
+}
+
 Plan build_plan(const Classifier& model) {
   PlanBuilder b(model.spec);
   return b.finish(model.net->lower(b, b.input()));

@@ -48,6 +48,17 @@ struct Plan {
   double flops_per_sample() const;
 };
 
+// A run of post-activation basic blocks in a plan, which ops::residual_stage runs as one op: steps
+// [begin, end) in pairs of 3×3, stride-1, padding-1 convolutions of C channels in and out with a ReLU and
+// no prologue, the second of each pair adding the pair's input (an identity shortcut); the values between
+// are read only inside the run. `in` is the first pair's input, `out` the last pair's output.
+struct ResidualRun {
+  int begin = 0, end = 0;
+  int in = -1, out = -1;
+};
+// The plan's maximal runs of at least one block, in step order.
+std::vector<ResidualRun> find_residual_runs(const Plan& plan);
+
 // Throws sc::Error naming the first module or pattern the fast path does not handle.
 Plan build_plan(const Classifier& model);
 // The same, returning false and the reason instead of throwing.

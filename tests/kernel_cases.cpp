@@ -2,6 +2,7 @@
 #include "kernel_cases.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "kernels/conv2d.h"
 #include "kernels/elementwise.h"
@@ -60,6 +61,29 @@ FusedConvInputs fused_conv_inputs(const ConvCase& k, DType dtype, bool tf32) {
 
 double fused_conv_tolerance(DType dtype) {
   return dtype == DType::BF16 ? 1e-2 : dtype == DType::F16 ? 2e-3 : 1e-5;
+}
+
+void PrintTo(const StageCase& c, std::ostream* os) {
+  *os << c.N << "x" << c.H << "x" << c.W << "x" << c.C << " L" << c.L;
+}
+
+const std::vector<StageCase>& residual_stage_cases() {
+  static const std::vector<StageCase> cases = {
+      {5, 32, 32, 16, 4},  // ResNet-110's first stage: one sample per block
+      {3, 6, 10, 16, 2},   // rows of 10: ldmatrix tiles across rows; three samples per block
+      {7, 16, 16, 32, 4},  // the second stage
+      {4, 5, 7, 32, 2},    // an odd map, 35 pixels per sample
+      {9, 8, 8, 64, 2},    // the third stage: two samples per block, one in the last group
+      {2, 3, 3, 64, 4}};   // a map smaller than a fragment
+  return cases;
+}
+
+StageInputs residual_stage_inputs(const StageCase& c, DType dtype) {
+  StageInputs in;
+  in.x = randn({c.N, c.H, c.W, c.C}, 31, 0.7f).astype(dtype);
+  in.w = randn({c.L, c.C, 3, 3, c.C}, 32, 1.0f / std::sqrt(9.0f * static_cast<float>(c.C))).astype(dtype);
+  in.bias = randn({c.L, c.C}, 33, 0.1f);
+  return in;
 }
 
 std::vector<NoisyConvCase> noisy_input_conv_cases() {

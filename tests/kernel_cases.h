@@ -32,6 +32,38 @@ struct FusedConvInputs {
 FusedConvInputs fused_conv_inputs(const ConvCase& k, DType dtype, bool tf32);
 double fused_conv_tolerance(DType dtype);  // relative, against the CPU reference
 
+// residual_stage: N samples of H×W×C through L convolutions (L/2 blocks). Cases: CIFAR stage maps of 16, 32
+// and 64 channels, maps whose width is not a multiple of 8 and samples that leave a partial last group.
+struct StageCase {
+  int64_t N, H, W, C, L;
+};
+void PrintTo(const StageCase& c, std::ostream* os);
+const std::vector<StageCase>& residual_stage_cases();
+struct StageInputs {
+  Tensor x, w,
+      bias;  // weights of standard deviation 1/√(9C), so the maps keep their scale through the blocks
+};
+StageInputs residual_stage_inputs(const StageCase& c, DType dtype);
+// The stage as the chain of fused_conv steps it stands for, by `conv` (a fused_conv back end: cpu::,
+// cuda::, the emulator's) on x's device.
+template <typename FusedConv>
+Tensor residual_stage_by_steps(const StageInputs& in, FusedConv conv) {
+  const int64_t C = in.x.size(3);
+  FusedConvParams p;
+  p.pad_h = p.pad_w = 1;
+  p.relu = true;
+  Tensor cur = in.x.clone(), t = Tensor::empty(in.x.shape(), in.x.dtype(), in.x.device());
+  for (int64_t l = 0; l < in.w.size(0); l += 2) {
+    Tensor next = Tensor::empty(in.x.shape(), in.x.dtype(), in.x.device());
+    conv(cur, in.w.slice(0, l, l + 1).reshape({C, 3, 3, C}), in.bias.slice(0, l, l + 1).reshape({C}),
+         Tensor(), p, t);
+    conv(t, in.w.slice(0, l + 1, l + 2).reshape({C, 3, 3, C}), in.bias.slice(0, l + 1, l + 2).reshape({C}),
+         cur, p, next);
+    cur = next;
+  }
+  return cur;
+}
+
 // noisy_input_conv: CIFAR, ImageNet-like (strips with halos), LeNet, whole-image and odd-size stems, 71
 // spans.
 struct NoisyConvCase {

@@ -18,6 +18,8 @@
 #include "kernels/pool2d_nhwc.h"
 #include "kernels/pooled_linear.h"
 #include "kernels/qkv_attention.h"
+#include "kernels/relu.h"
+#include "kernels/residual_stage.h"
 #include "kernels/silu.h"
 #include "kernels/tf32_round.h"
 #include "kernels/upsample_nearest2x.h"
@@ -29,6 +31,7 @@ namespace sc {
 namespace {
 
 using test::allclose;
+using test::identical;
 using test::randn;
 
 // Values as the storage type sees them (x rounded to dtype), in double.
@@ -174,6 +177,45 @@ TEST(FusedConv, RejectsBadArguments) {
   EXPECT_ERROR_MENTIONS(
       ops::fused_conv(x.astype(DType::F16), w.astype(DType::F16), Tensor(), Tensor(), Tensor(), Tensor(), p),
       "tf32");
+}
+
+// residual_stage = its blocks written with the NCHW ops (conv2d, add, relu) in float32, on an odd map; in
+// place as well.
+TEST(ResidualStage, MatchesBasicBlocksOfNchwOps) {
+  const int64_t N = 2, H = 5, W = 7, C = 8, L = 4;
+  const Tensor x = randn({N, H, W, C}, 1), w = randn({L, C, 3, 3, C}, 2, 0.12f),
+               bias = randn({L, C}, 3, 0.1f);
+  Tensor cur = x.permute({0, 3, 1, 2}).contiguous();
+  const auto conv = [&](const Tensor& in, int64_t l) {
+    const Tensor wl = w.slice(0, l, l + 1).reshape({C, 3, 3, C}).permute({0, 3, 1, 2}).contiguous();
+    return ops::conv2d(in, wl, bias.slice(0, l, l + 1).reshape({C}), Conv2dParams::square(1, 1));
+  };
+  for (int64_t l = 0; l < L; l += 2) cur = ops::relu(ops::add(conv(ops::relu(conv(cur, l)), l + 1), cur));
+  const Tensor expected = cur.permute({0, 2, 3, 1}).contiguous();
+  Tensor y = Tensor::full(x.shape(), NAN);
+  ops::residual_stage(x, w, bias, y);
+  EXPECT_TRUE(allclose(y, expected, 1e-5));
+  Tensor in_place = x.clone();
+  ops::residual_stage(in_place, w, bias, in_place);
+  EXPECT_TRUE(identical(in_place, y));
+  EXPECT_FALSE(ops::residual_stage_fused(Device::cpu(), DType::BF16, 32, 32, 16));
+}
+
+TEST(ResidualStage, RejectsBadArguments) {
+  const Tensor x = randn({2, 4, 4, 8}, 1), w = randn({2, 8, 3, 3, 8}, 2), b = randn({2, 8}, 3);
+  Tensor y = Tensor::empty(x.shape());
+  EXPECT_ERROR_MENTIONS(ops::residual_stage(x, randn({3, 8, 3, 3, 8}, 2), randn({3, 8}, 3), y), "L even");
+  EXPECT_ERROR_MENTIONS(ops::residual_stage(x, randn({2, 8, 3, 3, 4}, 2), b, y),
+                        "weight must be [L, 8, 3, 3, 8]");
+  EXPECT_ERROR_MENTIONS(ops::residual_stage(x, w.astype(DType::BF16), b, y), "share a dtype");
+  EXPECT_ERROR_MENTIONS(ops::residual_stage(x, w, randn({2, 4}, 3), y), "bias must be [2, 8]");
+  Tensor small = Tensor::empty({2, 4, 3, 8});
+  EXPECT_ERROR_MENTIONS(ops::residual_stage(x, w, b, small), "y must be");
+  Tensor big = Tensor::empty({3, 4, 4, 8});
+  Tensor shifted = big.slice(0, 1, 3);
+  Tensor overlapping = big.slice(0, 0, 2);
+  EXPECT_ERROR_MENTIONS(ops::residual_stage(shifted, w, b, overlapping), "overlaps x");
+  EXPECT_ERROR_MENTIONS(ops::residual_stage(Tensor(), w, b, y), "x");
 }
 
 // noisy_input_conv = conv2d(channel_normalize(add_gaussian_noise(image))) in NHWC.
@@ -494,6 +536,30 @@ TEST(Plan, FoldsBatchNormAndFusesTheResNetBlock) {
   EXPECT_NE(s.find("0 input_conv w[16, 3, 3, 3] s1 p1 relu"), std::string::npos) << s;
   EXPECT_NE(s.find("2 conv w[16, 3, 3, 16] s1 p1 res=v0 relu"), std::string::npos) << s;
   EXPECT_NE(s.find("head w[10, 64]"), std::string::npos) << s;
+}
+
+// The runs of basic blocks a fused stage can take: every block of a CIFAR ResNet stage after its first (which
+// changes the width with a projection or option-A shortcut), none in bottleneck or pre-activation networks.
+TEST(Plan, FindsTheRunsOfBasicBlocks) {
+  const auto runs = [](const char* arch, int64_t size) {
+    auto model = random_model({arch, 3, size, 10, 0}, 1);
+    const Plan plan = build_plan(*model);
+    std::string s;
+    for (const ResidualRun& r : find_residual_runs(plan)) {
+      s += std::to_string(r.begin) + "-" + std::to_string(r.end) + " ";
+      EXPECT_EQ(plan.steps[static_cast<size_t>(r.begin)].in, r.in);
+      EXPECT_EQ(plan.steps[static_cast<size_t>(r.end) - 1].out, r.out);
+    }
+    return s;
+  };
+  // ResNet-20: the stem, then stage 1's three blocks (steps 1–6); stages 2 and 3 begin with a block of three
+  // steps (strided convolution, shortcut, second convolution) followed by two fusable blocks.
+  EXPECT_EQ(runs("cifar_resnet20", 32), "1-7 10-14 17-21 ");
+  EXPECT_EQ(runs("aka_resnet20", 32), "1-7 9-13 15-19 ");
+  EXPECT_EQ(runs("cifar_resnet110", 32), "1-37 40-74 77-111 ");
+  EXPECT_EQ(runs("resnet50", 32), "");
+  EXPECT_EQ(runs("wrn40_2", 16), "");
+  EXPECT_EQ(runs("lenet", 28), "");
 }
 
 // A module the planner does not know runs on the generic path, and --engine fast says why.

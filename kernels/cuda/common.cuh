@@ -7,6 +7,7 @@
 #include <initializer_list>
 #include <map>
 #include <mutex>
+#include <tuple>
 #include <utility>
 
 #include "nn/cuda_check.h"
@@ -86,6 +87,28 @@ inline void opt_in_shared_memory(const void* kernel, size_t bytes) {
   SC_CUDA_CHECK(
       cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes)));
   have = bytes;
+}
+
+// Blocks of a persistent kernel that stay resident on the whole current device with `smem` bytes of dynamic
+// shared memory (opted in here), registers allowing; `occupancy(&per_sm)` asks the runtime. Kept per kernel,
+// device and size: cache blocking makes these launches many per batch, and the answer never changes. `what`
+// names the kernel's tile in the error when it needs more shared memory than a block may have.
+template <typename Occupancy>
+int resident_blocks(const void* kernel, size_t smem, Occupancy occupancy, const char* what) {
+  static std::mutex mutex;
+  static std::map<std::tuple<const void*, int, size_t>, int> known;
+  int device = 0;
+  SC_CUDA_CHECK(cudaGetDevice(&device));
+  const std::lock_guard<std::mutex> lock(mutex);
+  const auto key = std::make_tuple(kernel, device, smem);
+  if (const auto it = known.find(key); it != known.end()) return it->second;
+  SC_CHECK(smem <= static_cast<size_t>(max_shared_bytes_optin()), what, " needs ", smem,
+           " bytes of shared memory, more than a block may have (", max_shared_bytes_optin(), ")");
+  opt_in_shared_memory(kernel, smem);
+  int sms = 0, per_sm = 0;
+  SC_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+  SC_CUDA_CHECK(occupancy(&per_sm));
+  return known[key] = sms * (per_sm > 1 ? per_sm : 1);
 }
 
 // Kernels that only move bits (concat, NHWC upsampling, strided copies) move `unit` bytes per access: the widest

@@ -12,11 +12,6 @@
 //   - anything else (plain float32, odd channel counts): the shared fp32 tile kernel with the same prologue
 //     and epilogue as loader/store functors (tf32 rounds both operands as the tensor cores would).
 #include <algorithm>
-#include <cstdlib>
-#include <map>
-#include <mutex>
-#include <string>
-#include <tuple>
 #include <type_traits>
 
 #include "kernels/cuda/common.cuh"
@@ -513,27 +508,6 @@ int halo_tile_pixels(const FusedGeom& g) {
   return 0;
 }
 
-// Blocks of a persistent kernel that stay resident on the whole current device with `smem` bytes of dynamic
-// shared memory (opted in here), registers allowing; `occupancy(&per_sm)` asks the runtime. Kept per kernel,
-// device and size: cache blocking makes these launches many per batch, and the answer never changes.
-template <typename Occupancy>
-int resident_blocks(const void* kernel, size_t smem, Occupancy occupancy) {
-  static std::mutex mutex;
-  static std::map<std::tuple<const void*, int, size_t>, int> known;
-  int device = 0;
-  SC_CUDA_CHECK(cudaGetDevice(&device));
-  const std::lock_guard<std::mutex> lock(mutex);
-  const auto key = std::make_tuple(kernel, device, smem);
-  if (const auto it = known.find(key); it != known.end()) return it->second;
-  SC_CHECK(smem <= static_cast<size_t>(max_shared_bytes_optin()),
-           "fused_conv: the 3×3 halo tile does not fit");
-  opt_in_shared_memory(kernel, smem);
-  int sms = 0, per_sm = 0;
-  SC_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
-  SC_CUDA_CHECK(occupancy(&per_sm));
-  return known[key] = sms * std::max(1, per_sm);
-}
-
 template <typename T, int CH, int BM>
 void launch_halo(const Tensor& x, const Tensor& w, const float* scale, const float* shift, bool pro_relu,
                  const FusedGeom& g, const Epilogue& e, Tensor& y) {
@@ -545,7 +519,8 @@ void launch_halo(const Tensor& x, const Tensor& w, const float* scale, const flo
   const auto occupancy = [&](int* per_sm) {
     return cudaOccupancyMaxActiveBlocksPerMultiprocessor(per_sm, kernel, kMmaThreads, smem);
   };
-  const int resident = resident_blocks(reinterpret_cast<const void*>(kernel), smem, occupancy);
+  const int resident = resident_blocks(reinterpret_cast<const void*>(kernel), smem, occupancy,
+                                       "fused_conv: the 3×3 halo tile");
   const int blocks = std::max(1, std::min(tiles, resident));
   SC_LAUNCH(blocks, kMmaThreads, smem, kernel)
   (x.data<T>(), w.data<T>(), y.data<T>(), g, e, scale, shift, pro_relu, tiles);

@@ -21,6 +21,7 @@
 #include "kernels/noisy_input_conv.h"
 #include "kernels/pool2d_nhwc.h"
 #include "kernels/pooled_linear.h"
+#include "kernels/residual_stage.h"
 #include "kernels/upsample_nearest2x_nhwc.h"
 #include "nn/cuda_graph.h"
 #include "nn/memory.h"
@@ -78,6 +79,34 @@ TEST(GpuFusedConv, TileKernelSplitsRowsOverLaunches) {
   EXPECT_GT(gpu.numel() / gpu.size(3), 64);  // more than one row tile
   EXPECT_TRUE(allclose(gpu.cpu(), cpu, fused_conv_tolerance(DType::F32)));
 }
+
+class GpuResidualStage : public ::testing::TestWithParam<StageCase> {};
+
+// The fused stage against its fused_conv steps on the device, bit for bit (the same mma sums in the same
+// order), and against the CPU reference; in place as well.
+TEST_P(GpuResidualStage, MatchesItsStepsBitForBitAndTheCpu) {
+  SKIP_WITHOUT_GPU();
+  const auto device_conv = [](const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& r,
+                              const FusedConvParams& p,
+                              Tensor& y) { ops::fused_conv(x, w, b, Tensor(), Tensor(), r, p, y); };
+  for (DType dtype : {DType::BF16, DType::F16}) {
+    SCOPED_TRACE(dtype_name(dtype));
+    const StageInputs cpu = residual_stage_inputs(GetParam(), dtype);
+    const StageInputs gpu{cpu.x.to(kGpu), cpu.w.to(kGpu), cpu.bias.to(kGpu)};
+    ASSERT_TRUE(ops::residual_stage_fused(kGpu, dtype, cpu.x.size(1), cpu.x.size(2), cpu.x.size(3)));
+    Tensor got = Tensor::empty(cpu.x.shape(), dtype, kGpu), expected = Tensor::empty(cpu.x.shape(), dtype);
+    ops::residual_stage(gpu.x, gpu.w, gpu.bias, got);
+    EXPECT_TRUE(identical(got.cpu(), residual_stage_by_steps(gpu, device_conv).cpu()));
+    ops::residual_stage(cpu.x, cpu.w, cpu.bias, expected);
+    EXPECT_TRUE(
+        allclose(got.cpu().astype(DType::F32), expected.astype(DType::F32), fused_conv_tolerance(dtype)));
+    Tensor in_place = gpu.x.clone();
+    ops::residual_stage(in_place, gpu.w, gpu.bias, in_place);
+    EXPECT_TRUE(identical(in_place.cpu(), got.cpu()));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, GpuResidualStage, ::testing::ValuesIn(residual_stage_cases()));
 
 TEST(GpuNoisyInputConv, CudaMatchesCpuWithIdenticalNoise) {
   SKIP_WITHOUT_GPU();
@@ -328,6 +357,34 @@ TEST(GpuPlan, CacheBlockingKeepsEveryOutputBit) {
       EXPECT_TRUE(identical(single.logits(images).cpu(), expected))
           << single.schedule().summary(single.plan());
     }
+  }
+}
+
+// Residual runs as fused stages: the same logits, bit for bit, as their steps one by one, for Cohen's and
+// akamaster's ResNets (projection and option-A shortcuts between the stages), with and without cache blocking
+// cutting the stages into chunks; three runs each (a stage's blocks after its first), none in fp32.
+TEST(GpuPlan, FusedStagesKeepEveryOutputBit) {
+  SKIP_WITHOUT_GPU();
+  for (const char* arch : {"cifar_resnet20", "aka_resnet20"}) {
+    SCOPED_TRACE(arch);
+    auto model = random_classifier(arch, 3, 32, 10, 6);
+    model->to(kGpu);
+    const Tensor images = random_images({5, 3, 32, 32}, 8);
+    for (Precision precision : {Precision::BF16, Precision::FP16}) {
+      SCOPED_TRACE(precision_name(precision));
+      FastClassifier fused(*model, precision), steps(*model, precision);
+      steps.set_fused_stages(false);
+      fused.set_fused_stages(true);
+      EXPECT_EQ(fused.fused_stages(), 3u);
+      EXPECT_EQ(steps.fused_stages(), 0u);
+      const Tensor expected = steps.logits(images).cpu();
+      EXPECT_TRUE(identical(fused.logits(images).cpu(), expected));
+      fused.set_cache_budget(CacheBudget{3 * 32 * 32 * 16 * 2, 1});  // chunks of about three rows
+      EXPECT_TRUE(identical(fused.logits(images).cpu(), expected)) << fused.schedule().summary(fused.plan());
+    }
+    FastClassifier fp32(*model, Precision::FP32);
+    fp32.set_fused_stages(true);
+    EXPECT_EQ(fp32.fused_stages(), 0u);
   }
 }
 

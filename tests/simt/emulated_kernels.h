@@ -32,6 +32,7 @@
 #include "kernels/pooled_linear.h"
 #include "kernels/qkv_attention.h"
 #include "kernels/relu.h"
+#include "kernels/residual_stage.h"
 #include "kernels/resize_bicubic.h"
 #include "kernels/silu.h"
 #include "kernels/softmax.h"

@@ -147,13 +147,24 @@ struct Slot {
   const void* ptr;
 };
 
+struct PendingCopy {  // a cp.async not yet landed
+  void* dst;
+  const void* src;
+};
+
 struct Fiber {
   Context ctx;
   ThreadState state;
   Wait wait = Wait::Running;
   Collective at = Collective::None;
   uint64_t collectives = 0;
+  std::vector<PendingCopy> copies;
 };
+
+void land_copies(Fiber& f) {
+  for (const PendingCopy& c : f.copies) std::memcpy(c.dst, c.src, 16);
+  f.copies.clear();
+}
 
 // An mma's operands as floats, A (16×16) and B (16×8), decoded once per warp from its lanes' fragments.
 struct MmaOperands {
@@ -200,6 +211,7 @@ int linear_thread(const ThreadState& s) {
     } catch (...) {
       if (!g.error) g.error = std::current_exception();
     }
+    land_copies(f);  // the hardware completes a thread's copies after it exits
     f.wait = Wait::Done;
     --g.live;
     --g.warps[static_cast<size_t>(linear_thread(f.state) / kWarp)].lanes;
@@ -365,6 +377,7 @@ void run_block(Grid& g, const ThreadState& block, long long block_number, Rng& r
     f.wait = Wait::Running;
     f.at = Collective::None;
     f.collectives = 0;
+    f.copies.clear();
   }
   // Each pass runs every runnable fiber up to its next barrier or collective, in a fresh random order, so
   // that a read of another thread's shared-memory write without a barrier between them shows up; blocks take
@@ -496,6 +509,24 @@ void sync_block() {
   Grid& g = grid();
   ++g.block_arrived;
   yield(Wait::Block);
+}
+
+void cp_async_16(void* shared_dst, const void* global_src) {
+  if (reinterpret_cast<uintptr_t>(shared_dst) % 16 != 0 || reinterpret_cast<uintptr_t>(global_src) % 16 != 0)
+    throw std::runtime_error("simt: cp.async addresses not 16-byte aligned");
+  // The coin (splitmix64 of a running count): deterministic from run to run, mixed within a launch.
+  static uint64_t count = 0;
+  uint64_t z = (count += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  if ((z ^ (z >> 31)) & 1)
+    std::memcpy(shared_dst, global_src, 16);
+  else
+    self().copies.push_back({shared_dst, global_src});
+}
+
+void cp_async_wait_all() {
+  land_copies(self());
 }
 
 uint64_t shuffle(uint64_t bits, int offset, bool down) {

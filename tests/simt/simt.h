@@ -73,6 +73,12 @@ void mma_m16n8k8_tf32(float d[4], const uint32_t a[4], const uint32_t b[2]);
 // ldmatrix.sync.aligned.m8n8.x4[.trans].shared.b16 with this lane's row address.
 void ldmatrix_x4(uint32_t r[4], const void* row, bool trans);
 
+// cp.async.cg.shared.global of 16 bytes and cp.async.wait_all. A copy lands either at once or only when its
+// thread waits (or exits), by a coin per copy: a read before the wait sees the old bytes, and a copy into
+// shared memory that another warp still reads overwrites it early, so a missing wait or barrier shows.
+void cp_async_16(void* shared_dst, const void* global_src);
+void cp_async_wait_all();
+
 // What a launch checks of each pointer argument (not null): set by the emulated runtime (runtime.cpp), which
 // knows the device allocations; unset, nothing is checked.
 void set_pointer_check(void (*check)(const void*));

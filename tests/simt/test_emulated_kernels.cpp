@@ -1,4 +1,5 @@
 // CUDA kernels run by the SIMT emulator against the CPU reference, on the GPU tests' cases (kernel_cases.h):
+//   - residual_stage: the fused stage of basic blocks, bit for bit against its fused_conv steps;
 //   - fused_conv: every tensor-core tile shape (128×16, 128×32, 128×64, 128×128) on 16-bit and TF32
 //     operands, partial tiles in M, N and K, prologue, residuals, the 3×3 halo kernel (16/32/64 channels,
 //     128- and 64-pixel tiles), the fp32/tf32 tile kernel;
@@ -46,6 +47,36 @@ TEST_P(EmulatedFusedConv, MatchesCpuInEveryPrecision) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, EmulatedFusedConv, ::testing::ValuesIn(fused_conv_cases()));
+
+class EmulatedResidualStage : public ::testing::TestWithParam<StageCase> {};
+
+// The fused stage against the chain of its fused_conv steps on the same emulated device, bit for bit (the
+// same sums in the same order), and against the CPU reference. One multiprocessor: 4 resident blocks, so
+// blocks run several groups of samples and fetch the next group's weights across the groups' boundary. In
+// place (y = x) too, as the fast classifier may run it.
+TEST_P(EmulatedResidualStage, MatchesItsStepsBitForBitAndTheCpu) {
+  simt::set_multiprocessor_count(1);
+  const auto emulated_conv = [](const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& r,
+                                const FusedConvParams& p, Tensor& y) {
+    cuda_emulated::fused_conv(x, w, b, Tensor(), Tensor(), r, p, y);
+  };
+  for (DType dtype : {DType::BF16, DType::F16}) {
+    SCOPED_TRACE(dtype_name(dtype));
+    const StageInputs in = residual_stage_inputs(GetParam(), dtype);
+    ASSERT_TRUE(cuda_emulated::residual_stage_fits(dtype, in.x.size(1), in.x.size(2), in.x.size(3)));
+    Tensor got = Tensor::empty(in.x.shape(), dtype), expected = Tensor::empty(in.x.shape(), dtype);
+    cuda_emulated::residual_stage(in.x, in.w, in.bias, got);
+    EXPECT_TRUE(identical(got, residual_stage_by_steps(in, emulated_conv)));
+    cpu::residual_stage(in.x, in.w, in.bias, expected);
+    EXPECT_TRUE(allclose(as_f32(got), as_f32(expected), fused_conv_tolerance(dtype)));
+    Tensor in_place = in.x.clone();
+    cuda_emulated::residual_stage(in_place, in.w, in.bias, in_place);
+    EXPECT_TRUE(identical(in_place, got));
+  }
+  simt::set_multiprocessor_count(132);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, EmulatedResidualStage, ::testing::ValuesIn(residual_stage_cases()));
 
 TEST(EmulatedClassifierOps, NoisyInputConvMatchesCpuWithIdenticalNoise) {
   for (const NoisyConvCase& c : noisy_input_conv_cases()) {

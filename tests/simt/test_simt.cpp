@@ -10,6 +10,7 @@
 // simt.h before the project headers; the device helpers go to sc::cuda_emulated, as in emulated_prelude.h
 #include "nn/half.h"
 #define cuda cuda_emulated
+#include "kernels/cuda/async_copy.cuh"
 #include "kernels/cuda/half_types.cuh"
 #include "kernels/tf32_round.h"
 
@@ -252,6 +253,36 @@ TEST(Simt, ShuffledScheduleExposesAMissingBarrier) {
     for (int t = 0; t < 128; ++t)
       stale += out[static_cast<size_t>(b * 128 + t)] != (t + 1) % 128 + 1000 * (b + 1);
   EXPECT_GT(stale, 10);
+}
+
+// cp.async: every thread copies one 16-byte run into shared memory and reads its neighbour's. With the wait
+// and a barrier every run has landed; without the wait some have not (the emulator lands a copy at once or at
+// the wait, by a coin), so the old bytes (the 0xFF poison) show.
+__global__ void async_copy_kernel(const uint4* src, uint4* out, bool wait) {
+  __shared__ uint4 s[128];
+  sc::cuda_emulated::cp_async_16(&s[threadIdx.x], &src[threadIdx.x]);
+  if (wait) sc::cuda_emulated::cp_async_wait_all();
+  __syncthreads();
+  out[threadIdx.x] = s[(threadIdx.x + 1) % 128];
+}
+
+TEST(Simt, AsyncCopiesLandByTheWait) {
+  std::vector<uint4> src(128), out(128);
+  for (unsigned i = 0; i < 128; ++i) src[i] = make_uint4(i, 3 * i, 5 * i + 1, 7 * i + 2);
+  for (bool wait : {true, false}) {
+    SC_LAUNCH(1, 128, 0, async_copy_kernel)(src.data(), out.data(), wait);
+    int landed = 0;
+    for (unsigned t = 0; t < 128; ++t) {
+      const uint4 want = src[(t + 1) % 128], got = out[t];
+      landed += got.x == want.x && got.y == want.y && got.z == want.z && got.w == want.w;
+    }
+    if (wait) {
+      EXPECT_EQ(landed, 128);
+    } else {
+      EXPECT_LT(landed, 120);
+      EXPECT_GT(landed, 8);  // some copies land at once
+    }
+  }
 }
 
 }  // namespace
