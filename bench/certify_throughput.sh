@@ -13,7 +13,9 @@
 # short keeps what it finished); models and inputs go to $WORK (default /tmp/smoothcuda-throughput).
 # Environment: SECTIONS=resnet110,resnet50,dds (the default; a subset runs only those, dds_imagenet adds that
 # row; APPEND=1 adds to the JSON lines of an earlier run in the same $WORK, to split the table over device
-# calls), TORCH_COMPILE=max-autotune|none
+# calls), VARIANTS="precision:batch:cache bytes:graphs:fused stages ..." in place of the classifiers' fast-engine
+# rows (BATCH stands for the section's batch; empty fields keep the defaults), GENERIC=0 without the generic
+# engine's row, TORCH_COMPILE=max-autotune|none
 # (default reduce-overhead), PEAK_TFLOPS=the dense bf16 peak that bench_kernels measured, for a % column.
 # `quick` shrinks every sample count (a smoke test on the CPU: device cpu, no timing value). `cpu` times the CPU
 # path against PyTorch on the CPU with sample counts that take minutes (SECTIONS=resnet110 is the useful one).
@@ -52,14 +54,16 @@ bench_model() {  # arch shape classes samples
   local runs="fp32:$batch: tf32:$batch: bf16:$batch: fp16:$batch: bf16:$batch:0 fp16:$batch:0 bf16:$((4 * batch)): fp16:$((4 * batch)):"
   runs+=" bf16:$batch::0 bf16:$batch:::0 bf16:auto::"
   [ "$mode" = quick ] && runs="fp32:$batch: bf16:$batch:0 bf16:$batch::0 bf16:$batch:::0"
+  [ -n "${VARIANTS:-}" ] && runs=${VARIANTS//BATCH/$batch}
   for run in $runs; do
     IFS=: read -r precision b cache graphs fused <<<"$run"
     SMOOTHCUDA_CACHE_BYTES=$cache SMOOTHCUDA_CUDA_GRAPHS=$graphs SMOOTHCUDA_FUSED_STAGES=$fused "$sc" bench-certify --arch "$arch" --input-shape "$shape" --num-classes "$classes" \
       --device "$device" --engine fast --precision "$precision" --batch "$b" --samples "$samples" \
       --warmup "$warmup" --save-model "$model" --json "$json" || status=1
   done
-  "$sc" bench-certify --arch "$arch" --input-shape "$shape" --num-classes "$classes" --device "$device" \
-    --engine generic --batch "$batch" --samples "$samples" --warmup "$warmup" --json "$json" || status=1
+  [ "${GENERIC:-1}" = 1 ] &&
+    { "$sc" bench-certify --arch "$arch" --input-shape "$shape" --num-classes "$classes" --device "$device" \
+      --engine generic --batch "$batch" --samples "$samples" --warmup "$warmup" --json "$json" || status=1; }
   # Same weights in PyTorch: check the logits first, then time both variants.
   "$py" - "$shape" "$work/images.npy" <<'PY'
 import sys, numpy as np

@@ -10,7 +10,8 @@
 # folder the device tool brings back, at most 8 files) gets device.txt, the kernel benchmarks' JSON and all logs
 # as one gpu-check-logs.tar.gz; a short summary is printed last.
 #
-#   [BUILD=build-carry] [GPU_CHECK=build] scripts/gpu-check.sh [extra cmake flags]
+#   [BUILD=build-carry] [GPU_CHECK=build|focus] scripts/gpu-check.sh [extra cmake flags]
+# GPU_CHECK=focus: the tests, then only the fused residual stages' benchmarks and certification rows (below).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -50,6 +51,24 @@ fi
 SMOOTHCUDA_FIXTURES="$PWD/tests/fixtures" "$build/tests/smoothcuda_gpu_tests" --gtest_brief=1 >"$LOGS/gpu-tests.log" 2>&1 ||
   status=1
 bench="$build/bench/smoothcuda_bench_kernels"
+if [ "${GPU_CHECK:-all}" = focus ]; then
+  # What session 17 added, in little device time (about 4 minutes on an H100, against 15 for everything): the
+  # GPU tests (above; the fused stages' among them), the residual stages fused and step by step at ResNet-110's
+  # shapes with the device's bf16 peak and the stage convolutions, then ResNet-110's certification with the
+  # fused stages on and off beside PyTorch's best effort (bench/certify_throughput.sh; $OUT gets its table).
+  SMOOTHCUDA_SYNC_LAUNCHES=0 "$bench" --benchmark_min_time=0.1 \
+    --benchmark_filter='BM_ResidualStage|BM_PeakBf16Gemm|BM_FusedConv/cuda_bf16/' \
+    --benchmark_out="$LOGS/bench-kernels.json" --benchmark_out_format=json >"$LOGS/bench-kernels.txt" 2>&1 || status=1
+  peak=$(python3 -c 'import json, sys
+rows = json.load(open(sys.argv[1]))["benchmarks"]
+print(next((round(r["TFLOP/s"]) for r in rows if r["name"].startswith("BM_PeakBf16Gemm")), 0))' "$LOGS/bench-kernels.json")
+  SECTIONS=resnet110 GENERIC=0 VARIANTS="fp16:BATCH: fp16:BATCH:::0 bf16:BATCH: bf16:BATCH:::0 fp16:auto::" \
+    PEAK_TFLOPS=$peak bench/certify_throughput.sh "$build" "$OUT" >"$LOGS/certify.txt" 2>&1 || status=1
+  echo "== gpu tests"; grep -E "PASSED|FAILED|Failure|tests ran" "$LOGS/gpu-tests.log" | tail -15
+  echo "== kernels (bf16 peak $peak TFLOP/s)"; grep -E "^BM_" "$LOGS/bench-kernels.txt"
+  echo "== certification, cifar_resnet110"; cat "$OUT/certify_throughput.md" 2>/dev/null || tail -20 "$LOGS/certify.txt"
+  exit $status
+fi
 # The GPU cases only (the CPU ones say nothing about the device, and the whole set runs past 200 s at 0.2 s each).
 SMOOTHCUDA_SYNC_LAUNCHES=0 "$bench" --benchmark_min_time=0.1 --benchmark_filter=-/cpu \
   --benchmark_out="$LOGS/bench-kernels.json" --benchmark_out_format=json >"$LOGS/bench-kernels.txt" 2>&1 || status=1
