@@ -557,6 +557,9 @@ TEST(Plan, FindsTheRunsOfBasicBlocks) {
   EXPECT_EQ(runs("cifar_resnet20", 32), "1-7 10-14 17-21 ");
   EXPECT_EQ(runs("aka_resnet20", 32), "1-7 9-13 15-19 ");
   EXPECT_EQ(runs("cifar_resnet110", 32), "1-37 40-74 77-111 ");
+  // torchvision's ResNet-18: the stem and max pool, then a run in every stage (two blocks in the first, the
+  // block after the strided one in the others).
+  EXPECT_EQ(runs("resnet18", 32), "2-6 9-11 14-16 19-21 ");
   EXPECT_EQ(runs("resnet50", 32), "");
   EXPECT_EQ(runs("wrn40_2", 16), "");
   EXPECT_EQ(runs("lenet", 28), "");
