@@ -52,6 +52,30 @@ template <> __device__ __forceinline__ int32_t from_double<int32_t>(double v) { 
 template <> __device__ __forceinline__ int64_t from_double<int64_t>(double v) { return static_cast<int64_t>(v); }
 template <> __device__ __forceinline__ uint8_t from_double<uint8_t>(double v) { return static_cast<uint8_t>(v); }
 
+// n / d for 0 ≤ n < 2^31 by a multiply-high and a shift (division by an invariant integer, Granlund and
+// Montgomery), for index arithmetic whose divisor is fixed at launch: a 32-bit division is ~20 instructions.
+// With l = ⌈log2 d⌉ and m = ⌈2^(31+l) / d⌉ (< 2^32 since d > 2^(l−1)), ⌊n·m / 2^(31+l)⌋ = ⌊n / d⌋: the error
+// e = m·d − 2^(31+l) is below d, so n·e < 2^(31+l) cannot carry the quotient past the next multiple. d = 1 passes
+// n through (its m would need 33 bits).
+struct FastDivisor {
+  int d = 1;
+  unsigned mul = 0;
+  int shift = 0;
+  FastDivisor() = default;
+  explicit FastDivisor(int divisor) : d(divisor) {
+    SC_CHECK(divisor >= 1, "FastDivisor: divisor ", divisor, " must be positive");
+    if (divisor == 1) return;
+    int l = 0;
+    while ((int64_t{1} << l) < divisor) ++l;
+    mul = static_cast<unsigned>(((uint64_t{1} << (31 + l)) + static_cast<uint64_t>(divisor) - 1) /
+                                static_cast<uint64_t>(divisor));
+    shift = l - 1;
+  }
+  __device__ __forceinline__ int div(int n) const {
+    return d == 1 ? n : static_cast<int>(__umulhi(static_cast<unsigned>(n), mul) >> shift);
+  }
+};
+
 // Calls f.template operator()<T>() with T the C++ type of dtype.
 template <typename F>
 void visit_dtype(DType dtype, F&& f) {

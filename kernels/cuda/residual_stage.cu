@@ -48,12 +48,13 @@ __device__ __forceinline__ int chunk_at(int q, int c) {
 }
 
 struct StageGeom {
-  int N, H, W, L, G;  // samples, map, convolutions, samples per block
+  int N, H, W, L, G;          // samples, map, convolutions, samples per block
+  FastDivisor by_plane, by_W;  // p / (H·W) and r / W in the pixel mapping below, each taken 12 times per tile
   __device__ __forceinline__ int plane() const { return H * W; }
   __device__ __forceinline__ int halo_plane() const { return (H + 2) * (W + 2); }
   // Output pixel p of a block's samples (sample-major) → its pixel in the bordered maps.
   __device__ __forceinline__ int halo_pixel(int p) const {
-    const int g = p / plane(), r = p - g * plane(), h = r / W;
+    const int g = by_plane.div(p), r = p - g * plane(), h = by_W.div(r);
     return g * halo_plane() + (h + 1) * (W + 2) + (r - h * W) + 1;
   }
 };
@@ -221,6 +222,7 @@ void launch_stage(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& 
   s.N = static_cast<int>(x.size(0)), s.H = static_cast<int>(x.size(1)), s.W = static_cast<int>(x.size(2));
   s.L = static_cast<int>(w.size(0));
   s.G = samples_per_block<C>(s.H, s.W, s.N);
+  s.by_plane = FastDivisor(s.H * s.W), s.by_W = FastDivisor(s.W);
   const size_t smem = stage_smem_bytes(C, s.G, s.H, s.W);
   const auto kernel = residual_stage_kernel<T, C>;
   const auto occupancy = [&](int* per_sm) {

@@ -163,6 +163,9 @@ inline float __expf(float x) {
 inline float rsqrtf(float x) {
   return 1.0f / std::sqrt(x);
 }
+inline unsigned __umulhi(unsigned a, unsigned b) {  // the upper 32 bits of the 64-bit product
+  return static_cast<unsigned>((static_cast<uint64_t>(a) * b) >> 32);
+}
 inline int min(int a, int b) {
   return a < b ? a : b;
 }

@@ -11,6 +11,7 @@
 #include "nn/half.h"
 #define cuda cuda_emulated
 #include "kernels/cuda/async_copy.cuh"
+#include "kernels/cuda/common.cuh"
 #include "kernels/cuda/half_types.cuh"
 #include "kernels/tf32_round.h"
 
@@ -253,6 +254,34 @@ TEST(Simt, ShuffledScheduleExposesAMissingBarrier) {
     for (int t = 0; t < 128; ++t)
       stale += out[static_cast<size_t>(b * 128 + t)] != (t + 1) % 128 + 1000 * (b + 1);
   EXPECT_GT(stale, 10);
+}
+
+// FastDivisor against the division for every divisor up to 5000 and the 31-bit limits, on numerators near
+// multiples of the divisor (where a quotient off by one would show) and the largest numerator.
+TEST(Simt, FastDivisorDividesLikeTheDivision) {
+  int64_t checked = 0;
+  for (int d : {1, 2, 3, 7, 10, 34, 1024, 1156, 4096, 65535, 65536, 1 << 30, (1 << 30) + 1, 2147483647}) {
+    const sc::cuda_emulated::FastDivisor by(d);
+    for (int64_t k : {int64_t{0}, int64_t{1}, int64_t{12345}, int64_t{2147483647} / d})
+      for (int64_t delta = -2; delta <= 2; ++delta) {
+        const int64_t n = k * d + delta;
+        if (n < 0 || n > 2147483647) continue;
+        ASSERT_EQ(by.div(static_cast<int>(n)), n / d) << n << " / " << d;
+        ++checked;
+      }
+  }
+  std::mt19937 rng(5);
+  for (int d = 1; d <= 5000; ++d) {
+    const sc::cuda_emulated::FastDivisor by(d);
+    for (int i = 0; i < 40; ++i) {
+      const int n = static_cast<int>(rng() >> 1);  // 31 bits
+      ASSERT_EQ(by.div(n), n / d) << n << " / " << d;
+      ASSERT_EQ(by.div(2147483647), 2147483647 / d) << d;
+    }
+    checked += 80;
+  }
+  EXPECT_GT(checked, 400000);
+  EXPECT_THROW(sc::cuda_emulated::FastDivisor(0), sc::Error);
 }
 
 // cp.async: every thread copies one 16-byte run into shared memory and reads its neighbour's. With the wait
