@@ -150,22 +150,13 @@ void BM_ResidualStage(benchmark::State& state, Device device, DType dtype, bool 
     return;
   }
   Tensor y = Tensor::empty(x.shape(), dtype, device), t = Tensor::empty(x.shape(), dtype, device),
-         u = Tensor::empty(x.shape(), dtype, device);
-  FusedConvParams p;
-  p.pad_h = p.pad_w = 1, p.relu = true;
-  const auto layer = [&](const Tensor& all, int64_t l, Shape shape) {
-    return all.slice(0, l, l + 1).reshape(shape);
-  };
+         a = Tensor::empty(x.shape(), dtype, device);
+  const auto conv = [](const Tensor& in, const Tensor& wl, const Tensor& bl, const Tensor& residual,
+                       const FusedConvParams& p,
+                       Tensor& out) { ops::fused_conv(in, wl, bl, Tensor(), Tensor(), residual, p, out); };
   run(state, device, [&] {
     if (fused) return ops::residual_stage(x, w, b, y);
-    const Tensor* cur = &x;
-    for (int64_t l = 0; l < L; l += 2) {
-      Tensor& out = cur == &y ? u : y;
-      ops::fused_conv(*cur, layer(w, l, {C, 3, 3, C}), layer(b, l, {C}), Tensor(), Tensor(), Tensor(), p, t);
-      ops::fused_conv(t, layer(w, l + 1, {C, 3, 3, C}), layer(b, l + 1, {C}), Tensor(), Tensor(), *cur, p,
-                      out);
-      cur = &out;
-    }
+    residual_stage_by_steps(x, w, b, t, a, y, conv);
   });
   const double es = static_cast<double>(dtype_size(dtype)), map = static_cast<double>(x.numel());
   const double moved =

@@ -68,8 +68,8 @@ class FastClassifier : public BaseClassifier {
   struct StepParams {
     Tensor weight, bias, scale, shift;
   };
-  struct FusedRun {  // a residual run with its layers' weights [L, C, 3, 3, C] and biases [L, C] on the
-                     // device
+  // A residual run with its layers' weights [L, C, 3, 3, C] and biases [L, C] on the device.
+  struct FusedRun {
     ResidualRun run;
     Tensor weight, bias;
   };

@@ -13,9 +13,33 @@
 // keeps a few samples' maps in shared memory through every convolution of the stage and streams only the
 // weights.
 #pragma once
+#include "kernels/fused_conv.h"
 #include "nn/tensor.h"
 
 namespace sc {
+
+// The stage as the chain of fused_conv steps it stands for, each step by `conv`, called as
+// conv(x, w, bias, residual, params, y) (a fused_conv back end). t, a and b are scratch maps of x's shape,
+// none of them x; returns the one of a and b that holds the stage's output. The CPU back end, and the steps
+// that the fused kernel is checked and timed against.
+template <typename FusedConv>
+const Tensor& residual_stage_by_steps(const Tensor& x, const Tensor& w, const Tensor& bias, Tensor& t,
+                                      Tensor& a, Tensor& b, FusedConv conv) {
+  FusedConvParams p;
+  p.pad_h = p.pad_w = 1;
+  p.relu = true;
+  const int64_t C = x.size(3);
+  const auto layer_w = [&](int64_t l) { return w.slice(0, l, l + 1).reshape({C, 3, 3, C}); };
+  const auto layer_b = [&](int64_t l) { return bias.slice(0, l, l + 1).reshape({C}); };
+  const Tensor* cur = &x;
+  for (int64_t l = 0; l < w.size(0); l += 2) {
+    Tensor& out = cur == &a ? b : a;
+    conv(*cur, layer_w(l), layer_b(l), Tensor(), p, t);
+    conv(t, layer_w(l + 1), layer_b(l + 1), *cur, p, out);
+    cur = &out;
+  }
+  return *cur;
+}
 
 namespace ops {
 // x [N, H, W, C], w [L, C, 3, 3, C] (L even, at least 2) in x's dtype, bias [L, C] float32, y like x (y may

@@ -10,6 +10,7 @@
 #include "kernels/fused_conv.h"
 #include "kernels/noisy_input_conv.h"
 #include "kernels/pooled_linear.h"
+#include "kernels/residual_stage.h"
 #include "nn/tensor.h"
 
 namespace sc::test {
@@ -39,29 +40,18 @@ struct StageCase {
 };
 void PrintTo(const StageCase& c, std::ostream* os);
 const std::vector<StageCase>& residual_stage_cases();
+// Weights of standard deviation 1/√(9C), so the maps keep their scale through the blocks.
 struct StageInputs {
-  Tensor x, w,
-      bias;  // weights of standard deviation 1/√(9C), so the maps keep their scale through the blocks
+  Tensor x, w, bias;
 };
 StageInputs residual_stage_inputs(const StageCase& c, DType dtype);
-// The stage as the chain of fused_conv steps it stands for, by `conv` (a fused_conv back end: cpu::,
-// cuda::, the emulator's) on x's device.
+// The stage as its chain of fused_conv steps (residual_stage_by_steps) by `conv` (cpu::, cuda:: or the
+// emulator's fused_conv), in scratch maps on x's device.
 template <typename FusedConv>
 Tensor residual_stage_by_steps(const StageInputs& in, FusedConv conv) {
-  const int64_t C = in.x.size(3);
-  FusedConvParams p;
-  p.pad_h = p.pad_w = 1;
-  p.relu = true;
-  Tensor cur = in.x.clone(), t = Tensor::empty(in.x.shape(), in.x.dtype(), in.x.device());
-  for (int64_t l = 0; l < in.w.size(0); l += 2) {
-    Tensor next = Tensor::empty(in.x.shape(), in.x.dtype(), in.x.device());
-    conv(cur, in.w.slice(0, l, l + 1).reshape({C, 3, 3, C}), in.bias.slice(0, l, l + 1).reshape({C}),
-         Tensor(), p, t);
-    conv(t, in.w.slice(0, l + 1, l + 2).reshape({C, 3, 3, C}), in.bias.slice(0, l + 1, l + 2).reshape({C}),
-         cur, p, next);
-    cur = next;
-  }
-  return cur;
+  const auto map = [&] { return Tensor::empty(in.x.shape(), in.x.dtype(), in.x.device()); };
+  Tensor t = map(), a = map(), b = map();
+  return sc::residual_stage_by_steps(in.x, in.w, in.bias, t, a, b, conv);
 }
 
 // noisy_input_conv: CIFAR, ImageNet-like (strips with halos), LeNet, whole-image and odd-size stems, 71
