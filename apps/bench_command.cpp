@@ -131,6 +131,8 @@ int bench_certify_command(int argc, char** argv) {
   // The fast classifier's cache blocking (engine/schedule.h): its budget, and the chunks it chose.
   // And whether its batches ran as CUDA graphs (nn/cuda_graph.h).
   std::string cache_bytes = "n/a", graphs = "n/a", fused = "n/a";
+  // Hopper's wgmma convolutions (fused_conv; off unless SMOOTHCUDA_WGMMA=1 until a device has checked them).
+  const std::string wgmma = device.is_cuda() ? (wgmma_conv_enabled() ? "on" : "off") : "n/a";
   if (auto* fast = dynamic_cast<FastClassifier*>(base.get())) {
     const CacheBudget budget = cache_budget(device);
     cache_bytes = budget.bytes > 0 ? std::to_string(budget.bytes) : "off";
@@ -165,12 +167,12 @@ int bench_certify_command(int argc, char** argv) {
       "\"%s\", \"precision\": \"%s\", \"batch\": %lld, \"samples\": %lld, \"seconds\": %.4f, "
       "\"samples_per_s\": %.1f, \"s_per_image\": %.4f, \"N0\": %lld, \"N\": %lld, \"top_class_share\": %.4f, "
       "\"gflop_per_sample\": %.4f, \"tflops\": %.2f, \"cache_bytes\": \"%s\", \"cuda_graphs\": \"%s\", "
-      "\"fused_stages\": \"%s\"}",
+      "\"fused_stages\": \"%s\", \"wgmma\": \"%s\"}",
       what.c_str(), args.get("input-shape").c_str(), device.str().c_str(), engine.c_str(), precision.c_str(),
       static_cast<long long>(batch), static_cast<long long>(samples), secs, rate,
       static_cast<double>(N0 + N) / rate, static_cast<long long>(N0), static_cast<long long>(N),
       static_cast<double>(top) / static_cast<double>(samples), flops / 1e9, flops * rate / 1e12,
-      cache_bytes.c_str(), graphs.c_str(), fused.c_str());
+      cache_bytes.c_str(), graphs.c_str(), fused.c_str(), wgmma.c_str());
   std::printf("%s\n", line);
   if (!args.get("json").empty()) {
     std::ofstream out(args.get("json"), std::ios::app);

@@ -119,9 +119,12 @@ void BM_BatchNorm(benchmark::State& state, Device device) {
 
 // The fast path's NHWC convolution with the ResNet block epilogue (bias, residual, ReLU), in float32 (fp32
 // tile kernel), float32 rounded to TF32 (TF32 tensor cores), bfloat16 and float16 (tensor cores). Args as
-// BM_Conv2d; dtype and tf32 from the registration.
-void BM_FusedConv(benchmark::State& state, Device device, DType dtype, bool tf32 = false) {
+// BM_Conv2d; dtype and tf32 from the registration; `wgmma` switches Hopper's wgmma kernel on for the run
+// (SMOOTHCUDA_WGMMA; the shape must be one it takes).
+void BM_FusedConv(benchmark::State& state, Device device, DType dtype, bool tf32 = false, bool wgmma = false) {
   if (skip_without_gpu(state, device)) return;
+  const bool wgmma_before = wgmma_conv_enabled();
+  if (wgmma) set_wgmma_conv(true);
   const int64_t N = state.range(0), C = state.range(1), O = state.range(2), H = state.range(3), S = state.range(4);
   const int64_t Ho = conv_out_size(H, 3, S, 1, 1);
   const Tensor x = random_tensor({N, H, H, C}, device, 1).astype(dtype);
@@ -130,7 +133,11 @@ void BM_FusedConv(benchmark::State& state, Device device, DType dtype, bool tf32
   FusedConvParams p;
   p.stride_h = p.stride_w = S, p.pad_h = p.pad_w = 1, p.relu = true, p.tf32 = tf32;
   Tensor y = Tensor::empty({N, Ho, Ho, O}, dtype, device);
-  run(state, device, [&] { ops::fused_conv(x, w, b, Tensor(), Tensor(), res, p, y); });
+  if (wgmma && !cuda::fused_conv_uses_wgmma(x, w, Tensor(), p, y))
+    state.SkipWithError("no wgmma kernel here (an sm_90a build on a compute-capability-9.0 device, C, O % 64)");
+  else
+    run(state, device, [&] { ops::fused_conv(x, w, b, Tensor(), Tensor(), res, p, y); });
+  set_wgmma_conv(wgmma_before);
   const double es = static_cast<double>(dtype_size(dtype));
   set_rates(state, 2.0 * N * O * Ho * Ho * C * 9, es * (x.numel() + w.numel() + 2.0 * y.numel()));
 }
@@ -324,6 +331,10 @@ void ResNetConvShapes(benchmark::internal::Benchmark* b) {
 void UNetConvShapes(benchmark::internal::Benchmark* b) {
   b->Args({128, 128, 128, 32, 1})->Args({128, 256, 256, 16, 1})->Args({128, 256, 256, 8, 1});
 }
+// ResNet-50's 3×3 convolutions at batch 128: 64, 128, 256 and 512 channels at 56, 28, 14 and 7 px.
+void ResNet50ConvShapes(benchmark::internal::Benchmark* b) {
+  b->Args({128, 64, 64, 56, 1})->Args({128, 128, 128, 28, 1})->Args({128, 256, 256, 14, 1})->Args({128, 512, 512, 7, 1});
+}
 void ElementwiseShapes(benchmark::internal::Benchmark* b) {
   b->Args({1024, 16, 32})->Args({1024, 32, 16})->Args({1024, 64, 8});
 }
@@ -360,13 +371,21 @@ BENCHMARK_CAPTURE(BM_ResidualStage, cuda_bf16_steps, kGpu, DType::BF16, false)
 BENCHMARK_CAPTURE(BM_Conv2d, cuda_cudnn_unet, kGpu, Backend::Vendor)->Apply(UNetConvShapes)->UseManualTime();
 #ifdef SMOOTHCUDA_HAVE_CUDA
 BENCHMARK_CAPTURE(BM_CudnnConvNhwc, bf16, DType::BF16)->Apply(ResNetConvShapes)->Apply(UNetConvShapes)
-    ->UseManualTime();
+    ->Apply(ResNet50ConvShapes)->UseManualTime();
 #endif
 BENCHMARK_CAPTURE(BM_FusedConv, cuda_tf32_unet, kGpu, DType::F32, true)
     ->Apply(UNetConvShapes)
     ->UseManualTime();
 BENCHMARK_CAPTURE(BM_FusedConv, cuda_bf16_unet, kGpu, DType::BF16)->Apply(UNetConvShapes)->UseManualTime();
 BENCHMARK_CAPTURE(BM_FusedConv, cuda_f16_unet, kGpu, DType::F16)->Apply(UNetConvShapes)->UseManualTime();
+// The wide convolutions on Hopper's wgmma kernel against the mma.sync implicit GEMM (and cuDNN, above).
+BENCHMARK_CAPTURE(BM_FusedConv, cuda_bf16_unet_wgmma, kGpu, DType::BF16, false, true)
+    ->Apply(UNetConvShapes)
+    ->UseManualTime();
+BENCHMARK_CAPTURE(BM_FusedConv, cuda_bf16_resnet50, kGpu, DType::BF16)->Apply(ResNet50ConvShapes)->UseManualTime();
+BENCHMARK_CAPTURE(BM_FusedConv, cuda_bf16_resnet50_wgmma, kGpu, DType::BF16, false, true)
+    ->Apply(ResNet50ConvShapes)
+    ->UseManualTime();
 // The UNet's attention layers at batch 128: 256 positions (16 px) and 64 (8 px), 4 heads of 64 channels.
 BENCHMARK_CAPTURE(BM_AttentionNhwc, cuda_f32, kGpu, DType::F32)->Args({128, 256, 4, 64})->Args({128, 64, 4, 64})
     ->UseManualTime();

@@ -13,9 +13,10 @@
 # short keeps what it finished); models and inputs go to $WORK (default /tmp/smoothcuda-throughput).
 # Environment: SECTIONS=resnet110,resnet50,dds (the default; a subset runs only those, dds_imagenet adds that
 # row; APPEND=1 adds to the JSON lines of an earlier run in the same $WORK, to split the table over device
-# calls), VARIANTS="precision:batch:cache bytes:graphs:fused stages ..." in place of the classifiers' fast-engine
-# rows (BATCH stands for the section's batch; empty fields keep the defaults), GENERIC=0 without the generic
-# engine's row, TORCH_COMPILE=max-autotune|none
+# calls), VARIANTS="precision:batch:cache bytes:graphs:fused stages:wgmma ..." in place of the classifiers'
+# fast-engine rows (BATCH stands for the section's batch; empty fields keep the defaults; wgmma 1 turns on
+# Hopper's wgmma convolutions, SMOOTHCUDA_WGMMA), DDS_RUNS="engine:precision[:wgmma] ..." in place of DDS's
+# rows, GENERIC=0 without the generic engine's row, TORCH=0 without the PyTorch rows, TORCH_COMPILE=max-autotune|none
 # (default reduce-overhead), PEAK_TFLOPS=the dense bf16 peak that bench_kernels measured, for a % column.
 # `quick` shrinks every sample count (a smoke test on the CPU: device cpu, no timing value). `cpu` times the CPU
 # path against PyTorch on the CPU with sample counts that take minutes (SECTIONS=resnet110 is the useful one).
@@ -56,14 +57,16 @@ bench_model() {  # arch shape classes samples
   [ "$mode" = quick ] && runs="fp32:$batch: bf16:$batch:0 bf16:$batch::0 bf16:$batch:::0"
   [ -n "${VARIANTS:-}" ] && runs=${VARIANTS//BATCH/$batch}
   for run in $runs; do
-    IFS=: read -r precision b cache graphs fused <<<"$run"
-    SMOOTHCUDA_CACHE_BYTES=$cache SMOOTHCUDA_CUDA_GRAPHS=$graphs SMOOTHCUDA_FUSED_STAGES=$fused "$sc" bench-certify --arch "$arch" --input-shape "$shape" --num-classes "$classes" \
+    IFS=: read -r precision b cache graphs fused wgmma <<<"$run"
+    SMOOTHCUDA_CACHE_BYTES=$cache SMOOTHCUDA_CUDA_GRAPHS=$graphs SMOOTHCUDA_FUSED_STAGES=$fused SMOOTHCUDA_WGMMA=$wgmma \
+      "$sc" bench-certify --arch "$arch" --input-shape "$shape" --num-classes "$classes" \
       --device "$device" --engine fast --precision "$precision" --batch "$b" --samples "$samples" \
       --warmup "$warmup" --save-model "$model" --json "$json" || status=1
   done
   [ "${GENERIC:-1}" = 1 ] &&
     { "$sc" bench-certify --arch "$arch" --input-shape "$shape" --num-classes "$classes" --device "$device" \
       --engine generic --batch "$batch" --samples "$samples" --warmup "$warmup" --json "$json" || status=1; }
+  [ "${TORCH:-1}" = 1 ] || { publish; return; }
   # Same weights in PyTorch: check the logits first, then time both variants.
   "$py" - "$shape" "$work/images.npy" <<'PY'
 import sys, numpy as np
@@ -88,12 +91,14 @@ bench_dds() {  # name arch shape classes denoiser-arch denoiser-flags samples ba
   local dir="$work/$name"
   [ "$mode" != full ] && batch=2 cohen=2 best=2
   mkdir -p "$dir"
-  for engine_precision in fast:fp32 fast:tf32 fast:bf16 fast:fp16 generic:fp32; do
-    "$sc" bench-certify --arch "$arch" --input-shape "$shape" --num-classes "$classes" --denoiser-arch "$darch" \
-      --denoiser-flags "$dflags" --device "$device" --batch "$batch" --samples "$samples" --warmup "$batch" \
-      --engine "${engine_precision%:*}" --precision "${engine_precision#*:}" --save-model "$dir/$arch.safetensors" \
+  for run in ${DDS_RUNS:-fast:fp32 fast:tf32 fast:bf16 fast:fp16 generic:fp32}; do
+    IFS=: read -r engine precision wgmma <<<"$run"
+    SMOOTHCUDA_WGMMA=$wgmma "$sc" bench-certify --arch "$arch" --input-shape "$shape" --num-classes "$classes" \
+      --denoiser-arch "$darch" --denoiser-flags "$dflags" --device "$device" --batch "$batch" --samples "$samples" \
+      --warmup "$batch" --engine "$engine" --precision "$precision" --save-model "$dir/$arch.safetensors" \
       --save-denoiser "$dir/$darch.safetensors" --json "$json" || status=1
   done
+  [ "${TORCH:-1}" = 1 ] || { publish; return; }
   "$py" - "$shape" "$dir/noisy.npy" <<'PY'
 import sys, numpy as np
 c, h, w = (int(v) for v in sys.argv[1].split(","))

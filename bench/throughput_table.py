@@ -38,6 +38,8 @@ def main():
                 variant += " (no CUDA graphs)"
             if r.get("fused_stages") == "off":
                 variant += " (no fused stages)"
+            if r.get("wgmma") == "on":
+                variant += " (wgmma convolutions)"
             ratio = f'{r["samples_per_s"] / best:.2f}x' if best else "n/a"
             tflops = flops * r["samples_per_s"] / 1e3 if flops else None
             cells = [key, r["tool"], variant, str(r["batch"]), f'{r["samples_per_s"]:.0f}', f'{r["s_per_image"]:.3f}',

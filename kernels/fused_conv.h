@@ -40,6 +40,11 @@ void fused_conv(const Tensor& x, const Tensor& w, const Tensor& bias, const Tens
 namespace cuda {
 void fused_conv(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& scale,
                 const Tensor& shift, const Tensor& residual, const FusedConvParams& p, Tensor& y);
+// Whether fused_conv runs these operands (device tensors) on Hopper's wgmma kernel: 16-bit, C and O
+// multiples of 64, no prologue (scale undefined), not a halo-kernel layer, SMOOTHCUDA_WGMMA on
+// (nn/runtime.h), an sm_90a build on a compute-capability-9.0 device.
+bool fused_conv_uses_wgmma(const Tensor& x, const Tensor& w, const Tensor& scale, const FusedConvParams& p,
+                           const Tensor& y);
 }
 
 }  // namespace sc

@@ -21,11 +21,16 @@
 namespace sc {
 
 namespace {
+bool env_flag_set(const char* name) {  // NAME set, and to neither "" nor "0"
+  const char* v = std::getenv(name);
+  return v != nullptr && std::strcmp(v, "0") != 0 && v[0] != '\0';
+}
 std::atomic<bool>& sync_flag() {
-  static std::atomic<bool> flag{[] {
-    const char* v = std::getenv("SMOOTHCUDA_SYNC_LAUNCHES");
-    return v != nullptr && std::strcmp(v, "0") != 0 && v[0] != '\0';
-  }()};
+  static std::atomic<bool> flag{env_flag_set("SMOOTHCUDA_SYNC_LAUNCHES")};
+  return flag;
+}
+std::atomic<bool>& wgmma_flag() {
+  static std::atomic<bool> flag{env_flag_set("SMOOTHCUDA_WGMMA")};
   return flag;
 }
 }  // namespace
@@ -121,6 +126,13 @@ bool env_switch_on(const char* name) {
 
 void set_sync_after_launch(bool on) { sync_flag() = on; }
 bool sync_after_launch() { return sync_flag(); }
+
+void set_wgmma_conv(bool on) {
+  wgmma_flag() = on;
+}
+bool wgmma_conv_enabled() {
+  return wgmma_flag();
+}
 
 #ifdef SMOOTHCUDA_HAVE_CUDA
 namespace cuda {

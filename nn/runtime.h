@@ -33,4 +33,9 @@ bool env_switch_on(const char* name);
 void set_sync_after_launch(bool on);
 bool sync_after_launch();
 
+// Hopper's wgmma kernel for fused_conv's wide 16-bit convolutions (kernels/cuda/fused_conv.cu): off unless
+// SMOOTHCUDA_WGMMA=1 (or set_wgmma_conv(true)) until a device has run its tests and timed it.
+void set_wgmma_conv(bool on);
+bool wgmma_conv_enabled();
+
 }  // namespace sc

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run HERE, before the device calls: builds the CUDA binaries that the lent GPU machine runs (sm_90, no SIMT
+# Run HERE, before the device calls: builds the CUDA binaries that the lent GPU machine runs (sm_90a, no SIMT
 # emulator; build-gpu/) and copies them, stripped, into build-carry/ (~18 MB, git-ignored as build*/): the CLI,
 # the GPU tests and the kernel benchmarks. Name build-carry (and .deps, from scripts/gpu-deps.sh: the shared
 # libraries they load) in the device call's carry; `BUILD=build-carry scripts/gpu-check.sh` then runs them

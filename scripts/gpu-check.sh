@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Everything the lent GPU machine should check, in one call: build with CUDA (sm_90) against the packages carried
+# Everything the lent GPU machine should check, in one call: build with CUDA (sm_90a) against the packages carried
 # in .deps (run scripts/gpu-deps.sh here first and name .deps in the call's carry; scripts/gpu-env.sh), or, with
 # BUILD=build-carry, run the binaries that scripts/gpu-carry.sh built here (carry build-carry too: no build on the
 # device); run the GPU tests (tests/gpu/: every op, the fast engine's kernels and plans, the fast denoiser,
@@ -11,7 +11,7 @@
 # as one gpu-check-logs.tar.gz; a short summary is printed last.
 #
 #   [BUILD=build-carry] [GPU_CHECK=build|focus] scripts/gpu-check.sh [extra cmake flags]
-# GPU_CHECK=focus: the tests, then only the fused residual stages' benchmarks and certification rows (below).
+# GPU_CHECK=focus: the tests, then only the open work's benchmarks and certification rows (below).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -52,21 +52,31 @@ SMOOTHCUDA_FIXTURES="$PWD/tests/fixtures" "$build/tests/smoothcuda_gpu_tests" --
   status=1
 bench="$build/bench/smoothcuda_bench_kernels"
 if [ "${GPU_CHECK:-all}" = focus ]; then
-  # What session 17 added, in little device time (about 4 minutes on an H100, against 15 for everything): the
-  # GPU tests (above; the fused stages' among them), the residual stages fused and step by step at ResNet-110's
-  # shapes with the device's bf16 peak and the stage convolutions, then ResNet-110's certification with the
-  # fused stages on and off beside PyTorch's best effort (bench/certify_throughput.sh; $OUT gets its table).
+  # The open performance work in little device time (about 6 minutes on an H100, against 15 for everything),
+  # most decisive first, each result into $OUT as soon as it exists (a call cut short keeps them): the GPU tests
+  # (above: the fused stages' and the wgmma kernel's among them); the residual stages fused and step by step at
+  # ResNet-110's shapes, the wide convolutions on wgmma and on mma.sync beside cuDNN, the device's bf16 peak;
+  # then certification beside PyTorch (bench/certify_throughput.sh; $OUT gets its table): ResNet-110 with the
+  # fused stages on and off, ResNet-50 with the wgmma convolutions off and on, and DDS's fast path with them off
+  # and on (no PyTorch rows: session 16 measured those).
+  cp "$LOGS/gpu-tests.log" "$OUT/" 2>/dev/null
   SMOOTHCUDA_SYNC_LAUNCHES=0 "$bench" --benchmark_min_time=0.1 \
-    --benchmark_filter='BM_ResidualStage|BM_PeakBf16Gemm|BM_FusedConv/cuda_bf16/' \
+    --benchmark_filter='BM_ResidualStage|BM_PeakBf16Gemm|BM_FusedConv/cuda_bf16(_unet|_unet_wgmma|_resnet50|_resnet50_wgmma)?/|BM_CudnnConvNhwc/bf16' \
     --benchmark_out="$LOGS/bench-kernels.json" --benchmark_out_format=json >"$LOGS/bench-kernels.txt" 2>&1 || status=1
+  cp "$LOGS/bench-kernels.txt" "$LOGS/bench-kernels.json" "$OUT/" 2>/dev/null
   peak=$(python3 -c 'import json, sys
 rows = json.load(open(sys.argv[1]))["benchmarks"]
 print(next((round(r["TFLOP/s"]) for r in rows if r["name"].startswith("BM_PeakBf16Gemm")), 0))' "$LOGS/bench-kernels.json")
-  SECTIONS=resnet110 GENERIC=0 VARIANTS="fp16:BATCH: fp16:BATCH:::0 bf16:BATCH: bf16:BATCH:::0 fp16:auto::" \
-    PEAK_TFLOPS=$peak bench/certify_throughput.sh "$build" "$OUT" >"$LOGS/certify.txt" 2>&1 || status=1
+  export PEAK_TFLOPS=$peak GENERIC=0
+  SECTIONS=resnet110 VARIANTS="fp16:BATCH: fp16:BATCH:::0 bf16:BATCH: bf16:BATCH:::0 fp16:auto::" \
+    bench/certify_throughput.sh "$build" "$OUT" >"$LOGS/certify.txt" 2>&1 || status=1
+  APPEND=1 SECTIONS=resnet50 VARIANTS="fp16:BATCH: fp16:BATCH:::::1" \
+    bench/certify_throughput.sh "$build" "$OUT" >>"$LOGS/certify.txt" 2>&1 || status=1
+  APPEND=1 SECTIONS=dds TORCH=0 DDS_RUNS="fast:fp16 fast:fp16:1" \
+    bench/certify_throughput.sh "$build" "$OUT" >>"$LOGS/certify.txt" 2>&1 || status=1
   echo "== gpu tests"; grep -E "PASSED|FAILED|Failure|tests ran" "$LOGS/gpu-tests.log" | tail -15
   echo "== kernels (bf16 peak $peak TFLOP/s)"; grep -E "^BM_" "$LOGS/bench-kernels.txt"
-  echo "== certification, cifar_resnet110"; cat "$OUT/certify_throughput.md" 2>/dev/null || tail -20 "$LOGS/certify.txt"
+  echo "== certification"; cat "$OUT/certify_throughput.md" 2>/dev/null || tail -20 "$LOGS/certify.txt"
   exit $status
 fi
 # The GPU cases only (the CPU ones say nothing about the device, and the whole set runs past 200 s at 0.2 s each).

@@ -32,7 +32,13 @@ const std::vector<ConvCase>& fused_conv_cases() {
       {2, 16, 8, 16, 16, 3, 1, 1, false, true, 1, 8, 8},
       {5, 8, 8, 16, 16, 3, 1, 1, true, true, 1, 0, 16},
       {2, 16, 16, 64, 64, 3, 1, 1, false, true, 1, 0, 64},
-      {3, 8, 8, 32, 32, 3, 1, 1, true, false, 1, 0, 0}};
+      {3, 8, 8, 32, 32, 3, 1, 1, true, false, 1, 0, 0},
+      // C and O multiples of 64, no prologue: Hopper's wgmma kernel where it is on (64-, 128- and 256-wide
+      // tiles, zero-filled padding and rows past M, a channel-offset residual, 27 k tiles)
+      {3, 7, 9, 64, 64, 3, 1, 1, false, true, 1, 0, 64},
+      {2, 9, 11, 128, 128, 1, 1, 0, false, true, 1, 0, 0},
+      {2, 6, 5, 64, 256, 3, 2, 1, false, false, 1, 0, 256},
+      {1, 6, 10, 192, 320, 3, 1, 1, false, true, 1, 64, 128}};
   return cases;
 }
 

@@ -11,6 +11,7 @@
 #include "kernels/noisy_input_conv.h"
 #include "kernels/pooled_linear.h"
 #include "kernels/residual_stage.h"
+#include "nn/runtime.h"
 #include "nn/tensor.h"
 
 namespace sc::test {
@@ -32,6 +33,18 @@ struct FusedConvInputs {
 };
 FusedConvInputs fused_conv_inputs(const ConvCase& k, DType dtype, bool tf32);
 double fused_conv_tolerance(DType dtype);  // relative, against the CPU reference
+
+// Hopper's wgmma convolutions on or off for a scope (nn/runtime.h); the setting before comes back after.
+class WgmmaConvSwitch {
+ public:
+  explicit WgmmaConvSwitch(bool on) : before_(wgmma_conv_enabled()) { set_wgmma_conv(on); }
+  ~WgmmaConvSwitch() { set_wgmma_conv(before_); }
+  WgmmaConvSwitch(const WgmmaConvSwitch&) = delete;
+  WgmmaConvSwitch& operator=(const WgmmaConvSwitch&) = delete;
+
+ private:
+  bool before_;
+};
 
 // residual_stage: N samples of H×W×C through L convolutions (L/2 blocks). Cases: CIFAR stage maps of 16, 32
 // and 64 channels, maps whose width is not a multiple of 8 and samples that leave a partial last group.

@@ -12,14 +12,19 @@
 //   - anything else (plain float32, odd channel counts): the shared fp32 tile kernel with the same prologue
 //     and epilogue as loader/store functors (tf32 rounds both operands as the tensor cores would).
 #include <algorithm>
+#include <map>
+#include <mutex>
 #include <type_traits>
 
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/conv_geometry.cuh"
 #include "kernels/cuda/gemm_tile.cuh"
+#include "kernels/cuda/async_copy.cuh"
 #include "kernels/cuda/half_types.cuh"
+#include "kernels/cuda/wgmma.cuh"
 #include "kernels/fused_conv.h"
 #include "kernels/tf32_round.h"
+#include "nn/runtime.h"
 
 namespace sc::cuda {
 namespace {
@@ -381,6 +386,175 @@ void run_mma(const Tensor& x, const Tensor& w, const float* scale, const float* 
   launch_mma<T, 128, 64, 2, 2>(x, w, scale, shift, pro_relu, g, e, y);
 }
 
+// ---- Hopper (sm_90a): the wide 16-bit convolutions on wgmma ----
+//
+// Where C and O are multiples of 64 and there is no prologue (ResNet-50's and the UNets' convolutions but
+// their first): block tiles of 128 output pixels × BN output channels, k in tiles of 64 (one tap, 64
+// channels: one 128-byte row per pixel and per output channel). cp.async fills 4 shared-memory stages two k
+// tiles ahead, the padding as zero fills; two warpgroups each multiply their 64 pixels by the BN channels
+// with wgmma m64nBNk16 straight from shared memory (128-byte swizzle, wgmma.cuh), one k tile's products in
+// flight while the next is issued; the epilogue as above on the float32 accumulators. mma.sync (above) needs
+// an ldmatrix per fragment and per warp, where wgmma reads its operands itself, once per warpgroup: cuDNN's
+// Hopper kernels ran the UNet's shapes 1.6–1.8× faster than the mma.sync kernel (bench/RESULTS.md).
+constexpr int kWgmmaThreads = 256, kWgmmaBM = 128, kWgmmaStages = 4, kWgmmaRow = 128;  // bytes per k tile row
+
+template <int BN>
+constexpr size_t wgmma_smem_bytes() {  // the stages, and a KiB to align them to the swizzle atom
+  return static_cast<size_t>(kWgmmaStages) * (kWgmmaBM + BN) * kWgmmaRow + 1024;
+}
+
+template <typename T, int BN>
+__global__ void __launch_bounds__(kWgmmaThreads, 1)
+    conv_wgmma_kernel(const T* __restrict__ x, const T* __restrict__ w, T* __restrict__ y, FusedGeom g,
+                      Epilogue e) {
+#ifdef SC_HAS_WGMMA
+  constexpr int A_BYTES = kWgmmaBM * kWgmmaRow, STAGE = (kWgmmaBM + BN) * kWgmmaRow;
+  constexpr int A_ROWS = kWgmmaBM / 32, B_ROWS = BN / 32;  // rows per thread: 8 threads per 128-byte row
+  SC_DYNAMIC_SHARED(unsigned char, smem_raw);
+  unsigned char* smem = smem_raw + ((1024 - (shared_address(smem_raw) & 1023)) & 1023);
+  const uint32_t smem_address = shared_address(smem);
+
+  const int tid = threadIdx.x, lane = tid % 32, chunk = tid % 8, row0 = tid / 8;
+  const long long M = static_cast<long long>(g.N) * g.Ho * g.Wo;
+  const long long m0 = static_cast<long long>(blockIdx.x) * kWgmmaBM;
+  const int n0 = blockIdx.y * BN, K = g.K(), k_tiles = K / 64;
+  // This thread's 16-byte chunk of rows row0 + 32·i in every stage: rows 32 apart share row % 8, so one
+  // swizzled offset serves them all.
+  const int chunk_offset = row0 * kWgmmaRow + ((chunk ^ (row0 % 8)) << 4);
+  int a_pixel[A_ROWS], ih0[A_ROWS], iw0[A_ROWS];
+#pragma unroll
+  for (int i = 0; i < A_ROWS; ++i) {
+    const long long m = m0 + row0 + 32 * i;
+    const int mm = m < M ? static_cast<int>(m) : 0;
+    const int ow = mm % g.Wo, oh = (mm / g.Wo) % g.Ho, n = mm / (g.Wo * g.Ho);
+    const int ih = oh * g.sh - g.ph, iw = ow * g.sw - g.pw;
+    a_pixel[i] = ((n * g.H + ih) * g.W + iw) * g.C + chunk * 8;
+    ih0[i] = m < M ? ih : -(1 << 30);  // rows past M are zero fills at every tap
+    iw0[i] = iw;
+  }
+  const T* w_rows = w + static_cast<long long>(n0 + row0) * K + chunk * 8;
+
+  // The next k tile to load: tap (r, s), channel c, and offset (r·W + s)·C + c from the window's corner.
+  int load_c = 0, load_s = 0, load_r = 0, load_off = 0;
+  auto load_tile = [&](int kt) {
+    unsigned char* a_dst = smem + (kt % kWgmmaStages) * STAGE + chunk_offset;
+#pragma unroll
+    for (int i = 0; i < A_ROWS; ++i) {
+      const bool inside = static_cast<unsigned>(ih0[i] + load_r) < static_cast<unsigned>(g.H) &&
+                          static_cast<unsigned>(iw0[i] + load_s) < static_cast<unsigned>(g.W);
+      cp_async_16_or_zero(a_dst + 32 * i * kWgmmaRow, inside ? x + a_pixel[i] + load_off : x, !inside);
+    }
+#pragma unroll
+    for (int i = 0; i < B_ROWS; ++i)
+      cp_async_16_or_zero(a_dst + A_BYTES + 32 * i * kWgmmaRow, w_rows + static_cast<long long>(32 * i) * K + kt * 64,
+                          false);
+    load_c += 64, load_off += 64;
+    if (load_c == g.C) {
+      load_c = 0;
+      if (++load_s == g.KW) {
+        load_s = 0;
+        ++load_r;
+        load_off += (g.W - g.KW) * g.C;
+      }
+    }
+  };
+
+  float acc[BN / 2];
+#pragma unroll
+  for (int i = 0; i < BN / 2; ++i) acc[i] = 0.0f;
+  // Tiles 0 and 1 ahead; then each iteration loads tile kt + 2 into the stage tile kt − 2 used, whose
+  // products every warpgroup has completed before the barrier (its wait leaves only tile kt − 1's pending).
+  // One commit group per tile, empty past the last, so that waiting for all but one means tile kt landed.
+  load_tile(0);
+  cp_async_commit_group();
+  if (k_tiles > 1) load_tile(1);
+  cp_async_commit_group();
+  const int warpgroup = tid / 128;
+  for (int kt = 0; kt < k_tiles; ++kt) {
+    cp_async_wait_group<1>();
+    fence_proxy_async();  // the copies, generic-proxy writes, before the tensor cores read them
+    __syncthreads();
+    if (kt + 2 < k_tiles) load_tile(kt + 2);
+    cp_async_commit_group();
+    const uint32_t a = smem_address + (kt % kWgmmaStages) * STAGE + warpgroup * 64 * kWgmmaRow;
+    const uint32_t b = smem_address + (kt % kWgmmaStages) * STAGE + A_BYTES;
+    wgmma_fence();
+#pragma unroll
+    for (int k16 = 0; k16 < 4; ++k16)  // 16 k (32 bytes) further into the swizzled rows
+      WgmmaM64<BN, std::is_same_v<T, BFloat16>>::run(acc, swizzle128_descriptor(a + 32 * k16),
+                                                      swizzle128_descriptor(b + 32 * k16));
+    wgmma_commit_group();
+    wgmma_wait_group<1>();
+  }
+  wgmma_wait_group<0>();
+  fence_accumulators(acc);
+
+  // Register 4j + q: pixel 16·(warp % 4) + lane/4 + 8·(q/2) of the warpgroup's 64, channels 8j + 2·(lane % 4)
+  // and the next.
+  const int quad = lane % 4;
+#pragma unroll
+  for (int half = 0; half < 2; ++half) {
+    const long long m = m0 + warpgroup * 64 + 16 * (tid / 32 % 4) + lane / 4 + 8 * half;
+    if (m >= M) continue;
+    const long long res_row = e.residual ? residual_row(g, static_cast<int>(m)) : 0;
+#pragma unroll
+    for (int j = 0; j < BN / 8; ++j) {
+      const int o = n0 + 8 * j + 2 * quad;
+      store_pair<T>(y + m * g.O + o, g, e, res_row, o, acc[4 * j + 2 * half], acc[4 * j + 2 * half + 1]);
+    }
+  }
+#else
+  __trap();  // a device pass without sm_90a: the host never launches it (device_has_wgmma)
+#endif
+}
+
+// The device can run the wgmma kernel: the build has sm_90a code (SC_CUDA_WGMMA, CMakeLists.txt) and the
+// current device is compute capability 9.0; the emulator stands for an H100.
+bool device_has_wgmma() {
+#if defined(SC_SIMT_EMULATOR)
+  return true;
+#elif defined(SC_CUDA_WGMMA)
+  static std::mutex mutex;
+  static std::map<int, bool> known;
+  int device = 0;
+  SC_CUDA_CHECK(cudaGetDevice(&device));
+  const std::lock_guard<std::mutex> lock(mutex);
+  const auto it = known.find(device);
+  if (it != known.end()) return it->second;
+  int major = 0, minor = 0;
+  SC_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
+  SC_CUDA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device));
+  return known[device] = major == 9 && minor == 0;
+#else
+  return false;
+#endif
+}
+
+// The wgmma kernel's tile width for this convolution, or 0 where it does not take it: 16-bit, C and O
+// multiples of 64, no prologue, the switch on (nn/runtime.h) and a device that has wgmma.
+int wgmma_tile_width(const FusedGeom& g, bool prologue) {
+  if (prologue || g.C % 64 != 0 || g.O % 64 != 0 || !wgmma_conv_enabled() || !device_has_wgmma()) return 0;
+  return g.O % 256 == 0 ? 256 : g.O % 128 == 0 ? 128 : 64;
+}
+
+template <typename T, int BN>
+void launch_wgmma(const Tensor& x, const Tensor& w, const FusedGeom& g, const Epilogue& e, Tensor& y) {
+  const long long M = static_cast<long long>(g.N) * g.Ho * g.Wo;
+  const dim3 grid(static_cast<unsigned>((M + kWgmmaBM - 1) / kWgmmaBM), static_cast<unsigned>(g.O / BN));
+  const auto kernel = conv_wgmma_kernel<T, BN>;
+  constexpr size_t smem = wgmma_smem_bytes<BN>();
+  opt_in_shared_memory(reinterpret_cast<const void*>(kernel), smem);
+  SC_LAUNCH(grid, kWgmmaThreads, smem, kernel)(x.data<T>(), w.data<T>(), y.data<T>(), g, e);
+  SC_CUDA_LAUNCH_CHECK("conv_wgmma_kernel");
+}
+
+template <typename T>
+void run_wgmma(int bn, const Tensor& x, const Tensor& w, const FusedGeom& g, const Epilogue& e, Tensor& y) {
+  if (bn == 256) return launch_wgmma<T, 256>(x, w, g, e, y);
+  if (bn == 128) return launch_wgmma<T, 128>(x, w, g, e, y);
+  launch_wgmma<T, 64>(x, w, g, e, y);
+}
+
 // ---- 3×3 stride-1 convolutions of 16, 32 or 64 channels in and out (the CIFAR ResNets' stages) ----
 //
 // The implicit GEMM above gathers each tap's input again from global memory (9 loads per input element) and
@@ -540,10 +714,28 @@ void run_halo(int bm, const Tensor& x, const Tensor& w, const float* scale, cons
   go(std::integral_constant<int, 64>{});
 }
 
-}  // namespace
+// Which kernel takes a convolution, and its tile (halo: pixels per tile; wgmma: channels per tile).
+enum class ConvKernel { Tile, Mma, Halo, Wgmma };
+struct ConvRoute {
+  ConvKernel kernel;
+  int tile;
+};
 
-void fused_conv(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& scale,
-                const Tensor& shift, const Tensor& residual, const FusedConvParams& p, Tensor& y) {
+ConvRoute choose_kernel(const Tensor& x, const Tensor& w, const Tensor& y, bool prologue, bool tf32,
+                        const FusedGeom& g) {
+  const auto aligned = [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.raw_data()) % 16 == 0; };
+  // The tensor cores take 16-byte runs of channels: 8 16-bit ones, or 4 floats.
+  const int run = static_cast<int>(16 / dtype_size(x.dtype()));
+  const bool tensor_cores = g.C % run == 0 && g.O % 8 == 0 && aligned(x) && aligned(w) && aligned(y);
+  if (x.dtype() == DType::F32) return {tf32 && tensor_cores ? ConvKernel::Mma : ConvKernel::Tile, 0};
+  if (!tensor_cores) return {ConvKernel::Tile, 0};
+  if (const int halo = halo_tile_pixels(g)) return {ConvKernel::Halo, halo};
+  if (const int bn = wgmma_tile_width(g, prologue)) return {ConvKernel::Wgmma, bn};
+  return {ConvKernel::Mma, 0};
+}
+
+FusedGeom fused_geometry(const Tensor& x, const Tensor& w, const Tensor& residual, const FusedConvParams& p,
+                         const Tensor& y) {
   FusedGeom g{};
   fill_conv_geometry(g, x.size(0), x.size(1), x.size(2), x.size(3), w, y, p);
   if (residual.defined()) {
@@ -553,27 +745,50 @@ void fused_conv(const Tensor& x, const Tensor& w, const Tensor& bias, const Tens
     g.rs = static_cast<int>(p.residual_stride);
     g.roff = static_cast<int>(p.residual_channel_offset);
   }
+  return g;
+}
+
+template <typename T>
+void run_route(const ConvRoute& route, const Tensor& x, const Tensor& w, const float* scale, const float* shift,
+               const FusedConvParams& p, const FusedGeom& g, const Epilogue& e, Tensor& y) {
+  switch (route.kernel) {
+    case ConvKernel::Halo:
+      if constexpr (!std::is_same_v<T, float>) return run_halo<T>(route.tile, x, w, scale, shift, p.prologue_relu, g, e, y);
+      break;
+    case ConvKernel::Wgmma:
+      if constexpr (!std::is_same_v<T, float>) return run_wgmma<T>(route.tile, x, w, g, e, y);
+      break;
+    case ConvKernel::Mma:
+      return run_mma<T>(x, w, scale, shift, p.prologue_relu, g, e, y);
+    case ConvKernel::Tile:
+      return run_tile<T>(x, w, scale, shift, p, g, e, y);
+  }
+  SC_FAIL("fused_conv: no such kernel for ", dtype_name(x.dtype()));
+}
+
+}  // namespace
+
+bool fused_conv_uses_wgmma(const Tensor& x, const Tensor& w, const Tensor& scale, const FusedConvParams& p,
+                           const Tensor& y) {
+  const FusedGeom g = fused_geometry(x, w, Tensor(), p, y);
+  return choose_kernel(x, w, y, scale.defined(), p.tf32, g).kernel == ConvKernel::Wgmma;
+}
+
+void fused_conv(const Tensor& x, const Tensor& w, const Tensor& bias, const Tensor& scale,
+                const Tensor& shift, const Tensor& residual, const FusedConvParams& p, Tensor& y) {
+  const FusedGeom g = fused_geometry(x, w, residual, p, y);
   const Epilogue e{bias.defined() ? bias.data<float>() : nullptr,
                    residual.defined() ? residual.raw_data() : nullptr, p.relu};
   const float* sc = scale.defined() ? scale.data<float>() : nullptr;
   const float* sh = shift.defined() ? shift.data<float>() : nullptr;
-  const auto aligned = [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.raw_data()) % 16 == 0; };
-  // The tensor cores take 16-byte runs of channels: 8 16-bit ones, or 4 floats.
-  const int run = static_cast<int>(16 / dtype_size(x.dtype()));
-  const bool tensor_cores = g.C % run == 0 && g.O % 8 == 0 && aligned(x) && aligned(w) && aligned(y);
-  const int halo = halo_tile_pixels(g);
+  const ConvRoute route = choose_kernel(x, w, y, sc != nullptr, p.tf32, g);
   switch (x.dtype()) {
     case DType::F32:
-      if (p.tf32 && tensor_cores) return run_mma<float>(x, w, sc, sh, p.prologue_relu, g, e, y);
-      return run_tile<float>(x, w, sc, sh, p, g, e, y);
+      return run_route<float>(route, x, w, sc, sh, p, g, e, y);
     case DType::BF16:
-      if (tensor_cores && halo) return run_halo<BFloat16>(halo, x, w, sc, sh, p.prologue_relu, g, e, y);
-      if (tensor_cores) return run_mma<BFloat16>(x, w, sc, sh, p.prologue_relu, g, e, y);
-      return run_tile<BFloat16>(x, w, sc, sh, p, g, e, y);
+      return run_route<BFloat16>(route, x, w, sc, sh, p, g, e, y);
     case DType::F16:
-      if (tensor_cores && halo) return run_halo<Half>(halo, x, w, sc, sh, p.prologue_relu, g, e, y);
-      if (tensor_cores) return run_mma<Half>(x, w, sc, sh, p.prologue_relu, g, e, y);
-      return run_tile<Half>(x, w, sc, sh, p, g, e, y);
+      return run_route<Half>(route, x, w, sc, sh, p, g, e, y);
     default:
       SC_FAIL("fused_conv: unsupported dtype ", dtype_name(x.dtype()));
   }

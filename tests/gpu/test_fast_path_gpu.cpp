@@ -63,6 +63,29 @@ TEST_P(GpuFusedConv, CudaMatchesCpuInEveryPrecision) {
 
 INSTANTIATE_TEST_SUITE_P(Shapes, GpuFusedConv, ::testing::ValuesIn(fused_conv_cases()));
 
+// Hopper's wgmma kernel, switched on, on every case it takes (64-, 128- and 256-wide tiles, 1×1 and 3×3,
+// stride 2, partial row tiles, residuals). Skipped where the device or the build has no wgmma.
+TEST(GpuFusedConv, WgmmaKernelMatchesCpu) {
+  SKIP_WITHOUT_GPU();
+  const WgmmaConvSwitch on(true);
+  int taken = 0;
+  for (const ConvCase& c : fused_conv_cases())
+    for (DType dtype : {DType::BF16, DType::F16}) {
+      const FusedConvInputs in = fused_conv_inputs(c, dtype, false);
+      Tensor got = Tensor::empty(in.out_shape, dtype, kGpu);
+      if (!cuda::fused_conv_uses_wgmma(in.x.to(kGpu), in.w.to(kGpu), in.scale, in.params, got)) continue;
+      SCOPED_TRACE(::testing::PrintToString(c) + " " + dtype_name(dtype));
+      ++taken;
+      const Tensor cpu = ops::fused_conv(in.x, in.w, in.bias, in.scale, in.shift, in.residual, in.params);
+      ops::fused_conv(in.x.to(kGpu), in.w.to(kGpu), in.bias.to(kGpu), Tensor(), Tensor(),
+                      opt_to(in.residual, kGpu), in.params, got);
+      EXPECT_TRUE(
+          allclose(got.cpu().astype(DType::F32), cpu.astype(DType::F32), fused_conv_tolerance(dtype)));
+    }
+  if (taken == 0) GTEST_SKIP() << "no wgmma here (an sm_90a build on a compute-capability-9.0 device)";
+  EXPECT_EQ(taken, 8);
+}
+
 // The fp32 tile kernel splits its rows over launches of at most 65,535 row tiles (CUDA's grid y limit, which
 // the first convolution of ImageNet DDS passed at --batch auto: 100 samples of 224×224, 78,400 tiles). Here
 // one row tile per launch: every launch must start at its own tile and the last one stop at M.
@@ -335,6 +358,22 @@ INSTANTIATE_TEST_SUITE_P(Archs, GpuPlan,
                                            GpuArch{"aka_resnet20", 3, 32}, GpuArch{"resnet50", 3, 64},
                                            GpuArch{"wrn40_2", 3, 32}),
                          [](const auto& info) { return std::string(info.param.arch); });
+
+// ResNet-50 (its convolutions but the stem on Hopper's wgmma kernel, switched on) against the CPU fast path.
+TEST(GpuPlan, WgmmaConvolutionsMatchCpu) {
+  SKIP_WITHOUT_GPU();
+  const WgmmaConvSwitch on(true);
+  auto model = random_classifier("resnet50", 3, 64, 10, 5);
+  const Tensor images = random_images({3, 3, 64, 64}, 3);
+  for (Precision precision : {Precision::BF16, Precision::FP16}) {
+    SCOPED_TRACE(precision_name(precision));
+    model->to(Device::cpu());
+    const Tensor cpu = FastClassifier(*model, precision).logits(images).clone();
+    model->to(kGpu);
+    const Tensor gpu = FastClassifier(*model, precision).logits(images).cpu();
+    EXPECT_TRUE(allclose(gpu, cpu, precision == Precision::BF16 ? 5e-2 : 1e-2));
+  }
+}
 
 // Cache blocking on the device: chunks down to one row (each value then sits at a row offset of its buffer,
 // or at its start) give the same logits bit for bit, the tensor-core and the fp32 tile kernels alike.

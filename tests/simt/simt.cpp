@@ -117,7 +117,7 @@ std::map<const void*, size_t>& opted_in_shared() {  // per kernel, by cudaFuncSe
 
 // Passed: through a completed barrier, not yet resumed (the schedule decides when its warp goes on).
 enum class Wait { Running, Block, Warp, Passed, Done };
-enum class Collective { None, ShflXor, ShflDown, Mma, MmaTf32, Ldmatrix, LdmatrixTrans };
+enum class Collective { None, ShflXor, ShflDown, Mma, MmaTf32, Ldmatrix, LdmatrixTrans, Wgmma };
 
 const char* collective_name(Collective c) {
   switch (c) {
@@ -133,6 +133,8 @@ const char* collective_name(Collective c) {
       return "ldmatrix.x4";
     case Collective::LdmatrixTrans:
       return "ldmatrix.x4.trans";
+    case Collective::Wgmma:
+      return "wgmma.mma_async";
     default:
       return "none";
   }
@@ -149,7 +151,17 @@ struct Slot {
 
 struct PendingCopy {  // a cp.async not yet landed
   void* dst;
-  const void* src;
+  const void* src;  // null: zero fill
+  uint64_t group;   // the index its commit group has or will have
+};
+
+struct PendingProduct {  // a wgmma not yet completed: this lane's part of it
+  float* d;
+  int n;
+  uint64_t desc_a, desc_b;
+  bool bf16;
+  int row, quad;  // the lane's first accumulator row (of the 64) and its column pair (lane % 4)
+  uint64_t group;
 };
 
 struct Fiber {
@@ -159,11 +171,25 @@ struct Fiber {
   Collective at = Collective::None;
   uint64_t collectives = 0;
   std::vector<PendingCopy> copies;
+  uint64_t copy_groups = 0;  // committed so far
+  std::vector<PendingProduct> products;
+  uint64_t product_groups = 0;
 };
 
-void land_copies(Fiber& f) {
-  for (const PendingCopy& c : f.copies) std::memcpy(c.dst, c.src, 16);
-  f.copies.clear();
+// Lands the copies of groups before `group_end` (and, with all, the uncommitted ones too), in issue order.
+void land_copies(Fiber& f, uint64_t group_end = ~uint64_t{0}) {
+  size_t kept = 0;
+  for (const PendingCopy& c : f.copies) {
+    if (c.group >= group_end) {
+      f.copies[kept++] = c;
+      continue;
+    }
+    if (c.src == nullptr)
+      std::memset(c.dst, 0, 16);
+    else
+      std::memcpy(c.dst, c.src, 16);
+  }
+  f.copies.resize(kept);
 }
 
 // An mma's operands as floats, A (16×16) and B (16×8), decoded once per warp from its lanes' fragments.
@@ -212,6 +238,9 @@ int linear_thread(const ThreadState& s) {
       if (!g.error) g.error = std::current_exception();
     }
     land_copies(f);  // the hardware completes a thread's copies after it exits
+    if (!f.products.empty() && !g.error)
+      g.error =
+          std::make_exception_ptr(std::runtime_error("simt: a thread exited with wgmma products pending"));
     f.wait = Wait::Done;
     --g.live;
     --g.warps[static_cast<size_t>(linear_thread(f.state) / kWarp)].lanes;
@@ -378,6 +407,9 @@ void run_block(Grid& g, const ThreadState& block, long long block_number, Rng& r
     f.at = Collective::None;
     f.collectives = 0;
     f.copies.clear();
+    f.copy_groups = 0;
+    f.products.clear();
+    f.product_groups = 0;
   }
   // Each pass runs every runnable fiber up to its next barrier or collective, in a fresh random order, so
   // that a read of another thread's shared-memory write without a barrier between them shows up; blocks take
@@ -511,22 +543,49 @@ void sync_block() {
   yield(Wait::Block);
 }
 
-void cp_async_16(void* shared_dst, const void* global_src) {
-  if (reinterpret_cast<uintptr_t>(shared_dst) % 16 != 0 || reinterpret_cast<uintptr_t>(global_src) % 16 != 0)
-    throw std::runtime_error("simt: cp.async addresses not 16-byte aligned");
-  // The coin (splitmix64 of a running count): deterministic from run to run, mixed within a launch.
+namespace {
+// Whether an asynchronous operation completes at once (cp.async, wgmma): splitmix64 of a running count,
+// deterministic from run to run, mixed within a launch.
+bool coin() {
   static uint64_t count = 0;
   uint64_t z = (count += 0x9E3779B97F4A7C15ull);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  if ((z ^ (z >> 31)) & 1)
-    std::memcpy(shared_dst, global_src, 16);
+  return (z ^ (z >> 31)) & 1;
+}
+}  // namespace
+
+void cp_async_16(void* shared_dst, const void* global_src) {
+  if (reinterpret_cast<uintptr_t>(shared_dst) % 16 != 0 || reinterpret_cast<uintptr_t>(global_src) % 16 != 0)
+    throw std::runtime_error("simt: cp.async addresses not 16-byte aligned");
+  Fiber& f = self();
+  if (!coin()) return f.copies.push_back({shared_dst, global_src, f.copy_groups});
+  if (global_src == nullptr)
+    std::memset(shared_dst, 0, 16);
   else
-    self().copies.push_back({shared_dst, global_src});
+    std::memcpy(shared_dst, global_src, 16);
+}
+
+void cp_async_commit_group() {
+  ++self().copy_groups;
+}
+
+void cp_async_wait_group(int n) {
+  Fiber& f = self();
+  if (n < 0) throw std::invalid_argument("simt: cp.async.wait_group with a negative count");
+  if (static_cast<uint64_t>(n) < f.copy_groups) land_copies(f, f.copy_groups - static_cast<uint64_t>(n));
 }
 
 void cp_async_wait_all() {
   land_copies(self());
+}
+
+uint32_t shared_address(const void* p) {
+  Grid& g = grid();
+  const auto* c = static_cast<const unsigned char*>(p);
+  if (g.dynamic.empty() || c < g.dynamic.data() || c >= g.dynamic.data() + g.dynamic.size())
+    throw std::runtime_error("simt: shared_address of a pointer outside the block's dynamic shared memory");
+  return kDynamicSharedBase + static_cast<uint32_t>(c - g.dynamic.data());
 }
 
 uint64_t shuffle(uint64_t bits, int offset, bool down) {
@@ -629,6 +688,88 @@ void ldmatrix_x4(uint32_t r[4], const void* row, bool trans) {
     r[i] =
         trans ? element(i, c, q) | element(i, c + 1, q) << 16 : element(i, q, c) | element(i, q, c + 1) << 16;
   }
+}
+
+namespace {
+// Element (row, k) of a K-major operand in 128-byte swizzled rows, read through its matrix descriptor: bits
+// 0–13 the start address / 16, 32–45 the stride between 8-row groups / 16, 49–51 the base offset, 62–63 the
+// swizzle mode (1: 128 bytes). The swizzle XORs address bits 4–6 (the 16-byte chunk) with bits 7–9.
+float descriptor_element(uint64_t desc, int row, int k, bool bf16) {
+  if (desc >> 62 != 1 || ((desc >> 49) & 7) != 0)
+    throw std::runtime_error(
+        "simt: wgmma descriptor: only the 128-byte swizzle with base offset 0 is emulated");
+  const uint32_t start = static_cast<uint32_t>(desc & 0x3FFF) << 4;
+  const uint32_t stride = static_cast<uint32_t>((desc >> 32) & 0x3FFF) << 4;
+  const uint32_t address = start + static_cast<uint32_t>(row / 8) * stride +
+                           static_cast<uint32_t>(row % 8) * 128 + 2 * static_cast<uint32_t>(k);
+  const uint32_t swizzled = address ^ (((address >> 7) & 7) << 4);
+  const std::vector<unsigned char>& shared = grid().dynamic;
+  if (swizzled < kDynamicSharedBase || swizzled + 2 > kDynamicSharedBase + shared.size())
+    throw std::runtime_error("simt: wgmma operand outside the block's dynamic shared memory");
+  uint16_t bits;
+  std::memcpy(&bits, shared.data() + (swizzled - kDynamicSharedBase), 2);
+  return half_to_float(bits, bf16);
+}
+
+// This lane's part of a product: its 2 rows of A against the n columns of B, over k = 0 … 15, accumulated in
+// double from its current d and rounded once.
+void run_product(const PendingProduct& p) {
+  for (int half = 0; half < 2; ++half) {
+    float a[16];
+    for (int k = 0; k < 16; ++k) a[k] = descriptor_element(p.desc_a, p.row + 8 * half, k, p.bf16);
+    for (int j = 0; j < p.n / 8; ++j)
+      for (int c = 0; c < 2; ++c) {
+        const int column = 8 * j + 2 * p.quad + c;
+        float& out = p.d[4 * j + 2 * half + c];
+        double acc = out;
+        for (int k = 0; k < 16; ++k)
+          acc += static_cast<double>(a[k]) * descriptor_element(p.desc_b, column, k, p.bf16);
+        out = static_cast<float>(acc);
+      }
+  }
+}
+}  // namespace
+
+void wgmma_m64k16(float* d, int n, uint64_t desc_a, uint64_t desc_b, bool bf16) {
+  if (n < 8 || n > 256 || n % 8 != 0) throw std::invalid_argument("simt: wgmma: n must be 8, 16, … 256");
+  const ThreadState& state = current();
+  if (state.block_dim.x * state.block_dim.y * state.block_dim.z % 128 != 0)
+    throw std::runtime_error("simt: wgmma in a block that is not made of whole warpgroups (128 threads)");
+  Slot& mine = my_slot();
+  mine.bits = desc_a;
+  mine.a[0] = static_cast<uint32_t>(desc_b), mine.a[1] = static_cast<uint32_t>(desc_b >> 32);
+  mine.b[0] = static_cast<uint32_t>(n), mine.b[1] = bf16;
+  const int thread = linear_thread(state), lane = thread % kWarp;
+  const Slot* all = arrive_at_warp(Collective::Wgmma);
+  for (int l = 0; l < kWarp; ++l)
+    if (all[l].bits != desc_a || all[l].a[0] != all[lane].a[0] || all[l].a[1] != all[lane].a[1] ||
+        all[l].b[0] != all[lane].b[0] || all[l].b[1] != all[lane].b[1])
+      throw std::runtime_error("simt: the lanes of a warp passed different wgmma operands");
+  Fiber& f = self();
+  const PendingProduct p{
+      d, n, desc_a, desc_b, bf16, 16 * (thread / kWarp % 4) + lane / 4, lane % 4, f.product_groups};
+  if (f.products.empty() && coin())
+    run_product(p);
+  else
+    f.products.push_back(p);  // after any pending one: a thread's products run in issue order
+}
+
+void wgmma_commit_group() {
+  ++self().product_groups;
+}
+
+void wgmma_wait_group(int n) {
+  Fiber& f = self();
+  if (n < 0) throw std::invalid_argument("simt: wgmma.wait_group with a negative count");
+  size_t done = 0;
+  for (; done < f.products.size(); ++done) {
+    const PendingProduct& p = f.products[done];
+    if (p.group == f.product_groups)
+      throw std::runtime_error("simt: wgmma.wait_group with products not committed (wgmma.commit_group)");
+    if (p.group + static_cast<uint64_t>(n) >= f.product_groups) break;
+    run_product(p);
+  }
+  f.products.erase(f.products.begin(), f.products.begin() + static_cast<std::ptrdiff_t>(done));
 }
 
 }  // namespace simt

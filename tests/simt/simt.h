@@ -73,11 +73,37 @@ void mma_m16n8k8_tf32(float d[4], const uint32_t a[4], const uint32_t b[2]);
 // ldmatrix.sync.aligned.m8n8.x4[.trans].shared.b16 with this lane's row address.
 void ldmatrix_x4(uint32_t r[4], const void* row, bool trans);
 
-// cp.async.cg.shared.global of 16 bytes and cp.async.wait_all. A copy lands either at once or only when its
-// thread waits (or exits), by a coin per copy: a read before the wait sees the old bytes, and a copy into
-// shared memory that another warp still reads overwrites it early, so a missing wait or barrier shows.
+// cp.async.cg.shared.global of 16 bytes (global_src null: 16 zero bytes, as with a source size of 0),
+// cp.async.commit_group, cp.async.wait_group n (all but the n most recent committed groups landed) and
+// cp.async.wait_all. A copy lands either at once or only when its thread waits for it (or exits), by a coin
+// per copy: a read before the wait sees the old bytes, and a copy into shared memory that another warp still
+// reads overwrites it early, so a missing wait or barrier shows.
 void cp_async_16(void* shared_dst, const void* global_src);
+void cp_async_commit_group();
+void cp_async_wait_group(int n);
 void cp_async_wait_all();
+
+// The shared window's address of p (cvta.to.shared), which must lie in the block's dynamic shared memory.
+// That memory starts at kDynamicSharedBase, 16- but not 1024-byte aligned (on an H100 it follows a reserved
+// KiB and the static arrays), so a kernel that needs a swizzle atom's alignment must align it itself.
+constexpr uint32_t kDynamicSharedBase = 0x410;
+uint32_t shared_address(const void* p);
+
+// wgmma.mma_async.sync.aligned.m64nNk16.f32.{bf16,f16}.{bf16,f16} with A and B from shared memory, both
+// K-major, scale-d 1 (d += A·Bᵀ): this lane's n/2 accumulators d, as laid out for a warpgroup of 4
+// consecutive warps (warp w of the group holds rows 16w … 16w + 15; register 4j + q of lane l: row
+// 16w + l/4 + 8·(q/2), column 8j + 2·(l%4) + q%2). The descriptors (the PTX ISA's matrix-descriptor format)
+// must name the 128-byte swizzle with a zero base offset: row r, element k of an operand lies at
+// start + (r/8)·stride + (r%8)·128 + 2k, its 16-byte chunk XORed with bits 7–9 of that address. Every lane
+// of the warp must pass the same descriptors. The product is asynchronous, as on the device: it reads shared
+// memory and writes d either at once or only at the wait that covers it (a coin per product while none is
+// pending), so a missing wait or barrier shows; products of one thread run in issue order.
+// wgmma_commit_group closes the thread's open group; wgmma_wait_group(n) completes all but the n most recent
+// committed groups. Not modelled: the warpgroup's rendezvous (each warp computes its own 16 rows), the proxy
+// fence that orders generic writes before the tensor cores' reads, and wgmma.fence.
+void wgmma_m64k16(float* d, int n, uint64_t desc_a, uint64_t desc_b, bool bf16);
+void wgmma_commit_group();
+void wgmma_wait_group(int n);
 
 // What a launch checks of each pointer argument (not null): set by the emulated runtime (runtime.cpp), which
 // knows the device allocations; unset, nothing is checked.

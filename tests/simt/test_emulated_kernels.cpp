@@ -48,6 +48,25 @@ TEST_P(EmulatedFusedConv, MatchesCpuInEveryPrecision) {
 
 INSTANTIATE_TEST_SUITE_P(Shapes, EmulatedFusedConv, ::testing::ValuesIn(fused_conv_cases()));
 
+// Hopper's wgmma kernel (on by set_wgmma_conv; the emulator stands for an H100) on every case it takes: 64-,
+// 128- and 256-wide tiles, 1×1 and 3×3, stride 2, partial row tiles, residuals.
+TEST(EmulatedFusedConv, WgmmaKernelMatchesCpu) {
+  const WgmmaConvSwitch on(true);
+  int taken = 0;
+  for (const ConvCase& c : fused_conv_cases())
+    for (DType dtype : {DType::BF16, DType::F16}) {
+      const FusedConvInputs in = fused_conv_inputs(c, dtype, false);
+      Tensor expected = Tensor::empty(in.out_shape, dtype), got = Tensor::empty(in.out_shape, dtype);
+      if (!cuda_emulated::fused_conv_uses_wgmma(in.x, in.w, in.scale, in.params, got)) continue;
+      SCOPED_TRACE(::testing::PrintToString(c) + " " + dtype_name(dtype));
+      ++taken;
+      cpu::fused_conv(in.x, in.w, in.bias, in.scale, in.shift, in.residual, in.params, expected);
+      cuda_emulated::fused_conv(in.x, in.w, in.bias, in.scale, in.shift, in.residual, in.params, got);
+      EXPECT_TRUE(allclose(as_f32(got), as_f32(expected), fused_conv_tolerance(dtype)));
+    }
+  EXPECT_EQ(taken, 8);  // the four cases above, in both 16-bit types
+}
+
 class EmulatedResidualStage : public ::testing::TestWithParam<StageCase> {};
 
 // The fused stage against the chain of its fused_conv steps on the same emulated device, bit for bit (the

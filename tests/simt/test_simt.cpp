@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "kernels/cuda/async_copy.cuh"
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/half_types.cuh"
+#include "kernels/cuda/wgmma.cuh"
 #include "kernels/tf32_round.h"
 
 namespace {
@@ -310,6 +312,61 @@ TEST(Simt, AsyncCopiesLandByTheWait) {
     } else {
       EXPECT_LT(landed, 120);
       EXPECT_GT(landed, 8);  // some copies land at once
+    }
+  }
+}
+
+// wgmma: A (64×64) and B (64 rows × 64 k) stored by plain stores in 128-byte swizzled rows (wgmma.cuh), then
+// one m64n64k16 product of their second 16-deep k slice (the descriptors 32 bytes into the rows). Read after
+// the wait, every accumulator is the plain product; read before it, some are not there yet (the emulator
+// completes a product at once or at the wait, by a coin).
+__global__ void wgmma_kernel(const uint16_t* a, const uint16_t* b, float* out, bool wait_before_read) {
+  namespace cu = sc::cuda_emulated;
+  SC_DYNAMIC_SHARED(unsigned char, raw);
+  unsigned char* tiles = raw + ((1024 - (cu::shared_address(raw) & 1023)) & 1023);
+  for (int i = threadIdx.x; i < 2 * 64 * 8; i += blockDim.x) {  // 16-byte chunks of A's rows, then B's
+    const int row = i / 8 % 64, chunk = i % 8;
+    const uint16_t* src = (i < 64 * 8 ? a : b) + row * 64 + chunk * 8;
+    std::memcpy(tiles + (i / (64 * 8)) * 8192 + row * 128 + ((chunk ^ (row % 8)) << 4), src, 16);
+  }
+  cu::fence_proxy_async();
+  __syncthreads();
+  float d[32] = {};
+  const uint32_t base = cu::shared_address(tiles);
+  cu::wgmma_fence();
+  cu::WgmmaM64<64, true>::run(d, cu::swizzle128_descriptor(base + 32),
+                              cu::swizzle128_descriptor(base + 8192 + 32));
+  cu::wgmma_commit_group();
+  if (wait_before_read) cu::wgmma_wait_group<0>();
+  for (int i = 0; i < 32; ++i) out[threadIdx.x * 32 + i] = d[i];
+  cu::wgmma_wait_group<0>();
+}
+
+TEST(Simt, WgmmaMultipliesSwizzledTilesByTheWait) {
+  std::vector<uint16_t> a(64 * 64), b(64 * 64);
+  for (int i = 0; i < 64 * 64; ++i) {  // small integers: every sum exact
+    a[static_cast<size_t>(i)] = sc::BFloat16::from_float(static_cast<float>((i * 7) % 11) - 5.0f).bits;
+    b[static_cast<size_t>(i)] = sc::BFloat16::from_float(static_cast<float>((i * 5) % 9) - 4.0f).bits;
+  }
+  const auto value = [](const std::vector<uint16_t>& m, int row, int k) {
+    return static_cast<double>(sc::BFloat16{m[static_cast<size_t>(row * 64 + k)]}.to_float());
+  };
+  for (bool wait : {true, false}) {
+    std::vector<float> out(128 * 32, NAN);
+    SC_LAUNCH(1, 128, 2 * 8192 + 1024, wgmma_kernel)(a.data(), b.data(), out.data(), wait);
+    int equal = 0;
+    for (int t = 0; t < 128; ++t)
+      for (int r = 0; r < 32; ++r) {
+        const int row = 16 * (t / 32) + t % 32 / 4 + 8 * (r % 4 / 2), col = 8 * (r / 4) + 2 * (t % 4) + r % 2;
+        double want = 0;
+        for (int k = 16; k < 32; ++k) want += value(a, row, k) * value(b, col, k);
+        equal += out[static_cast<size_t>(t * 32 + r)] == static_cast<float>(want);
+      }
+    if (wait) {
+      EXPECT_EQ(equal, 128 * 32);
+    } else {
+      EXPECT_LT(equal, 128 * 32 - 256);
+      EXPECT_GT(equal, 256);  // some products complete at once
     }
   }
 }
