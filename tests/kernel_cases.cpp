@@ -99,7 +99,8 @@ std::vector<NoisyConvCase> noisy_input_conv_cases() {
   std::vector<NoisyConvCase> cases;
   for (const Geometry& g :
        {Geometry{3, 32, 32, 16, 3, 1, 1}, Geometry{3, 64, 72, 64, 7, 2, 3}, Geometry{1, 28, 28, 6, 5, 1, 0},
-        Geometry{1, 12, 12, 40, 12, 1, 0}, Geometry{3, 15, 13, 16, 3, 1, 1}}) {
+        Geometry{1, 12, 12, 40, 12, 1, 0}, Geometry{3, 15, 13, 16, 3, 1, 1},
+        Geometry{1, 140, 6, 8, 3, 1, 1}}) {  // more pixel groups than threads in a block
     NoisyConvCase c;
     c.name = "C" + std::to_string(g.C) + " H" + std::to_string(g.H) + " W" + std::to_string(g.W) + " K" +
              std::to_string(g.K);

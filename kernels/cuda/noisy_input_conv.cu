@@ -1,7 +1,7 @@
 // noisy_input_conv on CUDA. A block makes one sample's strip of output rows: it first builds the input rows
 // the strip needs (noise + normalization, each element once, the noise groups of four shared by neighbours)
-// in shared memory as float [C][rows][W], then each thread computes one output pixel for 16 output channels
-// at a time from there, with those channels' weights staged in shared memory too.
+// in shared memory as float [C][rows][W], then each thread computes kPixels output pixels for 16 output
+// channels at a time from there, with those channels' weights staged in shared memory too.
 #include <algorithm>
 #include <type_traits>
 
@@ -28,6 +28,12 @@ __host__ __device__ inline int weights_offset(const InputGeom& g) {
 __global__ void store_noise_table_kernel(StagedNoise table, StagedNoise* __restrict__ out) {
   *out = table;
 }
+
+// Output pixels per thread and group of 16 output channels: each weight loaded from shared memory feeds this
+// many pixels' FMAs. With one pixel, 16 FMAs took 4 broadcast weight loads and a 2-way conflicted input load,
+// ~6 shared-memory wavefronts against 4 issue cycles of FMA per SM; ResNet-50's stem measured 12.3 TFLOP/s,
+// under a fifth of an H100's FP32 peak (bench/RESULTS.md).
+constexpr int kPixels = 4;
 
 // Output row n of y is row row0 + n of the batch the table describes.
 template <typename T>
@@ -71,11 +77,15 @@ __global__ void noisy_input_conv_kernel(const StagedNoise* __restrict__ table, i
   __syncthreads();
 
   // The weights of 16 output channels at a time, as [k][16] behind the input rows (16-byte aligned): the 16
-  // weights of one tap and channel are four broadcast 16-byte shared loads for 16 FMAs, where a cached global
-  // load per weight cost ~10 instructions per FMA. Channels past O get zero weights and are not stored.
+  // weights of one tap and channel are four broadcast 16-byte shared loads, which serve kPixels output pixels'
+  // 16 FMAs each (where a cached global load per weight cost ~10 instructions per FMA). Channels past O get
+  // zero weights and are not stored. A thread's pixels are kPixels columns of one output row, `groups` apart,
+  // so that neighbouring lanes read neighbouring input columns; each output is the same FMAs in the same order
+  // whichever thread makes it.
   float* ws = staged + weights_offset(g);
-  const int strip_pixels = min(g.strip_rows, g.Ho - oh0) * g.Wo;
-  const int K = g.KH * g.KW * g.C;
+  const int groups = (g.Wo + kPixels - 1) / kPixels;
+  const int items = min(g.strip_rows, g.Ho - oh0) * groups;
+  const int K = g.KH * g.KW * g.C, plane = g.staged_rows * g.W;
   for (int o0 = 0; o0 < g.O; o0 += 16) {
     if (o0 > 0) __syncthreads();  // every thread is done with the previous channels' weights
     for (int t = threadIdx.x; t < 16 * K; t += blockDim.x) {
@@ -83,36 +93,64 @@ __global__ void noisy_input_conv_kernel(const StagedNoise* __restrict__ table, i
       ws[t] = o0 + q < g.O ? w[static_cast<long long>(o0 + q) * K + k] : 0.0f;
     }
     __syncthreads();
-    for (int p = threadIdx.x; p < strip_pixels; p += blockDim.x) {
-      const int oh = oh0 + p / g.Wo, ow = p % g.Wo;
-      float acc[16];
+    for (int item = threadIdx.x; item < items; item += blockDim.x) {
+      const int oh = oh0 + item / groups, column = item % groups;
+      int iw0[kPixels];
+      bool in_row[kPixels];  // the pixel exists (the row's last group may be partial)
 #pragma unroll
-      for (int q = 0; q < 16; ++q) acc[q] = (bias && o0 + q < g.O) ? bias[o0 + q] : 0.0f;
+      for (int j = 0; j < kPixels; ++j) {
+        in_row[j] = column + j * groups < g.Wo;
+        iw0[j] = (column + j * groups) * g.sw - g.pw;
+      }
+      float acc[kPixels][16];
+#pragma unroll
+      for (int q = 0; q < 16; ++q) {
+        const float b0 = (bias && o0 + q < g.O) ? bias[o0 + q] : 0.0f;
+#pragma unroll
+        for (int j = 0; j < kPixels; ++j) acc[j][q] = b0;
+      }
       for (int r = 0; r < g.KH; ++r) {
         const int ih = oh * g.sh - g.ph + r;
         if (ih < 0 || ih >= g.H) continue;
+        const float* in = staged + (ih - ih_lo) * g.W;
         for (int s = 0; s < g.KW; ++s) {
-          const int iw = ow * g.sw - g.pw + s;
-          if (iw < 0 || iw >= g.W) continue;
-          const float* in = staged + (ih - ih_lo) * g.W + iw;
+          // Pixel j's input column, where the tap lies in the image (else the padding adds nothing: its FMAs
+          // are skipped, and it reads column 0 to keep the loads unconditional).
+          bool tap[kPixels];
+          const float* col[kPixels];
+#pragma unroll
+          for (int j = 0; j < kPixels; ++j) {
+            tap[j] = in_row[j] && iw0[j] + s >= 0 && iw0[j] + s < g.W;
+            col[j] = in + (tap[j] ? iw0[j] + s : 0);
+          }
           const float4* wk = reinterpret_cast<const float4*>(ws + (r * g.KW + s) * g.C * 16);
           for (int c = 0; c < g.C; ++c) {
-            const float v = in[c * g.staged_rows * g.W];
+            float v[kPixels];
+#pragma unroll
+            for (int j = 0; j < kPixels; ++j) v[j] = col[j][c * plane];
 #pragma unroll
             for (int q4 = 0; q4 < 4; ++q4) {
               const float4 w4 = wk[c * 4 + q4];
-              acc[4 * q4 + 0] = fmaf(w4.x, v, acc[4 * q4 + 0]);
-              acc[4 * q4 + 1] = fmaf(w4.y, v, acc[4 * q4 + 1]);
-              acc[4 * q4 + 2] = fmaf(w4.z, v, acc[4 * q4 + 2]);
-              acc[4 * q4 + 3] = fmaf(w4.w, v, acc[4 * q4 + 3]);
+#pragma unroll
+              for (int j = 0; j < kPixels; ++j) {
+                if (!tap[j]) continue;
+                acc[j][4 * q4 + 0] = fmaf(w4.x, v[j], acc[j][4 * q4 + 0]);
+                acc[j][4 * q4 + 1] = fmaf(w4.y, v[j], acc[j][4 * q4 + 1]);
+                acc[j][4 * q4 + 2] = fmaf(w4.z, v[j], acc[j][4 * q4 + 2]);
+                acc[j][4 * q4 + 3] = fmaf(w4.w, v[j], acc[j][4 * q4 + 3]);
+              }
             }
           }
         }
       }
-      T* out = y + ((static_cast<long long>(n) * g.Ho + oh) * g.Wo + ow) * g.O;
 #pragma unroll
-      for (int q = 0; q < 16; ++q)
-        if (o0 + q < g.O) store_f32(out + o0 + q, relu && acc[q] < 0.0f ? 0.0f : acc[q]);
+      for (int j = 0; j < kPixels; ++j) {
+        if (!in_row[j]) continue;
+        T* out = y + ((static_cast<long long>(n) * g.Ho + oh) * g.Wo + column + j * groups) * g.O;
+#pragma unroll
+        for (int q = 0; q < 16; ++q)
+          if (o0 + q < g.O) store_f32(out + o0 + q, relu && acc[j][q] < 0.0f ? 0.0f : acc[j][q]);
+      }
     }
   }
 }
@@ -149,8 +187,10 @@ void noisy_input_conv(const NoisyInput& in, const Tensor& w, const Tensor& bias,
                       Tensor& y) {
   InputGeom g{};
   fill_conv_geometry(g, y.size(0), in.images.size(2), in.images.size(3), in.images.size(1), w, y, p);
-  // About 256 output pixels per block; the strip's input rows must fit in shared memory.
-  g.strip_rows = std::max(1, std::min(g.Ho, 256 / std::max(g.Wo, 1)));
+  // About kPixels output pixels for each of the 256 threads per block (fewer strips also stage fewer rows
+  // twice: a 7×7 stride-2 stem restages 5 input rows per strip); the strip's input rows must fit in shared
+  // memory.
+  g.strip_rows = std::max(1, std::min(g.Ho, 256 * kPixels / std::max(g.Wo, 1)));
   const int max_smem = max_shared_bytes_optin();
   auto smem_bytes = [&] {
     g.staged_rows = std::min((g.strip_rows - 1) * g.sh + g.KH, g.H);
