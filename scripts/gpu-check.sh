@@ -55,13 +55,13 @@ if [ "${GPU_CHECK:-all}" = focus ]; then
   # The open performance work in little device time (about 6 minutes on an H100, against 15 for everything),
   # most decisive first, each result into $OUT as soon as it exists (a call cut short keeps them): the GPU tests
   # (above: the fused stages' and the wgmma kernel's among them); the residual stages fused and step by step at
-  # ResNet-110's shapes, the wide convolutions on wgmma and on mma.sync beside cuDNN, the stems, the bf16 peak;
-  # then certification beside PyTorch (bench/certify_throughput.sh; $OUT gets its table): ResNet-110 with the
-  # fused stages on and off, ResNet-50 with the wgmma convolutions off and on, and DDS's fast path with them off
-  # and on (no PyTorch rows: session 16 measured those).
+  # ResNet-110's shapes, the wide convolutions on wgmma and on mma.sync beside cuDNN, the stems, GroupNorm and
+  # the bf16 peak; then certification beside PyTorch (bench/certify_throughput.sh; $OUT gets its table):
+  # ResNet-110 with the fused stages on and off, ResNet-50 with the wgmma convolutions off and on, and DDS's fast
+  # path with them off and on (no PyTorch rows: session 16 measured those).
   cp "$LOGS/gpu-tests.log" "$OUT/" 2>/dev/null
   SMOOTHCUDA_SYNC_LAUNCHES=0 "$bench" --benchmark_min_time=0.1 \
-    --benchmark_filter='BM_ResidualStage|BM_PeakBf16Gemm|BM_FusedConv/cuda_bf16(_unet|_unet_wgmma|_resnet50|_resnet50_wgmma)?/|BM_CudnnConvNhwc/bf16|BM_NoisyInputConv' \
+    --benchmark_filter='BM_ResidualStage|BM_PeakBf16Gemm|BM_FusedConv/cuda_bf16(_unet|_unet_wgmma|_resnet50|_resnet50_wgmma)?/|BM_CudnnConvNhwc/bf16|BM_NoisyInputConv|BM_GroupNormNhwc' \
     --benchmark_out="$LOGS/bench-kernels.json" --benchmark_out_format=json >"$LOGS/bench-kernels.txt" 2>&1 || status=1
   cp "$LOGS/bench-kernels.txt" "$LOGS/bench-kernels.json" "$OUT/" 2>/dev/null
   peak=$(python3 -c 'import json, sys

@@ -159,9 +159,10 @@ std::vector<int64_t> votes_of_logits(const VoteCase& c, const Tensor& logits, in
 const std::vector<std::array<int64_t, 5>>& group_norm_cases() {
   // One chunk of 64 positions or several (the last partial); groups of 3, 8, 12 (the UNet's 384-channel
   // concat: a 16-byte vector spans two groups) and 64 channels; 2048 channels (the CUDA limit); 30 channels
-  // (no vector loads).
-  static const std::vector<std::array<int64_t, 5>> cases = {
-      {3, 5, 7, 96, 32}, {2, 16, 16, 256, 32}, {2, 4, 4, 2048, 32}, {2, 9, 13, 384, 32}, {3, 5, 7, 30, 3}};
+  // (no vector loads); more groups (512) than threads in a block.
+  static const std::vector<std::array<int64_t, 5>> cases = {{3, 5, 7, 96, 32},   {2, 16, 16, 256, 32},
+                                                            {2, 4, 4, 2048, 32}, {2, 9, 13, 384, 32},
+                                                            {3, 5, 7, 30, 3},    {2, 3, 5, 1024, 512}};
   return cases;
 }
 

@@ -1,8 +1,9 @@
 // group_norm_nhwc on CUDA in two kernels over chunks of 64 positions, one block per (chunk, sample), so that
 // every SM has work at any batch size:
 //   1. statistics: each thread reads V consecutive channels (16 bytes) of every R-th position of the
-//      chunk and keeps a Welford mean/M2 per channel; the block then combines, per group, the partials of its
-//      rows and channels (Chan's formula) and writes the chunk's (mean, M2) of each group;
+//      chunk (4 loads in flight) and keeps a Welford mean/M2 per channel; the block then combines, per group,
+//      the partials of its rows and channels (Chan's formula, several threads per group) and writes the
+//      chunk's (mean, M2) of each group;
 //   2. apply: each block combines its sample's chunk partials into the group's mean and 1/√(var + eps), folds
 //      them with γ/β into one scale and shift per channel, and writes act(x·a + b) for its chunk.
 // x is read twice and y written once.
@@ -66,10 +67,51 @@ struct Layout {
   __device__ int row() const { return threadIdx.x / lanes; }
 };
 
+// How many threads share one group's combine: up to kMaxHelpers, as the block's threads allow.
+constexpr int kMaxHelpers = 16;
+__host__ __device__ inline int combine_helpers(int threads, int G) {
+  const int helpers = threads / G;
+  return helpers < 1 ? 1 : helpers > kMaxHelpers ? kMaxHelpers : helpers;
+}
+
+// Each group's (n, mean, M2) from its `items` partials (item(g, i, n, mean, m2) gives each) by the block:
+// `helpers` threads per group each join every helpers-th item in order (Chan's formula), leave that in
+// `scratch` (3 floats per thread of the combine), and after a barrier one thread per group joins those and
+// hands the result to done(g, n, mean, m2). A serial join per group had one thread join up to rows · C/G
+// partials while the rest of the block waited. Every thread of the block must call it.
+template <typename Item, typename Done>
+__device__ void combine_groups(int G, int items, float* scratch, Item item, Done done) {
+  const int helpers = combine_helpers(static_cast<int>(blockDim.x), G);
+  for (int t = threadIdx.x; t < G * helpers; t += blockDim.x) {
+    const int g = t / helpers;
+    float n = 0.0f, mean = 0.0f, m2 = 0.0f;
+    for (int i = t % helpers; i < items; i += helpers) {
+      float nb, mb, qb;
+      item(g, i, nb, mb, qb);
+      chan_combine(n, mean, m2, nb, mb, qb);
+    }
+    scratch[3 * t] = n, scratch[3 * t + 1] = mean, scratch[3 * t + 2] = m2;
+  }
+  __syncthreads();
+  for (int g = threadIdx.x; g < G; g += blockDim.x) {
+    float n = 0.0f, mean = 0.0f, m2 = 0.0f;
+    for (int h = 0; h < helpers; ++h) {
+      const float* q = scratch + 3 * (g * helpers + h);
+      chan_combine(n, mean, m2, q[0], q[1], q[2]);
+    }
+    done(g, n, mean, m2);
+  }
+}
+
+// Floats of a block's combine scratch.
+inline int combine_scratch_floats(int threads, int G) {
+  return 3 * G * combine_helpers(threads, G);
+}
+
 template <typename T, int V>
 __global__ void group_norm_stats_kernel(const T* __restrict__ x, float2* __restrict__ part, int P, int C,
                                         int G, Layout lay) {
-  SC_DYNAMIC_SHARED(float, partials);  // mean[rows][C], then M2[rows][C]
+  SC_DYNAMIC_SHARED(float, partials);  // mean[rows][C], then M2[rows][C], then the combine's scratch
   const int lane = lay.lane(), row = lay.row();
   const int p0 = blockIdx.x * kChunk, positions = min(kChunk, P - p0);
   const T* xs = x + (static_cast<long long>(blockIdx.y) * P + p0) * C + lane * V;
@@ -77,16 +119,24 @@ __global__ void group_norm_stats_kernel(const T* __restrict__ x, float2* __restr
 #pragma unroll
   for (int i = 0; i < V; ++i) mean[i] = 0.0f, m2[i] = 0.0f;
   float k = 0.0f;
-  for (int p = row; p < positions; p += lay.rows) {
-    float v[V];
-    load_vec<T, V>(xs + static_cast<long long>(p) * C, v);
-    k += 1.0f;
-    const float inv = 1.0f / k;
+  // kUnroll positions' loads in flight before their Welford updates (which stay in position order).
+  constexpr int kUnroll = 4;
+  for (int p = row; p < positions; p += kUnroll * lay.rows) {
+    float v[kUnroll][V];
 #pragma unroll
-    for (int i = 0; i < V; ++i) {
-      const float d = v[i] - mean[i];
-      mean[i] += d * inv;
-      m2[i] += d * (v[i] - mean[i]);
+    for (int u = 0; u < kUnroll; ++u)
+      if (p + u * lay.rows < positions) load_vec<T, V>(xs + static_cast<long long>(p + u * lay.rows) * C, v[u]);
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u) {
+      if (p + u * lay.rows >= positions) break;
+      k += 1.0f;
+      const float inv = 1.0f / k;
+#pragma unroll
+      for (int i = 0; i < V; ++i) {
+        const float d = v[u][i] - mean[i];
+        mean[i] += d * inv;
+        m2[i] += d * (v[u][i] - mean[i]);
+      }
     }
   }
   float* s_mean = partials;
@@ -94,16 +144,18 @@ __global__ void group_norm_stats_kernel(const T* __restrict__ x, float2* __restr
 #pragma unroll
   for (int i = 0; i < V; ++i) s_mean[row * C + lane * V + i] = mean[i], s_m2[row * C + lane * V + i] = m2[i];
   __syncthreads();
-  const int cg = C / G;
-  for (int g = threadIdx.x; g < G; g += blockDim.x) {
-    float n = 0.0f, gm = 0.0f, gm2 = 0.0f;
-    for (int r = 0; r < lay.rows && r < positions; ++r) {
-      const float count = static_cast<float>((positions - r + lay.rows - 1) / lay.rows);
-      for (int c = g * cg; c < (g + 1) * cg; ++c)
-        chan_combine(n, gm, gm2, count, s_mean[r * C + c], s_m2[r * C + c]);
-    }
-    part[(static_cast<long long>(blockIdx.y) * gridDim.x + blockIdx.x) * G + g] = make_float2(gm, gm2);
-  }
+  // Group g's partials: row r (which saw every rows-th position from r) × its C/G channels.
+  const int cg = C / G, rows = min(lay.rows, positions);
+  combine_groups(
+      G, rows * cg, partials + 2 * lay.rows * C,
+      [&](int g, int i, float& n, float& m, float& q) {
+        const int r = i / cg, c = g * cg + i % cg;
+        n = static_cast<float>((positions - r + lay.rows - 1) / lay.rows);
+        m = s_mean[r * C + c], q = s_m2[r * C + c];
+      },
+      [&](int g, float, float m, float q) {
+        part[(static_cast<long long>(blockIdx.y) * gridDim.x + blockIdx.x) * G + g] = make_float2(m, q);
+      });
 }
 
 template <typename T, int V>
@@ -111,21 +163,22 @@ __global__ void group_norm_apply_kernel(const T* __restrict__ x, const float2* _
                                         const float* __restrict__ gamma, const float* __restrict__ beta,
                                         T* __restrict__ y, int P, int C, int G, float eps, bool silu,
                                         Layout lay) {
-  SC_DYNAMIC_SHARED(float, coeffs);  // a[C], b[C], then per group mean[G], rstd[G]
+  SC_DYNAMIC_SHARED(float, coeffs);  // a[C], b[C], then per group mean[G], rstd[G], the combine's scratch
   float* a = coeffs;
   float* b = coeffs + C;
   float* g_mean = coeffs + 2 * C;
   float* g_rstd = g_mean + G;
   const int cg = C / G, chunks = gridDim.x;
-  for (int g = threadIdx.x; g < G; g += blockDim.x) {
-    float n = 0.0f, gm = 0.0f, gm2 = 0.0f;
-    for (int s = 0; s < chunks; ++s) {
-      const float2 q = part[(static_cast<long long>(blockIdx.y) * chunks + s) * G + g];
-      chan_combine(n, gm, gm2, static_cast<float>(min(kChunk, P - s * kChunk) * cg), q.x, q.y);
-    }
-    g_mean[g] = gm;
-    g_rstd[g] = rsqrtf(gm2 / n + eps);  // biased variance, as PyTorch's GroupNorm
-  }
+  combine_groups(
+      G, chunks, g_rstd + G,
+      [&](int g, int s, float& n, float& m, float& q) {
+        const float2 v = part[(static_cast<long long>(blockIdx.y) * chunks + s) * G + g];
+        n = static_cast<float>(min(kChunk, P - s * kChunk) * cg), m = v.x, q = v.y;
+      },
+      [&](int g, float n, float m, float q) {
+        g_mean[g] = m;
+        g_rstd[g] = rsqrtf(q / n + eps);  // biased variance, as PyTorch's GroupNorm
+      });
   __syncthreads();
   for (int c = threadIdx.x; c < C; c += blockDim.x) {
     const int g = c / cg;
@@ -163,10 +216,14 @@ void launch(const Tensor& x, int G, const Tensor& gamma, const Tensor& beta, flo
   const int threads = lay.lanes * lay.rows;
   Tensor part = Tensor::empty({static_cast<int64_t>(grid.x) * N * G * 2}, DType::F32, x.device());
   float2* pp = reinterpret_cast<float2*>(part.data<float>());
-  SC_LAUNCH(grid, threads, 2 * sizeof(float) * lay.rows * C, group_norm_stats_kernel<T, V>)(
-      x.data<T>(), pp, P, C, G, lay);
+  const size_t scratch = static_cast<size_t>(combine_scratch_floats(threads, G));
+  const size_t stats_smem = sizeof(float) * (2 * lay.rows * C + scratch);
+  const size_t apply_smem = sizeof(float) * (2 * C + 2 * G + scratch);
+  opt_in_shared_memory(reinterpret_cast<const void*>(group_norm_stats_kernel<T, V>), stats_smem);
+  opt_in_shared_memory(reinterpret_cast<const void*>(group_norm_apply_kernel<T, V>), apply_smem);
+  SC_LAUNCH(grid, threads, stats_smem, group_norm_stats_kernel<T, V>)(x.data<T>(), pp, P, C, G, lay);
   SC_CUDA_LAUNCH_CHECK("group_norm_stats_kernel");
-  SC_LAUNCH(grid, threads, sizeof(float) * (2 * C + 2 * G), group_norm_apply_kernel<T, V>)(
+  SC_LAUNCH(grid, threads, apply_smem, group_norm_apply_kernel<T, V>)(
       x.data<T>(), pp, gamma.data<float>(), beta.data<float>(), y.data<T>(), P, C, G, eps, silu, lay);
   SC_CUDA_LAUNCH_CHECK("group_norm_apply_kernel");
 }
