@@ -121,7 +121,8 @@ void BM_BatchNorm(benchmark::State& state, Device device) {
 // tile kernel), float32 rounded to TF32 (TF32 tensor cores), bfloat16 and float16 (tensor cores). Args as
 // BM_Conv2d; dtype and tf32 from the registration; `wgmma` switches Hopper's wgmma kernel on for the run
 // (SMOOTHCUDA_WGMMA; the shape must be one it takes).
-void BM_FusedConv(benchmark::State& state, Device device, DType dtype, bool tf32 = false, bool wgmma = false) {
+void BM_FusedConv(benchmark::State& state, Device device, DType dtype, bool tf32 = false,
+                  bool wgmma = false) {
   if (skip_without_gpu(state, device)) return;
   const bool wgmma_before = wgmma_conv_enabled();
   if (wgmma) set_wgmma_conv(true);
@@ -134,7 +135,8 @@ void BM_FusedConv(benchmark::State& state, Device device, DType dtype, bool tf32
   p.stride_h = p.stride_w = S, p.pad_h = p.pad_w = 1, p.relu = true, p.tf32 = tf32;
   Tensor y = Tensor::empty({N, Ho, Ho, O}, dtype, device);
   if (wgmma && !cuda::fused_conv_uses_wgmma(x, w, Tensor(), p, y))
-    state.SkipWithError("no wgmma kernel here (an sm_90a build on a compute-capability-9.0 device, C, O % 64)");
+    state.SkipWithError(
+        "no wgmma kernel here (an sm_90a build on a compute-capability-9.0 device, C, O % 64)");
   else
     run(state, device, [&] { ops::fused_conv(x, w, b, Tensor(), Tensor(), res, p, y); });
   set_wgmma_conv(wgmma_before);
@@ -333,7 +335,10 @@ void UNetConvShapes(benchmark::internal::Benchmark* b) {
 }
 // ResNet-50's 3×3 convolutions at batch 128: 64, 128, 256 and 512 channels at 56, 28, 14 and 7 px.
 void ResNet50ConvShapes(benchmark::internal::Benchmark* b) {
-  b->Args({128, 64, 64, 56, 1})->Args({128, 128, 128, 28, 1})->Args({128, 256, 256, 14, 1})->Args({128, 512, 512, 7, 1});
+  b->Args({128, 64, 64, 56, 1})
+      ->Args({128, 128, 128, 28, 1})
+      ->Args({128, 256, 256, 14, 1})
+      ->Args({128, 512, 512, 7, 1});
 }
 void ElementwiseShapes(benchmark::internal::Benchmark* b) {
   b->Args({1024, 16, 32})->Args({1024, 32, 16})->Args({1024, 64, 8});
@@ -370,8 +375,11 @@ BENCHMARK_CAPTURE(BM_ResidualStage, cuda_bf16_steps, kGpu, DType::BF16, false)
     ->UseManualTime();
 BENCHMARK_CAPTURE(BM_Conv2d, cuda_cudnn_unet, kGpu, Backend::Vendor)->Apply(UNetConvShapes)->UseManualTime();
 #ifdef SMOOTHCUDA_HAVE_CUDA
-BENCHMARK_CAPTURE(BM_CudnnConvNhwc, bf16, DType::BF16)->Apply(ResNetConvShapes)->Apply(UNetConvShapes)
-    ->Apply(ResNet50ConvShapes)->UseManualTime();
+BENCHMARK_CAPTURE(BM_CudnnConvNhwc, bf16, DType::BF16)
+    ->Apply(ResNetConvShapes)
+    ->Apply(UNetConvShapes)
+    ->Apply(ResNet50ConvShapes)
+    ->UseManualTime();
 #endif
 BENCHMARK_CAPTURE(BM_FusedConv, cuda_tf32_unet, kGpu, DType::F32, true)
     ->Apply(UNetConvShapes)
@@ -382,7 +390,9 @@ BENCHMARK_CAPTURE(BM_FusedConv, cuda_f16_unet, kGpu, DType::F16)->Apply(UNetConv
 BENCHMARK_CAPTURE(BM_FusedConv, cuda_bf16_unet_wgmma, kGpu, DType::BF16, false, true)
     ->Apply(UNetConvShapes)
     ->UseManualTime();
-BENCHMARK_CAPTURE(BM_FusedConv, cuda_bf16_resnet50, kGpu, DType::BF16)->Apply(ResNet50ConvShapes)->UseManualTime();
+BENCHMARK_CAPTURE(BM_FusedConv, cuda_bf16_resnet50, kGpu, DType::BF16)
+    ->Apply(ResNet50ConvShapes)
+    ->UseManualTime();
 BENCHMARK_CAPTURE(BM_FusedConv, cuda_bf16_resnet50_wgmma, kGpu, DType::BF16, false, true)
     ->Apply(ResNet50ConvShapes)
     ->UseManualTime();

@@ -7,6 +7,8 @@
 //     epilogue (bias, residual, ReLU) on the accumulators before the single rounded store.
 //   - of those, 3×3 stride-1 layers of 16, 32 or 64 channels in and out: a persistent halo kernel that loads
 //     each tile's input rows once and runs the 9 taps from shared memory (below).
+//   - of those, with C and O multiples of 64, no prologue and SMOOTHCUDA_WGMMA=1, on an sm_90a build and a
+//     compute-capability-9.0 device: Hopper's wgmma from 128-byte swizzled shared memory (below).
 //   - float32 with tf32 rounding, C % 4 == 0 and O % 8 == 0: the same tensor-core kernel on TF32 (mma.sync
 //     m16n8k8): the 16-byte runs hold 4 floats, rounded to TF32 on their way to shared memory.
 //   - anything else (plain float32, odd channel counts): the shared fp32 tile kernel with the same prologue
@@ -16,10 +18,10 @@
 #include <mutex>
 #include <type_traits>
 
+#include "kernels/cuda/async_copy.cuh"
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/conv_geometry.cuh"
 #include "kernels/cuda/gemm_tile.cuh"
-#include "kernels/cuda/async_copy.cuh"
 #include "kernels/cuda/half_types.cuh"
 #include "kernels/cuda/wgmma.cuh"
 #include "kernels/fused_conv.h"
@@ -749,11 +751,13 @@ FusedGeom fused_geometry(const Tensor& x, const Tensor& w, const Tensor& residua
 }
 
 template <typename T>
-void run_route(const ConvRoute& route, const Tensor& x, const Tensor& w, const float* scale, const float* shift,
-               const FusedConvParams& p, const FusedGeom& g, const Epilogue& e, Tensor& y) {
+void run_route(const ConvRoute& route, const Tensor& x, const Tensor& w, const float* scale,
+               const float* shift, const FusedConvParams& p, const FusedGeom& g, const Epilogue& e,
+               Tensor& y) {
   switch (route.kernel) {
     case ConvKernel::Halo:
-      if constexpr (!std::is_same_v<T, float>) return run_halo<T>(route.tile, x, w, scale, shift, p.prologue_relu, g, e, y);
+      if constexpr (!std::is_same_v<T, float>)
+        return run_halo<T>(route.tile, x, w, scale, shift, p.prologue_relu, g, e, y);
       break;
     case ConvKernel::Wgmma:
       if constexpr (!std::is_same_v<T, float>) return run_wgmma<T>(route.tile, x, w, g, e, y);

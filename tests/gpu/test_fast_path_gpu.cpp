@@ -86,6 +86,39 @@ TEST(GpuFusedConv, WgmmaKernelMatchesCpu) {
   EXPECT_EQ(taken, 8);
 }
 
+// The wgmma kernel as a copy: a 1×1 convolution with identity weights must give back its input exactly (small
+// integers, one product per output). Where it does not, the first wrong elements with their pixel and channel
+// say which part of the operand layout is off: channels permuted within 8 (the swizzle), within 64 or across
+// the k slices (the descriptors' start), pixels permuted (A's rows), or the accumulator fragment.
+TEST(GpuFusedConv, WgmmaIdentityConvolutionCopiesItsInput) {
+  SKIP_WITHOUT_GPU();
+  const WgmmaConvSwitch on(true);
+  for (int64_t C : {64, 128, 256}) {
+    SCOPED_TRACE(std::to_string(C) + " channels");
+    const int64_t pixels = 150;  // two row tiles, the second partial
+    std::vector<float> xv(static_cast<size_t>(pixels * C)), wv(static_cast<size_t>(C * C), 0.0f);
+    for (int64_t p = 0; p < pixels; ++p)
+      for (int64_t c = 0; c < C; ++c)
+        xv[static_cast<size_t>(p * C + c)] = static_cast<float>((p * 7 + c * 3) % 61 - 30);
+    for (int64_t c = 0; c < C; ++c) wv[static_cast<size_t>(c * C + c)] = 1.0f;
+    const Tensor x = Tensor::from_vector(xv, {1, 10, 15, C}).astype(DType::BF16).to(kGpu);
+    const Tensor w = Tensor::from_vector(wv, {C, 1, 1, C}).astype(DType::BF16).to(kGpu);
+    Tensor y = Tensor::empty({1, 10, 15, C}, DType::BF16, kGpu);
+    if (!cuda::fused_conv_uses_wgmma(x, w, Tensor(), FusedConvParams{}, y))
+      GTEST_SKIP() << "no wgmma here (an sm_90a build on a compute-capability-9.0 device)";
+    ops::fused_conv(x, w, Tensor(), Tensor(), Tensor(), Tensor(), FusedConvParams{}, y);
+    const std::vector<float> got = y.cpu().astype(DType::F32).to_float_vector();
+    int wrong = 0;
+    for (size_t i = 0; i < got.size(); ++i) {
+      if (got[i] == xv[i]) continue;
+      if (++wrong <= 8)
+        ADD_FAILURE() << "pixel " << i / C << ", channel " << i % C << ": " << got[i] << " instead of "
+                      << xv[i];
+    }
+    EXPECT_EQ(wrong, 0);
+  }
+}
+
 // The fp32 tile kernel splits its rows over launches of at most 65,535 row tiles (CUDA's grid y limit, which
 // the first convolution of ImageNet DDS passed at --batch auto: 100 samples of 224×224, 78,400 tiles). Here
 // one row tile per launch: every launch must start at its own tile and the last one stop at M.
