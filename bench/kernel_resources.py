@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """What ptxas made of each CUDA kernel, without a GPU: registers, shared memory, stack and spills per kernel,
 the warps per SM its registers allow on sm_90, and (where cuobjdump and nvdisasm are on PATH) the instruction
-mix of its main loop in SASS. Static facts for reading GPU timings, not timings.
+mix of its main loop in SASS (mma.sync as HMMA, wgmma as HGMMA, cp.async as LDGSTS). Static facts for reading
+GPU timings, not timings.
 
     bench/kernel_resources.py BUILD_DIR [NAME_REGEX] > table.md
 
@@ -123,8 +124,8 @@ def main():
     header = "| file | kernel | registers | warps/SM by registers | static smem B | stack B | spill B |"
     rule = "|---|---|---:|---:|---:|---:|---:|"
     if sass:
-        header += " SASS | main loop (static) | HMMA | LDSM | LDS | LDG |"
-        rule += "---:|---:|---:|---:|---:|---:|"
+        header += " SASS | main loop (static) | HMMA | LDSM | LDS | LDG | HGMMA | LDGSTS |"
+        rule += "---:|---:|---:|---:|---:|---:|---:|---:|"
     print(header)
     print(rule)
     for file, name, info, total, loop in rows:
@@ -132,7 +133,7 @@ def main():
                 f"{info['stack']} | {info['spill_stores']} |")
         if sass:
             line += (f" {total} | {sum(loop.values())} | {loop['HMMA']} | {loop['LDSM']} | {loop['LDS']} | "
-                     f"{loop['LDG']} |")
+                     f"{loop['LDG']} | {loop['HGMMA']} | {loop['LDGSTS']} |")
         print(line)
 
 
