@@ -14,8 +14,6 @@
 //   - anything else (plain float32, odd channel counts): the shared fp32 tile kernel with the same prologue
 //     and epilogue as loader/store functors (tf32 rounds both operands as the tensor cores would).
 #include <algorithm>
-#include <map>
-#include <mutex>
 #include <type_traits>
 
 #include "kernels/cuda/async_copy.cuh"
@@ -174,21 +172,40 @@ constexpr int kTileRuns = 4, kMmaThreads = 128;  // 4 warps
 // where s wraps past KW (the next input row: W − KW pixels further).
 struct TapCursor {
   int k, c, s, r, off;
-  __device__ __forceinline__ void wrap(const ConvGeom& g) {
-    while (c >= g.C) {
-      c -= g.C;
-      if (++s == g.KW) {
-        s = 0;
-        ++r;
-        off += (g.W - g.KW) * g.C;
-      }
+  __device__ __forceinline__ void next_tap(const ConvGeom& g) {  // c has passed C
+    c -= g.C;
+    if (++s == g.KW) {
+      s = 0;
+      ++r;
+      off += (g.W - g.KW) * g.C;
     }
+  }
+  __device__ __forceinline__ void wrap(const ConvGeom& g) {
+    while (c >= g.C) next_tap(g);
   }
   __device__ __forceinline__ void advance(const ConvGeom& g, int dk) {
     k += dk, c += dk, off += dk;
     wrap(g);
   }
+  // Where dk divides C (a k tile never spans taps): at most one wrap, and no loop.
+  __device__ __forceinline__ void advance_in_taps(const ConvGeom& g, int dk) {
+    k += dk, c += dk, off += dk;
+    if (c == g.C) next_tap(g);
+  }
 };
+
+// The input pixel at output pixel m's window corner (tap (0, 0); in the padding, possibly): its element
+// offset in x (32-bit, conv_geometry.cuh), row and column. A row past M gets a row that fails the bounds test
+// at every tap.
+struct WindowCorner {
+  int offset, ih, iw;
+};
+__device__ __forceinline__ WindowCorner window_corner(const ConvGeom& g, long long m, long long M) {
+  const int mm = m < M ? static_cast<int>(m) : 0;
+  const int ow = mm % g.Wo, oh = (mm / g.Wo) % g.Ho, n = mm / (g.Wo * g.Ho);
+  const int ih = oh * g.sh - g.ph, iw = ow * g.sw - g.pw;
+  return {((n * g.H + ih) * g.W + iw) * g.C, m < M ? ih : -(1 << 30), iw};
+}
 
 // The prologue (the folded BatchNorm before this convolution, and its ReLU) on a 16-byte run of N channels;
 // padding stays zero, as in the reference where it pads the activated tensor.
@@ -245,13 +262,8 @@ __global__ void __launch_bounds__(kMmaThreads, min_blocks_per_sm(BN))
   int a_pixel[A_RUNS], ih0[A_RUNS], iw0[A_RUNS], b_row[B_RUNS];
 #pragma unroll
   for (int i = 0; i < A_RUNS; ++i) {
-    const long long m = m0 + tid / 4 + i * (kMmaThreads / 4);
-    const int mm = m < M ? static_cast<int>(m) : 0;
-    const int ow = mm % g.Wo, oh = (mm / g.Wo) % g.Ho, n = mm / (g.Wo * g.Ho);
-    const int ih = oh * g.sh - g.ph, iw = ow * g.sw - g.pw;
-    a_pixel[i] = ((n * g.H + ih) * g.W + iw) * g.C;
-    ih0[i] = m < M ? ih : -(1 << 30);  // rows past M fail the bounds test at every tap
-    iw0[i] = iw;
+    const WindowCorner corner = window_corner(g, m0 + tid / 4 + i * (kMmaThreads / 4), M);
+    a_pixel[i] = corner.offset, ih0[i] = corner.ih, iw0[i] = corner.iw;
   }
 #pragma unroll
   for (int i = 0; i < B_RUNS; ++i) {
@@ -426,39 +438,26 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
   int a_pixel[A_ROWS], ih0[A_ROWS], iw0[A_ROWS];
 #pragma unroll
   for (int i = 0; i < A_ROWS; ++i) {
-    const long long m = m0 + row0 + 32 * i;
-    const int mm = m < M ? static_cast<int>(m) : 0;
-    const int ow = mm % g.Wo, oh = (mm / g.Wo) % g.Ho, n = mm / (g.Wo * g.Ho);
-    const int ih = oh * g.sh - g.ph, iw = ow * g.sw - g.pw;
-    a_pixel[i] = ((n * g.H + ih) * g.W + iw) * g.C + chunk * 8;
-    ih0[i] = m < M ? ih : -(1 << 30);  // rows past M are zero fills at every tap
-    iw0[i] = iw;
+    const WindowCorner corner = window_corner(g, m0 + row0 + 32 * i, M);  // rows past M: zero fills
+    a_pixel[i] = corner.offset + chunk * 8, ih0[i] = corner.ih, iw0[i] = corner.iw;
   }
   const T* w_rows = w + static_cast<long long>(n0 + row0) * K + chunk * 8;
 
-  // The next k tile to load: tap (r, s), channel c, and offset (r·W + s)·C + c from the window's corner.
-  int load_c = 0, load_s = 0, load_r = 0, load_off = 0;
+  // The next k tile to load (a tap and 64 of its channels), stepped without division.
+  TapCursor at{0, 0, 0, 0, 0};
   auto load_tile = [&](int kt) {
     unsigned char* a_dst = smem + (kt % kWgmmaStages) * STAGE + chunk_offset;
 #pragma unroll
     for (int i = 0; i < A_ROWS; ++i) {
-      const bool inside = static_cast<unsigned>(ih0[i] + load_r) < static_cast<unsigned>(g.H) &&
-                          static_cast<unsigned>(iw0[i] + load_s) < static_cast<unsigned>(g.W);
-      cp_async_16_or_zero(a_dst + 32 * i * kWgmmaRow, inside ? x + a_pixel[i] + load_off : x, !inside);
+      const bool inside = static_cast<unsigned>(ih0[i] + at.r) < static_cast<unsigned>(g.H) &&
+                          static_cast<unsigned>(iw0[i] + at.s) < static_cast<unsigned>(g.W);
+      cp_async_16_or_zero(a_dst + 32 * i * kWgmmaRow, inside ? x + a_pixel[i] + at.off : x, !inside);
     }
 #pragma unroll
     for (int i = 0; i < B_ROWS; ++i)
-      cp_async_16_or_zero(a_dst + A_BYTES + 32 * i * kWgmmaRow, w_rows + static_cast<long long>(32 * i) * K + kt * 64,
-                          false);
-    load_c += 64, load_off += 64;
-    if (load_c == g.C) {
-      load_c = 0;
-      if (++load_s == g.KW) {
-        load_s = 0;
-        ++load_r;
-        load_off += (g.W - g.KW) * g.C;
-      }
-    }
+      cp_async_16_or_zero(a_dst + A_BYTES + 32 * i * kWgmmaRow,
+                          w_rows + static_cast<long long>(32 * i) * K + kt * 64, false);
+    at.advance_in_taps(g, 64);  // C % 64 == 0
   };
 
   float acc[BN / 2];
@@ -484,7 +483,7 @@ __global__ void __launch_bounds__(kWgmmaThreads, 1)
 #pragma unroll
     for (int k16 = 0; k16 < 4; ++k16)  // 16 k (32 bytes) further into the swizzled rows
       WgmmaM64<BN, std::is_same_v<T, BFloat16>>::run(acc, swizzle128_descriptor(a + 32 * k16),
-                                                      swizzle128_descriptor(b + 32 * k16));
+                                                     swizzle128_descriptor(b + 32 * k16));
     wgmma_commit_group();
     wgmma_wait_group<1>();
   }
@@ -516,17 +515,11 @@ bool device_has_wgmma() {
 #if defined(SC_SIMT_EMULATOR)
   return true;
 #elif defined(SC_CUDA_WGMMA)
-  static std::mutex mutex;
-  static std::map<int, bool> known;
-  int device = 0;
+  int device = 0, major = 0, minor = 0;
   SC_CUDA_CHECK(cudaGetDevice(&device));
-  const std::lock_guard<std::mutex> lock(mutex);
-  const auto it = known.find(device);
-  if (it != known.end()) return it->second;
-  int major = 0, minor = 0;
   SC_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
   SC_CUDA_CHECK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device));
-  return known[device] = major == 9 && minor == 0;
+  return major == 9 && minor == 0;
 #else
   return false;
 #endif
