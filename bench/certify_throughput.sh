@@ -17,7 +17,8 @@
 # fast-engine rows (BATCH stands for the section's batch; empty fields keep the defaults; wgmma 1 turns on
 # Hopper's wgmma convolutions, SMOOTHCUDA_WGMMA), DDS_RUNS="engine:precision[:wgmma] ..." in place of DDS's
 # rows, GENERIC=0 without the generic engine's row, TORCH=0 without the PyTorch rows, TORCH_COMPILE=max-autotune|none
-# (default reduce-overhead), PEAK_TFLOPS=the dense bf16 peak that bench_kernels measured, for a % column.
+# (default reduce-overhead), PEAK_TFLOPS=the dense bf16 peak that bench_kernels measured, for a % column,
+# ROW_TIMEOUT=seconds for each smoothcuda row (a kernel that hangs costs that row, not the device call).
 # `quick` shrinks every sample count (a smoke test on the CPU: device cpu, no timing value). `cpu` times the CPU
 # path against PyTorch on the CPU with sample counts that take minutes (SECTIONS=resnet110 is the useful one).
 set -uo pipefail
@@ -38,6 +39,8 @@ if [ "$mode" = quick ]; then device=cpu big=200 mid=8 dds=4 dds_imagenet=2 batch
 if [ "$mode" = cpu ]; then device=cpu big=2000 mid=40 dds=8 dds_imagenet=2 batches=200 cbatch=200; fi
 source bench/denoiser_flags.sh  # cifar_unet, imagenet_unet
 status=0
+limit=()
+[ -n "${ROW_TIMEOUT:-}" ] && limit=(timeout -k 5 "$ROW_TIMEOUT")
 
 publish() {  # the table so far, into OUT_DIR
   "$py" bench/throughput_table.py "$json" --peak-tflops "${PEAK_TFLOPS:-0}" >"$out/certify_throughput.md" || status=1
@@ -59,12 +62,12 @@ bench_model() {  # arch shape classes samples
   for run in $runs; do
     IFS=: read -r precision b cache graphs fused wgmma <<<"$run"
     SMOOTHCUDA_CACHE_BYTES=$cache SMOOTHCUDA_CUDA_GRAPHS=$graphs SMOOTHCUDA_FUSED_STAGES=$fused SMOOTHCUDA_WGMMA=$wgmma \
-      "$sc" bench-certify --arch "$arch" --input-shape "$shape" --num-classes "$classes" \
+      "${limit[@]}" "$sc" bench-certify --arch "$arch" --input-shape "$shape" --num-classes "$classes" \
       --device "$device" --engine fast --precision "$precision" --batch "$b" --samples "$samples" \
       --warmup "$warmup" --save-model "$model" --json "$json" || status=1
   done
   [ "${GENERIC:-1}" = 1 ] &&
-    { "$sc" bench-certify --arch "$arch" --input-shape "$shape" --num-classes "$classes" --device "$device" \
+    { "${limit[@]}" "$sc" bench-certify --arch "$arch" --input-shape "$shape" --num-classes "$classes" --device "$device" \
       --engine generic --batch "$batch" --samples "$samples" --warmup "$warmup" --json "$json" || status=1; }
   [ "${TORCH:-1}" = 1 ] || { publish; return; }
   # Same weights in PyTorch: check the logits first, then time both variants.
@@ -93,7 +96,7 @@ bench_dds() {  # name arch shape classes denoiser-arch denoiser-flags samples ba
   mkdir -p "$dir"
   for run in ${DDS_RUNS:-fast:fp32 fast:tf32 fast:bf16 fast:fp16 generic:fp32}; do
     IFS=: read -r engine precision wgmma <<<"$run"
-    SMOOTHCUDA_WGMMA=$wgmma "$sc" bench-certify --arch "$arch" --input-shape "$shape" --num-classes "$classes" \
+    SMOOTHCUDA_WGMMA=$wgmma "${limit[@]}" "$sc" bench-certify --arch "$arch" --input-shape "$shape" --num-classes "$classes" \
       --denoiser-arch "$darch" --denoiser-flags "$dflags" --device "$device" --batch "$batch" --samples "$samples" \
       --warmup "$batch" --engine "$engine" --precision "$precision" --save-model "$dir/$arch.safetensors" \
       --save-denoiser "$dir/$darch.safetensors" --json "$json" || status=1
