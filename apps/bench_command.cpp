@@ -148,7 +148,12 @@ int bench_certify_command(int argc, char** argv) {
     }
   }
   const bool any_fast = engine.find("fast") != std::string::npos;
-  const std::string precision = any_fast ? precision_name(chosen_precision(args, device)) : "fp32";
+  const Precision chosen = any_fast ? chosen_precision(args, device) : Precision::FP32;
+  const std::string precision = precision_name(chosen);
+  // The first convolution on 16-bit operands (FastClassifier::set_stem_16bit; off unless
+  // SMOOTHCUDA_STEM_16BIT=1), in the fast classifier, alone or behind a denoiser.
+  const bool stem_16bit = any_fast && env_flag_set("SMOOTHCUDA_STEM_16BIT") &&
+                          (chosen == Precision::BF16 || chosen == Precision::FP16);
   // Work per sample, for TFLOP/s, whichever engine runs it: the classifier's plan, plus the denoiser's pass.
   double flops = 0.0;
   Plan plan;
@@ -167,12 +172,12 @@ int bench_certify_command(int argc, char** argv) {
       "\"%s\", \"precision\": \"%s\", \"batch\": %lld, \"samples\": %lld, \"seconds\": %.4f, "
       "\"samples_per_s\": %.1f, \"s_per_image\": %.4f, \"N0\": %lld, \"N\": %lld, \"top_class_share\": %.4f, "
       "\"gflop_per_sample\": %.4f, \"tflops\": %.2f, \"cache_bytes\": \"%s\", \"cuda_graphs\": \"%s\", "
-      "\"fused_stages\": \"%s\", \"wgmma\": \"%s\"}",
+      "\"fused_stages\": \"%s\", \"wgmma\": \"%s\", \"stem_16bit\": \"%s\"}",
       what.c_str(), args.get("input-shape").c_str(), device.str().c_str(), engine.c_str(), precision.c_str(),
       static_cast<long long>(batch), static_cast<long long>(samples), secs, rate,
       static_cast<double>(N0 + N) / rate, static_cast<long long>(N0), static_cast<long long>(N),
       static_cast<double>(top) / static_cast<double>(samples), flops / 1e9, flops * rate / 1e12,
-      cache_bytes.c_str(), graphs.c_str(), fused.c_str(), wgmma.c_str());
+      cache_bytes.c_str(), graphs.c_str(), fused.c_str(), wgmma.c_str(), stem_16bit ? "on" : "off");
   std::printf("%s\n", line);
   if (!args.get("json").empty()) {
     std::ofstream out(args.get("json"), std::ios::app);

@@ -197,9 +197,10 @@ void BM_GroupNormNhwc(benchmark::State& state, Device device, DType dtype) {
 }
 
 // The first convolution with the noise made inside it (args: batch, channels, spatial size, out channels,
-// kernel, stride; padding kernel/2): one image's samples at σ = 0.25, float32 FMA, bfloat16 output. The FLOPs
-// count the convolution only; GB/s the image read once and the output written once.
-void BM_NoisyInputConv(benchmark::State& state, Device device) {
+// kernel, stride; padding kernel/2): one image's samples at σ = 0.25, bfloat16 output, float32 FMA or, with
+// `rounded` (round_operands: the 16-bit stem), tensor cores. The FLOPs count the convolution only; GB/s the
+// image read once and the output written once.
+void BM_NoisyInputConv(benchmark::State& state, Device device, bool rounded) {
   if (skip_without_gpu(state, device)) return;
   const int64_t N = state.range(0), C = state.range(1), H = state.range(2), O = state.range(3), K = state.range(4),
                 S = state.range(5), Ho = conv_out_size(H, K, S, K / 2, 1);
@@ -209,7 +210,7 @@ void BM_NoisyInputConv(benchmark::State& state, Device device) {
   in.sigma = 0.25f, in.seed = 1;
   const Tensor w = random_tensor({O, K, K, C}, device, 18), b = random_tensor({O}, device, 19);
   FusedConvParams p;
-  p.stride_h = p.stride_w = S, p.pad_h = p.pad_w = K / 2, p.relu = true;
+  p.stride_h = p.stride_w = S, p.pad_h = p.pad_w = K / 2, p.relu = true, p.round_operands = rounded;
   Tensor y = Tensor::empty({N, Ho, Ho, O}, DType::BF16, device);
   run(state, device, [&] { ops::noisy_input_conv(in, w, b, p, y); });
   set_rates(state, 2.0 * N * O * Ho * Ho * C * K * K, 4.0 * in.images.numel() + 2.0 * y.numel());
@@ -405,8 +406,10 @@ BENCHMARK_CAPTURE(BM_AttentionNhwc, cuda_f16, kGpu, DType::F16)->Args({128, 256,
     ->UseManualTime();
 BENCHMARK_CAPTURE(BM_GroupNormNhwc, cuda_bf16, kGpu, DType::BF16)->Args({128, 32, 128})->Args({128, 16, 256})
     ->UseManualTime();
-BENCHMARK_CAPTURE(BM_NoisyInputConv, cuda, kGpu)->Args({1024, 3, 32, 16, 3, 1})->Args({128, 3, 224, 64, 7, 2})
+BENCHMARK_CAPTURE(BM_NoisyInputConv, cuda, kGpu, false)->Args({1024, 3, 32, 16, 3, 1})->Args({128, 3, 224, 64, 7, 2})
     ->UseManualTime();
+BENCHMARK_CAPTURE(BM_NoisyInputConv, cuda_stem16, kGpu, true)->Args({1024, 3, 32, 16, 3, 1})
+    ->Args({128, 3, 224, 64, 7, 2})->UseManualTime();
 BENCHMARK_CAPTURE(BM_ConcatChannels, cuda_bf16, kGpu)->Args({128, 32, 128, 128})->Args({128, 16, 256, 256})
     ->UseManualTime();
 BENCHMARK_CAPTURE(BM_UpsampleNhwc, cuda_bf16, kGpu)->Args({128, 16, 256})->Args({128, 8, 256})->UseManualTime();

@@ -13,9 +13,10 @@
 # short keeps what it finished); models and inputs go to $WORK (default /tmp/smoothcuda-throughput).
 # Environment: SECTIONS=resnet110,resnet50,dds (the default; a subset runs only those, dds_imagenet adds that
 # row; APPEND=1 adds to the JSON lines of an earlier run in the same $WORK, to split the table over device
-# calls), VARIANTS="precision:batch:cache bytes:graphs:fused stages:wgmma ..." in place of the classifiers'
+# calls), VARIANTS="precision:batch:cache bytes:graphs:fused stages:wgmma:stem ..." in place of the classifiers'
 # fast-engine rows (BATCH stands for the section's batch; empty fields keep the defaults; wgmma 1 turns on
-# Hopper's wgmma convolutions, SMOOTHCUDA_WGMMA), DDS_RUNS="engine:precision[:wgmma] ..." in place of DDS's
+# Hopper's wgmma convolutions, SMOOTHCUDA_WGMMA; stem 1 the 16-bit first convolution, SMOOTHCUDA_STEM_16BIT),
+# DDS_RUNS="engine:precision[:wgmma[:stem]] ..." in place of DDS's
 # rows, GENERIC=0 without the generic engine's row, TORCH=0 without the PyTorch rows, TORCH_COMPILE=max-autotune|none
 # (default reduce-overhead), PEAK_TFLOPS=the dense bf16 peak that bench_kernels measured, for a % column,
 # ROW_TIMEOUT=seconds for each smoothcuda row (a kernel that hangs costs that row, not the device call).
@@ -60,8 +61,9 @@ bench_model() {  # arch shape classes samples
   [ "$mode" = quick ] && runs="fp32:$batch: bf16:$batch:0 bf16:$batch::0 bf16:$batch:::0"
   [ -n "${VARIANTS:-}" ] && runs=${VARIANTS//BATCH/$batch}
   for run in $runs; do
-    IFS=: read -r precision b cache graphs fused wgmma <<<"$run"
+    IFS=: read -r precision b cache graphs fused wgmma stem <<<"$run"
     SMOOTHCUDA_CACHE_BYTES=$cache SMOOTHCUDA_CUDA_GRAPHS=$graphs SMOOTHCUDA_FUSED_STAGES=$fused SMOOTHCUDA_WGMMA=$wgmma \
+      SMOOTHCUDA_STEM_16BIT=$stem \
       "${limit[@]}" "$sc" bench-certify --arch "$arch" --input-shape "$shape" --num-classes "$classes" \
       --device "$device" --engine fast --precision "$precision" --batch "$b" --samples "$samples" \
       --warmup "$warmup" --save-model "$model" --json "$json" || status=1
@@ -95,8 +97,8 @@ bench_dds() {  # name arch shape classes denoiser-arch denoiser-flags samples ba
   [ "$mode" != full ] && batch=2 cohen=2 best=2
   mkdir -p "$dir"
   for run in ${DDS_RUNS:-fast:fp32 fast:tf32 fast:bf16 fast:fp16 generic:fp32}; do
-    IFS=: read -r engine precision wgmma <<<"$run"
-    SMOOTHCUDA_WGMMA=$wgmma "${limit[@]}" "$sc" bench-certify --arch "$arch" --input-shape "$shape" --num-classes "$classes" \
+    IFS=: read -r engine precision wgmma stem <<<"$run"
+    SMOOTHCUDA_WGMMA=$wgmma SMOOTHCUDA_STEM_16BIT=$stem "${limit[@]}" "$sc" bench-certify --arch "$arch" --input-shape "$shape" --num-classes "$classes" \
       --denoiser-arch "$darch" --denoiser-flags "$dflags" --device "$device" --batch "$batch" --samples "$samples" \
       --warmup "$batch" --engine "$engine" --precision "$precision" --save-model "$dir/$arch.safetensors" \
       --save-denoiser "$dir/$darch.safetensors" --json "$json" || status=1

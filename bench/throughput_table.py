@@ -40,6 +40,8 @@ def main():
                 variant += " (no fused stages)"
             if r.get("wgmma") == "on":
                 variant += " (wgmma convolutions)"
+            if r.get("stem_16bit") == "on":
+                variant += " (16-bit stem)"
             ratio = f'{r["samples_per_s"] / best:.2f}x' if best else "n/a"
             tflops = flops * r["samples_per_s"] / 1e3 if flops else None
             cells = [key, r["tool"], variant, str(r["batch"]), f'{r["samples_per_s"]:.0f}', f'{r["s_per_image"]:.3f}',

@@ -50,6 +50,13 @@ FastClassifier::FastClassifier(const Classifier& model, Plan plan, Precision pre
     std_ = Tensor::from_vector(plan_.std, {plan_.channels}).to(device_);
   }
   set_fused_stages(env_switch_on("SMOOTHCUDA_FUSED_STAGES"));
+  set_stem_16bit(env_flag_set("SMOOTHCUDA_STEM_16BIT"));
+}
+
+void FastClassifier::set_stem_16bit(bool on) {
+  drop_graphs();
+  const DType act = activation_dtype(precision_);
+  stem_16bit_ = on && (act == DType::BF16 || act == DType::F16);
 }
 
 void FastClassifier::set_fused_stages(bool on) {
@@ -123,9 +130,12 @@ void FastClassifier::run_step(size_t i, const NoisyInput& in, int64_t first, int
   const StepParams& p = params_[i];
   Tensor y = value(st.out, first, count);
   switch (st.kind) {
-    case PlanStep::Kind::InputConv:
-      ops::noisy_input_conv(slice_rows(in, first, count), p.weight, p.bias, st.conv, y);
+    case PlanStep::Kind::InputConv: {
+      FusedConvParams cp = st.conv;
+      cp.round_operands = stem_16bit_ && y.dtype() != DType::F32;  // (not where it makes the logits)
+      ops::noisy_input_conv(slice_rows(in, first, count), p.weight, p.bias, cp, y);
       break;
+    }
     case PlanStep::Kind::Conv: {
       FusedConvParams cp = st.conv;
       cp.tf32 = precision_ == Precision::TF32;

@@ -11,6 +11,11 @@
 // Runs of basic blocks (find_residual_runs) whose maps fit the device's fused kernel run as one
 // ops::residual_stage each, in bf16/fp16 on CUDA: the maps stay on chip through the whole run, with the same
 // sums as step by step. SMOOTHCUDA_FUSED_STAGES=0 (or set_fused_stages(false)) runs their steps one by one.
+//
+// The first convolution computes in float32 from the full-precision noisy input. SMOOTHCUDA_STEM_16BIT=1 (or
+// set_stem_16bit(true)) rounds its operands to the 16-bit activation type in bf16/fp16 instead, so that it
+// runs on tensor cores (ops::noisy_input_conv's round_operands): another network's arithmetic, off by default
+// (docs/PRECISION.md).
 #pragma once
 #include <map>
 #include <memory>
@@ -63,6 +68,9 @@ class FastClassifier : public BaseClassifier {
   // SMOOTHCUDA_FUSED_STAGES=0), and how many runs the plan has that way.
   void set_fused_stages(bool on);
   size_t fused_stages() const { return fused_.size(); }
+  // The first convolution on 16-bit operands (bf16/fp16 only; off by default unless SMOOTHCUDA_STEM_16BIT=1).
+  void set_stem_16bit(bool on);
+  bool stem_16bit() const { return stem_16bit_; }
 
  private:
   struct StepParams {
@@ -89,6 +97,7 @@ class FastClassifier : public BaseClassifier {
   int64_t graph_replays_ = 0;
   std::vector<FusedRun> fused_;
   std::vector<int> fused_at_;  // per step: the fused run that begins there, or −1
+  bool stem_16bit_ = false;
   void drop_graphs();
   // Value v for rows [first, first + count) of the batch.
   Tensor value(int v, int64_t first, int64_t count);

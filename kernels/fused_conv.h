@@ -21,6 +21,9 @@ struct FusedConvParams {
   int64_t residual_stride = 1;
   int64_t residual_channel_offset = 0;
   bool tf32 = false;
+  // noisy_input_conv only: the normalized noisy input and the weights rounded to y's 16-bit type before the
+  // products (summed in float32), as tensor cores take them; without it both stay float32.
+  bool round_operands = false;
 };
 
 namespace ops {

@@ -7,8 +7,9 @@
 // indexed by the image's NCHW element order, so the samples are bit for bit those of add_gaussian_noise. Rows
 // of the batch come in spans: `rows` consecutive rows are samples first_sample, first_sample + 1, … of image
 // `slot` (noise index image_id). σ = 0 means no noise: a plain batch (each row its own slot) through the same
-// kernel. Weights and bias are float32 and the products are float32 (the first layer is a small share of the
-// work and sees the full-precision noise); y may be float32, bfloat16 or float16.
+// kernel. Weights and bias are float32 and so are the products (the first layer sees the full-precision
+// noise), unless p.round_operands rounds the input and weights to y's 16-bit type first (CUDA then runs it on
+// tensor cores where C ≤ 4 and O is 16, 32 or a multiple of 64); y may be float32, bfloat16 or float16.
 #pragma once
 #include <vector>
 
@@ -62,7 +63,8 @@ NoisyInput plain_batch(const Tensor& images, const Tensor& mean, const Tensor& s
 NoisyInput slice_rows(const NoisyInput& in, int64_t first, int64_t count);
 
 namespace ops {
-// Only stride, padding and relu of p apply. y: [rows, Ho, Wo, O] preallocated.
+// Only stride, padding, relu and round_operands (with a 16-bit y) of p apply. y: [rows, Ho, Wo, O]
+// preallocated.
 void noisy_input_conv(const NoisyInput& in, const Tensor& w, const Tensor& bias, const FusedConvParams& p,
                       Tensor& y);
 // Writes in's description (at most StagedNoise::kMaxSpans spans) into `table`, uint8 [sizeof(StagedNoise)]
@@ -77,6 +79,9 @@ void noisy_input_conv(const NoisyInput& in, const Tensor& w, const Tensor& bias,
 namespace cuda {
 void noisy_input_conv(const NoisyInput& in, const Tensor& w, const Tensor& bias, const FusedConvParams& p,
                       Tensor& y);
+// The call runs on tensor cores (round_operands, a 16-bit y, C ≤ 4, O = 16, 32 or a multiple of 64).
+bool noisy_input_conv_uses_mma(const NoisyInput& in, const Tensor& w, const FusedConvParams& p,
+                               const Tensor& y);
 void stage_noisy_input(const NoisyInput& in, Tensor& table);
 }
 

@@ -20,11 +20,12 @@
 
 namespace sc {
 
-namespace {
-bool env_flag_set(const char* name) {  // NAME set, and to neither "" nor "0"
+bool env_flag_set(const char* name) {
   const char* v = std::getenv(name);
   return v != nullptr && std::strcmp(v, "0") != 0 && v[0] != '\0';
 }
+
+namespace {
 std::atomic<bool>& sync_flag() {
   static std::atomic<bool> flag{env_flag_set("SMOOTHCUDA_SYNC_LAUNCHES")};
   return flag;

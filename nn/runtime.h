@@ -29,6 +29,8 @@ int cpu_threads();
 // A choice that the environment can turn off (NAME=0), for a device to compare both ways
 // (scripts/gpu-check.sh): on unless NAME is "0".
 bool env_switch_on(const char* name);
+// A choice the environment turns on (NAME set, and to neither "" nor "0"): off by default.
+bool env_flag_set(const char* name);
 
 void set_sync_after_launch(bool on);
 bool sync_after_launch();

@@ -70,13 +70,14 @@ run_tests() {  # name gtest-filter seconds [VAR=value ...]
   fi
   return 1
 }
-wgmma_ok=1 stages_ok=1
+wgmma_ok=1 stages_ok=1 stem16_ok=1
 run_tests wgmma-identity 'GpuFusedConv.WgmmaIdentity*' 60 || wgmma_ok=0
 run_tests wgmma '*Wgmma*-GpuFusedConv.WgmmaIdentity*' 120 || wgmma_ok=0
 run_tests fused-stages '*ResidualStage*:GpuPlan.FusedStages*' 120 || stages_ok=0
+run_tests stem16 '*RoundedOperands*:*Stem16Bit*' 120 || stem16_ok=0
 stages_env=()
 [ $stages_ok = 1 ] || stages_env=(SMOOTHCUDA_FUSED_STAGES=0)
-run_tests rest '-*Wgmma*:*ResidualStage*:GpuPlan.FusedStages*' 300 "${stages_env[@]}"
+run_tests rest '-*Wgmma*:*ResidualStage*:GpuPlan.FusedStages*:*RoundedOperands*:*Stem16Bit*' 300 "${stages_env[@]}"
 cat "$LOGS"/gpu-tests-*.log "$LOGS"/gpu-sanitizer-*.log >"$LOGS/gpu-tests.log" 2>/dev/null
 [ -z "$tests_failed" ] || echo "GPU test groups that failed:$tests_failed" | tee -a "$LOGS/gpu-tests.log"
 
@@ -108,21 +109,23 @@ json.dump(merged or {"benchmarks": []}, open(f"{sys.argv[1]}/bench-kernels.json"
 PY
 }
 # The groups of kernels not yet run on a GPU; the switches' runs below are kept apart (same names, other kernels).
-stages_bench='BM_ResidualStage/cuda' wgmma_bench='_wgmma/'
+stages_bench='BM_ResidualStage/cuda' wgmma_bench='_wgmma/' stem16_bench='BM_NoisyInputConv/cuda_stem16/'
 if [ "${GPU_CHECK:-all}" = focus ]; then
   # The open performance work in little device time (about 6 minutes on an H100, against 15 for everything),
   # most decisive first, each result into $OUT as soon as it exists (a call cut short keeps them): the GPU tests
   # (above: the fused stages' and the wgmma kernel's among them); the bf16 peak, the wide convolutions on
   # mma.sync beside cuDNN, the stems and GroupNorm; the residual stages fused and step by step at ResNet-110's
-  # shapes; the wide convolutions on wgmma; then certification (bench/certify_throughput.sh; $OUT gets its
-  # table): ResNet-110 with the fused stages on and off beside PyTorch, ResNet-50 with the wgmma convolutions off
-  # and on beside PyTorch, and DDS's fast path with them off and on (no PyTorch rows: session 16 measured those).
+  # shapes; the wide convolutions on wgmma; the 16-bit stems; then certification (bench/certify_throughput.sh;
+  # $OUT gets its table): ResNet-110 with the fused stages on and off and with the 16-bit stem beside PyTorch,
+  # ResNet-50 with the wgmma convolutions and the 16-bit stem off and on beside PyTorch, and DDS's fast path with
+  # the wgmma convolutions off and on (no PyTorch rows: session 16 measured those).
   # Rows of a kernel whose tests failed are left out (the fused stages: their rows run with them off).
   cp "$LOGS/gpu-tests.log" "$OUT/" 2>/dev/null
-  run_bench main 'BM_PeakBf16Gemm|BM_FusedConv/cuda_bf16(_unet|_resnet50)?/|BM_CudnnConvNhwc/bf16|BM_NoisyInputConv|BM_GroupNormNhwc' 180
+  run_bench main 'BM_PeakBf16Gemm|BM_FusedConv/cuda_bf16(_unet|_resnet50)?/|BM_CudnnConvNhwc/bf16|BM_NoisyInputConv/cuda/|BM_GroupNormNhwc' 180
   run_bench stages "$stages_bench" 60
   run_bench wgmma "$wgmma_bench" 60
-  merge_bench main stages wgmma
+  run_bench stem16 "$stem16_bench" 30
+  merge_bench main stages wgmma stem16
   cp "$LOGS/bench-kernels.txt" "$LOGS/bench-kernels.json" "$OUT/" 2>/dev/null
   peak=$(python3 -c 'import json, sys
 rows = json.load(open(sys.argv[1]))["benchmarks"]
@@ -130,8 +133,12 @@ print(next((round(r["TFLOP/s"]) for r in rows if r["name"].startswith("BM_PeakBf
   export PEAK_TFLOPS=$peak GENERIC=0 ROW_TIMEOUT=150
   resnet110_rows="fp16:BATCH: fp16:BATCH:::0 bf16:BATCH: bf16:BATCH:::0 fp16:auto::"
   [ $stages_ok = 1 ] || resnet110_rows="fp16:BATCH:::0 bf16:BATCH:::0 fp16:auto:::0"
+  [ $stem16_ok = 1 ] && resnet110_rows+=" fp16:BATCH:::$([ $stages_ok = 1 ] || echo 0)::1"
   resnet50_rows="fp16:BATCH:" dds_rows="fast:fp16"
-  [ $wgmma_ok = 1 ] && resnet50_rows+=" fp16:BATCH:::::1" dds_rows+=" fast:fp16:1"
+  # (fields: precision:batch:cache bytes:graphs:fused stages:wgmma:stem, bench/certify_throughput.sh)
+  [ $wgmma_ok = 1 ] && resnet50_rows+=" fp16:BATCH::::1" dds_rows+=" fast:fp16:1"
+  [ $stem16_ok = 1 ] && resnet50_rows+=" fp16:BATCH:::::1"
+  [ $stem16_ok = 1 ] && [ $wgmma_ok = 1 ] && resnet50_rows+=" fp16:BATCH::::1:1"
   SECTIONS=resnet110 VARIANTS="$resnet110_rows" bench/certify_throughput.sh "$build" "$OUT" >"$LOGS/certify.txt" 2>&1 ||
     status=1
   APPEND=1 SECTIONS=resnet50 VARIANTS="$resnet50_rows" \
@@ -141,15 +148,17 @@ print(next((round(r["TFLOP/s"]) for r in rows if r["name"].startswith("BM_PeakBf
   echo "== gpu tests"; grep -E "PASSED|FAILED|Failure|tests ran|TIMED OUT|failed:" "$LOGS/gpu-tests.log" | tail -25
   [ $wgmma_ok = 1 ] || echo "(wgmma's tests failed: no wgmma certification rows)"
   [ $stages_ok = 1 ] || echo "(the fused stages' tests failed: ResNet-110's rows run with them off)"
+  [ $stem16_ok = 1 ] || echo "(the 16-bit stem's tests failed: no 16-bit stem rows)"
   echo "== kernels (bf16 peak $peak TFLOP/s)"; grep -E "^BM_|^BENCH" "$LOGS/bench-kernels.txt"
   echo "== certification"; cat "$OUT/certify_throughput.md" 2>/dev/null || tail -20 "$LOGS/certify.txt"
   exit $status
 fi
 # The GPU cases only (the CPU ones say nothing about the device, and the whole set runs past 200 s at 0.2 s each).
-run_bench main "-/cpu|$stages_bench|$wgmma_bench" 300
+run_bench main "-/cpu|$stages_bench|$wgmma_bench|$stem16_bench" 300
 run_bench stages "$stages_bench" 60
 run_bench wgmma "$wgmma_bench" 60
-merge_bench main stages wgmma
+run_bench stem16 "$stem16_bench" 30
+merge_bench main stages wgmma stem16
 # The same UNet-width convolutions with 128×64 blocks instead of 128×128 (kernels/cuda/fused_conv.cu).
 run_bench narrow-tiles 'BM_FusedConv/cuda_(tf32|bf16|f16)_unet/' 60 SMOOTHCUDA_WIDE_TILES=0
 # The ResNet stages' 3×3 convolutions through the implicit GEMM instead of the halo kernel.

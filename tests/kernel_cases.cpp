@@ -100,7 +100,10 @@ std::vector<NoisyConvCase> noisy_input_conv_cases() {
   for (const Geometry& g :
        {Geometry{3, 32, 32, 16, 3, 1, 1}, Geometry{3, 64, 72, 64, 7, 2, 3}, Geometry{1, 28, 28, 6, 5, 1, 0},
         Geometry{1, 12, 12, 40, 12, 1, 0}, Geometry{3, 15, 13, 16, 3, 1, 1},
-        Geometry{1, 140, 6, 8, 3, 1, 1}}) {  // more pixel groups than threads in a block
+        Geometry{1, 140, 6, 8, 3, 1, 1},  // more pixel groups than threads in a block
+        // round_operands on tensor cores: 4 channels, 5×5 (taps past the last k step), 32 outputs; two
+        // passes of 64 outputs over two strips; a map smaller than one m16 tile
+        Geometry{4, 9, 11, 32, 5, 2, 1}, Geometry{1, 70, 20, 128, 3, 1, 1}, Geometry{2, 5, 5, 16, 3, 1, 0}}) {
     NoisyConvCase c;
     c.name = "C" + std::to_string(g.C) + " H" + std::to_string(g.H) + " W" + std::to_string(g.W) + " K" +
              std::to_string(g.K);

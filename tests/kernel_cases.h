@@ -67,8 +67,8 @@ Tensor residual_stage_by_steps(const StageInputs& in, FusedConv conv) {
   return sc::residual_stage_by_steps(in.x, in.w, in.bias, t, a, b, conv);
 }
 
-// noisy_input_conv: CIFAR, ImageNet-like (strips with halos), LeNet, whole-image, odd-size and tall stems, 71
-// spans.
+// noisy_input_conv: CIFAR, ImageNet-like (strips with halos), LeNet, whole-image, odd-size and tall stems and
+// the tensor-core kernel's shapes (with round_operands), 71 spans.
 struct NoisyConvCase {
   std::string name;
   NoisyInput in;

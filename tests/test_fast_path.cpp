@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "engine/fast_classifier.h"
+#include "kernel_cases.h"
 #include "kernels/attention_nhwc.h"
 #include "kernels/channel_normalize.h"
 #include "kernels/concat.h"
@@ -31,8 +32,10 @@ namespace sc {
 namespace {
 
 using test::allclose;
+using test::fused_conv_tolerance;
 using test::identical;
 using test::randn;
+using test::random_images;
 
 // Values as the storage type sees them (x rounded to dtype), in double.
 std::vector<double> as_doubles(const Tensor& t) {
@@ -257,6 +260,36 @@ TEST(NoisyInputConv, MatchesNoiseNormalizeConvolve) {
           .to_float_vector();
   for (float& v : r) v = std::max(v, 0.0f);
   EXPECT_TRUE(allclose(y, Tensor::from_vector(r, {2, O, 5, 7}).permute({0, 2, 3, 1}).contiguous(), 1e-5));
+}
+
+// round_operands: the normalized input and the weights rounded to y's 16-bit type, then float32 products.
+// Without noise or normalization that is the plain kernel on pre-rounded images and weights, bit for bit;
+// with them the results move by about the rounding and no more.
+TEST(NoisyInputConv, RoundOperandsRoundsInputAndWeightsToTheOutputType) {
+  const Tensor images = random_images({2, 3, 9, 7}, 3), w = randn({16, 3, 3, 3}, 4, 0.3f),
+               bias = randn({16}, 5);
+  FusedConvParams p;
+  p.pad_h = p.pad_w = 1;
+  FusedConvParams rounded = p;
+  rounded.round_operands = true;
+  for (DType dtype : {DType::BF16, DType::F16}) {
+    SCOPED_TRACE(dtype_name(dtype));
+    Tensor got = Tensor::empty({2, 9, 7, 16}, dtype), expected = Tensor::empty({2, 9, 7, 16}, dtype);
+    ops::noisy_input_conv(plain_batch(images, Tensor(), Tensor()), w, bias, rounded, got);
+    ops::noisy_input_conv(plain_batch(images.astype(dtype).astype(DType::F32), Tensor(), Tensor()),
+                          w.astype(dtype).astype(DType::F32), bias, p, expected);
+    EXPECT_TRUE(identical(got, expected));
+    NoisyInput in = plain_batch(images, Tensor::from_vector<float>({0.4f, 0.5f, 0.6f}, {3}),
+                                Tensor::from_vector<float>({0.2f, 0.25f, 0.3f}, {3}));
+    in.sigma = 0.5f, in.seed = 3;
+    ops::noisy_input_conv(in, w, bias, rounded, got);
+    ops::noisy_input_conv(in, w, bias, p, expected);
+    EXPECT_FALSE(identical(got, expected));
+    EXPECT_TRUE(allclose(got.astype(DType::F32), expected.astype(DType::F32), fused_conv_tolerance(dtype)));
+  }
+  Tensor y = Tensor::empty({2, 9, 7, 16});
+  EXPECT_ERROR_MENTIONS(ops::noisy_input_conv(plain_batch(images, Tensor(), Tensor()), w, bias, rounded, y),
+                        "round_operands", "float32");
 }
 
 TEST(NoisyInputConv, RejectsBadSpans) {
@@ -517,6 +550,31 @@ TEST_P(PlanTest, ReducedPrecisionsStayCloseToFp32) {
     if (a.expected_convs > 1) {  // (a single first layer always runs in float32)
       EXPECT_FALSE(allclose(got, ref, 1e-7)) << precision_name(precision) << " is not rounding anything";
     }
+  }
+}
+
+// The 16-bit stem (set_stem_16bit) changes the first convolution's rounding in bf16/fp16 (the logits move,
+// and stay close to float32's) and is refused in float32 and tf32, where nothing is 16-bit.
+TEST_P(PlanTest, Stem16BitRoundsOnlyTheFirstConvolutionsOperands) {
+  const ArchCase a = GetParam();
+  auto model = random_model(a, 99);
+  const Tensor images = test::random_images({2, a.channels, a.size, a.size}, 6, 0.2f);
+  const Tensor ref = FastClassifier(*model, Precision::FP32).logits(images).clone();
+  for (Precision precision : {Precision::FP16, Precision::BF16}) {
+    SCOPED_TRACE(precision_name(precision));
+    const Tensor plain = FastClassifier(*model, precision).logits(images).clone();
+    FastClassifier rounded(*model, precision);
+    EXPECT_FALSE(rounded.stem_16bit());  // off by default
+    rounded.set_stem_16bit(true);
+    EXPECT_TRUE(rounded.stem_16bit());
+    const Tensor got = rounded.logits(images).clone();
+    EXPECT_EQ(identical(got, plain), a.expected_convs == 1);  // (a single layer makes float32 logits)
+    EXPECT_TRUE(allclose(got, ref, precision == Precision::BF16 ? 5e-2 : 1e-2));
+  }
+  for (Precision precision : {Precision::FP32, Precision::TF32}) {
+    FastClassifier c(*model, precision);
+    c.set_stem_16bit(true);
+    EXPECT_FALSE(c.stem_16bit()) << precision_name(precision);
   }
 }
 

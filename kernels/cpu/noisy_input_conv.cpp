@@ -1,5 +1,6 @@
 // CPU reference of noisy_input_conv: per row, the noisy normalized sample is built in planar scratch with
-// exactly add_gaussian_noise's and channel_normalize's arithmetic, then convolved like fused_conv.
+// exactly add_gaussian_noise's and channel_normalize's arithmetic (then rounded to y's type with
+// round_operands), then convolved like fused_conv.
 #include "kernels/noisy_input_conv.h"
 
 #include <algorithm>
@@ -18,7 +19,9 @@ void noisy_input_conv_typed(const NoisyInput& in, const Tensor& w, const Tensor&
   const NhwcConvShape s{H,         W,         C,          w.size(0),  w.size(1), w.size(2),
                         y.size(1), y.size(2), p.stride_h, p.stride_w, p.pad_h,   p.pad_w};
   const int64_t K = s.K(), P = s.P(), O = s.O, rows = y.size(0);
-  const std::vector<float> wf = float_weights(w.data<float>(), O, K, [](float v) { return v; });
+  // The products' operands: float32, or rounded to the 16-bit output type (p.round_operands).
+  const auto operand = [round = p.round_operands](float v) { return round ? to_f32(from_f32<T>(v)) : v; };
+  const std::vector<float> wf = float_weights(w.data<float>(), O, K, operand);
   // Row b → (span, sample index within it).
   std::vector<std::pair<size_t, int64_t>> row_span;
   for (size_t j = 0; j < in.spans.size(); ++j)
@@ -48,7 +51,7 @@ void noisy_input_conv_typed(const NoisyInput& in, const Tensor& w, const Tensor&
           for (int64_t e = c * H * W; e < (c + 1) * H * W; ++e) {
             float v = in.sigma > 0 ? noise::add(x[e], noise::mul(in.sigma, z[static_cast<size_t>(e)])) : x[e];
             if (mean) v = (v - mean[c]) / stdv[c];
-            sample[e] = v;
+            sample[e] = operand(v);
           }
       }
       conv_chunk_planar(s, count, samples.data(), wf.data(), col.data(), out.data());

@@ -164,21 +164,39 @@ TEST_P(GpuResidualStage, MatchesItsStepsBitForBitAndTheCpu) {
 
 INSTANTIATE_TEST_SUITE_P(Shapes, GpuResidualStage, ::testing::ValuesIn(residual_stage_cases()));
 
+// One case in one output type: the CUDA kernel against the CPU reference.
+void expect_noisy_conv_matches_cpu(const NoisyConvCase& c, DType dtype) {
+  NoisyInput on_gpu = c.in;
+  on_gpu.images = c.in.images.to(kGpu), on_gpu.mean = opt_to(c.in.mean, kGpu),
+  on_gpu.std = opt_to(c.in.std, kGpu);
+  Tensor cpu = Tensor::empty(c.out_shape, dtype), gpu = Tensor::empty(c.out_shape, dtype, kGpu);
+  ops::noisy_input_conv(c.in, c.w, c.bias, c.params, cpu);
+  ops::noisy_input_conv(on_gpu, c.w.to(kGpu), c.bias.to(kGpu), c.params, gpu);
+  EXPECT_TRUE(allclose(gpu.cpu().astype(DType::F32), cpu.astype(DType::F32), fused_conv_tolerance(dtype)))
+      << dtype_name(dtype);
+}
+
 TEST(GpuNoisyInputConv, CudaMatchesCpuWithIdenticalNoise) {
   SKIP_WITHOUT_GPU();
   for (const NoisyConvCase& c : noisy_input_conv_cases()) {
     SCOPED_TRACE(c.name);
-    NoisyInput on_gpu = c.in;
-    on_gpu.images = c.in.images.to(kGpu), on_gpu.mean = opt_to(c.in.mean, kGpu),
-    on_gpu.std = opt_to(c.in.std, kGpu);
-    for (DType dtype : {DType::F32, DType::BF16}) {
-      Tensor cpu = Tensor::empty(c.out_shape, dtype), gpu = Tensor::empty(c.out_shape, dtype, kGpu);
-      ops::noisy_input_conv(c.in, c.w, c.bias, c.params, cpu);
-      ops::noisy_input_conv(on_gpu, c.w.to(kGpu), c.bias.to(kGpu), c.params, gpu);
-      EXPECT_TRUE(
-          allclose(gpu.cpu().astype(DType::F32), cpu.astype(DType::F32), fused_conv_tolerance(dtype)));
+    for (DType dtype : {DType::F32, DType::BF16}) expect_noisy_conv_matches_cpu(c, dtype);
+  }
+}
+
+// round_operands: the tensor-core kernel (6 of the cases) or the FMA kernel on rounded operands.
+TEST(GpuNoisyInputConv, RoundedOperandsMatchCpu) {
+  SKIP_WITHOUT_GPU();
+  int on_tensor_cores = 0;
+  for (NoisyConvCase c : noisy_input_conv_cases()) {
+    SCOPED_TRACE(c.name);
+    c.params.round_operands = true;
+    for (DType dtype : {DType::BF16, DType::F16}) {
+      expect_noisy_conv_matches_cpu(c, dtype);
+      on_tensor_cores += cuda::noisy_input_conv_uses_mma(c.in, c.w, c.params, Tensor::empty({1}, dtype));
     }
   }
+  EXPECT_EQ(on_tensor_cores, 2 * 6);
 }
 
 // A batch staged in device memory (what a CUDA graph reads) gives the rows of the same batch carried by the
@@ -429,6 +447,30 @@ TEST(GpuPlan, WgmmaConvolutionsMatchCpu) {
     model->to(kGpu);
     const Tensor gpu = FastClassifier(*model, precision).logits(images).cpu();
     EXPECT_TRUE(allclose(gpu, cpu, precision == Precision::BF16 ? 5e-2 : 1e-2));
+  }
+}
+
+// The first convolution on 16-bit operands (tensor cores: ResNet-50's 7×7 stride-2 stem, 64 channels, and the
+// CIFAR ResNets' 3×3, 16 channels) against the CPU fast path with the same rounding.
+TEST(GpuPlan, Stem16BitMatchesCpu) {
+  SKIP_WITHOUT_GPU();
+  for (const GpuArch a : {GpuArch{"resnet50", 3, 64}, GpuArch{"cifar_resnet20", 3, 32}}) {
+    SCOPED_TRACE(a.arch);
+    auto model = random_classifier(a.arch, a.channels, a.size, 10, 5);
+    const Tensor images = random_images({3, a.channels, a.size, a.size}, 3);
+    for (Precision precision : {Precision::BF16, Precision::FP16}) {
+      SCOPED_TRACE(precision_name(precision));
+      model->to(Device::cpu());
+      FastClassifier on_cpu(*model, precision);
+      on_cpu.set_stem_16bit(true);
+      const Tensor cpu = on_cpu.logits(images).clone();
+      model->to(kGpu);
+      FastClassifier on_gpu(*model, precision);
+      on_gpu.set_stem_16bit(true);
+      ASSERT_TRUE(on_gpu.stem_16bit());
+      const Tensor gpu = on_gpu.logits(images).cpu();
+      EXPECT_TRUE(allclose(gpu, cpu, precision == Precision::BF16 ? 5e-2 : 1e-2));
+    }
   }
 }
 

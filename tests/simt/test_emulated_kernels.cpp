@@ -109,6 +109,24 @@ TEST(EmulatedClassifierOps, NoisyInputConvMatchesCpuWithIdenticalNoise) {
   }
 }
 
+// round_operands: the tensor-core kernel where the shape allows (CIFAR's and ImageNet's stems among them),
+// else the FMA kernel on rounded operands, against the CPU's rounding.
+TEST(EmulatedClassifierOps, NoisyInputConvWithRoundedOperandsMatchesCpu) {
+  int on_tensor_cores = 0;
+  for (NoisyConvCase c : noisy_input_conv_cases()) {
+    SCOPED_TRACE(c.name);
+    c.params.round_operands = true;
+    for (DType dtype : {DType::BF16, DType::F16}) {
+      Tensor expected = Tensor::empty(c.out_shape, dtype), got = Tensor::empty(c.out_shape, dtype);
+      cpu::noisy_input_conv(c.in, c.w, c.bias, c.params, expected);
+      cuda_emulated::noisy_input_conv(c.in, c.w, c.bias, c.params, got);
+      on_tensor_cores += cuda_emulated::noisy_input_conv_uses_mma(c.in, c.w, c.params, got);
+      EXPECT_TRUE(allclose(as_f32(got), as_f32(expected), fused_conv_tolerance(dtype))) << dtype_name(dtype);
+    }
+  }
+  EXPECT_EQ(on_tensor_cores, 2 * 6);
+}
+
 // The head's logits against the CPU; its votes against the argmax of the emulated logits, for 10 classes over
 // more runs than one launch takes (64) and for 1000 classes (logits in shared memory) over a few. Smaller
 // than the GPU test's: every shuffle is a fiber switch here.
