@@ -6,6 +6,7 @@
 #include "kernels/concat.h"
 #include "kernels/fused_conv.h"
 #include "kernels/group_norm_nhwc.h"
+#include "kernels/pad_channels.h"
 #include "kernels/pool2d_nhwc.h"
 #include "kernels/upsample_nearest2x_nhwc.h"
 
@@ -41,11 +42,19 @@ struct DenoiserWork {
 struct FastDenoiser::Program {
   std::vector<std::function<void(State&)>> steps;
   int64_t out_channels = 0;
+  int64_t input_channels = 0;  // the first convolution's input channels, zero-padded (first_conv_channels)
   int64_t rate = 1;  // the map's downsampling rate while recording
   DenoiserWork work;
 };
 
 namespace {
+
+// The first convolution's input channels: C padded to a multiple of 8 in bf16/fp16 and of 4 in tf32, where
+// fused_conv runs on tensor cores (an RGB image's 3 channels would take the float32 tile kernel).
+int64_t first_conv_channels(int64_t C, DType act, bool tf32) {
+  const int64_t multiple = act != DType::F32 ? 8 : tf32 ? 4 : 1;
+  return (C + multiple - 1) / multiple * multiple;
+}
 
 [[noreturn]] void unsupported(const std::string& what) {
   SC_FAIL("no fast path for this denoiser: ", what);
@@ -77,7 +86,11 @@ class Recorder : public UNetVisitor {
 
   void conv(const Tensor& w, const Tensor& b, int64_t stride) override {
     prog_.rate *= stride;
-    Conv c = make_conv(w, b, stride);
+    // The first convolution reads the image's few channels (3): padded with zero channels to what the
+    // tensor-core kernels take, on its input (FastDenoiser::denoise) and its weights alike.
+    const bool first = prog_.steps.empty();
+    if (first) prog_.input_channels = first_conv_channels(w.size(1), act_, tf32_);
+    Conv c = make_conv(w, b, stride, 1, first ? prog_.input_channels : 1);
     prog_.steps.push_back([c](State& s) { s.h = c.run(s.h, Tensor()); });
   }
   void upsample_conv(const Tensor& w, const Tensor& b) override {
@@ -175,15 +188,17 @@ class Recorder : public UNetVisitor {
   };
 
   // Converts a convolution's parameters and counts its work at the current rate (after any stride). The
-  // output channels are padded with zero filters to a multiple of out_multiple (the work counts the real
-  // ones).
-  Conv make_conv(const Tensor& w, const Tensor& b, int64_t stride, int64_t out_multiple = 1) const {
+  // output channels are padded with zero filters to a multiple of out_multiple, the input channels with zero
+  // weights to in_channels (the work counts the real ones).
+  Conv make_conv(const Tensor& w, const Tensor& b, int64_t stride, int64_t out_multiple = 1,
+                 int64_t in_channels = 1) const {
     prog_.work.conv_per_pixel +=
         2.0 * static_cast<double>(w.numel()) / static_cast<double>(prog_.rate * prog_.rate);
     if (count_only_) return Conv{};
     Tensor host = w.cpu().contiguous().astype(DType::F32);
     if (host.dim() == 3)
       host = host.reshape({host.size(0), host.size(1), host.size(2), 1});  // Conv1d, kernel 1
+    if (in_channels > host.size(1)) host = ops::pad_channels(host, 0, in_channels - host.size(1));
     std::vector<float> weights = host.to_float_vector(), bias = b.cpu().astype(DType::F32).to_float_vector();
     const int64_t O = host.size(0), padded = (O + out_multiple - 1) / out_multiple * out_multiple;
     weights.resize(static_cast<size_t>(padded * host.numel() / O), 0.0f);
@@ -236,6 +251,10 @@ double FastDenoiser::flops_per_sample(int64_t height, int64_t width) const {
   return program_->work.at(height, width);
 }
 
+int64_t FastDenoiser::input_channels() const {
+  return program_->input_channels;
+}
+
 double denoiser_flops_per_sample(DiffusionModel& model, int64_t height, int64_t width) {
   SC_CHECK(model.unet != nullptr, "denoiser_flops_per_sample: no UNet");
   FastDenoiser::Program prog;
@@ -253,7 +272,11 @@ Tensor FastDenoiser::denoise(const Tensor& x) {
            c.size_multiple(), ", got ", x.describe());
   const Tensor xt = one_shot_input(step_, x);
   State s;
-  s.h = xt.permute({0, 2, 3, 1}).contiguous().astype(activation_dtype(precision_));
+  const int64_t pad = program_->input_channels - xt.size(1);  // zero channels for the first convolution
+  s.h = (pad > 0 ? ops::pad_channels(xt, 0, pad) : xt)
+            .permute({0, 2, 3, 1})
+            .contiguous()
+            .astype(activation_dtype(precision_));
   for (const auto& step : program_->steps) step(s);
   const Tensor eps = s.h.astype(DType::F32).permute({0, 3, 1, 2}).contiguous();
   return one_shot_estimate(step_, xt, eps);

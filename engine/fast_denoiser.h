@@ -25,6 +25,9 @@ class FastDenoiser {
   Precision precision() const { return precision_; }
   // 2·multiply-adds per sample for H×W inputs (convolutions and attention products).
   double flops_per_sample(int64_t height, int64_t width) const;
+  // The first convolution's input channels: the image's, zero-padded to a multiple of 8 in bf16/fp16 and of 4
+  // in tf32 so that it runs on tensor cores.
+  int64_t input_channels() const;
 
   struct Program;  // the recorded steps
 

@@ -52,6 +52,17 @@ TEST_P(FastDenoiserTest, MatchesTheGenericOneShotDenoiser) {
 INSTANTIATE_TEST_SUITE_P(Narrow, FastDenoiserTest,
                          ::testing::Values("iddpm_narrow", "iddpm_narrow_plain", "adm_narrow"));
 
+// The image's 3 channels are padded with zeros for the first convolution where tensor cores take it (the
+// results above are unchanged but for the sums' order).
+TEST(FastDenoiser, PadsTheFirstConvolutionsChannelsForTensorCores) {
+  DiffusionModel m = narrow_diffusion_model("iddpm_narrow");
+  ASSERT_EQ(m.unet->config().in_channels, 3);
+  const std::pair<Precision, int64_t> expected[] = {
+      {Precision::FP32, 3}, {Precision::TF32, 4}, {Precision::BF16, 8}, {Precision::FP16, 8}};
+  for (const auto& [precision, channels] : expected)
+    EXPECT_EQ(FastDenoiser(m, 0.25, precision).input_channels(), channels) << precision_name(precision);
+}
+
 // The fallback for what the fast path cannot run (attention heads of other widths on CUDA) is in
 // tests/gpu/test_fast_path_gpu.cpp; on the CPU every UNet lowers.
 TEST(FastDenoiser, EngineChoiceAndNotes) {
