@@ -9,7 +9,9 @@
 #      with its residual runs step by step (SMOOTHCUDA_FUSED_STAGES=0, with and without the halo kernel), and with
 #      128×64 tiles (SMOOTHCUDA_WIDE_TILES=0) for the 52 M DDS UNet, beside the defaults, in one JSON-lines file.
 #
-#   bench/kernel_profile.sh BUILD_DIR OUT_DIR
+#   [PROFILES="resnet110 resnet110-steps resnet50"] [SWITCHES=0] bench/kernel_profile.sh BUILD_DIR OUT_DIR
+# PROFILES picks the profiles of step 1 (the default: all three); SWITCHES=0 leaves out step 2. The switches
+# exported by the caller (SMOOTHCUDA_WGMMA=1, SMOOTHCUDA_STEM_16BIT=1, ...) apply to every run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 sc=${1:?build dir}/smoothcuda
@@ -30,9 +32,15 @@ profile() {  # name env-assignment arch shape classes launches-per-batch
 }
 # Launches per batch: one per plan step (a fused residual run is one), the head, the staged noise table.
 # ResNet-110: 112 steps, of which 104 are in three fused runs (12 launches), or step by step (113).
-profile resnet110 "" cifar_resnet110 3,32,32 10 12
-profile resnet110-steps SMOOTHCUDA_FUSED_STAGES=0 cifar_resnet110 3,32,32 10 113
-profile resnet50 "" resnet50 3,224,224 1000 57
+for name in ${PROFILES:-resnet110 resnet110-steps resnet50}; do
+  case $name in
+    resnet110) profile resnet110 "" cifar_resnet110 3,32,32 10 12 ;;
+    resnet110-steps) profile resnet110-steps SMOOTHCUDA_FUSED_STAGES=0 cifar_resnet110 3,32,32 10 113 ;;
+    resnet50) profile resnet50 "" resnet50 3,224,224 1000 57 ;;
+    *) echo "kernel_profile: unknown profile $name"; status=1 ;;
+  esac
+done
+[ "${SWITCHES:-1}" = 0 ] && exit $status
 
 json="$out/switches.jsonl"
 : >"$json"

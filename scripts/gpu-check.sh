@@ -118,8 +118,9 @@ if [ "${GPU_CHECK:-all}" = focus ]; then
   # shapes; the wide convolutions on wgmma; the 16-bit stems; then certification (bench/certify_throughput.sh;
   # $OUT gets its table): ResNet-110 with the fused stages on and off and with the 16-bit stem beside PyTorch,
   # ResNet-50 with the wgmma convolutions and the 16-bit stem off and on beside PyTorch, and DDS's fast path with
-  # the wgmma convolutions off and on (no PyTorch rows: session 16 measured those).
-  # Rows of a kernel whose tests failed are left out (the fused stages: their rows run with them off).
+  # the wgmma convolutions off and on (no PyTorch rows: session 16 measured those); with time left, Nsight
+  # Compute's kernel times. Rows of a kernel whose tests failed are left out (the fused stages: their rows run
+  # with them off).
   cp "$LOGS/gpu-tests.log" "$OUT/" 2>/dev/null
   run_bench main 'BM_PeakBf16Gemm|BM_FusedConv/cuda_bf16(_unet|_resnet50)?/|BM_CudnnConvNhwc/bf16|BM_NoisyInputConv/cuda/|BM_GroupNormNhwc' 180
   run_bench stages "$stages_bench" 60
@@ -145,12 +146,23 @@ print(next((round(r["TFLOP/s"]) for r in rows if r["name"].startswith("BM_PeakBf
     bench/certify_throughput.sh "$build" "$OUT" >>"$LOGS/certify.txt" 2>&1 || status=1
   APPEND=1 SECTIONS=dds TORCH=0 DDS_RUNS="$dds_rows" \
     bench/certify_throughput.sh "$build" "$OUT" >>"$LOGS/certify.txt" 2>&1 || status=1
+  # With time left in the call (600 s at most): Nsight Compute's kernel times with every new kernel whose tests
+  # passed switched on, to say what limits each network now (bench/kernel_profile.sh; into the logs' archive).
+  if [ $SECONDS -lt "${PROFILE_BEFORE:-420}" ]; then
+    profiles="resnet110 resnet50"
+    [ $stages_ok = 1 ] || profiles="resnet110-steps resnet50"
+    SMOOTHCUDA_WGMMA=$wgmma_ok SMOOTHCUDA_STEM_16BIT=$stem16_ok PROFILES=$profiles SWITCHES=0 \
+      timeout -k 5 120 bench/kernel_profile.sh "$build" "$LOGS/profile" >"$LOGS/profile.txt" 2>&1 || status=1
+  else
+    echo "no time left for the kernel profiles ($SECONDS s)" >"$LOGS/profile.txt"
+  fi
   echo "== gpu tests"; grep -E "PASSED|FAILED|Failure|tests ran|TIMED OUT|failed:" "$LOGS/gpu-tests.log" | tail -25
   [ $wgmma_ok = 1 ] || echo "(wgmma's tests failed: no wgmma certification rows)"
   [ $stages_ok = 1 ] || echo "(the fused stages' tests failed: ResNet-110's rows run with them off)"
   [ $stem16_ok = 1 ] || echo "(the 16-bit stem's tests failed: no 16-bit stem rows)"
   echo "== kernels (bf16 peak $peak TFLOP/s)"; grep -E "^BM_|^BENCH" "$LOGS/bench-kernels.txt"
   echo "== certification"; cat "$OUT/certify_throughput.md" 2>/dev/null || tail -20 "$LOGS/certify.txt"
+  echo "== kernel profiles (wgmma $wgmma_ok, 16-bit stem $stem16_ok; after $SECONDS s)"; cat "$LOGS/profile.txt"
   exit $status
 fi
 # The GPU cases only (the CPU ones say nothing about the device, and the whole set runs past 200 s at 0.2 s each).
