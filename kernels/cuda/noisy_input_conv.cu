@@ -359,7 +359,9 @@ void noisy_input_conv(const NoisyInput& in, const Tensor& w, const Tensor& bias,
     // of 4 16-bit channels.
     g.columns = (g.Wo - 1) * g.sw + g.KW;
     g.k_steps = (g.KH * g.KW + 3) / 4;
-    g.w_pitch = 16 * g.k_steps + 4;  // 8 bytes more per row: the 8 rows of a B load fall in other banks
+    // Weight rows 16 elements (32 bytes) past a multiple of 128 bytes apart: the 4 rows that a half-warp's
+    // 8-byte B loads read (4 lanes each) then cover the 32 banks once.
+    g.w_pitch = (16 * g.k_steps - 16 + 63) / 64 * 64 + 16;
     const size_t fixed = (8 * nt * static_cast<size_t>(g.w_pitch) * 2) + 4 * g.k_steps * sizeof(int);
     smem = fit_strips(g, 1024, static_cast<size_t>(g.columns) * 8, fixed);
   } else {
