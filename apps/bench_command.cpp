@@ -148,12 +148,13 @@ int bench_certify_command(int argc, char** argv) {
     }
   }
   const bool any_fast = engine.find("fast") != std::string::npos;
-  const Precision chosen = any_fast ? chosen_precision(args, device) : Precision::FP32;
-  const std::string precision = precision_name(chosen);
+  const std::string precision = any_fast ? precision_name(chosen_precision(args, device)) : "fp32";
   // The first convolution on 16-bit operands (FastClassifier::set_stem_16bit; off unless
   // SMOOTHCUDA_STEM_16BIT=1), in the fast classifier, alone or behind a denoiser.
-  const bool stem_16bit = any_fast && env_flag_set("SMOOTHCUDA_STEM_16BIT") &&
-                          (chosen == Precision::BF16 || chosen == Precision::FP16);
+  const FastClassifier* fast_classifier = dynamic_cast<FastClassifier*>(base.get());
+  if (const auto* dds = dynamic_cast<DenoisedClassifier*>(base.get()))
+    fast_classifier = dds->fast_classifier();
+  const bool stem_16bit = fast_classifier != nullptr && fast_classifier->stem_16bit();
   // Work per sample, for TFLOP/s, whichever engine runs it: the classifier's plan, plus the denoiser's pass.
   double flops = 0.0;
   Plan plan;

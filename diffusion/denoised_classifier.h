@@ -41,6 +41,7 @@ class DenoisedClassifier : public BaseClassifier {
   // Which engines run: "fast|generic classifier, fast|generic denoiser".
   std::string engines() const;
   const FastDenoiser* fast_denoiser() const { return fast_denoiser_.get(); }
+  const FastClassifier* fast_classifier() const { return fast_; }  // null on the generic engine
 
  private:
   DiffusionModel& denoiser_;

@@ -133,8 +133,7 @@ __device__ __forceinline__ void store_pair(T* dst, const FusedGeom& g, const Epi
   if constexpr (std::is_same_v<T, float>) {
     *reinterpret_cast<float2*>(dst) = make_float2(v0, v1);
   } else {
-    *reinterpret_cast<uint32_t*>(dst) = static_cast<uint32_t>(Half16<T>::from_float(v0)) |
-                                        (static_cast<uint32_t>(Half16<T>::from_float(v1)) << 16);
+    *reinterpret_cast<uint32_t*>(dst) = pack_pair<T>(v0, v1);
   }
 }
 

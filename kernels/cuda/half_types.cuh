@@ -117,6 +117,13 @@ __device__ __forceinline__ void store_f32(Half* p, float v) {
   p->bits = Half16<Half>::from_float(v);
 }
 
+// Two floats rounded to T and packed into one 32-bit word, v0 in the low half (the lower address).
+template <typename T>
+__device__ __forceinline__ uint32_t pack_pair(float v0, float v1) {
+  return static_cast<uint32_t>(Half16<T>::from_float(v0)) |
+         (static_cast<uint32_t>(Half16<T>::from_float(v1)) << 16);
+}
+
 // v rounded to T's precision (the identity for float).
 template <typename T>
 __device__ __forceinline__ float round_to(float v) {

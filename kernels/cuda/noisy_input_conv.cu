@@ -277,8 +277,7 @@ __global__ void __launch_bounds__(kStemThreads)
             float v0 = acc[i][j][2 * h] + (bias ? bias[o] : 0.0f);
             float v1 = acc[i][j][2 * h + 1] + (bias ? bias[o + 1] : 0.0f);
             if (relu) v0 = v0 < 0.0f ? 0.0f : v0, v1 = v1 < 0.0f ? 0.0f : v1;  // NaN stays NaN
-            *reinterpret_cast<uint32_t*>(out + o) = static_cast<uint32_t>(Half16<T>::from_float(v0)) |
-                                                    (static_cast<uint32_t>(Half16<T>::from_float(v1)) << 16);
+            *reinterpret_cast<uint32_t*>(out + o) = pack_pair<T>(v0, v1);
           }
         }
     }

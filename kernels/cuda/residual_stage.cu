@@ -172,8 +172,7 @@ __global__ void __launch_bounds__(kStageThreads)
             }
             v0 = v0 < 0.0f ? 0.0f : v0;  // NaN passes, as in fused_conv
             v1 = v1 < 0.0f ? 0.0f : v1;
-            *cell = static_cast<uint32_t>(Half16<T>::from_float(v0)) |
-                    (static_cast<uint32_t>(Half16<T>::from_float(v1)) << 16);
+            *cell = pack_pair<T>(v0, v1);
           }
         }
     }
