@@ -51,6 +51,12 @@ class ByteCount {
 // 2 MiB granularity above.
 size_t round_size(size_t n) {
   if (n == 0) n = 1;
+#if defined(__SANITIZE_ADDRESS__)
+  // Under AddressSanitizer (scripts/emulator-sanitizer.sh address: the emulated kernels) every block has its
+  // tensor's exact size, so that a kernel's access past the end of a tensor is reported instead of landing in
+  // the rounding.
+  return n;
+#endif
   const size_t g = n < (1u << 20) ? 512 : (2u << 20);
   return (n + g - 1) / g * g;
 }
@@ -67,8 +73,14 @@ class CachingAllocator {
     std::lock_guard<std::mutex> lock(mu_);
     auto& pool = free_[Key{device, stream}];
     auto it = pool.lower_bound(size);
-    // Reuse a block no more than twice the request, so that a small tensor does not pin a huge block.
-    if (it != pool.end() && it->first <= 2 * size) {
+    // Reuse a block no more than twice the request, so that a small tensor does not pin a huge block (under
+    // AddressSanitizer only a block of the same size: round_size).
+#if defined(__SANITIZE_ADDRESS__)
+    constexpr size_t kReuseSlack = 1;
+#else
+    constexpr size_t kReuseSlack = 2;
+#endif
+    if (it != pool.end() && it->first <= kReuseSlack * size) {
       void* p = it->second;
       held_[p] = Held{it->first, bytes};
       stats_.cached_bytes -= it->first;

@@ -15,6 +15,14 @@
 #include <stdexcept>
 #include <vector>
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+#if defined(SC_SIMT_RACES)
+#include <sanitizer/tsan_interface.h>
+#endif
+
 // The linker's bounds of the section that holds every static __shared__ array (simt.h).
 extern "C" char __start_simt_shared[] __attribute__((weak));
 extern "C" char __stop_simt_shared[] __attribute__((weak));
@@ -68,14 +76,109 @@ simt_fiber_start:
 namespace simt {
 namespace {
 
+// Under AddressSanitizer (scripts/emulator-sanitizer.sh address) every switch tells it which stack runs next,
+// so that it checks each fiber's stack accesses against that stack: a Context knows its stack, and the
+// scheduler's (the launching thread's own stack) is learnt from the first switch into a fiber.
+struct StackBounds {
+  const void* bottom = nullptr;
+  size_t size = 0;
+};
+#if defined(__SANITIZE_ADDRESS__)
+thread_local StackBounds g_scheduler_stack;
+// A stack reused by a new fiber may still carry the poisoned redzones of an abandoned one's frames.
+void clear_stack(char* stack, size_t bytes) {
+  ASAN_UNPOISON_MEMORY_REGION(stack, bytes);
+}
+void before_switch(void** fake_stack, const StackBounds& to) {
+  __sanitizer_start_switch_fiber(fake_stack, to.bottom != nullptr ? to.bottom : g_scheduler_stack.bottom,
+                                 to.bottom != nullptr ? to.size : g_scheduler_stack.size);
+}
+// On resuming: where the scheduler resumes a fiber, the previous stack was the scheduler's.
+void after_switch(void* fake_stack, bool in_fiber) {
+  StackBounds from;
+  __sanitizer_finish_switch_fiber(fake_stack, &from.bottom, &from.size);
+  if (in_fiber) g_scheduler_stack = from;
+}
+#else
+void clear_stack(char*, size_t) {}
+void before_switch(void**, const StackBounds&) {}
+void after_switch(void*, bool) {}
+#endif
+
+// Race detection (scripts/emulator-sanitizer.sh thread builds the emulator with ThreadSanitizer and this
+// file, which is not instrumented itself, with SC_SIMT_RACES): every fiber is a ThreadSanitizer fiber,
+// switched to without synchronizing, so that two threads' accesses to one address conflict unless the CUDA
+// model orders them. The orderings are given explicitly: a block's start after the host's work and the blocks
+// before it (so races between blocks are not seen); each __syncthreads (every thread's accesses before it
+// before every thread's accesses after it); and every switch back to the scheduler (the host's thread)
+// synchronizes, so that the host, which goes on once the grid is done or has failed, comes after every
+// thread. The accesses the emulator makes for a thread are declared in its name: ldmatrix's rows, cp.async's
+// 16 bytes (when issued and when landed: the device writes them at some time between issue and wait), and
+// wgmma's operand chunks (when issued and when the product is computed). Warp collectives order nothing, as
+// on the device without
+// __syncwarp.
+#if defined(SC_SIMT_RACES)
+extern "C" {
+void __tsan_read16(void* address);  // the instrumentation's own entry points, in no header
+void __tsan_write16(void* address);
+}
+namespace races {
+void* fiber_for(
+    size_t slot) {  // a fiber's ThreadSanitizer context, kept from launch to launch like its stack
+  static std::vector<void*> fibers;
+  while (fibers.size() <= slot) fibers.push_back(__tsan_create_fiber(0));
+  return fibers[slot];
+}
+void* running() {
+  return __tsan_get_current_fiber();
+}
+void switch_to(void* fiber, bool synchronize) {
+  __tsan_switch_to_fiber(fiber, synchronize ? 0 : __tsan_switch_to_fiber_no_sync);
+}
+void release(void* sync) {
+  __tsan_release(sync);
+}
+void acquire(void* sync) {
+  __tsan_acquire(sync);
+}
+void read16(const void* p) {
+  __tsan_read16(const_cast<void*>(p));
+}
+void write16(void* p) {
+  __tsan_write16(p);
+}
+}  // namespace races
+#else
+namespace races {
+void* fiber_for(size_t) {
+  return nullptr;
+}
+void* running() {
+  return nullptr;
+}
+void switch_to(void*, bool) {}
+void release(void*) {}
+void acquire(void*) {}
+void read16(const void*) {}
+void write16(void*) {}
+}  // namespace races
+#endif
+// The synchronization objects of those orderings (their addresses are what counts).
+struct RaceSync {
+  char block_start, barrier[2];
+} g_race_sync;
+
 #if defined(__x86_64__)
 struct Context {
   void* sp = nullptr;
+  StackBounds stack;           // unset for the scheduler
+  void* race_fiber = nullptr;  // ThreadSanitizer's context (SC_SIMT_RACES)
 };
 // A first switch to c enters entry (which never returns) on the given stack: the frame below is what
 // simt_switch_stacks pops (control words, r15, r14, r13 = entry, r12, rbx, rbp, return address), placed so
 // that the stack is 16-byte aligned at entry's call.
 void start_context(Context& c, char* stack, size_t bytes, void (*entry)()) {
+  clear_stack(stack, bytes);
   auto top = reinterpret_cast<uintptr_t>(stack + bytes) & ~uintptr_t{15};
   auto* frame = reinterpret_cast<uint64_t*>(top - 80);
   uint32_t mxcsr;
@@ -86,23 +189,36 @@ void start_context(Context& c, char* stack, size_t bytes, void (*entry)()) {
   frame[3] = reinterpret_cast<uint64_t>(entry);
   frame[7] = reinterpret_cast<uint64_t>(&simt_fiber_start);
   c.sp = frame;
+  c.stack = {stack, bytes};
 }
 void switch_context(Context& from, Context& to) {
+  void* fake_stack = nullptr;
+  before_switch(&fake_stack, to.stack);
+  if (to.race_fiber != nullptr) races::switch_to(to.race_fiber, to.stack.bottom == nullptr);
   simt_switch_stacks(&from.sp, to.sp);
+  after_switch(fake_stack, from.stack.bottom != nullptr);
 }
 #else
 struct Context {
   ucontext_t ctx;
+  StackBounds stack;
+  void* race_fiber = nullptr;
 };
 void start_context(Context& c, char* stack, size_t bytes, void (*entry)()) {
+  clear_stack(stack, bytes);
   getcontext(&c.ctx);
   c.ctx.uc_stack.ss_sp = stack;
   c.ctx.uc_stack.ss_size = bytes;
   c.ctx.uc_link = nullptr;
   makecontext(&c.ctx, entry, 0);
+  c.stack = {stack, bytes};
 }
 void switch_context(Context& from, Context& to) {
+  void* fake_stack = nullptr;
+  before_switch(&fake_stack, to.stack);
+  if (to.race_fiber != nullptr) races::switch_to(to.race_fiber, to.stack.bottom == nullptr);
   swapcontext(&from.ctx, &to.ctx);
+  after_switch(fake_stack, from.stack.bottom != nullptr);
 }
 #endif
 
@@ -174,7 +290,19 @@ struct Fiber {
   uint64_t copy_groups = 0;  // committed so far
   std::vector<PendingProduct> products;
   uint64_t product_groups = 0;
+  uint64_t barriers = 0;  // __syncthreads passed in this block
 };
+
+// One cp.async's 16 bytes, in the name of the running thread.
+void land_copy(void* dst, const void* src) {
+  races::write16(dst);
+  if (src == nullptr) {
+    std::memset(dst, 0, 16);
+    return;
+  }
+  races::read16(src);
+  std::memcpy(dst, src, 16);
+}
 
 // Lands the copies of groups before `group_end` (and, with all, the uncommitted ones too), in issue order.
 void land_copies(Fiber& f, uint64_t group_end = ~uint64_t{0}) {
@@ -184,10 +312,7 @@ void land_copies(Fiber& f, uint64_t group_end = ~uint64_t{0}) {
       f.copies[kept++] = c;
       continue;
     }
-    if (c.src == nullptr)
-      std::memset(c.dst, 0, 16);
-    else
-      std::memcpy(c.dst, c.src, 16);
+    land_copy(c.dst, c.src);
   }
   f.copies.resize(kept);
 }
@@ -229,9 +354,11 @@ int linear_thread(const ThreadState& s) {
 
 // A fiber runs its thread of one block after another: run_block resumes it with the next block's state.
 [[noreturn]] void fiber_main() {
+  after_switch(nullptr, true);  // the first switch into this fiber ends here
   for (;;) {
     Grid& g = *g_grid;
     Fiber& f = *g.running;
+    races::acquire(&g_race_sync.block_start);
     try {
       (*g.body)();
     } catch (...) {
@@ -410,7 +537,10 @@ void run_block(Grid& g, const ThreadState& block, long long block_number, Rng& r
     f.copy_groups = 0;
     f.products.clear();
     f.product_groups = 0;
+    f.barriers = 0;
   }
+  races::release(
+      &g_race_sync.block_start);  // the host's work, the blocks before and the shared memory's refill
   // Each pass runs every runnable fiber up to its next barrier or collective, in a fresh random order, so
   // that a read of another thread's shared-memory write without a barrier between them shows up; blocks take
   // the four warp schedules in turn.
@@ -478,8 +608,11 @@ void run_grid(const void* kernel, dim3 grid_dim, dim3 block_dim, size_t dynamic_
   g.body = &body;
   g.dynamic.resize(dynamic_shared_bytes);
   g.fibers.resize(static_cast<size_t>(threads));
-  for (size_t t = 0; t < g.fibers.size(); ++t)
+  g.scheduler.race_fiber = races::running();
+  for (size_t t = 0; t < g.fibers.size(); ++t) {
     start_context(g.fibers[t].ctx, fiber_stack(t), kStackBytes, fiber_main);
+    g.fibers[t].ctx.race_fiber = races::fiber_for(t);
+  }
   Rng rng{12345};
   g_grid = &g;
   long long block_number = 0;
@@ -539,8 +672,13 @@ cudaError_t get_device_attribute(int* value, cudaDeviceAttr attribute, int) {
 
 void sync_block() {
   Grid& g = grid();
+  // Two objects in turn: a warp that runs on to the next barrier before another has left this one must not
+  // pass its later accesses to it.
+  void* sync = &g_race_sync.barrier[g.running->barriers++ % 2];
+  races::release(sync);
   ++g.block_arrived;
   yield(Wait::Block);
+  races::acquire(sync);
 }
 
 namespace {
@@ -559,11 +697,9 @@ void cp_async_16(void* shared_dst, const void* global_src) {
   if (reinterpret_cast<uintptr_t>(shared_dst) % 16 != 0 || reinterpret_cast<uintptr_t>(global_src) % 16 != 0)
     throw std::runtime_error("simt: cp.async addresses not 16-byte aligned");
   Fiber& f = self();
+  races::write16(shared_dst);  // the copy may write from its issue on
   if (!coin()) return f.copies.push_back({shared_dst, global_src, f.copy_groups});
-  if (global_src == nullptr)
-    std::memset(shared_dst, 0, 16);
-  else
-    std::memcpy(shared_dst, global_src, 16);
+  land_copy(shared_dst, global_src);
 }
 
 void cp_async_commit_group() {
@@ -676,6 +812,7 @@ void ldmatrix_x4(uint32_t r[4], const void* row, bool trans) {
   if (reinterpret_cast<uintptr_t>(row) % 16 != 0)
     throw std::runtime_error("simt: ldmatrix row address not 16-byte aligned");
   my_slot().ptr = row;
+  races::read16(row);
   const int lane = lane_of(self());
   const Slot* all = arrive_at_warp(trans ? Collective::LdmatrixTrans : Collective::Ldmatrix);
   auto element = [&](int matrix, int mr, int mc) {
@@ -694,7 +831,7 @@ namespace {
 // Element (row, k) of a K-major operand in 128-byte swizzled rows, read through its matrix descriptor: bits
 // 0–13 the start address / 16, 32–45 the stride between 8-row groups / 16, 49–51 the base offset, 62–63 the
 // swizzle mode (1: 128 bytes). The swizzle XORs address bits 4–6 (the 16-byte chunk) with bits 7–9.
-float descriptor_element(uint64_t desc, int row, int k, bool bf16) {
+const unsigned char* descriptor_address(uint64_t desc, int row, int k) {
   if (desc >> 62 != 1 || ((desc >> 49) & 7) != 0)
     throw std::runtime_error(
         "simt: wgmma descriptor: only the 128-byte swizzle with base offset 0 is emulated");
@@ -706,14 +843,32 @@ float descriptor_element(uint64_t desc, int row, int k, bool bf16) {
   const std::vector<unsigned char>& shared = grid().dynamic;
   if (swizzled < kDynamicSharedBase || swizzled + 2 > kDynamicSharedBase + shared.size())
     throw std::runtime_error("simt: wgmma operand outside the block's dynamic shared memory");
+  return shared.data() + (swizzled - kDynamicSharedBase);
+}
+float descriptor_element(uint64_t desc, int row, int k, bool bf16) {
   uint16_t bits;
-  std::memcpy(&bits, shared.data() + (swizzled - kDynamicSharedBase), 2);
+  std::memcpy(&bits, descriptor_address(desc, row, k), 2);
   return half_to_float(bits, bf16);
 }
+
+#if defined(SC_SIMT_RACES)
+// The shared memory a warp's product reads, declared in its lane 0's name: its 16 rows of A and every row of
+// B, 16 k (two 16-byte chunks) each.
+void declare_operand_reads(const PendingProduct& p) {
+  if (p.row % 16 != 0 || p.quad != 0) return;
+  for (int chunk = 0; chunk < 2; ++chunk) {
+    for (int r = 0; r < 16; ++r) races::read16(descriptor_address(p.desc_a, p.row + r, 8 * chunk));
+    for (int r = 0; r < p.n; ++r) races::read16(descriptor_address(p.desc_b, r, 8 * chunk));
+  }
+}
+#endif
 
 // This lane's part of a product: its 2 rows of A against the n columns of B, over k = 0 … 15, accumulated in
 // double from its current d and rounded once.
 void run_product(const PendingProduct& p) {
+#if defined(SC_SIMT_RACES)
+  declare_operand_reads(p);
+#endif
   for (int half = 0; half < 2; ++half) {
     float a[16];
     for (int k = 0; k < 16; ++k) a[k] = descriptor_element(p.desc_a, p.row + 8 * half, k, p.bf16);
@@ -748,6 +903,9 @@ void wgmma_m64k16(float* d, int n, uint64_t desc_a, uint64_t desc_b, bool bf16) 
   Fiber& f = self();
   const PendingProduct p{
       d, n, desc_a, desc_b, bf16, 16 * (thread / kWarp % 4) + lane / 4, lane % 4, f.product_groups};
+#if defined(SC_SIMT_RACES)
+  declare_operand_reads(p);  // the tensor cores may read them from the issue on
+#endif
   if (f.products.empty() && coin())
     run_product(p);
   else

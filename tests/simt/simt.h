@@ -6,9 +6,11 @@
 // collective with lanes missing or at different instructions) instead of hanging.
 //
 // Not modelled: timing, coalescing and bank conflicts; races inside one barrier interval (fibers switch only
-// at barriers and collectives, in a shuffled order that exposes most missing barriers); misaligned plain
-// vector accesses (ldmatrix's alignment is checked); the mma's internal accumulation order (done in double
-// here, then rounded to float).
+// at barriers and collectives, in a shuffled order that exposes most missing barriers; under ThreadSanitizer,
+// scripts/emulator-sanitizer.sh thread, every one is reported); the mma's internal accumulation order (done
+// in double here, then rounded to float). Misaligned vector accesses stop the test (the kernel units are
+// compiled with UBSan's alignment check, tests/CMakeLists.txt), and so do accesses out of bounds under
+// AddressSanitizer (scripts/emulator-sanitizer.sh address).
 //
 // A translation unit that emulates kernels includes this header first, then the project headers the kernel
 // file uses, then renames the kernels' namespace (see emulated_prelude.h and emulated_kernel.cpp.in) and
@@ -20,6 +22,7 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>  // dim3, uint3, uint4, float2 and their make_ functions
 
+#include <atomic>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -160,12 +163,17 @@ float __shfl_xor_sync(unsigned mask, float v, int lane_mask);
 int __shfl_xor_sync(unsigned mask, int v, int lane_mask);
 long __shfl_xor_sync(unsigned mask, long v, int lane_mask);  // int64_t
 float __shfl_down_sync(unsigned mask, float v, unsigned delta);
-// Fibers switch only at barriers and collectives, so an atomic is a plain read-modify-write.
+// Fibers switch only at barriers and collectives, so an atomic is a plain read-modify-write; under
+// ThreadSanitizer (scripts/emulator-sanitizer.sh thread) an atomic one, which conflicts with no other atomic.
 template <typename T>
 T atomicAdd(T* address, T v) {
+#if defined(__SANITIZE_THREAD__)
+  return std::atomic_ref<T>(*address).fetch_add(v, std::memory_order_relaxed);
+#else
   const T old = *address;
   *address = old + v;
   return old;
+#endif
 }
 template <typename T>
 T __ldg(const T* p) {

@@ -240,6 +240,16 @@ TEST(Simt, StaticSharedMemoryStartsEveryBlockPoisoned) {
   }
 }
 
+// Under the race detector (scripts/emulator-sanitizer.sh thread: the emulator with ThreadSanitizer) a racy
+// kernel stops the process with the detector's report; elsewhere the emulator's schedules show the race in
+// the values.
+#if defined(__SANITIZE_THREAD__)
+constexpr bool kRaceDetector = true;
+#else
+constexpr bool kRaceDetector = false;
+#endif
+#define EXPECT_RACE_REPORT(launch) EXPECT_DEATH(launch, "ThreadSanitizer: data race")
+
 // A missing barrier: each thread reads its neighbour's shared write with no __syncthreads between. The
 // shuffled schedule runs some readers before their neighbours, so stale values show.
 __global__ void missing_barrier_kernel(int* out) {
@@ -250,6 +260,10 @@ __global__ void missing_barrier_kernel(int* out) {
 
 TEST(Simt, ShuffledScheduleExposesAMissingBarrier) {
   std::vector<int> out(256, -1);
+  if (kRaceDetector) {
+    EXPECT_RACE_REPORT(SC_LAUNCH(2, 128, 0, missing_barrier_kernel)(out.data()));
+    return;
+  }
   SC_LAUNCH(2, 128, 0, missing_barrier_kernel)(out.data());
   int stale = 0;
   for (int b = 0; b < 2; ++b)
@@ -301,6 +315,10 @@ TEST(Simt, AsyncCopiesLandByTheWait) {
   std::vector<uint4> src(128), out(128);
   for (unsigned i = 0; i < 128; ++i) src[i] = make_uint4(i, 3 * i, 5 * i + 1, 7 * i + 2);
   for (bool wait : {true, false}) {
+    if (!wait && kRaceDetector) {  // the copies that land after the barrier race with the neighbours' reads
+      EXPECT_RACE_REPORT(SC_LAUNCH(1, 128, 0, async_copy_kernel)(src.data(), out.data(), wait));
+      return;
+    }
     SC_LAUNCH(1, 128, 0, async_copy_kernel)(src.data(), out.data(), wait);
     int landed = 0;
     for (unsigned t = 0; t < 128; ++t) {
@@ -388,8 +406,61 @@ __global__ void overwrite_after_barrier_kernel(float* out) {
 
 TEST(Simt, SchedulesLetAWarpRunPastABarrier) {
   std::vector<float> out(4 * 128, NAN);
+  if (kRaceDetector) {
+    EXPECT_RACE_REPORT(SC_LAUNCH(4, 128, 0, overwrite_after_barrier_kernel)(out.data()));
+    return;
+  }
   SC_LAUNCH(4, 128, 0, overwrite_after_barrier_kernel)(out.data());  // one block per schedule
   int overwritten = 0;
   for (float v : out) overwritten += v != 1.0f;
   EXPECT_GT(overwritten, 0);
+}
+
+// The accesses the emulator makes in a thread's name, each raced by another warp with no barrier between:
+// ldmatrix's rows, a cp.async from its issue on (here it would land after the barrier, where the race is
+// not), and a wgmma's operands while the product is in flight. Only the race detector sees these.
+__global__ void ldmatrix_race_kernel(float* out) {
+  __shared__ __align__(16) uint16_t s[8][8];
+  if (threadIdx.x >= 32) s[threadIdx.x % 8][threadIdx.x / 8 % 8] = 1;  // warp 1 writes the tile warp 0 loads
+  if (threadIdx.x < 32) {
+    uint32_t r[4];
+    sc::cuda::ldmatrix_x4(r, &s[threadIdx.x % 8][0]);
+    out[threadIdx.x] = static_cast<float>(r[0]);
+  }
+}
+__global__ void async_copy_race_kernel(const uint4* src, uint4* out) {
+  __shared__ uint4 s[64];
+  s[threadIdx.x] = make_uint4(0, 0, 0, 0);
+  __syncthreads();
+  const uint4 old = s[(threadIdx.x + 32) % 64];  // the other warp's slot, which it overwrites below
+  sc::cuda_emulated::cp_async_16(&s[threadIdx.x], &src[threadIdx.x]);
+  __syncthreads();
+  sc::cuda_emulated::cp_async_wait_all();
+  out[threadIdx.x] = old;
+}
+__global__ void wgmma_race_kernel(float* out) {
+  namespace cu = sc::cuda_emulated;
+  SC_DYNAMIC_SHARED(unsigned char, raw);
+  unsigned char* tiles = raw + ((1024 - (cu::shared_address(raw) & 1023)) & 1023);
+  for (int i = threadIdx.x; i < 2 * 8192; i += blockDim.x) tiles[i] = 0;
+  cu::fence_proxy_async();
+  __syncthreads();
+  float d[32] = {};
+  const uint32_t base = cu::shared_address(tiles);
+  cu::wgmma_fence();
+  cu::WgmmaM64<64, true>::run(d, cu::swizzle128_descriptor(base), cu::swizzle128_descriptor(base + 8192));
+  cu::wgmma_commit_group();
+  if (threadIdx.x == 127) tiles[8192] = 1;  // B's first row, before the other warps' products are done
+  cu::wgmma_wait_group<0>();
+  out[threadIdx.x] = d[0];
+}
+
+TEST(Simt, RaceDetectorSeesTheEmulatorsOwnAccesses) {
+  if (!kRaceDetector)
+    GTEST_SKIP() << "only the race detector (scripts/emulator-sanitizer.sh thread) reports these";
+  std::vector<float> out(128);
+  std::vector<uint4> src(64), copies(64);
+  EXPECT_RACE_REPORT(SC_LAUNCH(1, 64, 0, ldmatrix_race_kernel)(out.data()));
+  EXPECT_RACE_REPORT(SC_LAUNCH(1, 64, 0, async_copy_race_kernel)(src.data(), copies.data()));
+  EXPECT_RACE_REPORT(SC_LAUNCH(1, 128, 2 * 8192 + 1024, wgmma_race_kernel)(out.data()));
 }
