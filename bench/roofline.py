@@ -134,11 +134,10 @@ def iddpm_unet(size=32, mc=128, mult=(1, 2, 2, 2), res_blocks=3, attention_rates
 
 def floor_us(layers, peak, gbps):
     """Per sample: the compute floor, the memory floor and the roofline (Σ per-layer max), in µs."""
-    compute = sum(f for _, f, _ in layers) / (peak * 1e12) * 1e6
-    memory = sum(b for _, _, b in layers) / (gbps * 1e9) * 1e6
-    roof = sum(max(f / (peak * 1e12), b / (gbps * 1e9)) for _, f, b in layers) * 1e6
-    bound = sum(1 for _, f, b in layers if b / (gbps * 1e9) > f / (peak * 1e12))
-    return compute, memory, roof, bound
+    times = [(f / (peak * 1e12) * 1e6, b / (gbps * 1e9) * 1e6) for _, f, b in layers]  # (compute, memory) µs
+    compute, memory = sum(c for c, _ in times), sum(m for _, m in times)
+    roof = sum(max(c, m) for c, m in times)
+    return compute, memory, roof, sum(1 for c, m in times if m > c)
 
 
 def main():

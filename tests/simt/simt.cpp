@@ -115,16 +115,15 @@ void after_switch(void*, bool) {}
 // thread. The accesses the emulator makes for a thread are declared in its name: ldmatrix's rows, cp.async's
 // 16 bytes (when issued and when landed: the device writes them at some time between issue and wait), and
 // wgmma's operand chunks (when issued and when the product is computed). Warp collectives order nothing, as
-// on the device without
-// __syncwarp.
+// on the device without __syncwarp.
 #if defined(SC_SIMT_RACES)
 extern "C" {
 void __tsan_read16(void* address);  // the instrumentation's own entry points, in no header
 void __tsan_write16(void* address);
 }
 namespace races {
-void* fiber_for(
-    size_t slot) {  // a fiber's ThreadSanitizer context, kept from launch to launch like its stack
+// A fiber's ThreadSanitizer context, kept from launch to launch like its stack.
+void* fiber_for(size_t slot) {
   static std::vector<void*> fibers;
   while (fibers.size() <= slot) fibers.push_back(__tsan_create_fiber(0));
   return fibers[slot];
@@ -539,8 +538,8 @@ void run_block(Grid& g, const ThreadState& block, long long block_number, Rng& r
     f.product_groups = 0;
     f.barriers = 0;
   }
-  races::release(
-      &g_race_sync.block_start);  // the host's work, the blocks before and the shared memory's refill
+  // The host's work, the blocks before and the shared memory's refill come before this block's threads.
+  races::release(&g_race_sync.block_start);
   // Each pass runs every runnable fiber up to its next barrier or collective, in a fresh random order, so
   // that a read of another thread's shared-memory write without a barrier between them shows up; blocks take
   // the four warp schedules in turn.
@@ -851,24 +850,22 @@ float descriptor_element(uint64_t desc, int row, int k, bool bf16) {
   return half_to_float(bits, bf16);
 }
 
+// The shared memory a warp's product reads, declared to the race detector in its lane 0's name: its 16 rows
+// of A and every row of B, 16 k (two 16-byte chunks) each. Nothing to do without it.
+void declare_operand_reads([[maybe_unused]] const PendingProduct& p) {
 #if defined(SC_SIMT_RACES)
-// The shared memory a warp's product reads, declared in its lane 0's name: its 16 rows of A and every row of
-// B, 16 k (two 16-byte chunks) each.
-void declare_operand_reads(const PendingProduct& p) {
   if (p.row % 16 != 0 || p.quad != 0) return;
   for (int chunk = 0; chunk < 2; ++chunk) {
     for (int r = 0; r < 16; ++r) races::read16(descriptor_address(p.desc_a, p.row + r, 8 * chunk));
     for (int r = 0; r < p.n; ++r) races::read16(descriptor_address(p.desc_b, r, 8 * chunk));
   }
-}
 #endif
+}
 
 // This lane's part of a product: its 2 rows of A against the n columns of B, over k = 0 … 15, accumulated in
 // double from its current d and rounded once.
 void run_product(const PendingProduct& p) {
-#if defined(SC_SIMT_RACES)
   declare_operand_reads(p);
-#endif
   for (int half = 0; half < 2; ++half) {
     float a[16];
     for (int k = 0; k < 16; ++k) a[k] = descriptor_element(p.desc_a, p.row + 8 * half, k, p.bf16);
@@ -903,9 +900,7 @@ void wgmma_m64k16(float* d, int n, uint64_t desc_a, uint64_t desc_b, bool bf16) 
   Fiber& f = self();
   const PendingProduct p{
       d, n, desc_a, desc_b, bf16, 16 * (thread / kWarp % 4) + lane / 4, lane % 4, f.product_groups};
-#if defined(SC_SIMT_RACES)
   declare_operand_reads(p);  // the tensor cores may read them from the issue on
-#endif
   if (f.products.empty() && coin())
     run_product(p);
   else

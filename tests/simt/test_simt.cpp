@@ -417,8 +417,9 @@ TEST(Simt, SchedulesLetAWarpRunPastABarrier) {
 }
 
 // The accesses the emulator makes in a thread's name, each raced by another warp with no barrier between:
-// ldmatrix's rows, a cp.async from its issue on (here it would land after the barrier, where the race is
-// not), and a wgmma's operands while the product is in flight. Only the race detector sees these.
+// ldmatrix's rows, a cp.async (declared from its issue on; the copies the coin lands at once also race where
+// they land, so this case does not isolate the declaration at issue), and a wgmma's operands while the
+// product is in flight. Only the race detector sees these.
 __global__ void ldmatrix_race_kernel(float* out) {
   __shared__ __align__(16) uint16_t s[8][8];
   if (threadIdx.x >= 32) s[threadIdx.x % 8][threadIdx.x / 8 % 8] = 1;  // warp 1 writes the tile warp 0 loads
