@@ -14,5 +14,6 @@ int denoise_command(int argc, char** argv);
 int sample_command(int argc, char** argv);
 int bench_certify_command(int argc, char** argv);
 int agreement_command(int argc, char** argv);
+int ood_command(int argc, char** argv);
 
 }  // namespace sc::app

@@ -4,20 +4,22 @@
 
 #include "apps/args.h"
 #include "apps/commands.h"
+#include "apps/dataset_logits.h"
 #include "apps/image_selection.h"
 #include "apps/model_options.h"
-#include "apps/progress.h"
 #include "io/dataset.h"
 #include "io/npy.h"
 #include "kernels/argmax.h"
-#include "nn/stream.h"
 
 namespace sc::app {
 
 int eval_command(int argc, char** argv) {
   Args args("eval", "Runs MODEL on DATASET and prints its accuracy and throughput.");
-  args.positional("DATASET", "mnist, fashion-mnist, npy:IMAGES.npy[:LABELS.npy], fake:N:C:H:W")
-      .positional("MODEL", "a smoothcuda model file (.safetensors) or a PyTorch checkpoint (.pt, .pth, .pth.tar, .th)")
+  args.positional("DATASET",
+                  "cifar10, cifar100, imagenet, mnist, fashion-mnist, folder:PATH, "
+                  "npy:IMAGES.npy[:LABELS.npy], fake:N:C:H:W")
+      .positional("MODEL",
+                  "a smoothcuda model file (.safetensors) or a PyTorch checkpoint (.pt, .pth, .pth.tar, .th)")
       .option("split", "test", "train or test")
       .option("data-dir", "", "dataset root (default $SMOOTHCUDA_DATA)")
       .option("skip", "1", "evaluate every skip-th image")
@@ -38,31 +40,15 @@ int eval_command(int argc, char** argv) {
   const std::vector<int64_t> indices = select_indices(data->size(), skip, max);
   const int64_t n = static_cast<int64_t>(indices.size());
   SC_CHECK(n > 0, "eval: no images selected");
-  const Shape img = data->image_shape();
-  SC_CHECK(img == (Shape{model->spec.channels, model->spec.height, model->spec.width}), "eval: dataset images are ",
-           shape_str(img), " but the model expects [", model->spec.channels, ", ", model->spec.height, ", ",
-           model->spec.width, "]");
-
   const auto base = make_classifier(args, *model, device);
-  auto* fast = dynamic_cast<FastClassifier*>(base.get());
-  Tensor logits = Tensor::empty({n, model->spec.num_classes});
-  int64_t correct = 0;
-  Progress progress("eval", n);
   const auto t0 = std::chrono::steady_clock::now();
-  for (int64_t b0 = 0; b0 < n; b0 += batch) {
-    const int64_t b1 = std::min(n, b0 + batch);
-    Tensor x = Tensor::empty({b1 - b0, img[0], img[1], img[2]});
-    const int64_t per = numel_of(img);
-    for (int64_t k = b0; k < b1; ++k) data->read_image(indices[k], x.data<float>() + (k - b0) * per);
-    const Tensor out = (fast ? fast->logits(x.to(device)) : model->forward(x.to(device))).cpu();
-    const Tensor pred = ops::argmax(out);
-    std::copy_n(out.data<float>(), out.numel(), logits.data<float>() + b0 * model->spec.num_classes);
-    for (int64_t k = b0; k < b1; ++k) correct += pred.data<int64_t>()[k - b0] == data->label(indices[k]);
-    progress.update(b1);
-  }
-  synchronize(device);
+  const Tensor logits = dataset_logits(*data, indices, *model, dynamic_cast<FastClassifier*>(base.get()),
+                                       device, batch, "eval");
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  progress.finish();
+  const Tensor pred = ops::argmax(logits);
+  int64_t correct = 0;
+  for (int64_t k = 0; k < n; ++k)
+    correct += pred.data<int64_t>()[k] == data->label(indices[static_cast<size_t>(k)]);
   std::printf("dataset %s (%s), model %s (%s) on %s\n", data->name().c_str(), args.get("split").c_str(),
               args.get("MODEL").c_str(), model->spec.arch.c_str(), device.str().c_str());
   std::printf("accuracy %.4f (%lld/%lld)  %.1f images/s\n", static_cast<double>(correct) / n,

@@ -145,28 +145,26 @@ class FakeDataset : public Dataset {
 };
 
 // torchvision's ImageFolder: one folder per class (sorted names are the labels), images sorted by name within
-// each. Optionally resized (shorter side) and center-cropped, as torchvision's Resize + CenterCrop.
+// each; or, where `flat_unlabeled` allows it and there are no class folders, the images directly in the folder,
+// unlabeled (label −1). Optionally resized (shorter side) and center-cropped, as torchvision's Resize +
+// CenterCrop.
 class FolderDataset : public Dataset {
  public:
-  FolderDataset(const std::string& root, std::string name, int resize = 0, int crop = 0)
+  FolderDataset(const std::string& root, std::string name, bool flat_unlabeled, int resize = 0, int crop = 0)
       : name_(std::move(name)), resize_(resize), crop_(crop) {
     SC_CHECK(fs::is_directory(root), name_, ": image folder '", root, "' not found");
     std::vector<std::string> classes;
     for (const auto& e : fs::directory_iterator(root))
       if (e.is_directory()) classes.push_back(e.path().filename().string());
     std::sort(classes.begin(), classes.end());
-    SC_CHECK(!classes.empty(), name_, ": '", root, "' has no class folders");
-    for (size_t c = 0; c < classes.size(); ++c) {
-      std::vector<std::string> files;
-      for (const auto& e : fs::recursive_directory_iterator(fs::path(root) / classes[c])) {
-        if (!e.is_regular_file()) continue;
-        std::string ext = e.path().extension().string();
-        for (auto& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        if (ext == ".jpg" || ext == ".jpeg" || ext == ".png") files.push_back(e.path().string());
-      }
-      std::sort(files.begin(), files.end());
-      for (auto& f : files) items_.emplace_back(std::move(f), static_cast<int64_t>(c));
+    SC_CHECK(!classes.empty() || flat_unlabeled, name_, ": '", root, "' has no class folders");
+    if (classes.empty()) {  // a flat folder of images: unlabeled (an out-of-distribution set, say)
+      for (auto& f : image_files(root, false)) items_.emplace_back(std::move(f), -1);
+      SC_CHECK(!items_.empty(), name_, ": '", root, "' has neither class folders nor .jpg/.jpeg/.png images");
     }
+    for (size_t c = 0; c < classes.size(); ++c)
+      for (auto& f : image_files(fs::path(root) / classes[c], true))
+        items_.emplace_back(std::move(f), static_cast<int64_t>(c));
     SC_CHECK(!items_.empty(), name_, ": no .jpg/.jpeg/.png images under '", root, "'");
     num_classes_ = static_cast<int64_t>(classes.size());
     const Image first = load(0);
@@ -188,6 +186,22 @@ class FolderDataset : public Dataset {
   std::string name() const override { return name_; }
 
  private:
+  // The .jpg/.jpeg/.png files under `dir` (in its subfolders too when `recursive`), sorted by path.
+  static std::vector<std::string> image_files(const fs::path& dir, bool recursive) {
+    std::vector<std::string> files;
+    auto add = [&files](const fs::directory_entry& e) {
+      if (!e.is_regular_file()) return;
+      std::string ext = e.path().extension().string();
+      for (auto& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      if (ext == ".jpg" || ext == ".jpeg" || ext == ".png") files.push_back(e.path().string());
+    };
+    if (recursive)
+      for (const auto& e : fs::recursive_directory_iterator(dir)) add(e);
+    else
+      for (const auto& e : fs::directory_iterator(dir)) add(e);
+    std::sort(files.begin(), files.end());
+    return files;
+  }
   Image load(int64_t i) const {
     Image img = read_image_file(items_[static_cast<size_t>(i)].first);
     return resize_ > 0 ? resize_center_crop(img, resize_, crop_) : img;
@@ -328,9 +342,9 @@ std::unique_ptr<Dataset> open_dataset(const std::string& spec, const DatasetOpti
     SC_CHECK(!dir.empty(), "dataset imagenet: set IMAGENET_DIR (as Cohen's scripts) or --data-dir");
     // Cohen et al. evaluate on the val split with Resize(256) + CenterCrop(224).
     return std::make_unique<FolderDataset>((fs::path(dir) / (o.split == "test" ? "val" : "train")).string(),
-                                           "imagenet", 256, 224);
+                                           "imagenet", false, 256, 224);
   }
-  if (spec.rfind("folder:", 0) == 0) return std::make_unique<FolderDataset>(spec.substr(7), spec);
+  if (spec.rfind("folder:", 0) == 0) return std::make_unique<FolderDataset>(spec.substr(7), spec, true);
   if (spec.rfind("npy:", 0) == 0) {
     const auto parts = split(spec.substr(4), ':');
     SC_CHECK(parts.size() == 1 || parts.size() == 2, "dataset '", spec, "': expected npy:IMAGES.npy[:LABELS.npy]");

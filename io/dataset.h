@@ -1,7 +1,8 @@
 // Datasets of labelled images in [0,1], read by name:
 //   cifar10, cifar100              official binary or python-pickle batches under --data-dir / $SMOOTHCUDA_DATA
 //   imagenet                       $IMAGENET_DIR/{val,train} class folders; Resize(256) + CenterCrop(224)
-//   folder:PATH                    torchvision ImageFolder of PNG/JPEG (class folders sorted), images as they are
+//   folder:PATH                    torchvision ImageFolder of PNG/JPEG (class folders sorted), images as they are;
+//                                  images directly in PATH, without class folders, are unlabeled (label −1)
 //   mnist, fashion-mnist           idx files (gzipped or not); --data-dir, $SMOOTHCUDA_DATA; fashion-mnist
 //                                  defaults to /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist)
 //   npy:IMAGES.npy[:LABELS.npy]    float32 NCHW used as is; uint8 NCHW or NHWC scaled by 1/255

@@ -138,5 +138,34 @@ TEST(Datasets, ImagenetFolderResizesAndCrops) {
   EXPECT_EQ(differ, 0);
 }
 
+TEST(Datasets, FolderWithoutClassFoldersIsUnlabeled) {
+  const std::string root = temp_path("flat");
+  std::filesystem::create_directories(root);
+  io::Image img{2, 3, 3, {}};
+  for (int i = 0; i < 18; ++i) img.pixels.push_back(static_cast<uint8_t>(10 * i + 5));
+  io::write_png(root + "/b.png", img);
+  img.pixels[0] = 255;
+  io::write_png(root + "/a.PNG", img);
+  io::write_file_atomic(root + "/notes.txt", "not an image");
+  auto d = io::open_dataset("folder:" + root);
+  ASSERT_EQ(d->size(), 2);
+  EXPECT_EQ(d->image_shape(), (Shape{3, 2, 3}));
+  EXPECT_EQ(d->label(0), -1);
+  EXPECT_EQ(d->label(1), -1);
+  const Tensor x = d->images(0, 2);  // sorted by name: a.PNG first
+  EXPECT_FLOAT_EQ(x.data<float>()[0], 1.0f);
+  EXPECT_FLOAT_EQ(x.data<float>()[18], 5.0f / 255.0f);
+  EXPECT_FLOAT_EQ(x.data<float>()[18 + 6 + 1], 45.0f / 255.0f);  // channel 1 of pixel 1: byte 3·1 + 1 = 4
+  std::filesystem::remove(root + "/a.PNG");
+  std::filesystem::remove(root + "/b.png");
+  EXPECT_ERROR_MENTIONS(io::open_dataset("folder:" + root), "neither class folders nor");
+  // ImageNet's val images come flat from the archive, but its labels are the class folders: no silent -1s.
+  std::filesystem::create_directories(root + "/val");
+  io::write_png(root + "/val/ILSVRC2012_val_00000001.png", img);
+  setenv("IMAGENET_DIR", root.c_str(), 1);
+  EXPECT_ERROR_MENTIONS(io::open_dataset("imagenet"), "has no class folders");
+  unsetenv("IMAGENET_DIR");
+}
+
 }  // namespace
 }  // namespace sc::test

@@ -1,0 +1,35 @@
+#include "apps/dataset_logits.h"
+
+#include <algorithm>
+
+#include "apps/progress.h"
+#include "nn/error.h"
+
+namespace sc::app {
+
+Tensor dataset_logits(const io::Dataset& data, const std::vector<int64_t>& indices, Classifier& model,
+                      FastClassifier* fast, Device device, int64_t batch, const std::string& label) {
+  const Shape img = data.image_shape();
+  const ModelSpec& spec = model.spec;
+  SC_CHECK(img == (Shape{spec.channels, spec.height, spec.width}), label, ": the images of ", data.name(),
+           " are ", shape_str(img), " but the model expects [", spec.channels, ", ", spec.height, ", ",
+           spec.width, "]");
+  SC_CHECK(batch >= 1, label, ": the batch must be positive");
+  const auto n = static_cast<int64_t>(indices.size());
+  const int64_t per = numel_of(img);
+  Tensor logits = Tensor::empty({n, spec.num_classes});
+  Progress progress(label, n);
+  for (int64_t b0 = 0; b0 < n; b0 += batch) {
+    const int64_t b1 = std::min(n, b0 + batch);
+    Tensor x = Tensor::empty({b1 - b0, img[0], img[1], img[2]});
+    for (int64_t k = b0; k < b1; ++k)
+      data.read_image(indices[static_cast<size_t>(k)], x.data<float>() + (k - b0) * per);
+    const Tensor out = (fast ? fast->logits(x.to(device)) : model.forward(x.to(device))).cpu();
+    std::copy_n(out.data<float>(), out.numel(), logits.data<float>() + b0 * spec.num_classes);
+    progress.update(b1);
+  }
+  progress.finish();
+  return logits;
+}
+
+}  // namespace sc::app

@@ -1,0 +1,164 @@
+// smoothcuda ood IN_DATASET MODEL --ood SETS: how well the classifier's confidence tells its own data from
+// other data (out-of-distribution detection, in-distribution = positive): AUROC, conservative AUROC, AUPR-In,
+// AUPR-Out and FPR at 95% TPR per OOD set and score, ROC curves and score histograms.
+#include <cstdio>
+#include <filesystem>
+
+#include "apps/args.h"
+#include "apps/commands.h"
+#include "apps/dataset_logits.h"
+#include "apps/image_selection.h"
+#include "apps/model_options.h"
+#include "io/dataset.h"
+#include "io/file_util.h"
+#include "kernels/argmax.h"
+#include "ood/report.h"
+#include "ood/scores.h"
+
+namespace sc::app {
+
+namespace {
+
+// "NAME=SPEC" or a bare SPEC (named by itself). A name holds no ':' or '/', so that a path with '=' stays a
+// path.
+std::pair<std::string, std::string> named_spec(const std::string& text) {
+  const size_t eq = text.find('=');
+  if (eq != std::string::npos && eq > 0 && text.find_first_of(":/") > eq)
+    return {text.substr(0, eq), text.substr(eq + 1)};
+  return {text, text};
+}
+
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = text.find(',', start);
+    out.push_back(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+    if (comma == std::string::npos) return out;
+    start = comma + 1;
+  }
+}
+
+// One evaluated set: its name, the images chosen, their labels and the logits.
+struct EvaluatedSet {
+  std::string name;
+  std::vector<int64_t> indices, labels;
+  Tensor logits;
+};
+
+}  // namespace
+
+int ood_command(int argc, char** argv) {
+  Args args(
+      "ood",
+      "Out-of-distribution detection with the classifier's own confidence: scores every image of IN_DATASET "
+      "and of each OOD set, and prints, per score, AUROC, conservative AUROC (ties count against), AUPR-In, "
+      "AUPR-Out and FPR at 95% TPR (in percent, in-distribution = positive, an Average row over the sets). "
+      "With --out also writes table.md, scores.tsv, roc_SCORE.svg and hist_SCORE.svg there.");
+  args.positional("IN_DATASET",
+                  "[NAME=]dataset the model was trained on (cifar10, folder:PATH, npy:..., fake:...)")
+      .positional("MODEL", "smoothcuda model file or PyTorch checkpoint")
+      .option("ood", "",
+              "the OOD sets: [NAME=]DATASET[,[NAME=]DATASET...], e.g. "
+              "isun=folder:data/isun,noise=fake:1000:3:32:32")
+      .option("score", "all", "msp (max softmax), maxlogit, energy, or all")
+      .option("temperature", "1", "the energy score's temperature T: T·log Σ exp(logit/T)")
+      .option("skip", "1", "use every skip-th image of each set")
+      .option("max", "-1", "stop at this index in each set (-1: all)")
+      .option("split", "test", "train or test (for the datasets that have both)")
+      .option("data-dir", "", "dataset root (default $SMOOTHCUDA_DATA)")
+      .option("batch", "256", "images per forward pass")
+      .option("device", "cpu", "cpu, cuda or cuda:K")
+      .option("out", "", "folder for table.md, scores.tsv and the plots");
+  add_model_options(args);
+  add_engine_options(args);
+  if (!args.parse(argc, argv, 2)) return 0;
+  SC_CHECK(!args.get("ood").empty(), "ood: name the out-of-distribution sets with --ood");
+  const std::vector<ood::Score> kinds = args.get("score") == "all"
+                                            ? ood::all_scores()
+                                            : std::vector<ood::Score>{ood::parse_score(args.get("score"))};
+  const double temperature = args.get_double("temperature", 1e-6, 1e6);
+  const int64_t skip = args.get_int("skip", 1, 1LL << 40), max = args.get_int("max", -1, 1LL << 40);
+  const int64_t batch = args.get_int("batch", 1, 1 << 20);
+  const Device device = Device::parse(args.get("device"));
+  const io::DatasetOptions data_options{args.get("split"), args.get("data-dir")};
+
+  // Every set is opened (and so checked) before any is evaluated.
+  const auto [in_name, in_spec] = named_spec(args.get("IN_DATASET"));
+  std::vector<std::pair<std::string, std::unique_ptr<io::Dataset>>> sets;
+  sets.emplace_back(in_name, io::open_dataset(in_spec, data_options));
+  for (const std::string& item : split_commas(args.get("ood"))) {
+    SC_CHECK(!item.empty(), "--ood: an empty entry in '", args.get("ood"), "'");
+    const auto [name, spec] = named_spec(item);
+    sets.emplace_back(name, io::open_dataset(spec, data_options));
+  }
+  auto model = load_any_model(args.get("MODEL"), device, model_options(args, in_spec));
+  const auto base = make_classifier(args, *model, device);
+  auto* fast = dynamic_cast<FastClassifier*>(base.get());
+
+  std::vector<EvaluatedSet> evaluated;
+  for (const auto& [name, data] : sets) {
+    EvaluatedSet e{name, select_indices(data->size(), skip, max), {}, Tensor()};
+    SC_CHECK(!e.indices.empty(), "ood: no images selected from ", name);
+    for (int64_t i : e.indices) e.labels.push_back(data->label(i));
+    e.logits = dataset_logits(*data, e.indices, *model, fast, device, batch, "ood " + name);
+    evaluated.push_back(std::move(e));
+  }
+  const EvaluatedSet& in = evaluated[0];
+  const Tensor in_pred = ops::argmax(in.logits);
+  int64_t correct = 0;
+  for (size_t k = 0; k < in.indices.size(); ++k) correct += in_pred.data<int64_t>()[k] == in.labels[k];
+  std::printf("model %s (%s) on %s; in-distribution %s: %zu images, accuracy %.4f\n",
+              args.get("MODEL").c_str(), model->spec.arch.c_str(), device.str().c_str(), in.name.c_str(),
+              in.indices.size(), static_cast<double>(correct) / static_cast<double>(in.indices.size()));
+
+  auto scores_of = [&](const EvaluatedSet& e, ood::Score kind) {
+    return ood::scores(e.logits, kind, temperature);
+  };
+
+  const std::string out = args.get("out");
+  if (!out.empty()) std::filesystem::create_directories(out);
+  std::string md;
+  for (ood::Score kind : kinds) {
+    const ood::NamedScores in_scores{in.name, scores_of(in, kind)};
+    std::vector<ood::NamedScores> out_scores;
+    for (size_t s = 1; s < evaluated.size(); ++s)
+      out_scores.push_back({evaluated[s].name, scores_of(evaluated[s], kind)});
+    const std::string name = ood::score_name(kind);
+    md += "\n### score: " + name + "\n\n" + ood::metrics_markdown(ood::evaluate(in_scores, out_scores));
+    if (!out.empty()) {
+      io::write_file_atomic(out + "/roc_" + name + ".svg",
+                            ood::roc_svg(in_scores, out_scores, "ROC, " + name + " score, in: " + in.name));
+      io::write_file_atomic(out + "/hist_" + name + ".svg",
+                            ood::histogram_svg(in_scores, out_scores, name + " scores", name + " score"));
+    }
+  }
+  std::fputs(md.c_str(), stdout);
+  if (!out.empty()) {
+    io::write_file_atomic(out + "/table.md", md);
+    std::string tsv = "set\tidx\tlabel\tpredict";
+    for (ood::Score kind : ood::all_scores()) tsv += "\t" + ood::score_name(kind);
+    tsv += "\n";
+    for (const EvaluatedSet& e : evaluated) {
+      std::vector<std::vector<double>> columns;
+      for (ood::Score kind : ood::all_scores()) columns.push_back(scores_of(e, kind));
+      const Tensor pred = ops::argmax(e.logits);
+      for (size_t i = 0; i < e.indices.size(); ++i) {
+        char row[128];
+        std::snprintf(row, sizeof row, "\t%lld\t%lld\t%lld", static_cast<long long>(e.indices[i]),
+                      static_cast<long long>(e.labels[i]), static_cast<long long>(pred.data<int64_t>()[i]));
+        tsv += e.name + row;
+        for (const auto& column : columns) {
+          std::snprintf(row, sizeof row, "\t%.17g", column[i]);
+          tsv += row;
+        }
+        tsv += "\n";
+      }
+    }
+    io::write_file_atomic(out + "/scores.tsv", tsv);
+    std::printf("\nwrote %s/table.md, scores.tsv, roc_*.svg, hist_*.svg\n", out.c_str());
+  }
+  return 0;
+}
+
+}  // namespace sc::app

@@ -1,0 +1,87 @@
+#include "ood/report.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "io/svg_plot.h"
+#include "nn/error.h"
+
+namespace sc::ood {
+
+std::vector<SetMetrics> evaluate(const NamedScores& in, const std::vector<NamedScores>& outs) {
+  std::vector<SetMetrics> rows;
+  for (const NamedScores& o : outs)
+    rows.push_back({o.name, static_cast<int64_t>(o.scores.size()), detection_metrics(in.scores, o.scores)});
+  return rows;
+}
+
+std::string metrics_markdown(const std::vector<SetMetrics>& rows) {
+  std::string md =
+      "| OOD set | n | AUROC | cons. AUROC | AUPR-In | AUPR-Out | FPR95 |\n"
+      "|---|---:|---:|---:|---:|---:|---:|\n";
+  auto line = [&md](const std::string& name, const std::string& n, const DetectionMetrics& m) {
+    char b[256];
+    std::snprintf(b, sizeof b, "| %s | %s | %.2f | %.2f | %.2f | %.2f | %.2f |\n", name.c_str(), n.c_str(),
+                  100 * m.auroc, 100 * m.auroc_conservative, 100 * m.aupr_in, 100 * m.aupr_out,
+                  100 * m.fpr95);
+    md += b;
+  };
+  DetectionMetrics mean;
+  for (const SetMetrics& r : rows) {
+    line(r.name, std::to_string(r.n), r.metrics);
+    const auto k = static_cast<double>(rows.size());
+    mean.auroc += r.metrics.auroc / k, mean.auroc_conservative += r.metrics.auroc_conservative / k;
+    mean.aupr_in += r.metrics.aupr_in / k, mean.aupr_out += r.metrics.aupr_out / k;
+    mean.fpr95 += r.metrics.fpr95 / k;
+  }
+  if (rows.size() > 1) line("Average", "", mean);
+  return md;
+}
+
+std::string roc_svg(const NamedScores& in, const std::vector<NamedScores>& outs, const std::string& title) {
+  std::vector<io::Series> series;
+  for (const NamedScores& o : outs) {
+    const RocCurve c = roc_curve(in.scores, o.scores, 1e-3);
+    series.push_back({o.name, c.fpr, c.tpr});
+  }
+  series.push_back({"chance", {0.0, 1.0}, {0.0, 1.0}});
+  io::PlotSpec spec;
+  spec.title = title, spec.x_label = "false positive rate (OOD accepted)";
+  spec.y_label = "true positive rate (" + in.name + " accepted)";
+  return io::svg_line_plot(spec, series);
+}
+
+std::string histogram_svg(const NamedScores& in, const std::vector<NamedScores>& outs,
+                          const std::string& title, const std::string& score_label, int bins) {
+  SC_CHECK(bins >= 1, "histogram_svg: bins must be positive");
+  std::vector<const NamedScores*> sets = {&in};
+  for (const NamedScores& o : outs) sets.push_back(&o);
+  double lo = in.scores.at(0), hi = lo;
+  for (const NamedScores* s : sets) {
+    check_scores(s->scores, s->name);
+    const auto [a, b] = std::minmax_element(s->scores.begin(), s->scores.end());
+    lo = std::min(lo, *a), hi = std::max(hi, *b);
+  }
+  if (hi <= lo) hi = lo + 1;  // one value everywhere: a unit range around it
+  const double width = (hi - lo) / bins;
+  io::PlotSpec spec;
+  spec.title = title, spec.x_label = score_label, spec.y_label = "fraction of the set";
+  spec.x_min = lo, spec.x_max = hi, spec.y_max = 0, spec.step = true;
+  std::vector<io::Series> series;
+  for (const NamedScores* s : sets) {
+    std::vector<double> frac(static_cast<size_t>(bins), 0.0);
+    for (double v : s->scores) {
+      const int b = std::min(bins - 1, static_cast<int>((v - lo) / width));  // the top value in the last bin
+      frac[static_cast<size_t>(b)] += 1.0 / static_cast<double>(s->scores.size());
+    }
+    io::Series line{s->name, {}, frac};
+    for (int b = 0; b <= bins; ++b) line.x.push_back(lo + b * width);
+    line.y.push_back(frac.back());  // the step's last edge
+    spec.y_max = std::max(spec.y_max, *std::max_element(frac.begin(), frac.end()));
+    series.push_back(std::move(line));
+  }
+  spec.y_max *= 1.05;
+  return io::svg_line_plot(spec, series);
+}
+
+}  // namespace sc::ood
