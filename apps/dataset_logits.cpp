@@ -7,25 +7,24 @@
 
 namespace sc::app {
 
-Tensor dataset_logits(const io::Dataset& data, const std::vector<int64_t>& indices, Classifier& model,
-                      FastClassifier* fast, Device device, int64_t batch, const std::string& label) {
+Tensor dataset_logits(const io::Dataset& data, const std::vector<int64_t>& indices,
+                      BaseClassifier& classifier, int64_t batch, const std::string& label) {
   const Shape img = data.image_shape();
-  const ModelSpec& spec = model.spec;
-  SC_CHECK(img == (Shape{spec.channels, spec.height, spec.width}), label, ": the images of ", data.name(),
-           " are ", shape_str(img), " but the model expects [", spec.channels, ", ", spec.height, ", ",
-           spec.width, "]");
+  SC_CHECK(img == classifier.input_shape(), label, ": the images of ", data.name(), " are ", shape_str(img),
+           " but the model expects ", shape_str(classifier.input_shape()));
   SC_CHECK(batch >= 1, label, ": the batch must be positive");
   const auto n = static_cast<int64_t>(indices.size());
   const int64_t per = numel_of(img);
-  Tensor logits = Tensor::empty({n, spec.num_classes});
+  const int64_t K = classifier.num_classes();
+  Tensor logits = Tensor::empty({n, K});
   Progress progress(label, n);
   for (int64_t b0 = 0; b0 < n; b0 += batch) {
     const int64_t b1 = std::min(n, b0 + batch);
     Tensor x = Tensor::empty({b1 - b0, img[0], img[1], img[2]});
     for (int64_t k = b0; k < b1; ++k)
       data.read_image(indices[static_cast<size_t>(k)], x.data<float>() + (k - b0) * per);
-    const Tensor out = (fast ? fast->logits(x.to(device)) : model.forward(x.to(device))).cpu();
-    std::copy_n(out.data<float>(), out.numel(), logits.data<float>() + b0 * spec.num_classes);
+    const Tensor out = classifier.logits(x.to(classifier.device())).cpu();
+    std::copy_n(out.data<float>(), out.numel(), logits.data<float>() + b0 * K);
     progress.update(b1);
   }
   progress.finish();

@@ -4,15 +4,14 @@
 #include <string>
 #include <vector>
 
-#include "engine/fast_classifier.h"
 #include "io/dataset.h"
-#include "nn/models/registry.h"
+#include "smoothing/base_classifier.h"
 
 namespace sc::app {
 
-// float32 [indices.size(), classes] on the CPU. `fast` (may be null) runs instead of model.forward; the
-// images must have the model's input shape. `label` names the progress line.
-Tensor dataset_logits(const io::Dataset& data, const std::vector<int64_t>& indices, Classifier& model,
-                      FastClassifier* fast, Device device, int64_t batch, const std::string& label);
+// float32 [indices.size(), classes] on the CPU; the images must have the classifier's input shape. `label`
+// names the progress line.
+Tensor dataset_logits(const io::Dataset& data, const std::vector<int64_t>& indices,
+                      BaseClassifier& classifier, int64_t batch, const std::string& label);
 
 }  // namespace sc::app

@@ -42,8 +42,7 @@ int eval_command(int argc, char** argv) {
   SC_CHECK(n > 0, "eval: no images selected");
   const auto base = make_classifier(args, *model, device);
   const auto t0 = std::chrono::steady_clock::now();
-  const Tensor logits = dataset_logits(*data, indices, *model, dynamic_cast<FastClassifier*>(base.get()),
-                                       device, batch, "eval");
+  const Tensor logits = dataset_logits(*data, indices, *base, batch, "eval");
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const Tensor pred = ops::argmax(logits);
   int64_t correct = 0;

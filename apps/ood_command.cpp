@@ -1,6 +1,7 @@
 // smoothcuda ood IN_DATASET MODEL --ood SETS: how well the classifier's confidence tells its own data from
 // other data (out-of-distribution detection, in-distribution = positive): AUROC, conservative AUROC, AUPR-In,
 // AUPR-Out and FPR at 95% TPR per OOD set and score, ROC curves and score histograms.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -9,11 +10,15 @@
 #include "apps/dataset_logits.h"
 #include "apps/image_selection.h"
 #include "apps/model_options.h"
+#include "apps/progress.h"
 #include "io/dataset.h"
 #include "io/file_util.h"
 #include "kernels/argmax.h"
+#include "ood/certified_confidence.h"
 #include "ood/report.h"
 #include "ood/scores.h"
+#include "smoothing/analysis.h"
+#include "smoothing/smooth.h"
 
 namespace sc::app {
 
@@ -39,12 +44,42 @@ std::vector<std::string> split_commas(const std::string& text) {
   }
 }
 
-// One evaluated set: its name, the images chosen, their labels and the logits.
+// One evaluated set: its name, the images chosen, their labels, the logits and, with --sigma, each image's
+// smoothed confidence (the mean max softmax over its noisy copies).
 struct EvaluatedSet {
   std::string name;
   std::vector<int64_t> indices, labels;
   Tensor logits;
+  std::vector<double> smoothed;
 };
+
+// The mean max softmax of `n` noisy copies (noise phase kConfidence, noise index = the dataset index) of each
+// chosen image, some images at a time so that their samples share batches.
+std::vector<double> smoothed_confidence(const io::Dataset& data, const std::vector<int64_t>& indices,
+                                        Smooth& smooth, int64_t n, const std::string& label) {
+  constexpr size_t kImagesAtOnce = 64;
+  const Shape shape = data.image_shape();
+  const Smooth::RowScores msp = [](const Tensor& logits) {
+    return ood::scores(logits, ood::Score::MaxSoftmax);
+  };
+  std::vector<double> out;
+  Progress progress(label, static_cast<int64_t>(indices.size()));
+  for (size_t b = 0; b < indices.size(); b += kImagesAtOnce) {
+    const std::vector<int64_t> ids(
+        indices.begin() + static_cast<std::ptrdiff_t>(b),
+        indices.begin() + static_cast<std::ptrdiff_t>(std::min(indices.size(), b + kImagesAtOnce)));
+    std::vector<Tensor> xs;
+    for (int64_t i : ids) {
+      Tensor x = Tensor::empty(shape);
+      data.read_image(i, x.data<float>());
+      xs.push_back(std::move(x));
+    }
+    for (double m : smooth.mean_scores(xs, ids, noise::kConfidence, n, msp)) out.push_back(m);
+    progress.update(static_cast<int64_t>(out.size()));
+  }
+  progress.finish();
+  return out;
+}
 
 }  // namespace
 
@@ -54,7 +89,9 @@ int ood_command(int argc, char** argv) {
       "Out-of-distribution detection with the classifier's own confidence: scores every image of IN_DATASET "
       "and of each OOD set, and prints, per score, AUROC, conservative AUROC (ties count against), AUPR-In, "
       "AUPR-Out and FPR at 95% TPR (in percent, in-distribution = positive, an Average row over the sets). "
-      "With --out also writes table.md, scores.tsv, roc_SCORE.svg and hist_SCORE.svg there.");
+      "With --out also writes table.md, scores.tsv, roc_SCORE.svg and hist_SCORE.svg (and "
+      "certified_auroc.svg with "
+      "--sigma) there.");
   args.positional("IN_DATASET",
                   "[NAME=]dataset the model was trained on (cifar10, folder:PATH, npy:..., fake:...)")
       .positional("MODEL", "smoothcuda model file or PyTorch checkpoint")
@@ -67,9 +104,16 @@ int ood_command(int argc, char** argv) {
       .option("max", "-1", "stop at this index in each set (-1: all)")
       .option("split", "test", "train or test (for the datasets that have both)")
       .option("data-dir", "", "dataset root (default $SMOOTHCUDA_DATA)")
-      .option("batch", "256", "images per forward pass")
+      .option("batch", "256", "images (or noisy samples, with --sigma) per forward pass")
       .option("device", "cpu", "cpu, cuda or cuda:K")
-      .option("out", "", "folder for table.md, scores.tsv and the plots");
+      .option("out", "", "folder for table.md, scores.tsv and the plots")
+      .option("sigma", "0",
+              "with σ > 0, also the smoothed confidence (max softmax averaged over N noisy copies, noise "
+              "N(0, σ²)) and its certified AUROC/FPR95 at --radii")
+      .option("N", "10000", "noisy copies per image (--sigma)")
+      .option("alpha", "0.01", "each Hoeffding bound on a smoothed confidence fails with probability alpha")
+      .option("radii", "0,0.12,0.25,0.5", "l2 radii of the certified tables: a,b,c or START:STOP:STEP")
+      .option("seed", "0", "noise seed (--sigma)");
   add_model_options(args);
   add_engine_options(args);
   if (!args.parse(argc, argv, 2)) return 0;
@@ -82,6 +126,10 @@ int ood_command(int argc, char** argv) {
   const int64_t batch = args.get_int("batch", 1, 1 << 20);
   const Device device = Device::parse(args.get("device"));
   const io::DatasetOptions data_options{args.get("split"), args.get("data-dir")};
+  const double sigma = args.get_double("sigma", 0, 1e3), alpha = args.get_double("alpha", 1e-300, 0.5);
+  const int64_t n_noisy = args.get_int("N", 1, (1LL << 32) - 1);
+  const uint64_t seed = static_cast<uint64_t>(args.get_int("seed", 0, (1LL << 62)));
+  const std::vector<double> radii = parse_radii(args.get("radii"));
 
   // Every set is opened (and so checked) before any is evaluated.
   const auto [in_name, in_spec] = named_spec(args.get("IN_DATASET"));
@@ -94,14 +142,17 @@ int ood_command(int argc, char** argv) {
   }
   auto model = load_any_model(args.get("MODEL"), device, model_options(args, in_spec));
   const auto base = make_classifier(args, *model, device);
-  auto* fast = dynamic_cast<FastClassifier*>(base.get());
 
   std::vector<EvaluatedSet> evaluated;
   for (const auto& [name, data] : sets) {
-    EvaluatedSet e{name, select_indices(data->size(), skip, max), {}, Tensor()};
+    EvaluatedSet e{name, select_indices(data->size(), skip, max), {}, Tensor(), {}};
     SC_CHECK(!e.indices.empty(), "ood: no images selected from ", name);
     for (int64_t i : e.indices) e.labels.push_back(data->label(i));
-    e.logits = dataset_logits(*data, e.indices, *model, fast, device, batch, "ood " + name);
+    e.logits = dataset_logits(*data, e.indices, *base, batch, "ood " + name);
+    if (sigma > 0) {  // each set its own noise stream
+      Smooth smooth(*base, sigma, batch, seed + evaluated.size());
+      e.smoothed = smoothed_confidence(*data, e.indices, smooth, n_noisy, "ood " + name + " smoothed");
+    }
     evaluated.push_back(std::move(e));
   }
   const EvaluatedSet& in = evaluated[0];
@@ -133,11 +184,39 @@ int ood_command(int argc, char** argv) {
                             ood::histogram_svg(in_scores, out_scores, name + " scores", name + " score"));
     }
   }
+  if (sigma > 0) {
+    // The in-distribution images' estimated confidence against each OOD image's Hoeffding upper bound, itself
+    // and raised to the most any ℓ2 perturbation within r can reach.
+    const ood::NamedScores in_scores{in.name, in.smoothed};
+    std::vector<ood::NamedScores> out_scores, out_upper;
+    for (size_t s = 1; s < evaluated.size(); ++s) {
+      ood::NamedScores upper{evaluated[s].name, {}};
+      for (double m : evaluated[s].smoothed)
+        upper.scores.push_back(ood::hoeffding_interval(m, n_noisy, alpha).upper);
+      out_scores.push_back({evaluated[s].name, evaluated[s].smoothed});
+      out_upper.push_back(std::move(upper));
+    }
+    char head[256];
+    std::snprintf(head, sizeof head, "\n### smoothed confidence: σ = %g, N = %lld\n\n", sigma,
+                  static_cast<long long>(n_noisy));
+    md += head + ood::metrics_markdown(ood::evaluate(in_scores, out_scores));
+    std::snprintf(
+        head, sizeof head,
+        "\n### certified: OOD confidences raised to their bound within an l2 ball (σ = %g, N = %lld, "
+        "α = %g)\n\n",
+        sigma, static_cast<long long>(n_noisy), alpha);
+    md += head + ood::certified_markdown(in_scores, out_upper, radii, sigma);
+    const double max_radius = *std::max_element(radii.begin(), radii.end());
+    if (!out.empty() && max_radius > 0)
+      io::write_file_atomic(out + "/certified_auroc.svg",
+                            ood::certified_auroc_svg(in_scores, out_upper, max_radius, sigma));
+  }
   std::fputs(md.c_str(), stdout);
   if (!out.empty()) {
     io::write_file_atomic(out + "/table.md", md);
     std::string tsv = "set\tidx\tlabel\tpredict";
     for (ood::Score kind : ood::all_scores()) tsv += "\t" + ood::score_name(kind);
+    if (sigma > 0) tsv += "\tsmoothed_msp\tsmoothed_lower\tsmoothed_upper";
     tsv += "\n";
     for (const EvaluatedSet& e : evaluated) {
       std::vector<std::vector<double>> columns;
@@ -152,11 +231,17 @@ int ood_command(int argc, char** argv) {
           std::snprintf(row, sizeof row, "\t%.17g", column[i]);
           tsv += row;
         }
+        if (!e.smoothed.empty()) {
+          const ood::ConfidenceInterval c = ood::hoeffding_interval(e.smoothed[i], n_noisy, alpha);
+          std::snprintf(row, sizeof row, "\t%.17g\t%.17g\t%.17g", c.mean, c.lower, c.upper);
+          tsv += row;
+        }
         tsv += "\n";
       }
     }
     io::write_file_atomic(out + "/scores.tsv", tsv);
-    std::printf("\nwrote %s/table.md, scores.tsv, roc_*.svg, hist_*.svg\n", out.c_str());
+    std::printf("\nwrote %s/table.md, scores.tsv, roc_*.svg, hist_*.svg%s\n", out.c_str(),
+                sigma > 0 ? ", certified_auroc.svg" : "");
   }
   return 0;
 }

@@ -40,8 +40,8 @@ class FastClassifier : public BaseClassifier {
 
   // Logits [rows, K] float32 on device() for a noisy (or plain) input; mean/std of `in` are ignored (the
   // model's own normalization applies). The returned tensor is reused by the next call.
-  Tensor logits(const NoisyInput& in);
-  Tensor logits(const Tensor& x);  // a plain batch [B, C, H, W] in [0, 1]
+  Tensor logits(const NoisyInput& in) override;
+  Tensor logits(const Tensor& x) override;  // a plain batch [B, C, H, W] in [0, 1]
   Tensor predict_labels(const Tensor& x) override;
   Tensor predict_noisy_labels(const NoisyInput& in) override;
   void accumulate_noisy_counts(const NoisyInput& in, Tensor& counts) override;

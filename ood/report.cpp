@@ -5,6 +5,7 @@
 
 #include "io/svg_plot.h"
 #include "nn/error.h"
+#include "ood/certified_confidence.h"
 
 namespace sc::ood {
 
@@ -36,6 +37,70 @@ std::string metrics_markdown(const std::vector<SetMetrics>& rows) {
   }
   if (rows.size() > 1) line("Average", "", mean);
   return md;
+}
+
+namespace {
+// The conservative AUROC and the FPR95 of the in-distribution scores against the OOD upper bounds raised to
+// their bound within radius r.
+DetectionMetrics certified_metrics(const NamedScores& in, const NamedScores& upper, double r, double sigma) {
+  std::vector<double> raised;
+  for (double u : upper.scores) raised.push_back(certified_upper(u, r, sigma));
+  return detection_metrics(in.scores, raised);
+}
+}  // namespace
+
+std::string certified_markdown(const NamedScores& in, const std::vector<NamedScores>& out_upper,
+                               const std::vector<double>& radii, double sigma) {
+  SC_CHECK(!radii.empty(), "certified_markdown: no radii");
+  std::string md = "| OOD set |", rule = "|---|";
+  char cell[64];
+  for (const char* metric : {"GAUROC", "GFPR95"})
+    for (double r : radii) {
+      std::snprintf(cell, sizeof cell, " %s r=%.3g |", metric, r);
+      md += cell, rule += "---:|";
+    }
+  md += "\n" + rule + "\n";
+  auto line = [&](const std::string& name, const std::vector<double>& v) {
+    md += "| " + name + " |";
+    for (double x : v) {
+      std::snprintf(cell, sizeof cell, " %.2f |", 100 * x);
+      md += cell;
+    }
+    md += "\n";
+  };
+  // Each set's GAUROC at every radius, then its GFPR95 at every radius; their mean over the sets.
+  const size_t k = radii.size();
+  std::vector<double> mean(2 * k, 0.0);
+  for (const NamedScores& o : out_upper) {
+    std::vector<double> row(2 * k);
+    for (size_t j = 0; j < k; ++j) {
+      const DetectionMetrics m = certified_metrics(in, o, radii[j], sigma);
+      row[j] = m.auroc_conservative, row[k + j] = m.fpr95;
+    }
+    line(o.name, row);
+    for (size_t j = 0; j < 2 * k; ++j) mean[j] += row[j] / static_cast<double>(out_upper.size());
+  }
+  if (out_upper.size() > 1) line("Average", mean);
+  return md;
+}
+
+std::string certified_auroc_svg(const NamedScores& in, const std::vector<NamedScores>& out_upper,
+                                double max_radius, double sigma) {
+  SC_CHECK(max_radius > 0, "certified_auroc_svg: the largest radius must be positive");
+  constexpr int kPoints = 60;
+  std::vector<io::Series> series;
+  for (const NamedScores& o : out_upper) {
+    io::Series line{o.name, {}, {}};
+    for (int i = 0; i <= kPoints; ++i) {
+      const double r = max_radius * i / kPoints;
+      line.x.push_back(r), line.y.push_back(certified_metrics(in, o, r, sigma).auroc_conservative);
+    }
+    series.push_back(std::move(line));
+  }
+  io::PlotSpec spec;
+  spec.title = "certified AUROC (OOD confidence bounded within the l2 ball), in: " + in.name;
+  spec.x_label = "l2 radius", spec.y_label = "GAUROC", spec.x_max = max_radius;
+  return io::svg_line_plot(spec, series);
 }
 
 std::string roc_svg(const NamedScores& in, const std::vector<NamedScores>& outs, const std::string& title) {

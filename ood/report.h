@@ -26,6 +26,16 @@ std::vector<SetMetrics> evaluate(const NamedScores& in, const std::vector<NamedS
 // (the plain mean over the sets) when there are several.
 std::string metrics_markdown(const std::vector<SetMetrics>& rows);
 
+// | OOD set | GAUROC r = … | GFPR95 r = … |: the in-distribution scores against each OOD set's confidence
+// upper bounds raised to their certified bound within radius r (certified_upper, σ), for each radius; ties
+// count against the detector (the conservative AUROC), and an Average row when there are several sets.
+std::string certified_markdown(const NamedScores& in, const std::vector<NamedScores>& out_upper,
+                               const std::vector<double>& radii, double sigma);
+
+// Each OOD set's GAUROC (as certified_markdown) over radii 0 … max_radius.
+std::string certified_auroc_svg(const NamedScores& in, const std::vector<NamedScores>& out_upper,
+                                double max_radius, double sigma);
+
 // The ROC curve of each OOD set against the in-distribution set (TPR over FPR).
 std::string roc_svg(const NamedScores& in, const std::vector<NamedScores>& outs, const std::string& title);
 

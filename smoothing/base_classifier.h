@@ -1,4 +1,5 @@
-// What randomized smoothing needs of a base classifier f: hard labels for a batch of (noisy) images in [0,1].
+// What randomized smoothing needs of a base classifier f: hard labels for a batch of (noisy) images in [0,1],
+// and, where f has them, its logits (for smoothing soft scores).
 // A plain classifier is the usual one; a denoiser in front of it is another (diffusion denoised smoothing).
 #pragma once
 #include <string>
@@ -20,6 +21,11 @@ class BaseClassifier {
   // Counts the labels of those samples: counts[span.slot, label] += 1 (int64 [S, K] on device()). The default
   // takes predict_noisy_labels and a histogram per span; the fast engine counts inside its head.
   virtual void accumulate_noisy_counts(const NoisyInput& in, Tensor& counts);
+  // Logits [B, K] float32 on device() of a batch x [B, C, H, W], for soft scores (the confidence a smoothed
+  // soft classifier averages, OOD scores). The default says that this classifier gives labels only.
+  virtual Tensor logits(const Tensor& x);
+  // The logits of noisy samples: the default materializes the batch, as predict_noisy_labels does.
+  virtual Tensor logits(const NoisyInput& in);
   virtual bool fuses_noise() const { return false; }
   virtual int64_t num_classes() const = 0;
   virtual Shape input_shape() const = 0;  // [C, H, W]
@@ -38,6 +44,8 @@ class ArgmaxClassifier : public BaseClassifier {
  public:
   explicit ArgmaxClassifier(Classifier& model) : model_(model) {}
   Tensor predict_labels(const Tensor& x) override;
+  using BaseClassifier::logits;
+  Tensor logits(const Tensor& x) override { return model_.forward(x); }
   int64_t num_classes() const override { return model_.spec.num_classes; }
   Shape input_shape() const override { return {model_.spec.channels, model_.spec.height, model_.spec.width}; }
   Device device() override { return model_.device(); }

@@ -18,7 +18,14 @@
 
 namespace sc::noise {
 
-enum Phase : uint32_t { kSelection = 0, kEstimation = 1, kAttack = 2, kLocal = 3, kDiffusionSampling = 4 };
+enum Phase : uint32_t {
+  kSelection = 0,
+  kEstimation = 1,
+  kAttack = 2,
+  kLocal = 3,
+  kDiffusionSampling = 4,
+  kConfidence = 5,  // smoothed soft scores (Smooth::mean_scores in `ood --sigma`)
+};
 
 // Rounded arithmetic that the device compiler may not contract into FMA.
 SC_NOISE_FN float mul(float a, float b) {

@@ -18,14 +18,14 @@ std::vector<int64_t> Smooth::sample_counts(const Tensor& x, int64_t image, noise
   return sample_counts(std::vector<Tensor>{x}, std::vector<int64_t>{image}, phase, num)[0];
 }
 
-std::vector<std::vector<int64_t>> Smooth::sample_counts(const std::vector<Tensor>& xs,
-                                                        const std::vector<int64_t>& images,
-                                                        noise::Phase phase, int64_t num) {
+void Smooth::for_each_batch(const std::vector<Tensor>& xs, const std::vector<int64_t>& images,
+                            noise::Phase phase, int64_t num,
+                            const std::function<void(const NoisyInput&)>& run) {
   SC_CHECK(xs.size() == images.size() && !xs.empty(), "smoothing: one image index per image");
   SC_CHECK(num > 0 && num < (int64_t{1} << 32), "smoothing: number of samples must be in [1, 2^32), got ",
            num);
   const Device device = base_.device();
-  const int64_t K = base_.num_classes(), n_img = static_cast<int64_t>(xs.size());
+  const int64_t n_img = static_cast<int64_t>(xs.size());
   std::vector<Tensor> on_device;
   for (size_t i = 0; i < xs.size(); ++i) {
     SC_CHECK(images[i] >= 0 && images[i] < (int64_t{1} << 32),
@@ -40,8 +40,6 @@ std::vector<std::vector<int64_t>> Smooth::sample_counts(const std::vector<Tensor
   in.sigma = static_cast<float>(sigma_);
   in.seed = seed_;
   in.phase = static_cast<uint32_t>(phase);
-  // One count vector per image, side by side on the device; only they come back to the host.
-  Tensor counts = Tensor::zeros({n_img, K}, DType::I64, device);
   // Walk through (image, sample) pairs in order, filling batches of up to batch_ samples.
   int64_t img = 0, done = 0;
   while (img < n_img) {
@@ -55,14 +53,38 @@ std::vector<std::vector<int64_t>> Smooth::sample_counts(const std::vector<Tensor
       done += take;
       if (done == num) ++img, done = 0;
     }
-    base_.accumulate_noisy_counts(in, counts);
+    run(in);
   }
   samples_ += num * n_img;
+}
+
+std::vector<std::vector<int64_t>> Smooth::sample_counts(const std::vector<Tensor>& xs,
+                                                        const std::vector<int64_t>& images,
+                                                        noise::Phase phase, int64_t num) {
+  const int64_t K = base_.num_classes(), n_img = static_cast<int64_t>(xs.size());
+  // One count vector per image, side by side on the device; only they come back to the host.
+  Tensor counts = Tensor::zeros({n_img, K}, DType::I64, base_.device());
+  for_each_batch(xs, images, phase, num,
+                 [&](const NoisyInput& in) { base_.accumulate_noisy_counts(in, counts); });
   const Tensor host = counts.cpu();
   std::vector<std::vector<int64_t>> out(static_cast<size_t>(n_img));
   for (int64_t i = 0; i < n_img; ++i)
     out[static_cast<size_t>(i)].assign(host.data<int64_t>() + i * K, host.data<int64_t>() + (i + 1) * K);
   return out;
+}
+
+std::vector<double> Smooth::mean_scores(const std::vector<Tensor>& xs, const std::vector<int64_t>& images,
+                                        noise::Phase phase, int64_t num, const RowScores& score) {
+  std::vector<double> sums(xs.size(), 0.0);
+  for_each_batch(xs, images, phase, num, [&](const NoisyInput& in) {
+    const std::vector<double> rows = score(base_.logits(in).cpu().contiguous());
+    size_t row = 0;
+    for (const SampleSpan& s : in.spans)
+      for (int64_t r = 0; r < s.rows; ++r) sums[static_cast<size_t>(s.slot)] += rows.at(row++);
+    SC_CHECK(row == rows.size(), "mean_scores: ", rows.size(), " scores for ", row, " noisy samples");
+  });
+  for (double& s : sums) s /= static_cast<double>(num);
+  return sums;
 }
 
 int64_t argmax_count(const std::vector<int64_t>& counts) {

@@ -4,6 +4,7 @@
 // class counts come back to the host. The noise of sample s of image i is noise(seed, i, phase, s, ·), so any run
 // is reproducible and every sample can be regenerated.
 #pragma once
+#include <functional>
 #include <vector>
 
 #include "smoothing/base_classifier.h"
@@ -28,6 +29,12 @@ class Smooth {
   // samples are the same as in sample_counts (noise depends only on seed, image, phase and sample index).
   std::vector<std::vector<int64_t>> sample_counts(const std::vector<Tensor>& xs, const std::vector<int64_t>& images,
                                                   noise::Phase phase, int64_t num);
+  // The mean over `num` noisy copies of each image of a score per row of f's logits [rows, K] (float32, CPU):
+  // with the maximum softmax probability, the Monte Carlo estimate of the smoothed soft classifier's
+  // confidence E[max softmax(f(x + ε))] (Salman et al. 2019). Needs a base classifier with logits.
+  using RowScores = std::function<std::vector<double>(const Tensor& logits)>;
+  std::vector<double> mean_scores(const std::vector<Tensor>& xs, const std::vector<int64_t>& images,
+                                  noise::Phase phase, int64_t num, const RowScores& score);
   // CERTIFY: select cA with n0 samples, estimate with n fresh ones, abstain when pA_lower < 1/2.
   Certificate certify(const Tensor& x, int64_t image, int64_t n0, int64_t n, double alpha);
   // CERTIFY for several images, sharing batches between them (identical certificates to one image at a time).
@@ -42,6 +49,10 @@ class Smooth {
   int64_t samples_drawn() const { return samples_; }  // total noisy samples classified so far
 
  private:
+  // Calls `run` on batches of up to `batch` noisy samples: `num` samples of each image in turn, images
+  // sharing a batch when num is small.
+  void for_each_batch(const std::vector<Tensor>& xs, const std::vector<int64_t>& images, noise::Phase phase,
+                      int64_t num, const std::function<void(const NoisyInput&)>& run);
   BaseClassifier& base_;
   double sigma_;
   int64_t batch_;

@@ -16,6 +16,8 @@
 #include "io/safetensors.h"
 #include "nn/models/model_file.h"
 #include "nn/state_dict.h"
+#include "ood/certified_confidence.h"
+#include "ood/metrics.h"
 #include "smoothing/noise.h"
 #include "test_util.h"
 
@@ -159,9 +161,10 @@ TEST(Cli, ConvertThenEval) {
   EXPECT_NE(r.err.find("posix.system"), std::string::npos) << r.err;
 }
 
-// The table's cell `column` (0 = the set's name) of the row of `set` under the "### score: NAME" heading.
-std::string ood_cell(const std::string& out, const std::string& score, const std::string& set, int column) {
-  const size_t at = out.find("### score: " + score + "\n");
+// The table's cell `column` (0 = the set's name) of the row of `set` under the first heading that starts with
+// `heading`.
+std::string ood_cell(const std::string& out, const std::string& heading, const std::string& set, int column) {
+  const size_t at = out.find(heading);
   if (at == std::string::npos) return "";
   for (const std::string& l : lines(out.substr(at))) {
     if (l.rfind("| " + set + " |", 0) != 0) continue;
@@ -181,11 +184,12 @@ TEST(Cli, OodTablesScoresAndPlots) {
                         " --ood noise=fake:30:1:28:28:uniform,same=fake:40:1:28:28 --batch 7 --out " + dir);
   ASSERT_EQ(r.code, 0) << r.err;
   for (const char* score : {"msp", "maxlogit", "energy"}) {
-    EXPECT_EQ(ood_cell(r.out, score, "noise", 1), "30") << r.out;
-    EXPECT_EQ(ood_cell(r.out, score, "same", 2), "50.00") << r.out;
-    EXPECT_EQ(ood_cell(r.out, score, "same", 3), "48.75") << r.out;
-    EXPECT_EQ(ood_cell(r.out, score, "same", 6), "95.00") << r.out;  // FPR95: the twins score alike
-    EXPECT_NE(ood_cell(r.out, score, "Average", 2), "") << r.out;
+    EXPECT_EQ(ood_cell(r.out, std::string("### score: ") + score + "\n", "noise", 1), "30") << r.out;
+    EXPECT_EQ(ood_cell(r.out, std::string("### score: ") + score + "\n", "same", 2), "50.00") << r.out;
+    EXPECT_EQ(ood_cell(r.out, std::string("### score: ") + score + "\n", "same", 3), "48.75") << r.out;
+    EXPECT_EQ(ood_cell(r.out, std::string("### score: ") + score + "\n", "same", 6), "95.00")
+        << r.out;  // FPR95: the twins score alike
+    EXPECT_NE(ood_cell(r.out, std::string("### score: ") + score + "\n", "Average", 2), "") << r.out;
     EXPECT_TRUE(std::filesystem::exists(dir + "/roc_" + score + ".svg"));
     EXPECT_TRUE(std::filesystem::exists(dir + "/hist_" + score + ".svg"));
   }
@@ -235,6 +239,51 @@ TEST(Cli, OodTablesScoresAndPlots) {
   EXPECT_NE(r.err.find("unknown OOD score 'odin'"), std::string::npos) << r.err;
 }
 
+// --sigma: each image's smoothed confidence (max softmax over N noisy copies) with its Hoeffding bounds, and
+// the certified table: the in-distribution means against the OOD upper bounds raised to the ball's bound.
+TEST(Cli, OodSmoothedConfidenceAndCertifiedTables) {
+  const std::string model = fixture_dir() + "/models/lenet_28.safetensors", dir = temp_path("ood_smoothed");
+  const CliRun r =
+      smoothcuda("ood fake:12:1:28:28 " + model +
+                 " --ood noise=fake:10:1:28:28:uniform --score msp --sigma 0.25 --N 64 --batch 50 "
+                 "--radii 0,0.1,0.3 --alpha 0.05 --out " +
+                 dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_NE(r.out.find("### smoothed confidence: σ = 0.25, N = 64"), std::string::npos) << r.out;
+  EXPECT_NE(io::read_file(dir + "/certified_auroc.svg").find("noise"), std::string::npos);
+  const auto rows = lines(io::read_file(dir + "/scores.tsv"));
+  ASSERT_EQ(rows.size(), 1u + 12 + 10);
+  EXPECT_EQ(rows[0],
+            "set\tidx\tlabel\tpredict\tmsp\tmaxlogit\tenergy\tsmoothed_msp\tsmoothed_lower\tsmoothed_upper");
+  const double half = std::sqrt(std::log(1 / 0.05) / (2 * 64));
+  std::vector<double> in_means, out_upper;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    std::istringstream row(rows[i]);
+    std::string set;
+    double idx, label, pred, msp, maxlogit, energy, mean, lower, upper;
+    row >> set >> idx >> label >> pred >> msp >> maxlogit >> energy >> mean >> lower >> upper;
+    ASSERT_FALSE(row.fail()) << rows[i];
+    EXPECT_GT(mean, 0.1);  // ten classes: a max softmax is at least 0.1
+    EXPECT_LE(mean, 1.0);
+    EXPECT_NEAR(upper, std::min(1.0, mean + half), 1e-15);
+    EXPECT_NEAR(lower, std::max(0.0, mean - half), 1e-15);
+    (set == "noise" ? out_upper : in_means).push_back(upper);
+    if (set != "noise") in_means.back() = mean;
+  }
+  ASSERT_EQ(in_means.size(), 12u);
+  double previous = 101;
+  for (double radius : {0.0, 0.1, 0.3}) {
+    std::vector<double> raised;
+    for (double u : out_upper) raised.push_back(ood::certified_upper(u, radius, 0.25));
+    const double gauroc = 100 * ood::detection_metrics(in_means, raised).auroc_conservative;
+    const int column = radius == 0.0 ? 1 : radius == 0.1 ? 2 : 3;
+    const double shown = std::stod(ood_cell(r.out, "### certified", "noise", column));
+    EXPECT_NEAR(shown, gauroc, 0.005 + 1e-9) << r.out;
+    EXPECT_LE(shown, previous);  // a larger ball can only raise the OOD bounds
+    previous = shown;
+  }
+}
+
 // A real CIFAR-10 classifier (akamaster's ResNet-20) tells CIFAR-10 test images from iSUN's scenes: the
 // energy score's AUROC was 85.3% on every 5th image of each (2,000 and 1,785 images).
 TEST(Cli, OodOnRealData) {
@@ -247,8 +296,8 @@ TEST(Cli, OodOnRealData) {
                               shared + "/data/isun --skip 25 --score energy");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("cifar10: 400 images, accuracy"), std::string::npos) << r.out;
-  EXPECT_EQ(ood_cell(r.out, "energy", "isun", 1), "357") << r.out;
-  const double auroc = std::stod(ood_cell(r.out, "energy", "isun", 2));
+  EXPECT_EQ(ood_cell(r.out, "### score: energy\n", "isun", 1), "357") << r.out;
+  const double auroc = std::stod(ood_cell(r.out, "### score: energy\n", "isun", 2));
   EXPECT_GT(auroc, 78.0) << r.out;
   EXPECT_LT(auroc, 93.0) << r.out;
   std::printf("[ood] akamaster resnet20, CIFAR-10 JPEG vs iSUN, every 25th image, energy: AUROC %.2f\n",

@@ -3,6 +3,7 @@
 // it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "engine/fast_classifier.h"
@@ -684,6 +685,31 @@ TEST(Plan, SmoothingCountsMatchTheGenericPath) {
   int64_t classes_seen = 0;
   for (int64_t c : ca[0]) classes_seen += c > 0;
   EXPECT_GE(classes_seen, 2);  // the noise matters: not a constant classifier
+}
+
+// The fast engine's logits of noisy samples (the noise made inside its first convolution) give the generic
+// path's smoothed scores: the mean maximum logit of each image's 150 noisy copies.
+TEST(Plan, SmoothedScoresMatchTheGenericPath) {
+  auto model = random_model({"lenet", 3, 32, 10, 0}, 3);
+  FastClassifier fast(*model, Precision::FP32);
+  ArgmaxClassifier generic(*model);
+  std::vector<Tensor> xs;
+  for (int i = 0; i < 3; ++i) xs.push_back(test::random_images({3, 32, 32}, 50 + i, 0.2f));
+  const Smooth::RowScores max_logit = [](const Tensor& logits) {
+    std::vector<double> out;
+    for (int64_t r = 0; r < logits.size(0); ++r)
+      out.push_back(*std::max_element(logits.data<float>() + r * logits.size(1),
+                                      logits.data<float>() + (r + 1) * logits.size(1)));
+    return out;
+  };
+  Smooth a(fast, 0.5, 64, 11), b(generic, 0.5, 100, 11), c(generic, 0.5, 100, 12);
+  const auto ma = a.mean_scores(xs, {4, 9, 2}, noise::kConfidence, 150, max_logit);
+  const auto mb = b.mean_scores(xs, {4, 9, 2}, noise::kConfidence, 150, max_logit);
+  const auto mc = c.mean_scores(xs, {4, 9, 2}, noise::kConfidence, 150, max_logit);
+  for (size_t i = 0; i < xs.size(); ++i) {
+    EXPECT_NEAR(ma[i], mb[i], 1e-5 * std::fabs(mb[i])) << i;
+    EXPECT_GT(std::fabs(mb[i] - mc[i]), 1e-4 * std::fabs(mb[i])) << i;  // other noise, other means
+  }
 }
 
 }  // namespace

@@ -1,11 +1,13 @@
-// Randomized smoothing end to end on the CPU: the closed form of a linear classifier, abstention on the decision
-// boundary, Cohen's published results through the analysis, and the TSV formatting.
+// Randomized smoothing end to end on the CPU: the closed form of a linear classifier, abstention on the
+// decision boundary, the smoothed confidence and its certified bounds against quadrature, Cohen's published
+// results through the analysis, and the TSV formatting.
 #include <cmath>
 #include <filesystem>
 #include <random>
 
 #include "io/safetensors.h"
 #include "nn/models/model_file.h"
+#include "ood/certified_confidence.h"
 #include "smoothing/analysis.h"
 #include "smoothing/results_file.h"
 #include "smoothing/smooth.h"
@@ -131,6 +133,107 @@ TEST(Smoothing, ImagesSharingBatchesGetIdenticalResults) {
     EXPECT_EQ(many[k].radius, one.radius) << k;
     EXPECT_EQ(preds[k], alone.predict(xs[k], idx[k], 30, 0.01)) << k;
   }
+}
+
+// The smoothed confidence p̄(x) = E[max softmax(f(x + ε))] of the linear classifier: its logit difference is
+// m + σ‖w‖·t with t ~ N(0, 1), and the max softmax of two classes is sigmoid(|·|). By Simpson's rule in
+// double.
+double linear_smoothed_confidence(double m, double sigma, double norm) {
+  const int n = 20000;  // even; t over [−10, 10]
+  const double h = 20.0 / n;
+  double sum = 0;
+  for (int i = 0; i <= n; ++i) {
+    const double t = -10.0 + h * i, z = std::fabs(m + sigma * norm * t);
+    const double f = 1.0 / (1.0 + std::exp(-z)) * std::exp(-t * t / 2) / std::sqrt(2 * M_PI);
+    sum += f * (i == 0 || i == n ? 1 : i % 2 ? 4 : 2);
+  }
+  return sum * h / 3;
+}
+
+std::vector<double> max_softmax(const Tensor& logits) {
+  std::vector<double> out;
+  for (int64_t r = 0; r < logits.size(0); ++r) {
+    const float* l = logits.data<float>() + r * logits.size(1);
+    const double d = std::fabs(static_cast<double>(l[1]) - l[0]);
+    out.push_back(1.0 / (1.0 + std::exp(-d)));
+  }
+  return out;
+}
+
+TEST(SmoothedConfidence, MeanScoresMatchQuadratureAndIgnoreBatching) {
+  LinearSetup lin;
+  ArgmaxClassifier base(*lin.model);
+  const double sigma = 0.25;
+  std::vector<Tensor> xs;
+  std::vector<int64_t> idx;
+  for (int k = 0; k < 5; ++k) xs.push_back(lin.point(0.15 * (k - 2), 60 + k)), idx.push_back(7 * k);
+  Smooth shared(base, sigma, 37, 9), alone(base, sigma, 4096, 9);
+  const int64_t n = 20000;
+  const std::vector<double> many = shared.mean_scores(xs, idx, noise::kConfidence, n, max_softmax);
+  ASSERT_EQ(many.size(), xs.size());
+  for (size_t k = 0; k < xs.size(); ++k) {
+    // The same samples however the batches fall: the same sum, in the same order.
+    EXPECT_EQ(many[k], alone.mean_scores({xs[k]}, {idx[k]}, noise::kConfidence, n, max_softmax)[0]) << k;
+    // Monte Carlo against the integral: the standard error is below 0.5/√n = 0.0035.
+    const double exact = linear_smoothed_confidence(lin.distance(xs[k]) * lin.norm, sigma, lin.norm);
+    EXPECT_NEAR(many[k], exact, 0.012) << k;
+    EXPECT_GT(exact, 0.5);
+    EXPECT_LT(exact, 1.0);
+  }
+  EXPECT_EQ(shared.samples_drawn(), 5 * n);
+}
+
+// The certified bounds hold for the exact smoothed confidence of the linear classifier: moving x by r along
+// ±w changes the logit difference by ±r‖w‖, and p̄ there stays between the bounds computed from p̄(x).
+TEST(SmoothedConfidence, CertifiedBoundsHoldForALinearClassifier) {
+  const double sigma = 0.25, norm = 6.5;
+  int tight = 0;
+  for (double m : {-2.0, -0.5, 0.0, 0.3, 1.5, 4.0})
+    for (double r : {0.02, 0.1, 0.3, 0.8}) {
+      const double p = linear_smoothed_confidence(m, sigma, norm);
+      const double hi = ood::certified_upper(p, r, sigma), lo = ood::certified_lower(p, r, sigma);
+      EXPECT_LT(lo, p);
+      EXPECT_GT(hi, p);
+      for (double dir : {-1.0, 1.0}) {
+        const double moved = linear_smoothed_confidence(m + dir * r * norm, sigma, norm);
+        EXPECT_LE(moved, hi + 1e-12) << "m " << m << ", r " << r;
+        EXPECT_GE(moved, lo - 1e-12) << "m " << m << ", r " << r;
+        tight += hi - moved < 0.2;
+      }
+    }
+  EXPECT_GT(tight, 10);  // the bounds are not vacuous
+}
+
+TEST(SmoothedConfidence, HoeffdingAndBallBoundValues) {
+  const ood::ConfidenceInterval c = ood::hoeffding_interval(0.5, 10000, 0.01);
+  const double half = std::sqrt(std::log(100.0) / 20000);  // 0.0151743
+  EXPECT_NEAR(half, 0.0151743, 1e-7);
+  EXPECT_DOUBLE_EQ(c.upper, 0.5 + half);
+  EXPECT_DOUBLE_EQ(c.lower, 0.5 - half);
+  EXPECT_EQ(ood::hoeffding_interval(0.995, 10000, 0.01).upper, 1.0);  // clipped
+  EXPECT_EQ(ood::hoeffding_interval(0.002, 10000, 0.01).lower, 0.0);
+  EXPECT_NEAR(ood::certified_upper(0.5, 0.25, 0.25), 0.8413447460685429, 1e-12);  // Φ(1)
+  EXPECT_NEAR(ood::certified_lower(0.5, 0.25, 0.25), 0.15865525393145707, 1e-12);
+  EXPECT_NEAR(ood::certified_upper(0.3, 0.0, 0.5), 0.3, 1e-12);
+  EXPECT_EQ(ood::certified_upper(1.0, 0.1, 0.5), 1.0);
+  EXPECT_EQ(ood::certified_lower(0.0, 0.1, 0.5), 0.0);
+  EXPECT_ERROR_MENTIONS(ood::hoeffding_interval(1.5, 10, 0.01), "[0, 1]");
+  EXPECT_ERROR_MENTIONS(ood::hoeffding_interval(0.5, 0, 0.01), "no samples");
+  EXPECT_ERROR_MENTIONS(ood::certified_upper(0.5, -1.0, 0.25), "radius");
+  EXPECT_ERROR_MENTIONS(ood::certified_upper(0.5, 0.1, 0.0), "sigma");
+}
+
+TEST(SmoothedConfidence, NeedsLogits) {
+  // A base classifier with labels only (here: the default of BaseClassifier) says so.
+  struct LabelsOnly : ArgmaxClassifier {
+    using ArgmaxClassifier::ArgmaxClassifier;
+    Tensor logits(const Tensor& x) override { return BaseClassifier::logits(x); }
+  };
+  LinearSetup lin;
+  LabelsOnly base(*lin.model);
+  Smooth smooth(base, 0.25, 100, 0);
+  EXPECT_ERROR_MENTIONS(smooth.mean_scores({lin.point(0.1, 1)}, {0}, noise::kConfidence, 10, max_softmax),
+                        "labels only");
 }
 
 TEST(Smoothing, BadArgumentsFailClearly) {
