@@ -81,6 +81,38 @@ std::vector<double> smoothed_confidence(const io::Dataset& data, const std::vect
   return out;
 }
 
+// scores.tsv: a row per image of every set (set, idx, label, predict, each score, and with --sigma the
+// smoothed confidence and its Hoeffding bounds), scores with 17 significant digits.
+std::string scores_tsv(const std::vector<EvaluatedSet>& sets, double temperature, int64_t n_noisy,
+                       double alpha) {
+  std::string tsv = "set\tidx\tlabel\tpredict";
+  for (ood::Score kind : ood::all_scores()) tsv += "\t" + ood::score_name(kind);
+  if (!sets[0].smoothed.empty()) tsv += "\tsmoothed_msp\tsmoothed_lower\tsmoothed_upper";
+  tsv += "\n";
+  for (const EvaluatedSet& e : sets) {
+    std::vector<std::vector<double>> columns;
+    for (ood::Score kind : ood::all_scores()) columns.push_back(ood::scores(e.logits, kind, temperature));
+    const Tensor pred = ops::argmax(e.logits);
+    for (size_t i = 0; i < e.indices.size(); ++i) {
+      char row[128];
+      std::snprintf(row, sizeof row, "\t%lld\t%lld\t%lld", static_cast<long long>(e.indices[i]),
+                    static_cast<long long>(e.labels[i]), static_cast<long long>(pred.data<int64_t>()[i]));
+      tsv += e.name + row;
+      for (const auto& column : columns) {
+        std::snprintf(row, sizeof row, "\t%.17g", column[i]);
+        tsv += row;
+      }
+      if (!e.smoothed.empty()) {
+        const ood::ConfidenceInterval c = ood::hoeffding_interval(e.smoothed[i], n_noisy, alpha);
+        std::snprintf(row, sizeof row, "\t%.17g\t%.17g\t%.17g", c.mean, c.lower, c.upper);
+        tsv += row;
+      }
+      tsv += "\n";
+    }
+  }
+  return tsv;
+}
+
 }  // namespace
 
 int ood_command(int argc, char** argv) {
@@ -89,9 +121,8 @@ int ood_command(int argc, char** argv) {
       "Out-of-distribution detection with the classifier's own confidence: scores every image of IN_DATASET "
       "and of each OOD set, and prints, per score, AUROC, conservative AUROC (ties count against), AUPR-In, "
       "AUPR-Out and FPR at 95% TPR (in percent, in-distribution = positive, an Average row over the sets). "
-      "With --out also writes table.md, scores.tsv, roc_SCORE.svg and hist_SCORE.svg (and "
-      "certified_auroc.svg with "
-      "--sigma) there.");
+      "With --out also writes table.md, scores.tsv, roc_SCORE.svg and hist_SCORE.svg there, and with --sigma "
+      "certified_auroc.svg.");
   args.positional("IN_DATASET",
                   "[NAME=]dataset the model was trained on (cifar10, folder:PATH, npy:..., fake:...)")
       .positional("MODEL", "smoothcuda model file or PyTorch checkpoint")
@@ -214,32 +245,7 @@ int ood_command(int argc, char** argv) {
   std::fputs(md.c_str(), stdout);
   if (!out.empty()) {
     io::write_file_atomic(out + "/table.md", md);
-    std::string tsv = "set\tidx\tlabel\tpredict";
-    for (ood::Score kind : ood::all_scores()) tsv += "\t" + ood::score_name(kind);
-    if (sigma > 0) tsv += "\tsmoothed_msp\tsmoothed_lower\tsmoothed_upper";
-    tsv += "\n";
-    for (const EvaluatedSet& e : evaluated) {
-      std::vector<std::vector<double>> columns;
-      for (ood::Score kind : ood::all_scores()) columns.push_back(scores_of(e, kind));
-      const Tensor pred = ops::argmax(e.logits);
-      for (size_t i = 0; i < e.indices.size(); ++i) {
-        char row[128];
-        std::snprintf(row, sizeof row, "\t%lld\t%lld\t%lld", static_cast<long long>(e.indices[i]),
-                      static_cast<long long>(e.labels[i]), static_cast<long long>(pred.data<int64_t>()[i]));
-        tsv += e.name + row;
-        for (const auto& column : columns) {
-          std::snprintf(row, sizeof row, "\t%.17g", column[i]);
-          tsv += row;
-        }
-        if (!e.smoothed.empty()) {
-          const ood::ConfidenceInterval c = ood::hoeffding_interval(e.smoothed[i], n_noisy, alpha);
-          std::snprintf(row, sizeof row, "\t%.17g\t%.17g\t%.17g", c.mean, c.lower, c.upper);
-          tsv += row;
-        }
-        tsv += "\n";
-      }
-    }
-    io::write_file_atomic(out + "/scores.tsv", tsv);
+    io::write_file_atomic(out + "/scores.tsv", scores_tsv(evaluated, temperature, n_noisy, alpha));
     std::printf("\nwrote %s/table.md, scores.tsv, roc_*.svg, hist_*.svg%s\n", out.c_str(),
                 sigma > 0 ? ", certified_auroc.svg" : "");
   }
