@@ -121,9 +121,9 @@ std::string histogram_svg(const NamedScores& in, const std::vector<NamedScores>&
   SC_CHECK(bins >= 1, "histogram_svg: bins must be positive");
   std::vector<const NamedScores*> sets = {&in};
   for (const NamedScores& o : outs) sets.push_back(&o);
-  double lo = in.scores.at(0), hi = lo;
+  for (const NamedScores* s : sets) check_scores(s->scores, s->name);  // an empty set says so by name
+  double lo = in.scores[0], hi = lo;
   for (const NamedScores* s : sets) {
-    check_scores(s->scores, s->name);
     const auto [a, b] = std::minmax_element(s->scores.begin(), s->scores.end());
     lo = std::min(lo, *a), hi = std::max(hi, *b);
   }

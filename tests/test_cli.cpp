@@ -267,8 +267,10 @@ TEST(Cli, OodSmoothedConfidenceAndCertifiedTables) {
     EXPECT_LE(mean, 1.0);
     EXPECT_NEAR(upper, std::min(1.0, mean + half), 1e-15);
     EXPECT_NEAR(lower, std::max(0.0, mean - half), 1e-15);
-    (set == "noise" ? out_upper : in_means).push_back(upper);
-    if (set != "noise") in_means.back() = mean;
+    if (set == "noise")
+      out_upper.push_back(upper);
+    else
+      in_means.push_back(mean);
   }
   ASSERT_EQ(in_means.size(), 12u);
   double previous = 101;
