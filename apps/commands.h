@@ -15,5 +15,6 @@ int sample_command(int argc, char** argv);
 int bench_certify_command(int argc, char** argv);
 int agreement_command(int argc, char** argv);
 int ood_command(int argc, char** argv);
+int attack_command(int argc, char** argv);
 
 }  // namespace sc::app

@@ -21,8 +21,10 @@ void print_help() {
       "  convert SRC DST        PyTorch checkpoint -> smoothcuda model file (.safetensors)\n"
       "  eval DATASET MODEL     accuracy and throughput of a classifier; optional logits output\n"
       "  bench-certify          certification throughput on random weights (bench/certify_throughput.sh)\n"
-      "  agreement DATASET MODEL SIGMA   how often tf32/bf16/fp16 predictions agree with fp32 on noisy samples\n"
+      "  agreement DATASET MODEL SIGMA   how often tf32/bf16/fp16 predictions agree with fp32 on noisy "
+      "samples\n"
       "  ood IN_DATASET MODEL --ood SETS   out-of-distribution detection: AUROC, AUPR, FPR95, plots\n"
+      "  attack DATASET MODEL --out DIR    FGSM, PGD (linf/l2) and SmoothAdv adversarial examples\n"
       "  info                   build, devices and architectures\n\n"
       "`smoothcuda COMMAND --help` describes a command.");
 }
@@ -39,6 +41,7 @@ int main(int argc, char** argv) {
     if (cmd == "bench-certify") return sc::app::bench_certify_command(argc, argv);
     if (cmd == "agreement") return sc::app::agreement_command(argc, argv);
     if (cmd == "ood") return sc::app::ood_command(argc, argv);
+    if (cmd == "attack") return sc::app::attack_command(argc, argv);
     if (cmd == "info") return sc::app::info_command(argc, argv);
     if (cmd == "convert") return sc::app::convert_command(argc, argv);
     if (cmd == "certify") return sc::app::certify_command(argc, argv);

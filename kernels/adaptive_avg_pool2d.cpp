@@ -16,4 +16,18 @@ Tensor adaptive_avg_pool2d(const Tensor& x, int64_t out_h, int64_t out_w) {
   return y;
 }
 
+Tensor adaptive_avg_pool2d_backward(const Tensor& dy, int64_t x_h, int64_t x_w) {
+  check_dtype(dy, DType::F32, "adaptive_avg_pool2d_backward", "dy");
+  check_dim(dy, 4, "adaptive_avg_pool2d_backward", "dy");
+  check_contiguous(dy, "adaptive_avg_pool2d_backward", "dy");
+  SC_CHECK(x_h > 0 && x_w > 0 && dy.size(2) > 0 && dy.size(3) > 0,
+           "adaptive_avg_pool2d_backward: sizes must be positive, got input ", x_h, "x", x_w, " and dy ",
+           dy.describe());
+  Tensor dx = Tensor::empty({dy.size(0), dy.size(1), x_h, x_w}, DType::F32, dy.device());
+  if (dx.numel() == 0) return dx;
+  SC_DISPATCH(dy.device(), cpu::adaptive_avg_pool2d_backward(dy, dx),
+              cuda::adaptive_avg_pool2d_backward(dy, dx));
+  return dx;
+}
+
 }  // namespace sc::ops

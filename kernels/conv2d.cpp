@@ -10,6 +10,14 @@ int64_t conv_out_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, i
 
 namespace ops {
 
+namespace {
+void check_conv_params(const Conv2dParams& p, const char* op) {
+  SC_CHECK(p.stride_h > 0 && p.stride_w > 0 && p.dilation_h > 0 && p.dilation_w > 0 && p.pad_h >= 0 &&
+               p.pad_w >= 0 && p.groups > 0,
+           op, ": stride and dilation must be positive, padding non-negative, groups positive");
+}
+}  // namespace
+
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p, Backend backend) {
   check_dtype(x, DType::F32, "conv2d", "x");
   check_dtype(w, DType::F32, "conv2d", "weight");
@@ -18,9 +26,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2d
   check_contiguous(x, "conv2d", "x");
   check_contiguous(w, "conv2d", "weight");
   check_same_device(x, w, "conv2d");
-  SC_CHECK(p.stride_h > 0 && p.stride_w > 0 && p.dilation_h > 0 && p.dilation_w > 0 && p.pad_h >= 0 &&
-               p.pad_w >= 0 && p.groups > 0,
-           "conv2d: stride and dilation must be positive, padding non-negative, groups positive");
+  check_conv_params(p, "conv2d");
   const int64_t C = x.size(1), O = w.size(0);
   SC_CHECK(C % p.groups == 0 && O % p.groups == 0, "conv2d: groups=", p.groups, " must divide input channels ", C,
            " and output channels ", O);
@@ -41,6 +47,32 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2d
   SC_DISPATCH(x.device(), cpu::conv2d(x, w, bias, p, y),
               vendor ? cuda::conv2d_cudnn(x, w, bias, p, y) : cuda::conv2d(x, w, bias, p, y));
   return y;
+}
+
+Tensor conv2d_backward_input(const Tensor& dy, const Tensor& w, int64_t x_h, int64_t x_w,
+                             const Conv2dParams& p) {
+  const char* op = "conv2d_backward_input";
+  check_dtype(dy, DType::F32, op, "dy");
+  check_dtype(w, DType::F32, op, "weight");
+  check_dim(dy, 4, op, "dy");
+  check_dim(w, 4, op, "weight");
+  check_contiguous(dy, op, "dy");
+  check_contiguous(w, op, "weight");
+  check_same_device(dy, w, op);
+  check_conv_params(p, op);
+  const int64_t O = w.size(0);
+  SC_CHECK(O % p.groups == 0, op, ": groups=", p.groups, " must divide output channels ", O);
+  SC_CHECK(dy.size(1) == O, op, ": dy ", dy.describe(), " must have the weight's ", O, " output channels");
+  SC_CHECK(x_h > 0 && x_w > 0, op, ": input size must be positive, got ", x_h, "x", x_w);
+  const int64_t Ho = conv_out_size(x_h, w.size(2), p.stride_h, p.pad_h, p.dilation_h);
+  const int64_t Wo = conv_out_size(x_w, w.size(3), p.stride_w, p.pad_w, p.dilation_w);
+  SC_CHECK(Ho == dy.size(2) && Wo == dy.size(3), op, ": a ", x_h, "x", x_w, " input gives ", Ho, "x", Wo,
+           " outputs with weight ", w.describe(), ", but dy is ", dy.describe());
+  Tensor dx = Tensor::empty({dy.size(0), w.size(1) * p.groups, x_h, x_w}, DType::F32, dy.device());
+  if (dx.numel() == 0) return dx;
+  SC_DISPATCH(dy.device(), cpu::conv2d_backward_input(dy, w, p, dx),
+              cuda::conv2d_backward_input(dy, w, p, dx));
+  return dx;
 }
 
 }  // namespace ops

@@ -23,13 +23,21 @@ namespace ops {
 // bias may be undefined (no bias).
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p,
               Backend backend = Backend::Default);
+// The gradient with respect to x of Σ dy · conv2d(x, w, ·): the transposed convolution
+// dx[n, g·Cg + c, ih, iw] = Σ_{o in group g, r, s} dy[n, o, oh, ow] · w[o, c, r, s] over the (oh, ow) with
+// oh·sh − ph + r·dh = ih and ow·sw − pw + s·dw = iw. x_h × x_w is the input's size (several sizes give the
+// same output size under a stride; rows and columns no window reads get 0).
+Tensor conv2d_backward_input(const Tensor& dy, const Tensor& w, int64_t x_h, int64_t x_w,
+                             const Conv2dParams& p);
 }  // namespace ops
 
 namespace cpu {
 void conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p, Tensor& y);
-}
+void conv2d_backward_input(const Tensor& dy, const Tensor& w, const Conv2dParams& p, Tensor& dx);
+}  // namespace cpu
 namespace cuda {
 void conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p, Tensor& y);
+void conv2d_backward_input(const Tensor& dy, const Tensor& w, const Conv2dParams& p, Tensor& dx);
 void conv2d_cudnn(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p, Tensor& y);
 }  // namespace cuda
 

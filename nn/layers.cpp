@@ -15,7 +15,14 @@ Conv2d::Conv2d(int64_t in, int64_t out, int64_t kernel, Conv2dParams p, bool has
   weight = Tensor::zeros({out, in / p.groups, kernel, kernel});
   if (has_bias) bias = Tensor::zeros({out});
 }
-Tensor Conv2d::forward(const Tensor& x) { return ops::conv2d(x, weight, bias, params); }
+Tensor Conv2d::forward(const Tensor& x) {
+  input_shape_.keep(x.shape());
+  return ops::conv2d(x, weight, bias, params);
+}
+Tensor Conv2d::backward(const Tensor& dy) {
+  const Shape& s = input_shape_.get(*this);
+  return ops::conv2d_backward_input(dy.contiguous(), weight, s[2], s[3], params);
+}
 void Conv2d::collect(const std::string& prefix, NamedTensors& out) {
   out.emplace_back(join_key(prefix, "weight"), &weight);
   if (bias.defined()) out.emplace_back(join_key(prefix, "bias"), &bias);
@@ -31,6 +38,10 @@ BatchNorm2d::BatchNorm2d(int64_t c, double e) : eps(e) {
 Tensor BatchNorm2d::forward(const Tensor& x) {
   return ops::batch_norm(x, weight, bias, running_mean, running_var, eps);
 }
+Tensor BatchNorm2d::backward(const Tensor& dy) {
+  const Tensor zero = Tensor::zeros(running_mean.shape(), DType::F32, running_mean.device());
+  return ops::batch_norm(dy.contiguous(), weight, zero, zero, running_var, eps);
+}
 void BatchNorm2d::collect(const std::string& prefix, NamedTensors& out) {
   out.emplace_back(join_key(prefix, "weight"), &weight);
   out.emplace_back(join_key(prefix, "bias"), &bias);
@@ -43,16 +54,62 @@ Linear::Linear(int64_t in, int64_t out, bool has_bias) {
   weight = Tensor::zeros({out, in});
   if (has_bias) bias = Tensor::zeros({out});
 }
-Tensor Linear::forward(const Tensor& x) { return ops::linear(x.dim() == 2 ? x : x.flatten(1), weight, bias); }
+Tensor Linear::forward(const Tensor& x) {
+  input_shape_.keep(x.shape());
+  return ops::linear(x.dim() == 2 ? x : x.flatten(1), weight, bias);
+}
+// dx = dy · W: the linear map with the transposed weights.
+Tensor Linear::backward(const Tensor& dy) {
+  const Shape& s = input_shape_.get(*this);
+  return ops::linear(dy.contiguous(), weight.permute({1, 0}).contiguous(), Tensor()).reshape(s);
+}
 void Linear::collect(const std::string& prefix, NamedTensors& out) {
   out.emplace_back(join_key(prefix, "weight"), &weight);
   if (bias.defined()) out.emplace_back(join_key(prefix, "bias"), &bias);
 }
 
-Tensor ReLU::forward(const Tensor& x) { return ops::relu(x); }
-Tensor MaxPool2d::forward(const Tensor& x) { return ops::max_pool2d(x, params); }
-Tensor AvgPool2d::forward(const Tensor& x) { return ops::avg_pool2d(x, params); }
-Tensor GlobalAvgPool::forward(const Tensor& x) { return ops::adaptive_avg_pool2d(x, 1, 1).flatten(1); }
+Tensor ReLU::forward(const Tensor& x) {
+  Tensor y = ops::relu(x);
+  output_.keep(y);
+  return y;
+}
+Tensor ReLU::backward(const Tensor& dy) {
+  return ops::relu_backward(dy.contiguous(), output_.get(*this));
+}
+
+Tensor MaxPool2d::forward(const Tensor& x) {
+  input_.keep(x);
+  return ops::max_pool2d(x, params);
+}
+Tensor MaxPool2d::backward(const Tensor& dy) {
+  return ops::max_pool2d_backward(dy.contiguous(), input_.get(*this), params);
+}
+
+Tensor AvgPool2d::forward(const Tensor& x) {
+  input_shape_.keep(x.shape());
+  return ops::avg_pool2d(x, params);
+}
+Tensor AvgPool2d::backward(const Tensor& dy) {
+  const Shape& s = input_shape_.get(*this);
+  return ops::avg_pool2d_backward(dy.contiguous(), s[2], s[3], params);
+}
+
+Tensor GlobalAvgPool::forward(const Tensor& x) {
+  input_shape_.keep(x.shape());
+  return ops::adaptive_avg_pool2d(x, 1, 1).flatten(1);
+}
+Tensor GlobalAvgPool::backward(const Tensor& dy) {
+  const Shape& s = input_shape_.get(*this);
+  return ops::adaptive_avg_pool2d_backward(dy.contiguous().reshape({s[0], s[1], 1, 1}), s[2], s[3]);
+}
+
+Tensor Flatten::forward(const Tensor& x) {
+  input_shape_.keep(x.shape());
+  return x.flatten(1);
+}
+Tensor Flatten::backward(const Tensor& dy) {
+  return dy.contiguous().reshape(input_shape_.get(*this));
+}
 
 Normalize::Normalize(std::vector<float> m, std::vector<float> s) {
   SC_CHECK(m.size() == s.size() && !m.empty(), "Normalize: mean and std need one value per channel");
@@ -65,6 +122,9 @@ Tensor Normalize::forward(const Tensor& x) {
   SC_CHECK(x.dim() == 4 && x.size(1) == mean.size(0), "Normalize: input ", x.describe(), " does not have ",
            mean.size(0), " channels");
   return ops::channel_normalize(x, mean, std);
+}
+Tensor Normalize::backward(const Tensor& dy) {
+  return ops::channel_normalize(dy.contiguous(), Tensor::zeros(mean.shape(), DType::F32, mean.device()), std);
 }
 void Normalize::collect(const std::string&, NamedTensors& out) {
   // Not part of the state dict, but must follow the model between devices.

@@ -11,17 +11,22 @@ class Conv2d : public Module {
  public:
   Conv2d(int64_t in, int64_t out, int64_t kernel, Conv2dParams p = {}, bool bias = true);
   Tensor forward(const Tensor& x) override;
+  Tensor backward(const Tensor& dy) override;
   void collect(const std::string& prefix, NamedTensors& out) override;
   std::string name() const override { return "Conv2d"; }
   int lower(PlanBuilder& b, int x) const override;
   Tensor weight, bias;
   Conv2dParams params;
+
+ private:
+  Saved<Shape> input_shape_;
 };
 
 class BatchNorm2d : public Module {
  public:
   explicit BatchNorm2d(int64_t channels, double eps = 1e-5);
   Tensor forward(const Tensor& x) override;
+  Tensor backward(const Tensor& dy) override;  // dy · γ/√(var + eps): the running statistics are constants
   void collect(const std::string& prefix, NamedTensors& out) override;
   std::string name() const override { return "BatchNorm2d"; }
   int lower(PlanBuilder& b, int x) const override;
@@ -34,48 +39,72 @@ class Linear : public Module {
  public:
   Linear(int64_t in, int64_t out, bool bias = true);
   Tensor forward(const Tensor& x) override;  // flattens x to [N, in] first
+  Tensor backward(const Tensor& dy) override;
   void collect(const std::string& prefix, NamedTensors& out) override;
   std::string name() const override { return "Linear"; }
   int lower(PlanBuilder& b, int x) const override;
   Tensor weight, bias;
+
+ private:
+  Saved<Shape> input_shape_;
 };
 
 class ReLU : public Module {
  public:
   Tensor forward(const Tensor& x) override;
+  Tensor backward(const Tensor& dy) override;
   std::string name() const override { return "ReLU"; }
   int lower(PlanBuilder& b, int x) const override;
+
+ private:
+  Saved<Tensor> output_;
 };
 
 class MaxPool2d : public Module {
  public:
   explicit MaxPool2d(Pool2dParams p) : params(p) {}
   Tensor forward(const Tensor& x) override;
+  Tensor backward(const Tensor& dy) override;
   std::string name() const override { return "MaxPool2d"; }
   int lower(PlanBuilder& b, int x) const override;
   Pool2dParams params;
+
+ private:
+  Saved<Tensor> input_;
 };
 
 class AvgPool2d : public Module {
  public:
   explicit AvgPool2d(Pool2dParams p) : params(p) {}
   Tensor forward(const Tensor& x) override;
+  Tensor backward(const Tensor& dy) override;
   std::string name() const override { return "AvgPool2d"; }
   Pool2dParams params;
+
+ private:
+  Saved<Shape> input_shape_;
 };
 
 class GlobalAvgPool : public Module {  // AdaptiveAvgPool2d((1, 1)) followed by flatten
  public:
   Tensor forward(const Tensor& x) override;
+  Tensor backward(const Tensor& dy) override;
   std::string name() const override { return "GlobalAvgPool"; }
   int lower(PlanBuilder& b, int x) const override;
+
+ private:
+  Saved<Shape> input_shape_;
 };
 
 class Flatten : public Module {
  public:
-  Tensor forward(const Tensor& x) override { return x.flatten(1); }
+  Tensor forward(const Tensor& x) override;
+  Tensor backward(const Tensor& dy) override;
   std::string name() const override { return "Flatten"; }
   int lower(PlanBuilder& b, int x) const override;
+
+ private:
+  Saved<Shape> input_shape_;
 };
 
 // (x − mean[c]) / std[c]: the classifier's first layer. Holds its constants but names none (like Cohen's
@@ -84,6 +113,7 @@ class Normalize : public Module {
  public:
   Normalize(std::vector<float> mean, std::vector<float> std);
   Tensor forward(const Tensor& x) override;
+  Tensor backward(const Tensor& dy) override;  // dy / std[c]
   void collect(const std::string& prefix, NamedTensors& out) override;
   std::string name() const override { return "Normalize"; }
   Tensor mean, std;

@@ -4,6 +4,24 @@
 
 namespace sc {
 
+namespace {
+thread_local bool g_recording = false;
+}  // namespace
+
+bool recording_for_backward() {
+  return g_recording;
+}
+RecordForBackward::RecordForBackward() : before_(g_recording) {
+  g_recording = true;
+}
+RecordForBackward::~RecordForBackward() {
+  g_recording = before_;
+}
+
+Tensor Module::backward(const Tensor&) {
+  SC_FAIL(name(), " has no backward pass");
+}
+
 std::string join_key(const std::string& prefix, const std::string& name) {
   return prefix.empty() ? name : prefix + "." + name;
 }
@@ -42,6 +60,12 @@ Tensor Sequential::forward(const Tensor& x) {
   Tensor h = x;
   for (auto& [name, m] : children_) h = m->forward(h);
   return h;
+}
+
+Tensor Sequential::backward(const Tensor& dy) {
+  Tensor g = dy;
+  for (auto it = children_.rbegin(); it != children_.rend(); ++it) g = it->second->backward(g);
+  return g;
 }
 
 void Sequential::collect(const std::string& prefix, NamedTensors& out) {

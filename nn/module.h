@@ -1,6 +1,11 @@
-// Modules: layers with named tensors (parameters and buffers, by their PyTorch key names) and a forward pass.
-// Containers name their children like PyTorch does ("layer1.0.conv1.weight"), so a state dict converted from a
-// checkpoint loads by its own keys.
+// Modules: layers with named tensors (parameters and buffers, by their PyTorch key names), a forward pass and
+// the input gradient of that pass. Containers name their children like PyTorch does
+// ("layer1.0.conv1.weight"), so a state dict converted from a checkpoint loads by its own keys.
+//
+// Backward (for attacks) is explicit per module, llm.c style: while a RecordForBackward guard lives on the
+// thread, forward keeps what its backward needs (an input's shape, a ReLU's output); backward(dy) then
+// returns dx = ∂(Σ dy · forward(x))/∂x for the x of the last recorded forward. The network is evaluated as at
+// inference (BatchNorm with its running statistics), and parameters get no gradients.
 #pragma once
 #include <memory>
 #include <string>
@@ -17,10 +22,27 @@ class PlanBuilder;  // engine/plan.h
 // of its state dict (the constants of Normalize).
 using NamedTensors = std::vector<std::pair<std::string, Tensor*>>;
 
+// Whether forward passes on this thread keep what backward needs.
+bool recording_for_backward();
+
+// Records forward passes for backward while it lives (on this thread); nests.
+class RecordForBackward {
+ public:
+  RecordForBackward();
+  ~RecordForBackward();
+  RecordForBackward(const RecordForBackward&) = delete;
+  RecordForBackward& operator=(const RecordForBackward&) = delete;
+
+ private:
+  bool before_;
+};
+
 class Module {
  public:
   virtual ~Module() = default;
   virtual Tensor forward(const Tensor& x) = 0;
+  // The input gradient of the last recorded forward (above). The default says this module has none.
+  virtual Tensor backward(const Tensor& dy);
   // Appends this module's tensors, named with `prefix`.
   virtual void collect(const std::string& prefix, NamedTensors& out) { (void)prefix, (void)out; }
   virtual std::string name() const = 0;
@@ -44,6 +66,7 @@ class Sequential : public Module {
     return add(std::move(name), std::make_unique<M>(std::forward<Args>(args)...));
   }
   Tensor forward(const Tensor& x) override;
+  Tensor backward(const Tensor& dy) override;
   void collect(const std::string& prefix, NamedTensors& out) override;
   std::string name() const override { return "Sequential"; }
   int lower(PlanBuilder& b, int x) const override;
@@ -51,6 +74,26 @@ class Sequential : public Module {
 
  private:
   std::vector<std::pair<std::string, std::unique_ptr<Module>>> children_;
+};
+
+// A value a module's backward needs from its last recorded forward: keep() stores it only while recording;
+// get() fails, naming the module, when no forward was recorded.
+template <typename T>
+class Saved {
+ public:
+  void keep(const T& v) {
+    if (!recording_for_backward()) return;
+    value_ = v;
+    kept_ = true;
+  }
+  const T& get(const Module& m) const {
+    SC_CHECK(kept_, m.name(), ": backward without a recorded forward (run forward under RecordForBackward)");
+    return value_;
+  }
+
+ private:
+  T value_{};
+  bool kept_ = false;
 };
 
 // "a" + "b" → "a.b"; "" + "b" → "b".

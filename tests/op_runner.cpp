@@ -30,8 +30,9 @@ bool starts_with(const std::string& s, const char* p) { return s.rfind(p, 0) == 
 
 const std::vector<std::string>& op_fixture_names() {
   static const std::vector<std::string> names = {
-      "conv2d", "batch_norm", "linear", "elementwise", "channel_normalize", "pool2d", "adaptive_avg_pool2d",
-      "shape_ops", "softmax", "argmax", "class_histogram", "diffusion"};
+      "conv2d",          "batch_norm",          "linear",    "elementwise", "channel_normalize",
+      "pool2d",          "adaptive_avg_pool2d", "shape_ops", "softmax",     "argmax",
+      "class_histogram", "diffusion",           "backward"};
   return names;
 }
 
@@ -85,6 +86,24 @@ Tensor run_fixture_case(const std::string& op, const FixtureCase& c, Device dev,
     else if (starts_with(n, "scale_shift_")) y = ops::channel_modulate(in("x"), in("scale"), in("shift"));
     else if (starts_with(n, "shift_only_")) y = ops::channel_modulate(in("x"), Tensor(), in("shift"));
     else if (starts_with(n, "resize_")) y = ops::resize_bicubic(in("x"), c.ints_param("size")[0], c.ints_param("size")[1]);
+  } else if (op == "backward") {
+    const auto size = starts_with(n, "relu_") ? std::vector<int64_t>() : c.ints_param("input_size");
+    if (starts_with(n, "conv_")) {
+      const auto s = c.ints_param("stride"), p = c.ints_param("padding"), d = c.ints_param("dilation");
+      Conv2dParams cp{s[0], s[1], p[0], p[1], d[0], d[1], c.int_param("groups")};
+      y = ops::conv2d_backward_input(in("dy"), in("weight"), size[0], size[1], cp);
+    } else if (starts_with(n, "relu_")) {
+      y = ops::relu_backward(in("dy"), in("y"));
+    } else if (starts_with(n, "pool_")) {
+      const auto p =
+          Pool2dParams::square(c.int_param("kernel"), c.int_param("stride"), c.int_param("padding"));
+      y = c.string_param("kind") == "avg" ? ops::avg_pool2d_backward(in("dy"), size[0], size[1], p)
+                                          : ops::max_pool2d_backward(in("dy"), in("x"), p);
+    } else if (starts_with(n, "adaptive_")) {
+      y = ops::adaptive_avg_pool2d_backward(in("dy"), size[0], size[1]);
+    } else if (starts_with(n, "sub_")) {
+      y = ops::subsample2d_backward(in("dy"), size[0], size[1], c.int_param("stride"));
+    }
   } else if (op == "class_histogram") {
     y = ops::class_histogram(in("labels"), c.int_param("classes"));
   }

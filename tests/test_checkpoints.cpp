@@ -1,5 +1,6 @@
 // PyTorch checkpoints read without PyTorch: every architecture against PyTorch's logits, Cohen's legacy format,
 // torchvision's zip format with DataParallel keys, the real akamaster checkpoints, and hostile or broken files.
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -24,18 +25,24 @@ const torchfile::Checkpoint& zoo() {
   return c;
 }
 
-class ZooArch : public ::testing::TestWithParam<std::string> {};
+// ‖a − e‖₂ / ‖e‖₂ in double.
+double relative_l2_error(const Tensor& a, const Tensor& e) {
+  EXPECT_EQ(a.shape(), e.shape());
+  const std::vector<float> av = a.to_float_vector(), ev = e.to_float_vector();
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < av.size() && i < ev.size(); ++i) {
+    diff += (static_cast<double>(av[i]) - ev[i]) * (static_cast<double>(av[i]) - ev[i]);
+    norm += static_cast<double>(ev[i]) * ev[i];
+  }
+  return std::sqrt(diff / norm);
+}
 
-TEST_P(ZooArch, LogitsMatchPyTorch) {
-  const std::string arch = GetParam();
+// The zoo's model of `arch` for inputs shaped like x, with its weights from zoo.pt.
+std::unique_ptr<Classifier> zoo_model(const std::string& arch, const Tensor& x) {
   const pickle::Value* sd = zoo().root->get(arch);
-  ASSERT_NE(sd, nullptr) << arch;
+  SC_CHECK(sd != nullptr, "zoo.pt has no ", arch);
   StateDict state;
   for (const auto& [k, t] : sd->entries) state.emplace_back(k->text, pickle::materialize(*t->tensor, arch));
-  const io::Safetensors io = io::read_safetensors(ckpt_dir() + "zoo.io.safetensors");
-  const Tensor& x = io.at(arch + ".x");
-  ConvertOptions o;
-  o.input_shape = {x.size(1), x.size(2), x.size(3)};
   ModelSpec spec;
   spec.arch = arch;
   const bool imagenet = arch == "resnet18" || arch == "resnet50";
@@ -46,7 +53,45 @@ TEST_P(ZooArch, LogitsMatchPyTorch) {
   spec.std = imagenet || aka ? std::vector<float>{0.229f, 0.224f, 0.225f} : std::vector<float>{0.2023f, 0.1994f, 0.2010f};
   auto model = build_model(spec);
   load_state_dict(*model, state, "zoo.pt/" + arch);
-  EXPECT_TRUE(allclose(model->forward(x), io.at(arch + ".logits"), 1e-4));
+  return model;
+}
+
+class ZooArch : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ZooArch, LogitsMatchPyTorch) {
+  const std::string arch = GetParam();
+  const io::Safetensors io = io::read_safetensors(ckpt_dir() + "zoo.io.safetensors");
+  const Tensor& x = io.at(arch + ".x");
+  EXPECT_TRUE(allclose(zoo_model(arch, x)->forward(x), io.at(arch + ".logits"), 1e-4));
+}
+
+// The input gradient through every block type (post-activation with identity, projection and option-A
+// shortcuts, bottleneck, pre-activation), max pooling and the normalization, against PyTorch's autograd in
+// float64. The forward runs first without recording, to check that backward uses the recorded pass.
+TEST_P(ZooArch, InputGradientsMatchPyTorch) {
+  const std::string arch = GetParam();
+  const io::Safetensors grad = io::read_safetensors(ckpt_dir() + "zoo.grad.safetensors");
+  const Tensor& x = grad.at(arch + ".x");
+  auto model = zoo_model(arch, x);
+  {
+    RecordForBackward record;
+    model->forward(x);
+  }
+  model->forward(random_images(x.shape(), 5));  // not recorded: must not replace what backward uses
+  const Tensor dx = model->backward(grad.at(arch + ".dy"));
+  // ReLU is not differentiable at 0: where float32 and float64 round a pre-activation near 0 to different
+  // sides, one unit's gradient changes over its receptive field (wrn28_10's second sample: 0.25% of the
+  // L2 norm, 1044 elements; the other archs agree to 5e-7). A wrong or missing path changes the norm by tens
+  // of percent, so the whole gradient's relative L2 error is the criterion.
+  EXPECT_LT(relative_l2_error(dx, grad.at(arch + ".dx")), 5e-3);
+}
+
+TEST(ZooArch, BackwardWithoutARecordedForwardIsAnError) {
+  const io::Safetensors grad = io::read_safetensors(ckpt_dir() + "zoo.grad.safetensors");
+  const Tensor& x = grad.at("cifar_resnet20.x");
+  auto model = zoo_model("cifar_resnet20", x);
+  model->forward(x);
+  EXPECT_ERROR_MENTIONS(model->backward(grad.at("cifar_resnet20.dy")), "backward without a recorded forward");
 }
 
 INSTANTIATE_TEST_SUITE_P(All, ZooArch,

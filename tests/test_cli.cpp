@@ -306,6 +306,101 @@ TEST(Cli, OodOnRealData) {
               auroc);
 }
 
+// The summary row's cells (after the header and the separator line).
+std::vector<std::string> summary_cells(const std::string& md) {
+  const auto rows = lines(md);
+  std::vector<std::string> cells;
+  if (rows.size() < 3) return cells;
+  std::istringstream row(rows[2]);
+  std::string cell;
+  std::getline(row, cell, '|');
+  while (std::getline(row, cell, '|')) {
+    cell.erase(0, cell.find_first_not_of(' '));
+    cell.erase(cell.find_last_not_of(' ') + 1);
+    if (!cell.empty()) cells.push_back(cell);
+  }
+  return cells;
+}
+
+// akamaster's ResNet-20 (not adversarially trained) under FGSM and PGD in the l-infinity ball of 2/255 on
+// every 100th CIFAR-10 test JPEG: FGSM fools most, PGD nearly all; the saved examples give `eval` the same
+// accuracy.
+TEST(Cli, AttackOnRealData) {
+  const std::string shared = shared_dir(), ckpt = shared + "/models/akamaster/resnet20-12fca82f.th";
+  for (const std::string& p : {ckpt, shared + "/data/cifar10-jpeg/test"})
+    if (!std::filesystem::exists(p)) GTEST_SKIP() << "no " << p;
+  const std::string data = "folder:" + shared + "/data/cifar10-jpeg/test",
+                    model = ckpt +
+                            " --arch aka_resnet20 --dataset cifar10 --mean 0.485,0.456,0.406 --std "
+                            "0.229,0.224,0.225";
+  double clean = 0;
+  for (const std::string attack : {"fgsm", "pgd"}) {
+    const std::string dir = temp_path("attack_" + attack);
+    const CliRun r = smoothcuda("attack " + data + " " + model + " --attack " + attack +
+                                " --eps 2/255 --steps 5 --skip 100 --batch 64 --out " + dir);
+    ASSERT_EQ(r.code, 0) << r.err;
+    const auto cells = summary_cells(io::read_file(dir + "/summary.md"));
+    ASSERT_EQ(cells.size(), 10u) << r.out;
+    EXPECT_EQ(cells[4], "100") << r.out;
+    clean = std::stod(cells[5]);
+    const double under_attack = std::stod(cells[6]);
+    EXPECT_GT(clean, 80.0) << r.out;
+    EXPECT_LT(under_attack, attack == "fgsm" ? 30.0 : 5.0) << r.out;
+    EXPECT_LE(std::stod(cells[9]), 2.0 / 255 + 1e-6) << r.out;
+    const auto rows = lines(io::read_file(dir + "/attack.tsv"));
+    ASSERT_EQ(rows.size(), 101u);
+    EXPECT_EQ(rows[0], "idx\tlabel\tclean_predict\tadv_predict\tsuccess\tlinf\tl2\tloss");
+    EXPECT_EQ(rows[1].substr(0, 2), "0\t");
+    // The examples as written: eval agrees with the accuracy under attack.
+    const CliRun e = smoothcuda("eval npy:" + dir + "/adversarial.npy:" + dir + "/labels.npy " + model);
+    ASSERT_EQ(e.code, 0) << e.err;
+    char expected[32];
+    std::snprintf(expected, sizeof expected, "accuracy %.4f", under_attack / 100);
+    EXPECT_NE(e.out.find(expected), std::string::npos) << e.out << " vs " << r.out;
+    std::printf("[attack] akamaster resnet20, every 100th CIFAR-10 JPEG, %s linf 2/255: %.0f%% -> %.0f%%\n",
+                attack.c_str(), clean, under_attack);
+  }
+}
+
+TEST(Cli, AttackOptionErrors) {
+  const std::string model = fixture_dir() + "/models/lenet_28.safetensors";
+  EXPECT_NE(smoothcuda("attack fake:4:1:28:28 " + model).err.find("--out DIR is required"),
+            std::string::npos);
+  const std::string out = " --out " + temp_path("attack_errors");
+  EXPECT_NE(
+      smoothcuda("attack fake:4:1:28:28 " + model + " --attack cw" + out).err.find("unknown --attack 'cw'"),
+      std::string::npos);
+  EXPECT_NE(smoothcuda("attack fake:4:1:28:28 " + model + " --attack smoothadv --norm linf" + out)
+                .err.find("smoothadv is an l2 attack"),
+            std::string::npos);
+  EXPECT_NE(smoothcuda("attack fake:4:1:28:28 " + model + " --eps 8/0" + out).err.find("fraction like 8/255"),
+            std::string::npos);
+  EXPECT_NE(smoothcuda("attack fake:4:1:28:28 " + model + " --target 10" + out).err.find("--target 10"),
+            std::string::npos);
+  EXPECT_NE(smoothcuda("attack fake:4:3:32:32 " + model + out).err.find("takes 1x28x28"), std::string::npos);
+}
+
+// SmoothAdv through the command, then the smoothed classifier's verdict on its examples by `predict`.
+TEST(Cli, SmoothAdvExamplesGoToPredict) {
+  const std::string model = fixture_dir() + "/models/lenet_28.safetensors", dir = temp_path("smoothadv");
+  CliRun r = smoothcuda("attack fake:6:1:28:28 " + model +
+                        " --attack smoothadv --eps 0.5 --sigma 0.25 --m 4 "
+                        "--steps 3 --batch 4 --out " +
+                        dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto cells = summary_cells(io::read_file(dir + "/summary.md"));
+  ASSERT_EQ(cells.size(), 10u) << r.out;
+  EXPECT_EQ(cells[0], "smoothadv");
+  EXPECT_EQ(cells[1], "l2");
+  EXPECT_NEAR(std::stod(cells[8]), 0.5, 1e-4) << r.out;  // every Δ ends on the sphere
+  EXPECT_NE(r.out.find("smoothcuda predict npy:"), std::string::npos);
+  const std::string predictions = temp_path("predict.tsv");
+  r = smoothcuda("predict npy:" + dir + "/adversarial.npy:" + dir + "/labels.npy " + model + " 0.25 " +
+                 predictions + " --N 50 --batch 50");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(lines(io::read_file(predictions)).size(), 7u);
+}
+
 TEST(Cli, DiffusionConvertDenoiseAndCertifyWithDenoiser) {
   const std::string unet = temp_path("iddpm.safetensors");
   CliRun r = smoothcuda("convert " + fixture_dir() + "/checkpoints/iddpm_narrow.pt " + unet +

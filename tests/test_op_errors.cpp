@@ -11,6 +11,7 @@
 #include "kernels/elementwise.h"
 #include "kernels/linear.h"
 #include "kernels/pool2d.h"
+#include "kernels/relu.h"
 #include "kernels/softmax.h"
 #include "kernels/subsample2d.h"
 #include "test_util.h"
@@ -29,6 +30,21 @@ TEST(OpErrors, Conv2dShapesAndDtypes) {
   EXPECT_ERROR_MENTIONS(ops::conv2d(randn({1, 3, 2, 2}, 6), w, Tensor(), {}), "smaller than");
   EXPECT_ERROR_MENTIONS(ops::conv2d(x, w, Tensor(), Conv2dParams::square(0, 0)), "stride");
   EXPECT_ERROR_MENTIONS(ops::conv2d(x.permute({0, 1, 3, 2}), w, Tensor(), {}), "contiguous");
+}
+
+TEST(OpErrors, BackwardShapes) {
+  const Tensor w = randn({4, 3, 3, 3}, 2), dy = randn({2, 4, 3, 3}, 3);
+  EXPECT_ERROR_MENTIONS(ops::conv2d_backward_input(dy, w, 6, 6, {}), "conv2d_backward_input", "6x6", "4x4");
+  EXPECT_ERROR_MENTIONS(ops::conv2d_backward_input(randn({2, 5, 3, 3}, 4), w, 5, 5, {}), "4 output channels");
+  EXPECT_ERROR_MENTIONS(ops::conv2d_backward_input(dy, w, 0, 5, {}), "input size must be positive");
+  EXPECT_ERROR_MENTIONS(ops::relu_backward(dy, randn({2, 4, 3, 4}, 5)), "relu_backward", "differ in shape");
+  const auto pool = Pool2dParams::square(2, 2);
+  EXPECT_ERROR_MENTIONS(ops::avg_pool2d_backward(dy, 8, 8, pool), "avg_pool2d_backward", "4x4");
+  EXPECT_ERROR_MENTIONS(ops::max_pool2d_backward(dy, randn({2, 3, 6, 6}, 6), pool), "max_pool2d_backward",
+                        "samples and channels");
+  EXPECT_ERROR_MENTIONS(ops::subsample2d_backward(dy, 7, 6, 2), "subsample2d_backward", "7x6");
+  EXPECT_ERROR_MENTIONS(ops::adaptive_avg_pool2d_backward(dy, 0, 3), "adaptive_avg_pool2d_backward",
+                        "positive");
 }
 
 TEST(OpErrors, OtherOps) {

@@ -1,5 +1,8 @@
 // Hand-written conv2d as an implicit GEMM per group: M = output channels of the group, N = batch × output
 // pixels, K = input channels of the group × kernel taps. The im2col matrix is never stored: B(k, n) reads x.
+// The input gradient is the same tile product transposed: M = input channels of the group, N = batch × input
+// pixels, K = output channels of the group × taps; B(k, n) reads the dy entry whose window put that tap on
+// the input pixel, or 0 where the stride skips it.
 #include "kernels/conv2d.h"
 #include "kernels/cuda/gemm_tile.cuh"
 
@@ -37,11 +40,32 @@ struct StoreConv {
     y[(static_cast<long long>(b) * O + o) * P + pix] = v + (bias ? bias[o] : 0.0f);
   }
 };
-}  // namespace
+struct LoadWeightTransposed {  // A(g, c, k = (o, r, s)) = w[g·Og + o, c, r, s]
+  const float* w;
+  int Cg, Og, taps;
+  __device__ float operator()(int g, int m, int k) const {
+    const int o = k / taps, t = k % taps;
+    return w[((static_cast<long long>(g) * Og + o) * Cg + m) * taps + t];
+  }
+};
 
-void conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p, Tensor& y) {
-  const long long total = y.numel();
-  SC_CHECK(total < (1LL << 31) && x.numel() < (1LL << 31), "conv2d (CUDA): tensors over 2^31 elements: split the batch");
+struct LoadOutputGradient {  // B(g, (o, r, s), (b, ih, iw)) = dy[b, g·Og + o, oh, ow] for the window that
+                             // reads ih, iw
+  const float* dy;
+  ConvGeometry c;
+  int O;
+  __device__ float operator()(int g, int k, int n) const {
+    const int s = k % c.KW, r = (k / c.KW) % c.KH, o = k / (c.KW * c.KH);
+    const int iw = n % c.W, ih = (n / c.W) % c.H, b = n / (c.W * c.H);
+    const int th = ih + c.ph - r * c.dh, tw = iw + c.pw - s * c.dw;
+    if (th < 0 || tw < 0 || th % c.sh != 0 || tw % c.sw != 0) return 0.0f;
+    const int oh = th / c.sh, ow = tw / c.sw;
+    if (oh >= c.Ho || ow >= c.Wo) return 0.0f;
+    return dy[((static_cast<long long>(b) * O + g * c.Og + o) * c.Ho + oh) * c.Wo + ow];
+  }
+};
+
+ConvGeometry conv_geometry(const Tensor& x, const Tensor& w, const Tensor& y, const Conv2dParams& p) {
   ConvGeometry c{};
   c.C = static_cast<int>(x.size(1));
   c.H = static_cast<int>(x.size(2));
@@ -58,6 +82,15 @@ void conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dPa
   c.pw = static_cast<int>(p.pad_w);
   c.dh = static_cast<int>(p.dilation_h);
   c.dw = static_cast<int>(p.dilation_w);
+  return c;
+}
+}  // namespace
+
+void conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p, Tensor& y) {
+  const long long total = y.numel();
+  SC_CHECK(total < (1LL << 31) && x.numel() < (1LL << 31),
+           "conv2d (CUDA): tensors over 2^31 elements: split the batch");
+  const ConvGeometry c = conv_geometry(x, w, y, p);
   const int K = c.Cg * c.KH * c.KW;
   const int N = static_cast<int>(x.size(0)) * c.Ho * c.Wo;
   LoadWeight la{w.data<float>(), c.Og, K};
@@ -65,6 +98,19 @@ void conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dPa
   StoreConv st{y.data<float>(), bias.defined() ? bias.data<float>() : nullptr, static_cast<int>(w.size(0)), c.Og,
                c.Ho * c.Wo};
   launch_gemm_tile<false>(c.Og, N, K, static_cast<int>(p.groups), la, lb, st, "conv2d gemm_tile_kernel");
+}
+
+void conv2d_backward_input(const Tensor& dy, const Tensor& w, const Conv2dParams& p, Tensor& dx) {
+  SC_CHECK(dy.numel() < (1LL << 31) && dx.numel() < (1LL << 31),
+           "conv2d_backward_input (CUDA): tensors over 2^31 elements: split the batch");
+  const ConvGeometry c = conv_geometry(dx, w, dy, p);
+  const int taps = c.KH * c.KW, O = static_cast<int>(w.size(0));
+  const int N = static_cast<int>(dx.size(0)) * c.H * c.W;
+  LoadWeightTransposed la{w.data<float>(), c.Cg, c.Og, taps};
+  LoadOutputGradient lb{dy.data<float>(), c, O};
+  StoreConv st{dx.data<float>(), nullptr, c.C, c.Cg, c.H * c.W};
+  launch_gemm_tile<false>(c.Cg, N, c.Og * taps, static_cast<int>(p.groups), la, lb, st,
+                          "conv2d_backward_input gemm_tile_kernel");
 }
 
 }  // namespace sc::cuda

@@ -53,6 +53,11 @@ Tensor Classifier::forward(const Tensor& x) {
   return net->forward(normalize ? normalize->forward(x) : x);
 }
 
+Tensor Classifier::backward(const Tensor& dy) {
+  const Tensor g = net->backward(dy);
+  return normalize ? normalize->backward(g) : g;
+}
+
 void Classifier::collect(const std::string& prefix, NamedTensors& out) {
   if (normalize) normalize->collect(prefix, out);
   net->collect(prefix, out);

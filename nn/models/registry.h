@@ -25,6 +25,7 @@ class Classifier : public Module {
  public:
   Classifier(ModelSpec spec, std::unique_ptr<Module> net);
   Tensor forward(const Tensor& x) override;  // x: [N, C, H, W] in [0,1] → logits [N, classes]
+  Tensor backward(const Tensor& dy) override;  // dy: [N, classes] → the gradient in image space
   void collect(const std::string& prefix, NamedTensors& out) override;
   std::string name() const override { return spec.arch; }
   ModelSpec spec;

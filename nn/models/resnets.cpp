@@ -33,12 +33,24 @@ class BasicBlock : public Module {
     pad_ = (out - in) / 2;
   }
   Tensor forward(const Tensor& x) override {
-    Tensor h = ops::relu(bn1_->forward(conv1_->forward(x)));
+    Tensor h = relu1_.forward(bn1_->forward(conv1_->forward(x)));
     h = bn2_->forward(conv2_->forward(h));
     Tensor s = x;
     if (kind_ == Shortcut::Projection) s = downsample_->forward(x);
     if (kind_ == Shortcut::OptionA) s = ops::pad_channels(ops::subsample2d(x, stride_), pad_, pad_);
-    return ops::relu(ops::add(h, s));
+    input_shape_.keep(x.shape());
+    return relu2_.forward(ops::add(h, s));
+  }
+  // The sum's gradient flows into both branches; the shortcut's adds to the residual branch's.
+  Tensor backward(const Tensor& dy) override {
+    const Tensor g = relu2_.backward(dy);
+    Tensor dx = conv1_->backward(bn1_->backward(relu1_.backward(conv2_->backward(bn2_->backward(g)))));
+    if (kind_ == Shortcut::Identity) return ops::add(dx, g);
+    if (kind_ == Shortcut::Projection) return ops::add(dx, downsample_->backward(g));
+    const Shape& s = input_shape_.get(*this);
+    const Tensor kept =
+        g.slice(1, pad_, g.size(1) - pad_).contiguous();  // the channels the padding did not add
+    return ops::add(dx, ops::subsample2d_backward(kept, s[2], s[3], stride_));
   }
   int lower(PlanBuilder& b, int x) const override {
     int h = b.relu(bn1_->lower(b, conv1_->lower(b, x)));
@@ -60,6 +72,8 @@ class BasicBlock : public Module {
  private:
   Shortcut kind_;
   int64_t stride_, pad_;
+  ReLU relu1_, relu2_;
+  Saved<Shape> input_shape_;
   std::unique_ptr<Conv2d> conv1_, conv2_;
   std::unique_ptr<BatchNorm2d> bn1_, bn2_;
   std::unique_ptr<Sequential> downsample_;
@@ -82,10 +96,16 @@ class Bottleneck : public Module {
     }
   }
   Tensor forward(const Tensor& x) override {
-    Tensor h = ops::relu(bn1_->forward(conv1_->forward(x)));
-    h = ops::relu(bn2_->forward(conv2_->forward(h)));
+    Tensor h = relu1_.forward(bn1_->forward(conv1_->forward(x)));
+    h = relu2_.forward(bn2_->forward(conv2_->forward(h)));
     h = bn3_->forward(conv3_->forward(h));
-    return ops::relu(ops::add(h, downsample_ ? downsample_->forward(x) : x));
+    return relu3_.forward(ops::add(h, downsample_ ? downsample_->forward(x) : x));
+  }
+  Tensor backward(const Tensor& dy) override {
+    const Tensor g = relu3_.backward(dy);
+    Tensor h = relu2_.backward(conv3_->backward(bn3_->backward(g)));
+    const Tensor dx = conv1_->backward(bn1_->backward(relu1_.backward(conv2_->backward(bn2_->backward(h)))));
+    return ops::add(dx, downsample_ ? downsample_->backward(g) : g);
   }
   int lower(PlanBuilder& b, int x) const override {
     int h = b.relu(bn1_->lower(b, conv1_->lower(b, x)));
@@ -105,6 +125,7 @@ class Bottleneck : public Module {
   std::string name() const override { return "Bottleneck"; }
 
  private:
+  ReLU relu1_, relu2_, relu3_;
   std::unique_ptr<Conv2d> conv1_, conv2_, conv3_;
   std::unique_ptr<BatchNorm2d> bn1_, bn2_, bn3_;
   std::unique_ptr<Sequential> downsample_;
@@ -122,10 +143,18 @@ class PreActBlock : public Module {
     if (!equal_) shortcut_ = conv(in, out, 1, stride, 0);
   }
   Tensor forward(const Tensor& x) override {
-    const Tensor a = ops::relu(bn1_->forward(x));
-    Tensor h = ops::relu(bn2_->forward(conv1_->forward(a)));
+    const Tensor a = relu1_.forward(bn1_->forward(x));
+    Tensor h = relu2_.forward(bn2_->forward(conv1_->forward(a)));
     h = conv2_->forward(h);
     return ops::add(equal_ ? x : shortcut_->forward(a), h);
+  }
+  // With equal channels the shortcut reads x itself; otherwise it reads a, whose gradient both branches add
+  // to.
+  Tensor backward(const Tensor& dy) override {
+    Tensor da = conv1_->backward(bn2_->backward(relu2_.backward(conv2_->backward(dy))));
+    if (equal_) return ops::add(bn1_->backward(relu1_.backward(da)), dy);
+    da = ops::add(da, shortcut_->backward(dy));
+    return bn1_->backward(relu1_.backward(da));
   }
   int lower(PlanBuilder& b, int x) const override {
     const int a = b.relu(bn1_->lower(b, x));
@@ -144,6 +173,7 @@ class PreActBlock : public Module {
 
  private:
   bool equal_;
+  ReLU relu1_, relu2_;
   std::unique_ptr<BatchNorm2d> bn1_, bn2_;
   std::unique_ptr<Conv2d> conv1_, conv2_, shortcut_;
 };
@@ -151,9 +181,13 @@ class PreActBlock : public Module {
 // Average pooling over the whole (8×8 for CIFAR) feature map, then flatten.
 class PoolFlatten : public Module {
  public:
-  Tensor forward(const Tensor& x) override { return GlobalAvgPool().forward(x); }
+  Tensor forward(const Tensor& x) override { return pool_.forward(x); }
+  Tensor backward(const Tensor& dy) override { return pool_.backward(dy); }
   int lower(PlanBuilder& b, int x) const override { return b.global_avg_pool(x); }
   std::string name() const override { return "PoolFlatten"; }
+
+ private:
+  GlobalAvgPool pool_;
 };
 
 void check_input(const ModelSpec& s, int64_t channels, int64_t min_side) {

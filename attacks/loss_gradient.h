@@ -1,0 +1,36 @@
+// Gradients of attack losses with respect to the input images: the model's forward pass recorded, the loss's
+// gradient with respect to the logits computed on the host in double, and the model's backward pass.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "nn/models/registry.h"
+
+namespace sc::attacks {
+
+struct LossGradient {
+  Tensor grad;                       // ∂loss_row/∂x_row, shaped like x, on x's device
+  std::vector<double> loss;          // one per loss term (a row, or a group of rows for the smoothed loss)
+  std::vector<int64_t> predictions;  // argmax of each row's logits at x
+};
+
+// The loss of a batch of logits [rows, classes] (row-major, double): fills the loss terms and d(Σ
+// loss)/d(logits).
+using LogitsLoss = std::function<void(const std::vector<double>& logits, int64_t rows, int64_t classes,
+                                      std::vector<double>& loss, std::vector<double>& dlogits)>;
+
+// Runs model on x ([rows, C, H, W] on the model's device) and returns the input gradient of `loss` (with
+// with_gradient false: the loss and predictions only, no backward pass).
+LossGradient loss_gradient(Classifier& model, const Tensor& x, const LogitsLoss& loss,
+                           bool with_gradient = true);
+
+// Cross-entropy of each row against labels[row]: −log softmax(z)_y; ∂/∂z = softmax(z) − onehot(y).
+LogitsLoss cross_entropy(const std::vector<int64_t>& labels);
+
+// SmoothAdv's loss on the smoothed soft classifier (Salman et al. 2019): rows come in groups of m noisy
+// copies of one image, and group g's loss is −log((1/m) Σ_i softmax(z_i)_y), y = labels[g]. With s_i =
+// softmax(z_i) and p̄ = (1/m) Σ_i s_i,y: ∂/∂z_i = −s_i,y (onehot(y) − s_i) / (m·p̄).
+LogitsLoss smoothed_soft_cross_entropy(const std::vector<int64_t>& labels, int64_t m);
+
+}  // namespace sc::attacks

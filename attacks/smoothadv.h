@@ -1,0 +1,30 @@
+// SmoothAdv (Salman et al. 2019): PGD in the ℓ2 ball on the smoothed soft classifier. m noise vectors δ_i are
+// drawn once per image and reused at every step; one shared perturbation Δ (from 0) takes T steps of
+// Δ += (2ε/T)·∇/‖∇‖₂ on the loss −log((1/m) Σ_i softmax(f(x + Δ + δ_i))_y), then Δ ← clamp(x + Δ, 0, 1) − x
+// and back into the ball ‖Δ‖₂ ≤ ε. The attacked images are then judged by the smoothed classifier itself
+// (`smoothcuda predict`).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "nn/models/registry.h"
+
+namespace sc::attacks {
+
+struct SmoothAdvOptions {
+  double eps = 0.5;
+  int steps = 20;
+  int64_t m = 32;       // noise vectors per image
+  double sigma = 0.25;  // the smoothing noise
+  uint64_t seed = 0;    // δ_i from (seed, image id, attack phase, i)
+};
+
+struct SmoothAdvResult {
+  Tensor adversarial;        // [N, C, H, W] = x + Δ, on x's device
+  std::vector<double> loss;  // −log p̄_y at the adversarial images, with the attack's own noise
+};
+
+SmoothAdvResult smoothadv_attack(Classifier& model, const Tensor& x, const std::vector<int64_t>& labels,
+                                 const std::vector<int64_t>& image_ids, const SmoothAdvOptions& o);
+
+}  // namespace sc::attacks

@@ -1,0 +1,55 @@
+// Backward passes and attacks on CUDA against the CPU: the input gradient of whole models (every backward op
+// on the device, the BatchNorm and normalization constants made on the device) and PGD's adversarial
+// examples.
+#include "attacks/pgd.h"
+#include "nn/runtime.h"
+#include "test_util.h"
+
+namespace sc::test {
+namespace {
+
+#define SKIP_WITHOUT_GPU() \
+  if (!cuda_available()) GTEST_SKIP() << "no GPU: " << cuda_unavailable_reason()
+
+TEST(GpuBackward, ModelInputGradientsMatchCpu) {
+  SKIP_WITHOUT_GPU();
+  struct Case {
+    const char* arch;
+    int64_t size;
+  };
+  for (const Case c : {Case{"lenet", 32}, Case{"aka_resnet32", 16}, Case{"cifar_resnet20", 16}}) {
+    SCOPED_TRACE(c.arch);
+    auto cpu = random_classifier(c.arch, 3, c.size, 10, 3);
+    auto gpu = random_classifier(c.arch, 3, c.size, 10, 3);
+    gpu->to(Device::cuda(0));
+    const Tensor x = random_images({3, 3, c.size, c.size}, 4), dy = randn({3, 10}, 5);
+    Tensor want, got;
+    {
+      RecordForBackward record;
+      cpu->forward(x);
+      gpu->forward(x.cuda());
+    }
+    want = cpu->backward(dy);
+    got = gpu->backward(dy.cuda()).cpu();
+    EXPECT_TRUE(allclose(got, want, 1e-4));
+  }
+}
+
+TEST(GpuAttacks, PgdMatchesCpu) {
+  SKIP_WITHOUT_GPU();
+  auto cpu = random_classifier("lenet", 3, 32, 10, 7);
+  auto gpu = random_classifier("lenet", 3, 32, 10, 7);
+  gpu->to(Device::cuda(0));
+  const Tensor x = random_images({5, 3, 32, 32}, 8);
+  attacks::PgdOptions o;
+  o.eps = 0.01, o.steps = 3, o.step_size = 0.004, o.seed = 2;
+  const std::vector<int64_t> labels = {0, 1, 2, 3, 4}, ids = {0, 1, 2, 3, 4};
+  const auto want = attacks::pgd_attack(*cpu, x, labels, ids, o);
+  const auto got = attacks::pgd_attack(*gpu, x.cuda(), labels, ids, o);
+  // The sign steps can differ only where a gradient element is within rounding of 0.
+  EXPECT_TRUE(allclose(got.adversarial.cpu(), want.adversarial, 1e-3));
+  EXPECT_EQ(got.predictions, want.predictions);
+}
+
+}  // namespace
+}  // namespace sc::test

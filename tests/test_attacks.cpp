@@ -1,0 +1,250 @@
+// Attacks: the loss gradients against finite differences, PGD/FGSM against a linear classifier's closed
+// forms (the exact step, and success exactly when the decision boundary is within ε), SmoothAdv's direction
+// on a linear classifier, determinism, and errors.
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "attacks/loss_gradient.h"
+#include "attacks/perturbation.h"
+#include "attacks/pgd.h"
+#include "attacks/smoothadv.h"
+#include "test_util.h"
+
+namespace sc::test {
+namespace {
+
+using attacks::Norm;
+
+// d(Σ loss)/dz of a LogitsLoss against central differences in double.
+void expect_gradient_matches_differences(const attacks::LogitsLoss& loss, std::vector<double> z, int64_t rows,
+                                         int64_t classes) {
+  std::vector<double> l, dz(z.size(), 0.0);
+  loss(z, rows, classes, l, dz);
+  const auto total = [&](const std::vector<double>& v) {
+    std::vector<double> lv, unused(v.size(), 0.0);
+    loss(v, rows, classes, lv, unused);
+    double s = 0;
+    for (double t : lv) s += t;
+    return s;
+  };
+  const double h = 1e-6;
+  for (size_t i = 0; i < z.size(); ++i) {
+    std::vector<double> up = z, down = z;
+    up[i] += h, down[i] -= h;
+    EXPECT_NEAR(dz[i], (total(up) - total(down)) / (2 * h), 1e-7) << "logit " << i;
+  }
+}
+
+std::vector<double> random_logits(size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> g(0, 2);
+  std::vector<double> z(n);
+  for (auto& v : z) v = g(rng);
+  return z;
+}
+
+TEST(AttackLosses, GradientsMatchFiniteDifferences) {
+  expect_gradient_matches_differences(attacks::cross_entropy({3, 0, 6, 1, 1, 5}), random_logits(42, 1), 6, 7);
+  // Two images, three noisy copies each.
+  expect_gradient_matches_differences(attacks::smoothed_soft_cross_entropy({4, 2}, 3), random_logits(42, 2),
+                                      6, 7);
+}
+
+TEST(AttackLosses, SmoothedLossOfOneCopyIsTheCrossEntropy) {
+  const std::vector<double> z = random_logits(35, 3);
+  std::vector<double> l1, l2, d1(35), d2(35);
+  attacks::cross_entropy({0, 1, 2, 3, 4})(z, 5, 7, l1, d1);
+  attacks::smoothed_soft_cross_entropy({0, 1, 2, 3, 4}, 1)(z, 5, 7, l2, d2);
+  for (size_t i = 0; i < l1.size(); ++i) EXPECT_NEAR(l1[i], l2[i], 1e-12);
+  for (size_t i = 0; i < d1.size(); ++i) EXPECT_NEAR(d1[i], d2[i], 1e-12);
+}
+
+TEST(AttackLosses, UnlabeledImagesCannotBeAttacked) {
+  std::vector<double> l, dz(14);
+  EXPECT_ERROR_MENTIONS(attacks::cross_entropy({0, -1})(random_logits(14, 4), 2, 7, l, dz), "label -1",
+                        "unlabeled");
+}
+
+// A 2-class linear classifier on 3×4×4 inputs: class 1 where w·x + b > 0 (row 1 holds w and b, row 0 zeros),
+// with w·x + b = 0.1 at the box's centre.
+struct LinearModel {
+  std::unique_ptr<Classifier> model;
+  std::vector<double> w;
+  double b = 0.1, l1 = 0, l2 = 0;  // b as set below
+  LinearModel() {
+    ModelSpec s;
+    s.arch = "linear";
+    s.num_classes = 2, s.channels = 3, s.height = 4, s.width = 4;
+    model = build_model(s);
+    std::mt19937_64 rng(11);
+    std::normal_distribution<double> g(0, 1);
+    Tensor W = Tensor::zeros({2, 48}), B = Tensor::zeros({2});
+    for (int i = 0; i < 48; ++i) {
+      w.push_back(static_cast<float>(g(rng)));
+      W.data<float>()[48 + i] = static_cast<float>(w.back());
+      l1 += std::fabs(w.back()), l2 += w.back() * w.back();
+    }
+    l2 = std::sqrt(l2);
+    for (double v : w) b -= 0.5 * v;  // the boundary passes near the box's centre
+    B.data<float>()[1] = static_cast<float>(b);
+    for (auto& [key, t] : model->named_tensors()) {
+      if (key == "fc.weight") *t = W;
+      if (key == "fc.bias") *t = B;
+    }
+  }
+  double margin(const float* x) const {
+    double m = b;
+    for (int i = 0; i < 48; ++i) m += w[i] * x[i];
+    return m;
+  }
+  // Images in [0.4, 0.6] moved along w until w·x + b = target margin (class 1 for a positive one).
+  Tensor images(const std::vector<double>& margins, uint64_t seed) const {
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<double> u(0.4, 0.6);
+    std::vector<float> v;
+    for (double target : margins) {
+      std::vector<float> x(48);
+      for (auto& e : x) e = static_cast<float>(u(rng));
+      const double shift = (target - margin(x.data())) / (l2 * l2);
+      for (int i = 0; i < 48; ++i) {
+        x[i] = static_cast<float>(x[i] + shift * w[i]);
+        SC_CHECK(x[i] >= 0.05f && x[i] <= 0.95f, "test image leaves the box: pick a smaller margin");
+      }
+      v.insert(v.end(), x.begin(), x.end());
+    }
+    return Tensor::from_vector(v, {static_cast<int64_t>(margins.size()), 3, 4, 4});
+  }
+};
+
+// What every attack result must satisfy: inside the ball and the box, and the reported predictions are what
+// the model says at the returned images.
+void expect_sound(Classifier& model, const Tensor& x, const attacks::AttackResult& r, Norm norm, double eps) {
+  const std::vector<float> clean = x.to_float_vector(), adv = r.adversarial.cpu().to_float_vector();
+  const int64_t n = x.size(0), d = x.numel() / n;
+  const Tensor logits = model.forward(r.adversarial);
+  for (int64_t i = 0; i < n; ++i) {
+    std::vector<float> delta(static_cast<size_t>(d));
+    for (int64_t e = 0; e < d; ++e) {
+      delta[e] = adv[i * d + e] - clean[i * d + e];
+      EXPECT_GE(adv[i * d + e], 0.0f);
+      EXPECT_LE(adv[i * d + e], 1.0f);
+    }
+    const double size =
+        norm == Norm::Linf ? attacks::linf_norm(delta.data(), d) : attacks::l2_norm(delta.data(), d);
+    EXPECT_LE(size, eps * (1 + 1e-5)) << "image " << i;
+    const float* row = logits.data<float>() + i * logits.size(1);
+    EXPECT_EQ(r.predictions[i], std::max_element(row, row + logits.size(1)) - row) << "image " << i;
+  }
+}
+
+TEST(Pgd, FgsmStepsAgainstTheSignOfTheWeights) {
+  LinearModel lin;
+  const double eps = 0.01;
+  // Class-1 images with margins below and above what the ℓ∞ step ε·‖w‖₁ removes.
+  const std::vector<double> margins = {0.5 * eps * lin.l1, 2.0 * eps * lin.l1, 0.9 * eps * lin.l1};
+  const Tensor x = lin.images(margins, 3);
+  const auto r =
+      attacks::pgd_attack(*lin.model, x, {1, 1, 1}, {0, 1, 2}, attacks::fgsm_options(Norm::Linf, eps));
+  const std::vector<float> clean = x.to_float_vector(), adv = r.adversarial.to_float_vector();
+  for (int i = 0; i < 3; ++i) {
+    for (int e = 0; e < 48; ++e) {
+      const float expected =
+          std::clamp(clean[i * 48 + e] - static_cast<float>(eps) * (lin.w[e] > 0 ? 1.f : -1.f), 0.0f, 1.0f);
+      ASSERT_EQ(adv[i * 48 + e], expected) << "image " << i << " element " << e;
+    }
+  }
+  EXPECT_EQ(r.success, (std::vector<bool>{true, false, true}));
+  expect_sound(*lin.model, x, r, Norm::Linf, eps);
+}
+
+// The smallest perturbation that flips a linear classifier has ℓ2 norm margin/‖w‖₂ and ℓ∞ norm margin/‖w‖₁
+// (away from the box's faces): PGD must succeed with ε 20% above it and cannot below.
+TEST(Pgd, SucceedsExactlyWhenTheBoundaryIsWithinEps) {
+  LinearModel lin;
+  for (Norm norm : {Norm::L2, Norm::Linf}) {
+    const double dual = norm == Norm::L2 ? lin.l2 : lin.l1;
+    const double distance = 0.08;
+    const Tensor x = lin.images({distance * dual, distance * dual, distance * dual}, 5);
+    for (double factor : {0.8, 1.2}) {
+      attacks::PgdOptions o;
+      o.norm = norm;
+      o.eps = factor * distance;
+      o.steps = 20;
+      o.step_size = o.eps / 4;
+      o.restarts = 2;
+      o.seed = 9;
+      const auto r = attacks::pgd_attack(*lin.model, x, {1, 1, 1}, {0, 1, 2}, o);
+      for (int i = 0; i < 3; ++i)
+        EXPECT_EQ(r.success[i], factor > 1) << attacks::norm_name(norm) << " ε×" << factor << " image " << i;
+      expect_sound(*lin.model, x, r, norm, o.eps);
+      // Targeted at class 0, the same attack.
+      o.targeted = true;
+      const auto t = attacks::pgd_attack(*lin.model, x, {0, 0, 0}, {0, 1, 2}, o);
+      EXPECT_EQ(t.success, r.success) << attacks::norm_name(norm) << " targeted, ε×" << factor;
+    }
+  }
+}
+
+// Random starts come from (seed, image id, restart): batching changes nothing, the seed does.
+TEST(Pgd, RandomStartsDependOnTheImageNotTheBatch) {
+  auto model = random_classifier("lenet", 3, 32, 10, 4);
+  const Tensor x = random_images({4, 3, 32, 32}, 6);
+  attacks::PgdOptions o;
+  o.eps = 4.0 / 255, o.steps = 3, o.step_size = 1.0 / 255, o.seed = 21;
+  const std::vector<int64_t> labels = {0, 1, 2, 3}, ids = {10, 11, 12, 13};
+  const auto all = attacks::pgd_attack(*model, x, labels, ids, o);
+  const auto head = attacks::pgd_attack(*model, x.slice(0, 0, 2).contiguous(), {0, 1}, {10, 11}, o);
+  const auto tail = attacks::pgd_attack(*model, x.slice(0, 2, 4).contiguous(), {2, 3}, {12, 13}, o);
+  EXPECT_TRUE(identical(all.adversarial.slice(0, 0, 2).contiguous(), head.adversarial));
+  EXPECT_TRUE(identical(all.adversarial.slice(0, 2, 4).contiguous(), tail.adversarial));
+  o.seed = 22;
+  const auto other = attacks::pgd_attack(*model, x, labels, ids, o);
+  EXPECT_FALSE(identical(all.adversarial, other.adversarial));
+  expect_sound(*model, x, all, Norm::Linf, o.eps);
+}
+
+TEST(Pgd, BadOptionsAreErrors) {
+  LinearModel lin;
+  const Tensor x = lin.images({1.0}, 1);
+  attacks::PgdOptions o;
+  o.eps = 0;
+  EXPECT_ERROR_MENTIONS(attacks::pgd_attack(*lin.model, x, {1}, {0}, o), "--eps");
+  o.eps = 0.1, o.steps = 0;
+  EXPECT_ERROR_MENTIONS(attacks::pgd_attack(*lin.model, x, {1}, {0}, o), "--steps");
+  o.steps = 1, o.step_size = NAN;
+  EXPECT_ERROR_MENTIONS(attacks::pgd_attack(*lin.model, x, {1}, {0}, o), "--step-size");
+  o.step_size = 0.1;
+  EXPECT_ERROR_MENTIONS(attacks::pgd_attack(*lin.model, x, {1, 0}, {0}, o), "2 labels");
+  EXPECT_ERROR_MENTIONS(attacks::parse_norm("l1"), "unknown norm 'l1'");
+}
+
+// On a linear classifier every noisy copy's loss gradient points along −w (for class 1), so SmoothAdv's
+// perturbation must end on the ε-sphere exactly against w.
+TEST(SmoothAdv, PerturbsAgainstTheLinearDirection) {
+  LinearModel lin;
+  const Tensor x = lin.images({0.05 * lin.l2, 0.2 * lin.l2}, 7);
+  attacks::SmoothAdvOptions o;
+  o.eps = 0.1, o.steps = 10, o.m = 8, o.sigma = 0.25, o.seed = 3;
+  const auto r = attacks::smoothadv_attack(*lin.model, x, {1, 1}, {0, 1}, o);
+  const std::vector<float> clean = x.to_float_vector(), adv = r.adversarial.to_float_vector();
+  for (int i = 0; i < 2; ++i) {
+    double dot = 0, norm = 0;
+    for (int e = 0; e < 48; ++e) {
+      const double d = adv[i * 48 + e] - clean[i * 48 + e];
+      dot += -d * lin.w[e], norm += d * d;
+    }
+    norm = std::sqrt(norm);
+    EXPECT_NEAR(norm, o.eps, 1e-5) << "image " << i;
+    EXPECT_GT(dot / (norm * lin.l2), 0.99999) << "image " << i;
+  }
+  // The loss went up: p̄ of the true class fell.
+  const auto before = attacks::loss_gradient(*lin.model, x, attacks::cross_entropy({1, 1}), false);
+  for (int i = 0; i < 2; ++i) EXPECT_GT(r.loss[i], 0.0);
+  EXPECT_EQ(before.predictions, (std::vector<int64_t>{1, 1}));
+  o.m = 0;
+  EXPECT_ERROR_MENTIONS(attacks::smoothadv_attack(*lin.model, x, {1, 1}, {0, 1}, o), "--m");
+}
+
+}  // namespace
+}  // namespace sc::test
