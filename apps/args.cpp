@@ -102,6 +102,19 @@ double Args::get_double(const std::string& name, double lo, double hi) const {
   return *x;
 }
 
+double Args::get_fraction(const std::string& name, double lo, double hi) const {
+  const std::string& v = get(name);
+  const size_t slash = v.find('/');
+  const auto num = parse_double(v.substr(0, slash));
+  const auto den =
+      slash == std::string::npos ? std::optional<double>(1.0) : parse_double(v.substr(slash + 1));
+  SC_CHECK(num && den && *den != 0 && std::isfinite(*num / *den), command_, ": ", name,
+           " must be a number or a fraction like 8/255, got '", v, "'");
+  const double x = *num / *den;
+  SC_CHECK(x >= lo && x <= hi, command_, ": ", name, " must be in [", lo, ", ", hi, "], got ", v);
+  return x;
+}
+
 std::string Args::usage() const {
   std::ostringstream os;
   os << "usage: smoothcuda " << command_;

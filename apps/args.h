@@ -25,6 +25,8 @@ class Args {
   bool has_flag(const std::string& name) const;
   int64_t get_int(const std::string& name, int64_t lo, int64_t hi) const;
   double get_double(const std::string& name, double lo, double hi) const;
+  // A number or a fraction A/B ("8/255", the way attack budgets are quoted), in [lo, hi].
+  double get_fraction(const std::string& name, double lo, double hi) const;
   std::string usage() const;
 
  private:

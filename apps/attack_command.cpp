@@ -9,6 +9,7 @@
 
 #include "apps/args.h"
 #include "apps/commands.h"
+#include "apps/dataset_logits.h"
 #include "apps/image_selection.h"
 #include "apps/model_options.h"
 #include "apps/progress.h"
@@ -19,22 +20,10 @@
 #include "io/dataset.h"
 #include "io/file_util.h"
 #include "io/npy.h"
-#include "nn/parse_number.h"
 
 namespace sc::app {
 
 namespace {
-
-// A budget as a number or a fraction ("8/255", the way attacks are quoted).
-double parse_budget(const std::string& text, const std::string& option) {
-  const auto slash = text.find('/');
-  const auto num = parse_double(text.substr(0, slash));
-  const auto den =
-      slash == std::string::npos ? std::optional<double>(1.0) : parse_double(text.substr(slash + 1));
-  SC_CHECK(num && den && *den != 0 && std::isfinite(*num / *den), "attack: --", option,
-           " must be a number or a fraction like 8/255, got '", text, "'");
-  return *num / *den;
-}
 
 struct Row {
   int64_t index, label, clean_prediction = -1, adversarial_prediction = -1;
@@ -90,7 +79,7 @@ int attack_command(int argc, char** argv) {
                                                  : kind == "smoothadv" ? "l2"
                                                                        : "linf");
   SC_CHECK(kind != "smoothadv" || norm == attacks::Norm::L2, "attack: smoothadv is an l2 attack (--norm l2)");
-  const double eps = parse_budget(args.get("eps"), "eps");
+  const double eps = args.get_fraction("eps", 1e-12, 1e6);
   const int64_t target = args.get_int("target", -1, 1 << 20);
   SC_CHECK(target < 0 || kind != "smoothadv", "attack: smoothadv is untargeted");
 
@@ -99,8 +88,7 @@ int attack_command(int argc, char** argv) {
     pgd.norm = norm;
     pgd.eps = eps;
     pgd.steps = static_cast<int>(args.get_int("steps", 1, 1 << 20));
-    pgd.step_size =
-        args.get("step-size").empty() ? eps / 4 : parse_budget(args.get("step-size"), "step-size");
+    pgd.step_size = args.get("step-size").empty() ? eps / 4 : args.get_fraction("step-size", 1e-12, 1e6);
     pgd.restarts = static_cast<int>(args.get_int("restarts", 1, 1 << 20));
     pgd.random_start = !args.has_flag("no-random-start");
   }
@@ -135,11 +123,10 @@ int attack_command(int argc, char** argv) {
   Progress progress("attack", n);
   for (int64_t b0 = 0; b0 < n; b0 += batch) {
     const int64_t b1 = std::min(n, b0 + batch), count = b1 - b0;
-    Tensor x = Tensor::empty({count, img[0], img[1], img[2]});
+    const Tensor x = read_batch(*data, indices, b0, b1);
     std::vector<int64_t> labels, ids;
     for (int64_t k = b0; k < b1; ++k) {
       const int64_t idx = indices[static_cast<size_t>(k)];
-      data->read_image(idx, x.data<float>() + (k - b0) * per);
       labels.push_back(data->label(idx));
       ids.push_back(idx);
       SC_CHECK(labels.back() >= 0, "attack: image ", idx, " of ", data->name(), " has no label");

@@ -11,11 +11,14 @@
 #include "apps/image_selection.h"
 #include "apps/model_options.h"
 #include "apps/progress.h"
+#include "attacks/score_ascent.h"
 #include "io/dataset.h"
 #include "io/file_util.h"
 #include "kernels/argmax.h"
 #include "ood/certified_confidence.h"
 #include "ood/report.h"
+#include "ood/score_bounds.h"
+#include "ood/score_objective.h"
 #include "ood/scores.h"
 #include "smoothing/analysis.h"
 #include "smoothing/smooth.h"
@@ -52,6 +55,27 @@ struct EvaluatedSet {
   Tensor logits;
   std::vector<double> smoothed;
 };
+
+// The highest `kind` score that each chosen image reaches within the attack's ball (attacks/score_ascent.h),
+// `batch` images at a time.
+std::vector<double> adversarial_scores(const io::Dataset& data, const std::vector<int64_t>& indices,
+                                       Classifier& model, ood::Score kind, double temperature,
+                                       const attacks::PgdOptions& o, int64_t batch,
+                                       const std::string& label) {
+  const int64_t n = static_cast<int64_t>(indices.size());
+  std::vector<double> out;
+  Progress progress(label, n);
+  for (int64_t b0 = 0; b0 < n; b0 += batch) {
+    const int64_t b1 = std::min(n, b0 + batch);
+    const std::vector<int64_t> ids(indices.begin() + b0, indices.begin() + b1);
+    const auto r = attacks::maximize_objective(model, read_batch(data, indices, b0, b1).to(model.device()),
+                                               ids, ood::score_objective(kind, temperature), o);
+    out.insert(out.end(), r.value.begin(), r.value.end());
+    progress.update(b1);
+  }
+  progress.finish();
+  return out;
+}
 
 // The mean max softmax of `n` noisy copies (noise phase kConfidence, noise index = the dataset index) of each
 // chosen image, some images at a time so that their samples share batches.
@@ -113,6 +137,25 @@ std::string scores_tsv(const std::vector<EvaluatedSet>& sets, double temperature
   return tsv;
 }
 
+// Interval bound propagation of each chosen image's ℓ∞ box of radius eps (in [0, 1]) through the model:
+// bounds on its logits [n, K] (CPU), `batch` images at a time.
+Interval logit_bounds(const io::Dataset& data, const std::vector<int64_t>& indices, Classifier& model,
+                      double eps, int64_t batch) {
+  const int64_t n = static_cast<int64_t>(indices.size());
+  std::vector<float> lower, upper;
+  int64_t classes = 0;
+  for (int64_t b0 = 0; b0 < n; b0 += batch) {
+    const int64_t b1 = std::min(n, b0 + batch);
+    const Interval b = model.bounds(linf_box(read_batch(data, indices, b0, b1).to(model.device()), eps));
+    classes = b.lower.size(1);
+    for (const auto& [from, to] : {std::pair{&b.lower, &lower}, std::pair{&b.upper, &upper}}) {
+      const std::vector<float> v = from->cpu().to_float_vector();
+      to->insert(to->end(), v.begin(), v.end());
+    }
+  }
+  return {Tensor::from_vector(lower, {n, classes}), Tensor::from_vector(upper, {n, classes})};
+}
+
 }  // namespace
 
 int ood_command(int argc, char** argv) {
@@ -144,7 +187,18 @@ int ood_command(int argc, char** argv) {
       .option("N", "10000", "noisy copies per image (--sigma)")
       .option("alpha", "0.01", "each Hoeffding bound on a smoothed confidence fails with probability alpha")
       .option("radii", "0,0.12,0.25,0.5", "l2 radii of the certified tables: a,b,c or START:STOP:STEP")
-      .option("seed", "0", "noise seed (--sigma)");
+      .option("seed", "0", "noise seed (--sigma) and the attack's random restarts")
+      .option("attack-eps", "0",
+              "with ε > 0, also the adversarial tables: each OOD image moved within the ball of radius ε "
+              "(a number or a fraction like 8/255) to the highest score PGD finds from it")
+      .option("attack-norm", "linf", "linf or l2")
+      .option("attack-steps", "40", "gradient steps per start")
+      .option("attack-step-size", "", "default: ε/10")
+      .option("attack-restarts", "1", "starts: the image, then uniform draws in the ball")
+      .option("ibp-eps", "0",
+              "with ε > 0, also the guaranteed tables: each OOD image's score replaced by its upper bound "
+              "over the "
+              "linf ball of radius ε, by interval bound propagation (a number or a fraction)");
   add_model_options(args);
   add_engine_options(args);
   if (!args.parse(argc, argv, 2)) return 0;
@@ -161,6 +215,18 @@ int ood_command(int argc, char** argv) {
   const int64_t n_noisy = args.get_int("N", 1, (1LL << 32) - 1);
   const uint64_t seed = static_cast<uint64_t>(args.get_int("seed", 0, (1LL << 62)));
   const std::vector<double> radii = parse_radii(args.get("radii"));
+  attacks::PgdOptions attack;
+  const double attack_eps = args.get_fraction("attack-eps", 0, 1e6);
+  if (attack_eps > 0) {
+    attack.norm = attacks::parse_norm(args.get("attack-norm"));
+    attack.eps = attack_eps;
+    attack.steps = static_cast<int>(args.get_int("attack-steps", 1, 1 << 20));
+    attack.step_size = args.get("attack-step-size").empty()
+                           ? attack_eps / 10
+                           : args.get_fraction("attack-step-size", 1e-12, 1e6);
+    attack.restarts = static_cast<int>(args.get_int("attack-restarts", 1, 1 << 20));
+    attack.seed = seed;
+  }
 
   // Every set is opened (and so checked) before any is evaluated.
   const auto [in_name, in_spec] = named_spec(args.get("IN_DATASET"));
@@ -213,6 +279,41 @@ int ood_command(int argc, char** argv) {
                             ood::roc_svg(in_scores, out_scores, "ROC, " + name + " score, in: " + in.name));
       io::write_file_atomic(out + "/hist_" + name + ".svg",
                             ood::histogram_svg(in_scores, out_scores, name + " scores", name + " score"));
+    }
+  }
+  if (attack_eps > 0) {
+    // Clean in-distribution scores against the OOD images' scores after the attack.
+    char head[256];
+    for (ood::Score kind : kinds) {
+      std::vector<ood::NamedScores> out_scores;
+      for (size_t s = 1; s < evaluated.size(); ++s)
+        out_scores.push_back({evaluated[s].name, adversarial_scores(*sets[s].second, evaluated[s].indices,
+                                                                    *model, kind, temperature, attack, batch,
+                                                                    "ood " + evaluated[s].name + " attack")});
+      std::snprintf(head, sizeof head,
+                    "\n### adversarial: score %s, OOD images moved within %s ε = %s (%d steps of %g, %d "
+                    "start%s)\n\n",
+                    ood::score_name(kind).c_str(), attacks::norm_name(attack.norm),
+                    args.get("attack-eps").c_str(), attack.steps, attack.step_size, attack.restarts,
+                    attack.restarts > 1 ? "s" : "");
+      md += head + ood::metrics_markdown(ood::evaluate({in.name, scores_of(in, kind)}, out_scores));
+    }
+  }
+  const double ibp_eps = args.get_fraction("ibp-eps", 0, 1e6);
+  if (ibp_eps > 0) {
+    std::vector<Interval> bounds;  // per OOD set
+    for (size_t s = 1; s < evaluated.size(); ++s)
+      bounds.push_back(logit_bounds(*sets[s].second, evaluated[s].indices, *model, ibp_eps, batch));
+    for (ood::Score kind : kinds) {
+      std::vector<ood::NamedScores> out_scores;
+      for (size_t s = 1; s < evaluated.size(); ++s)
+        out_scores.push_back(
+            {evaluated[s].name,
+             ood::score_upper_bounds(bounds[s - 1].lower, bounds[s - 1].upper, kind, temperature)});
+      md += "\n### guaranteed: score " + ood::score_name(kind) +
+            ", OOD scores raised to their upper bound within linf ε = " + args.get("ibp-eps") +
+            " (interval bound propagation)\n\n" +
+            ood::metrics_markdown(ood::evaluate({in.name, scores_of(in, kind)}, out_scores));
     }
   }
   if (sigma > 0) {

@@ -132,6 +132,47 @@ void Normalize::collect(const std::string&, NamedTensors& out) {
   out.emplace_back("", &std);
 }
 
+// Interval bounds (nn/interval.h): affine layers send the centre through the layer and the radius through
+// |W|; the others are monotone.
+Interval Conv2d::bounds(const Interval& x) {
+  const Tensor abs_weight = abs_values(weight);
+  return affine_bounds(
+      x, [&](const Tensor& t) { return ops::conv2d(t, weight, bias, params); },
+      [&](const Tensor& t) { return ops::conv2d(t, abs_weight, Tensor(), params); });
+}
+Interval BatchNorm2d::bounds(const Interval& x) {
+  const Tensor zero = Tensor::zeros(running_mean.shape(), DType::F32, running_mean.device());
+  const Tensor abs_weight = abs_values(weight);
+  return affine_bounds(
+      x, [&](const Tensor& t) { return ops::batch_norm(t, weight, bias, running_mean, running_var, eps); },
+      [&](const Tensor& t) { return ops::batch_norm(t, abs_weight, zero, zero, running_var, eps); });
+}
+Interval Linear::bounds(const Interval& x) {
+  const Tensor abs_weight = abs_values(weight);
+  const auto flat = [](const Tensor& t) { return t.dim() == 2 ? t : t.flatten(1); };
+  return affine_bounds(
+      x, [&](const Tensor& t) { return ops::linear(flat(t), weight, bias); },
+      [&](const Tensor& t) { return ops::linear(flat(t), abs_weight, Tensor()); });
+}
+Interval ReLU::bounds(const Interval& x) {
+  return monotone_bounds(x, ops::relu);
+}
+Interval MaxPool2d::bounds(const Interval& x) {
+  return monotone_bounds(x, [&](const Tensor& t) { return ops::max_pool2d(t, params); });
+}
+Interval AvgPool2d::bounds(const Interval& x) {
+  return monotone_bounds(x, [&](const Tensor& t) { return ops::avg_pool2d(t, params); });
+}
+Interval GlobalAvgPool::bounds(const Interval& x) {
+  return monotone_bounds(x, [](const Tensor& t) { return ops::adaptive_avg_pool2d(t, 1, 1).flatten(1); });
+}
+Interval Flatten::bounds(const Interval& x) {
+  return monotone_bounds(x, [](const Tensor& t) { return t.flatten(1); });
+}
+Interval Normalize::bounds(const Interval& x) {
+  return monotone_bounds(x, [&](const Tensor& t) { return ops::channel_normalize(t, mean, std); });
+}
+
 // Lowering to the fast path (engine/plan.h).
 int Conv2d::lower(PlanBuilder& b, int x) const { return b.conv(x, weight, bias, params); }
 int BatchNorm2d::lower(PlanBuilder& b, int x) const {

@@ -12,6 +12,7 @@ class Conv2d : public Module {
   Conv2d(int64_t in, int64_t out, int64_t kernel, Conv2dParams p = {}, bool bias = true);
   Tensor forward(const Tensor& x) override;
   Tensor backward(const Tensor& dy) override;
+  Interval bounds(const Interval& x) override;
   void collect(const std::string& prefix, NamedTensors& out) override;
   std::string name() const override { return "Conv2d"; }
   int lower(PlanBuilder& b, int x) const override;
@@ -27,6 +28,7 @@ class BatchNorm2d : public Module {
   explicit BatchNorm2d(int64_t channels, double eps = 1e-5);
   Tensor forward(const Tensor& x) override;
   Tensor backward(const Tensor& dy) override;  // dy · γ/√(var + eps): the running statistics are constants
+  Interval bounds(const Interval& x) override;  // an affine map per channel
   void collect(const std::string& prefix, NamedTensors& out) override;
   std::string name() const override { return "BatchNorm2d"; }
   int lower(PlanBuilder& b, int x) const override;
@@ -40,6 +42,7 @@ class Linear : public Module {
   Linear(int64_t in, int64_t out, bool bias = true);
   Tensor forward(const Tensor& x) override;  // flattens x to [N, in] first
   Tensor backward(const Tensor& dy) override;
+  Interval bounds(const Interval& x) override;
   void collect(const std::string& prefix, NamedTensors& out) override;
   std::string name() const override { return "Linear"; }
   int lower(PlanBuilder& b, int x) const override;
@@ -53,6 +56,7 @@ class ReLU : public Module {
  public:
   Tensor forward(const Tensor& x) override;
   Tensor backward(const Tensor& dy) override;
+  Interval bounds(const Interval& x) override;  // monotone
   std::string name() const override { return "ReLU"; }
   int lower(PlanBuilder& b, int x) const override;
 
@@ -65,6 +69,7 @@ class MaxPool2d : public Module {
   explicit MaxPool2d(Pool2dParams p) : params(p) {}
   Tensor forward(const Tensor& x) override;
   Tensor backward(const Tensor& dy) override;
+  Interval bounds(const Interval& x) override;  // monotone
   std::string name() const override { return "MaxPool2d"; }
   int lower(PlanBuilder& b, int x) const override;
   Pool2dParams params;
@@ -78,6 +83,7 @@ class AvgPool2d : public Module {
   explicit AvgPool2d(Pool2dParams p) : params(p) {}
   Tensor forward(const Tensor& x) override;
   Tensor backward(const Tensor& dy) override;
+  Interval bounds(const Interval& x) override;  // monotone
   std::string name() const override { return "AvgPool2d"; }
   Pool2dParams params;
 
@@ -89,6 +95,7 @@ class GlobalAvgPool : public Module {  // AdaptiveAvgPool2d((1, 1)) followed by 
  public:
   Tensor forward(const Tensor& x) override;
   Tensor backward(const Tensor& dy) override;
+  Interval bounds(const Interval& x) override;  // monotone
   std::string name() const override { return "GlobalAvgPool"; }
   int lower(PlanBuilder& b, int x) const override;
 
@@ -100,6 +107,7 @@ class Flatten : public Module {
  public:
   Tensor forward(const Tensor& x) override;
   Tensor backward(const Tensor& dy) override;
+  Interval bounds(const Interval& x) override;  // monotone
   std::string name() const override { return "Flatten"; }
   int lower(PlanBuilder& b, int x) const override;
 
@@ -114,6 +122,7 @@ class Normalize : public Module {
   Normalize(std::vector<float> mean, std::vector<float> std);
   Tensor forward(const Tensor& x) override;
   Tensor backward(const Tensor& dy) override;  // dy / std[c]
+  Interval bounds(const Interval& x) override;  // monotone (std > 0)
   void collect(const std::string& prefix, NamedTensors& out) override;
   std::string name() const override { return "Normalize"; }
   Tensor mean, std;

@@ -22,6 +22,10 @@ Tensor Module::backward(const Tensor&) {
   SC_FAIL(name(), " has no backward pass");
 }
 
+Interval Module::bounds(const Interval&) {
+  SC_FAIL(name(), " has no interval bounds");
+}
+
 std::string join_key(const std::string& prefix, const std::string& name) {
   return prefix.empty() ? name : prefix + "." + name;
 }
@@ -66,6 +70,12 @@ Tensor Sequential::backward(const Tensor& dy) {
   Tensor g = dy;
   for (auto it = children_.rbegin(); it != children_.rend(); ++it) g = it->second->backward(g);
   return g;
+}
+
+Interval Sequential::bounds(const Interval& x) {
+  Interval b = x;
+  for (auto& [name, m] : children_) b = m->bounds(b);
+  return b;
 }
 
 void Sequential::collect(const std::string& prefix, NamedTensors& out) {

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "nn/interval.h"
 #include "nn/tensor.h"
 
 namespace sc {
@@ -43,6 +44,9 @@ class Module {
   virtual Tensor forward(const Tensor& x) = 0;
   // The input gradient of the last recorded forward (above). The default says this module has none.
   virtual Tensor backward(const Tensor& dy);
+  // Elementwise bounds on forward(x) for every x in the box (interval bound propagation, nn/interval.h). The
+  // default says this module has none.
+  virtual Interval bounds(const Interval& x);
   // Appends this module's tensors, named with `prefix`.
   virtual void collect(const std::string& prefix, NamedTensors& out) { (void)prefix, (void)out; }
   virtual std::string name() const = 0;
@@ -67,6 +71,7 @@ class Sequential : public Module {
   }
   Tensor forward(const Tensor& x) override;
   Tensor backward(const Tensor& dy) override;
+  Interval bounds(const Interval& x) override;
   void collect(const std::string& prefix, NamedTensors& out) override;
   std::string name() const override { return "Sequential"; }
   int lower(PlanBuilder& b, int x) const override;

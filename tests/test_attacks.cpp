@@ -8,7 +8,10 @@
 #include "attacks/loss_gradient.h"
 #include "attacks/perturbation.h"
 #include "attacks/pgd.h"
+#include "attacks/score_ascent.h"
 #include "attacks/smoothadv.h"
+#include "nn/interval.h"
+#include "ood/score_objective.h"
 #include "test_util.h"
 
 namespace sc::test {
@@ -244,6 +247,72 @@ TEST(SmoothAdv, PerturbsAgainstTheLinearDirection) {
   EXPECT_EQ(before.predictions, (std::vector<int64_t>{1, 1}));
   o.m = 0;
   EXPECT_ERROR_MENTIONS(attacks::smoothadv_attack(*lin.model, x, {1, 1}, {0, 1}, o), "--m");
+}
+
+// IBP of one linear layer is exact: over the box the class-1 logit ranges over margin ± ε‖w‖₁ (inside [0,
+// 1]).
+TEST(IntervalBounds, AreExactForALinearClassifier) {
+  LinearModel lin;
+  const Tensor x = lin.images({0.5, -0.2}, 14);
+  const std::vector<float> clean = x.to_float_vector();
+  const Interval b = lin.model->bounds(linf_box(x, 0.01));
+  for (int i = 0; i < 2; ++i) {
+    const double m = lin.margin(clean.data() + i * 48);
+    EXPECT_NEAR(b.lower.data<float>()[2 * i + 1], m - 0.01 * lin.l1, 1e-5);
+    EXPECT_NEAR(b.upper.data<float>()[2 * i + 1], m + 0.01 * lin.l1, 1e-5);
+    EXPECT_EQ(b.lower.data<float>()[2 * i], 0.0f);  // the zero row
+    EXPECT_EQ(b.upper.data<float>()[2 * i], 0.0f);
+  }
+  EXPECT_ERROR_MENTIONS(lin.model->bounds(linf_box(random_images({1, 3, 5, 5}, 1), 0.1)),
+                        "bounds boxes of inputs");
+  EXPECT_ERROR_MENTIONS(linf_box(x, -1), "eps must be finite and non-negative");
+}
+
+// The OOD scores as objectives: the same values as ood::scores, and gradients that match differences.
+TEST(ScoreObjective, MatchesTheScoresAndTheirDifferences) {
+  const std::vector<double> z64 = random_logits(6 * 7, 12);
+  std::vector<float> z32(z64.begin(), z64.end());
+  const std::vector<double> z(z32.begin(), z32.end());
+  const Tensor logits = Tensor::from_vector(z32, {6, 7});
+  for (ood::Score kind : ood::all_scores())
+    for (double t : {1.0, 2.5}) {
+      SCOPED_TRACE(ood::score_name(kind) + " T=" + std::to_string(t));
+      std::vector<double> value, dz(z.size());
+      ood::score_objective(kind, t)(z, 6, 7, value, dz);
+      const std::vector<double> want = ood::scores(logits, kind, t);
+      for (size_t r = 0; r < want.size(); ++r)
+        EXPECT_NEAR(value[r], want[r], 1e-12 * (1 + std::fabs(want[r])));
+      expect_gradient_matches_differences(ood::score_objective(kind, t), z, 6, 7);
+    }
+}
+
+// Over the ball around a point of a linear classifier (away from the box's faces), the largest logit
+// w·x + b peaks at margin + ε‖w‖₁ (ℓ∞) or margin + ε‖w‖₂ (ℓ2); ascent reaches it and keeps the best iterate.
+TEST(ScoreAscent, ReachesTheLinearMaximum) {
+  LinearModel lin;
+  const Tensor x = lin.images({0.3, 1.0, 2.0}, 13);
+  const std::vector<float> clean = x.to_float_vector();
+  for (Norm norm : {Norm::Linf, Norm::L2}) {
+    attacks::PgdOptions o;
+    o.norm = norm;
+    o.eps = 0.02, o.steps = 8, o.step_size = 0.005, o.restarts = 2, o.seed = 4;
+    const auto r =
+        attacks::maximize_objective(*lin.model, x, {0, 1, 2}, ood::score_objective(ood::Score::MaxLogit), o);
+    const std::vector<float> best = r.best.to_float_vector();
+    for (int i = 0; i < 3; ++i) {
+      const double peak = lin.margin(clean.data() + i * 48) + o.eps * (norm == Norm::Linf ? lin.l1 : lin.l2);
+      EXPECT_NEAR(r.value[i], peak, 1e-4 * peak) << attacks::norm_name(norm) << " image " << i;
+      EXPECT_NEAR(lin.margin(best.data() + i * 48), r.value[i], 1e-4 * peak);  // the value is the best's
+    }
+    // One step of ε/40 cannot reach it, but the value never falls below the image's own.
+    o.steps = 1, o.step_size = 0.0005, o.restarts = 1;
+    const auto short_run =
+        attacks::maximize_objective(*lin.model, x, {0, 1, 2}, ood::score_objective(ood::Score::MaxLogit), o);
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_GE(short_run.value[i], lin.margin(clean.data() + i * 48) - 1e-5);
+      EXPECT_LT(short_run.value[i], r.value[i] - 1e-3);
+    }
+  }
 }
 
 }  // namespace

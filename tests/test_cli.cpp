@@ -362,6 +362,37 @@ TEST(Cli, AttackOnRealData) {
   }
 }
 
+// The adversarial and guaranteed OOD tables: the attack only raises OOD scores, and the interval bounds lie
+// above whatever the attack finds, so guaranteed AUROC ≤ adversarial AUROC ≤ clean AUROC.
+TEST(Cli, OodAdversarialTables) {
+  const std::string model = fixture_dir() + "/models/lenet_28.safetensors";
+  const CliRun r =
+      smoothcuda("ood fake:30:1:28:28 " + model +
+                 " --ood noise=fake:20:1:28:28:uniform,gauss=fake:20:1:28:28:gaussian --engine generic "
+                 "--attack-eps 8/255 --attack-steps 5 --attack-restarts 2 --ibp-eps 8/255 --batch 16");
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* score : {"msp", "maxlogit", "energy"}) {
+    const std::string clean = std::string("### score: ") + score + "\n";
+    const std::string adv = std::string("### adversarial: score ") + score +
+                            ", OOD images moved within linf ε = 8/255 (5 steps of 0.00313725, 2 starts)\n";
+    ASSERT_NE(r.out.find(adv), std::string::npos) << r.out;
+    for (const char* set : {"noise", "gauss"}) {
+      EXPECT_EQ(ood_cell(r.out, adv, set, 1), "20") << r.out;
+      EXPECT_LE(std::stod(ood_cell(r.out, adv, set, 2)), std::stod(ood_cell(r.out, clean, set, 2))) << r.out;
+      const std::string guaranteed =
+          std::string("### guaranteed: score ") + score +
+          ", OOD scores raised to their upper bound within linf ε = 8/255 (interval "
+          "bound propagation)\n";
+      ASSERT_NE(r.out.find(guaranteed), std::string::npos) << r.out;
+      EXPECT_LE(std::stod(ood_cell(r.out, guaranteed, set, 2)), std::stod(ood_cell(r.out, adv, set, 2)))
+          << r.out;
+    }
+  }
+  EXPECT_NE(smoothcuda("ood fake:3:1:28:28 " + model + " --ood fake:3:1:28:28 --attack-eps x")
+                .err.find("attack-eps must be a number or a fraction"),
+            std::string::npos);
+}
+
 TEST(Cli, AttackOptionErrors) {
   const std::string model = fixture_dir() + "/models/lenet_28.safetensors";
   EXPECT_NE(smoothcuda("attack fake:4:1:28:28 " + model).err.find("--out DIR is required"),

@@ -3,11 +3,13 @@
 // sums, and the report's table and plots.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 
 #include "io/npy.h"
 #include "ood/metrics.h"
 #include "ood/report.h"
+#include "ood/score_bounds.h"
 #include "ood/scores.h"
 #include "test_util.h"
 
@@ -15,6 +17,41 @@ namespace sc::test {
 namespace {
 
 using ood::DetectionMetrics;
+
+// The score bounds over a box of logits: at least the score of every logit vector in the box (random points
+// and corners), and the score itself when the box is a point.
+TEST(ScoreBounds, HoldInTheBoxAndAreTheScoreAtAPoint) {
+  std::mt19937_64 rng(31);
+  std::normal_distribution<float> g(0, 3);
+  std::uniform_real_distribution<float> width(0, 2);
+  const int64_t n = 9, k = 7;
+  std::vector<float> lo(n * k), hi(n * k);
+  for (int64_t i = 0; i < n * k; ++i) lo[i] = g(rng), hi[i] = lo[i] + width(rng);
+  const Tensor lower = Tensor::from_vector(lo, {n, k}), upper = Tensor::from_vector(hi, {n, k});
+  for (ood::Score s : ood::all_scores()) {
+    SCOPED_TRACE(ood::score_name(s));
+    const std::vector<double> bound = ood::score_upper_bounds(lower, upper, s, 1.5);
+    for (int trial = 0; trial < 200; ++trial) {
+      std::vector<float> z(n * k);
+      for (int64_t i = 0; i < n * k; ++i)
+        z[i] = trial % 2 ? lo[i] + (hi[i] - lo[i]) * std::uniform_real_distribution<float>(0, 1)(rng)
+                         : (rng() % 2 ? lo[i] : hi[i]);
+      const std::vector<double> score = ood::scores(Tensor::from_vector(z, {n, k}), s, 1.5);
+      for (int64_t i = 0; i < n; ++i) ASSERT_LE(score[i], bound[i] + 1e-12) << "row " << i;
+    }
+    const std::vector<double> at_point = ood::score_upper_bounds(lower, lower, s, 1.5);
+    const std::vector<double> score = ood::scores(lower, s, 1.5);
+    for (int64_t i = 0; i < n; ++i) EXPECT_NEAR(at_point[i], score[i], 1e-12 * (1 + std::fabs(score[i])));
+  }
+  EXPECT_ERROR_MENTIONS(ood::score_upper_bounds(upper, lower, ood::Score::MaxLogit), "has bounds");
+  // An overflowed propagation (nn/interval.h) guarantees nothing.
+  std::vector<float> broken = hi;
+  broken[3] = INFINITY, broken[k + 1] = NAN;
+  const Tensor open = Tensor::from_vector(broken, {n, k});
+  EXPECT_EQ(ood::score_upper_bounds(lower, open, ood::Score::MaxSoftmax)[0], 1.0);
+  EXPECT_EQ(ood::score_upper_bounds(lower, open, ood::Score::Energy)[1], std::numeric_limits<double>::max());
+  EXPECT_LT(ood::score_upper_bounds(lower, open, ood::Score::MaxLogit)[2], 1e30);
+}
 
 TEST(OodMetrics, MatchScikitLearn) {
   Shape cs, es;

@@ -53,6 +53,14 @@ Tensor Classifier::forward(const Tensor& x) {
   return net->forward(normalize ? normalize->forward(x) : x);
 }
 
+Interval Classifier::bounds(const Interval& x) {
+  SC_CHECK(x.lower.dim() == 4 && x.lower.size(1) == spec.channels && x.lower.size(2) == spec.height &&
+               x.lower.size(3) == spec.width && x.upper.shape() == x.lower.shape(),
+           "model '", spec.arch, "' bounds boxes of inputs [N, ", spec.channels, ", ", spec.height, ", ",
+           spec.width, "], got ", x.lower.describe(), " and ", x.upper.describe());
+  return net->bounds(normalize ? normalize->bounds(x) : x);
+}
+
 Tensor Classifier::backward(const Tensor& dy) {
   const Tensor g = net->backward(dy);
   return normalize ? normalize->backward(g) : g;

@@ -26,6 +26,7 @@ class Classifier : public Module {
   Classifier(ModelSpec spec, std::unique_ptr<Module> net);
   Tensor forward(const Tensor& x) override;  // x: [N, C, H, W] in [0,1] → logits [N, classes]
   Tensor backward(const Tensor& dy) override;  // dy: [N, classes] → the gradient in image space
+  Interval bounds(const Interval& x) override;  // a box of images → bounds on the logits
   void collect(const std::string& prefix, NamedTensors& out) override;
   std::string name() const override { return spec.arch; }
   ModelSpec spec;

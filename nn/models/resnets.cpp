@@ -41,6 +41,15 @@ class BasicBlock : public Module {
     input_shape_.keep(x.shape());
     return relu2_.forward(ops::add(h, s));
   }
+  Interval bounds(const Interval& x) override {
+    Interval h = bn2_->bounds(conv2_->bounds(relu1_.bounds(bn1_->bounds(conv1_->bounds(x)))));
+    Interval s = x;
+    if (kind_ == Shortcut::Projection) s = downsample_->bounds(x);
+    if (kind_ == Shortcut::OptionA)
+      s = monotone_bounds(
+          x, [&](const Tensor& t) { return ops::pad_channels(ops::subsample2d(t, stride_), pad_, pad_); });
+    return relu2_.bounds(add_bounds(h, s));
+  }
   // The sum's gradient flows into both branches; the shortcut's adds to the residual branch's.
   Tensor backward(const Tensor& dy) override {
     const Tensor g = relu2_.backward(dy);
@@ -101,6 +110,11 @@ class Bottleneck : public Module {
     h = bn3_->forward(conv3_->forward(h));
     return relu3_.forward(ops::add(h, downsample_ ? downsample_->forward(x) : x));
   }
+  Interval bounds(const Interval& x) override {
+    Interval h = relu2_.bounds(bn2_->bounds(conv2_->bounds(relu1_.bounds(bn1_->bounds(conv1_->bounds(x))))));
+    h = bn3_->bounds(conv3_->bounds(h));
+    return relu3_.bounds(add_bounds(h, downsample_ ? downsample_->bounds(x) : x));
+  }
   Tensor backward(const Tensor& dy) override {
     const Tensor g = relu3_.backward(dy);
     Tensor h = relu2_.backward(conv3_->backward(bn3_->backward(g)));
@@ -148,6 +162,11 @@ class PreActBlock : public Module {
     h = conv2_->forward(h);
     return ops::add(equal_ ? x : shortcut_->forward(a), h);
   }
+  Interval bounds(const Interval& x) override {
+    const Interval a = relu1_.bounds(bn1_->bounds(x));
+    const Interval h = conv2_->bounds(relu2_.bounds(bn2_->bounds(conv1_->bounds(a))));
+    return add_bounds(equal_ ? x : shortcut_->bounds(a), h);
+  }
   // With equal channels the shortcut reads x itself; otherwise it reads a, whose gradient both branches add
   // to.
   Tensor backward(const Tensor& dy) override {
@@ -183,6 +202,7 @@ class PoolFlatten : public Module {
  public:
   Tensor forward(const Tensor& x) override { return pool_.forward(x); }
   Tensor backward(const Tensor& dy) override { return pool_.backward(dy); }
+  Interval bounds(const Interval& x) override { return pool_.bounds(x); }
   int lower(PlanBuilder& b, int x) const override { return b.global_avg_pool(x); }
   std::string name() const override { return "PoolFlatten"; }
 

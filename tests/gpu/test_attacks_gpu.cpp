@@ -2,6 +2,7 @@
 // on the device, the BatchNorm and normalization constants made on the device) and PGD's adversarial
 // examples.
 #include "attacks/pgd.h"
+#include "nn/interval.h"
 #include "nn/runtime.h"
 #include "test_util.h"
 
@@ -33,6 +34,17 @@ TEST(GpuBackward, ModelInputGradientsMatchCpu) {
     got = gpu->backward(dy.cuda()).cpu();
     EXPECT_TRUE(allclose(got, want, 1e-4));
   }
+}
+
+TEST(GpuIntervalBounds, MatchCpu) {
+  SKIP_WITHOUT_GPU();
+  auto cpu = random_classifier("aka_resnet32", 3, 16, 10, 9);
+  auto gpu = random_classifier("aka_resnet32", 3, 16, 10, 9);
+  gpu->to(Device::cuda(0));
+  const Tensor x = random_images({2, 3, 16, 16}, 10);
+  const Interval want = cpu->bounds(linf_box(x, 1e-3)), got = gpu->bounds(linf_box(x.cuda(), 1e-3));
+  EXPECT_TRUE(allclose(got.lower.cpu(), want.lower, 1e-4));
+  EXPECT_TRUE(allclose(got.upper.cpu(), want.upper, 1e-4));
 }
 
 TEST(GpuAttacks, PgdMatchesCpu) {
