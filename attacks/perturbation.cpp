@@ -49,6 +49,13 @@ void clip_to_box(const float* x, float* delta, int64_t d) {
   for (int64_t e = 0; e < d; ++e) delta[e] = std::clamp(x[e] + delta[e], 0.0f, 1.0f) - x[e];
 }
 
+Tensor perturbed_images(const std::vector<float>& clean, const std::vector<float>& delta, const Shape& shape,
+                        Device device) {
+  std::vector<float> v(clean.size());
+  for (size_t e = 0; e < v.size(); ++e) v[e] = clean[e] + delta[e];
+  return Tensor::from_vector(v, shape).to(device);
+}
+
 double l2_norm(const float* v, int64_t d) {
   double s = 0;
   for (int64_t e = 0; e < d; ++e) s += static_cast<double>(v[e]) * v[e];

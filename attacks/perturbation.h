@@ -2,6 +2,7 @@
 // SmoothAdv share. Vectors are one image's d values on the host.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 #include "attacks/pgd.h"
 
@@ -21,6 +22,9 @@ void ascent_step(const Ball& b, const float* g, double step, float* delta, int64
 void project(const Ball& b, float* delta, int64_t d);
 // delta ← clamp(x + delta, 0, 1) − x.
 void clip_to_box(const float* x, float* delta, int64_t d);
+// clean + delta (all images, host vectors) as a tensor of `shape` on `device`: the next iterate to evaluate.
+Tensor perturbed_images(const std::vector<float>& clean, const std::vector<float>& delta, const Shape& shape,
+                        Device device);
 double l2_norm(const float* v, int64_t d);
 double linf_norm(const float* v, int64_t d);
 

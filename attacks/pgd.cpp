@@ -54,11 +54,6 @@ AttackResult pgd_attack(Classifier& model, const Tensor& x, const std::vector<in
   r.predictions.assign(static_cast<size_t>(n), -1);
   r.success.assign(static_cast<size_t>(n), false);
   r.loss.assign(static_cast<size_t>(n), 0.0);
-  const auto perturbed = [&] {
-    std::vector<float> v(clean.size());
-    for (size_t e = 0; e < v.size(); ++e) v[e] = clean[e] + delta[e];
-    return Tensor::from_vector(v, x.shape()).to(device);
-  };
 
   for (int restart = 0; restart < o.restarts; ++restart) {
     std::vector<bool> active(static_cast<size_t>(n));
@@ -74,7 +69,8 @@ AttackResult pgd_attack(Classifier& model, const Tensor& x, const std::vector<in
     // Evaluate at the start and after each step; an image fooled at an iterate keeps it and stops.
     for (int step = 0; step <= o.steps; ++step) {
       const bool last = step == o.steps;
-      const LossGradient lg = loss_gradient(model, perturbed(), cross_entropy(labels), !last);
+      const LossGradient lg = loss_gradient(model, perturbed_images(clean, delta, x.shape(), x.device()),
+                                            cross_entropy(labels), !last);
       for (int64_t i = 0; i < n; ++i) {
         const auto k = static_cast<size_t>(i);
         if (!active[k]) continue;

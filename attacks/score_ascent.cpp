@@ -19,11 +19,7 @@ AscentResult maximize_objective(Classifier& model, const Tensor& x, const std::v
   std::vector<float> best = clean, delta(clean.size(), 0.0f);
   AscentResult r;
   r.value.assign(static_cast<size_t>(n), -1e300);
-  const auto perturbed = [&] {
-    std::vector<float> v(clean.size());
-    for (size_t e = 0; e < v.size(); ++e) v[e] = clean[e] + delta[e];
-    return Tensor::from_vector(v, x.shape()).to(x.device());
-  };
+
   for (int restart = 0; restart < o.restarts; ++restart) {
     for (int64_t i = 0; i < n; ++i) {
       float* di = delta.data() + i * d;
@@ -34,7 +30,8 @@ AscentResult maximize_objective(Classifier& model, const Tensor& x, const std::v
     }
     for (int step = 0; step <= o.steps; ++step) {
       const bool last = step == o.steps;
-      const LossGradient lg = loss_gradient(model, perturbed(), objective, !last);
+      const LossGradient lg =
+          loss_gradient(model, perturbed_images(clean, delta, x.shape(), x.device()), objective, !last);
       for (int64_t i = 0; i < n; ++i) {
         const auto k = static_cast<size_t>(i);
         if (lg.loss[k] <= r.value[k]) continue;

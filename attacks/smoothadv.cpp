@@ -13,10 +13,9 @@ namespace sc::attacks {
 
 namespace {
 
-// The m noisy copies of every image x + Δ, image after image: [N·m, C, H, W] on the device.
-Tensor noisy_copies(const std::vector<float>& perturbed, const Shape& shape, Device device,
-                    const std::vector<int64_t>& image_ids, const SmoothAdvOptions& o) {
-  const Tensor all = Tensor::from_vector(perturbed, shape).to(device);
+// The m noisy copies of every image of `all` (x + Δ), image after image: [N·m, C, H, W] on all's device.
+Tensor noisy_copies(const Tensor& all, const std::vector<int64_t>& image_ids, const SmoothAdvOptions& o) {
+  const Shape& shape = all.shape();
   std::vector<Tensor> parts;
   for (int64_t i = 0; i < shape[0]; ++i) {
     const Tensor image = all.slice(0, i, i + 1).contiguous().reshape({shape[1], shape[2], shape[3]});
@@ -40,17 +39,12 @@ SmoothAdvResult smoothadv_attack(Classifier& model, const Tensor& x, const std::
            "smoothadv: ", labels.size(), " labels and ", image_ids.size(), " ids for ", n, " images");
   const std::vector<float> clean = x.cpu().to_float_vector();
   std::vector<float> delta(clean.size(), 0.0f);
-  const auto perturbed = [&] {
-    std::vector<float> v(clean.size());
-    for (size_t e = 0; e < v.size(); ++e) v[e] = clean[e] + delta[e];
-    return v;
-  };
   const Ball ball{Norm::L2, o.eps};
   const double step = 2 * o.eps / o.steps;
   const LogitsLoss loss = smoothed_soft_cross_entropy(labels, o.m);
   for (int t = 0; t < o.steps; ++t) {
-    const LossGradient lg =
-        loss_gradient(model, noisy_copies(perturbed(), x.shape(), x.device(), image_ids, o), loss);
+    const Tensor perturbed = perturbed_images(clean, delta, x.shape(), x.device());
+    const LossGradient lg = loss_gradient(model, noisy_copies(perturbed, image_ids, o), loss);
     const std::vector<float> g = lg.grad.cpu().to_float_vector();  // [N·m, C, H, W]
     std::vector<float> gi(static_cast<size_t>(d));
     for (int64_t i = 0; i < n; ++i) {
@@ -66,9 +60,8 @@ SmoothAdvResult smoothadv_attack(Classifier& model, const Tensor& x, const std::
     }
   }
   SmoothAdvResult r;
-  const std::vector<float> adv = perturbed();
-  r.adversarial = Tensor::from_vector(adv, x.shape()).to(x.device());
-  r.loss = loss_gradient(model, noisy_copies(adv, x.shape(), x.device(), image_ids, o), loss, false).loss;
+  r.adversarial = perturbed_images(clean, delta, x.shape(), x.device());
+  r.loss = loss_gradient(model, noisy_copies(r.adversarial, image_ids, o), loss, false).loss;
   return r;
 }
 
