@@ -13,6 +13,7 @@
 #include "apps/image_selection.h"
 #include "apps/model_options.h"
 #include "apps/progress.h"
+#include "attacks/apgd.h"
 #include "attacks/loss_gradient.h"
 #include "attacks/perturbation.h"
 #include "attacks/pgd.h"
@@ -40,21 +41,24 @@ std::string fmt(const char* f, double v) {
 }  // namespace
 
 int attack_command(int argc, char** argv) {
-  Args args("attack",
-            "Attacks MODEL on DATASET: fgsm and pgd (cross-entropy, linf or l2 ball, within [0,1]) on the "
-            "classifier; smoothadv (Salman et al.: l2 PGD on the smoothed soft classifier, m noise draws per "
-            "image). Writes DIR/attack.tsv (one row per image), DIR/summary.md, DIR/adversarial.npy and "
-            "DIR/labels.npy.");
+  Args args(
+      "attack",
+      "Attacks MODEL on DATASET: fgsm, pgd and apgd (cross-entropy, linf or l2 ball, within [0,1]; apgd: "
+      "Croce & Hein's APGD-CE, momentum and its own step size) on the classifier; smoothadv (Salman et al.: "
+      "l2 PGD on the smoothed soft classifier, m noise draws per "
+      "image). Writes DIR/attack.tsv (one row per image), DIR/summary.md, DIR/adversarial.npy and "
+      "DIR/labels.npy.");
   args.positional("DATASET",
                   "cifar10, cifar100, imagenet, mnist, fashion-mnist, folder:PATH, npy:..., fake:...")
       .positional("MODEL", "a smoothcuda model file (.safetensors) or a PyTorch checkpoint")
-      .option("attack", "pgd", "fgsm, pgd or smoothadv")
+      .option("attack", "pgd", "fgsm, pgd, apgd or smoothadv")
       .option("norm", "", "linf or l2 (default linf; smoothadv: l2 only)")
       .option("eps", "8/255", "radius of the ball (a number or a fraction)")
-      .option("steps", "10", "gradient steps of pgd and smoothadv (Salman et al. evaluate with 20)")
+      .option("steps", "10",
+              "gradient steps of pgd, apgd (Croce & Hein use 100) and smoothadv (Salman et al.: 20)")
       .option("step-size", "", "pgd step (default eps/4); smoothadv steps 2·eps/steps")
-      .option("restarts", "1", "pgd random starts (later ones only for images not yet fooled)")
-      .flag("no-random-start", "pgd starts at the image instead of a uniform draw from the ball")
+      .option("restarts", "1", "pgd/apgd random starts (later ones only for images not yet fooled)")
+      .flag("no-random-start", "pgd/apgd start at the image instead of a uniform draw from the ball")
       .option("target", "-1", "targeted attack towards this class (fgsm, pgd); -1: untargeted")
       .option("sigma", "0.25", "smoothadv: the smoothing noise level")
       .option("m", "32", "smoothadv: noise draws per image")
@@ -70,8 +74,8 @@ int attack_command(int argc, char** argv) {
   if (!args.parse(argc, argv, 2)) return 0;
 
   const std::string kind = args.get("attack");
-  SC_CHECK(kind == "fgsm" || kind == "pgd" || kind == "smoothadv", "attack: unknown --attack '", kind,
-           "' (fgsm, pgd, smoothadv)");
+  SC_CHECK(kind == "fgsm" || kind == "pgd" || kind == "apgd" || kind == "smoothadv",
+           "attack: unknown --attack '", kind, "' (fgsm, pgd, apgd, smoothadv)");
   const std::string out = args.get("out");
   SC_CHECK(!out.empty(), "attack: --out DIR is required");
   const std::string norm_text = args.get("norm");
@@ -81,10 +85,10 @@ int attack_command(int argc, char** argv) {
   SC_CHECK(kind != "smoothadv" || norm == attacks::Norm::L2, "attack: smoothadv is an l2 attack (--norm l2)");
   const double eps = args.get_fraction("eps", 1e-12, 1e6);
   const int64_t target = args.get_int("target", -1, 1 << 20);
-  SC_CHECK(target < 0 || kind != "smoothadv", "attack: smoothadv is untargeted");
+  SC_CHECK(target < 0 || (kind != "smoothadv" && kind != "apgd"), "attack: ", kind, " is untargeted");
 
   attacks::PgdOptions pgd = kind == "fgsm" ? attacks::fgsm_options(norm, eps) : attacks::PgdOptions();
-  if (kind == "pgd") {
+  if (kind == "pgd" || kind == "apgd") {
     pgd.norm = norm;
     pgd.eps = eps;
     pgd.steps = static_cast<int>(args.get_int("steps", 1, 1 << 20));
@@ -146,7 +150,8 @@ int attack_command(int argc, char** argv) {
       r.loss = s.loss;
       r.predictions = predictions(adv);
     } else {
-      r = attacks::pgd_attack(*model, xd, aim, ids, pgd);
+      r = kind == "apgd" ? attacks::apgd_attack(*model, xd, labels, ids, pgd)
+                         : attacks::pgd_attack(*model, xd, aim, ids, pgd);
       adv = r.adversarial;
     }
     const std::vector<float> a = adv.cpu().to_float_vector(), c = x.to_float_vector();

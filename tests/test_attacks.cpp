@@ -5,6 +5,7 @@
 #include <cmath>
 #include <random>
 
+#include "attacks/apgd.h"
 #include "attacks/loss_gradient.h"
 #include "attacks/perturbation.h"
 #include "attacks/pgd.h"
@@ -185,6 +186,33 @@ TEST(Pgd, SucceedsExactlyWhenTheBoundaryIsWithinEps) {
       o.targeted = true;
       const auto t = attacks::pgd_attack(*lin.model, x, {0, 0, 0}, {0, 1, 2}, o);
       EXPECT_EQ(t.success, r.success) << attacks::norm_name(norm) << " targeted, ε×" << factor;
+    }
+  }
+}
+
+// Croce & Hein's checkpoints for 100 iterations: p = 0, 0.22, 0.41, 0.57, 0.70, 0.80, 0.87, 0.93, 0.99.
+TEST(Apgd, CheckpointsFollowThePaper) {
+  EXPECT_EQ(attacks::apgd_checkpoints(100), (std::vector<int>{22, 41, 57, 70, 80, 87, 93, 99}));
+  EXPECT_EQ(attacks::apgd_checkpoints(10), (std::vector<int>{3, 5, 6, 7, 8, 9}));
+  EXPECT_TRUE(attacks::apgd_checkpoints(1).empty());
+}
+
+// APGD too finds the boundary exactly when it is within ε (and never reports success beyond it).
+TEST(Apgd, SucceedsExactlyWhenTheBoundaryIsWithinEps) {
+  LinearModel lin;
+  for (Norm norm : {Norm::L2, Norm::Linf}) {
+    const double dual = norm == Norm::L2 ? lin.l2 : lin.l1, distance = 0.08;
+    const Tensor x = lin.images({distance * dual, distance * dual, 0.5 * distance * dual}, 15);
+    for (double factor : {0.8, 1.2}) {
+      attacks::PgdOptions o;
+      o.norm = norm;
+      o.eps = factor * distance;
+      o.steps = 20;
+      o.seed = 3;
+      const auto r = attacks::apgd_attack(*lin.model, x, {1, 1, 1}, {0, 1, 2}, o);
+      EXPECT_EQ(r.success, (std::vector<bool>{factor > 1, factor > 1, true}))
+          << attacks::norm_name(norm) << " ε×" << factor;
+      expect_sound(*lin.model, x, r, norm, o.eps);
     }
   }
 }

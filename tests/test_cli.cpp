@@ -322,9 +322,9 @@ std::vector<std::string> summary_cells(const std::string& md) {
   return cells;
 }
 
-// akamaster's ResNet-20 (not adversarially trained) under FGSM and PGD in the l-infinity ball of 2/255 on
-// every 100th CIFAR-10 test JPEG: FGSM fools most, PGD nearly all; the saved examples give `eval` the same
-// accuracy.
+// akamaster's ResNet-20 (not adversarially trained) under FGSM, PGD and APGD in the l-infinity ball of 2/255
+// on every 100th CIFAR-10 test JPEG: FGSM fools most, PGD and APGD nearly all; the saved examples give `eval`
+// the same accuracy.
 TEST(Cli, AttackOnRealData) {
   const std::string shared = shared_dir(), ckpt = shared + "/models/akamaster/resnet20-12fca82f.th";
   for (const std::string& p : {ckpt, shared + "/data/cifar10-jpeg/test"})
@@ -334,7 +334,7 @@ TEST(Cli, AttackOnRealData) {
                             " --arch aka_resnet20 --dataset cifar10 --mean 0.485,0.456,0.406 --std "
                             "0.229,0.224,0.225";
   double clean = 0;
-  for (const std::string attack : {"fgsm", "pgd"}) {
+  for (const std::string attack : {"fgsm", "pgd", "apgd"}) {
     const std::string dir = temp_path("attack_" + attack);
     const CliRun r = smoothcuda("attack " + data + " " + model + " --attack " + attack +
                                 " --eps 2/255 --steps 5 --skip 100 --batch 64 --out " + dir);
