@@ -31,10 +31,9 @@ struct WindowRange {
 SC_HOST_DEVICE inline WindowRange windows_containing(int i, int kernel, int stride, int pad, int out) {
   const int hi = i + pad;          // o·stride ≤ hi
   const int lo = hi - kernel + 1;  // o·stride ≥ lo
-  int first = lo <= 0 ? 0 : (lo + stride - 1) / stride;
+  const int first = lo <= 0 ? 0 : (lo + stride - 1) / stride;
   int last = hi / stride;
   if (last > out - 1) last = out - 1;
-  if (first < 0) first = 0;
   return {first, last};
 }
 
