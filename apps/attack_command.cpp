@@ -127,7 +127,7 @@ int attack_command(int argc, char** argv) {
   Progress progress("attack", n);
   for (int64_t b0 = 0; b0 < n; b0 += batch) {
     const int64_t b1 = std::min(n, b0 + batch), count = b1 - b0;
-    const Tensor x = read_batch(*data, indices, b0, b1);
+    const Tensor x = io::read_batch(*data, indices, b0, b1);
     std::vector<int64_t> labels, ids;
     for (int64_t k = b0; k < b1; ++k) {
       const int64_t idx = indices[static_cast<size_t>(k)];

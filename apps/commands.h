@@ -16,5 +16,6 @@ int bench_certify_command(int argc, char** argv);
 int agreement_command(int argc, char** argv);
 int ood_command(int argc, char** argv);
 int attack_command(int argc, char** argv);
+int train_command(int argc, char** argv);
 
 }  // namespace sc::app

@@ -7,15 +7,6 @@
 
 namespace sc::app {
 
-Tensor read_batch(const io::Dataset& data, const std::vector<int64_t>& indices, int64_t b0, int64_t b1) {
-  const Shape img = data.image_shape();
-  const int64_t per = numel_of(img);
-  Tensor x = Tensor::empty({b1 - b0, img[0], img[1], img[2]});
-  for (int64_t k = b0; k < b1; ++k)
-    data.read_image(indices[static_cast<size_t>(k)], x.data<float>() + (k - b0) * per);
-  return x;
-}
-
 Tensor dataset_logits(const io::Dataset& data, const std::vector<int64_t>& indices,
                       BaseClassifier& classifier, int64_t batch, const std::string& label) {
   const Shape img = data.image_shape();
@@ -28,7 +19,7 @@ Tensor dataset_logits(const io::Dataset& data, const std::vector<int64_t>& indic
   Progress progress(label, n);
   for (int64_t b0 = 0; b0 < n; b0 += batch) {
     const int64_t b1 = std::min(n, b0 + batch);
-    const Tensor out = classifier.logits(read_batch(data, indices, b0, b1).to(classifier.device())).cpu();
+    const Tensor out = classifier.logits(io::read_batch(data, indices, b0, b1).to(classifier.device())).cpu();
     std::copy_n(out.data<float>(), out.numel(), logits.data<float>() + b0 * K);
     progress.update(b1);
   }

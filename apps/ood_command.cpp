@@ -68,8 +68,9 @@ std::vector<double> adversarial_scores(const io::Dataset& data, const std::vecto
   for (int64_t b0 = 0; b0 < n; b0 += batch) {
     const int64_t b1 = std::min(n, b0 + batch);
     const std::vector<int64_t> ids(indices.begin() + b0, indices.begin() + b1);
-    const auto r = attacks::maximize_objective(model, read_batch(data, indices, b0, b1).to(model.device()),
-                                               ids, ood::score_objective(kind, temperature), o);
+    const auto r =
+        attacks::maximize_objective(model, io::read_batch(data, indices, b0, b1).to(model.device()), ids,
+                                    ood::score_objective(kind, temperature), o);
     out.insert(out.end(), r.value.begin(), r.value.end());
     progress.update(b1);
   }
@@ -146,7 +147,7 @@ Interval logit_bounds(const io::Dataset& data, const std::vector<int64_t>& indic
   int64_t classes = 0;
   for (int64_t b0 = 0; b0 < n; b0 += batch) {
     const int64_t b1 = std::min(n, b0 + batch);
-    const Interval b = model.bounds(linf_box(read_batch(data, indices, b0, b1).to(model.device()), eps));
+    const Interval b = model.bounds(linf_box(io::read_batch(data, indices, b0, b1).to(model.device()), eps));
     classes = b.lower.size(1);
     for (const auto& [from, to] : {std::pair{&b.lower, &lower}, std::pair{&b.upper, &upper}}) {
       const std::vector<float> v = from->cpu().to_float_vector();

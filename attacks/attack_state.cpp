@@ -59,7 +59,10 @@ void AttackState::record(const LossGradient& lg) {
     r_.loss[k] = lg.loss[k];
     for (int64_t e = 0; e < d; ++e) kept_[k * d + e] = clean[k * d + e] + delta[k * d + e];
     const bool hit = o_.targeted ? lg.predictions[k] == labels_[k] : lg.predictions[k] != labels_[k];
-    if (hit) r_.success[k] = true, active[k] = false;
+    if (!o_.stop_at_success)
+      r_.success[k] = hit;  // of the iterate kept: the last
+    else if (hit)
+      r_.success[k] = true, active[k] = false;
   }
 }
 

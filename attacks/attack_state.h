@@ -1,6 +1,7 @@
 // What PGD and APGD share: the clean images and the current perturbations on the host, which images are still
 // under attack, and the result so far. An image fooled (untargeted) or sent to its target (targeted) at an
-// iterate keeps that iterate and leaves the attack; the others keep their latest iterate.
+// iterate keeps that iterate and leaves the attack (unless the options ask for every step); the others keep
+// their latest iterate.
 #pragma once
 #include <cstdint>
 #include <vector>

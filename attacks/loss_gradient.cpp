@@ -35,7 +35,7 @@ LossGradient loss_gradient(Classifier& model, const Tensor& x, const LogitsLoss&
   const int64_t rows = logits.size(0), classes = logits.size(1);
   const std::vector<float> z32 = logits.cpu().to_float_vector();
   SC_CHECK(std::all_of(z32.begin(), z32.end(), [](float v) { return std::isfinite(v); }),
-           "attack: the model gave non-finite logits");
+           "the model gave non-finite logits (weights that overflow, or training that diverged)");
   const std::vector<double> z(z32.begin(), z32.end());
   LossGradient out;
   std::vector<double> dz(z.size(), 0.0);

@@ -24,6 +24,9 @@ struct PgdOptions {
   int restarts = 1;          // further starts only for the images not yet fooled
   bool targeted = false;
   uint64_t seed = 0;  // random starts: draws from (seed, image id, restart), however the images are batched
+  // true: an image leaves the attack at its first successful iterate (evaluation); false: every image takes
+  // all steps and keeps its last iterate (adversarial training's inner maximization, Madry et al.).
+  bool stop_at_success = true;
 };
 PgdOptions fgsm_options(Norm norm, double eps);  // one step of ε, no random start (ℓ2: the FGM step ε·g/‖g‖₂)
 

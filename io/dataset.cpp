@@ -364,4 +364,13 @@ std::unique_ptr<Dataset> open_dataset(const std::string& spec, const DatasetOpti
           "npy:IMAGES.npy[:LABELS.npy], fake:N:C:H:W)");
 }
 
+Tensor read_batch(const Dataset& data, const std::vector<int64_t>& indices, int64_t b0, int64_t b1) {
+  const Shape img = data.image_shape();
+  const int64_t per = numel_of(img);
+  Tensor x = Tensor::empty({b1 - b0, img[0], img[1], img[2]});
+  for (int64_t k = b0; k < b1; ++k)
+    data.read_image(indices[static_cast<size_t>(k)], x.data<float>() + (k - b0) * per);
+  return x;
+}
+
 }  // namespace sc::io

@@ -10,6 +10,7 @@
 #pragma once
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "nn/tensor.h"
 
@@ -34,6 +35,9 @@ class Dataset {
   Tensor images(int64_t begin, int64_t end) const;
   Tensor labels(int64_t begin, int64_t end) const;
 };
+
+// The images indices[b0 … b1) as one float32 batch [b1 − b0, C, H, W] on the CPU.
+Tensor read_batch(const Dataset& data, const std::vector<int64_t>& indices, int64_t b0, int64_t b1);
 
 std::unique_ptr<Dataset> open_dataset(const std::string& spec, const DatasetOptions& options = {});
 

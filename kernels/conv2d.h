@@ -29,15 +29,22 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2d
 // same output size under a stride; rows and columns no window reads get 0).
 Tensor conv2d_backward_input(const Tensor& dy, const Tensor& w, int64_t x_h, int64_t x_w,
                              const Conv2dParams& p);
+// The gradient with respect to w of Σ dy · conv2d(x, w, ·), for training:
+// dw[o, c, r, s] = Σ_{n, oh, ow} dy[n, o, oh, ow] · x[n, g·Cg + c, oh·sh − ph + r·dh, ow·sw − pw + s·dw]
+// (zero outside x), a kernel_h × kernel_w kernel. The bias gradient is ops::channel_sums(dy).
+Tensor conv2d_backward_weight(const Tensor& x, const Tensor& dy, int64_t kernel_h, int64_t kernel_w,
+                              const Conv2dParams& p);
 }  // namespace ops
 
 namespace cpu {
 void conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p, Tensor& y);
 void conv2d_backward_input(const Tensor& dy, const Tensor& w, const Conv2dParams& p, Tensor& dx);
+void conv2d_backward_weight(const Tensor& x, const Tensor& dy, const Conv2dParams& p, Tensor& dw);
 }  // namespace cpu
 namespace cuda {
 void conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p, Tensor& y);
 void conv2d_backward_input(const Tensor& dy, const Tensor& w, const Conv2dParams& p, Tensor& dx);
+void conv2d_backward_weight(const Tensor& x, const Tensor& dy, const Conv2dParams& p, Tensor& dw);
 void conv2d_cudnn(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p, Tensor& y);
 }  // namespace cuda
 

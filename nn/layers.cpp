@@ -1,10 +1,15 @@
 #include "nn/layers.h"
 
-#include "engine/plan.h"
+#include <algorithm>
+#include <limits>
 
+#include "engine/plan.h"
 #include "kernels/adaptive_avg_pool2d.h"
 #include "kernels/batch_norm.h"
+#include "kernels/batch_norm_training.h"
 #include "kernels/channel_normalize.h"
+#include "kernels/channel_sums.h"
+#include "kernels/elementwise.h"
 #include "kernels/linear.h"
 #include "kernels/relu.h"
 
@@ -16,12 +21,17 @@ Conv2d::Conv2d(int64_t in, int64_t out, int64_t kernel, Conv2dParams p, bool has
   if (has_bias) bias = Tensor::zeros({out});
 }
 Tensor Conv2d::forward(const Tensor& x) {
-  input_shape_.keep(x.shape());
+  input_.keep(x);
   return ops::conv2d(x, weight, bias, params);
 }
 Tensor Conv2d::backward(const Tensor& dy) {
-  const Shape& s = input_shape_.get(*this);
-  return ops::conv2d_backward_input(dy.contiguous(), weight, s[2], s[3], params);
+  const Tensor& x = input_.get(*this);
+  const Tensor g = dy.contiguous();
+  if (ParameterGradients* sink = parameter_gradients()) {
+    sink->accumulate(weight, ops::conv2d_backward_weight(x, g, weight.size(2), weight.size(3), params));
+    if (bias.defined()) sink->accumulate(bias, ops::channel_sums(g));
+  }
+  return ops::conv2d_backward_input(g, weight, x.size(2), x.size(3), params);
 }
 void Conv2d::collect(const std::string& prefix, NamedTensors& out) {
   out.emplace_back(join_key(prefix, "weight"), &weight);
@@ -36,11 +46,42 @@ BatchNorm2d::BatchNorm2d(int64_t c, double e) : eps(e) {
   num_batches_tracked = Tensor::zeros({}, DType::I64);
 }
 Tensor BatchNorm2d::forward(const Tensor& x) {
-  return ops::batch_norm(x, weight, bias, running_mean, running_var, eps);
+  if (!training_mode()) {
+    batch_stats_.keep(Tensor());
+    return ops::batch_norm(x, weight, bias, running_mean, running_var, eps);
+  }
+  const int64_t count = x.numel() / std::max<int64_t>(1, x.size(1));
+  SC_CHECK(count > 1, "BatchNorm2d: training needs more than one value per channel, got input ",
+           x.describe());
+  const Tensor stats = ops::batch_norm_statistics(x);
+  const Tensor mean = stats.slice(0, 0, 1).reshape({x.size(1)});
+  const Tensor var = stats.slice(0, 1, 2).reshape({x.size(1)});
+  input_.keep(x);
+  batch_stats_.keep(stats);
+  const float m = static_cast<float>(momentum),
+              unbias = static_cast<float>(count) / static_cast<float>(count - 1);
+  const float inf = std::numeric_limits<float>::infinity();
+  running_mean = ops::combine(1.0f - m, running_mean, m, mean, -inf, inf);
+  running_var = ops::combine(1.0f - m, running_var, m * unbias, var, -inf, inf);
+  Tensor tracked = num_batches_tracked.cpu().clone();
+  tracked.data<int64_t>()[0] += 1;
+  num_batches_tracked = tracked.to(num_batches_tracked.device());
+  return ops::batch_norm(x, weight, bias, mean, var, eps);
 }
 Tensor BatchNorm2d::backward(const Tensor& dy) {
-  const Tensor zero = Tensor::zeros(running_mean.shape(), DType::F32, running_mean.device());
-  return ops::batch_norm(dy.contiguous(), weight, zero, zero, running_var, eps);
+  const Tensor& stats = batch_stats_.get(*this);
+  if (!stats.defined()) {
+    SC_CHECK(parameter_gradients() == nullptr,
+             "BatchNorm2d: parameter gradients need a forward in training mode (TrainingMode)");
+    const Tensor zero = Tensor::zeros(running_mean.shape(), DType::F32, running_mean.device());
+    return ops::batch_norm(dy.contiguous(), weight, zero, zero, running_var, eps);
+  }
+  BatchNormGradients g = ops::batch_norm_backward(dy.contiguous(), input_.get(*this), weight, stats, eps);
+  if (ParameterGradients* sink = parameter_gradients()) {
+    sink->accumulate(weight, g.dweight);
+    sink->accumulate(bias, g.dbias);
+  }
+  return g.dx;
 }
 void BatchNorm2d::collect(const std::string& prefix, NamedTensors& out) {
   out.emplace_back(join_key(prefix, "weight"), &weight);
@@ -55,13 +96,23 @@ Linear::Linear(int64_t in, int64_t out, bool has_bias) {
   if (has_bias) bias = Tensor::zeros({out});
 }
 Tensor Linear::forward(const Tensor& x) {
+  const Tensor flat = x.dim() == 2 ? x : x.flatten(1);
   input_shape_.keep(x.shape());
-  return ops::linear(x.dim() == 2 ? x : x.flatten(1), weight, bias);
+  flat_input_.keep(flat);
+  return ops::linear(flat, weight, bias);
 }
-// dx = dy · W: the linear map with the transposed weights.
+// dx = dy · W: the linear map with the transposed weights. dW = dyᵀ · x, the linear map of dyᵀ with xᵀ as
+// its weights; db = Σ_n dy.
 Tensor Linear::backward(const Tensor& dy) {
   const Shape& s = input_shape_.get(*this);
-  return ops::linear(dy.contiguous(), weight.permute({1, 0}).contiguous(), Tensor()).reshape(s);
+  const Tensor g = dy.contiguous();
+  if (ParameterGradients* sink = parameter_gradients()) {
+    const Tensor& x = flat_input_.get(*this);
+    sink->accumulate(weight,
+                     ops::linear(g.permute({1, 0}).contiguous(), x.permute({1, 0}).contiguous(), Tensor()));
+    if (bias.defined()) sink->accumulate(bias, ops::channel_sums(g));
+  }
+  return ops::linear(g, weight.permute({1, 0}).contiguous(), Tensor()).reshape(s);
 }
 void Linear::collect(const std::string& prefix, NamedTensors& out) {
   out.emplace_back(join_key(prefix, "weight"), &weight);

@@ -20,21 +20,30 @@ class Conv2d : public Module {
   Conv2dParams params;
 
  private:
-  Saved<Shape> input_shape_;
+  Saved<Tensor> input_;  // for the weight gradient (and the input's size)
 };
 
+// At inference, normalizes with the running statistics; in training mode (module.h) with the batch's, and
+// moves the running ones towards them: running ← (1 − momentum)·running + momentum·batch, the variance
+// unbiased there (n/(n − 1)), as PyTorch.
 class BatchNorm2d : public Module {
  public:
   explicit BatchNorm2d(int64_t channels, double eps = 1e-5);
   Tensor forward(const Tensor& x) override;
-  Tensor backward(const Tensor& dy) override;  // dy · γ/√(var + eps): the running statistics are constants
+  // After an inference forward: dy · γ/√(running var + eps), the statistics constants (no parameter
+  // gradients). After a training forward: through the batch statistics (ops::batch_norm_backward).
+  Tensor backward(const Tensor& dy) override;
   Interval bounds(const Interval& x) override;  // an affine map per channel
   void collect(const std::string& prefix, NamedTensors& out) override;
   std::string name() const override { return "BatchNorm2d"; }
   int lower(PlanBuilder& b, int x) const override;
   Tensor weight, bias, running_mean, running_var;
-  Tensor num_batches_tracked;  // PyTorch keeps this counter in state dicts; loaded and ignored
+  Tensor num_batches_tracked;  // PyTorch's count of training batches, kept in state dicts
   double eps;
+  double momentum = 0.1;
+
+ private:
+  Saved<Tensor> input_, batch_stats_;  // batch_stats_ undefined after an inference forward
 };
 
 class Linear : public Module {
@@ -50,6 +59,7 @@ class Linear : public Module {
 
  private:
   Saved<Shape> input_shape_;
+  Saved<Tensor> flat_input_;  // [N, in], for the weight gradient
 };
 
 class ReLU : public Module {

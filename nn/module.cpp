@@ -1,12 +1,46 @@
 #include "nn/module.h"
 
 #include "engine/plan.h"
+#include "kernels/elementwise.h"
 
 namespace sc {
 
 namespace {
 thread_local bool g_recording = false;
+thread_local bool g_training = false;
+thread_local ParameterGradients* g_gradients = nullptr;
 }  // namespace
+
+bool training_mode() {
+  return g_training;
+}
+TrainingMode::TrainingMode() : before_(g_training) {
+  g_training = true;
+}
+TrainingMode::~TrainingMode() {
+  g_training = before_;
+}
+
+void ParameterGradients::accumulate(const Tensor& param, const Tensor& g) {
+  SC_CHECK(g.shape() == param.shape(), "parameter gradient ", g.describe(), " does not match its parameter ",
+           param.describe());
+  auto [it, fresh] = grads_.try_emplace(&param, g);
+  if (!fresh) it->second = ops::add(it->second, g);
+}
+const Tensor* ParameterGradients::find(const Tensor& param) const {
+  const auto it = grads_.find(&param);
+  return it == grads_.end() ? nullptr : &it->second;
+}
+
+ParameterGradients* parameter_gradients() {
+  return g_gradients;
+}
+AccumulateParameterGradients::AccumulateParameterGradients(ParameterGradients& sink) : before_(g_gradients) {
+  g_gradients = &sink;
+}
+AccumulateParameterGradients::~AccumulateParameterGradients() {
+  g_gradients = before_;
+}
 
 bool recording_for_backward() {
   return g_recording;

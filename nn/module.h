@@ -4,9 +4,13 @@
 //
 // Backward (for attacks) is explicit per module, llm.c style: while a RecordForBackward guard lives on the
 // thread, forward keeps what its backward needs (an input's shape, a ReLU's output); backward(dy) then
-// returns dx = ∂(Σ dy · forward(x))/∂x for the x of the last recorded forward. The network is evaluated as at
-// inference (BatchNorm with its running statistics), and parameters get no gradients.
+// returns dx = ∂(Σ dy · forward(x))/∂x for the x of the last recorded forward. While an
+// AccumulateParameterGradients guard lives, backward also adds each parameter's gradient into the caller's
+// ParameterGradients (training). The network is evaluated as at inference (BatchNorm with its running
+// statistics) unless a TrainingMode guard lives: then BatchNorm normalizes with the batch's statistics and
+// updates its running ones, as PyTorch's module.train().
 #pragma once
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -36,6 +40,52 @@ class RecordForBackward {
 
  private:
   bool before_;
+};
+
+// Whether forward passes on this thread train (BatchNorm on batch statistics, above).
+bool training_mode();
+
+// Forward passes on this thread train while it lives; nests.
+class TrainingMode {
+ public:
+  TrainingMode();
+  ~TrainingMode();
+  TrainingMode(const TrainingMode&) = delete;
+  TrainingMode& operator=(const TrainingMode&) = delete;
+
+ private:
+  bool before_;
+};
+
+// Parameter gradients, keyed by the parameter tensor (a module's member, whose address is stable): what
+// backward passes add while an AccumulateParameterGradients guard names this object. The caller decides when
+// they start from zero (clear) and what reads them (an optimizer).
+class ParameterGradients {
+ public:
+  // grad[param] += g (the first gradient of a parameter is stored as it is).
+  void accumulate(const Tensor& param, const Tensor& g);
+  // The gradient of `param`, or null when no backward pass gave it one.
+  const Tensor* find(const Tensor& param) const;
+  void clear() { grads_.clear(); }
+  size_t size() const { return grads_.size(); }
+
+ private:
+  std::map<const Tensor*, Tensor> grads_;
+};
+
+// The thread's current gradient sink, or null (backward then computes no parameter gradients).
+ParameterGradients* parameter_gradients();
+
+// Backward passes on this thread add parameter gradients into `sink` while it lives; nests.
+class AccumulateParameterGradients {
+ public:
+  explicit AccumulateParameterGradients(ParameterGradients& sink);
+  ~AccumulateParameterGradients();
+  AccumulateParameterGradients(const AccumulateParameterGradients&) = delete;
+  AccumulateParameterGradients& operator=(const AccumulateParameterGradients&) = delete;
+
+ private:
+  ParameterGradients* before_;
 };
 
 class Module {

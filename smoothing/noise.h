@@ -24,7 +24,10 @@ enum Phase : uint32_t {
   kAttack = 2,
   kLocal = 3,
   kDiffusionSampling = 4,
-  kConfidence = 5,  // smoothed soft scores (Smooth::mean_scores in `ood --sigma`)
+  kConfidence = 5,    // smoothed soft scores (Smooth::mean_scores in `ood --sigma`)
+  kTraining = 6,      // Gaussian data augmentation while training (training/trainer.h)
+  kAugmentation = 7,  // the crops and flips of training (training/augment.h): raw Philox words, not normals
+  kTrainingEvaluation = 8,  // the noise of the test images between training epochs
 };
 
 // Rounded arithmetic that the device compiler may not contract into FMA.

@@ -3,8 +3,10 @@
 #include "kernels/adaptive_avg_pool2d.h"
 #include "kernels/argmax.h"
 #include "kernels/batch_norm.h"
+#include "kernels/batch_norm_training.h"
 #include "kernels/channel_modulate.h"
 #include "kernels/channel_normalize.h"
+#include "kernels/channel_sums.h"
 #include "kernels/class_histogram.h"
 #include "kernels/concat.h"
 #include "kernels/conv2d.h"
@@ -16,6 +18,7 @@
 #include "kernels/qkv_attention.h"
 #include "kernels/relu.h"
 #include "kernels/resize_bicubic.h"
+#include "kernels/sgd_step.h"
 #include "kernels/silu.h"
 #include "kernels/softmax.h"
 #include "kernels/subsample2d.h"
@@ -26,13 +29,46 @@ namespace sc::test {
 
 namespace {
 bool starts_with(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
+
+// Several outputs as one flat tensor, in order (the fixtures store them so).
+Tensor flat_concat(const std::vector<Tensor>& parts) {
+  std::vector<Tensor> flat;
+  for (const Tensor& t : parts) flat.push_back(t.contiguous().reshape({t.numel()}));
+  return ops::concat(flat, 0);
+}
+
+Tensor run_training_case(const FixtureCase& c, Device dev) {
+  auto in = [&](const char* k) { return c.at(k).to(dev); };
+  const std::string& n = c.name;
+  if (starts_with(n, "wgrad_")) {
+    const auto s = c.ints_param("stride"), p = c.ints_param("padding"), d = c.ints_param("dilation");
+    const auto k = c.ints_param("kernel");
+    return ops::conv2d_backward_weight(in("x"), in("dy"), k[0], k[1],
+                                       {s[0], s[1], p[0], p[1], d[0], d[1], c.int_param("groups")});
+  }
+  if (starts_with(n, "sums_")) return ops::channel_sums(in("x"));
+  if (starts_with(n, "stats_")) return ops::batch_norm_statistics(in("x"));
+  if (starts_with(n, "bnback_")) {
+    const BatchNormGradients g =
+        ops::batch_norm_backward(in("dy"), in("x"), in("weight"), in("stats"), c.number_param("eps"));
+    return flat_concat({g.dx, g.dweight, g.dbias});
+  }
+  if (starts_with(n, "sgd_")) {
+    Tensor param = in("param").clone(), buffer = in("buffer").clone();
+    SgdParams p{c.number_param("lr"), c.number_param("momentum"), c.number_param("weight_decay"),
+                c.bool_param("nesterov")};
+    ops::sgd_step(param, in("grad"), buffer, p);
+    return flat_concat({param, buffer});
+  }
+  return Tensor();
+}
 }  // namespace
 
 const std::vector<std::string>& op_fixture_names() {
   static const std::vector<std::string> names = {
       "conv2d",          "batch_norm",          "linear",    "elementwise", "channel_normalize",
       "pool2d",          "adaptive_avg_pool2d", "shape_ops", "softmax",     "argmax",
-      "class_histogram", "diffusion",           "backward"};
+      "class_histogram", "diffusion",           "backward",  "training"};
   return names;
 }
 
@@ -104,6 +140,8 @@ Tensor run_fixture_case(const std::string& op, const FixtureCase& c, Device dev,
     } else if (starts_with(n, "sub_")) {
       y = ops::subsample2d_backward(in("dy"), size[0], size[1], c.int_param("stride"));
     }
+  } else if (op == "training") {
+    y = run_training_case(c, dev);
   } else if (op == "class_histogram") {
     y = ops::class_histogram(in("labels"), c.int_param("classes"));
   }

@@ -362,6 +362,50 @@ TEST(Cli, AttackOnRealData) {
   }
 }
 
+// Training: the log in Cohen's format, a model file eval reads, and a run stopped after its first epoch (its
+// log lost too: the checkpoint holds it) that --resume finishes with the same weights, bit for bit, as a run
+// that was never stopped. A finished run is extended by asking for more epochs.
+TEST(Cli, TrainResumesToTheSameWeights) {
+  const std::string base = "train fake:48:1:28:28 ", a = temp_path("train_a"), b = temp_path("train_b");
+  const std::string opts =
+      " --arch lenet --input-shape 1,28,28 --num-classes 10 --batch 16 --noise-sd 0.25 "
+      "--seed 5 --test fake:20:1:28:28";
+  const CliRun full = smoothcuda(base + a + opts + " --epochs 2");
+  ASSERT_EQ(full.code, 0) << full.err;
+  const auto log = lines(io::read_file(a + "/log.tsv"));
+  ASSERT_EQ(log.size(), 3u);
+  EXPECT_EQ(log[0], "epoch\ttime\tlr\ttrain loss\ttrain acc\ttestloss\ttest acc");
+  EXPECT_EQ(log[1].substr(0, 2), "0\t");
+  EXPECT_EQ(log[2].substr(0, 2), "1\t");
+  ASSERT_EQ(smoothcuda(base + b + opts + " --epochs 1").code, 0);
+  std::filesystem::remove(b + "/log.tsv");
+  const CliRun again = smoothcuda(base + b + opts + " --epochs 1");
+  EXPECT_NE(again.code, 0);
+  EXPECT_NE(again.err.find("--resume continues"), std::string::npos) << again.err;
+  const CliRun other = smoothcuda(base + b + opts + " --epochs 2 --resume --lr 0.05");
+  EXPECT_NE(other.code, 0);
+  EXPECT_NE(other.err.find("options"), std::string::npos) << other.err;
+  const CliRun resumed = smoothcuda(base + b + opts + " --epochs 2 --resume");
+  ASSERT_EQ(resumed.code, 0) << resumed.err;
+  EXPECT_EQ(io::read_file(b + "/model.safetensors"), io::read_file(a + "/model.safetensors"));
+  const auto resumed_log = lines(io::read_file(b + "/log.tsv"));
+  ASSERT_EQ(resumed_log.size(), 3u);
+  const auto without_seconds = [](const std::string& row) {
+    const size_t first = row.find('\t'), second = row.find('\t', first + 1);
+    return row.substr(0, first) + row.substr(second);
+  };
+  for (size_t i = 1; i < 3; ++i) EXPECT_EQ(without_seconds(resumed_log[i]), without_seconds(log[i]));
+  const CliRun more = smoothcuda(base + b + opts + " --epochs 3 --resume");
+  ASSERT_EQ(more.code, 0) << more.err;
+  EXPECT_EQ(lines(io::read_file(b + "/log.tsv")).size(), 4u);
+  const CliRun e = smoothcuda("eval fake:48:1:28:28 " + b + "/model.safetensors");
+  EXPECT_EQ(e.code, 0) << e.err;
+  const CliRun no_arch = smoothcuda(base + temp_path("train_c") + " --input-shape 1,28,28");
+  EXPECT_NE(no_arch.err.find("--arch"), std::string::npos) << no_arch.err;
+  const CliRun bad = smoothcuda(base + temp_path("train_d") + opts + " --augment sideways");
+  EXPECT_NE(bad.err.find("--augment"), std::string::npos) << bad.err;
+}
+
 // The adversarial and guaranteed OOD tables: the attack only raises OOD scores, and the interval bounds lie
 // above whatever the attack finds, so guaranteed AUROC ≤ adversarial AUROC ≤ clean AUROC.
 TEST(Cli, OodAdversarialTables) {

@@ -4,7 +4,9 @@
 #include "kernels/adaptive_avg_pool2d.h"
 #include "kernels/argmax.h"
 #include "kernels/batch_norm.h"
+#include "kernels/batch_norm_training.h"
 #include "kernels/channel_normalize.h"
+#include "kernels/channel_sums.h"
 #include "kernels/class_histogram.h"
 #include "kernels/concat.h"
 #include "kernels/conv2d.h"
@@ -12,6 +14,7 @@
 #include "kernels/linear.h"
 #include "kernels/pool2d.h"
 #include "kernels/relu.h"
+#include "kernels/sgd_step.h"
 #include "kernels/softmax.h"
 #include "kernels/subsample2d.h"
 #include "test_util.h"
@@ -45,6 +48,30 @@ TEST(OpErrors, BackwardShapes) {
   EXPECT_ERROR_MENTIONS(ops::subsample2d_backward(dy, 7, 6, 2), "subsample2d_backward", "7x6");
   EXPECT_ERROR_MENTIONS(ops::adaptive_avg_pool2d_backward(dy, 0, 3), "adaptive_avg_pool2d_backward",
                         "positive");
+}
+
+TEST(OpErrors, TrainingOps) {
+  const Tensor x = randn({2, 3, 6, 6}, 1), dy = randn({2, 4, 4, 4}, 2);
+  EXPECT_ERROR_MENTIONS(ops::conv2d_backward_weight(x, randn({2, 4, 5, 5}, 3), 3, 3, {}),
+                        "conv2d_backward_weight", "4x4");
+  EXPECT_ERROR_MENTIONS(ops::conv2d_backward_weight(x, randn({3, 4, 4, 4}, 3), 3, 3, {}), "differ in batch");
+  EXPECT_ERROR_MENTIONS(ops::conv2d_backward_weight(x, dy, 9, 9, {}), "smaller than");
+  EXPECT_ERROR_MENTIONS(ops::conv2d_backward_weight(x, dy, 0, 3, {}), "kernel size must be positive");
+  EXPECT_ERROR_MENTIONS(ops::channel_sums(randn({5}, 1)), "channel_sums", "channel dimension");
+  EXPECT_ERROR_MENTIONS(ops::batch_norm_statistics(Tensor::zeros({0, 3, 2, 2})), "no values");
+  const Tensor stats = ops::batch_norm_statistics(x), w = randn({3}, 4);
+  EXPECT_ERROR_MENTIONS(ops::batch_norm_backward(randn({2, 3, 6, 5}, 5), x, w, stats, 1e-5),
+                        "differ in shape");
+  EXPECT_ERROR_MENTIONS(ops::batch_norm_backward(x, x, w, randn({3}, 6), 1e-5), "stats must be [2, 3]");
+  EXPECT_ERROR_MENTIONS(ops::batch_norm_backward(x, x, randn({4}, 6), stats, 1e-5), "weight");
+  EXPECT_ERROR_MENTIONS(ops::batch_norm_backward(x, x, w, stats, 0), "eps");
+  Tensor param = randn({3, 4}, 7), buffer = randn({3, 4}, 8);
+  EXPECT_ERROR_MENTIONS(ops::sgd_step(param, randn({4, 3}, 9), buffer, {}), "sgd_step", "differ in shape");
+  Tensor small = randn({2}, 10);
+  EXPECT_ERROR_MENTIONS(ops::sgd_step(param, randn({3, 4}, 9), small, {}), "momentum buffer");
+  EXPECT_ERROR_MENTIONS(ops::sgd_step(param, randn({3, 4}, 9), buffer, {std::nan(""), 0.9, 0, false}),
+                        "learning rate");
+  EXPECT_ERROR_MENTIONS(ops::sgd_step(param, randn({3, 4}, 9), buffer, {0.1, 0, 0, true}), "Nesterov");
 }
 
 TEST(OpErrors, OtherOps) {

@@ -79,6 +79,13 @@ std::string FixtureCase::string_param(const std::string& key) const {
   return v->text;
 }
 
+bool FixtureCase::bool_param(const std::string& key) const {
+  const json::Value* v = params.find(key);
+  SC_CHECK(v != nullptr && v->kind == json::Value::Kind::Bool, "fixture case ", name,
+           " has no boolean parameter ", key);
+  return v->boolean;
+}
+
 std::vector<FixtureCase> load_fixture(const std::string& op) {
   const io::Safetensors st = io::read_safetensors(fixture_dir() + "/ops/" + op + ".safetensors");
   std::vector<FixtureCase> cases;

@@ -42,6 +42,7 @@ struct FixtureCase {
   std::vector<int64_t> ints_param(const std::string& key) const;
   double number_param(const std::string& key) const;
   std::string string_param(const std::string& key) const;
+  bool bool_param(const std::string& key) const;
 };
 std::vector<FixtureCase> load_fixture(const std::string& op);
 

@@ -16,7 +16,22 @@ bool ends_with(const std::string& s, const std::string& t) {
   return s.size() >= t.size() && s.compare(s.size() - t.size(), t.size(), t) == 0;
 }
 
-// Builds the spec from the options: architecture, then the dataset preset, then explicit overrides.
+// Removes the wrapper prefix every key shares ("1.module.", "module.", "1.", "model.", "net.").
+std::string strip_prefix(StateDict& sd) {
+  for (const char* p : {"1.module.", "module.", "1.", "model.", "net."}) {
+    const std::string prefix(p);
+    bool all = !sd.empty();
+    for (const auto& [k, t] : sd) all = all && k.rfind(prefix, 0) == 0;
+    if (all) {
+      for (auto& [k, t] : sd) k = k.substr(prefix.size());
+      return prefix;
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
 ModelSpec make_spec(const std::string& arch, const ConvertOptions& o, const std::string& what) {
   ModelSpec s;
   s.arch = arch;
@@ -48,22 +63,6 @@ ModelSpec make_spec(const std::string& arch, const ConvertOptions& o, const std:
            "'");
   return s;
 }
-
-// Removes the wrapper prefix every key shares ("1.module.", "module.", "1.", "model.", "net.").
-std::string strip_prefix(StateDict& sd) {
-  for (const char* p : {"1.module.", "module.", "1.", "model.", "net."}) {
-    const std::string prefix(p);
-    bool all = !sd.empty();
-    for (const auto& [k, t] : sd) all = all && k.rfind(prefix, 0) == 0;
-    if (all) {
-      for (auto& [k, t] : sd) k = k.substr(prefix.size());
-      return prefix;
-    }
-  }
-  return "";
-}
-
-}  // namespace
 
 bool is_torch_checkpoint_path(const std::string& p) {
   for (const char* ext : {".pt", ".pth", ".pth.tar", ".th", ".ckpt", ".tar", ".bin"})

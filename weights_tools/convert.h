@@ -25,6 +25,9 @@ struct ConvertedModel {
   std::map<std::string, std::string> metadata;  // spec plus provenance (source file, sha256, key prefix)
 };
 
+// The spec of architecture `arch` from the options: the dataset preset (or the one the architecture implies),
+// then explicit overrides. `what` names the source in errors.
+ModelSpec make_spec(const std::string& arch, const ConvertOptions& options, const std::string& what);
 // True for the file names that hold PyTorch checkpoints (.pt, .pth, .pth.tar, .th, .ckpt, .tar).
 bool is_torch_checkpoint_path(const std::string& path);
 ConvertedModel convert_checkpoint(const std::string& path, const ConvertOptions& options);

@@ -949,6 +949,9 @@ int __shfl_xor_sync(unsigned mask, int v, int lane_mask) {
 long __shfl_xor_sync(unsigned mask, long v, int lane_mask) {
   return shuffle(mask, v, lane_mask, false);
 }
+double __shfl_xor_sync(unsigned mask, double v, int lane_mask) {
+  return shuffle(mask, v, lane_mask, false);
+}
 float __shfl_down_sync(unsigned mask, float v, unsigned delta) {
   return shuffle(mask, v, static_cast<int>(delta), true);
 }

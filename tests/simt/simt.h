@@ -162,6 +162,7 @@ inline void __syncthreads() {
 float __shfl_xor_sync(unsigned mask, float v, int lane_mask);
 int __shfl_xor_sync(unsigned mask, int v, int lane_mask);
 long __shfl_xor_sync(unsigned mask, long v, int lane_mask);  // int64_t
+double __shfl_xor_sync(unsigned mask, double v, int lane_mask);
 float __shfl_down_sync(unsigned mask, float v, unsigned delta);
 // Fibers switch only at barriers and collectives, so an atomic is a plain read-modify-write; under
 // ThreadSanitizer (scripts/emulator-sanitizer.sh thread) an atomic one, which conflicts with no other atomic.

@@ -1,0 +1,169 @@
+#include "training/trainer.h"
+
+#include <charconv>
+#include <cmath>
+#include <random>
+#include <sstream>
+
+#include "attacks/loss_gradient.h"
+#include "kernels/gaussian_noise.h"
+#include "smoothing/noise.h"
+#include "training/augment.h"
+
+namespace sc::training {
+
+namespace {
+
+// Cross-entropy averaged over the batch's rows (the scale of PyTorch's CrossEntropyLoss).
+attacks::LogitsLoss mean_cross_entropy(const std::vector<int64_t>& labels) {
+  const attacks::LogitsLoss sum = attacks::cross_entropy(labels);
+  return [sum](const std::vector<double>& z, int64_t rows, int64_t classes, std::vector<double>& loss,
+               std::vector<double>& dz) {
+    sum(z, rows, classes, loss, dz);
+    for (double& g : dz) g /= static_cast<double>(rows);
+  };
+}
+
+std::vector<int64_t> batch_labels(const io::Dataset& data, const std::vector<int64_t>& ids, size_t b0,
+                                  size_t b1, int64_t classes) {
+  std::vector<int64_t> labels;
+  for (size_t k = b0; k < b1; ++k) {
+    const int64_t y = data.label(ids[k]);
+    SC_CHECK(y >= 0 && y < classes, "train: image ", ids[k], " of ", data.name(), " has label ", y,
+             ", outside the model's ", classes, " classes (unlabeled data cannot train a classifier)");
+    labels.push_back(y);
+  }
+  return labels;
+}
+
+// The batch's images on `device`, plus σ·noise when noise_sd > 0: one noisy copy of the whole batch under
+// (seed, epoch, phase), sample = the batch's index within the epoch.
+Tensor noisy_batch(const Tensor& images, const TrainOptions& o, Device device, int64_t epoch, uint32_t phase,
+                   int64_t batch_index) {
+  const Tensor x = images.to(device);
+  if (o.noise_sd == 0) return x;
+  const NoiseKey key{o.seed, static_cast<uint32_t>(epoch), phase};
+  return ops::add_gaussian_noise(x, 1, static_cast<float>(o.noise_sd), key,
+                                 static_cast<uint32_t>(batch_index))
+      .reshape(x.shape());
+}
+
+void accumulate(LossAccuracy& total, const attacks::LossGradient& r, const std::vector<int64_t>& labels) {
+  for (size_t k = 0; k < labels.size(); ++k) {
+    total.loss += r.loss[k];
+    total.accuracy += r.predictions[k] == labels[k] ? 1.0 : 0.0;
+  }
+}
+
+LossAccuracy averaged(LossAccuracy total, size_t n) {
+  total.loss /= static_cast<double>(n);
+  total.accuracy *= 100.0 / static_cast<double>(n);
+  return total;
+}
+
+}  // namespace
+
+namespace {
+// The shortest text that reads back as v (so equal options describe equally, and 0.1 reads "0.1").
+std::string shortest(double v) {
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+}  // namespace
+
+std::string TrainOptions::describe() const {
+  std::ostringstream s;
+  s << "batch=" << batch << " lr=" << shortest(sgd.lr) << " momentum=" << shortest(sgd.momentum)
+    << " weight_decay=" << shortest(sgd.weight_decay) << " nesterov=" << sgd.nesterov
+    << " lr_step=" << lr_step << " gamma=" << shortest(gamma) << " noise_sd=" << shortest(noise_sd)
+    << " crop_pad=" << crop_pad << " flip=" << flip << " seed=" << seed;
+  if (adversarial)
+    s << " attack=" << attacks::norm_name(attack.norm) << " eps=" << shortest(attack.eps)
+      << " steps=" << attack.steps << " step_size=" << shortest(attack.step_size)
+      << " random_start=" << attack.random_start;
+  return s.str();
+}
+
+void TrainOptions::check() const {
+  SC_CHECK(epochs >= 1, "train: --epochs must be at least 1, got ", epochs);
+  SC_CHECK(batch >= 2, "train: --batch must be at least 2 (BatchNorm needs two values per channel), got ",
+           batch);
+  SC_CHECK(lr_step >= 1, "train: --lr-step-size must be at least 1, got ", lr_step);
+  SC_CHECK(std::isfinite(gamma) && gamma > 0, "train: --gamma must be finite and positive, got ", gamma);
+  SC_CHECK(std::isfinite(noise_sd) && noise_sd >= 0, "train: --noise-sd must be finite and ≥ 0, got ",
+           noise_sd);
+  SC_CHECK(crop_pad >= 0 && crop_pad <= 1024, "train: --crop-padding must be in [0, 1024], got ", crop_pad);
+  Sgd check_sgd(sgd);
+  if (adversarial) attacks::check_options(attack);
+}
+
+std::vector<int64_t> epoch_order(const std::vector<int64_t>& ids, uint64_t seed, int64_t epoch) {
+  std::vector<int64_t> order = ids;
+  std::seed_seq seq{static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32),
+                    static_cast<uint32_t>(epoch), static_cast<uint32_t>(noise::kTraining)};
+  std::mt19937_64 rng(seq);
+  for (size_t i = order.size(); i > 1; --i) {  // Fisher–Yates, with the draws spelled out (portable)
+    const size_t j = static_cast<size_t>(rng() % i);
+    std::swap(order[i - 1], order[j]);
+  }
+  return order;
+}
+
+LossAccuracy train_epoch(Classifier& model, Sgd& sgd, const io::Dataset& data,
+                         const std::vector<int64_t>& ids, const TrainOptions& o, int64_t epoch,
+                         const ProgressFn& progress) {
+  SC_CHECK(!ids.empty(), "train: no training images");
+  const std::vector<int64_t> order = epoch_order(ids, o.seed, epoch);
+  const double lr = step_learning_rate(o.sgd.lr, o.gamma, o.lr_step, epoch);
+  const Device device = model.device();
+  LossAccuracy total;
+  ParameterGradients grads;
+  const size_t n = order.size(), batch = static_cast<size_t>(o.batch);
+  for (size_t b0 = 0, index = 0; b0 < n; b0 += batch, ++index) {
+    const size_t b1 = std::min(n, b0 + batch);
+    const std::vector<int64_t> labels = batch_labels(data, order, b0, b1, model.spec.num_classes);
+    const std::vector<int64_t> batch_ids(order.begin() + static_cast<std::ptrdiff_t>(b0),
+                                         order.begin() + static_cast<std::ptrdiff_t>(b1));
+    Tensor images = io::read_batch(data, order, static_cast<int64_t>(b0), static_cast<int64_t>(b1));
+    if (o.crop_pad > 0 || o.flip)
+      images = crop_and_flip(images, batch_ids, o.crop_pad, o.flip, o.seed, epoch);
+    if (o.adversarial) {  // random starts drawn anew each epoch
+      attacks::PgdOptions attack = o.attack;
+      attack.seed = o.seed ^ (0x9E3779B97F4A7C15ull * static_cast<uint64_t>(epoch + 1));
+      images = attacks::pgd_attack(model, images.to(device), labels, batch_ids, attack).adversarial.cpu();
+    }
+    const Tensor x = noisy_batch(images, o, device, epoch, noise::kTraining, static_cast<int64_t>(index));
+    grads.clear();
+    attacks::LossGradient r;
+    {
+      TrainingMode training;
+      AccumulateParameterGradients into(grads);
+      r = attacks::loss_gradient(model, x, mean_cross_entropy(labels));
+    }
+    sgd.step(model, grads, lr);
+    accumulate(total, r, labels);
+    if (progress) progress(static_cast<int64_t>(b1), static_cast<int64_t>(n));
+  }
+  return averaged(total, n);
+}
+
+LossAccuracy evaluate(Classifier& model, const io::Dataset& data, const std::vector<int64_t>& ids,
+                      const TrainOptions& o, int64_t epoch, const ProgressFn& progress) {
+  SC_CHECK(!ids.empty(), "train: no test images");
+  const Device device = model.device();
+  LossAccuracy total;
+  const size_t n = ids.size(), batch = static_cast<size_t>(o.batch);
+  for (size_t b0 = 0, index = 0; b0 < n; b0 += batch, ++index) {
+    const size_t b1 = std::min(n, b0 + batch);
+    const std::vector<int64_t> labels = batch_labels(data, ids, b0, b1, model.spec.num_classes);
+    const Tensor images = io::read_batch(data, ids, static_cast<int64_t>(b0), static_cast<int64_t>(b1));
+    const Tensor x =
+        noisy_batch(images, o, device, epoch, noise::kTrainingEvaluation, static_cast<int64_t>(index));
+    accumulate(total, attacks::loss_gradient(model, x, mean_cross_entropy(labels), false), labels);
+    if (progress) progress(static_cast<int64_t>(b1), static_cast<int64_t>(n));
+  }
+  return averaged(total, n);
+}
+
+}  // namespace sc::training

@@ -1,0 +1,64 @@
+// Training a classifier from a dataset, as the reference training scripts do (Cohen et al.'s train.py): SGD
+// with momentum and weight decay, a step learning-rate schedule, cross-entropy averaged over each batch, and
+// Gaussian data augmentation x + N(0, σ²) on [0, 1] inputs (--noise-sd), after an optional random crop and
+// flip. Adversarial training (Madry et al. 2018) replaces each batch's images by PGD or FGSM examples made
+// against the current model (at inference: BatchNorm's running statistics) before the noise is added. Every
+// random draw is counter-based (the order of each epoch, the crops, the noise), so a run is a function of its
+// options and seed, and a resumed run repeats what the interrupted one would have done.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "attacks/pgd.h"
+#include "io/dataset.h"
+#include "kernels/sgd_step.h"
+#include "nn/models/registry.h"
+#include "training/sgd.h"
+
+namespace sc::training {
+
+struct TrainOptions {
+  int64_t epochs = 90, batch = 256;
+  SgdParams sgd{0.1, 0.9, 1e-4, false};
+  int64_t lr_step = 30;  // StepLR
+  double gamma = 0.1;
+  double noise_sd = 0.0;
+  int64_t crop_pad = 0;  // 0: no random crop
+  bool flip = false;
+  uint64_t seed = 0;
+  // Adversarial training: the attack each batch is replaced by (its seed is derived from `seed` and the
+  // epoch).
+  bool adversarial = false;
+  attacks::PgdOptions attack;
+  // Every option but the number of epochs on one line: a checkpoint records it, and a resumed run must match
+  // it (a resumed run may ask for more epochs: the schedule does not depend on their number).
+  std::string describe() const;
+  void check() const;  // fails naming the option out of range
+};
+
+struct LossAccuracy {
+  double loss = 0;      // mean cross-entropy
+  double accuracy = 0;  // percent correct (Cohen's logs)
+};
+
+// The order of epoch `epoch`'s images: a permutation of `ids` drawn from (seed, epoch).
+std::vector<int64_t> epoch_order(const std::vector<int64_t>& ids, uint64_t seed, int64_t epoch);
+
+// Called with (images done, images in all) after each batch.
+using ProgressFn = std::function<void(int64_t, int64_t)>;
+
+// One epoch of SGD over `ids` of `data` (batches in epoch_order, the last one smaller) on the model's device,
+// the model in training mode (BatchNorm on batch statistics). The learning rate is the schedule's for
+// `epoch`. Returns the training loss and accuracy, on the augmented inputs.
+LossAccuracy train_epoch(Classifier& model, Sgd& sgd, const io::Dataset& data,
+                         const std::vector<int64_t>& ids, const TrainOptions& options, int64_t epoch,
+                         const ProgressFn& progress = {});
+
+// Mean cross-entropy and accuracy of the model at inference (BatchNorm's running statistics) on `ids`, with
+// N(0, noise_sd²) added as in training (as Cohen's test loop does; fixed noise per epoch), no crops.
+LossAccuracy evaluate(Classifier& model, const io::Dataset& data, const std::vector<int64_t>& ids,
+                      const TrainOptions& options, int64_t epoch, const ProgressFn& progress = {});
+
+}  // namespace sc::training
