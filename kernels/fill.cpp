@@ -15,4 +15,11 @@ void fill(Tensor& t, float value) {
   SC_DISPATCH(t.device(), cpu::fill(t, value), cuda::fill(t, value));
 }
 
+void increment(Tensor& t, int64_t by) {
+  check_dtype(t, DType::I64, "increment", "t");
+  check_contiguous(t, "increment", "t");
+  if (t.numel() == 0) return;
+  SC_DISPATCH(t.device(), cpu::increment(t, by), cuda::increment(t, by));
+}
+
 }  // namespace sc::ops

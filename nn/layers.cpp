@@ -10,6 +10,7 @@
 #include "kernels/channel_normalize.h"
 #include "kernels/channel_sums.h"
 #include "kernels/elementwise.h"
+#include "kernels/fill.h"
 #include "kernels/linear.h"
 #include "kernels/relu.h"
 
@@ -63,9 +64,8 @@ Tensor BatchNorm2d::forward(const Tensor& x) {
   const float inf = std::numeric_limits<float>::infinity();
   running_mean = ops::combine(1.0f - m, running_mean, m, mean, -inf, inf);
   running_var = ops::combine(1.0f - m, running_var, m * unbias, var, -inf, inf);
-  Tensor tracked = num_batches_tracked.cpu().clone();
-  tracked.data<int64_t>()[0] += 1;
-  num_batches_tracked = tracked.to(num_batches_tracked.device());
+  num_batches_tracked = num_batches_tracked.contiguous().clone();  // not a loaded file's storage
+  ops::increment(num_batches_tracked, 1);
   return ops::batch_norm(x, weight, bias, mean, var, eps);
 }
 Tensor BatchNorm2d::backward(const Tensor& dy) {

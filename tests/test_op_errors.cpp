@@ -11,6 +11,7 @@
 #include "kernels/concat.h"
 #include "kernels/conv2d.h"
 #include "kernels/elementwise.h"
+#include "kernels/fill.h"
 #include "kernels/linear.h"
 #include "kernels/pool2d.h"
 #include "kernels/relu.h"
@@ -72,6 +73,11 @@ TEST(OpErrors, TrainingOps) {
   EXPECT_ERROR_MENTIONS(ops::sgd_step(param, randn({3, 4}, 9), buffer, {std::nan(""), 0.9, 0, false}),
                         "learning rate");
   EXPECT_ERROR_MENTIONS(ops::sgd_step(param, randn({3, 4}, 9), buffer, {0.1, 0, 0, true}), "Nesterov");
+  Tensor counter = Tensor::from_vector(std::vector<int64_t>{41, -3}, {2});
+  ops::increment(counter, 2);
+  EXPECT_EQ(counter.data<int64_t>()[0], 43);
+  EXPECT_EQ(counter.data<int64_t>()[1], -1);
+  EXPECT_ERROR_MENTIONS(ops::increment(param, 1), "increment");
 }
 
 TEST(OpErrors, OtherOps) {

@@ -36,11 +36,10 @@ std::vector<int64_t> batch_labels(const io::Dataset& data, const std::vector<int
   return labels;
 }
 
-// The batch's images on `device`, plus σ·noise when noise_sd > 0: one noisy copy of the whole batch under
-// (seed, epoch, phase), sample = the batch's index within the epoch.
-Tensor noisy_batch(const Tensor& images, const TrainOptions& o, Device device, int64_t epoch, uint32_t phase,
+// x + σ·noise when noise_sd > 0: one noisy copy of the whole batch under (seed, epoch, phase), sample = the
+// batch's index within the epoch.
+Tensor noisy_batch(const Tensor& x, const TrainOptions& o, int64_t epoch, uint32_t phase,
                    int64_t batch_index) {
-  const Tensor x = images.to(device);
   if (o.noise_sd == 0) return x;
   const NoiseKey key{o.seed, static_cast<uint32_t>(epoch), phase};
   return ops::add_gaussian_noise(x, 1, static_cast<float>(o.noise_sd), key,
@@ -128,12 +127,13 @@ LossAccuracy train_epoch(Classifier& model, Sgd& sgd, const io::Dataset& data,
     Tensor images = io::read_batch(data, order, static_cast<int64_t>(b0), static_cast<int64_t>(b1));
     if (o.crop_pad > 0 || o.flip)
       images = crop_and_flip(images, batch_ids, o.crop_pad, o.flip, o.seed, epoch);
+    Tensor x = images.to(device);
     if (o.adversarial) {  // random starts drawn anew each epoch
       attacks::PgdOptions attack = o.attack;
       attack.seed = o.seed ^ (0x9E3779B97F4A7C15ull * static_cast<uint64_t>(epoch + 1));
-      images = attacks::pgd_attack(model, images.to(device), labels, batch_ids, attack).adversarial.cpu();
+      x = attacks::pgd_attack(model, x, labels, batch_ids, attack).adversarial;
     }
-    const Tensor x = noisy_batch(images, o, device, epoch, noise::kTraining, static_cast<int64_t>(index));
+    x = noisy_batch(x, o, epoch, noise::kTraining, static_cast<int64_t>(index));
     grads.clear();
     attacks::LossGradient r;
     {
@@ -159,7 +159,7 @@ LossAccuracy evaluate(Classifier& model, const io::Dataset& data, const std::vec
     const std::vector<int64_t> labels = batch_labels(data, ids, b0, b1, model.spec.num_classes);
     const Tensor images = io::read_batch(data, ids, static_cast<int64_t>(b0), static_cast<int64_t>(b1));
     const Tensor x =
-        noisy_batch(images, o, device, epoch, noise::kTrainingEvaluation, static_cast<int64_t>(index));
+        noisy_batch(images.to(device), o, epoch, noise::kTrainingEvaluation, static_cast<int64_t>(index));
     accumulate(total, attacks::loss_gradient(model, x, mean_cross_entropy(labels), false), labels);
     if (progress) progress(static_cast<int64_t>(b1), static_cast<int64_t>(n));
   }

@@ -22,4 +22,9 @@ void fill(Tensor& t, float value) {
   }
 }
 
+void increment(Tensor& t, int64_t by) {
+  int64_t* p = t.data<int64_t>();
+  for (int64_t i = 0; i < t.numel(); ++i) p[i] += by;
+}
+
 }  // namespace sc::cpu

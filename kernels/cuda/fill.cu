@@ -8,6 +8,9 @@ template <typename T>
 __global__ void fill_kernel(T* p, long long n, T v) {
   SC_GRID_STRIDE_LOOP(i, n) p[i] = v;
 }
+__global__ void increment_kernel(int64_t* p, long long n, int64_t by) {
+  SC_GRID_STRIDE_LOOP(i, n) p[i] += by;
+}
 }  // namespace
 
 void fill(Tensor& t, float value) {
@@ -23,6 +26,12 @@ void fill(Tensor& t, float value) {
     SC_LAUNCH(grid_for(n), kThreads, 0, fill_kernel<T>)(t.data<T>(), n, v);
     SC_CUDA_LAUNCH_CHECK("fill_kernel");
   });
+}
+
+void increment(Tensor& t, int64_t by) {
+  const long long n = t.numel();
+  SC_LAUNCH(grid_for(n), kThreads, 0, increment_kernel)(t.data<int64_t>(), n, by);
+  SC_CUDA_LAUNCH_CHECK("increment_kernel");
 }
 
 }  // namespace sc::cuda
