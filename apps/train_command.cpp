@@ -45,10 +45,15 @@ training::TrainOptions train_options(const Args& args, const Shape& image) {
   o.crop_pad = crop_flip ? args.get_int("crop-padding", 0, 1024) : 0;
   o.flip = crop_flip;
   const std::string attack = args.get("adversarial");
-  SC_CHECK(attack.empty() || attack == "fgsm" || attack == "pgd",
-           "train: --adversarial must be fgsm or pgd, got '", attack, "'");
-  if (!attack.empty()) {
-    o.adversarial = true;
+  SC_CHECK(attack.empty() || attack == "fgsm" || attack == "pgd" || attack == "smoothadv",
+           "train: --adversarial must be fgsm, pgd or smoothadv, got '", attack, "'");
+  if (attack == "smoothadv") {
+    o.adversarial = training::TrainOptions::Adversarial::SmoothAdv;
+    o.smoothadv.eps = args.get_fraction("attack-eps", 0, 1e6);
+    o.smoothadv.steps = static_cast<int>(args.get_int("attack-steps", 1, 1 << 20));
+    o.smoothadv.m = args.get_int("m", 1, 1 << 16);
+  } else if (!attack.empty()) {
+    o.adversarial = training::TrainOptions::Adversarial::Pgd;
     const attacks::Norm norm = attacks::parse_norm(args.get("attack-norm"));
     const double eps = args.get_fraction("attack-eps", 0, 1e6);
     if (attack == "fgsm") {
@@ -105,9 +110,13 @@ int train_command(int argc, char** argv) {
               "crop-flip (random crop with zero padding, horizontal flip), none, or auto: "
               "crop-flip for 3x32x32 images")
       .option("crop-padding", "4", "padding of the random crop")
-      .option("adversarial", "",
-              "adversarial training: each batch replaced by fgsm or pgd examples (Madry et al.)")
-      .option("attack-norm", "linf", "adversarial training's ball: linf or l2")
+      .option(
+          "adversarial", "",
+          "adversarial training: each batch replaced by fgsm or pgd examples (Madry et al.), or smoothadv "
+          "(Salman et al.: l2 attack on the smoothed classifier, training on its noisy copies; needs "
+          "--noise-sd)")
+      .option("m", "1", "smoothadv: noise draws per image (the batch holds m copies of each image)")
+      .option("attack-norm", "linf", "fgsm/pgd training's ball: linf or l2 (smoothadv: l2)")
       .option("attack-eps", "8/255", "its radius (a number or a fraction)")
       .option("attack-steps", "7", "pgd steps")
       .option("attack-step-size", "", "pgd step (default eps/4)")

@@ -11,10 +11,8 @@
 
 namespace sc::attacks {
 
-namespace {
-
-// The m noisy copies of every image of `all` (x + Δ), image after image: [N·m, C, H, W] on all's device.
-Tensor noisy_copies(const Tensor& all, const std::vector<int64_t>& image_ids, const SmoothAdvOptions& o) {
+Tensor smoothadv_noisy_copies(const Tensor& all, const std::vector<int64_t>& image_ids,
+                              const SmoothAdvOptions& o) {
   const Shape& shape = all.shape();
   std::vector<Tensor> parts;
   for (int64_t i = 0; i < shape[0]; ++i) {
@@ -24,8 +22,6 @@ Tensor noisy_copies(const Tensor& all, const std::vector<int64_t>& image_ids, co
   }
   return parts.size() == 1 ? parts[0] : ops::concat(parts, 0);
 }
-
-}  // namespace
 
 SmoothAdvResult smoothadv_attack(Classifier& model, const Tensor& x, const std::vector<int64_t>& labels,
                                  const std::vector<int64_t>& image_ids, const SmoothAdvOptions& o) {
@@ -44,7 +40,7 @@ SmoothAdvResult smoothadv_attack(Classifier& model, const Tensor& x, const std::
   const LogitsLoss loss = smoothed_soft_cross_entropy(labels, o.m);
   for (int t = 0; t < o.steps; ++t) {
     const Tensor perturbed = perturbed_images(clean, delta, x.shape(), x.device());
-    const LossGradient lg = loss_gradient(model, noisy_copies(perturbed, image_ids, o), loss);
+    const LossGradient lg = loss_gradient(model, smoothadv_noisy_copies(perturbed, image_ids, o), loss);
     const std::vector<float> g = lg.grad.cpu().to_float_vector();  // [N·m, C, H, W]
     std::vector<float> gi(static_cast<size_t>(d));
     for (int64_t i = 0; i < n; ++i) {
@@ -61,7 +57,7 @@ SmoothAdvResult smoothadv_attack(Classifier& model, const Tensor& x, const std::
   }
   SmoothAdvResult r;
   r.adversarial = perturbed_images(clean, delta, x.shape(), x.device());
-  r.loss = loss_gradient(model, noisy_copies(r.adversarial, image_ids, o), loss, false).loss;
+  r.loss = loss_gradient(model, smoothadv_noisy_copies(r.adversarial, image_ids, o), loss, false).loss;
   return r;
 }
 

@@ -24,6 +24,12 @@ struct SmoothAdvResult {
   std::vector<double> loss;  // −log p̄_y at the adversarial images, with the attack's own noise
 };
 
+// The m noisy copies of every image of x with the attack's noise δ_i, image after image: [N·m, C, H, W] on
+// x's device. SmoothAdv training (Salman et al.) trains on these copies of the adversarial images, reusing
+// the noise the attack saw.
+Tensor smoothadv_noisy_copies(const Tensor& x, const std::vector<int64_t>& image_ids,
+                              const SmoothAdvOptions& o);
+
 SmoothAdvResult smoothadv_attack(Classifier& model, const Tensor& x, const std::vector<int64_t>& labels,
                                  const std::vector<int64_t>& image_ids, const SmoothAdvOptions& o);
 

@@ -47,17 +47,24 @@ Tensor noisy_batch(const Tensor& x, const TrainOptions& o, int64_t epoch, uint32
       .reshape(x.shape());
 }
 
-void accumulate(LossAccuracy& total, const attacks::LossGradient& r, const std::vector<int64_t>& labels) {
-  for (size_t k = 0; k < labels.size(); ++k) {
-    total.loss += r.loss[k];
-    total.accuracy += r.predictions[k] == labels[k] ? 1.0 : 0.0;
+// Sums over rows: the loss, the correct predictions, the rows.
+struct Totals {
+  double loss = 0, correct = 0;
+  size_t rows = 0;
+  void add(const attacks::LossGradient& r, const std::vector<int64_t>& labels) {
+    for (size_t k = 0; k < labels.size(); ++k) {
+      loss += r.loss[k];
+      correct += r.predictions[k] == labels[k] ? 1.0 : 0.0;
+    }
+    rows += labels.size();
   }
-}
+  LossAccuracy mean() const {
+    return {loss / static_cast<double>(rows), 100.0 * correct / static_cast<double>(rows)};
+  }
+};
 
-LossAccuracy averaged(LossAccuracy total, size_t n) {
-  total.loss /= static_cast<double>(n);
-  total.accuracy *= 100.0 / static_cast<double>(n);
-  return total;
+uint64_t epoch_seed(uint64_t seed, int64_t epoch) {  // an attack's random draws, anew each epoch
+  return seed ^ (0x9E3779B97F4A7C15ull * static_cast<uint64_t>(epoch + 1));
 }
 
 }  // namespace
@@ -77,7 +84,9 @@ std::string TrainOptions::describe() const {
     << " weight_decay=" << shortest(sgd.weight_decay) << " nesterov=" << sgd.nesterov
     << " lr_step=" << lr_step << " gamma=" << shortest(gamma) << " noise_sd=" << shortest(noise_sd)
     << " crop_pad=" << crop_pad << " flip=" << flip << " seed=" << seed;
-  if (adversarial)
+  if (adversarial == Adversarial::SmoothAdv)
+    s << " smoothadv eps=" << shortest(smoothadv.eps) << " steps=" << smoothadv.steps << " m=" << smoothadv.m;
+  if (adversarial == Adversarial::Pgd)
     s << " attack=" << attacks::norm_name(attack.norm) << " eps=" << shortest(attack.eps)
       << " steps=" << attack.steps << " step_size=" << shortest(attack.step_size)
       << " random_start=" << attack.random_start;
@@ -94,7 +103,12 @@ void TrainOptions::check() const {
            noise_sd);
   SC_CHECK(crop_pad >= 0 && crop_pad <= 1024, "train: --crop-padding must be in [0, 1024], got ", crop_pad);
   Sgd check_sgd(sgd);
-  if (adversarial) attacks::check_options(attack);
+  if (adversarial == Adversarial::Pgd) attacks::check_options(attack);
+  if (adversarial == Adversarial::SmoothAdv) {
+    SC_CHECK(noise_sd > 0, "train: SmoothAdv training attacks the smoothed classifier: give --noise-sd");
+    SC_CHECK(std::isfinite(smoothadv.eps) && smoothadv.eps > 0 && smoothadv.steps >= 1 && smoothadv.m >= 1,
+             "train: SmoothAdv needs eps > 0, at least one step and one noise draw");
+  }
 }
 
 std::vector<int64_t> epoch_order(const std::vector<int64_t>& ids, uint64_t seed, int64_t epoch) {
@@ -116,24 +130,34 @@ LossAccuracy train_epoch(Classifier& model, Sgd& sgd, const io::Dataset& data,
   const std::vector<int64_t> order = epoch_order(ids, o.seed, epoch);
   const double lr = step_learning_rate(o.sgd.lr, o.gamma, o.lr_step, epoch);
   const Device device = model.device();
-  LossAccuracy total;
+  Totals total;
   ParameterGradients grads;
   const size_t n = order.size(), batch = static_cast<size_t>(o.batch);
   for (size_t b0 = 0, index = 0; b0 < n; b0 += batch, ++index) {
     const size_t b1 = std::min(n, b0 + batch);
-    const std::vector<int64_t> labels = batch_labels(data, order, b0, b1, model.spec.num_classes);
+    std::vector<int64_t> labels = batch_labels(data, order, b0, b1, model.spec.num_classes);
     const std::vector<int64_t> batch_ids(order.begin() + static_cast<std::ptrdiff_t>(b0),
                                          order.begin() + static_cast<std::ptrdiff_t>(b1));
     Tensor images = io::read_batch(data, order, static_cast<int64_t>(b0), static_cast<int64_t>(b1));
     if (o.crop_pad > 0 || o.flip)
       images = crop_and_flip(images, batch_ids, o.crop_pad, o.flip, o.seed, epoch);
     Tensor x = images.to(device);
-    if (o.adversarial) {  // random starts drawn anew each epoch
+    if (o.adversarial == TrainOptions::Adversarial::Pgd) {
       attacks::PgdOptions attack = o.attack;
-      attack.seed = o.seed ^ (0x9E3779B97F4A7C15ull * static_cast<uint64_t>(epoch + 1));
+      attack.seed = epoch_seed(o.seed, epoch);
       x = attacks::pgd_attack(model, x, labels, batch_ids, attack).adversarial;
     }
-    x = noisy_batch(x, o, epoch, noise::kTraining, static_cast<int64_t>(index));
+    if (o.adversarial == TrainOptions::Adversarial::SmoothAdv) {
+      attacks::SmoothAdvOptions attack = o.smoothadv;
+      attack.sigma = o.noise_sd, attack.seed = epoch_seed(o.seed, epoch);
+      x = attacks::smoothadv_noisy_copies(
+          attacks::smoothadv_attack(model, x, labels, batch_ids, attack).adversarial, batch_ids, attack);
+      std::vector<int64_t> repeated;
+      for (int64_t y : labels) repeated.insert(repeated.end(), static_cast<size_t>(attack.m), y);
+      labels = std::move(repeated);
+    } else {
+      x = noisy_batch(x, o, epoch, noise::kTraining, static_cast<int64_t>(index));
+    }
     grads.clear();
     attacks::LossGradient r;
     {
@@ -142,17 +166,17 @@ LossAccuracy train_epoch(Classifier& model, Sgd& sgd, const io::Dataset& data,
       r = attacks::loss_gradient(model, x, mean_cross_entropy(labels));
     }
     sgd.step(model, grads, lr);
-    accumulate(total, r, labels);
+    total.add(r, labels);
     if (progress) progress(static_cast<int64_t>(b1), static_cast<int64_t>(n));
   }
-  return averaged(total, n);
+  return total.mean();
 }
 
 LossAccuracy evaluate(Classifier& model, const io::Dataset& data, const std::vector<int64_t>& ids,
                       const TrainOptions& o, int64_t epoch, const ProgressFn& progress) {
   SC_CHECK(!ids.empty(), "train: no test images");
   const Device device = model.device();
-  LossAccuracy total;
+  Totals total;
   const size_t n = ids.size(), batch = static_cast<size_t>(o.batch);
   for (size_t b0 = 0, index = 0; b0 < n; b0 += batch, ++index) {
     const size_t b1 = std::min(n, b0 + batch);
@@ -160,10 +184,10 @@ LossAccuracy evaluate(Classifier& model, const io::Dataset& data, const std::vec
     const Tensor images = io::read_batch(data, ids, static_cast<int64_t>(b0), static_cast<int64_t>(b1));
     const Tensor x =
         noisy_batch(images.to(device), o, epoch, noise::kTrainingEvaluation, static_cast<int64_t>(index));
-    accumulate(total, attacks::loss_gradient(model, x, mean_cross_entropy(labels), false), labels);
+    total.add(attacks::loss_gradient(model, x, mean_cross_entropy(labels), false), labels);
     if (progress) progress(static_cast<int64_t>(b1), static_cast<int64_t>(n));
   }
-  return averaged(total, n);
+  return total.mean();
 }
 
 }  // namespace sc::training

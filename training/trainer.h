@@ -2,7 +2,10 @@
 // with momentum and weight decay, a step learning-rate schedule, cross-entropy averaged over each batch, and
 // Gaussian data augmentation x + N(0, σ²) on [0, 1] inputs (--noise-sd), after an optional random crop and
 // flip. Adversarial training (Madry et al. 2018) replaces each batch's images by PGD or FGSM examples made
-// against the current model (at inference: BatchNorm's running statistics) before the noise is added. Every
+// against the current model (at inference: BatchNorm's running statistics) before the noise is added.
+// SmoothAdv training (Salman et al. 2019) attacks the smoothed soft classifier instead (m noise draws per
+// image, σ = noise_sd) and trains on the m noisy copies of each adversarial image, with the noise the attack
+// saw. Every
 // random draw is counter-based (the order of each epoch, the crops, the noise), so a run is a function of its
 // options and seed, and a resumed run repeats what the interrupted one would have done.
 #pragma once
@@ -12,6 +15,7 @@
 #include <vector>
 
 #include "attacks/pgd.h"
+#include "attacks/smoothadv.h"
 #include "io/dataset.h"
 #include "kernels/sgd_step.h"
 #include "nn/models/registry.h"
@@ -30,8 +34,9 @@ struct TrainOptions {
   uint64_t seed = 0;
   // Adversarial training: the attack each batch is replaced by (its seed is derived from `seed` and the
   // epoch).
-  bool adversarial = false;
-  attacks::PgdOptions attack;
+  enum class Adversarial { None, Pgd, SmoothAdv } adversarial = Adversarial::None;
+  attacks::PgdOptions attack;           // Pgd (FGSM: one step)
+  attacks::SmoothAdvOptions smoothadv;  // SmoothAdv (its sigma is noise_sd)
   // Every option but the number of epochs on one line: a checkpoint records it, and a resumed run must match
   // it (a resumed run may ask for more epochs: the schedule does not depend on their number).
   std::string describe() const;
