@@ -11,6 +11,7 @@
 #include "apps/image_selection.h"
 #include "apps/model_options.h"
 #include "apps/progress.h"
+#include "attacks/apgd.h"
 #include "attacks/score_ascent.h"
 #include "io/dataset.h"
 #include "io/file_util.h"
@@ -56,11 +57,11 @@ struct EvaluatedSet {
   std::vector<double> smoothed;
 };
 
-// The highest `kind` score that each chosen image reaches within the attack's ball (attacks/score_ascent.h),
-// `batch` images at a time.
+// The highest `kind` score that each chosen image reaches within the attack's ball, by projected gradient
+// ascent (attacks/score_ascent.h) or APGD's walk (attacks/apgd.h), `batch` images at a time.
 std::vector<double> adversarial_scores(const io::Dataset& data, const std::vector<int64_t>& indices,
                                        Classifier& model, ood::Score kind, double temperature,
-                                       const attacks::PgdOptions& o, int64_t batch,
+                                       const attacks::PgdOptions& o, bool apgd, int64_t batch,
                                        const std::string& label) {
   const int64_t n = static_cast<int64_t>(indices.size());
   std::vector<double> out;
@@ -68,9 +69,10 @@ std::vector<double> adversarial_scores(const io::Dataset& data, const std::vecto
   for (int64_t b0 = 0; b0 < n; b0 += batch) {
     const int64_t b1 = std::min(n, b0 + batch);
     const std::vector<int64_t> ids(indices.begin() + b0, indices.begin() + b1);
-    const auto r =
-        attacks::maximize_objective(model, io::read_batch(data, indices, b0, b1).to(model.device()), ids,
-                                    ood::score_objective(kind, temperature), o);
+    const Tensor x = io::read_batch(data, indices, b0, b1).to(model.device());
+    const attacks::LogitsLoss objective = ood::score_objective(kind, temperature);
+    const auto r = apgd ? attacks::apgd_maximize_objective(model, x, ids, objective, o)
+                        : attacks::maximize_objective(model, x, ids, objective, o);
     out.insert(out.end(), r.value.begin(), r.value.end());
     progress.update(b1);
   }
@@ -193,8 +195,10 @@ int ood_command(int argc, char** argv) {
               "with ε > 0, also the adversarial tables: each OOD image moved within the ball of radius ε "
               "(a number or a fraction like 8/255) to the highest score PGD finds from it")
       .option("attack-norm", "linf", "linf or l2")
+      .option("attack-method", "pgd",
+              "pgd (fixed steps) or apgd (Croce & Hein's step-size schedule with momentum, as ProoD/DISTRO)")
       .option("attack-steps", "40", "gradient steps per start")
-      .option("attack-step-size", "", "default: ε/10")
+      .option("attack-step-size", "", "pgd's step (default: ε/10); apgd sets its own")
       .option("attack-restarts", "1", "starts: the image, then uniform draws in the ball")
       .option("ibp-eps", "0",
               "with ε > 0, also the guaranteed tables: each OOD image's score replaced by its upper bound "
@@ -218,6 +222,9 @@ int ood_command(int argc, char** argv) {
   const std::vector<double> radii = parse_radii(args.get("radii"));
   attacks::PgdOptions attack;
   const double attack_eps = args.get_fraction("attack-eps", 0, 1e6);
+  const std::string method = args.get("attack-method");
+  SC_CHECK(method == "pgd" || method == "apgd", "ood: --attack-method must be pgd or apgd, got '", method,
+           "'");
   if (attack_eps > 0) {
     attack.norm = attacks::parse_norm(args.get("attack-norm"));
     attack.eps = attack_eps;
@@ -288,15 +295,19 @@ int ood_command(int argc, char** argv) {
     for (ood::Score kind : kinds) {
       std::vector<ood::NamedScores> out_scores;
       for (size_t s = 1; s < evaluated.size(); ++s)
-        out_scores.push_back({evaluated[s].name, adversarial_scores(*sets[s].second, evaluated[s].indices,
-                                                                    *model, kind, temperature, attack, batch,
-                                                                    "ood " + evaluated[s].name + " attack")});
+        out_scores.push_back(
+            {evaluated[s].name,
+             adversarial_scores(*sets[s].second, evaluated[s].indices, *model, kind, temperature, attack,
+                                method == "apgd", batch, "ood " + evaluated[s].name + " attack")});
+      char steps[64];
+      if (method == "apgd")
+        std::snprintf(steps, sizeof steps, "APGD, %d steps", attack.steps);
+      else
+        std::snprintf(steps, sizeof steps, "%d steps of %g", attack.steps, attack.step_size);
       std::snprintf(head, sizeof head,
-                    "\n### adversarial: score %s, OOD images moved within %s ε = %s (%d steps of %g, %d "
-                    "start%s)\n\n",
+                    "\n### adversarial: score %s, OOD images moved within %s ε = %s (%s, %d start%s)\n\n",
                     ood::score_name(kind).c_str(), attacks::norm_name(attack.norm),
-                    args.get("attack-eps").c_str(), attack.steps, attack.step_size, attack.restarts,
-                    attack.restarts > 1 ? "s" : "");
+                    args.get("attack-eps").c_str(), steps, attack.restarts, attack.restarts > 1 ? "s" : "");
       md += head + ood::metrics_markdown(ood::evaluate({in.name, scores_of(in, kind)}, out_scores));
     }
   }

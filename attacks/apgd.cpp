@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "attacks/attack_state.h"
+#include "attacks/perturbation.h"
 #include "nn/error.h"
 
 namespace sc::attacks {
@@ -31,6 +32,99 @@ struct Walk {
   std::vector<float> previous, best;
 };
 
+// The APGD walks of n images from one start (delta as it stands), shared by the untargeted attack and the
+// maximization of an objective: per step, observe() each image's loss at the iterate, then advance() every
+// image still walking by its gradient.
+class ApgdWalks {
+ public:
+  ApgdWalks(const Ball& ball, int steps, const std::vector<float>& clean, std::vector<float>& delta,
+            int64_t n)
+      : ball_(ball),
+        checkpoints_(apgd_checkpoints(steps)),
+        clean_(clean),
+        delta_(delta),
+        n_(n),
+        d_(static_cast<int64_t>(delta.size()) / std::max<int64_t>(n, 1)),
+        walks_(static_cast<size_t>(n)) {
+    for (int64_t i = 0; i < n_; ++i) {
+      Walk& w = walks_[static_cast<size_t>(i)];
+      w.eta = 2 * ball.eps;
+      w.previous.assign(delta_.begin() + i * d_, delta_.begin() + (i + 1) * d_);
+      w.best = w.previous;
+    }
+  }
+
+  // Image i's loss at the iterate of `step`: the bookkeeping of the checkpoint rule and the walk's best
+  // point.
+  void observe(int step, int64_t i, double loss) {
+    Walk& w = walks_[static_cast<size_t>(i)];
+    const float* di = delta_.data() + i * d_;
+    if (step == 0) w.best_at_checkpoint = loss;
+    if (step > 0 && loss > w.last_loss) ++w.raised;
+    w.last_loss = loss;
+    if (loss > w.best_loss) w.best_loss = loss, w.best.assign(di, di + d_);
+  }
+
+  // One step for every image with walking[i] (g: the gradients at the iterate, [n·d]). At a checkpoint, η
+  // halves and the walk goes back to its best point where it stalled.
+  void advance(int step, const std::vector<float>& g, const std::vector<bool>& walking) {
+    const bool at_checkpoint =
+        next_checkpoint_ < checkpoints_.size() && step == checkpoints_[next_checkpoint_];
+    const int span = since_checkpoint_;
+    if (at_checkpoint) ++next_checkpoint_, since_checkpoint_ = 0;
+    ++since_checkpoint_;
+    for (int64_t i = 0; i < n_; ++i) {
+      const auto k = static_cast<size_t>(i);
+      if (!walking[k]) continue;
+      Walk& w = walks_[k];
+      float* di = delta_.data() + i * d_;
+      bool restart_from_best = false;
+      if (at_checkpoint) {
+        // The paper's two conditions: too few steps raised the loss, or η was kept last time and the best
+        // loss has not improved since.
+        const bool few_raised = w.raised < kRaisedShare * span;
+        const bool stalled = !w.halved_at_checkpoint && w.best_loss <= w.best_at_checkpoint;
+        restart_from_best = few_raised || stalled;
+        if (restart_from_best) w.eta /= 2;
+        w.halved_at_checkpoint = restart_from_best;
+        w.raised = 0, w.best_at_checkpoint = w.best_loss;
+      }
+      if (restart_from_best) {  // x_{k+1} = the best point (the paper's Algorithm 1): this step moves there
+        w.previous.assign(di, di + d_);
+        std::copy(w.best.begin(), w.best.end(), di);
+        continue;
+      }
+      std::vector<float> z(di, di + d_);
+      ascent_step(ball_, g.data() + i * d_, w.eta, z.data(), d_);
+      project(ball_, z.data(), d_);
+      clip_to_box(clean_.data() + i * d_, z.data(), d_);
+      if (step == 0) {  // the first step is plain PGD
+        w.previous.assign(di, di + d_);
+        std::copy(z.begin(), z.end(), di);
+        continue;
+      }
+      for (int64_t e = 0; e < d_; ++e) {
+        const float now = di[e];
+        di[e] = static_cast<float>(now + kMomentum * (z[e] - now) + (1 - kMomentum) * (now - w.previous[e]));
+        w.previous[e] = now;
+      }
+      project(ball_, di, d_);
+      clip_to_box(clean_.data() + i * d_, di, d_);
+    }
+  }
+
+ private:
+  static constexpr double kMomentum = 0.75, kRaisedShare = 0.75;
+  const Ball ball_;
+  const std::vector<int> checkpoints_;
+  const std::vector<float>& clean_;
+  std::vector<float>& delta_;
+  const int64_t n_, d_;
+  std::vector<Walk> walks_;
+  size_t next_checkpoint_ = 0;
+  int since_checkpoint_ = 0;
+};
+
 }  // namespace
 
 AttackResult apgd_attack(Classifier& model, const Tensor& x, const std::vector<int64_t>& labels,
@@ -38,84 +132,39 @@ AttackResult apgd_attack(Classifier& model, const Tensor& x, const std::vector<i
   PgdOptions untargeted = o;
   untargeted.targeted = false;
   AttackState a("apgd_attack", x, labels, image_ids, untargeted);
-  const int64_t n = a.n, d = a.d;
-  const std::vector<float>& clean = a.clean;
-  std::vector<float>& delta = a.delta;
-  const std::vector<int> checkpoints = apgd_checkpoints(o.steps);
-  constexpr double kMomentum = 0.75, kRaisedShare = 0.75;
   for (int restart = 0; restart < o.restarts && a.start(restart); ++restart) {
-    std::vector<Walk> walks(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) {
-      Walk& w = walks[static_cast<size_t>(i)];
-      w.eta = 2 * o.eps;
-      w.previous.assign(delta.begin() + i * d, delta.begin() + (i + 1) * d);
-      w.best = w.previous;
-    }
-    size_t next_checkpoint = 0;
-    int since_checkpoint = 0;
+    ApgdWalks walks(a.ball, o.steps, a.clean, a.delta, a.n);
     for (int step = 0; step <= o.steps; ++step) {
       const bool last = step == o.steps;
       const LossGradient lg = loss_gradient(model, a.iterate(), cross_entropy(labels), !last);
-      for (int64_t i = 0; i < n; ++i) {  // the walks' bookkeeping, before record() retires the fooled
-        const auto k = static_cast<size_t>(i);
-        if (!a.active[k]) continue;
-        Walk& w = walks[k];
-        const float* di = delta.data() + i * d;
-        if (step == 0) w.best_at_checkpoint = lg.loss[k];
-        if (step > 0 && lg.loss[k] > w.last_loss) ++w.raised;
-        w.last_loss = lg.loss[k];
-        if (lg.loss[k] > w.best_loss) w.best_loss = lg.loss[k], w.best.assign(di, di + d);
-      }
+      for (int64_t i = 0; i < a.n; ++i)  // the walks' bookkeeping, before record() retires the fooled
+        if (a.active[static_cast<size_t>(i)]) walks.observe(step, i, lg.loss[static_cast<size_t>(i)]);
       a.record(lg);
       if (last || !a.any_active()) break;
-      // At a checkpoint, halve η and go back to the best point where the walk stalled.
-      const bool at_checkpoint = next_checkpoint < checkpoints.size() && step == checkpoints[next_checkpoint];
-      const int span = since_checkpoint;
-      if (at_checkpoint) ++next_checkpoint, since_checkpoint = 0;
-      ++since_checkpoint;
-      const std::vector<float> g = lg.grad.cpu().to_float_vector();
-      for (int64_t i = 0; i < n; ++i) {
-        const auto k = static_cast<size_t>(i);
-        if (!a.active[k]) continue;
-        Walk& w = walks[k];
-        float* di = delta.data() + i * d;
-        bool restart_from_best = false;
-        if (at_checkpoint) {
-          // The paper's two conditions: too few steps raised the loss, or η was kept last time and the best
-          // loss has not improved since.
-          const bool few_raised = w.raised < kRaisedShare * span;
-          const bool stalled = !w.halved_at_checkpoint && w.best_loss <= w.best_at_checkpoint;
-          restart_from_best = few_raised || stalled;
-          if (restart_from_best) w.eta /= 2;
-          w.halved_at_checkpoint = restart_from_best;
-          w.raised = 0, w.best_at_checkpoint = w.best_loss;
-        }
-        if (restart_from_best) {  // x_{k+1} = the best point (the paper's Algorithm 1): this step moves there
-          w.previous.assign(di, di + d);
-          std::copy(w.best.begin(), w.best.end(), di);
-          continue;
-        }
-        std::vector<float> z(di, di + d);
-        ascent_step(a.ball, g.data() + i * d, w.eta, z.data(), d);
-        project(a.ball, z.data(), d);
-        clip_to_box(clean.data() + i * d, z.data(), d);
-        if (step == 0) {  // the first step is plain PGD
-          w.previous.assign(di, di + d);
-          std::copy(z.begin(), z.end(), di);
-          continue;
-        }
-        for (int64_t e = 0; e < d; ++e) {
-          const float now = di[e];
-          di[e] =
-              static_cast<float>(now + kMomentum * (z[e] - now) + (1 - kMomentum) * (now - w.previous[e]));
-          w.previous[e] = now;
-        }
-        project(a.ball, di, d);
-        clip_to_box(clean.data() + i * d, di, d);
-      }
+      walks.advance(step, lg.grad.cpu().to_float_vector(), a.active);
     }
   }
   return a.result();
+}
+
+AscentResult apgd_maximize_objective(Classifier& model, const Tensor& x,
+                                     const std::vector<int64_t>& image_ids, const LogitsLoss& objective,
+                                     const PgdOptions& o) {
+  AscentTracker t("apgd_maximize_objective", x, image_ids, o);
+  const std::vector<bool> everyone(static_cast<size_t>(t.n), true);
+  for (int restart = 0; restart < o.restarts; ++restart) {
+    t.start(restart);
+    ApgdWalks walks(t.ball, o.steps, t.clean, t.delta, t.n);
+    for (int step = 0; step <= o.steps; ++step) {
+      const bool last = step == o.steps;
+      const LossGradient lg = loss_gradient(model, t.iterate(), objective, !last);
+      for (int64_t i = 0; i < t.n; ++i) walks.observe(step, i, lg.loss[static_cast<size_t>(i)]);
+      t.record(lg);
+      if (last) break;
+      walks.advance(step, lg.grad.cpu().to_float_vector(), everyone);
+    }
+  }
+  return t.result();
 }
 
 }  // namespace sc::attacks

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "attacks/pgd.h"
+#include "attacks/score_ascent.h"
 
 namespace sc::attacks {
 
@@ -20,5 +21,13 @@ std::vector<int> apgd_checkpoints(int steps);
 // iterate as pgd_attack: an image keeps its first misclassified iterate.
 AttackResult apgd_attack(Classifier& model, const Tensor& x, const std::vector<int64_t>& labels,
                          const std::vector<int64_t>& image_ids, const PgdOptions& o);
+
+// APGD's walk on any objective of the logits (ProoD's and DISTRO's adversarial OOD evaluation runs APGD on
+// the confidence): every image takes every step, and each keeps its best iterate over all starts (the first
+// start the image itself, later ones uniform in the ball), so the value never falls below the image's own.
+// o.step_size, o.targeted and o.random_start are not used.
+AscentResult apgd_maximize_objective(Classifier& model, const Tensor& x,
+                                     const std::vector<int64_t>& image_ids, const LogitsLoss& objective,
+                                     const PgdOptions& o);
 
 }  // namespace sc::attacks

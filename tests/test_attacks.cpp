@@ -317,7 +317,8 @@ TEST(ScoreObjective, MatchesTheScoresAndTheirDifferences) {
 }
 
 // Over the ball around a point of a linear classifier (away from the box's faces), the largest logit
-// w·x + b peaks at margin + ε‖w‖₁ (ℓ∞) or margin + ε‖w‖₂ (ℓ2); ascent reaches it and keeps the best iterate.
+// w·x + b peaks at margin + ε‖w‖₁ (ℓ∞) or margin + ε‖w‖₂ (ℓ2); ascent (PGD's and APGD's) reaches it and keeps
+// the best iterate.
 TEST(ScoreAscent, ReachesTheLinearMaximum) {
   LinearModel lin;
   const Tensor x = lin.images({0.3, 1.0, 2.0}, 13);
@@ -333,6 +334,15 @@ TEST(ScoreAscent, ReachesTheLinearMaximum) {
       const double peak = lin.margin(clean.data() + i * 48) + o.eps * (norm == Norm::Linf ? lin.l1 : lin.l2);
       EXPECT_NEAR(r.value[i], peak, 1e-4 * peak) << attacks::norm_name(norm) << " image " << i;
       EXPECT_NEAR(lin.margin(best.data() + i * 48), r.value[i], 1e-4 * peak);  // the value is the best's
+    }
+    // APGD's walk reaches it too (its first step, 2ε, already lands on the maximizing corner or boundary).
+    const auto by_apgd = attacks::apgd_maximize_objective(*lin.model, x, {0, 1, 2},
+                                                          ood::score_objective(ood::Score::MaxLogit), o);
+    const std::vector<float> apgd_best = by_apgd.best.to_float_vector();
+    for (int i = 0; i < 3; ++i) {
+      const double peak = lin.margin(clean.data() + i * 48) + o.eps * (norm == Norm::Linf ? lin.l1 : lin.l2);
+      EXPECT_NEAR(by_apgd.value[i], peak, 1e-4 * peak) << attacks::norm_name(norm) << " image " << i;
+      EXPECT_NEAR(lin.margin(apgd_best.data() + i * 48), by_apgd.value[i], 1e-4 * peak);
     }
     // One step of ε/40 cannot reach it, but the value never falls below the image's own.
     o.steps = 1, o.step_size = 0.0005, o.restarts = 1;

@@ -435,6 +435,23 @@ TEST(Cli, OodAdversarialTables) {
   EXPECT_NE(smoothcuda("ood fake:3:1:28:28 " + model + " --ood fake:3:1:28:28 --attack-eps x")
                 .err.find("attack-eps must be a number or a fraction"),
             std::string::npos);
+  // APGD's walk instead of fixed steps: it too only raises the OOD scores.
+  const CliRun a = smoothcuda("ood fake:30:1:28:28 " + model +
+                              " --ood noise=fake:20:1:28:28:uniform --engine generic --score maxlogit "
+                              "--attack-eps 8/255 --attack-method apgd --attack-steps 5 --batch 16");
+  ASSERT_EQ(a.code, 0) << a.err;
+  const std::string adv =
+      "### adversarial: score maxlogit, OOD images moved within linf ε = 8/255 (APGD, 5 "
+      "steps, 1 start)\n";
+  ASSERT_NE(a.out.find(adv), std::string::npos) << a.out;
+  EXPECT_LE(std::stod(ood_cell(a.out, adv, "noise", 2)),
+            std::stod(ood_cell(a.out, "### score: maxlogit\n", "noise", 2)))
+      << a.out;
+  EXPECT_NE(smoothcuda("ood fake:3:1:28:28 " + model +
+                       " --ood fake:3:1:28:28 --attack-eps 0.1 --attack-method "
+                       "sideways")
+                .err.find("--attack-method"),
+            std::string::npos);
 }
 
 TEST(Cli, AttackOptionErrors) {
