@@ -60,6 +60,9 @@ int attack_command(int argc, char** argv) {
       .option("restarts", "1", "pgd/apgd random starts (later ones only for images not yet fooled)")
       .flag("no-random-start", "pgd/apgd start at the image instead of a uniform draw from the ball")
       .option("target", "-1", "targeted attack towards this class (fgsm, pgd); -1: untargeted")
+      .option("loss", "ce",
+              "the loss fgsm/pgd/apgd climb: ce (cross-entropy) or dlr (Croce & Hein's difference "
+              "of logits ratio; untargeted)")
       .option("sigma", "0.25", "smoothadv: the smoothing noise level")
       .option("m", "32", "smoothadv: noise draws per image")
       .option("seed", "0", "random starts and smoothadv noise")
@@ -98,6 +101,10 @@ int attack_command(int argc, char** argv) {
   }
   pgd.targeted = target >= 0;
   pgd.seed = static_cast<uint64_t>(args.get_int("seed", 0, 1LL << 62));
+  const std::string loss = args.get("loss");
+  SC_CHECK(loss == "ce" || loss == "dlr", "attack: --loss must be ce or dlr, got '", loss, "'");
+  SC_CHECK(loss == "ce" || kind != "smoothadv", "attack: smoothadv has its own loss");
+  if (loss == "dlr") pgd.loss = attacks::PgdOptions::Loss::Dlr;
   attacks::check_options(pgd);
   attacks::SmoothAdvOptions sa;
   sa.eps = eps;

@@ -136,7 +136,7 @@ AttackResult apgd_attack(Classifier& model, const Tensor& x, const std::vector<i
     ApgdWalks walks(a.ball, o.steps, a.clean, a.delta, a.n);
     for (int step = 0; step <= o.steps; ++step) {
       const bool last = step == o.steps;
-      const LossGradient lg = loss_gradient(model, a.iterate(), cross_entropy(labels), !last);
+      const LossGradient lg = loss_gradient(model, a.iterate(), attack_loss(o, labels), !last);
       for (int64_t i = 0; i < a.n; ++i)  // the walks' bookkeeping, before record() retires the fooled
         if (a.active[static_cast<size_t>(i)]) walks.observe(step, i, lg.loss[static_cast<size_t>(i)]);
       a.record(lg);

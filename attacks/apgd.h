@@ -16,9 +16,10 @@ namespace sc::attacks {
 // The checkpoints w_1 < w_2 < … < N of an N-step run (w_0 = 0 left out).
 std::vector<int> apgd_checkpoints(int steps);
 
-// o.step_size and o.targeted are not used (APGD-CE is untargeted, its step adapts); o.random_start chooses
-// between a uniform draw in the ball and the image itself for each restart's start. Success and the kept
-// iterate as pgd_attack: an image keeps its first misclassified iterate.
+// o.step_size and o.targeted are not used (APGD is untargeted, its step adapts); o.loss picks APGD-CE or
+// APGD-DLR (the two untargeted runs of AutoAttack); o.random_start chooses between a uniform draw in the ball
+// and the image itself for each restart's start. Success and the kept iterate as pgd_attack: an image keeps
+// its first misclassified iterate.
 AttackResult apgd_attack(Classifier& model, const Tensor& x, const std::vector<int64_t>& labels,
                          const std::vector<int64_t>& image_ids, const PgdOptions& o);
 

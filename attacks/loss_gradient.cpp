@@ -69,6 +69,35 @@ LogitsLoss cross_entropy(const std::vector<int64_t>& labels) {
   };
 }
 
+LogitsLoss dlr(const std::vector<int64_t>& labels) {
+  return [labels](const std::vector<double>& z, int64_t rows, int64_t classes, std::vector<double>& loss,
+                  std::vector<double>& dz) {
+    SC_CHECK(static_cast<int64_t>(labels.size()) == rows, "dlr: ", labels.size(), " labels for ", rows,
+             " rows");
+    SC_CHECK(classes >= 3, "dlr: the DLR loss needs at least 3 classes, the model has ", classes);
+    loss.assign(static_cast<size_t>(rows), 0.0);
+    std::vector<int64_t> order(static_cast<size_t>(classes));
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t y = labels[static_cast<size_t>(r)];
+      check_label(y, classes);
+      const double* zr = z.data() + r * classes;
+      double* d = dz.data() + r * classes;
+      std::fill(d, d + classes, 0.0);
+      for (int64_t k = 0; k < classes; ++k) order[static_cast<size_t>(k)] = k;
+      std::partial_sort(order.begin(), order.begin() + 3, order.end(),
+                        [&](int64_t a, int64_t b) { return zr[a] > zr[b] || (zr[a] == zr[b] && a < b); });
+      const int64_t other = order[0] != y ? order[0] : order[1];  // the largest logit but y's
+      const double numerator = zr[y] - zr[other], denominator = zr[order[0]] - zr[order[2]] + 1e-12;
+      loss[static_cast<size_t>(r)] = -numerator / denominator;
+      // ∂(−N/D) = −∂N/D + N·∂D/D², with ∂N = e_y − e_other and ∂D = e_π1 − e_π3.
+      d[y] -= 1.0 / denominator;
+      d[other] += 1.0 / denominator;
+      d[order[0]] += numerator / (denominator * denominator);
+      d[order[2]] -= numerator / (denominator * denominator);
+    }
+  };
+}
+
 LogitsLoss smoothed_soft_cross_entropy(const std::vector<int64_t>& labels, int64_t m) {
   SC_CHECK(m > 0, "smoothed_soft_cross_entropy: m must be positive, got ", m);
   return [labels, m](const std::vector<double>& z, int64_t rows, int64_t classes, std::vector<double>& loss,

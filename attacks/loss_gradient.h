@@ -28,6 +28,11 @@ LossGradient loss_gradient(Classifier& model, const Tensor& x, const LogitsLoss&
 // Cross-entropy of each row against labels[row]: −log softmax(z)_y; ∂/∂z = softmax(z) − onehot(y).
 LogitsLoss cross_entropy(const std::vector<int64_t>& labels);
 
+// The difference of logits ratio (Croce & Hein 2020), untargeted: −(z_y − max_{i≠y} z_i) / (z_π1 − z_π3), π
+// sorting the logits in decreasing order. Invariant to shifting and scaling the logits, so it does not
+// saturate as the cross-entropy does. Needs at least 3 classes.
+LogitsLoss dlr(const std::vector<int64_t>& labels);
+
 // SmoothAdv's loss on the smoothed soft classifier (Salman et al. 2019): rows come in groups of m noisy
 // copies of one image, and group g's loss is −log((1/m) Σ_i softmax(z_i)_y), y = labels[g]. With s_i =
 // softmax(z_i) and p̄ = (1/m) Σ_i s_i,y: ∂/∂z_i = −s_i,y (onehot(y) − s_i) / (m·p̄).

@@ -1,12 +1,13 @@
-// Projected gradient descent on the cross-entropy (Madry et al. 2018) in the ℓ∞ or ℓ2 ball of radius ε around
-// each image, within [0, 1]; FGSM (Goodfellow et al. 2015) is its one step of size ε from the image itself.
-// Untargeted attacks ascend the loss of the true label and succeed when the prediction changes; targeted ones
-// descend the loss of the target and succeed when the model predicts it.
+// Projected gradient descent (Madry et al. 2018) on the cross-entropy, or on the DLR loss, in the ℓ∞ or ℓ2
+// ball of radius ε around each image, within [0, 1]; FGSM (Goodfellow et al. 2015) is its one step of size ε
+// from the image itself. Untargeted attacks ascend the loss of the true label and succeed when the prediction
+// changes; targeted ones descend the loss of the target and succeed when the model predicts it.
 #pragma once
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "attacks/loss_gradient.h"
 #include "nn/models/registry.h"
 
 namespace sc::attacks {
@@ -27,7 +28,13 @@ struct PgdOptions {
   // true: an image leaves the attack at its first successful iterate (evaluation); false: every image takes
   // all steps and keeps its last iterate (adversarial training's inner maximization, Madry et al.).
   bool stop_at_success = true;
+  // The loss the attack climbs: the cross-entropy, or the DLR loss (untargeted only;
+  // attacks/loss_gradient.h).
+  enum class Loss { CrossEntropy, Dlr } loss = Loss::CrossEntropy;
 };
+
+// The loss `o` names, for the true labels (or the targets).
+LogitsLoss attack_loss(const PgdOptions& o, const std::vector<int64_t>& labels);
 PgdOptions fgsm_options(Norm norm, double eps);  // one step of ε, no random start (ℓ2: the FGM step ε·g/‖g‖₂)
 
 struct AttackResult {

@@ -50,6 +50,7 @@ std::vector<double> random_logits(size_t n, uint64_t seed) {
 
 TEST(AttackLosses, GradientsMatchFiniteDifferences) {
   expect_gradient_matches_differences(attacks::cross_entropy({3, 0, 6, 1, 1, 5}), random_logits(42, 1), 6, 7);
+  expect_gradient_matches_differences(attacks::dlr({3, 0, 6, 1, 1, 5}), random_logits(42, 5), 6, 7);
   // Two images, three noisy copies each.
   expect_gradient_matches_differences(attacks::smoothed_soft_cross_entropy({4, 2}, 3), random_logits(42, 2),
                                       6, 7);
@@ -62,6 +63,21 @@ TEST(AttackLosses, SmoothedLossOfOneCopyIsTheCrossEntropy) {
   attacks::smoothed_soft_cross_entropy({0, 1, 2, 3, 4}, 1)(z, 5, 7, l2, d2);
   for (size_t i = 0; i < l1.size(); ++i) EXPECT_NEAR(l1[i], l2[i], 1e-12);
   for (size_t i = 0; i < d1.size(); ++i) EXPECT_NEAR(d1[i], d2[i], 1e-12);
+}
+
+// DLR by hand, and its invariance to shifting and scaling the logits.
+TEST(AttackLosses, DlrValues) {
+  std::vector<double> l, dz(8);
+  attacks::dlr({0, 1})({3, 1, 2, 0, 3, 1, 2, 0}, 2, 4, l, dz);
+  EXPECT_NEAR(l[0], -0.5, 1e-9);  // y = 0: −(3 − 2)/(3 − 1)
+  EXPECT_NEAR(l[1], 1.0, 1e-9);   // y = 1: −(1 − 3)/(3 − 1)
+  std::vector<double> z = random_logits(14, 6), moved = z, l2;
+  for (double& v : moved) v = 5 * v + 7;
+  attacks::dlr({2, 4})(z, 2, 7, l, dz);
+  attacks::dlr({2, 4})(moved, 2, 7, l2, dz);
+  EXPECT_NEAR(l[0], l2[0], 1e-9);
+  EXPECT_NEAR(l[1], l2[1], 1e-9);
+  EXPECT_ERROR_MENTIONS(attacks::dlr({0})({1, 2}, 1, 2, l, dz), "at least 3 classes");
 }
 
 TEST(AttackLosses, UnlabeledImagesCannotBeAttacked) {

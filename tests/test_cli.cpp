@@ -334,9 +334,10 @@ TEST(Cli, AttackOnRealData) {
                             " --arch aka_resnet20 --dataset cifar10 --mean 0.485,0.456,0.406 --std "
                             "0.229,0.224,0.225";
   double clean = 0;
-  for (const std::string attack : {"fgsm", "pgd", "apgd"}) {
+  for (const std::string attack : {"fgsm", "pgd", "apgd", "apgd-dlr"}) {
     const std::string dir = temp_path("attack_" + attack);
-    const CliRun r = smoothcuda("attack " + data + " " + model + " --attack " + attack +
+    const std::string how = attack == "apgd-dlr" ? "apgd --loss dlr" : attack;
+    const CliRun r = smoothcuda("attack " + data + " " + model + " --attack " + how +
                                 " --eps 2/255 --steps 5 --skip 100 --batch 64 --out " + dir);
     ASSERT_EQ(r.code, 0) << r.err;
     const auto cells = summary_cells(io::read_file(dir + "/summary.md"));
