@@ -71,13 +71,14 @@ TEST(AttackLosses, DlrValues) {
   attacks::dlr({0, 1})({3, 1, 2, 0, 3, 1, 2, 0}, 2, 4, l, dz);
   EXPECT_NEAR(l[0], -0.5, 1e-9);  // y = 0: −(3 − 2)/(3 − 1)
   EXPECT_NEAR(l[1], 1.0, 1e-9);   // y = 1: −(1 − 3)/(3 − 1)
-  std::vector<double> z = random_logits(14, 6), moved = z, l2;
+  std::vector<double> z = random_logits(14, 6), moved = z, l2, dz14(14);
   for (double& v : moved) v = 5 * v + 7;
-  attacks::dlr({2, 4})(z, 2, 7, l, dz);
-  attacks::dlr({2, 4})(moved, 2, 7, l2, dz);
+  attacks::dlr({2, 4})(z, 2, 7, l, dz14);
+  attacks::dlr({2, 4})(moved, 2, 7, l2, dz14);
   EXPECT_NEAR(l[0], l2[0], 1e-9);
   EXPECT_NEAR(l[1], l2[1], 1e-9);
-  EXPECT_ERROR_MENTIONS(attacks::dlr({0})({1, 2}, 1, 2, l, dz), "at least 3 classes");
+  std::vector<double> dz2(2);
+  EXPECT_ERROR_MENTIONS(attacks::dlr({0})({1, 2}, 1, 2, l, dz2), "at least 3 classes");
 }
 
 TEST(AttackLosses, UnlabeledImagesCannotBeAttacked) {
