@@ -64,7 +64,13 @@ Tensor BatchNorm2d::forward(const Tensor& x) {
   const float inf = std::numeric_limits<float>::infinity();
   running_mean = ops::combine(1.0f - m, running_mean, m, mean, -inf, inf);
   running_var = ops::combine(1.0f - m, running_var, m * unbias, var, -inf, inf);
-  num_batches_tracked = num_batches_tracked.contiguous().clone();  // not a loaded file's storage
+  // The count is incremented in place, so in storage of its own (not a loaded file's): cloned once, and again
+  // only when a load has replaced it. `own_count_` holds that storage, so its address cannot be reused.
+  if (!own_count_.defined() || own_count_.raw_data() != num_batches_tracked.raw_data() ||
+      !num_batches_tracked.is_contiguous()) {
+    num_batches_tracked = num_batches_tracked.contiguous().clone();
+    own_count_ = num_batches_tracked;
+  }
   ops::increment(num_batches_tracked, 1);
   return ops::batch_norm(x, weight, bias, mean, var, eps);
 }

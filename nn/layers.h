@@ -44,6 +44,7 @@ class BatchNorm2d : public Module {
 
  private:
   Saved<Tensor> input_, batch_stats_;  // batch_stats_ undefined after an inference forward
+  Tensor own_count_;                   // the counter storage this layer made, incremented in place
 };
 
 class Linear : public Module {

@@ -3,19 +3,13 @@
 // pass sums Σdy and Σdy·(x − μ), then writes dx for the same channel. A channel's values are NCHW planes, so
 // a thread's loads are coalesced within each plane.
 #include "kernels/batch_norm_training.h"
+#include "kernels/cuda/channel_values.cuh"
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/warp_reduce.cuh"
-#include "kernels/per_channel_check.h"
 
 namespace sc::cuda {
 
 namespace {
-struct ChannelValues {  // the j-th of channel c's N·P values
-  int C;
-  long long P, count;
-  __device__ long long index(int c, long long j) const { return (j / P * C + c) * P + j % P; }
-};
-
 __global__ void __launch_bounds__(kThreads)
     batch_norm_statistics_kernel(const float* x, float* stats, ChannelValues v) {
   __shared__ double scratch[32];
@@ -62,10 +56,6 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-ChannelValues channel_values(const Tensor& x) {
-  const long long P = plane_size(x);
-  return {static_cast<int>(x.size(1)), P, x.size(0) * P};
-}
 }  // namespace
 
 void batch_norm_statistics(const Tensor& x, Tensor& stats) {
