@@ -17,6 +17,7 @@
 #include "io/file_util.h"
 #include "kernels/argmax.h"
 #include "ood/certified_confidence.h"
+#include "ood/joint_model.h"
 #include "ood/report.h"
 #include "ood/score_bounds.h"
 #include "ood/score_objective.h"
@@ -200,6 +201,11 @@ int ood_command(int argc, char** argv) {
       .option("attack-steps", "40", "gradient steps per start")
       .option("attack-step-size", "", "pgd's step (default: ε/10); apgd sets its own")
       .option("attack-restarts", "1", "starts: the image, then uniform draws in the ball")
+      .option("detector", "",
+              "a binary in/out detector model (1 output d, or 2 with class 1 = in, as `train` makes from an "
+              "inout: dataset): every path then runs on ProoD's joint model p(y|x) = σ(d)·softmax(f)_y + "
+              "(1 − σ(d))/K, whose msp is the joint confidence and whose --ibp-eps bound is ProoD's "
+              "σ(ū) + (1 − σ(ū))/K")
       .option("ibp-eps", "0",
               "with ε > 0, also the guaranteed tables: each OOD image's score replaced by its upper bound "
               "over the "
@@ -245,7 +251,13 @@ int ood_command(int argc, char** argv) {
     const auto [name, spec] = named_spec(item);
     sets.emplace_back(name, io::open_dataset(spec, data_options));
   }
-  auto model = load_any_model(args.get("MODEL"), device, model_options(args, in_spec));
+  std::unique_ptr<Classifier> model = load_any_model(args.get("MODEL"), device, model_options(args, in_spec));
+  if (const std::string& detector = args.get("detector"); !detector.empty()) {
+    SC_CHECK(!is_torch_checkpoint_path(detector), "--detector: ", detector,
+             " is a PyTorch checkpoint; convert it first (smoothcuda convert CHECKPOINT OUT --arch ARCH "
+             "--num-classes 1 or 2 ...)");
+    model = ood::make_joint_classifier(std::move(model), load_any_model(detector, device, {}));
+  }
   const auto base = make_classifier(args, *model, device);
 
   std::vector<EvaluatedSet> evaluated;

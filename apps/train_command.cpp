@@ -88,7 +88,8 @@ int train_command(int argc, char** argv) {
       "after every epoch.");
   args.positional("DATASET",
                   "the training images: cifar10, cifar100, mnist, fashion-mnist, folder:PATH, npy:..., "
-                  "fake:N:C:H:W (read with --split train)")
+                  "fake:N:C:H:W, or inout:IN+OUT to train a binary detector for `ood --detector` (IN's "
+                  "images class 1, OUT's class 0) (read with --split train)")
       .positional("OUTDIR", "output folder")
       .option("test", "",
               "the test images (default: DATASET's test split; folder: and npy: need it; none: skip)")
@@ -179,7 +180,10 @@ int train_command(int argc, char** argv) {
     for (const std::string& p : {checkpoint_path, model_path, log_path})
       SC_CHECK(!std::filesystem::exists(p) || args.has_flag("overwrite"), "train: ", p,
                " exists (--resume continues that run, --overwrite starts over)");
-    const ConvertOptions mo = model_options(args, dataset);
+    // A detector trained on inout:IN+OUT takes IN's preset (shape, normalization) and two classes.
+    const bool detector = dataset.rfind("inout:", 0) == 0;
+    ConvertOptions mo = model_options(args, detector ? dataset.substr(6, dataset.find('+') - 6) : dataset);
+    if (detector && mo.num_classes < 0) mo.num_classes = 2;
     if (!args.get("init").empty()) {
       model = load_any_model(args.get("init"), Device::cpu(), mo);
     } else {
@@ -189,6 +193,8 @@ int train_command(int argc, char** argv) {
     }
     model->to(device);
   }
+  SC_CHECK(model->spec.num_classes >= train_data->num_classes(), "train: ", train_data->name(), " has ",
+           train_data->num_classes(), " classes but the model ", model->spec.num_classes);
   const Shape want{model->spec.channels, model->spec.height, model->spec.width};
   SC_CHECK(train_data->image_shape() == want, "train: the images of ", train_data->name(), " are ",
            shape_str(train_data->image_shape()), " but the model expects ", shape_str(want));

@@ -144,6 +144,37 @@ class FakeDataset : public Dataset {
   bool gaussian_;
 };
 
+// A binary in/out set for training and testing a detector of in-distribution inputs (ProoD's discriminator):
+// the images of `in` (label 1) and `out` (label 0) taken in turn while both last, then the rest of the
+// larger, so that the first images of any selection (--max) hold both kinds.
+class InOutDataset : public Dataset {
+ public:
+  InOutDataset(std::unique_ptr<Dataset> in, std::unique_ptr<Dataset> out, std::string name)
+      : in_(std::move(in)), out_(std::move(out)), name_(std::move(name)) {
+    SC_CHECK(in_->image_shape() == out_->image_shape(), "dataset '", name_,
+             "': the in-distribution images are ", shape_str(in_->image_shape()),
+             ", the out-distribution ones ", shape_str(out_->image_shape()));
+  }
+  int64_t size() const override { return in_->size() + out_->size(); }
+  Shape image_shape() const override { return in_->image_shape(); }
+  int64_t num_classes() const override { return 2; }
+  int64_t label(int64_t i) const override { return locate(i).first == in_.get() ? 1 : 0; }
+  void read_image(int64_t i, float* out) const override {
+    const auto [set, k] = locate(i);
+    set->read_image(k, out);
+  }
+  std::string name() const override { return name_; }
+
+ private:
+  std::unique_ptr<Dataset> in_, out_;
+  std::string name_;
+  std::pair<const Dataset*, int64_t> locate(int64_t i) const {
+    const int64_t both = std::min(in_->size(), out_->size());
+    if (i < 2 * both) return {i % 2 == 0 ? in_.get() : out_.get(), i / 2};
+    return {in_->size() > out_->size() ? in_.get() : out_.get(), i - both};
+  }
+};
+
 // torchvision's ImageFolder: one folder per class (sorted names are the labels), images sorted by name within
 // each; or, where `flat_unlabeled` allows it and there are no class folders, the images directly in the folder,
 // unlabeled (label −1). Optionally resized (shorter side) and center-cropped, as torchvision's Resize +
@@ -344,6 +375,15 @@ std::unique_ptr<Dataset> open_dataset(const std::string& spec, const DatasetOpti
     return std::make_unique<FolderDataset>((fs::path(dir) / (o.split == "test" ? "val" : "train")).string(),
                                            "imagenet", false, 256, 224);
   }
+  if (spec.rfind("inout:", 0) == 0) {
+    const size_t plus = spec.find('+');
+    SC_CHECK(plus != std::string::npos && plus > 6 && plus + 1 < spec.size(), "dataset '", spec,
+             "': expected inout:IN_DATASET+OUT_DATASET");
+    const std::string in = spec.substr(6, plus - 6), out = spec.substr(plus + 1);
+    SC_CHECK(in.rfind("inout:", 0) != 0 && out.rfind("inout:", 0) != 0, "dataset '", spec,
+             "': an inout: set cannot hold another");
+    return std::make_unique<InOutDataset>(open_dataset(in, o), open_dataset(out, o), spec);
+  }
   if (spec.rfind("folder:", 0) == 0) return std::make_unique<FolderDataset>(spec.substr(7), spec, true);
   if (spec.rfind("npy:", 0) == 0) {
     const auto parts = split(spec.substr(4), ':');
@@ -360,8 +400,9 @@ std::unique_ptr<Dataset> open_dataset(const std::string& spec, const DatasetOpti
                                                parse_positive(p[3], spec)},
                                          p.size() == 4 || p[4] == "gaussian");
   }
-  SC_FAIL("unknown dataset '", spec, "' (known: cifar10, cifar100, imagenet, mnist, fashion-mnist, folder:PATH, "
-          "npy:IMAGES.npy[:LABELS.npy], fake:N:C:H:W)");
+  SC_FAIL("unknown dataset '", spec,
+          "' (known: cifar10, cifar100, imagenet, mnist, fashion-mnist, folder:PATH, "
+          "npy:IMAGES.npy[:LABELS.npy], fake:N:C:H:W, inout:IN+OUT)");
 }
 
 Tensor read_batch(const Dataset& data, const std::vector<int64_t>& indices, int64_t b0, int64_t b1) {

@@ -407,6 +407,51 @@ TEST(Cli, TrainResumesToTheSameWeights) {
   EXPECT_NE(bad.err.find("--augment"), std::string::npos) << bad.err;
 }
 
+// A detector trained by `train` on inout:IN+OUT (bright images in, uniform noise out) and ProoD's joint model
+// in `ood --detector`: the joint confidence tells the noise from the in-distribution images better than the
+// classifier alone, and its IBP bound (ProoD's guaranteed confidence) lies above what an attack reaches.
+TEST(Cli, OodJointModelWithATrainedDetector) {
+  const std::string images = temp_path("bright.npy"), det = temp_path("detector");
+  Tensor bright = random_images({96, 1, 28, 28}, 71, 0.1f);
+  float* p = bright.data<float>();
+  for (int64_t k = 0; k < bright.numel(); ++k) p[k] = std::min(1.0f, p[k] + 0.3f);
+  io::write_npy(images, bright);
+  const CliRun t =
+      smoothcuda("train inout:npy:" + images + "+fake:96:1:28:28:uniform " + det +
+                 " --arch linear --input-shape 1,28,28 --mean 0.65 --std 0.3 --epochs 3 --batch 16 "
+                 "--lr 0.01 --test none");
+  ASSERT_EQ(t.code, 0) << t.err;
+  const auto log = lines(io::read_file(det + "/log.tsv"));
+  ASSERT_EQ(log.size(), 4u);
+  EXPECT_NE(log[3].find("\t1e+02\t"), std::string::npos) << log[3];  // every training image told apart
+  const std::string model = fixture_dir() + "/models/lenet_28.safetensors";
+  const std::string ood =
+      "ood npy:" + images + " " + model +
+      " --ood noise=fake:20:1:28:28:uniform --engine generic --score msp --batch 16 --max 40";
+  const CliRun plain = smoothcuda(ood);
+  ASSERT_EQ(plain.code, 0) << plain.err;
+  const CliRun joint = smoothcuda(ood + " --detector " + det +
+                                  "/model.safetensors --attack-eps 2/255 "
+                                  "--attack-steps 5 --ibp-eps 2/255");
+  ASSERT_EQ(joint.code, 0) << joint.err;
+  EXPECT_NE(joint.out.find("(joint(lenet, linear))"), std::string::npos) << joint.out;
+  const std::string clean = "### score: msp\n";
+  const double auroc_plain = std::stod(ood_cell(plain.out, clean, "noise", 2)),
+               auroc_joint = std::stod(ood_cell(joint.out, clean, "noise", 2));
+  EXPECT_GT(auroc_joint, 99.0) << joint.out;
+  EXPECT_GT(auroc_joint, auroc_plain) << plain.out;
+  const std::string adv = "### adversarial: score msp", guaranteed = "### guaranteed: score msp";
+  const double auroc_adv = std::stod(ood_cell(joint.out, adv, "noise", 2)),
+               auroc_guaranteed = std::stod(ood_cell(joint.out, guaranteed, "noise", 2));
+  EXPECT_LE(auroc_adv, auroc_joint) << joint.out;
+  EXPECT_LE(auroc_guaranteed, auroc_adv) << joint.out;
+  EXPECT_GT(auroc_guaranteed, 90.0) << joint.out;  // a linear detector's bound stays tight
+  const CliRun wrong = smoothcuda(ood + " --detector " + model);
+  EXPECT_NE(wrong.err.find("1 output"), std::string::npos) << wrong.err;
+  const CliRun torch = smoothcuda(ood + " --detector x.pth");
+  EXPECT_NE(torch.err.find("convert it first"), std::string::npos) << torch.err;
+}
+
 // The adversarial and guaranteed OOD tables: the attack only raises OOD scores, and the interval bounds lie
 // above whatever the attack finds, so guaranteed AUROC ≤ adversarial AUROC ≤ clean AUROC.
 TEST(Cli, OodAdversarialTables) {

@@ -110,5 +110,29 @@ TEST(Datasets, FakeIsDeterministicAndBounded) {
   EXPECT_ERROR_MENTIONS(d->images(3, 9), "out of range");
 }
 
+// inout:IN+OUT takes IN's images (label 1) and OUT's (label 0) in turn, then the rest of the larger set.
+TEST(Datasets, InOutInterleavesInAndOutImages) {
+  auto d = io::open_dataset("inout:fake:5:3:8:8:gaussian+fake:2:3:8:8:uniform");
+  auto in = io::open_dataset("fake:5:3:8:8:gaussian"), out = io::open_dataset("fake:2:3:8:8:uniform");
+  ASSERT_EQ(d->size(), 7);
+  EXPECT_EQ(d->num_classes(), 2);
+  EXPECT_EQ(d->image_shape(), (Shape{3, 8, 8}));
+  const std::vector<std::pair<const io::Dataset*, int64_t>> source = {
+      {in.get(), 0}, {out.get(), 0}, {in.get(), 1}, {out.get(), 1},
+      {in.get(), 2}, {in.get(), 3},  {in.get(), 4}};
+  for (int64_t i = 0; i < 7; ++i) {
+    SCOPED_TRACE(i);
+    const auto [set, k] = source[static_cast<size_t>(i)];
+    EXPECT_EQ(d->label(i), set == in.get() ? 1 : 0);
+    EXPECT_TRUE(identical(d->images(i, i + 1), set->images(k, k + 1)));
+  }
+  EXPECT_EQ(io::open_dataset("inout:fake:1:3:8:8+fake:3:3:8:8")->label(3), 0);  // the larger is OUT
+  EXPECT_ERROR_MENTIONS(io::open_dataset("inout:fake:5:3:8:8+fake:2:3:9:9"), "[3, 8, 8]", "[3, 9, 9]");
+  EXPECT_ERROR_MENTIONS(io::open_dataset("inout:fake:5:3:8:8"), "inout:IN_DATASET+OUT_DATASET");
+  EXPECT_ERROR_MENTIONS(io::open_dataset("inout:+fake:5:3:8:8"), "inout:IN_DATASET+OUT_DATASET");
+  EXPECT_ERROR_MENTIONS(io::open_dataset("inout:fake:5:3:8:8+inout:fake:1:3:8:8+fake:1:3:8:8"),
+                        "cannot hold another");
+}
+
 }  // namespace
 }  // namespace sc::test
