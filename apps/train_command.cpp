@@ -66,6 +66,9 @@ training::TrainOptions train_options(const Args& args, const Shape& image) {
     }
     o.attack.stop_at_success = false;
   }
+  o.ibp_eps = args.get_fraction("ibp-eps", 0, 1e6);
+  o.ibp_weight = args.get_double("ibp-weight", 0, 1e6);
+  o.ibp_warmup = args.get_double("ibp-warmup", 0, 1e6);
   o.check();
   return o;
 }
@@ -121,6 +124,12 @@ int train_command(int argc, char** argv) {
       .option("attack-eps", "8/255", "its radius (a number or a fraction)")
       .option("attack-steps", "7", "pgd steps")
       .option("attack-step-size", "", "pgd step (default eps/4)")
+      .option("ibp-eps", "0",
+              "with ε > 0, a detector (2 classes, as from an inout: set) learns ProoD's guarantee: each "
+              "class-0 (out) image adds --ibp-weight × the cross-entropy of its worst-case logits over its "
+              "linf ball of radius ε, from interval bound propagation (a number or a fraction)")
+      .option("ibp-weight", "1", "the weight of that worst-case term (ProoD's kappa)")
+      .option("ibp-warmup", "0", "epochs over which ε grows linearly from 0 to --ibp-eps")
       .option("skip", "1", "train on every skip-th training image")
       .option("max", "-1", "train on the training images with index below max (-1: all)")
       .option("test-skip", "1", "evaluate every test-skip-th test image")

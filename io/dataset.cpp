@@ -145,8 +145,8 @@ class FakeDataset : public Dataset {
 };
 
 // A binary in/out set for training and testing a detector of in-distribution inputs (ProoD's discriminator):
-// the images of `in` (label 1) and `out` (label 0) taken in turn while both last, then the rest of the
-// larger, so that the first images of any selection (--max) hold both kinds.
+// the images of `in` (label 1) and `out` (label 0) in one fixed shuffled order, so that any selection
+// (--skip, --max) holds both kinds in their proportion.
 class InOutDataset : public Dataset {
  public:
   InOutDataset(std::unique_ptr<Dataset> in, std::unique_ptr<Dataset> out, std::string name)
@@ -154,25 +154,28 @@ class InOutDataset : public Dataset {
     SC_CHECK(in_->image_shape() == out_->image_shape(), "dataset '", name_,
              "': the in-distribution images are ", shape_str(in_->image_shape()),
              ", the out-distribution ones ", shape_str(out_->image_shape()));
+    order_.resize(static_cast<size_t>(size()));
+    for (size_t i = 0; i < order_.size(); ++i) order_[i] = static_cast<int64_t>(i);
+    std::mt19937_64 rng(0x1D0D5EEDull);  // a fixed order: the same set, the same images, on every machine
+    for (size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[rng() % i]);
   }
   int64_t size() const override { return in_->size() + out_->size(); }
   Shape image_shape() const override { return in_->image_shape(); }
   int64_t num_classes() const override { return 2; }
-  int64_t label(int64_t i) const override { return locate(i).first == in_.get() ? 1 : 0; }
+  int64_t label(int64_t i) const override { return order_.at(static_cast<size_t>(i)) < in_->size() ? 1 : 0; }
   void read_image(int64_t i, float* out) const override {
-    const auto [set, k] = locate(i);
-    set->read_image(k, out);
+    const int64_t k = order_.at(static_cast<size_t>(i));
+    if (k < in_->size())
+      in_->read_image(k, out);
+    else
+      out_->read_image(k - in_->size(), out);
   }
   std::string name() const override { return name_; }
 
  private:
   std::unique_ptr<Dataset> in_, out_;
   std::string name_;
-  std::pair<const Dataset*, int64_t> locate(int64_t i) const {
-    const int64_t both = std::min(in_->size(), out_->size());
-    if (i < 2 * both) return {i % 2 == 0 ? in_.get() : out_.get(), i / 2};
-    return {in_->size() > out_->size() ? in_.get() : out_.get(), i - both};
-  }
+  std::vector<int64_t> order_;  // position → index into in's images, then out's
 };
 
 // torchvision's ImageFolder: one folder per class (sorted names are the labels), images sorted by name within

@@ -1,19 +1,15 @@
 // Datasets of labelled images in [0,1], read by name:
-//   cifar10, cifar100              official binary or python-pickle batches under --data-dir /
-//   $SMOOTHCUDA_DATA imagenet                       $IMAGENET_DIR/{val,train} class folders; Resize(256) +
-//   CenterCrop(224) folder:PATH                    torchvision ImageFolder of PNG/JPEG (class folders
-//   sorted), images as they are;
+//   cifar10, cifar100              official binary or python-pickle batches under --data-dir / $SMOOTHCUDA_DATA
+//   imagenet                       $IMAGENET_DIR/{val,train} class folders; Resize(256) + CenterCrop(224)
+//   folder:PATH                    torchvision ImageFolder of PNG/JPEG (class folders sorted), images as they are;
 //                                  images directly in PATH, without class folders, are unlabeled (label −1)
 //   mnist, fashion-mnist           idx files (gzipped or not); --data-dir, $SMOOTHCUDA_DATA; fashion-mnist
-//                                  defaults to /usr/share/datasets/fashion-mnist (Debian's
-//                                  dataset-fashion-mnist)
+//                                  defaults to /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist)
 //   npy:IMAGES.npy[:LABELS.npy]    float32 NCHW used as is; uint8 NCHW or NHWC scaled by 1/255
 //   fake:N:C:H:W[:gaussian|uniform] random images (a fixed function of the index, the same for both splits)
 //                                  and labels in [0, 10)
-//   inout:IN+OUT                   a binary set for training a detector of in-distribution inputs: IN's
-//   images
-//                                  (label 1) and OUT's (label 0) in turn, then the rest of the larger; both
-//                                  read with the same split
+//   inout:IN+OUT                   a detector's binary set: IN's images (label 1) and OUT's (label 0) in
+//                                  one fixed shuffled order; both read with the same split
 #pragma once
 #include <memory>
 #include <string>

@@ -23,9 +23,8 @@ Interval linf_box(const Tensor& x, double eps) {
 // overflowed becomes ±inf, inf − inf becomes NaN, and NaN then marks every value it reaches.
 Interval affine_bounds(const Interval& x, const std::function<Tensor(const Tensor&)>& map,
                        const std::function<Tensor(const Tensor&)>& abs_map) {
-  const Tensor centre = map(ops::affine(ops::add(x.lower, x.upper), 0.5f, 0.0f));
-  const Tensor radius =
-      abs_map(ops::affine(ops::add(x.upper, ops::affine(x.lower, -1.0f, 0.0f)), 0.5f, 0.0f));
+  const CentreRadius in = centre_radius(x);
+  const Tensor centre = map(in.centre), radius = abs_map(in.radius);
   return {ops::add(centre, ops::affine(radius, -1.0f, 0.0f)), ops::add(centre, radius)};
 }
 
@@ -41,6 +40,33 @@ Tensor abs_values(const Tensor& t) {
   std::vector<float> v = t.cpu().to_float_vector();
   for (float& f : v) f = std::fabs(f);
   return Tensor::from_vector(v, t.shape()).to(t.device());
+}
+
+CentreRadius centre_radius(const Interval& x) {
+  return {ops::affine(ops::add(x.lower, x.upper), 0.5f, 0.0f),
+          ops::affine(ops::add(x.upper, ops::affine(x.lower, -1.0f, 0.0f)), 0.5f, 0.0f)};
+}
+
+CentreRadius centre_radius_gradients(const Interval& dy) {
+  return {ops::add(dy.lower, dy.upper), ops::add(dy.upper, ops::affine(dy.lower, -1.0f, 0.0f))};
+}
+
+Interval bound_gradients(const Tensor& d_centre, const Tensor& d_radius) {
+  return {ops::affine(ops::add(d_centre, ops::affine(d_radius, -1.0f, 0.0f)), 0.5f, 0.0f),
+          ops::affine(ops::add(d_centre, d_radius), 0.5f, 0.0f)};
+}
+
+Tensor times_sign_of(const Tensor& g, const Tensor& w) {
+  SC_CHECK(g.shape() == w.shape(), "times_sign_of: ", g.describe(), " and ", w.describe());
+  std::vector<float> v = g.cpu().to_float_vector();
+  const std::vector<float> s = w.cpu().to_float_vector();
+  for (size_t k = 0; k < v.size(); ++k) v[k] = s[k] > 0 ? v[k] : s[k] < 0 ? -v[k] : 0.0f;
+  return Tensor::from_vector(v, g.shape()).to(g.device());
+}
+
+Interval monotone_bounds_backward(const Interval& dy, const Interval& x,
+                                  const std::function<Tensor(const Tensor&, const Tensor&)>& backward) {
+  return {backward(dy.lower.contiguous(), x.lower), backward(dy.upper.contiguous(), x.upper)};
 }
 
 }  // namespace sc

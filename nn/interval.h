@@ -30,4 +30,23 @@ Interval add_bounds(const Interval& a, const Interval& b);
 // |t| elementwise (a new tensor on t's device): the weights of the radius' map.
 Tensor abs_values(const Tensor& t);
 
+// Backward through the bounds (IBP training: a loss of the output bounds, differentiated with respect to
+// the parameters). A box is also its centre c = (l + u)/2 and radius r = (u − l)/2.
+struct CentreRadius {
+  Tensor centre, radius;
+};
+CentreRadius centre_radius(const Interval& x);
+// The gradients with respect to the centre and the radius from those with respect to the lower and upper
+// bounds (l = c − r, u = c + r): (g_l + g_u, g_u − g_l).
+CentreRadius centre_radius_gradients(const Interval& dy);
+// And back: the gradients with respect to the lower and upper bounds of a box whose centre and radius have
+// gradients g_c and g_r: ((g_c − g_r)/2, (g_c + g_r)/2).
+Interval bound_gradients(const Tensor& d_centre, const Tensor& d_radius);
+// g · sign(w) elementwise, 0 where w = 0 (|w|'s subgradient there): the radius path's weight gradient, as
+// abs_values on the host (parameter-sized tensors).
+Tensor times_sign_of(const Tensor& g, const Tensor& w);
+// A monotone map's bounds backward: its ordinary backward at each bound, `backward(dy, at)`.
+Interval monotone_bounds_backward(const Interval& dy, const Interval& x,
+                                  const std::function<Tensor(const Tensor&, const Tensor&)>& backward);
+
 }  // namespace sc

@@ -192,6 +192,7 @@ void Normalize::collect(const std::string&, NamedTensors& out) {
 // Interval bounds (nn/interval.h): affine layers send the centre through the layer and the radius through
 // |W|; the others are monotone.
 Interval Conv2d::bounds(const Interval& x) {
+  box_.keep(x);
   const Tensor abs_weight = abs_values(weight);
   return affine_bounds(
       x, [&](const Tensor& t) { return ops::conv2d(t, weight, bias, params); },
@@ -205,6 +206,7 @@ Interval BatchNorm2d::bounds(const Interval& x) {
       [&](const Tensor& t) { return ops::batch_norm(t, abs_weight, zero, zero, running_var, eps); });
 }
 Interval Linear::bounds(const Interval& x) {
+  box_.keep(x);
   const Tensor abs_weight = abs_values(weight);
   const auto flat = [](const Tensor& t) { return t.dim() == 2 ? t : t.flatten(1); };
   return affine_bounds(
@@ -212,22 +214,89 @@ Interval Linear::bounds(const Interval& x) {
       [&](const Tensor& t) { return ops::linear(flat(t), abs_weight, Tensor()); });
 }
 Interval ReLU::bounds(const Interval& x) {
+  box_.keep(x);
   return monotone_bounds(x, ops::relu);
 }
 Interval MaxPool2d::bounds(const Interval& x) {
+  box_.keep(x);
   return monotone_bounds(x, [&](const Tensor& t) { return ops::max_pool2d(t, params); });
 }
 Interval AvgPool2d::bounds(const Interval& x) {
+  box_.keep(x);
   return monotone_bounds(x, [&](const Tensor& t) { return ops::avg_pool2d(t, params); });
 }
 Interval GlobalAvgPool::bounds(const Interval& x) {
+  box_.keep(x);
   return monotone_bounds(x, [](const Tensor& t) { return ops::adaptive_avg_pool2d(t, 1, 1).flatten(1); });
 }
 Interval Flatten::bounds(const Interval& x) {
+  box_.keep(x);
   return monotone_bounds(x, [](const Tensor& t) { return t.flatten(1); });
 }
 Interval Normalize::bounds(const Interval& x) {
   return monotone_bounds(x, [&](const Tensor& t) { return ops::channel_normalize(t, mean, std); });
+}
+
+// Backward through the bounds: an affine layer's centre path is its ordinary backward at the centre (weight
+// gradient g_c ⊗ c, bias gradient Σ g_c), its radius path the backward through |W| at the radius (weight
+// gradient sign(W)·(g_r ⊗ r), no bias); a monotone layer's is its backward at each bound.
+Interval Conv2d::bounds_backward(const Interval& dy) {
+  const Interval& x = box_.get(*this);
+  const CentreRadius in = centre_radius(x), g = centre_radius_gradients(dy);
+  const int64_t kh = weight.size(2), kw = weight.size(3), h = x.lower.size(2), w = x.lower.size(3);
+  if (ParameterGradients* sink = parameter_gradients()) {
+    sink->accumulate(weight, ops::conv2d_backward_weight(in.centre, g.centre, kh, kw, params));
+    sink->accumulate(weight,
+                     times_sign_of(ops::conv2d_backward_weight(in.radius, g.radius, kh, kw, params), weight));
+    if (bias.defined()) sink->accumulate(bias, ops::channel_sums(g.centre));
+  }
+  return bound_gradients(ops::conv2d_backward_input(g.centre, weight, h, w, params),
+                         ops::conv2d_backward_input(g.radius, abs_values(weight), h, w, params));
+}
+Interval Linear::bounds_backward(const Interval& dy) {
+  const Interval& x = box_.get(*this);
+  const auto flat = [](const Tensor& t) { return (t.dim() == 2 ? t : t.flatten(1)).contiguous(); };
+  const CentreRadius in = centre_radius({flat(x.lower), flat(x.upper)}), g = centre_radius_gradients(dy);
+  // dW = gᵀ·x: the linear op on transposed operands, as Linear::backward.
+  const auto outer = [](const Tensor& gy, const Tensor& at) {
+    return ops::linear(gy.permute({1, 0}).contiguous(), at.permute({1, 0}).contiguous(), Tensor());
+  };
+  if (ParameterGradients* sink = parameter_gradients()) {
+    sink->accumulate(weight, outer(g.centre, in.centre));
+    sink->accumulate(weight, times_sign_of(outer(g.radius, in.radius), weight));
+    if (bias.defined()) sink->accumulate(bias, ops::channel_sums(g.centre));
+  }
+  const Tensor dc = ops::linear(g.centre, weight.permute({1, 0}).contiguous(), Tensor()),
+               dr = ops::linear(g.radius, abs_values(weight).permute({1, 0}).contiguous(), Tensor());
+  const Interval d = bound_gradients(dc, dr);
+  return {d.lower.reshape(x.lower.shape()), d.upper.reshape(x.upper.shape())};
+}
+Interval ReLU::bounds_backward(const Interval& dy) {
+  return monotone_bounds_backward(dy, box_.get(*this), [](const Tensor& g, const Tensor& at) {
+    return ops::relu_backward(g, ops::relu(at));
+  });
+}
+Interval MaxPool2d::bounds_backward(const Interval& dy) {
+  return monotone_bounds_backward(dy, box_.get(*this), [&](const Tensor& g, const Tensor& at) {
+    return ops::max_pool2d_backward(g, at, params);
+  });
+}
+Interval AvgPool2d::bounds_backward(const Interval& dy) {
+  return monotone_bounds_backward(dy, box_.get(*this), [&](const Tensor& g, const Tensor& at) {
+    return ops::avg_pool2d_backward(g, at.size(2), at.size(3), params);
+  });
+}
+Interval GlobalAvgPool::bounds_backward(const Interval& dy) {
+  return monotone_bounds_backward(dy, box_.get(*this), [](const Tensor& g, const Tensor& at) {
+    return ops::adaptive_avg_pool2d_backward(g.reshape({g.size(0), g.size(1), 1, 1}), at.size(2), at.size(3));
+  });
+}
+Interval Flatten::bounds_backward(const Interval& dy) {
+  return monotone_bounds_backward(dy, box_.get(*this),
+                                  [](const Tensor& g, const Tensor& at) { return g.reshape(at.shape()); });
+}
+Interval Normalize::bounds_backward(const Interval& dy) {  // (x − m)/s is affine with s > 0: dy/s per bound
+  return {backward(dy.lower), backward(dy.upper)};
 }
 
 // Lowering to the fast path (engine/plan.h).

@@ -13,6 +13,7 @@ class Conv2d : public Module {
   Tensor forward(const Tensor& x) override;
   Tensor backward(const Tensor& dy) override;
   Interval bounds(const Interval& x) override;
+  Interval bounds_backward(const Interval& dy) override;
   void collect(const std::string& prefix, NamedTensors& out) override;
   std::string name() const override { return "Conv2d"; }
   int lower(PlanBuilder& b, int x) const override;
@@ -21,6 +22,7 @@ class Conv2d : public Module {
 
  private:
   Saved<Tensor> input_;  // for the weight gradient (and the input's size)
+  Saved<Interval> box_;  // the last recorded bounds() input
 };
 
 // At inference, normalizes with the running statistics; in training mode (module.h) with the batch's, and
@@ -53,6 +55,7 @@ class Linear : public Module {
   Tensor forward(const Tensor& x) override;  // flattens x to [N, in] first
   Tensor backward(const Tensor& dy) override;
   Interval bounds(const Interval& x) override;
+  Interval bounds_backward(const Interval& dy) override;
   void collect(const std::string& prefix, NamedTensors& out) override;
   std::string name() const override { return "Linear"; }
   int lower(PlanBuilder& b, int x) const override;
@@ -61,6 +64,7 @@ class Linear : public Module {
  private:
   Saved<Shape> input_shape_;
   Saved<Tensor> flat_input_;  // [N, in], for the weight gradient
+  Saved<Interval> box_;       // the last recorded bounds() input
 };
 
 class ReLU : public Module {
@@ -68,11 +72,13 @@ class ReLU : public Module {
   Tensor forward(const Tensor& x) override;
   Tensor backward(const Tensor& dy) override;
   Interval bounds(const Interval& x) override;  // monotone
+  Interval bounds_backward(const Interval& dy) override;
   std::string name() const override { return "ReLU"; }
   int lower(PlanBuilder& b, int x) const override;
 
  private:
   Saved<Tensor> output_;
+  Saved<Interval> box_;  // the last recorded bounds() input
 };
 
 class MaxPool2d : public Module {
@@ -81,12 +87,14 @@ class MaxPool2d : public Module {
   Tensor forward(const Tensor& x) override;
   Tensor backward(const Tensor& dy) override;
   Interval bounds(const Interval& x) override;  // monotone
+  Interval bounds_backward(const Interval& dy) override;
   std::string name() const override { return "MaxPool2d"; }
   int lower(PlanBuilder& b, int x) const override;
   Pool2dParams params;
 
  private:
   Saved<Tensor> input_;
+  Saved<Interval> box_;  // the last recorded bounds() input
 };
 
 class AvgPool2d : public Module {
@@ -95,11 +103,13 @@ class AvgPool2d : public Module {
   Tensor forward(const Tensor& x) override;
   Tensor backward(const Tensor& dy) override;
   Interval bounds(const Interval& x) override;  // monotone
+  Interval bounds_backward(const Interval& dy) override;
   std::string name() const override { return "AvgPool2d"; }
   Pool2dParams params;
 
  private:
   Saved<Shape> input_shape_;
+  Saved<Interval> box_;  // the last recorded bounds() input
 };
 
 class GlobalAvgPool : public Module {  // AdaptiveAvgPool2d((1, 1)) followed by flatten
@@ -107,11 +117,13 @@ class GlobalAvgPool : public Module {  // AdaptiveAvgPool2d((1, 1)) followed by 
   Tensor forward(const Tensor& x) override;
   Tensor backward(const Tensor& dy) override;
   Interval bounds(const Interval& x) override;  // monotone
+  Interval bounds_backward(const Interval& dy) override;
   std::string name() const override { return "GlobalAvgPool"; }
   int lower(PlanBuilder& b, int x) const override;
 
  private:
   Saved<Shape> input_shape_;
+  Saved<Interval> box_;  // the last recorded bounds() input
 };
 
 class Flatten : public Module {
@@ -119,11 +131,13 @@ class Flatten : public Module {
   Tensor forward(const Tensor& x) override;
   Tensor backward(const Tensor& dy) override;
   Interval bounds(const Interval& x) override;  // monotone
+  Interval bounds_backward(const Interval& dy) override;
   std::string name() const override { return "Flatten"; }
   int lower(PlanBuilder& b, int x) const override;
 
  private:
   Saved<Shape> input_shape_;
+  Saved<Interval> box_;  // the last recorded bounds() input
 };
 
 // (x − mean[c]) / std[c]: the classifier's first layer. Holds its constants but names none (like Cohen's
@@ -134,6 +148,7 @@ class Normalize : public Module {
   Tensor forward(const Tensor& x) override;
   Tensor backward(const Tensor& dy) override;  // dy / std[c]
   Interval bounds(const Interval& x) override;  // monotone (std > 0)
+  Interval bounds_backward(const Interval& dy) override;
   void collect(const std::string& prefix, NamedTensors& out) override;
   std::string name() const override { return "Normalize"; }
   Tensor mean, std;

@@ -60,6 +60,12 @@ Interval Module::bounds(const Interval&) {
   SC_FAIL(name(), " has no interval bounds");
 }
 
+Interval Module::bounds_backward(const Interval&) {
+  SC_FAIL(name(),
+          " has no backward through its interval bounds (IBP training takes convolutions, linear "
+          "layers, ReLU, pooling, flatten and the normalization)");
+}
+
 std::string join_key(const std::string& prefix, const std::string& name) {
   return prefix.empty() ? name : prefix + "." + name;
 }
@@ -110,6 +116,12 @@ Interval Sequential::bounds(const Interval& x) {
   Interval b = x;
   for (auto& [name, m] : children_) b = m->bounds(b);
   return b;
+}
+
+Interval Sequential::bounds_backward(const Interval& dy) {
+  Interval g = dy;
+  for (auto it = children_.rbegin(); it != children_.rend(); ++it) g = it->second->bounds_backward(g);
+  return g;
 }
 
 void Sequential::collect(const std::string& prefix, NamedTensors& out) {

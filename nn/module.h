@@ -97,6 +97,10 @@ class Module {
   // Elementwise bounds on forward(x) for every x in the box (interval bound propagation, nn/interval.h). The
   // default says this module has none.
   virtual Interval bounds(const Interval& x);
+  // Backward through the last recorded bounds() (IBP training): the gradients with respect to its input box
+  // of Σ dy.lower·lower + dy.upper·upper, adding parameter gradients as backward does. The default says this
+  // module has none.
+  virtual Interval bounds_backward(const Interval& dy);
   // Appends this module's tensors, named with `prefix`.
   virtual void collect(const std::string& prefix, NamedTensors& out) { (void)prefix, (void)out; }
   virtual std::string name() const = 0;
@@ -122,6 +126,7 @@ class Sequential : public Module {
   Tensor forward(const Tensor& x) override;
   Tensor backward(const Tensor& dy) override;
   Interval bounds(const Interval& x) override;
+  Interval bounds_backward(const Interval& dy) override;
   void collect(const std::string& prefix, NamedTensors& out) override;
   std::string name() const override { return "Sequential"; }
   int lower(PlanBuilder& b, int x) const override;

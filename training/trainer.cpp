@@ -7,6 +7,7 @@
 
 #include "attacks/loss_gradient.h"
 #include "kernels/gaussian_noise.h"
+#include "nn/interval.h"
 #include "smoothing/noise.h"
 #include "training/augment.h"
 
@@ -51,6 +52,7 @@ Tensor noisy_batch(const Tensor& x, const TrainOptions& o, int64_t epoch, uint32
 struct Totals {
   double loss = 0, correct = 0;
   size_t rows = 0;
+  void add_loss(double sum) { loss += sum; }
   void add(const attacks::LossGradient& r, const std::vector<int64_t>& labels) {
     for (size_t k = 0; k < labels.size(); ++k) {
       loss += r.loss[k];
@@ -62,6 +64,41 @@ struct Totals {
     return {loss / static_cast<double>(rows), 100.0 * correct / static_cast<double>(rows)};
   }
 };
+
+// ProoD's guarantee term (TrainOptions::ibp_eps) for one batch: bounds of the class-0 images' balls, and
+// through their backward the gradients of weight·Σ softplus(u₁ − l₀) / rows into the caller's sink. Returns
+// that weighted sum times rows (the batch's share of the summed loss).
+double worst_case_out_loss(Classifier& model, const Tensor& images, const std::vector<int64_t>& labels,
+                           const TrainOptions& o, double eps) {
+  const int64_t rows = static_cast<int64_t>(labels.size()), per_image = images.numel() / rows;
+  std::vector<float> out;
+  for (int64_t k = 0; k < rows; ++k)
+    if (labels[static_cast<size_t>(k)] == 0)
+      out.insert(out.end(), images.data<float>() + k * per_image, images.data<float>() + (k + 1) * per_image);
+  const int64_t m = static_cast<int64_t>(out.size()) / per_image;
+  if (m == 0) return 0.0;
+  Shape shape = images.shape();
+  shape[0] = m;
+  RecordForBackward record;
+  const Interval b = model.bounds(linf_box(Tensor::from_vector(out, shape).to(model.device()), eps));
+  const std::vector<float> lo = b.lower.cpu().to_float_vector(), up = b.upper.cpu().to_float_vector();
+  std::vector<float> g_lower(lo.size(), 0.0f), g_upper(up.size(), 0.0f);
+  const double weight = o.ibp_weight / static_cast<double>(rows);
+  double sum = 0.0;
+  for (int64_t i = 0; i < m; ++i) {
+    const double t = static_cast<double>(up[2 * i + 1]) - lo[2 * i];
+    SC_CHECK(std::isfinite(t), "train: --ibp-eps ", o.ibp_eps,
+             ": the interval bounds of an out-distribution "
+             "image overflowed (a smaller ε or a network trained for IBP from the start)");
+    sum += t > 0 ? t + std::log1p(std::exp(-t)) : std::log1p(std::exp(t));  // softplus
+    const double slope = weight / (1.0 + std::exp(-t));                     // weight·σ(t)
+    g_lower[2 * i] = static_cast<float>(-slope);
+    g_upper[2 * i + 1] = static_cast<float>(slope);
+  }
+  model.bounds_backward({Tensor::from_vector(g_lower, b.lower.shape()).to(model.device()),
+                         Tensor::from_vector(g_upper, b.upper.shape()).to(model.device())});
+  return o.ibp_weight * sum;
+}
 
 uint64_t epoch_seed(uint64_t seed, int64_t epoch) {  // an attack's random draws, anew each epoch
   return seed ^ (0x9E3779B97F4A7C15ull * static_cast<uint64_t>(epoch + 1));
@@ -90,6 +127,9 @@ std::string TrainOptions::describe() const {
     s << " attack=" << attacks::norm_name(attack.norm) << " eps=" << shortest(attack.eps)
       << " steps=" << attack.steps << " step_size=" << shortest(attack.step_size)
       << " random_start=" << attack.random_start;
+  if (ibp_eps > 0)
+    s << " ibp_eps=" << shortest(ibp_eps) << " ibp_weight=" << shortest(ibp_weight)
+      << " ibp_warmup=" << shortest(ibp_warmup);
   return s.str();
 }
 
@@ -104,6 +144,12 @@ void TrainOptions::check() const {
   SC_CHECK(crop_pad >= 0 && crop_pad <= 1024, "train: --crop-padding must be in [0, 1024], got ", crop_pad);
   Sgd check_sgd(sgd);
   if (adversarial == Adversarial::Pgd) attacks::check_options(attack);
+  SC_CHECK(std::isfinite(ibp_eps) && ibp_eps >= 0 && std::isfinite(ibp_weight) && ibp_weight >= 0 &&
+               std::isfinite(ibp_warmup) && ibp_warmup >= 0,
+           "train: --ibp-eps, --ibp-weight and --ibp-warmup must be finite and ≥ 0, got ", ibp_eps, ", ",
+           ibp_weight, " and ", ibp_warmup);
+  SC_CHECK(ibp_eps == 0 || adversarial == Adversarial::None,
+           "train: --ibp-eps does not combine with --adversarial");
   if (adversarial == Adversarial::SmoothAdv) {
     SC_CHECK(noise_sd > 0, "train: SmoothAdv training attacks the smoothed classifier: give --noise-sd");
     SC_CHECK(std::isfinite(smoothadv.eps) && smoothadv.eps > 0 && smoothadv.steps >= 1 && smoothadv.m >= 1,
@@ -127,6 +173,10 @@ LossAccuracy train_epoch(Classifier& model, Sgd& sgd, const io::Dataset& data,
                          const std::vector<int64_t>& ids, const TrainOptions& o, int64_t epoch,
                          const ProgressFn& progress) {
   SC_CHECK(!ids.empty(), "train: no training images");
+  SC_CHECK(o.ibp_eps == 0 || model.spec.num_classes == 2,
+           "train: --ibp-eps trains a detector of two classes "
+           "(0 = out, 1 = in, as an inout: set gives), not a model of ",
+           model.spec.num_classes);
   const std::vector<int64_t> order = epoch_order(ids, o.seed, epoch);
   const double lr = step_learning_rate(o.sgd.lr, o.gamma, o.lr_step, epoch);
   const Device device = model.device();
@@ -164,6 +214,12 @@ LossAccuracy train_epoch(Classifier& model, Sgd& sgd, const io::Dataset& data,
       TrainingMode training;
       AccumulateParameterGradients into(grads);
       r = attacks::loss_gradient(model, x, mean_cross_entropy(labels));
+    }
+    if (o.ibp_eps > 0) {
+      AccumulateParameterGradients into(grads);
+      const double progress = (static_cast<double>(epoch) + static_cast<double>(b0) / static_cast<double>(n)) /
+                              std::max(o.ibp_warmup, 1e-300);
+      total.add_loss(worst_case_out_loss(model, images, labels, o, o.ibp_eps * std::min(1.0, progress)));
     }
     sgd.step(model, grads, lr);
     total.add(r, labels);

@@ -37,6 +37,14 @@ struct TrainOptions {
   enum class Adversarial { None, Pgd, SmoothAdv } adversarial = Adversarial::None;
   attacks::PgdOptions attack;           // Pgd (FGSM: one step)
   attacks::SmoothAdvOptions smoothadv;  // SmoothAdv (its sigma is noise_sd)
+  // ProoD's detector training (Meinke et al. 2022): with ibp_eps > 0, a two-class model (1 = in, 0 = out)
+  // also learns a guarantee on the out-distribution images: each class-0 image of a batch adds ibp_weight ×
+  // the cross-entropy of its worst-case logits over its ℓ∞ ball (interval bound propagation: class 0 at its
+  // lower bound, class 1 at its upper, softplus(u₁ − l₀); Gowal et al. 2018), averaged over the batch.
+  // ε grows linearly from 0 over the first ibp_warmup epochs (batch by batch), as IBP training needs
+  // (Gowal et al.; ProoD's ε schedule): the full ball from the first step leaves a detector that calls
+  // everything "out".
+  double ibp_eps = 0, ibp_weight = 1, ibp_warmup = 0;
   // Every option but the number of epochs on one line: a checkpoint records it, and a resumed run must match
   // it (a resumed run may ask for more epochs: the schedule does not depend on their number).
   std::string describe() const;
@@ -44,7 +52,7 @@ struct TrainOptions {
 };
 
 struct LossAccuracy {
-  double loss = 0;      // mean cross-entropy
+  double loss = 0;      // mean cross-entropy (in training, plus the weighted worst-case term of ibp_eps)
   double accuracy = 0;  // percent correct (Cohen's logs)
 };
 

@@ -61,6 +61,11 @@ Interval Classifier::bounds(const Interval& x) {
   return net->bounds(normalize ? normalize->bounds(x) : x);
 }
 
+Interval Classifier::bounds_backward(const Interval& dy) {
+  const Interval g = net->bounds_backward(dy);
+  return normalize ? normalize->bounds_backward(g) : g;
+}
+
 Tensor Classifier::backward(const Tensor& dy) {
   const Tensor g = net->backward(dy);
   return normalize ? normalize->backward(g) : g;

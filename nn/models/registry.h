@@ -27,6 +27,7 @@ class Classifier : public Module {
   Tensor forward(const Tensor& x) override;  // x: [N, C, H, W] in [0,1] → logits [N, classes]
   Tensor backward(const Tensor& dy) override;  // dy: [N, classes] → the gradient in image space
   Interval bounds(const Interval& x) override;  // a box of images → bounds on the logits
+  Interval bounds_backward(const Interval& dy) override;  // bounds on the logits → the image box
   void collect(const std::string& prefix, NamedTensors& out) override;
   std::string name() const override { return spec.arch; }
   ModelSpec spec;
