@@ -206,6 +206,9 @@ int ood_command(int argc, char** argv) {
               "inout: dataset): every path then runs on ProoD's joint model p(y|x) = σ(d)·softmax(f)_y + "
               "(1 − σ(d))/K, whose msp is the joint confidence and whose --ibp-eps bound is ProoD's "
               "σ(ū) + (1 − σ(ū))/K")
+      .option("denoiser", "",
+              "a diffusion model file: every image (and noisy copy) is denoised one-shot at --sigma before the "
+              "classifier, as DISTRO does (DDS); not with --attack-eps or --ibp-eps")
       .option("ibp-eps", "0",
               "with ε > 0, also the guaranteed tables: each OOD image's score replaced by its upper bound "
               "over the "
@@ -258,7 +261,19 @@ int ood_command(int argc, char** argv) {
              "--num-classes 1 or 2 ...)");
     model = ood::make_joint_classifier(std::move(model), load_any_model(detector, device, {}));
   }
-  const auto base = make_classifier(args, *model, device);
+  // DISTRO: the diffusion denoiser in front (DDS at σ), for the scores and the smoothed confidence.
+  DiffusionModel denoiser;
+  std::unique_ptr<BaseClassifier> base;
+  if (args.get("denoiser").empty()) {
+    base = make_classifier(args, *model, device);
+  } else {
+    SC_CHECK(sigma > 0, "ood: --denoiser denoises at the noise level of --sigma: give --sigma");
+    SC_CHECK(attack_eps == 0 && args.get_fraction("ibp-eps", 0, 1e6) == 0,
+             "ood: --attack-eps and --ibp-eps need gradients and bounds through the denoiser, which it does "
+             "not have; leave them out with --denoiser");
+    denoiser = load_diffusion_model(args.get("denoiser"), device);
+    base = make_denoised_classifier(args, denoiser, *model, device, sigma, sets[0].second->image_shape());
+  }
 
   std::vector<EvaluatedSet> evaluated;
   for (const auto& [name, data] : sets) {

@@ -77,10 +77,20 @@ Tensor DenoisedClassifier::classifier_logits(const Tensor& x) {
   return fast_ ? fast_->logits(x) : classifier_.forward(x);
 }
 
-Tensor DenoisedClassifier::predict_labels(const Tensor& x) {
+Tensor DenoisedClassifier::denoised(const Tensor& x) {
   Tensor clean = fast_denoiser_ ? fast_denoiser_->denoise(x) : denoise_one_shot(denoiser_, x, sigma_);
   if (clean.size(2) != classifier_.spec.height || clean.size(3) != classifier_.spec.width)
     clean = ops::resize_bicubic(clean, classifier_.spec.height, classifier_.spec.width);
+  return clean;
+}
+
+Tensor DenoisedClassifier::logits(const Tensor& x) {
+  SC_CHECK(m_ == 0, "DiffSmooth's local smoothing (--m) votes: it gives labels only, no logits");
+  return classifier_logits(denoised(x));
+}
+
+Tensor DenoisedClassifier::predict_labels(const Tensor& x) {
+  const Tensor clean = denoised(x);
   if (m_ == 0) return ops::argmax(classifier_logits(clean));
   // Local smoothing: the same m noise vectors η_j for every image (noise phase kLocal, image 0, sample j),
   // drawn once and broadcast over the batch once per batch shape, not regenerated for every batch.

@@ -27,6 +27,9 @@ class DenoisedClassifier : public BaseClassifier {
                      std::unique_ptr<BaseClassifier> engine = nullptr,
                      std::unique_ptr<FastDenoiser> fast_denoiser = nullptr);
   Tensor predict_labels(const Tensor& x) override;
+  // DDS only: the classifier's logits of the denoised images (DiffSmooth's vote gives labels only).
+  using BaseClassifier::logits;
+  Tensor logits(const Tensor& x) override;
   int64_t num_classes() const override { return classifier_.spec.num_classes; }
   Shape input_shape() const override;
   // Noisy samples of H×W instead of the UNet's image size; its downsamplings must divide H and W.
@@ -56,6 +59,7 @@ class DenoisedClassifier : public BaseClassifier {
   int64_t height_, width_;  // the noisy samples' size
   std::vector<Tensor> broadcast_;
   Tensor classifier_logits(const Tensor& x);  // η_j repeated over the last batch shape (DiffSmooth)
+  Tensor denoised(const Tensor& x);           // one-shot denoised, resized to the classifier's size
 };
 
 }  // namespace sc

@@ -582,6 +582,19 @@ TEST(Cli, DiffusionConvertDenoiseAndCertifyWithDenoiser) {
   const auto by8 = lines(io::read_file(tsv)), by_auto = lines(io::read_file(auto_tsv));
   ASSERT_EQ(by_auto.size(), by8.size());
   for (size_t i = 0; i < by8.size(); ++i) EXPECT_EQ(without_time(by_auto[i]), without_time(by8[i])) << i;
+  // DISTRO's pipeline in ood: the denoiser in front of the classifier for the scores and the smoothed
+  // confidence; attacks and IBP through the UNet are refused.
+  const std::string ood_dds = "ood fake:6:3:32:32 " + fixture_dir() + "/models/lenet_32.safetensors --ood " +
+                              "noise=fake:4:3:32:32:uniform --denoiser " + unet +
+                              " --sigma 0.25 --N 4 --batch 8 --score msp";
+  r = smoothcuda(ood_dds);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("### smoothed confidence: σ = 0.25, N = 4"), std::string::npos) << r.out;
+  EXPECT_NE(smoothcuda(ood_dds + " --ibp-eps 0.01").err.find("through the denoiser"), std::string::npos);
+  EXPECT_NE(smoothcuda("ood fake:6:3:32:32 " + fixture_dir() + "/models/lenet_32.safetensors --ood fake:2:3:32:32 "
+                       "--denoiser " + unet)
+                .err.find("give --sigma"),
+            std::string::npos);
   r = smoothcuda("certify fake:1:3:32:32 " + fixture_dir() + "/models/lenet_32.safetensors 0.25 " + temp_path("ds.tsv") +
                  " --denoiser " + unet + " --N0 4 --N 4 --batch 4 --alpha 0.1 --m 2 --local-noise-sd 0.26");
   ASSERT_EQ(r.code, 0) << r.err;

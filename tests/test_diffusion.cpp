@@ -107,12 +107,15 @@ TEST(Diffusion, DenoisedClassifiersComposeDenoiserAndClassifier) {
                        .slice(0, 0, 6)
                        .contiguous();
   DenoisedClassifier dds(m, *clf, 0.25);
-  const Tensor expected = ops::argmax(clf->forward(denoise_one_shot(m, x, 0.25)));
+  const Tensor expected_logits = clf->forward(denoise_one_shot(m, x, 0.25));
+  const Tensor expected = ops::argmax(expected_logits);
   EXPECT_TRUE(allclose(dds.predict_labels(x), expected, 0));
+  EXPECT_TRUE(identical(dds.logits(x), expected_logits));  // the OOD scores of DISTRO's pipeline
   // DiffSmooth with a vanishing local noise is DDS; with real noise it stays a valid, deterministic
   // labelling.
   DenoisedClassifier tiny(m, *clf, 0.25, 3, 1e-7, 5), local(m, *clf, 0.25, 5, 0.25, 5);
   EXPECT_TRUE(allclose(tiny.predict_labels(x), expected, 0));
+  EXPECT_ERROR_MENTIONS(local.logits(x), "labels only");
   const Tensor a = local.predict_labels(x), b = local.predict_labels(x);
   EXPECT_TRUE(allclose(a, b, 0));
   for (int64_t i = 0; i < a.numel(); ++i) EXPECT_TRUE(a.data<int64_t>()[i] >= 0 && a.data<int64_t>()[i] < 7);
