@@ -87,9 +87,9 @@ double worst_case_out_loss(Classifier& model, const Tensor& images, const std::v
   double sum = 0.0;
   for (int64_t i = 0; i < m; ++i) {
     const double t = static_cast<double>(up[2 * i + 1]) - lo[2 * i];
-    SC_CHECK(std::isfinite(t), "train: --ibp-eps ", o.ibp_eps,
-             ": the interval bounds of an out-distribution "
-             "image overflowed (a smaller ε or a network trained for IBP from the start)");
+    SC_CHECK(std::isfinite(t), "train: --ibp-eps at ", eps,
+             ": the interval bounds of an out-distribution image overflowed (try a smaller ε or a longer "
+             "--ibp-warmup)");
     sum += t > 0 ? t + std::log1p(std::exp(-t)) : std::log1p(std::exp(t));  // softplus
     const double slope = weight / (1.0 + std::exp(-t));                     // weight·σ(t)
     g_lower[2 * i] = static_cast<float>(-slope);
@@ -174,8 +174,8 @@ LossAccuracy train_epoch(Classifier& model, Sgd& sgd, const io::Dataset& data,
                          const ProgressFn& progress) {
   SC_CHECK(!ids.empty(), "train: no training images");
   SC_CHECK(o.ibp_eps == 0 || model.spec.num_classes == 2,
-           "train: --ibp-eps trains a detector of two classes "
-           "(0 = out, 1 = in, as an inout: set gives), not a model of ",
+           "train: --ibp-eps trains a detector of two classes (0 = out, 1 = in, as an inout: set gives), not "
+           "a model of ",
            model.spec.num_classes);
   const std::vector<int64_t> order = epoch_order(ids, o.seed, epoch);
   const double lr = step_learning_rate(o.sgd.lr, o.gamma, o.lr_step, epoch);
@@ -217,9 +217,9 @@ LossAccuracy train_epoch(Classifier& model, Sgd& sgd, const io::Dataset& data,
     }
     if (o.ibp_eps > 0) {
       AccumulateParameterGradients into(grads);
-      const double progress = (static_cast<double>(epoch) + static_cast<double>(b0) / static_cast<double>(n)) /
-                              std::max(o.ibp_warmup, 1e-300);
-      total.add_loss(worst_case_out_loss(model, images, labels, o, o.ibp_eps * std::min(1.0, progress)));
+      const double ramp = (static_cast<double>(epoch) + static_cast<double>(b0) / static_cast<double>(n)) /
+                          std::max(o.ibp_warmup, 1e-300);  // epochs done over the warm-up's, ≥ 1 after it
+      total.add_loss(worst_case_out_loss(model, images, labels, o, o.ibp_eps * std::min(1.0, ramp)));
     }
     sgd.step(model, grads, lr);
     total.add(r, labels);
