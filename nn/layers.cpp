@@ -1,6 +1,7 @@
 #include "nn/layers.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "engine/plan.h"
@@ -123,6 +124,50 @@ Tensor Linear::backward(const Tensor& dy) {
 void Linear::collect(const std::string& prefix, NamedTensors& out) {
   out.emplace_back(join_key(prefix, "weight"), &weight);
   if (bias.defined()) out.emplace_back(join_key(prefix, "bias"), &bias);
+}
+
+NegExpLinear::NegExpLinear(int64_t in, int64_t out) : effective_(in, out) {
+  weight = Tensor::zeros({out, in});
+  bias = Tensor::zeros({out});
+}
+void NegExpLinear::refresh() {
+  std::vector<float> w = weight.cpu().to_float_vector();
+  for (float& v : w) v = -std::exp(v);
+  effective_.weight = Tensor::from_vector(w, weight.shape()).to(weight.device());
+  effective_.bias = bias;
+}
+template <typename T>
+T NegExpLinear::chained(const std::function<T()>& pass) {
+  ParameterGradients* sink = parameter_gradients();
+  if (sink == nullptr) return pass();
+  ParameterGradients local;
+  T result;
+  {
+    AccumulateParameterGradients into(local);
+    result = pass();
+  }
+  // d(−exp(W))/dW = −exp(W): the effective weight itself.
+  if (const Tensor* g = local.find(effective_.weight)) sink->accumulate(weight, ops::mul(*g, effective_.weight));
+  if (const Tensor* g = local.find(effective_.bias)) sink->accumulate(bias, *g);
+  return result;
+}
+Tensor NegExpLinear::forward(const Tensor& x) {
+  refresh();
+  return effective_.forward(x);
+}
+Tensor NegExpLinear::backward(const Tensor& dy) {
+  return chained<Tensor>([&] { return effective_.backward(dy); });
+}
+Interval NegExpLinear::bounds(const Interval& x) {
+  refresh();
+  return effective_.bounds(x);
+}
+Interval NegExpLinear::bounds_backward(const Interval& dy) {
+  return chained<Interval>([&] { return effective_.bounds_backward(dy); });
+}
+void NegExpLinear::collect(const std::string& prefix, NamedTensors& out) {
+  out.emplace_back(join_key(prefix, "weight"), &weight);
+  out.emplace_back(join_key(prefix, "bias"), &bias);
 }
 
 Tensor ReLU::forward(const Tensor& x) {

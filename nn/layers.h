@@ -1,6 +1,8 @@
 // The layers the classifiers are built from, each a thin Module over one op of kernels/.
 // Tensors are named as PyTorch names them (weight, bias, running_mean, running_var).
 #pragma once
+#include <functional>
+
 #include "kernels/conv2d.h"
 #include "kernels/pool2d.h"
 #include "nn/module.h"
@@ -65,6 +67,30 @@ class Linear : public Module {
   Saved<Shape> input_shape_;
   Saved<Tensor> flat_input_;  // [N, in], for the weight gradient
   Saved<Interval> box_;       // the last recorded bounds() input
+};
+
+// ProoD's last layer for binary detectors (LinearI_Neg): y = −exp(W)·x + b. Every effective weight is
+// negative, so that with non-negative features the logit only falls as they grow (ProoD's argument for a
+// detector that stays low far from the data). Keys: weight (W itself) and bias. It runs as a Linear whose weight
+// is −exp(W), made from W (on the host, like abs_values) at each forward and bounds pass; the parameter
+// gradient of W is that Linear's times −exp(W).
+class NegExpLinear : public Module {
+ public:
+  NegExpLinear(int64_t in, int64_t out);
+  Tensor forward(const Tensor& x) override;
+  Tensor backward(const Tensor& dy) override;
+  Interval bounds(const Interval& x) override;
+  Interval bounds_backward(const Interval& dy) override;
+  void collect(const std::string& prefix, NamedTensors& out) override;
+  std::string name() const override { return "NegExpLinear"; }
+  Tensor weight, bias;
+
+ private:
+  Linear effective_;
+  void refresh();
+  // Runs `pass` (a backward of effective_) and passes its parameter gradients on to W and b.
+  template <typename T>
+  T chained(const std::function<T()>& pass);
 };
 
 class ReLU : public Module {

@@ -39,6 +39,7 @@ ModelSpec make_spec(const std::string& arch, const ConvertOptions& o, const std:
   if (dataset.empty()) {  // architectures that imply their dataset
     if (arch.rfind("cifar_", 0) == 0 || arch.rfind("aka_", 0) == 0 || arch.rfind("wrn", 0) == 0) dataset = "cifar10";
     if (arch == "resnet50" || arch == "resnet18") dataset = "imagenet";
+    if (arch.rfind("prood_", 0) == 0) dataset = "cifar10";
   }
   if (!dataset.empty()) {
     const io::DatasetPreset* p = io::dataset_preset(dataset);
@@ -49,6 +50,8 @@ ModelSpec make_spec(const std::string& arch, const ConvertOptions& o, const std:
   }
   // akamaster's CIFAR ResNets were trained with ImageNet's normalization constants.
   if (arch.rfind("aka_", 0) == 0) s.mean = io::kImageNetMean, s.std = io::kImageNetStd;
+  // ProoD's CNNs take the [0, 1] images as they are.
+  if (arch.rfind("prood_", 0) == 0) s.mean.clear(), s.std.clear();
   if (!o.mean.empty() || !o.std.empty()) {
     SC_CHECK(o.mean.size() == o.std.size(), what, ": --mean and --std need the same number of values");
     s.mean = o.mean, s.std = o.std;

@@ -13,6 +13,8 @@ const std::map<std::string, ModelBuilder>& registry() {
       {"lenet", build_lenet},
       {"mlp", build_mlp},
       {"linear", build_linear},
+      {"prood_xs", [](const ModelSpec& s) { return build_prood_cnn(s, 64); }},
+      {"prood_s", [](const ModelSpec& s) { return build_prood_cnn(s, 128); }},
       {"cifar_resnet20", [](const ModelSpec& s) { return build_cifar_resnet(s, 20); }},
       {"cifar_resnet110", [](const ModelSpec& s) { return build_cifar_resnet(s, 110); }},
       {"aka_resnet20", [](const ModelSpec& s) { return build_aka_resnet(s, 20); }},
