@@ -4,21 +4,11 @@
 #include <cmath>
 
 #include "kernels/elementwise.h"
+#include "nn/log_math.h"
 
 namespace sc::ood {
 
 namespace {
-
-// log(1 + e^t) without overflow.
-double softplus(double t) {
-  return t > 0 ? t + std::log1p(std::exp(-t)) : std::log1p(std::exp(t));
-}
-
-double logaddexp(double a, double b) {
-  const double m = std::max(a, b);
-  if (std::isinf(m) && m < 0) return m;
-  return m + std::log1p(std::exp(-std::abs(a - b)));
-}
 
 // The detector's logit d per row: its one output, or out₁ − out₀ for two.
 std::vector<double> detector_logits(const Tensor& out) {
@@ -83,10 +73,10 @@ Tensor JointNet::backward(const Tensor& dy) {
   const int64_t detector_outputs = detector_->spec.num_classes;
   std::vector<float> df(g.size()), dd(static_cast<size_t>(n * detector_outputs));
   const double log_k = std::log(static_cast<double>(K));
+  std::vector<double> w(static_cast<size_t>(K));
   for (int64_t i = 0; i < n; ++i) {
     const double d = c.detector_logit[i], log_in = -softplus(-d), log_out = -softplus(d);
     double w_sum = 0.0, dd_sum = 0.0;
-    std::vector<double> w(static_cast<size_t>(K));
     for (int64_t y = 0; y < K; ++y) {
       const size_t k = static_cast<size_t>(i * K + y);
       w[y] = g[k] * std::exp(log_in + c.log_softmax[k] - c.output[k]);

@@ -8,6 +8,7 @@
 #include "attacks/loss_gradient.h"
 #include "kernels/gaussian_noise.h"
 #include "nn/interval.h"
+#include "nn/log_math.h"
 #include "smoothing/noise.h"
 #include "training/augment.h"
 
@@ -90,8 +91,8 @@ double worst_case_out_loss(Classifier& model, const Tensor& images, const std::v
     SC_CHECK(std::isfinite(t), "train: --ibp-eps at ", eps,
              ": the interval bounds of an out-distribution image overflowed (try a smaller ε or a longer "
              "--ibp-warmup)");
-    sum += t > 0 ? t + std::log1p(std::exp(-t)) : std::log1p(std::exp(t));  // softplus
-    const double slope = weight / (1.0 + std::exp(-t));                     // weight·σ(t)
+    sum += softplus(t);
+    const double slope = weight / (1.0 + std::exp(-t));  // weight·σ(t)
     g_lower[2 * i] = static_cast<float>(-slope);
     g_upper[2 * i + 1] = static_cast<float>(slope);
   }
