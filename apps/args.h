@@ -40,4 +40,7 @@ class Args {
   std::string extra_help_;
 };
 
+// "a,b,c" → {"a", "b", "c"}; empty items are kept ("a,,b" → {"a", "", "b"}).
+std::vector<std::string> split_commas(const std::string& text);
+
 }  // namespace sc::app

@@ -1,6 +1,7 @@
-// smoothcuda attack DATASET MODEL --attack fgsm|pgd|smoothadv: adversarial examples for a classifier (or,
-// with smoothadv, for its smoothed version), their accuracy under attack, and the examples themselves as .npy
-// for `eval` or `predict`/`certify` (npy:DIR/adversarial.npy:DIR/labels.npy).
+// smoothcuda attack DATASET MODEL --attack A[,B,...]: adversarial examples for a classifier (or, with
+// smoothadv, for its smoothed version), their accuracy under attack, and the examples themselves as .npy for
+// `eval` or `predict`/`certify` (npy:DIR/adversarial.npy:DIR/labels.npy). A list of attacks runs in sequence,
+// each after the first on the images the ones before did not fool, as AutoAttack does (apgd,apgd-t,square).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -18,6 +19,7 @@
 #include "attacks/perturbation.h"
 #include "attacks/pgd.h"
 #include "attacks/smoothadv.h"
+#include "attacks/square.h"
 #include "io/dataset.h"
 #include "io/file_util.h"
 #include "io/npy.h"
@@ -30,7 +32,17 @@ struct Row {
   int64_t index, label, clean_prediction = -1, adversarial_prediction = -1;
   bool success = false;
   double linf = 0, l2 = 0, loss = 0;
+  std::string by = "-";  // the attack whose image is kept, when it fooled the model
 };
+
+// What the table says after each attack of the sequence, over every image: how many are still classified
+// correctly, how many were fooled (or sent to the target), and the sizes of the perturbations kept so far.
+struct Stage {
+  int64_t correct = 0, fooled = 0;
+  double l2_sum = 0, max_linf = 0;
+};
+
+const char* const kAttacks[] = {"fgsm", "pgd", "apgd", "apgd-t", "square", "smoothadv"};
 
 std::string fmt(const char* f, double v) {
   char buf[64];
@@ -43,29 +55,36 @@ std::string fmt(const char* f, double v) {
 int attack_command(int argc, char** argv) {
   Args args(
       "attack",
-      "Attacks MODEL on DATASET: fgsm, pgd and apgd (cross-entropy, linf or l2 ball, within [0,1]; apgd: "
-      "Croce & Hein's APGD-CE, momentum and its own step size) on the classifier; smoothadv (Salman et al.: "
-      "l2 PGD on the smoothed soft classifier, m noise draws per "
-      "image). Writes DIR/attack.tsv (one row per image), DIR/summary.md, DIR/adversarial.npy and "
-      "DIR/labels.npy.");
+      "Attacks MODEL on DATASET: fgsm, pgd and apgd (cross-entropy or DLR loss, linf or l2 ball, within "
+      "[0,1]; apgd: Croce & Hein's APGD, momentum and its own step size); apgd-t (AutoAttack's targeted APGD "
+      "on the targeted DLR loss, one run per class ranked 2nd, 3rd, ... at the image); square "
+      "(Andriushchenko et al.'s Square Attack: random search on the margin, no gradients); smoothadv (Salman "
+      "et al.: l2 PGD on the smoothed soft classifier, m noise draws per image). A comma list runs the "
+      "attacks in sequence, each after the first on the images not yet fooled (AutoAttack's standard run "
+      "without FAB-T: apgd,apgd-t,square --steps 100). Writes DIR/attack.tsv (one row per image), "
+      "DIR/summary.md, DIR/adversarial.npy and DIR/labels.npy.");
   args.positional("DATASET",
                   "cifar10, cifar100, imagenet, mnist, fashion-mnist, folder:PATH, npy:..., fake:...")
       .positional("MODEL", "a smoothcuda model file (.safetensors) or a PyTorch checkpoint")
-      .option("attack", "pgd", "fgsm, pgd, apgd or smoothadv")
+      .option("attack", "pgd", "fgsm, pgd, apgd, apgd-t, square or smoothadv, or a comma list of them")
       .option("norm", "", "linf or l2 (default linf; smoothadv: l2 only)")
       .option("eps", "8/255", "radius of the ball (a number or a fraction)")
       .option("steps", "10",
-              "gradient steps of pgd, apgd (Croce & Hein use 100) and smoothadv (Salman et al.: 20)")
+              "gradient steps of pgd, apgd, apgd-t (Croce & Hein use 100) and smoothadv (Salman et al.: 20)")
       .option("step-size", "", "pgd step (default eps/4); smoothadv steps 2·eps/steps")
-      .option("restarts", "1", "pgd/apgd random starts (later ones only for images not yet fooled)")
-      .flag("no-random-start", "pgd/apgd start at the image instead of a uniform draw from the ball")
-      .option("target", "-1", "targeted attack towards this class (fgsm, pgd); -1: untargeted")
+      .option("restarts", "1",
+              "pgd/apgd random starts, apgd-t starts per target (later ones only for images not yet fooled)")
+      .flag("no-random-start", "pgd/apgd/apgd-t start at the image instead of a uniform draw from the ball")
+      .option("target", "-1", "targeted attack towards this class (fgsm, pgd, alone); -1: untargeted")
       .option("loss", "ce",
               "the loss fgsm/pgd/apgd climb: ce (cross-entropy) or dlr (Croce & Hein's difference "
               "of logits ratio; untargeted)")
+      .option("targets", "9", "apgd-t: the classes tried, by rank at the image (AutoAttack: 9)")
+      .option("queries", "5000", "square: tries per image after its start (AutoAttack: 5000)")
+      .option("p-init", "0.8", "square: the share of the image its first windows cover")
       .option("sigma", "0.25", "smoothadv: the smoothing noise level")
       .option("m", "32", "smoothadv: noise draws per image")
-      .option("seed", "0", "random starts and smoothadv noise")
+      .option("seed", "0", "random starts, square's draws and smoothadv noise")
       .option("split", "test", "train or test")
       .option("data-dir", "", "dataset root (default $SMOOTHCUDA_DATA)")
       .option("skip", "1", "attack every skip-th image")
@@ -76,39 +95,49 @@ int attack_command(int argc, char** argv) {
   add_model_options(args);
   if (!args.parse(argc, argv, 2)) return 0;
 
-  const std::string kind = args.get("attack");
-  SC_CHECK(kind == "fgsm" || kind == "pgd" || kind == "apgd" || kind == "smoothadv",
-           "attack: unknown --attack '", kind, "' (fgsm, pgd, apgd, smoothadv)");
+  const std::vector<std::string> sequence = split_commas(args.get("attack"));
+  for (const std::string& kind : sequence)
+    SC_CHECK(std::find(std::begin(kAttacks), std::end(kAttacks), kind) != std::end(kAttacks),
+             "attack: unknown --attack '", kind, "' (fgsm, pgd, apgd, apgd-t, square, smoothadv)");
+  const bool smoothadv = sequence[0] == "smoothadv";
+  SC_CHECK(sequence.size() == 1 || std::find(sequence.begin(), sequence.end(), "smoothadv") == sequence.end(),
+           "attack: smoothadv attacks the smoothed classifier and runs alone");
   const std::string out = args.get("out");
   SC_CHECK(!out.empty(), "attack: --out DIR is required");
   const std::string norm_text = args.get("norm");
-  const attacks::Norm norm = attacks::parse_norm(!norm_text.empty()    ? norm_text
-                                                 : kind == "smoothadv" ? "l2"
-                                                                       : "linf");
-  SC_CHECK(kind != "smoothadv" || norm == attacks::Norm::L2, "attack: smoothadv is an l2 attack (--norm l2)");
+  const attacks::Norm norm = attacks::parse_norm(!norm_text.empty() ? norm_text : smoothadv ? "l2" : "linf");
+  SC_CHECK(!smoothadv || norm == attacks::Norm::L2, "attack: smoothadv is an l2 attack (--norm l2)");
   const double eps = args.get_fraction("eps", 1e-12, 1e6);
   const int64_t target = args.get_int("target", -1, 1 << 20);
-  SC_CHECK(target < 0 || (kind != "smoothadv" && kind != "apgd"), "attack: ", kind, " is untargeted");
+  SC_CHECK(target < 0 || (sequence.size() == 1 && (sequence[0] == "fgsm" || sequence[0] == "pgd")),
+           "attack: --target is for fgsm or pgd alone; ", args.get("attack"), " is untargeted");
 
-  attacks::PgdOptions pgd = kind == "fgsm" ? attacks::fgsm_options(norm, eps) : attacks::PgdOptions();
-  if (kind == "pgd" || kind == "apgd") {
-    pgd.norm = norm;
-    pgd.eps = eps;
-    pgd.steps = static_cast<int>(args.get_int("steps", 1, 1 << 20));
-    pgd.step_size = args.get("step-size").empty() ? eps / 4 : args.get_fraction("step-size", 1e-12, 1e6);
-    pgd.restarts = static_cast<int>(args.get_int("restarts", 1, 1 << 20));
-    pgd.random_start = !args.has_flag("no-random-start");
-  }
+  attacks::PgdOptions pgd;
+  pgd.norm = norm;
+  pgd.eps = eps;
+  pgd.steps = static_cast<int>(args.get_int("steps", 1, 1 << 20));
+  pgd.step_size = args.get("step-size").empty() ? eps / 4 : args.get_fraction("step-size", 1e-12, 1e6);
+  pgd.restarts = static_cast<int>(args.get_int("restarts", 1, 1 << 20));
+  pgd.random_start = !args.has_flag("no-random-start");
   pgd.targeted = target >= 0;
   pgd.seed = static_cast<uint64_t>(args.get_int("seed", 0, 1LL << 62));
   const std::string loss = args.get("loss");
   SC_CHECK(loss == "ce" || loss == "dlr", "attack: --loss must be ce or dlr, got '", loss, "'");
-  SC_CHECK(loss == "ce" || kind != "smoothadv", "attack: smoothadv has its own loss");
+  SC_CHECK(loss == "ce" || !smoothadv, "attack: smoothadv has its own loss");
   if (loss == "dlr") pgd.loss = attacks::PgdOptions::Loss::Dlr;
   attacks::check_options(pgd);
+  attacks::PgdOptions fgsm = attacks::fgsm_options(norm, eps);
+  fgsm.targeted = pgd.targeted, fgsm.seed = pgd.seed, fgsm.loss = pgd.loss;
+  const int targets = static_cast<int>(args.get_int("targets", 1, 1 << 20));
+  attacks::SquareOptions square;
+  square.norm = norm;
+  square.eps = eps;
+  square.queries = static_cast<int>(args.get_int("queries", 1, 1 << 30));
+  square.p_init = args.get_double("p-init", 1e-9, 1);
+  square.seed = pgd.seed;
   attacks::SmoothAdvOptions sa;
   sa.eps = eps;
-  sa.steps = static_cast<int>(args.get_int("steps", 1, 1 << 20));
+  sa.steps = pgd.steps;
   sa.m = args.get_int("m", 1, 1 << 20);
   sa.sigma = args.get_double("sigma", 1e-6, 1e6);
   sa.seed = pgd.seed;
@@ -128,9 +157,30 @@ int attack_command(int argc, char** argv) {
   const Shape img = data->image_shape();
   const int64_t per = numel_of(img);
 
+  // One attack of the sequence on some images (x on the device).
+  const auto run = [&](const std::string& kind, const Tensor& x, const std::vector<int64_t>& labels,
+                       const std::vector<int64_t>& ids) {
+    std::vector<int64_t> aim = labels;
+    if (target >= 0) std::fill(aim.begin(), aim.end(), target);
+    if (kind == "fgsm") return attacks::pgd_attack(*model, x, aim, ids, fgsm);
+    if (kind == "pgd") return attacks::pgd_attack(*model, x, aim, ids, pgd);
+    if (kind == "apgd") return attacks::apgd_attack(*model, x, labels, ids, pgd);
+    if (kind == "apgd-t") return attacks::apgd_targeted_attack(*model, x, labels, ids, pgd, targets);
+    if (kind == "square") return attacks::square_attack(*model, x, labels, ids, square);
+    const auto s = attacks::smoothadv_attack(*model, x, labels, ids, sa);
+    attacks::AttackResult r;
+    r.adversarial = s.adversarial;
+    r.loss = s.loss;
+    r.predictions =
+        attacks::loss_gradient(*model, s.adversarial, attacks::cross_entropy(labels), false).predictions;
+    for (size_t i = 0; i < labels.size(); ++i) r.success.push_back(r.predictions[i] != labels[i]);
+    return r;
+  };
+
   std::vector<Row> rows;
   std::vector<float> adversarial;
   std::vector<int64_t> labels_out;
+  std::vector<Stage> stages(sequence.size());
   Progress progress("attack", n);
   for (int64_t b0 = 0; b0 < n; b0 += batch) {
     const int64_t b1 = std::min(n, b0 + batch), count = b1 - b0;
@@ -142,38 +192,57 @@ int attack_command(int argc, char** argv) {
       ids.push_back(idx);
       SC_CHECK(labels.back() >= 0, "attack: image ", idx, " of ", data->name(), " has no label");
     }
-    const Tensor xd = x.to(device);
-    const auto predictions = [&](const Tensor& images) {
-      return attacks::loss_gradient(*model, images, attacks::cross_entropy(labels), false).predictions;
-    };
-    const std::vector<int64_t> clean = predictions(xd);
-    Tensor adv;
-    std::vector<int64_t> aim = labels;
-    if (target >= 0) std::fill(aim.begin(), aim.end(), target);
-    attacks::AttackResult r;
-    if (kind == "smoothadv") {
-      const auto s = attacks::smoothadv_attack(*model, xd, labels, ids, sa);
-      adv = s.adversarial;
-      r.loss = s.loss;
-      r.predictions = predictions(adv);
-    } else {
-      r = kind == "apgd" ? attacks::apgd_attack(*model, xd, labels, ids, pgd)
-                         : attacks::pgd_attack(*model, xd, aim, ids, pgd);
-      adv = r.adversarial;
-    }
-    const std::vector<float> a = adv.cpu().to_float_vector(), c = x.to_float_vector();
-    adversarial.insert(adversarial.end(), a.begin(), a.end());
+    const std::vector<float> c = x.to_float_vector();
+    std::vector<float> a = c;  // the images kept so far
+    std::vector<Row> batch_rows;
+    const std::vector<int64_t> clean =
+        attacks::loss_gradient(*model, x.to(device), attacks::cross_entropy(labels), false).predictions;
     for (int64_t i = 0; i < count; ++i) {
       Row row{ids[static_cast<size_t>(i)], labels[static_cast<size_t>(i)]};
-      row.clean_prediction = clean[static_cast<size_t>(i)];
-      row.adversarial_prediction = r.predictions[static_cast<size_t>(i)];
-      row.success =
-          target >= 0 ? row.adversarial_prediction == target : row.adversarial_prediction != row.label;
-      std::vector<float> delta(static_cast<size_t>(per));
-      for (int64_t e = 0; e < per; ++e) delta[static_cast<size_t>(e)] = a[i * per + e] - c[i * per + e];
-      row.linf = attacks::linf_norm(delta.data(), per);
-      row.l2 = attacks::l2_norm(delta.data(), per);
-      row.loss = r.loss[static_cast<size_t>(i)];
+      row.clean_prediction = row.adversarial_prediction = clean[static_cast<size_t>(i)];
+      batch_rows.push_back(row);
+    }
+    for (size_t s = 0; s < sequence.size(); ++s) {
+      // The first attack takes every image; the later ones those not fooled yet.
+      std::vector<int64_t> chosen, chosen_labels, chosen_ids;
+      for (int64_t i = 0; i < count; ++i)
+        if (s == 0 || !batch_rows[static_cast<size_t>(i)].success)
+          chosen.push_back(i), chosen_labels.push_back(labels[static_cast<size_t>(i)]),
+              chosen_ids.push_back(ids[static_cast<size_t>(i)]);
+      if (!chosen.empty()) {
+        std::vector<float> xs(chosen.size() * static_cast<size_t>(per));
+        for (size_t k = 0; k < chosen.size(); ++k)
+          std::copy(c.begin() + chosen[k] * per, c.begin() + (chosen[k] + 1) * per,
+                    xs.begin() + static_cast<int64_t>(k) * per);
+        const Tensor xd =
+            Tensor::from_vector(xs, {static_cast<int64_t>(chosen.size()), img[0], img[1], img[2]}).to(device);
+        const attacks::AttackResult r = run(sequence[s], xd, chosen_labels, chosen_ids);
+        const std::vector<float> found = r.adversarial.cpu().to_float_vector();
+        for (size_t k = 0; k < chosen.size(); ++k) {
+          Row& row = batch_rows[static_cast<size_t>(chosen[k])];
+          std::copy(found.begin() + static_cast<int64_t>(k) * per,
+                    found.begin() + static_cast<int64_t>(k + 1) * per, a.begin() + chosen[k] * per);
+          row.adversarial_prediction = r.predictions[k];
+          row.loss = r.loss[k];
+          row.success = r.success[k];
+          if (row.success) row.by = sequence[s];
+        }
+      }
+      Stage& stage = stages[s];
+      for (int64_t i = 0; i < count; ++i) {
+        Row& row = batch_rows[static_cast<size_t>(i)];
+        std::vector<float> delta(static_cast<size_t>(per));
+        for (int64_t e = 0; e < per; ++e) delta[static_cast<size_t>(e)] = a[i * per + e] - c[i * per + e];
+        row.linf = attacks::linf_norm(delta.data(), per);
+        row.l2 = attacks::l2_norm(delta.data(), per);
+        stage.correct += row.adversarial_prediction == row.label;
+        stage.fooled += row.success;
+        stage.l2_sum += row.l2;
+        stage.max_linf = std::max(stage.max_linf, row.linf);
+      }
+    }
+    adversarial.insert(adversarial.end(), a.begin(), a.end());
+    for (const Row& row : batch_rows) {
       rows.push_back(row);
       labels_out.push_back(row.label);
     }
@@ -183,40 +252,47 @@ int attack_command(int argc, char** argv) {
 
   std::filesystem::create_directories(out);
   std::ostringstream tsv;
-  tsv << "idx\tlabel\tclean_predict\tadv_predict\tsuccess\tlinf\tl2\tloss\n";
-  int64_t clean_correct = 0, adv_correct = 0, fooled = 0;
-  double mean_l2 = 0, max_linf = 0;
+  tsv << "idx\tlabel\tclean_predict\tadv_predict\tsuccess\tlinf\tl2\tloss\tattack\n";
+  int64_t clean_correct = 0;
   for (const Row& r : rows) {
     tsv << r.index << '\t' << r.label << '\t' << r.clean_prediction << '\t' << r.adversarial_prediction
         << '\t' << (r.success ? 1 : 0) << '\t' << fmt("%.6g", r.linf) << '\t' << fmt("%.6g", r.l2) << '\t'
-        << fmt("%.6g", r.loss) << '\n';
+        << fmt("%.6g", r.loss) << '\t' << r.by << '\n';
     clean_correct += r.clean_prediction == r.label;
-    adv_correct += r.adversarial_prediction == r.label;
-    fooled += r.success;
-    mean_l2 += r.l2 / n;
-    max_linf = std::max(max_linf, r.linf);
   }
   io::write_file_atomic(out + "/attack.tsv", tsv.str());
   io::write_npy(out + "/adversarial.npy", Tensor::from_vector(adversarial, {n, img[0], img[1], img[2]}));
   io::write_npy(out + "/labels.npy", Tensor::from_vector(labels_out, {n}));
 
   std::ostringstream md;
-  const std::string budget = args.get("eps");
   md << "| attack | norm | eps | steps | images | clean accuracy | accuracy under attack | "
      << (target >= 0 ? "hit target" : "fooled")
-     << " | mean l2 | max linf |\n|---|---|---|---|---|---|---|---|---|---|\n"
-     << "| " << kind << (target >= 0 ? " (target " + std::to_string(target) + ")" : "") << " | "
-     << attacks::norm_name(norm) << " | " << budget << " | "
-     << (kind == "fgsm"        ? 1
-         : kind == "smoothadv" ? sa.steps
-                               : pgd.steps)
-     << " | " << n << " | " << fmt("%.2f%%", 100.0 * clean_correct / n) << " | "
-     << fmt("%.2f%%", 100.0 * adv_correct / n) << " | " << fmt("%.2f%%", 100.0 * fooled / n) << " | "
-     << fmt("%.4f", mean_l2) << " | " << fmt("%.4f", max_linf) << " |\n";
-  if (kind == "smoothadv")
+     << " | mean l2 | max linf |\n|---|---|---|---|---|---|---|---|---|---|\n";
+  for (size_t s = 0; s < sequence.size(); ++s) {
+    const std::string& kind = sequence[s];
+    const std::string steps =
+        kind == "fgsm"     ? "1"
+        : kind == "square" ? std::to_string(square.queries) + " queries"
+        : kind == "apgd-t"
+            ? std::to_string(pgd.steps) + " × " +
+                  std::to_string(std::min<int64_t>(targets, model->spec.num_classes - 1)) + " targets"
+            : std::to_string(pgd.steps);
+    const Stage& st = stages[s];
+    const bool dlr =
+        pgd.loss == attacks::PgdOptions::Loss::Dlr && (kind == "fgsm" || kind == "pgd" || kind == "apgd");
+    md << "| " << (s > 0 ? "+ " : "") << kind << (dlr ? " (dlr)" : "")
+       << (target >= 0 ? " (target " + std::to_string(target) + ")" : "") << " | " << attacks::norm_name(norm)
+       << " | " << args.get("eps") << " | " << steps << " | " << n << " | "
+       << fmt("%.2f%%", 100.0 * clean_correct / n) << " | " << fmt("%.2f%%", 100.0 * st.correct / n) << " | "
+       << fmt("%.2f%%", 100.0 * st.fooled / n) << " | " << fmt("%.4f", st.l2_sum / n) << " | "
+       << fmt("%.4f", st.max_linf) << " |\n";
+  }
+  if (sequence.size() > 1)
+    md << "\nEach attack after the first ran on the images the ones above it did not fool; each row is the "
+          "result of the sequence up to it.\n";
+  if (smoothadv)
     md << "\nThe accuracy columns are the base classifier's on the attacked images without noise; the "
-          "smoothed "
-          "classifier's verdict: `smoothcuda predict npy:"
+          "smoothed classifier's verdict: `smoothcuda predict npy:"
        << out << "/adversarial.npy:" << out << "/labels.npy MODEL " << sa.sigma << " OUTFILE --N 1000`.\n";
   io::write_file_atomic(out + "/summary.md", md.str());
   std::printf("%s", md.str().c_str());

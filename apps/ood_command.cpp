@@ -38,17 +38,6 @@ std::pair<std::string, std::string> named_spec(const std::string& text) {
   return {text, text};
 }
 
-std::vector<std::string> split_commas(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (true) {
-    const size_t comma = text.find(',', start);
-    out.push_back(text.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-    if (comma == std::string::npos) return out;
-    start = comma + 1;
-  }
-}
-
 // One evaluated set: its name, the images chosen, their labels, the logits and, with --sigma, each image's
 // smoothed confidence (the mean max softmax over its noisy copies).
 struct EvaluatedSet {

@@ -127,21 +127,65 @@ class ApgdWalks {
 
 }  // namespace
 
+namespace {
+
+// One APGD walk of every image still under attack from its start (a.delta as a.start left it), on `loss`.
+void walk_from_start(Classifier& model, AttackState& a, const LogitsLoss& loss, int steps) {
+  ApgdWalks walks(a.ball, steps, a.clean, a.delta, a.n);
+  for (int step = 0; step <= steps; ++step) {
+    const bool last = step == steps;
+    const LossGradient lg = loss_gradient(model, a.iterate(), loss, !last);
+    for (int64_t i = 0; i < a.n; ++i)  // the walks' bookkeeping, before record() retires the fooled
+      if (a.active[static_cast<size_t>(i)]) walks.observe(step, i, lg.loss[static_cast<size_t>(i)]);
+    a.record(lg);
+    if (last || !a.any_active()) break;
+    walks.advance(step, lg.grad.cpu().to_float_vector(), a.active);
+  }
+}
+
+PgdOptions untargeted(const PgdOptions& o) {
+  PgdOptions u = o;
+  u.targeted = false;
+  return u;
+}
+
+}  // namespace
+
 AttackResult apgd_attack(Classifier& model, const Tensor& x, const std::vector<int64_t>& labels,
                          const std::vector<int64_t>& image_ids, const PgdOptions& o) {
-  PgdOptions untargeted = o;
-  untargeted.targeted = false;
-  AttackState a("apgd_attack", x, labels, image_ids, untargeted);
-  for (int restart = 0; restart < o.restarts && a.start(restart); ++restart) {
-    ApgdWalks walks(a.ball, o.steps, a.clean, a.delta, a.n);
-    for (int step = 0; step <= o.steps; ++step) {
-      const bool last = step == o.steps;
-      const LossGradient lg = loss_gradient(model, a.iterate(), attack_loss(o, labels), !last);
-      for (int64_t i = 0; i < a.n; ++i)  // the walks' bookkeeping, before record() retires the fooled
-        if (a.active[static_cast<size_t>(i)]) walks.observe(step, i, lg.loss[static_cast<size_t>(i)]);
-      a.record(lg);
-      if (last || !a.any_active()) break;
-      walks.advance(step, lg.grad.cpu().to_float_vector(), a.active);
+  const PgdOptions u = untargeted(o);
+  AttackState a("apgd_attack", x, labels, image_ids, u);
+  for (int restart = 0; restart < o.restarts && a.start(restart); ++restart)
+    walk_from_start(model, a, attack_loss(u, labels), o.steps);
+  return a.result();
+}
+
+AttackResult apgd_targeted_attack(Classifier& model, const Tensor& x, const std::vector<int64_t>& labels,
+                                  const std::vector<int64_t>& image_ids, const PgdOptions& o, int targets) {
+  const PgdOptions u = untargeted(o);
+  AttackState a("apgd_targeted_attack", x, labels, image_ids, u);
+  const Tensor logits = model.forward(x);
+  const int64_t classes = logits.size(1);
+  SC_CHECK(classes >= 4, "apgd-t: the targeted DLR loss needs at least 4 classes, the model has ", classes);
+  SC_CHECK(targets >= 1, "apgd-t: --targets must be at least 1, got ", targets);
+  const int64_t ranks = std::min<int64_t>(targets, classes - 1);
+  // Each image's classes by decreasing logit at the clean image: the targets are ranks 2, 3, … of that order.
+  const std::vector<float> z = logits.cpu().to_float_vector();
+  std::vector<std::vector<int64_t>> order(static_cast<size_t>(a.n));
+  for (int64_t i = 0; i < a.n; ++i) {
+    auto& oi = order[static_cast<size_t>(i)];
+    oi.resize(static_cast<size_t>(classes));
+    for (int64_t j = 0; j < classes; ++j) oi[static_cast<size_t>(j)] = j;
+    const float* zi = z.data() + i * classes;
+    std::stable_sort(oi.begin(), oi.end(), [zi](int64_t p, int64_t q) { return zi[p] > zi[q]; });
+  }
+  std::vector<int64_t> aim(static_cast<size_t>(a.n));
+  for (int64_t rank = 1; rank <= ranks; ++rank) {
+    for (int64_t i = 0; i < a.n; ++i)
+      aim[static_cast<size_t>(i)] = order[static_cast<size_t>(i)][static_cast<size_t>(rank)];
+    for (int restart = 0; restart < o.restarts; ++restart) {
+      if (!a.start(static_cast<int>((rank - 1) * o.restarts + restart))) return a.result();
+      walk_from_start(model, a, dlr_targeted(labels, aim), o.steps);
     }
   }
   return a.result();

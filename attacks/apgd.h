@@ -23,6 +23,13 @@ std::vector<int> apgd_checkpoints(int steps);
 AttackResult apgd_attack(Classifier& model, const Tensor& x, const std::vector<int64_t>& labels,
                          const std::vector<int64_t>& image_ids, const PgdOptions& o);
 
+// APGD-T (AutoAttack's targeted APGD): for each of the `targets` classes ranked highest after the first by
+// the logits at the clean image, o.restarts APGD walks on the targeted DLR loss towards that class, each only
+// for the images not yet misclassified. Success, as for apgd_attack, is any label but the true one (the
+// target only steers the walk). Needs at least 4 classes; targets beyond classes − 1 are not run.
+AttackResult apgd_targeted_attack(Classifier& model, const Tensor& x, const std::vector<int64_t>& labels,
+                                  const std::vector<int64_t>& image_ids, const PgdOptions& o, int targets);
+
 // APGD's walk on any objective of the logits (ProoD's and DISTRO's adversarial OOD evaluation runs APGD on
 // the confidence): every image takes every step, and each keeps its best iterate over all starts (the first
 // start the image itself, later ones uniform in the ball), so the value never falls below the image's own.

@@ -22,6 +22,44 @@ void check_label(int64_t label, int64_t classes) {
            " classes (an unlabeled dataset cannot be attacked)");
 }
 
+// The first k entries of `order` become the indices of the k largest logits of row z, in decreasing order
+// (the lower index first on ties, as argmax).
+void top_logits(const double* z, int64_t classes, int64_t k, std::vector<int64_t>& order) {
+  order.resize(static_cast<size_t>(classes));
+  for (int64_t j = 0; j < classes; ++j) order[static_cast<size_t>(j)] = j;
+  std::partial_sort(order.begin(), order.begin() + k, order.end(),
+                    [&](int64_t a, int64_t b) { return z[a] > z[b] || (z[a] == z[b] && a < b); });
+}
+
+// What the per-row losses share: the labels checked against the rows and the classes against what the loss
+// needs; then, for each row r with dz's row zeroed, loss[r] = row_loss(z's row, y, r, dz's row), which also
+// writes the row's gradient.
+template <class RowLoss>
+void each_row(const char* name, const std::vector<int64_t>& labels, int64_t min_classes,
+              const std::vector<double>& z, int64_t rows, int64_t classes, std::vector<double>& loss,
+              std::vector<double>& dz, RowLoss row_loss) {
+  SC_CHECK(static_cast<int64_t>(labels.size()) == rows, name, ": ", labels.size(), " labels for ", rows,
+           " rows");
+  SC_CHECK(classes >= min_classes, name, ": the loss needs at least ", min_classes,
+           " classes, the model has ", classes);
+  loss.assign(static_cast<size_t>(rows), 0.0);
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t y = labels[static_cast<size_t>(r)];
+    check_label(y, classes);
+    double* d = dz.data() + r * classes;
+    std::fill(d, d + classes, 0.0);
+    loss[static_cast<size_t>(r)] = row_loss(z.data() + r * classes, y, r, d);
+  }
+}
+
+// The largest logit of row z but y's.
+int64_t best_other(const double* z, int64_t classes, int64_t y) {
+  int64_t other = y == 0 ? 1 : 0;
+  for (int64_t j = 0; j < classes; ++j)
+    if (j != y && z[j] > z[other]) other = j;
+  return other;
+}
+
 }  // namespace
 
 LossGradient loss_gradient(Classifier& model, const Tensor& x, const LogitsLoss& loss, bool with_gradient) {
@@ -55,46 +93,69 @@ LossGradient loss_gradient(Classifier& model, const Tensor& x, const LogitsLoss&
 LogitsLoss cross_entropy(const std::vector<int64_t>& labels) {
   return [labels](const std::vector<double>& z, int64_t rows, int64_t classes, std::vector<double>& loss,
                   std::vector<double>& dz) {
-    SC_CHECK(static_cast<int64_t>(labels.size()) == rows, "cross_entropy: ", labels.size(), " labels for ",
-             rows, " rows");
-    loss.assign(static_cast<size_t>(rows), 0.0);
-    for (int64_t r = 0; r < rows; ++r) {
-      const int64_t y = labels[static_cast<size_t>(r)];
-      check_label(y, classes);
-      double* d = dz.data() + r * classes;
-      softmax_row(z.data() + r * classes, classes, d);
-      loss[static_cast<size_t>(r)] = -std::log(std::max(d[y], 1e-300));
-      d[y] -= 1.0;
-    }
+    each_row("cross_entropy", labels, 1, z, rows, classes, loss, dz,
+             [&](const double* zr, int64_t y, int64_t, double* d) {
+               softmax_row(zr, classes, d);
+               const double value = -std::log(std::max(d[y], 1e-300));
+               d[y] -= 1.0;
+               return value;
+             });
   };
 }
 
 LogitsLoss dlr(const std::vector<int64_t>& labels) {
   return [labels](const std::vector<double>& z, int64_t rows, int64_t classes, std::vector<double>& loss,
                   std::vector<double>& dz) {
-    SC_CHECK(static_cast<int64_t>(labels.size()) == rows, "dlr: ", labels.size(), " labels for ", rows,
-             " rows");
-    SC_CHECK(classes >= 3, "dlr: the DLR loss needs at least 3 classes, the model has ", classes);
-    loss.assign(static_cast<size_t>(rows), 0.0);
-    std::vector<int64_t> order(static_cast<size_t>(classes));
-    for (int64_t r = 0; r < rows; ++r) {
-      const int64_t y = labels[static_cast<size_t>(r)];
-      check_label(y, classes);
-      const double* zr = z.data() + r * classes;
-      double* d = dz.data() + r * classes;
-      std::fill(d, d + classes, 0.0);
-      for (int64_t k = 0; k < classes; ++k) order[static_cast<size_t>(k)] = k;
-      std::partial_sort(order.begin(), order.begin() + 3, order.end(),
-                        [&](int64_t a, int64_t b) { return zr[a] > zr[b] || (zr[a] == zr[b] && a < b); });
-      const int64_t other = order[0] != y ? order[0] : order[1];  // the largest logit but y's
-      const double numerator = zr[y] - zr[other], denominator = zr[order[0]] - zr[order[2]] + 1e-12;
-      loss[static_cast<size_t>(r)] = -numerator / denominator;
-      // ∂(−N/D) = −∂N/D + N·∂D/D², with ∂N = e_y − e_other and ∂D = e_π1 − e_π3.
-      d[y] -= 1.0 / denominator;
-      d[other] += 1.0 / denominator;
-      d[order[0]] += numerator / (denominator * denominator);
-      d[order[2]] -= numerator / (denominator * denominator);
-    }
+    std::vector<int64_t> order;
+    each_row("dlr", labels, 3, z, rows, classes, loss, dz,
+             [&](const double* zr, int64_t y, int64_t, double* d) {
+               top_logits(zr, classes, 3, order);
+               const int64_t other = order[0] != y ? order[0] : order[1];  // the largest logit but y's
+               const double numerator = zr[y] - zr[other], denominator = zr[order[0]] - zr[order[2]] + 1e-12;
+               // ∂(−N/D) = −∂N/D + N·∂D/D², with ∂N = e_y − e_other and ∂D = e_π1 − e_π3.
+               d[y] -= 1.0 / denominator;
+               d[other] += 1.0 / denominator;
+               d[order[0]] += numerator / (denominator * denominator);
+               d[order[2]] -= numerator / (denominator * denominator);
+               return -numerator / denominator;
+             });
+  };
+}
+
+LogitsLoss dlr_targeted(const std::vector<int64_t>& labels, const std::vector<int64_t>& targets) {
+  return [labels, targets](const std::vector<double>& z, int64_t rows, int64_t classes,
+                           std::vector<double>& loss, std::vector<double>& dz) {
+    SC_CHECK(static_cast<int64_t>(targets.size()) == rows, "dlr_targeted: ", targets.size(), " targets for ",
+             rows, " rows");
+    std::vector<int64_t> order;
+    each_row("dlr_targeted", labels, 4, z, rows, classes, loss, dz,
+             [&](const double* zr, int64_t y, int64_t r, double* d) {
+               const int64_t t = targets[static_cast<size_t>(r)];
+               check_label(t, classes);
+               top_logits(zr, classes, 4, order);
+               const double numerator = zr[y] - zr[t],
+                            denominator = zr[order[0]] - 0.5 * (zr[order[2]] + zr[order[3]]) + 1e-12;
+               // ∂(−N/D) = −∂N/D + N·∂D/D², with ∂N = e_y − e_t and ∂D = e_π1 − (e_π3 + e_π4)/2.
+               const double q = numerator / (denominator * denominator);
+               d[y] -= 1.0 / denominator;
+               d[t] += 1.0 / denominator;
+               d[order[0]] += q;
+               d[order[2]] -= 0.5 * q;
+               d[order[3]] -= 0.5 * q;
+               return -numerator / denominator;
+             });
+  };
+}
+
+LogitsLoss margin(const std::vector<int64_t>& labels) {
+  return [labels](const std::vector<double>& z, int64_t rows, int64_t classes, std::vector<double>& loss,
+                  std::vector<double>& dz) {
+    each_row("margin", labels, 2, z, rows, classes, loss, dz,
+             [&](const double* zr, int64_t y, int64_t, double* d) {
+               const int64_t other = best_other(zr, classes, y);
+               d[y] = 1.0, d[other] = -1.0;
+               return zr[y] - zr[other];
+             });
   };
 }
 

@@ -33,6 +33,14 @@ LogitsLoss cross_entropy(const std::vector<int64_t>& labels);
 // saturate as the cross-entropy does. Needs at least 3 classes.
 LogitsLoss dlr(const std::vector<int64_t>& labels);
 
+// The targeted DLR loss of APGD-T (Croce & Hein 2020): −(z_y − z_t) / (z_π1 − (z_π3 + z_π4)/2), t =
+// targets[row]. Positive once the target's logit passes the true label's. Needs at least 4 classes.
+LogitsLoss dlr_targeted(const std::vector<int64_t>& labels, const std::vector<int64_t>& targets);
+
+// The margin z_y − max_{i≠y} z_i, which the Square Attack drives below zero (it uses no gradient; this one is
+// e_y − e_other).
+LogitsLoss margin(const std::vector<int64_t>& labels);
+
 // SmoothAdv's loss on the smoothed soft classifier (Salman et al. 2019): rows come in groups of m noisy
 // copies of one image, and group g's loss is −log((1/m) Σ_i softmax(z_i)_y), y = labels[g]. With s_i =
 // softmax(z_i) and p̄ = (1/m) Σ_i s_i,y: ∂/∂z_i = −s_i,y (onehot(y) − s_i) / (m·p̄).

@@ -306,12 +306,10 @@ TEST(Cli, OodOnRealData) {
               auroc);
 }
 
-// The summary row's cells (after the header and the separator line).
-std::vector<std::string> summary_cells(const std::string& md) {
-  const auto rows = lines(md);
+// The cells of a Markdown table row.
+std::vector<std::string> row_cells(const std::string& line) {
   std::vector<std::string> cells;
-  if (rows.size() < 3) return cells;
-  std::istringstream row(rows[2]);
+  std::istringstream row(line);
   std::string cell;
   std::getline(row, cell, '|');
   while (std::getline(row, cell, '|')) {
@@ -320,6 +318,12 @@ std::vector<std::string> summary_cells(const std::string& md) {
     if (!cell.empty()) cells.push_back(cell);
   }
   return cells;
+}
+
+// The summary row's cells (after the header and the separator line).
+std::vector<std::string> summary_cells(const std::string& md) {
+  const auto rows = lines(md);
+  return rows.size() < 3 ? std::vector<std::string>() : row_cells(rows[2]);
 }
 
 // akamaster's ResNet-20 (not adversarially trained) under FGSM, PGD and APGD in the l-infinity ball of 2/255
@@ -350,7 +354,7 @@ TEST(Cli, AttackOnRealData) {
     EXPECT_LE(std::stod(cells[9]), 2.0 / 255 + 1e-6) << r.out;
     const auto rows = lines(io::read_file(dir + "/attack.tsv"));
     ASSERT_EQ(rows.size(), 101u);
-    EXPECT_EQ(rows[0], "idx\tlabel\tclean_predict\tadv_predict\tsuccess\tlinf\tl2\tloss");
+    EXPECT_EQ(rows[0], "idx\tlabel\tclean_predict\tadv_predict\tsuccess\tlinf\tl2\tloss\tattack");
     EXPECT_EQ(rows[1].substr(0, 2), "0\t");
     // The examples as written: eval agrees with the accuracy under attack.
     const CliRun e = smoothcuda("eval npy:" + dir + "/adversarial.npy:" + dir + "/labels.npy " + model);
@@ -500,6 +504,59 @@ TEST(Cli, OodAdversarialTables) {
             std::string::npos);
 }
 
+// AutoAttack's sequence less FAB-T (APGD-CE, APGD-T, Square) on akamaster's ResNet-20 at a budget that leaves
+// about half of the images: one summary row per attack, the accuracy never rising down the rows, each fooled
+// image naming the attack that fooled it, and the saved examples giving `eval` the last row's accuracy.
+TEST(Cli, AttackSequenceOnRealData) {
+  const std::string shared = shared_dir(), ckpt = shared + "/models/akamaster/resnet20-12fca82f.th";
+  for (const std::string& p : {ckpt, shared + "/data/cifar10-jpeg/test"})
+    if (!std::filesystem::exists(p)) GTEST_SKIP() << "no " << p;
+  const std::string data = "folder:" + shared + "/data/cifar10-jpeg/test",
+                    model = ckpt +
+                            " --arch aka_resnet20 --dataset cifar10 --mean 0.485,0.456,0.406 --std "
+                            "0.229,0.224,0.225",
+                    dir = temp_path("attack_sequence");
+  const CliRun r = smoothcuda("attack " + data + " " + model +
+                              " --attack apgd,apgd-t,square --eps 0.3/255 --steps 5 --targets 3 --queries 40 "
+                              "--skip 200 --batch 32 --out " +
+                              dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto md = lines(io::read_file(dir + "/summary.md"));
+  ASSERT_GE(md.size(), 5u) << r.out;
+  double before = 100;
+  for (size_t row = 2; row < 5; ++row) {
+    const auto cells = row_cells(md[row]);
+    ASSERT_EQ(cells.size(), 10u) << md[row];
+    EXPECT_EQ(cells[0], std::vector<std::string>({"apgd", "+ apgd-t", "+ square"})[row - 2]);
+    const double accuracy = std::stod(cells[6]);
+    EXPECT_LE(accuracy, before) << r.out;
+    before = accuracy;
+  }
+  EXPECT_EQ(summary_cells(io::read_file(dir + "/summary.md"))[3], "5") << r.out;
+  EXPECT_NE(md[4].find("40 queries"), std::string::npos) << r.out;
+  EXPECT_NE(md[3].find("5 × 3 targets"), std::string::npos) << r.out;
+  const auto rows = lines(io::read_file(dir + "/attack.tsv"));
+  ASSERT_EQ(rows.size(), 51u);
+  int64_t correct = 0;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    std::vector<std::string> cells;
+    std::istringstream row(rows[i]);
+    for (std::string cell; std::getline(row, cell, '\t');) cells.push_back(cell);
+    ASSERT_EQ(cells.size(), 9u) << rows[i];
+    EXPECT_EQ(cells[8] != "-", cells[4] == "1") << rows[i];  // fooled exactly when an attack is named
+    EXPECT_LE(std::stod(cells[5]), 0.3 / 255 + 1e-6) << rows[i];
+    correct += cells[1] == cells[3];
+  }
+  char expected[32];
+  std::snprintf(expected, sizeof expected, "%.2f%%", 100.0 * correct / 50);
+  EXPECT_NE(md[4].find(expected), std::string::npos) << r.out;
+  const CliRun e = smoothcuda("eval npy:" + dir + "/adversarial.npy:" + dir + "/labels.npy " + model);
+  ASSERT_EQ(e.code, 0) << e.err;
+  std::snprintf(expected, sizeof expected, "accuracy %.4f", correct / 50.0);
+  EXPECT_NE(e.out.find(expected), std::string::npos) << e.out << " vs " << r.out;
+  std::printf("[attack] akamaster resnet20, every 200th CIFAR-10 JPEG, linf 0.3/255: %s\n", md[4].c_str());
+}
+
 TEST(Cli, AttackOptionErrors) {
   const std::string model = fixture_dir() + "/models/lenet_28.safetensors";
   EXPECT_NE(smoothcuda("attack fake:4:1:28:28 " + model).err.find("--out DIR is required"),
@@ -516,6 +573,21 @@ TEST(Cli, AttackOptionErrors) {
   EXPECT_NE(smoothcuda("attack fake:4:1:28:28 " + model + " --target 10" + out).err.find("--target 10"),
             std::string::npos);
   EXPECT_NE(smoothcuda("attack fake:4:3:32:32 " + model + out).err.find("takes 1x28x28"), std::string::npos);
+  EXPECT_NE(smoothcuda("attack fake:4:1:28:28 " + model + " --attack apgd,cw" + out)
+                .err.find("unknown --attack 'cw'"),
+            std::string::npos);
+  EXPECT_NE(smoothcuda("attack fake:4:1:28:28 " + model + " --attack pgd,smoothadv --norm l2" + out)
+                .err.find("smoothadv attacks the smoothed classifier and runs alone"),
+            std::string::npos);
+  EXPECT_NE(smoothcuda("attack fake:4:1:28:28 " + model + " --attack pgd,square --target 1" + out)
+                .err.find("--target is for fgsm or pgd alone"),
+            std::string::npos);
+  EXPECT_NE(
+      smoothcuda("attack fake:4:1:28:28 " + model + " --attack square --p-init 2" + out).err.find("p-init"),
+      std::string::npos);
+  EXPECT_NE(
+      smoothcuda("attack fake:4:1:28:28 " + model + " --attack apgd-t --targets 0" + out).err.find("targets"),
+      std::string::npos);
 }
 
 // SmoothAdv through the command, then the smoothed classifier's verdict on its examples by `predict`.
