@@ -326,17 +326,22 @@ std::vector<std::string> summary_cells(const std::string& md) {
   return rows.size() < 3 ? std::vector<std::string>() : row_cells(rows[2]);
 }
 
+// The CIFAR-10 JPEG test set as a dataset spec, and akamaster's ResNet-20 checkpoint with the flags that load
+// it; empty strings when ../shared lacks either.
+std::pair<std::string, std::string> akamaster_resnet20_on_cifar10() {
+  const std::string shared = shared_dir(), ckpt = shared + "/models/akamaster/resnet20-12fca82f.th";
+  for (const std::string& p : {ckpt, shared + "/data/cifar10-jpeg/test"})
+    if (!std::filesystem::exists(p)) return {};
+  return {"folder:" + shared + "/data/cifar10-jpeg/test",
+          ckpt + " --arch aka_resnet20 --dataset cifar10 --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225"};
+}
+
 // akamaster's ResNet-20 (not adversarially trained) under FGSM, PGD and APGD in the l-infinity ball of 2/255
 // on every 100th CIFAR-10 test JPEG: FGSM fools most, PGD and APGD nearly all; the saved examples give `eval`
 // the same accuracy.
 TEST(Cli, AttackOnRealData) {
-  const std::string shared = shared_dir(), ckpt = shared + "/models/akamaster/resnet20-12fca82f.th";
-  for (const std::string& p : {ckpt, shared + "/data/cifar10-jpeg/test"})
-    if (!std::filesystem::exists(p)) GTEST_SKIP() << "no " << p;
-  const std::string data = "folder:" + shared + "/data/cifar10-jpeg/test",
-                    model = ckpt +
-                            " --arch aka_resnet20 --dataset cifar10 --mean 0.485,0.456,0.406 --std "
-                            "0.229,0.224,0.225";
+  const auto [data, model] = akamaster_resnet20_on_cifar10();
+  if (model.empty()) GTEST_SKIP() << "no akamaster checkpoint or CIFAR-10 JPEG test set in ../shared";
   double clean = 0;
   for (const std::string attack : {"fgsm", "pgd", "apgd", "apgd-dlr"}) {
     const std::string dir = temp_path("attack_" + attack);
@@ -508,14 +513,9 @@ TEST(Cli, OodAdversarialTables) {
 // about half of the images: one summary row per attack, the accuracy never rising down the rows, each fooled
 // image naming the attack that fooled it, and the saved examples giving `eval` the last row's accuracy.
 TEST(Cli, AttackSequenceOnRealData) {
-  const std::string shared = shared_dir(), ckpt = shared + "/models/akamaster/resnet20-12fca82f.th";
-  for (const std::string& p : {ckpt, shared + "/data/cifar10-jpeg/test"})
-    if (!std::filesystem::exists(p)) GTEST_SKIP() << "no " << p;
-  const std::string data = "folder:" + shared + "/data/cifar10-jpeg/test",
-                    model = ckpt +
-                            " --arch aka_resnet20 --dataset cifar10 --mean 0.485,0.456,0.406 --std "
-                            "0.229,0.224,0.225",
-                    dir = temp_path("attack_sequence");
+  const auto [data, model] = akamaster_resnet20_on_cifar10();
+  if (model.empty()) GTEST_SKIP() << "no akamaster checkpoint or CIFAR-10 JPEG test set in ../shared";
+  const std::string dir = temp_path("attack_sequence");
   const CliRun r = smoothcuda("attack " + data + " " + model +
                               " --attack apgd,apgd-t,square --eps 0.3/255 --steps 5 --targets 3 --queries 40 "
                               "--skip 200 --batch 32 --out " +
