@@ -1,7 +1,8 @@
 // smoothcuda attack DATASET MODEL --attack A[,B,...]: adversarial examples for a classifier (or, with
 // smoothadv, for its smoothed version), their accuracy under attack, and the examples themselves as .npy for
 // `eval` or `predict`/`certify` (npy:DIR/adversarial.npy:DIR/labels.npy). A list of attacks runs in sequence,
-// each after the first on the images the ones before did not fool, as AutoAttack does (apgd,apgd-t,square).
+// each after the first on the images the ones before did not fool, as AutoAttack does
+// (apgd,apgd-t,fab-t,square).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include "apps/model_options.h"
 #include "apps/progress.h"
 #include "attacks/apgd.h"
+#include "attacks/fab.h"
 #include "attacks/loss_gradient.h"
 #include "attacks/perturbation.h"
 #include "attacks/pgd.h"
@@ -42,7 +44,7 @@ struct Stage {
   double l2_sum = 0, max_linf = 0;
 };
 
-const char* const kAttacks[] = {"fgsm", "pgd", "apgd", "apgd-t", "square", "smoothadv"};
+const char* const kAttacks[] = {"fgsm", "pgd", "apgd", "apgd-t", "fab-t", "square", "smoothadv"};
 
 std::string fmt(const char* f, double v) {
   char buf[64];
@@ -57,29 +59,32 @@ int attack_command(int argc, char** argv) {
       "attack",
       "Attacks MODEL on DATASET: fgsm, pgd and apgd (cross-entropy or DLR loss, linf or l2 ball, within "
       "[0,1]; apgd: Croce & Hein's APGD, momentum and its own step size); apgd-t (AutoAttack's targeted APGD "
-      "on the targeted DLR loss, one run per class ranked 2nd, 3rd, ... at the image); square "
+      "on the targeted DLR loss, one run per class ranked 2nd, 3rd, ... at the image); fab-t (the targeted "
+      "Fast Adaptive Boundary attack, a minimum-norm attack, the same targets); square "
       "(Andriushchenko et al.'s Square Attack: random search on the margin, no gradients); smoothadv (Salman "
       "et al.: l2 PGD on the smoothed soft classifier, m noise draws per image). A comma list runs the "
-      "attacks in sequence, each after the first on the images not yet fooled (AutoAttack's standard run "
-      "without FAB-T: apgd,apgd-t,square --steps 100). Writes DIR/attack.tsv (one row per image), "
+      "attacks in sequence, each after the first on the images not yet fooled (AutoAttack's standard run: "
+      "apgd,apgd-t,fab-t,square --steps 100). Writes DIR/attack.tsv (one row per image), "
       "DIR/summary.md, DIR/adversarial.npy and DIR/labels.npy.");
   args.positional("DATASET",
                   "cifar10, cifar100, imagenet, mnist, fashion-mnist, folder:PATH, npy:..., fake:...")
       .positional("MODEL", "a smoothcuda model file (.safetensors) or a PyTorch checkpoint")
-      .option("attack", "pgd", "fgsm, pgd, apgd, apgd-t, square or smoothadv, or a comma list of them")
+      .option("attack", "pgd", "fgsm, pgd, apgd, apgd-t, fab-t, square or smoothadv, or a comma list of them")
       .option("norm", "", "linf or l2 (default linf; smoothadv: l2 only)")
       .option("eps", "8/255", "radius of the ball (a number or a fraction)")
       .option("steps", "10",
-              "gradient steps of pgd, apgd, apgd-t (Croce & Hein use 100) and smoothadv (Salman et al.: 20)")
+              "gradient steps of pgd, apgd, apgd-t and fab-t (Croce & Hein use 100) and smoothadv (Salman et "
+              "al.: 20)")
       .option("step-size", "", "pgd step (default eps/4); smoothadv steps 2·eps/steps")
       .option("restarts", "1",
-              "pgd/apgd random starts, apgd-t starts per target (later ones only for images not yet fooled)")
+              "pgd/apgd random starts, apgd-t/fab-t starts per target (later ones only for images not yet "
+              "fooled)")
       .flag("no-random-start", "pgd/apgd/apgd-t start at the image instead of a uniform draw from the ball")
       .option("target", "-1", "targeted attack towards this class (fgsm, pgd, alone); -1: untargeted")
       .option("loss", "ce",
               "the loss fgsm/pgd/apgd climb: ce (cross-entropy) or dlr (Croce & Hein's difference "
               "of logits ratio; untargeted)")
-      .option("targets", "9", "apgd-t: the classes tried, by rank at the image (AutoAttack: 9)")
+      .option("targets", "9", "apgd-t, fab-t: the classes tried, by rank at the image (AutoAttack: 9)")
       .option("queries", "5000", "square: tries per image after its start (AutoAttack: 5000)")
       .option("p-init", "0.8", "square: the share of the image its first windows cover")
       .option("sigma", "0.25", "smoothadv: the smoothing noise level")
@@ -98,7 +103,7 @@ int attack_command(int argc, char** argv) {
   const std::vector<std::string> sequence = split_commas(args.get("attack"));
   for (const std::string& kind : sequence)
     SC_CHECK(std::find(std::begin(kAttacks), std::end(kAttacks), kind) != std::end(kAttacks),
-             "attack: unknown --attack '", kind, "' (fgsm, pgd, apgd, apgd-t, square, smoothadv)");
+             "attack: unknown --attack '", kind, "' (fgsm, pgd, apgd, apgd-t, fab-t, square, smoothadv)");
   const bool smoothadv = sequence[0] == "smoothadv";
   SC_CHECK(sequence.size() == 1 || std::find(sequence.begin(), sequence.end(), "smoothadv") == sequence.end(),
            "attack: smoothadv attacks the smoothed classifier and runs alone");
@@ -129,6 +134,13 @@ int attack_command(int argc, char** argv) {
   attacks::PgdOptions fgsm = attacks::fgsm_options(norm, eps);
   fgsm.targeted = pgd.targeted, fgsm.seed = pgd.seed, fgsm.loss = pgd.loss;
   const int targets = static_cast<int>(args.get_int("targets", 1, 1 << 20));
+  attacks::FabOptions fab;
+  fab.norm = norm;
+  fab.eps = eps;
+  fab.steps = pgd.steps;
+  fab.targets = targets;
+  fab.restarts = pgd.restarts;
+  fab.seed = pgd.seed;
   attacks::SquareOptions square;
   square.norm = norm;
   square.eps = eps;
@@ -166,6 +178,7 @@ int attack_command(int argc, char** argv) {
     if (kind == "pgd") return attacks::pgd_attack(*model, x, aim, ids, pgd);
     if (kind == "apgd") return attacks::apgd_attack(*model, x, labels, ids, pgd);
     if (kind == "apgd-t") return attacks::apgd_targeted_attack(*model, x, labels, ids, pgd, targets);
+    if (kind == "fab-t") return attacks::fab_targeted_attack(*model, x, labels, ids, fab);
     if (kind == "square") return attacks::square_attack(*model, x, labels, ids, square);
     const auto s = attacks::smoothadv_attack(*model, x, labels, ids, sa);
     attacks::AttackResult r;
@@ -273,7 +286,7 @@ int attack_command(int argc, char** argv) {
     const std::string steps =
         kind == "fgsm"     ? "1"
         : kind == "square" ? std::to_string(square.queries) + " queries"
-        : kind == "apgd-t"
+        : kind == "apgd-t" || kind == "fab-t"
             ? std::to_string(pgd.steps) + " × " +
                   std::to_string(std::min<int64_t>(targets, model->spec.num_classes - 1)) + " targets"
             : std::to_string(pgd.steps);

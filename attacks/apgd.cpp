@@ -169,16 +169,7 @@ AttackResult apgd_targeted_attack(Classifier& model, const Tensor& x, const std:
   SC_CHECK(classes >= 4, "apgd-t: the targeted DLR loss needs at least 4 classes, the model has ", classes);
   SC_CHECK(targets >= 1, "apgd-t: --targets must be at least 1, got ", targets);
   const int64_t ranks = std::min<int64_t>(targets, classes - 1);
-  // Each image's classes by decreasing logit at the clean image: the targets are ranks 2, 3, … of that order.
-  const std::vector<float> z = logits.cpu().to_float_vector();
-  std::vector<std::vector<int64_t>> order(static_cast<size_t>(a.n));
-  for (int64_t i = 0; i < a.n; ++i) {
-    auto& oi = order[static_cast<size_t>(i)];
-    oi.resize(static_cast<size_t>(classes));
-    for (int64_t j = 0; j < classes; ++j) oi[static_cast<size_t>(j)] = j;
-    const float* zi = z.data() + i * classes;
-    std::stable_sort(oi.begin(), oi.end(), [zi](int64_t p, int64_t q) { return zi[p] > zi[q]; });
-  }
+  const std::vector<std::vector<int64_t>> order = classes_by_logit(logits);
   std::vector<int64_t> aim(static_cast<size_t>(a.n));
   for (int64_t rank = 1; rank <= ranks; ++rank) {
     for (int64_t i = 0; i < a.n; ++i)

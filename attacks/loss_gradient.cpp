@@ -147,6 +147,33 @@ LogitsLoss dlr_targeted(const std::vector<int64_t>& labels, const std::vector<in
   };
 }
 
+LogitsLoss logit_gap(const std::vector<int64_t>& labels, const std::vector<int64_t>& targets) {
+  return [labels, targets](const std::vector<double>& z, int64_t rows, int64_t classes,
+                           std::vector<double>& loss, std::vector<double>& dz) {
+    SC_CHECK(static_cast<int64_t>(targets.size()) == rows, "logit_gap: ", targets.size(), " targets for ", rows,
+             " rows");
+    each_row("logit_gap", labels, 2, z, rows, classes, loss, dz,
+             [&](const double* zr, int64_t y, int64_t r, double* d) {
+               const int64_t t = targets[static_cast<size_t>(r)];
+               check_label(t, classes);
+               d[t] += 1.0, d[y] -= 1.0;
+               return zr[t] - zr[y];
+             });
+  };
+}
+
+std::vector<std::vector<int64_t>> classes_by_logit(const Tensor& logits) {
+  SC_CHECK(logits.dim() == 2, "classes_by_logit: logits must be [rows, classes], got ", logits.describe());
+  const int64_t rows = logits.size(0), classes = logits.size(1);
+  const std::vector<float> z = logits.cpu().to_float_vector();
+  std::vector<std::vector<int64_t>> order(static_cast<size_t>(rows));
+  for (int64_t r = 0; r < rows; ++r) {
+    const std::vector<double> zr(z.begin() + r * classes, z.begin() + (r + 1) * classes);
+    top_logits(zr.data(), classes, classes, order[static_cast<size_t>(r)]);
+  }
+  return order;
+}
+
 LogitsLoss margin(const std::vector<int64_t>& labels) {
   return [labels](const std::vector<double>& z, int64_t rows, int64_t classes, std::vector<double>& loss,
                   std::vector<double>& dz) {

@@ -37,6 +37,13 @@ LogitsLoss dlr(const std::vector<int64_t>& labels);
 // targets[row]. Positive once the target's logit passes the true label's. Needs at least 4 classes.
 LogitsLoss dlr_targeted(const std::vector<int64_t>& labels, const std::vector<int64_t>& targets);
 
+// z_t − z_y, t = targets[row]: FAB-T's boundary function, positive once the target wins.
+LogitsLoss logit_gap(const std::vector<int64_t>& labels, const std::vector<int64_t>& targets);
+
+// Each row's classes by decreasing logit (the lower index first on ties): the targets of APGD-T and FAB-T
+// are ranks 2, 3, … of this order at the clean image.
+std::vector<std::vector<int64_t>> classes_by_logit(const Tensor& logits);
+
 // The margin z_y − max_{i≠y} z_i, which the Square Attack drives below zero (it uses no gradient; this one is
 // e_y − e_other).
 LogitsLoss margin(const std::vector<int64_t>& labels);

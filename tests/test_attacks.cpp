@@ -6,6 +6,7 @@
 #include <random>
 
 #include "attacks/apgd.h"
+#include "attacks/fab.h"
 #include "attacks/loss_gradient.h"
 #include "attacks/perturbation.h"
 #include "attacks/pgd.h"
@@ -336,6 +337,90 @@ TEST(Apgd, TargetedWalksTowardsTheRankedClasses) {
   EXPECT_ERROR_MENTIONS(attacks::apgd_targeted_attack(*two_classes.model, two_classes.images({1.0}, 1), {1},
                                                       {0}, attacks::PgdOptions(), 9),
                         "at least 4 classes");
+}
+
+// The box-constrained projection onto a hyperplane: by hand where the box binds, the closed forms where it
+// does not (ℓ∞: (b − w·t)/‖w‖₁·sign(w); ℓ2: (b − w·t)·w/‖w‖₂²), and the corner when the box holds no point of
+// the hyperplane.
+TEST(Fab, ProjectionOntoAHyperplaneInTheBox) {
+  for (Norm norm : {Norm::Linf, Norm::L2}) {
+    SCOPED_TRACE(attacks::norm_name(norm));
+    // w·x must rise by 0.6; the first coordinate can rise by 0.1 only.
+    std::vector<double> d = attacks::project_onto_hyperplane(norm, {0.9, 0.5}, {1, 1}, 2.0);
+    EXPECT_NEAR(d[0], 0.1, 1e-12);
+    EXPECT_NEAR(d[1], 0.5, 1e-12);
+    d = attacks::project_onto_hyperplane(norm, {0.9, 0.5}, {1, 1}, 3.0);  // out of reach: the corner (1, 1)
+    EXPECT_NEAR(d[0], 0.1, 1e-12);
+    EXPECT_NEAR(d[1], 0.5, 1e-12);
+    d = attacks::project_onto_hyperplane(norm, {0.9, 0.5, 0.2}, {-2, 0, 1}, -1.6);  // w·t = −1.6: no step
+    for (double v : d) EXPECT_NEAR(v, 0.0, 1e-15);
+    std::mt19937_64 rng(3);
+    std::normal_distribution<double> g(0, 1);
+    std::uniform_real_distribution<double> u(0.3, 0.7);
+    std::vector<double> t(20), w(20);
+    double wt = 0, l1 = 0, l2 = 0;
+    for (int i = 0; i < 20; ++i) {
+      t[i] = u(rng), w[i] = g(rng);
+      wt += w[i] * t[i], l1 += std::fabs(w[i]), l2 += w[i] * w[i];
+    }
+    for (double change : {0.3, -0.2}) {
+      d = attacks::project_onto_hyperplane(norm, t, w, wt + change);
+      for (int i = 0; i < 20; ++i) {
+        const double want = norm == Norm::Linf ? change / l1 * (w[i] > 0 ? 1 : -1) : change * w[i] / l2;
+        EXPECT_NEAR(d[i], want, 1e-12) << "coordinate " << i;
+      }
+    }
+    // A change that makes coordinates meet the box: on the hyperplane, inside the box, and no coordinate
+    // moves less than an unconstrained one while it has room (ℓ∞: all free coordinates move by the same
+    // amount).
+    d = attacks::project_onto_hyperplane(norm, t, w, wt + 0.6 * l1 * 0.4);
+    double reached = 0;
+    for (int i = 0; i < 20; ++i) {
+      reached += w[i] * d[i];
+      EXPECT_GE(t[i] + d[i], -1e-12);
+      EXPECT_LE(t[i] + d[i], 1 + 1e-12);
+    }
+    EXPECT_NEAR(reached, 0.6 * l1 * 0.4, 1e-9);
+  }
+}
+
+// FAB-T on the 5-class linear classifier, where the linearization is exact: with the runner-up as its only
+// target it cannot cross within 1.5× the nearest boundary's distance; with two targets it crosses class 2's
+// boundary, and its crossing is nearly the closest point of it (FAB is a minimum-norm attack: within the 5%
+// overshoot of one step, and within 2% after more); below that distance nothing is fooled, and unfooled
+// images keep the clean image.
+TEST(Fab, TargetedCrossesTheNearestRankedBoundary) {
+  FiveClassLinear lin;
+  for (Norm norm : {Norm::Linf, Norm::L2}) {
+    SCOPED_TRACE(attacks::norm_name(norm));
+    const double nearest = lin.distance(2, norm);
+    attacks::FabOptions o;
+    o.norm = norm, o.eps = 1.5 * nearest, o.steps = 20, o.targets = 1;
+    EXPECT_FALSE(attacks::fab_targeted_attack(*lin.model, lin.image(), {0}, {0}, o).success[0]);
+    o.targets = 2;
+    const auto two = attacks::fab_targeted_attack(*lin.model, lin.image(), {0}, {0}, o);
+    ASSERT_TRUE(two.success[0]);
+    EXPECT_EQ(two.predictions[0], 2);
+    expect_sound(*lin.model, lin.image(), two, norm, o.eps);
+    std::vector<float> delta = two.adversarial.to_float_vector();
+    for (int e = 0; e < 48; ++e) delta[e] -= lin.x0[e];
+    const double size =
+        norm == Norm::Linf ? attacks::linf_norm(delta.data(), 48) : attacks::l2_norm(delta.data(), 48);
+    EXPECT_GE(size, nearest * (1 - 1e-4));
+    EXPECT_LE(size, nearest * 1.06);
+    // Its first crossing overshoots by η = 1.05; the steps after it come within 2% of the boundary. (On a
+    // linear model the walk gets there with or without the step back, β: that step and the pull towards the
+    // image, α, matter only where the linearization is not exact.)
+    o.eps = 1.02 * nearest;
+    EXPECT_TRUE(attacks::fab_targeted_attack(*lin.model, lin.image(), {0}, {0}, o).success[0]);
+    o.eps = 0.9 * nearest, o.targets = 9, o.restarts = 2;
+    const auto none = attacks::fab_targeted_attack(*lin.model, lin.image(), {0}, {0}, o);
+    EXPECT_FALSE(none.success[0]);
+    EXPECT_TRUE(identical(none.adversarial, lin.image()));
+  }
+  attacks::FabOptions bad;
+  bad.steps = 0;
+  EXPECT_ERROR_MENTIONS(attacks::fab_targeted_attack(*lin.model, lin.image(), {0}, {0}, bad), "--steps");
 }
 
 // AutoAttack's schedule of the window's share: halves after 10, 50, 200, … ten-thousandths of the budget.

@@ -509,7 +509,7 @@ TEST(Cli, OodAdversarialTables) {
             std::string::npos);
 }
 
-// AutoAttack's sequence less FAB-T (APGD-CE, APGD-T, Square) on akamaster's ResNet-20 at a budget that leaves
+// AutoAttack's sequence (APGD-CE, APGD-T, FAB-T, Square) on akamaster's ResNet-20 at a budget that leaves
 // about half of the images: one summary row per attack, the accuracy never rising down the rows, each fooled
 // image naming the attack that fooled it, and the saved examples giving `eval` the last row's accuracy.
 TEST(Cli, AttackSequenceOnRealData) {
@@ -517,24 +517,25 @@ TEST(Cli, AttackSequenceOnRealData) {
   if (model.empty()) GTEST_SKIP() << "no akamaster checkpoint or CIFAR-10 JPEG test set in ../shared";
   const std::string dir = temp_path("attack_sequence");
   const CliRun r = smoothcuda("attack " + data + " " + model +
-                              " --attack apgd,apgd-t,square --eps 0.3/255 --steps 5 --targets 3 --queries 40 "
+                              " --attack apgd,apgd-t,fab-t,square --eps 0.3/255 --steps 5 --targets 3 --queries 40 "
                               "--skip 200 --batch 32 --out " +
                               dir);
   ASSERT_EQ(r.code, 0) << r.err;
   const auto md = lines(io::read_file(dir + "/summary.md"));
-  ASSERT_GE(md.size(), 5u) << r.out;
+  ASSERT_GE(md.size(), 6u) << r.out;
   double before = 100;
-  for (size_t row = 2; row < 5; ++row) {
+  for (size_t row = 2; row < 6; ++row) {
     const auto cells = row_cells(md[row]);
     ASSERT_EQ(cells.size(), 10u) << md[row];
-    EXPECT_EQ(cells[0], std::vector<std::string>({"apgd", "+ apgd-t", "+ square"})[row - 2]);
+    EXPECT_EQ(cells[0], std::vector<std::string>({"apgd", "+ apgd-t", "+ fab-t", "+ square"})[row - 2]);
     const double accuracy = std::stod(cells[6]);
     EXPECT_LE(accuracy, before) << r.out;
     before = accuracy;
   }
   EXPECT_EQ(summary_cells(io::read_file(dir + "/summary.md"))[3], "5") << r.out;
-  EXPECT_NE(md[4].find("40 queries"), std::string::npos) << r.out;
+  EXPECT_NE(md[5].find("40 queries"), std::string::npos) << r.out;
   EXPECT_NE(md[3].find("5 × 3 targets"), std::string::npos) << r.out;
+  EXPECT_NE(md[4].find("5 × 3 targets"), std::string::npos) << r.out;
   const auto rows = lines(io::read_file(dir + "/attack.tsv"));
   ASSERT_EQ(rows.size(), 51u);
   int64_t correct = 0;
@@ -549,12 +550,12 @@ TEST(Cli, AttackSequenceOnRealData) {
   }
   char expected[32];
   std::snprintf(expected, sizeof expected, "%.2f%%", 100.0 * correct / 50);
-  EXPECT_NE(md[4].find(expected), std::string::npos) << r.out;
+  EXPECT_NE(md[5].find(expected), std::string::npos) << r.out;
   const CliRun e = smoothcuda("eval npy:" + dir + "/adversarial.npy:" + dir + "/labels.npy " + model);
   ASSERT_EQ(e.code, 0) << e.err;
   std::snprintf(expected, sizeof expected, "accuracy %.4f", correct / 50.0);
   EXPECT_NE(e.out.find(expected), std::string::npos) << e.out << " vs " << r.out;
-  std::printf("[attack] akamaster resnet20, every 200th CIFAR-10 JPEG, linf 0.3/255: %s\n", md[4].c_str());
+  std::printf("[attack] akamaster resnet20, every 200th CIFAR-10 JPEG, linf 0.3/255: %s\n", md[5].c_str());
 }
 
 TEST(Cli, AttackOptionErrors) {
