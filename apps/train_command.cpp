@@ -51,7 +51,7 @@ training::TrainOptions train_options(const Args& args, const Shape& image) {
     o.adversarial = training::TrainOptions::Adversarial::SmoothAdv;
     o.smoothadv.eps = args.get_fraction("attack-eps", 0, 1e6);
     o.smoothadv.steps = static_cast<int>(args.get_int("attack-steps", 1, 1 << 20));
-    o.smoothadv.m = args.get_int("m", 1, 1 << 16);
+    o.smoothadv.m = args.get("m").empty() ? 1 : args.get_int("m", 1, 1 << 16);
   } else if (!attack.empty()) {
     o.adversarial = training::TrainOptions::Adversarial::Pgd;
     const attacks::Norm norm = attacks::parse_norm(args.get("attack-norm"));
@@ -69,6 +69,9 @@ training::TrainOptions train_options(const Args& args, const Shape& image) {
   o.ibp_eps = args.get_fraction("ibp-eps", 0, 1e6);
   o.ibp_weight = args.get_double("ibp-weight", 0, 1e6);
   o.ibp_warmup = args.get_double("ibp-warmup", 0, 1e6);
+  o.consistency_lambda = args.get_double("consistency", 0, 1e6);
+  o.consistency_eta = args.get_double("consistency-eta", 0, 1e6);
+  if (!args.get("m").empty()) o.consistency_m = args.get_int("m", 1, 1 << 16);
   o.check();
   return o;
 }
@@ -119,7 +122,9 @@ int train_command(int argc, char** argv) {
           "adversarial training: each batch replaced by fgsm or pgd examples (Madry et al.), or smoothadv "
           "(Salman et al.: l2 attack on the smoothed classifier, training on its noisy copies; needs "
           "--noise-sd)")
-      .option("m", "1", "smoothadv: noise draws per image (the batch holds m copies of each image)")
+      .option("m", "",
+              "noise draws per image, the batch holding m copies of each: smoothadv (default 1) and "
+              "--consistency (default 2)")
       .option("attack-norm", "linf", "fgsm/pgd training's ball: linf or l2 (smoothadv: l2)")
       .option("attack-eps", "8/255", "its radius (a number or a fraction)")
       .option("attack-steps", "7", "pgd steps")
@@ -130,6 +135,11 @@ int train_command(int argc, char** argv) {
               "linf ball of radius ε, from interval bound propagation (a number or a fraction)")
       .option("ibp-weight", "1", "the weight of that worst-case term (ProoD's kappa)")
       .option("ibp-warmup", "0", "epochs over which ε grows linearly from 0 to --ibp-eps")
+      .option("consistency", "0",
+              "with λ > 0, consistency regularization (Jeong & Shin 2020): m noisy copies of each image "
+              "(--noise-sd), and the loss adds λ × the mean KL divergence from their mean prediction to each "
+              "copy's + eta × that mean's entropy (Jeong & Shin: λ = 10 or 20, m = 2)")
+      .option("consistency-eta", "0.5", "the weight of the entropy term of --consistency")
       .option("skip", "1", "train on every skip-th training image")
       .option("max", "-1", "train on the training images with index below max (-1: all)")
       .option("test-skip", "1", "evaluate every test-skip-th test image")

@@ -42,14 +42,6 @@ void expect_gradient_matches_differences(const attacks::LogitsLoss& loss, std::v
   }
 }
 
-std::vector<double> random_logits(size_t n, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> g(0, 2);
-  std::vector<double> z(n);
-  for (auto& v : z) v = g(rng);
-  return z;
-}
-
 TEST(AttackLosses, GradientsMatchFiniteDifferences) {
   expect_gradient_matches_differences(attacks::cross_entropy({3, 0, 6, 1, 1, 5}), random_logits(42, 1), 6, 7);
   expect_gradient_matches_differences(attacks::dlr({3, 0, 6, 1, 1, 5}), random_logits(42, 5), 6, 7);

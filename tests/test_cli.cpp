@@ -414,6 +414,13 @@ TEST(Cli, TrainResumesToTheSameWeights) {
   EXPECT_NE(no_arch.err.find("--arch"), std::string::npos) << no_arch.err;
   const CliRun bad = smoothcuda(base + temp_path("train_d") + opts + " --augment sideways");
   EXPECT_NE(bad.err.find("--augment"), std::string::npos) << bad.err;
+  // Consistency regularization: two noisy copies per image by default, and it needs the noise.
+  const CliRun consistency = smoothcuda(base + temp_path("train_e") + opts + " --epochs 1 --consistency 5");
+  ASSERT_EQ(consistency.code, 0) << consistency.err;
+  EXPECT_NE(consistency.err.find("consistency lambda=5 eta=0.5 m=2"), std::string::npos) << consistency.err;
+  const CliRun no_noise = smoothcuda(base + temp_path("train_f") +
+                                     " --arch lenet --input-shape 1,28,28 --num-classes 10 --consistency 5");
+  EXPECT_NE(no_noise.err.find("--noise-sd"), std::string::npos) << no_noise.err;
 }
 
 // A detector trained by `train` on inout:IN+OUT (bright images in, uniform noise out) and ProoD's joint model
@@ -517,8 +524,8 @@ TEST(Cli, AttackSequenceOnRealData) {
   if (model.empty()) GTEST_SKIP() << "no akamaster checkpoint or CIFAR-10 JPEG test set in ../shared";
   const std::string dir = temp_path("attack_sequence");
   const CliRun r = smoothcuda("attack " + data + " " + model +
-                              " --attack apgd,apgd-t,fab-t,square --eps 0.3/255 --steps 5 --targets 3 --queries 40 "
-                              "--skip 200 --batch 32 --out " +
+                              " --attack apgd,apgd-t,fab-t,square --eps 0.3/255 --steps 5 --targets 3 "
+                              "--queries 40 --skip 200 --batch 32 --out " +
                               dir);
   ASSERT_EQ(r.code, 0) << r.err;
   const auto md = lines(io::read_file(dir + "/summary.md"));

@@ -4,18 +4,22 @@
 #include <cmath>
 #include <filesystem>
 #include <numeric>
+#include <random>
 #include <set>
 
+#include "attacks/loss_gradient.h"
 #include "attacks/pgd.h"
 #include "attacks/smoothadv.h"
 #include "io/dataset.h"
 #include "io/npy.h"
+#include "kernels/gaussian_noise.h"
 #include "nn/interval.h"
 #include "nn/models/model_file.h"
 #include "nn/models/random_init.h"
 #include "test_util.h"
 #include "training/augment.h"
 #include "training/checkpoint.h"
+#include "training/consistency.h"
 #include "training/sgd.h"
 #include "training/trainer.h"
 
@@ -354,6 +358,120 @@ TEST(Training, SmoothAdvTrainingLearns) {
   training::TrainOptions missing = o;
   missing.noise_sd = 0;
   EXPECT_ERROR_MENTIONS(missing.check(), "--noise-sd");
+}
+
+// The mean of the loss terms is the reference's loss (mean cross-entropy over rows + mean consistency term
+// over images), and dz its gradient: against central differences in double, with λ and η on and off.
+TEST(Consistency, LossGradientMatchesDifferences) {
+  const int64_t m = 3, images = 2, classes = 5, rows = m * images;
+  const std::vector<int64_t> labels = {4, 1};
+  for (auto [lambda, eta] : {std::pair{10.0, 0.5}, std::pair{0.0, 0.7}, std::pair{2.0, 0.0}}) {
+    SCOPED_TRACE("lambda " + std::to_string(lambda) + " eta " + std::to_string(eta));
+    const attacks::LogitsLoss loss = training::consistency_loss(labels, m, lambda, eta);
+    const auto mean_loss = [&](const std::vector<double>& z) {
+      std::vector<double> terms, unused(z.size(), 0.0);
+      loss(z, rows, classes, terms, unused);
+      double sum = 0;
+      for (double t : terms) sum += t;
+      return sum / static_cast<double>(rows);
+    };
+    const std::vector<double> z = random_logits(static_cast<size_t>(rows * classes), 5);
+    std::vector<double> terms, dz(z.size(), 0.0);
+    loss(z, rows, classes, terms, dz);
+    const double h = 1e-6;
+    for (size_t i = 0; i < z.size(); ++i) {
+      std::vector<double> up = z, down = z;
+      up[i] += h, down[i] -= h;
+      EXPECT_NEAR(dz[i], (mean_loss(up) - mean_loss(down)) / (2 * h), 1e-7) << "logit " << i;
+    }
+  }
+}
+
+// By hand: with λ = η = 0 it is the mean cross-entropy; with identical copies the KL terms vanish and each
+// row carries η·H(p̂); the copies are copy-major (row j·B + b).
+TEST(Consistency, ReducesToCrossEntropyAndEntropy) {
+  const std::vector<int64_t> labels = {2, 0};
+  const std::vector<double> z = random_logits(4 * 3, 8);  // m = 2 copies of B = 2 images, 3 classes
+  std::vector<double> plain, dplain(z.size()), ce, dce(z.size());
+  training::consistency_loss(labels, 2, 0, 0)(z, 4, 3, plain, dplain);
+  attacks::cross_entropy({2, 0, 2, 0})(z, 4, 3, ce, dce);
+  for (size_t r = 0; r < 4; ++r) EXPECT_NEAR(plain[r], ce[r], 1e-12);
+  for (size_t i = 0; i < z.size(); ++i) EXPECT_NEAR(dplain[i], dce[i] / 4, 1e-12);
+  std::vector<double> same = z;
+  std::copy(z.begin(), z.begin() + 6, same.begin() + 6);  // copy 1 of both images = copy 0
+  std::vector<double> with, dwith(z.size());
+  training::consistency_loss(labels, 2, 20, 0.5)(same, 4, 3, with, dwith);
+  attacks::cross_entropy({2, 0, 2, 0})(same, 4, 3, ce, dce);
+  for (int64_t b = 0; b < 2; ++b) {
+    const double* zr = same.data() + b * 3;
+    const double top = *std::max_element(zr, zr + 3);
+    double sum = 0, entropy = 0;
+    for (int k = 0; k < 3; ++k) sum += std::exp(zr[k] - top);
+    for (int k = 0; k < 3; ++k) {
+      const double p = std::exp(zr[k] - top) / sum;
+      entropy -= p * std::log(p);
+    }
+    for (int64_t j = 0; j < 2; ++j)
+      EXPECT_NEAR(with[static_cast<size_t>(j * 2 + b)] - ce[static_cast<size_t>(j * 2 + b)], 0.5 * entropy,
+                  1e-12);
+  }
+  std::vector<double> terms, dz(z.size());
+  EXPECT_ERROR_MENTIONS(training::consistency_loss({0, 1, 2}, 2, 1, 1)(z, 4, 3, terms, dz),
+                        "3 labels × 2 copies");
+}
+
+// Trained with the consistency term (λ = 20, m = 2) instead of plain Gaussian augmentation, on the same
+// images and seed, LeNet's predictions on held-out noisy copies of an image agree more: their mean KL
+// divergence from the copies' mean prediction falls. Training without --noise-sd or with one copy is refused.
+TEST(Training, ConsistencyMakesNoisyPredictionsAgree) {
+  if (!have_fashion_mnist()) GTEST_SKIP() << "Debian's dataset-fashion-mnist is not installed";
+  training::TrainOptions plain = lenet_options();
+  plain.epochs = 2, plain.noise_sd = 0.5;
+  training::TrainOptions consistent = plain;
+  consistent.consistency_lambda = 20, consistent.consistency_m = 2;
+  auto test = io::open_dataset("fashion-mnist", {"test", ""});
+  std::vector<int64_t> ids(200);
+  std::iota(ids.begin(), ids.end(), 2000);
+  const Tensor x = io::read_batch(*test, ids, 0, 200);
+  const int64_t copies = 8;
+  const auto disagreement = [&](Classifier& model) {  // mean over images of (1/m) Σ_i KL(p̂ ‖ s_i)
+    double total = 0;
+    for (int64_t b = 0; b < 200; ++b) {
+      const Tensor image = x.slice(0, b, b + 1).contiguous().reshape({1, 28, 28});
+      const Tensor noisy =
+          ops::add_gaussian_noise(image, copies, 0.5f, NoiseKey{17, static_cast<uint32_t>(b), 0}, 0);
+      const std::vector<float> z = model.forward(noisy).to_float_vector();
+      std::vector<double> s(static_cast<size_t>(copies * 10)), mean(10, 0.0);
+      for (int64_t i = 0; i < copies; ++i) {
+        const float* zr = z.data() + i * 10;
+        const float top = *std::max_element(zr, zr + 10);
+        double sum = 0;
+        for (int k = 0; k < 10; ++k) sum += std::exp(static_cast<double>(zr[k] - top));
+        for (int k = 0; k < 10; ++k) {
+          s[static_cast<size_t>(i * 10 + k)] = std::exp(static_cast<double>(zr[k] - top)) / sum;
+          mean[static_cast<size_t>(k)] += s[static_cast<size_t>(i * 10 + k)] / copies;
+        }
+      }
+      for (int64_t i = 0; i < copies; ++i)
+        for (int k = 0; k < 10; ++k)
+          total +=
+              mean[k] * std::log(mean[k] / std::max(s[static_cast<size_t>(i * 10 + k)], 1e-300)) / copies;
+    }
+    return total / 200;
+  };
+  const TrainedLeNet a = train_lenet(plain, 1024), b = train_lenet(consistent, 1024);
+  const double kl_plain = disagreement(*a.model), kl_consistent = disagreement(*b.model);
+  std::printf(
+      "[training] mean KL of 8 noisy copies (σ = 0.5) from their mean: plain %.4f, consistency %.4f\n",
+      kl_plain, kl_consistent);
+  // Measured on this machine: 0.0163 against 0.0306.
+  EXPECT_LT(kl_consistent, 0.7 * kl_plain);
+  EXPECT_GT(b.log[2].accuracy, 40.0);  // held-out, under noise: it still classifies
+  training::TrainOptions bad = consistent;
+  bad.noise_sd = 0;
+  EXPECT_ERROR_MENTIONS(bad.check(), "--noise-sd");
+  bad = consistent, bad.consistency_m = 1;
+  EXPECT_ERROR_MENTIONS(bad.check(), "--m 2 or more");
 }
 
 }  // namespace

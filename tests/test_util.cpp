@@ -176,6 +176,14 @@ Tensor randn(const Shape& shape, uint64_t seed, float scale) {
   return t;
 }
 
+std::vector<double> random_logits(size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> g(0, 2);
+  std::vector<double> z(n);
+  for (auto& v : z) v = g(rng);
+  return z;
+}
+
 Tensor random_images(const Shape& shape, uint64_t seed, float scale) {
   std::vector<float> v = randn(shape, seed, scale).to_float_vector();
   for (float& f : v) f = std::clamp(f + 0.5f, 0.0f, 1.0f);

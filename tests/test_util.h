@@ -57,6 +57,8 @@ std::string deflate_bytes(const std::string& raw, bool gzip);
 
 // Standard-normal float32 values from a fixed seed (a CPU tensor).
 Tensor randn(const Shape& shape, uint64_t seed, float scale = 1.0f);
+// n values drawn from N(0, 2²) in double (logits for the losses' tests).
+std::vector<double> random_logits(size_t n, uint64_t seed);
 // Images in [0, 1]: clamp(0.5 + scale·N(0, 1)).
 Tensor random_images(const Shape& shape, uint64_t seed, float scale = 0.25f);
 // A model of `arch` with deterministic random parameters (nn/models/random_init.h); 3-channel inputs get a

@@ -11,6 +11,7 @@
 #include "nn/log_math.h"
 #include "smoothing/noise.h"
 #include "training/augment.h"
+#include "training/consistency.h"
 
 namespace sc::training {
 
@@ -38,15 +39,25 @@ std::vector<int64_t> batch_labels(const io::Dataset& data, const std::vector<int
   return labels;
 }
 
-// x + σ·noise when noise_sd > 0: one noisy copy of the whole batch under (seed, epoch, phase), sample = the
-// batch's index within the epoch.
-Tensor noisy_batch(const Tensor& x, const TrainOptions& o, int64_t epoch, uint32_t phase,
-                   int64_t batch_index) {
+// x + σ·noise when noise_sd > 0, under (seed, epoch, phase): `copies` noisy copies of the whole batch
+// ([B, ...] → [copies·B, ...], copy j of image b at row j·B + b; consistency training takes several), samples
+// copies·index … copies·index + copies − 1, index = the batch's index within the epoch.
+Tensor noisy_batch(const Tensor& x, const TrainOptions& o, int64_t epoch, uint32_t phase, int64_t batch_index,
+                   int64_t copies = 1) {
   if (o.noise_sd == 0) return x;
   const NoiseKey key{o.seed, static_cast<uint32_t>(epoch), phase};
-  return ops::add_gaussian_noise(x, 1, static_cast<float>(o.noise_sd), key,
-                                 static_cast<uint32_t>(batch_index))
-      .reshape(x.shape());
+  Shape rows = x.shape();
+  rows[0] *= copies;
+  return ops::add_gaussian_noise(x, copies, static_cast<float>(o.noise_sd), key,
+                                 static_cast<uint32_t>(batch_index * copies))
+      .reshape(rows);
+}
+
+// The labels of m copy-major copies of a batch.
+std::vector<int64_t> copy_major(const std::vector<int64_t>& labels, int64_t m) {
+  std::vector<int64_t> rows;
+  for (int64_t j = 0; j < m; ++j) rows.insert(rows.end(), labels.begin(), labels.end());
+  return rows;
 }
 
 // Sums over rows: the loss, the correct predictions, the rows.
@@ -131,6 +142,9 @@ std::string TrainOptions::describe() const {
   if (ibp_eps > 0)
     s << " ibp_eps=" << shortest(ibp_eps) << " ibp_weight=" << shortest(ibp_weight)
       << " ibp_warmup=" << shortest(ibp_warmup);
+  if (consistency_lambda > 0)
+    s << " consistency lambda=" << shortest(consistency_lambda) << " eta=" << shortest(consistency_eta)
+      << " m=" << consistency_m;
   return s.str();
 }
 
@@ -151,6 +165,18 @@ void TrainOptions::check() const {
            ibp_weight, " and ", ibp_warmup);
   SC_CHECK(ibp_eps == 0 || adversarial == Adversarial::None,
            "train: --ibp-eps does not combine with --adversarial");
+  SC_CHECK(std::isfinite(consistency_lambda) && consistency_lambda >= 0 && std::isfinite(consistency_eta) &&
+               consistency_eta >= 0,
+           "train: --consistency and --consistency-eta must be finite and ≥ 0, got ", consistency_lambda,
+           " and ", consistency_eta);
+  if (consistency_lambda > 0) {
+    SC_CHECK(noise_sd > 0, "train: consistency regularization compares noisy copies: give --noise-sd");
+    SC_CHECK(consistency_m >= 2,
+             "train: consistency regularization needs --m 2 or more noisy copies per image, got ",
+             consistency_m);
+    SC_CHECK(adversarial == Adversarial::None && ibp_eps == 0,
+             "train: --consistency does not combine with --adversarial or --ibp-eps");
+  }
   if (adversarial == Adversarial::SmoothAdv) {
     SC_CHECK(noise_sd > 0, "train: SmoothAdv training attacks the smoothed classifier: give --noise-sd");
     SC_CHECK(std::isfinite(smoothadv.eps) && smoothadv.eps > 0 && smoothadv.steps >= 1 && smoothadv.m >= 1,
@@ -207,14 +233,20 @@ LossAccuracy train_epoch(Classifier& model, Sgd& sgd, const io::Dataset& data,
       for (int64_t y : labels) repeated.insert(repeated.end(), static_cast<size_t>(attack.m), y);
       labels = std::move(repeated);
     } else {
-      x = noisy_batch(x, o, epoch, noise::kTraining, static_cast<int64_t>(index));
+      x = noisy_batch(x, o, epoch, noise::kTraining, static_cast<int64_t>(index),
+                      o.consistency_lambda > 0 ? o.consistency_m : 1);
     }
+    const attacks::LogitsLoss loss =
+        o.consistency_lambda > 0
+            ? consistency_loss(labels, o.consistency_m, o.consistency_lambda, o.consistency_eta)
+            : mean_cross_entropy(labels);
+    if (o.consistency_lambda > 0) labels = copy_major(labels, o.consistency_m);  // one label per row
     grads.clear();
     attacks::LossGradient r;
     {
       TrainingMode training;
       AccumulateParameterGradients into(grads);
-      r = attacks::loss_gradient(model, x, mean_cross_entropy(labels));
+      r = attacks::loss_gradient(model, x, loss);
     }
     if (o.ibp_eps > 0) {
       AccumulateParameterGradients into(grads);

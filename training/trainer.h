@@ -45,6 +45,11 @@ struct TrainOptions {
   // (Gowal et al.; ProoD's ε schedule): the full ball from the first step leaves a detector that calls
   // everything "out".
   double ibp_eps = 0, ibp_weight = 1, ibp_warmup = 0;
+  // Consistency regularization (Jeong & Shin 2020; training/consistency.h): with consistency_lambda > 0 each
+  // image is trained as consistency_m noisy copies (σ = noise_sd), and the loss adds λ·(mean KL from the
+  // copies' mean prediction) + η·(its entropy). Jeong & Shin: m = 2, λ = 10 or 20, η = 0.5.
+  double consistency_lambda = 0, consistency_eta = 0.5;
+  int64_t consistency_m = 2;
   // Every option but the number of epochs on one line: a checkpoint records it, and a resumed run must match
   // it (a resumed run may ask for more epochs: the schedule does not depend on their number).
   std::string describe() const;
