@@ -125,10 +125,6 @@ class ApgdWalks {
   int since_checkpoint_ = 0;
 };
 
-}  // namespace
-
-namespace {
-
 // One APGD walk of every image still under attack from its start (a.delta as a.start left it), on `loss`.
 void walk_from_start(Classifier& model, AttackState& a, const LogitsLoss& loss, int steps) {
   ApgdWalks walks(a.ball, steps, a.clean, a.delta, a.n);
