@@ -11,9 +11,10 @@ namespace sc::app {
 
 int analyze_command(int argc, char** argv) {
   Args args("analyze",
-            "Certified accuracy at each radius (correct and radius >= r; abstentions count as wrong), clean accuracy "
-            "and abstention rate of certify outputs (smoothcuda's or Cohen et al.'s own TSVs). Prints a Markdown table; "
-            "with --out also writes table.md, table.tex and certified_accuracy.svg there.");
+            "Certified accuracy at each radius (correct and radius >= r; abstentions count as wrong), clean "
+            "accuracy, abstention rate and average certified radius of certify outputs (smoothcuda's or Cohen et "
+            "al.'s own TSVs). Prints a Markdown table; with --out also writes table.md, table.tex and "
+            "certified_accuracy.svg there.");
   args.positional("FILE", "certify output (TSV); more files may follow")
       .option("radii", "0:2:0.25", "radii START:STOP:STEP or a,b,c")
       .option("out", "", "folder for table.md, table.tex and certified_accuracy.svg");
@@ -37,8 +38,8 @@ int analyze_command(int argc, char** argv) {
   const std::string md = markdown_table(results, radii);
   std::fputs(md.c_str(), stdout);
   for (const auto& r : results)
-    std::printf("%s: clean accuracy of g %.3f, abstention rate %.3f\n", r.name.c_str(), certified_accuracy(r, 0.0),
-                abstention_rate(r));
+    std::printf("%s: clean accuracy of g %.3f, abstention rate %.3f, average certified radius %.3f\n",
+                r.name.c_str(), certified_accuracy(r, 0.0), abstention_rate(r), average_certified_radius(r));
   if (!args.get("out").empty()) {
     const std::string dir = args.get("out");
     std::filesystem::create_directories(dir);

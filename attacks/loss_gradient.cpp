@@ -4,18 +4,11 @@
 #include <cmath>
 
 #include "nn/error.h"
+#include "nn/log_math.h"
 
 namespace sc::attacks {
 
 namespace {
-
-// softmax of one row in double (shifted by the row's maximum).
-void softmax_row(const double* z, int64_t k, double* s) {
-  const double top = *std::max_element(z, z + k);
-  double sum = 0;
-  for (int64_t j = 0; j < k; ++j) sum += s[j] = std::exp(z[j] - top);
-  for (int64_t j = 0; j < k; ++j) s[j] /= sum;
-}
 
 void check_label(int64_t label, int64_t classes) {
   SC_CHECK(label >= 0 && label < classes, "attack: label ", label, " is outside the model's ", classes,

@@ -121,6 +121,12 @@ std::vector<double> parse_radii(const std::string& spec) {
   return out;
 }
 
+double average_certified_radius(const CertifyResults& r) {
+  double sum = 0;
+  for (const auto& row : r.rows) sum += row.correct ? row.radius : 0.0;
+  return sum / static_cast<double>(r.rows.size());
+}
+
 std::string markdown_table(const std::vector<CertifyResults>& files, const std::vector<double>& radii) {
   std::vector<std::vector<double>> v;
   for (const auto& f : files) {
@@ -131,14 +137,15 @@ std::string markdown_table(const std::vector<CertifyResults>& files, const std::
   std::ostringstream o;
   o << "| file | n |";
   for (double r : radii) o << " r = " << radius_label(r) << " |";
-  o << " abstain |\n|---|---:|";
+  o << " abstain | ACR |\n|---|---:|";
   for (size_t i = 0; i < radii.size(); ++i) o << "---:|";
-  o << "---:|\n";
+  o << "---:|---:|\n";
   for (size_t f = 0; f < files.size(); ++f) {
     o << "| " << files[f].name << " | " << files[f].rows.size() << " |";
     for (size_t r = 0; r < radii.size(); ++r)
       o << " " << (best[f][r] ? "**" : "") << fixed(v[f][r], 3) << (best[f][r] ? "**" : "") << " |";
-    o << " " << fixed(abstention_rate(files[f]), 3) << " |\n";
+    o << " " << fixed(abstention_rate(files[f]), 3) << " | " << fixed(average_certified_radius(files[f]), 3)
+      << " |\n";
   }
   return o.str();
 }

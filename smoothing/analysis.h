@@ -1,6 +1,7 @@
 // Analysis of certification results (smoothcuda's or Cohen et al.'s own TSV files): certified accuracy at each
 // radius — the fraction of rows that are correct with radius ≥ r, abstentions counting as wrong — plus clean
-// accuracy of g and the abstention rate, as Markdown and LaTeX tables and an SVG plot.
+// accuracy of g, the abstention rate and the average certified radius, as Markdown and LaTeX tables and an SVG
+// plot.
 #pragma once
 #include <string>
 #include <vector>
@@ -21,6 +22,9 @@ struct CertifyResults {
 CertifyResults read_certify_tsv(const std::string& path);
 double certified_accuracy(const CertifyResults& r, double radius);
 double abstention_rate(const CertifyResults& r);
+// The average certified radius (ACR; Zhai et al. 2020): the mean over the rows of the radius of the correct ones,
+// 0 for the wrong and abstained ones.
+double average_certified_radius(const CertifyResults& r);
 std::vector<double> parse_radii(const std::string& spec);  // "start:stop:step" (stop included) or "a,b,c"
 
 std::string markdown_table(const std::vector<CertifyResults>& files, const std::vector<double>& radii);

@@ -421,6 +421,15 @@ TEST(Cli, TrainResumesToTheSameWeights) {
   const CliRun no_noise = smoothcuda(base + temp_path("train_f") +
                                      " --arch lenet --input-shape 1,28,28 --num-classes 10 --consistency 5");
   EXPECT_NE(no_noise.err.find("--noise-sd"), std::string::npos) << no_noise.err;
+  // MACER: sixteen copies by default, its options recorded, and it does not combine with consistency.
+  const CliRun macer =
+      smoothcuda(base + temp_path("train_g") + opts + " --epochs 1 --macer 2 --macer-gamma 4");
+  ASSERT_EQ(macer.code, 0) << macer.err;
+  EXPECT_NE(macer.err.find("macer lambda=2 gamma=4 beta=16 m=16"), std::string::npos) << macer.err;
+  const CliRun both = smoothcuda(base + temp_path("train_h") + opts + " --macer 2 --consistency 5");
+  EXPECT_NE(both.err.find("does not combine"), std::string::npos) << both.err;
+  const CliRun bad_beta = smoothcuda(base + temp_path("train_i") + opts + " --macer 2 --macer-beta 0");
+  EXPECT_NE(bad_beta.err.find("macer-beta must be in"), std::string::npos) << bad_beta.err;
 }
 
 // A detector trained by `train` on inout:IN+OUT (bright images in, uniform noise out) and ProoD's joint model

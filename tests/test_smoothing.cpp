@@ -265,6 +265,13 @@ TEST(Analysis, ReproducesCohensPublishedCertifiedAccuracies) {
   std::snprintf(best_at_2, sizeof best_at_2, "**%.3f**", certified_accuracy(in1, 2.0));
   EXPECT_NE(md.find(best_at_2), std::string::npos) << md;
   EXPECT_NE(latex_table({imagenet, in1}, {0.0}).find("\\textbf{0.57}"), std::string::npos);
+  // The average certified radius: by hand on four rows (correct at 0.5, wrong at 0.8, abstained, correct at
+  // 0.25), and the Markdown table's last column.
+  CertifyResults four{
+      "four", {{0, 1, 1, 0.5, true}, {1, 2, 3, 0.8, false}, {2, 0, -1, 0.0, false}, {3, 4, 4, 0.25, true}}};
+  EXPECT_DOUBLE_EQ(average_certified_radius(four), 0.1875);
+  EXPECT_NE(markdown_table({four}, {0.0}).find("| 0.250 | 0.188 |\n"), std::string::npos)
+      << markdown_table({four}, {0.0});
   const std::string svg = certified_accuracy_svg({imagenet, in1}, 3.0);
   EXPECT_EQ(svg.rfind("<svg", 0), 0u);
   EXPECT_NE(svg.find("data_certify_imagenet_resnet50_noise_1.00_test_sigma_1.00"), std::string::npos);

@@ -12,6 +12,7 @@
 #include "smoothing/noise.h"
 #include "training/augment.h"
 #include "training/consistency.h"
+#include "training/macer.h"
 
 namespace sc::training {
 
@@ -40,8 +41,8 @@ std::vector<int64_t> batch_labels(const io::Dataset& data, const std::vector<int
 }
 
 // x + σ·noise when noise_sd > 0, under (seed, epoch, phase): `copies` noisy copies of the whole batch
-// ([B, ...] → [copies·B, ...], copy j of image b at row j·B + b; consistency training takes several), samples
-// copies·index … copies·index + copies − 1, index = the batch's index within the epoch.
+// ([B, ...] → [copies·B, ...], copy j of image b at row j·B + b; consistency and MACER training take
+// several), samples copies·index … copies·index + copies − 1, index = the batch's index within the epoch.
 Tensor noisy_batch(const Tensor& x, const TrainOptions& o, int64_t epoch, uint32_t phase, int64_t batch_index,
                    int64_t copies = 1) {
   if (o.noise_sd == 0) return x;
@@ -144,8 +145,17 @@ std::string TrainOptions::describe() const {
       << " ibp_warmup=" << shortest(ibp_warmup);
   if (consistency_lambda > 0)
     s << " consistency lambda=" << shortest(consistency_lambda) << " eta=" << shortest(consistency_eta)
-      << " m=" << consistency_m;
+      << " m=" << copies_per_image();
+  if (macer_lambda > 0)
+    s << " macer lambda=" << shortest(macer_lambda) << " gamma=" << shortest(macer_gamma)
+      << " beta=" << shortest(macer_beta) << " m=" << copies_per_image();
   return s.str();
+}
+
+int64_t TrainOptions::copies_per_image() const {
+  if (consistency_lambda > 0) return copies > 0 ? copies : 2;
+  if (macer_lambda > 0) return copies > 0 ? copies : 16;
+  return 1;
 }
 
 void TrainOptions::check() const {
@@ -169,13 +179,25 @@ void TrainOptions::check() const {
                consistency_eta >= 0,
            "train: --consistency and --consistency-eta must be finite and ≥ 0, got ", consistency_lambda,
            " and ", consistency_eta);
+  SC_CHECK(copies >= 0, "train: the number of noisy copies per image must be ≥ 0 (0: the default), got ",
+           copies);
   if (consistency_lambda > 0) {
     SC_CHECK(noise_sd > 0, "train: consistency regularization compares noisy copies: give --noise-sd");
-    SC_CHECK(consistency_m >= 2,
-             "train: consistency regularization needs --m 2 or more noisy copies per image, got ",
-             consistency_m);
+    SC_CHECK(copies_per_image() >= 2,
+             "train: consistency regularization needs --m 2 or more noisy copies per image, got ", copies);
     SC_CHECK(adversarial == Adversarial::None && ibp_eps == 0,
              "train: --consistency does not combine with --adversarial or --ibp-eps");
+  }
+  SC_CHECK(
+      std::isfinite(macer_lambda) && macer_lambda >= 0 && std::isfinite(macer_gamma) && macer_gamma > 0 &&
+          std::isfinite(macer_beta) && macer_beta > 0,
+      "train: --macer must be finite and ≥ 0 and --macer-gamma and --macer-beta finite and positive, got ",
+      macer_lambda, ", ", macer_gamma, " and ", macer_beta);
+  if (macer_lambda > 0) {
+    SC_CHECK(noise_sd > 0,
+             "train: MACER certifies the smoothed classifier of the training noise: give --noise-sd");
+    SC_CHECK(adversarial == Adversarial::None && ibp_eps == 0 && consistency_lambda == 0,
+             "train: --macer does not combine with --adversarial, --ibp-eps or --consistency");
   }
   if (adversarial == Adversarial::SmoothAdv) {
     SC_CHECK(noise_sd > 0, "train: SmoothAdv training attacks the smoothed classifier: give --noise-sd");
@@ -207,6 +229,7 @@ LossAccuracy train_epoch(Classifier& model, Sgd& sgd, const io::Dataset& data,
   const std::vector<int64_t> order = epoch_order(ids, o.seed, epoch);
   const double lr = step_learning_rate(o.sgd.lr, o.gamma, o.lr_step, epoch);
   const Device device = model.device();
+  const int64_t copies = o.copies_per_image();
   Totals total;
   ParameterGradients grads;
   const size_t n = order.size(), batch = static_cast<size_t>(o.batch);
@@ -233,14 +256,14 @@ LossAccuracy train_epoch(Classifier& model, Sgd& sgd, const io::Dataset& data,
       for (int64_t y : labels) repeated.insert(repeated.end(), static_cast<size_t>(attack.m), y);
       labels = std::move(repeated);
     } else {
-      x = noisy_batch(x, o, epoch, noise::kTraining, static_cast<int64_t>(index),
-                      o.consistency_lambda > 0 ? o.consistency_m : 1);
+      x = noisy_batch(x, o, epoch, noise::kTraining, static_cast<int64_t>(index), copies);
     }
     const attacks::LogitsLoss loss =
-        o.consistency_lambda > 0
-            ? consistency_loss(labels, o.consistency_m, o.consistency_lambda, o.consistency_eta)
+        o.consistency_lambda > 0 ? consistency_loss(labels, copies, o.consistency_lambda, o.consistency_eta)
+        : o.macer_lambda > 0
+            ? macer_loss(labels, copies, {o.noise_sd, o.macer_lambda, o.macer_gamma, o.macer_beta})
             : mean_cross_entropy(labels);
-    if (o.consistency_lambda > 0) labels = copy_major(labels, o.consistency_m);  // one label per row
+    if (copies > 1) labels = copy_major(labels, copies);  // one label per row
     grads.clear();
     attacks::LossGradient r;
     {

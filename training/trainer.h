@@ -45,11 +45,21 @@ struct TrainOptions {
   // (Gowal et al.; ProoD's ε schedule): the full ball from the first step leaves a detector that calls
   // everything "out".
   double ibp_eps = 0, ibp_weight = 1, ibp_warmup = 0;
-  // Consistency regularization (Jeong & Shin 2020; training/consistency.h): with consistency_lambda > 0 each
-  // image is trained as consistency_m noisy copies (σ = noise_sd), and the loss adds λ·(mean KL from the
-  // copies' mean prediction) + η·(its entropy). Jeong & Shin: m = 2, λ = 10 or 20, η = 0.5.
+  // Consistency regularization (Jeong & Shin 2020; training/consistency.h): with consistency_lambda > 0 the
+  // loss adds λ·(mean KL from the noisy copies' mean prediction) + η·(its entropy). Jeong & Shin: m = 2,
+  // λ = 10 or 20, η = 0.5.
   double consistency_lambda = 0, consistency_eta = 0.5;
-  int64_t consistency_m = 2;
+  // MACER (Zhai et al. 2020; training/macer.h): with macer_lambda > 0 the loss is the smoothed soft
+  // classifier's cross-entropy over the noisy copies + λ × a hinge (γ) on its certified radius, from
+  // softmaxes at inverse temperature β. Zhai et al. on CIFAR-10: m = 16, λ = 12 (σ = 0.25, 0.5) or 4 (σ = 1),
+  // γ = 8, β = 16. From scratch the radius term can collapse a network onto one class before it has learned
+  // anything: its gradient reinforces whichever class already leads. The reference code does the same (LeNet
+  // on Fashion-MNIST at λ = 12); fine-tuning a noise-trained model (--init) at a smaller λ works.
+  double macer_lambda = 0, macer_gamma = 8, macer_beta = 16;
+  // Both train each image as m noisy copies (σ = noise_sd); 0 takes the method's default (consistency 2,
+  // MACER 16).
+  int64_t copies = 0;
+  int64_t copies_per_image() const;  // m, or 1 when neither method is on
   // Every option but the number of epochs on one line: a checkpoint records it, and a resumed run must match
   // it (a resumed run may ask for more epochs: the schedule does not depend on their number).
   std::string describe() const;
