@@ -51,7 +51,10 @@ training::TrainOptions train_options(const Args& args, const Shape& image) {
     o.adversarial = training::TrainOptions::Adversarial::SmoothAdv;
     o.smoothadv.eps = args.get_fraction("attack-eps", 0, 1e6);
     o.smoothadv.steps = static_cast<int>(args.get_int("attack-steps", 1, 1 << 20));
-    o.smoothadv.m = args.get("m").empty() ? 1 : args.get_int("m", 1, 1 << 16);
+    // With --consistency the term needs two copies at least: Jeong & Shin's default m then.
+    o.smoothadv.m = args.get_double("consistency", 0, 1e6) > 0 ? 2 : 1;
+    if (!args.get("m").empty()) o.smoothadv.m = args.get_int("m", 1, 1 << 16);
+    o.smoothadv_warmup = args.get_int("attack-warmup", 0, 1 << 20);
   } else if (!attack.empty()) {
     o.adversarial = training::TrainOptions::Adversarial::Pgd;
     const attacks::Norm norm = attacks::parse_norm(args.get("attack-norm"));
@@ -126,12 +129,15 @@ int train_command(int argc, char** argv) {
           "(Salman et al.: l2 attack on the smoothed classifier, training on its noisy copies; needs "
           "--noise-sd)")
       .option("m", "",
-              "noise draws per image, the batch holding m copies of each: smoothadv (default 1), "
-              "--consistency (default 2) and --macer (default 16)")
+              "noise draws per image, the batch holding m copies of each: smoothadv (default 1, or 2 with "
+              "--consistency), --consistency (default 2) and --macer (default 16)")
       .option("attack-norm", "linf", "fgsm/pgd training's ball: linf or l2 (smoothadv: l2)")
       .option("attack-eps", "8/255", "its radius (a number or a fraction)")
       .option("attack-steps", "7", "pgd steps")
       .option("attack-step-size", "", "pgd step (default eps/4)")
+      .option("attack-warmup", "0",
+              "smoothadv: epoch e attacks within min(eps, (e + 1)·eps/E) (Salman et al.'s warm-up; Jeong & "
+              "Shin use 10)")
       .option("ibp-eps", "0",
               "with ε > 0, a detector (2 classes, as from an inout: set) learns ProoD's guarantee: each "
               "class-0 (out) image adds --ibp-weight × the cross-entropy of its worst-case logits over its "
@@ -141,7 +147,8 @@ int train_command(int argc, char** argv) {
       .option("consistency", "0",
               "with λ > 0, consistency regularization (Jeong & Shin 2020): m noisy copies of each image "
               "(--noise-sd), and the loss adds λ × the mean KL divergence from their mean prediction to each "
-              "copy's + eta × that mean's entropy (Jeong & Shin: λ = 10 or 20, m = 2)")
+              "copy's + eta × that mean's entropy (Jeong & Shin: λ = 10 or 20, m = 2); with --adversarial "
+              "smoothadv, over the noisy copies of each adversarial image")
       .option("consistency-eta", "0.5", "the weight of the entropy term of --consistency")
       .option(
           "macer", "0",

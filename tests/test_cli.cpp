@@ -430,6 +430,13 @@ TEST(Cli, TrainResumesToTheSameWeights) {
   EXPECT_NE(both.err.find("does not combine"), std::string::npos) << both.err;
   const CliRun bad_beta = smoothcuda(base + temp_path("train_i") + opts + " --macer 2 --macer-beta 0");
   EXPECT_NE(bad_beta.err.find("macer-beta must be in"), std::string::npos) << bad_beta.err;
+  // SmoothAdv with consistency: two copies of each adversarial image by default, and the radius's warm-up.
+  const CliRun adv = smoothcuda(base + temp_path("train_j") + opts +
+                                " --epochs 1 --adversarial smoothadv --attack-eps 0.5 --attack-steps 1 "
+                                "--attack-warmup 3 --consistency 5");
+  ASSERT_EQ(adv.code, 0) << adv.err;
+  EXPECT_NE(adv.err.find("smoothadv eps=0.5 steps=1 m=2 warmup=3"), std::string::npos) << adv.err;
+  EXPECT_NE(adv.err.find("consistency lambda=5 eta=0.5 m=2"), std::string::npos) << adv.err;
 }
 
 // A detector trained by `train` on inout:IN+OUT (bright images in, uniform noise out) and ProoD's joint model

@@ -7,14 +7,15 @@
 
 namespace sc::training {
 
-attacks::LogitsLoss consistency_loss(const std::vector<int64_t>& labels, int64_t m, double lambda,
-                                     double eta) {
+attacks::LogitsLoss consistency_loss(const std::vector<int64_t>& labels, int64_t m, double lambda, double eta,
+                                     bool image_major) {
   SC_CHECK(m >= 1, "consistency_loss: m must be at least 1, got ", m);
   SC_CHECK(std::isfinite(lambda) && lambda >= 0 && std::isfinite(eta) && eta >= 0,
            "consistency_loss: λ and η must be finite and ≥ 0, got ", lambda, " and ", eta);
-  return [labels, m, lambda, eta](const std::vector<double>& z, int64_t rows, int64_t classes,
-                                  std::vector<double>& loss, std::vector<double>& dz) {
+  return [labels, m, lambda, eta, image_major](const std::vector<double>& z, int64_t rows, int64_t classes,
+                                               std::vector<double>& loss, std::vector<double>& dz) {
     const auto images = static_cast<int64_t>(labels.size());
+    const auto row_of = [&](int64_t i, int64_t b) { return image_major ? b * m + i : i * images + b; };
     SC_CHECK(images * m == rows, "consistency_loss: ", images, " labels × ", m, " copies for ", rows,
              " rows");
     loss.assign(static_cast<size_t>(rows), 0.0);
@@ -30,7 +31,7 @@ attacks::LogitsLoss consistency_loss(const std::vector<int64_t>& labels, int64_t
       std::fill(mean.begin(), mean.end(), 0.0);
       std::fill(sum_log.begin(), sum_log.end(), 0.0);
       for (int64_t i = 0; i < m; ++i) {
-        const double* zr = z.data() + (i * images + b) * classes;
+        const double* zr = z.data() + row_of(i, b) * classes;
         double* ls = log_s.data() + i * classes;
         const double top = *std::max_element(zr, zr + classes);
         double sum = 0;
@@ -53,7 +54,7 @@ attacks::LogitsLoss consistency_loss(const std::vector<int64_t>& labels, int64_t
       }
       // ∂C/∂z_ij = (1/m)·[s_ij (a_j − ⟨a, s_i⟩) − λ (p̂_j − s_ij)]; the cross-entropy's (s_i − e_y) per row.
       for (int64_t i = 0; i < m; ++i) {
-        const int64_t row = i * images + b;
+        const int64_t row = row_of(i, b);
         const double* ls = log_s.data() + i * classes;
         double* d = dz.data() + row * classes;
         double a_dot_s = 0;

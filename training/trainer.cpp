@@ -134,8 +134,10 @@ std::string TrainOptions::describe() const {
     << " weight_decay=" << shortest(sgd.weight_decay) << " nesterov=" << sgd.nesterov
     << " lr_step=" << lr_step << " gamma=" << shortest(gamma) << " noise_sd=" << shortest(noise_sd)
     << " crop_pad=" << crop_pad << " flip=" << flip << " seed=" << seed;
-  if (adversarial == Adversarial::SmoothAdv)
+  if (adversarial == Adversarial::SmoothAdv) {
     s << " smoothadv eps=" << shortest(smoothadv.eps) << " steps=" << smoothadv.steps << " m=" << smoothadv.m;
+    if (smoothadv_warmup > 1) s << " warmup=" << smoothadv_warmup;
+  }
   if (adversarial == Adversarial::Pgd)
     s << " attack=" << attacks::norm_name(attack.norm) << " eps=" << shortest(attack.eps)
       << " steps=" << attack.steps << " step_size=" << shortest(attack.step_size)
@@ -153,9 +155,16 @@ std::string TrainOptions::describe() const {
 }
 
 int64_t TrainOptions::copies_per_image() const {
+  if (adversarial == Adversarial::SmoothAdv) return smoothadv.m;
   if (consistency_lambda > 0) return copies > 0 ? copies : 2;
   if (macer_lambda > 0) return copies > 0 ? copies : 16;
   return 1;
+}
+
+double TrainOptions::smoothadv_radius(int64_t epoch) const {
+  if (smoothadv_warmup <= 1) return smoothadv.eps;
+  return std::min(smoothadv.eps,
+                  static_cast<double>(epoch + 1) * smoothadv.eps / static_cast<double>(smoothadv_warmup));
 }
 
 void TrainOptions::check() const {
@@ -184,9 +193,10 @@ void TrainOptions::check() const {
   if (consistency_lambda > 0) {
     SC_CHECK(noise_sd > 0, "train: consistency regularization compares noisy copies: give --noise-sd");
     SC_CHECK(copies_per_image() >= 2,
-             "train: consistency regularization needs --m 2 or more noisy copies per image, got ", copies);
-    SC_CHECK(adversarial == Adversarial::None && ibp_eps == 0,
-             "train: --consistency does not combine with --adversarial or --ibp-eps");
+             "train: consistency regularization needs --m 2 or more noisy copies per image, got ",
+             copies_per_image());
+    SC_CHECK(adversarial != Adversarial::Pgd && ibp_eps == 0,
+             "train: --consistency does not combine with --adversarial fgsm/pgd or --ibp-eps");
   }
   SC_CHECK(
       std::isfinite(macer_lambda) && macer_lambda >= 0 && std::isfinite(macer_gamma) && macer_gamma > 0 &&
@@ -203,6 +213,7 @@ void TrainOptions::check() const {
     SC_CHECK(noise_sd > 0, "train: SmoothAdv training attacks the smoothed classifier: give --noise-sd");
     SC_CHECK(std::isfinite(smoothadv.eps) && smoothadv.eps > 0 && smoothadv.steps >= 1 && smoothadv.m >= 1,
              "train: SmoothAdv needs eps > 0, at least one step and one noise draw");
+    SC_CHECK(smoothadv_warmup >= 0, "train: --attack-warmup must be ≥ 0, got ", smoothadv_warmup);
   }
 }
 
@@ -247,23 +258,27 @@ LossAccuracy train_epoch(Classifier& model, Sgd& sgd, const io::Dataset& data,
       attack.seed = epoch_seed(o.seed, epoch);
       x = attacks::pgd_attack(model, x, labels, batch_ids, attack).adversarial;
     }
-    if (o.adversarial == TrainOptions::Adversarial::SmoothAdv) {
+    // x becomes the batch's rows: `copies` noisy copies of each image, image-major for SmoothAdv (the copies
+    // of its adversarial images with the noise its attack saw), copy-major otherwise.
+    const bool image_major = o.adversarial == TrainOptions::Adversarial::SmoothAdv;
+    std::vector<int64_t> row_labels;  // one per row of x
+    if (image_major) {
       attacks::SmoothAdvOptions attack = o.smoothadv;
       attack.sigma = o.noise_sd, attack.seed = epoch_seed(o.seed, epoch);
+      attack.eps = o.smoothadv_radius(epoch);
       x = attacks::smoothadv_noisy_copies(
           attacks::smoothadv_attack(model, x, labels, batch_ids, attack).adversarial, batch_ids, attack);
-      std::vector<int64_t> repeated;
-      for (int64_t y : labels) repeated.insert(repeated.end(), static_cast<size_t>(attack.m), y);
-      labels = std::move(repeated);
+      for (int64_t y : labels) row_labels.insert(row_labels.end(), static_cast<size_t>(copies), y);
     } else {
       x = noisy_batch(x, o, epoch, noise::kTraining, static_cast<int64_t>(index), copies);
+      row_labels = copy_major(labels, copies);
     }
     const attacks::LogitsLoss loss =
-        o.consistency_lambda > 0 ? consistency_loss(labels, copies, o.consistency_lambda, o.consistency_eta)
+        o.consistency_lambda > 0
+            ? consistency_loss(labels, copies, o.consistency_lambda, o.consistency_eta, image_major)
         : o.macer_lambda > 0
             ? macer_loss(labels, copies, {o.noise_sd, o.macer_lambda, o.macer_gamma, o.macer_beta})
-            : mean_cross_entropy(labels);
-    if (copies > 1) labels = copy_major(labels, copies);  // one label per row
+            : mean_cross_entropy(row_labels);
     grads.clear();
     attacks::LossGradient r;
     {
@@ -278,7 +293,7 @@ LossAccuracy train_epoch(Classifier& model, Sgd& sgd, const io::Dataset& data,
       total.add_loss(worst_case_out_loss(model, images, labels, o, o.ibp_eps * std::min(1.0, ramp)));
     }
     sgd.step(model, grads, lr);
-    total.add(r, labels);
+    total.add(r, row_labels);
     if (progress) progress(static_cast<int64_t>(b1), static_cast<int64_t>(n));
   }
   return total.mean();

@@ -37,6 +37,10 @@ struct TrainOptions {
   enum class Adversarial { None, Pgd, SmoothAdv } adversarial = Adversarial::None;
   attacks::PgdOptions attack;           // Pgd (FGSM: one step)
   attacks::SmoothAdvOptions smoothadv;  // SmoothAdv (its sigma is noise_sd)
+  // SmoothAdv's warm-up (Salman et al.; Jeong & Shin: 10 epochs): epoch e attacks within
+  // min(ε, (e + 1)·ε/E), E = smoothadv_warmup (0 or 1: the full ε from the start).
+  int64_t smoothadv_warmup = 0;
+  double smoothadv_radius(int64_t epoch) const;
   // ProoD's detector training (Meinke et al. 2022): with ibp_eps > 0, a two-class model (1 = in, 0 = out)
   // also learns a guarantee on the out-distribution images: each class-0 image of a batch adds ibp_weight ×
   // the cross-entropy of its worst-case logits over its ℓ∞ ball (interval bound propagation: class 0 at its
@@ -57,9 +61,10 @@ struct TrainOptions {
   // on Fashion-MNIST at λ = 12); fine-tuning a noise-trained model (--init) at a smaller λ works.
   double macer_lambda = 0, macer_gamma = 8, macer_beta = 16;
   // Both train each image as m noisy copies (σ = noise_sd); 0 takes the method's default (consistency 2,
-  // MACER 16).
+  // MACER 16). Consistency also combines with SmoothAdv (Jeong & Shin's other setting): the term then spans
+  // the m noisy copies of each adversarial image, m = smoothadv.m.
   int64_t copies = 0;
-  int64_t copies_per_image() const;  // m, or 1 when neither method is on
+  int64_t copies_per_image() const;  // smoothadv.m for SmoothAdv, else m, or 1 when neither method is on
   // Every option but the number of epochs on one line: a checkpoint records it, and a resumed run must match
   // it (a resumed run may ask for more epochs: the schedule does not depend on their number).
   std::string describe() const;
