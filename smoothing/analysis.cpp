@@ -127,13 +127,22 @@ double average_certified_radius(const CertifyResults& r) {
   return sum / static_cast<double>(r.rows.size());
 }
 
-std::string markdown_table(const std::vector<CertifyResults>& files, const std::vector<double>& radii) {
+// Per file: the certified accuracy at each radius, then the ACR (the tables mark the best of each column).
+std::vector<std::vector<double>> table_values(const std::vector<CertifyResults>& files,
+                                              const std::vector<double>& radii) {
   std::vector<std::vector<double>> v;
   for (const auto& f : files) {
     v.emplace_back();
     for (double r : radii) v.back().push_back(certified_accuracy(f, r));
+    v.back().push_back(average_certified_radius(f));
   }
+  return v;
+}
+
+std::string markdown_table(const std::vector<CertifyResults>& files, const std::vector<double>& radii) {
+  const std::vector<std::vector<double>> v = table_values(files, radii);
   const auto best = best_marks(v);
+  const size_t acr = radii.size();
   std::ostringstream o;
   o << "| file | n |";
   for (double r : radii) o << " r = " << radius_label(r) << " |";
@@ -144,18 +153,14 @@ std::string markdown_table(const std::vector<CertifyResults>& files, const std::
     o << "| " << files[f].name << " | " << files[f].rows.size() << " |";
     for (size_t r = 0; r < radii.size(); ++r)
       o << " " << (best[f][r] ? "**" : "") << fixed(v[f][r], 3) << (best[f][r] ? "**" : "") << " |";
-    o << " " << fixed(abstention_rate(files[f]), 3) << " | " << fixed(average_certified_radius(files[f]), 3)
-      << " |\n";
+    o << " " << fixed(abstention_rate(files[f]), 3) << " | " << (best[f][acr] ? "**" : "")
+      << fixed(v[f][acr], 3) << (best[f][acr] ? "**" : "") << " |\n";
   }
   return o.str();
 }
 
 std::string latex_table(const std::vector<CertifyResults>& files, const std::vector<double>& radii) {
-  std::vector<std::vector<double>> v;
-  for (const auto& f : files) {
-    v.emplace_back();
-    for (double r : radii) v.back().push_back(certified_accuracy(f, r));
-  }
+  const std::vector<std::vector<double>> v = table_values(files, radii);
   const auto best = best_marks(v);
   auto tex = [](const std::string& s) {
     std::string o;
@@ -163,14 +168,14 @@ std::string latex_table(const std::vector<CertifyResults>& files, const std::vec
     return o;
   };
   std::ostringstream o;
-  o << "\\begin{tabular}{l" << std::string(radii.size(), 'c') << "}\n\\toprule\n & ";
-  for (size_t r = 0; r < radii.size(); ++r) o << "$r = " << radius_label(radii[r]) << "$" << (r + 1 < radii.size() ? " & " : "");
-  o << " \\\\\n\\midrule\n";
+  o << "\\begin{tabular}{l" << std::string(radii.size() + 1, 'c') << "}\n\\toprule\n & ";
+  for (size_t r = 0; r < radii.size(); ++r) o << "$r = " << radius_label(radii[r]) << "$ & ";
+  o << "ACR \\\\\n\\midrule\n";
   for (size_t f = 0; f < files.size(); ++f) {
-    o << tex(files[f].name) << " & ";
-    for (size_t r = 0; r < radii.size(); ++r)
-      o << (best[f][r] ? "\\textbf{" : "") << fixed(v[f][r], 2) << (best[f][r] ? "}" : "")
-        << (r + 1 < radii.size() ? " & " : "");
+    o << tex(files[f].name);
+    for (size_t c = 0; c <= radii.size(); ++c)  // the accuracies to 2 decimals, the ACR to 3
+      o << " & " << (best[f][c] ? "\\textbf{" : "") << fixed(v[f][c], c < radii.size() ? 2 : 3)
+        << (best[f][c] ? "}" : "");
     o << " \\\\\n";
   }
   o << "\\bottomrule\n\\end{tabular}\n";

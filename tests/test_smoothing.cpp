@@ -264,7 +264,11 @@ TEST(Analysis, ReproducesCohensPublishedCertifiedAccuracies) {
   char best_at_2[32];
   std::snprintf(best_at_2, sizeof best_at_2, "**%.3f**", certified_accuracy(in1, 2.0));
   EXPECT_NE(md.find(best_at_2), std::string::npos) << md;
-  EXPECT_NE(latex_table({imagenet, in1}, {0.0}).find("\\textbf{0.57}"), std::string::npos);
+  const std::string tex = latex_table({imagenet, in1}, {0.0});
+  EXPECT_NE(tex.find("\\textbf{0.57}"), std::string::npos) << tex;
+  // σ = 1.00's ACR (0.875: Σ radii of correct rows / 500) beats σ = 0.50's in both tables.
+  EXPECT_NE(tex.find("& \\textbf{0.875} \\\\"), std::string::npos) << tex;
+  EXPECT_NE(md.find("| **0.875** |"), std::string::npos) << md;
   // The average certified radius: by hand on four rows (correct at 0.5, wrong at 0.8, abstained, correct at
   // 0.25), and the Markdown table's last column.
   CertifyResults four{
