@@ -22,26 +22,6 @@ namespace {
 
 using attacks::Norm;
 
-// d(Σ loss)/dz of a LogitsLoss against central differences in double.
-void expect_gradient_matches_differences(const attacks::LogitsLoss& loss, std::vector<double> z, int64_t rows,
-                                         int64_t classes) {
-  std::vector<double> l, dz(z.size(), 0.0);
-  loss(z, rows, classes, l, dz);
-  const auto total = [&](const std::vector<double>& v) {
-    std::vector<double> lv, unused(v.size(), 0.0);
-    loss(v, rows, classes, lv, unused);
-    double s = 0;
-    for (double t : lv) s += t;
-    return s;
-  };
-  const double h = 1e-6;
-  for (size_t i = 0; i < z.size(); ++i) {
-    std::vector<double> up = z, down = z;
-    up[i] += h, down[i] -= h;
-    EXPECT_NEAR(dz[i], (total(up) - total(down)) / (2 * h), 1e-7) << "logit " << i;
-  }
-}
-
 TEST(AttackLosses, GradientsMatchFiniteDifferences) {
   expect_gradient_matches_differences(attacks::cross_entropy({3, 0, 6, 1, 1, 5}), random_logits(42, 1), 6, 7);
   expect_gradient_matches_differences(attacks::dlr({3, 0, 6, 1, 1, 5}), random_logits(42, 5), 6, 7);

@@ -477,23 +477,9 @@ TEST(Consistency, LossGradientMatchesDifferences) {
   const std::vector<int64_t> labels = {4, 1};
   for (auto [lambda, eta] : {std::pair{10.0, 0.5}, std::pair{0.0, 0.7}, std::pair{2.0, 0.0}}) {
     SCOPED_TRACE("lambda " + std::to_string(lambda) + " eta " + std::to_string(eta));
-    const attacks::LogitsLoss loss = training::consistency_loss(labels, m, lambda, eta);
-    const auto mean_loss = [&](const std::vector<double>& z) {
-      std::vector<double> terms, unused(z.size(), 0.0);
-      loss(z, rows, classes, terms, unused);
-      double sum = 0;
-      for (double t : terms) sum += t;
-      return sum / static_cast<double>(rows);
-    };
-    const std::vector<double> z = random_logits(static_cast<size_t>(rows * classes), 5);
-    std::vector<double> terms, dz(z.size(), 0.0);
-    loss(z, rows, classes, terms, dz);
-    const double h = 1e-6;
-    for (size_t i = 0; i < z.size(); ++i) {
-      std::vector<double> up = z, down = z;
-      up[i] += h, down[i] -= h;
-      EXPECT_NEAR(dz[i], (mean_loss(up) - mean_loss(down)) / (2 * h), 1e-7) << "logit " << i;
-    }
+    expect_gradient_matches_differences(training::consistency_loss(labels, m, lambda, eta),
+                                        random_logits(static_cast<size_t>(rows * classes), 5), rows, classes,
+                                        true);
   }
 }
 
@@ -591,25 +577,9 @@ TEST(Macer, LossGradientMatchesDifferences) {
     const attacks::LogitsLoss loss = training::macer_loss(
         labels, m,
         {c.number_param("sigma"), c.number_param("lambda"), c.number_param("gamma"), c.number_param("beta")});
-    const int64_t rows = m * images;
-    const auto mean_loss = [&](const std::vector<double>& z) {
-      std::vector<double> terms, unused(z.size());
-      loss(z, rows, classes, terms, unused);
-      double sum = 0;
-      for (double t : terms) sum += t;
-      return sum / static_cast<double>(rows);
-    };
     const std::vector<float> logits = c.at("logits").to_float_vector();
-    const std::vector<double> z(logits.begin(), logits.end());
-    std::vector<double> terms, dz(z.size());
-    loss(z, rows, classes, terms, dz);
-    const double h = 1e-6;
-    for (size_t i = 0; i < z.size(); ++i) {
-      std::vector<double> up = z, down = z;
-      up[i] += h, down[i] -= h;
-      EXPECT_NEAR(dz[i], (mean_loss(up) - mean_loss(down)) / (2 * h), 1e-6 * (1 + std::fabs(dz[i])))
-          << "logit " << i;
-    }
+    expect_gradient_matches_differences(loss, std::vector<double>(logits.begin(), logits.end()), m * images,
+                                        classes, true, 1e-6, 1e-6);
   }
 }
 

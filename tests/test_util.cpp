@@ -184,6 +184,25 @@ std::vector<double> random_logits(size_t n, uint64_t seed) {
   return z;
 }
 
+void expect_gradient_matches_differences(const attacks::LogitsLoss& loss, const std::vector<double>& z,
+                                         int64_t rows, int64_t classes, bool mean, double atol, double rtol) {
+  std::vector<double> terms, dz(z.size(), 0.0);
+  loss(z, rows, classes, terms, dz);
+  const auto total = [&](const std::vector<double>& v) {
+    std::vector<double> lv, unused(v.size(), 0.0);
+    loss(v, rows, classes, lv, unused);
+    double s = 0;
+    for (double t : lv) s += t;
+    return mean ? s / static_cast<double>(rows) : s;
+  };
+  const double h = 1e-6;
+  for (size_t i = 0; i < z.size(); ++i) {
+    std::vector<double> up = z, down = z;
+    up[i] += h, down[i] -= h;
+    EXPECT_NEAR(dz[i], (total(up) - total(down)) / (2 * h), atol + rtol * std::fabs(dz[i])) << "logit " << i;
+  }
+}
+
 Tensor random_images(const Shape& shape, uint64_t seed, float scale) {
   std::vector<float> v = randn(shape, seed, scale).to_float_vector();
   for (float& f : v) f = std::clamp(f + 0.5f, 0.0f, 1.0f);

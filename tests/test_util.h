@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "attacks/loss_gradient.h"
 #include "diffusion/denoiser.h"
 #include "engine/memory_batch.h"
 #include "io/json.h"
@@ -59,6 +60,11 @@ std::string deflate_bytes(const std::string& raw, bool gzip);
 Tensor randn(const Shape& shape, uint64_t seed, float scale = 1.0f);
 // n values drawn from N(0, 2²) in double (logits for the losses' tests).
 std::vector<double> random_logits(size_t n, uint64_t seed);
+// d(loss)/dz of a LogitsLoss at z against central differences in double, the loss being the sum of its terms
+// or, with `mean`, their mean over the rows: |dz − difference| ≤ atol + rtol·|dz| for every logit.
+void expect_gradient_matches_differences(const attacks::LogitsLoss& loss, const std::vector<double>& z,
+                                         int64_t rows, int64_t classes, bool mean = false, double atol = 1e-7,
+                                         double rtol = 0);
 // Images in [0, 1]: clamp(0.5 + scale·N(0, 1)).
 Tensor random_images(const Shape& shape, uint64_t seed, float scale = 0.25f);
 // A model of `arch` with deterministic random parameters (nn/models/random_init.h); 3-channel inputs get a
