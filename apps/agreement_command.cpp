@@ -40,7 +40,7 @@ int agreement_command(int argc, char** argv) {
   if (!args.parse(argc, argv, 2)) return 0;
   const Device device = Device::parse(args.get("device"));
   auto data = io::open_dataset(args.get("DATASET"), {args.get("split"), args.get("data-dir")});
-  auto model = load_any_model(args.get("MODEL"), device, model_options(args, args.get("DATASET")));
+  auto model = load_classifier(args, device, args.get("DATASET"));
   const double sigma = args.get_double("SIGMA", 1e-6, 10);
   const int64_t samples = args.get_int("samples", 1, 1 << 20), batch = args.get_int("batch", 1, 1 << 24);
   const auto seed = static_cast<uint64_t>(args.get_int("seed", 0, INT64_MAX));

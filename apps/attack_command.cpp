@@ -156,7 +156,7 @@ int attack_command(int argc, char** argv) {
 
   const Device device = Device::parse(args.get("device"));
   auto data = io::open_dataset(args.get("DATASET"), {args.get("split"), args.get("data-dir")});
-  auto model = load_any_model(args.get("MODEL"), device, model_options(args, args.get("DATASET")));
+  auto model = load_classifier(args, device, args.get("DATASET"));
   SC_CHECK(data->image_shape() == Shape({model->spec.channels, model->spec.height, model->spec.width}),
            "attack: the images of ", data->name(), " are ", shape_str(data->image_shape()),
            " but the model takes ", model->spec.channels, "x", model->spec.height, "x", model->spec.width);

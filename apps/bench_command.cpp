@@ -105,8 +105,8 @@ int bench_certify_command(int argc, char** argv) {
     randomize_parameters(*denoiser.unet, seed + 1);
     if (!args.get("save-denoiser").empty()) save_diffusion_model(args.get("save-denoiser"), denoiser);
     denoiser.unet->to(device);
-    base = make_denoised_classifier(args, denoiser, *model, device, sigma,
-                                    {spec.channels, spec.height, spec.width}, 0, 0.0, seed);
+    base = make_denoised_classifier(args, make_one_shot_denoiser(args, denoiser, sigma, device), *model,
+                                    device, {spec.channels, spec.height, spec.width}, 0, 0.0, seed);
     engine = static_cast<DenoisedClassifier&>(*base).engines();
   }
   const int64_t batch = batch_option(args, *base), samples = args.get_int("samples", 1, (1LL << 32) - 1);

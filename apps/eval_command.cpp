@@ -33,7 +33,7 @@ int eval_command(int argc, char** argv) {
 
   const Device device = Device::parse(args.get("device"));
   auto data = io::open_dataset(args.get("DATASET"), {args.get("split"), args.get("data-dir")});
-  auto model = load_any_model(args.get("MODEL"), device, model_options(args, args.get("DATASET")));
+  auto model = load_classifier(args, device, args.get("DATASET"));
   const int64_t skip = args.get_int("skip", 1, 1LL << 40);
   const int64_t max = args.get_int("max", -1, 1LL << 40);
   const int64_t batch = args.get_int("batch", 1, 1 << 20);

@@ -7,6 +7,8 @@
 #include "diffusion/denoised_classifier.h"
 #include "io/dataset_presets.h"
 #include "nn/error.h"
+#include "nn/models/denoisers.h"
+#include "nn/models/model_file.h"
 #include "nn/parse_number.h"
 
 namespace sc::app {
@@ -83,18 +85,67 @@ int64_t batch_option(const Args& args, BaseClassifier& base) {
   return batch;
 }
 
-std::unique_ptr<BaseClassifier> make_denoised_classifier(const Args& args, DiffusionModel& denoiser,
-                                                         Classifier& model, Device device, double sigma,
-                                                         const Shape& image_shape, int64_t local_m,
-                                                         double local_sigma, uint64_t seed) {
-  auto classifier = make_classifier(args, model, device);
+std::unique_ptr<Classifier> load_classifier(const Args& args, Device device,
+                                            const std::string& dataset_default) {
+  auto model = load_any_model(args.get("MODEL"), device, model_options(args, dataset_default));
+  SC_CHECK(!is_denoiser_arch(model->spec.arch), "MODEL '", args.get("MODEL"), "' is the denoiser ",
+           model->spec.arch, ", not a classifier; a denoiser goes in front of one with --denoiser");
+  return model;
+}
+
+namespace {
+// The fast engine's UNet when the options allow it, else null; says which engine denoises.
+std::unique_ptr<FastDenoiser> fast_denoiser_option(const Args& args, DiffusionModel& denoiser, double sigma,
+                                                   Device device) {
   std::string note;
   auto fast = make_fast_denoiser(denoiser, sigma, args.get("engine"), chosen_precision(args, device), note);
   std::fprintf(stderr, "%s on %s\n", note.c_str(), device.str().c_str());
-  auto dds = std::make_unique<DenoisedClassifier>(denoiser, model, sigma, local_m, local_sigma, seed,
-                                                  std::move(classifier), std::move(fast));
+  return fast;
+}
+}  // namespace
+
+std::unique_ptr<ImageDenoiser> make_one_shot_denoiser(const Args& args, DiffusionModel& denoiser,
+                                                      double sigma, Device device) {
+  return std::make_unique<OneShotDenoiser>(denoiser, sigma,
+                                           fast_denoiser_option(args, denoiser, sigma, device));
+}
+
+std::unique_ptr<ImageDenoiser> load_denoiser(const Args& args, const std::string& path, Device device,
+                                             double sigma, const std::string& dataset) {
+  const std::string what = "--denoiser '" + path + "'";
+  std::unique_ptr<Classifier> network;
+  if (is_torch_checkpoint_path(path)) {
+    ConvertOptions options;
+    if (io::dataset_preset(dataset)) options.dataset = dataset;
+    network = load_any_model(path, Device::cpu(), options);
+  } else {
+    const io::Safetensors file = io::read_safetensors(path);
+    const auto arch = file.metadata.find("arch");
+    if (arch != file.metadata.end() && is_diffusion_arch(arch->second)) {
+      auto model = std::make_unique<DiffusionModel>(diffusion_model_from_safetensors(file, what));
+      model->unet->to(device);
+      auto fast = fast_denoiser_option(args, *model, sigma, device);
+      return std::make_unique<OneShotDenoiser>(std::move(model), sigma, std::move(fast));
+    }
+    network = model_from_safetensors(file, what);
+  }
+  SC_CHECK(is_denoiser_arch(network->spec.arch), what, " holds the classifier '", network->spec.arch,
+           "', not a denoiser (a diffusion model file, or a denoiser network such as cifar_dncnn)");
+  network->to(device);
+  std::fprintf(stderr, "network denoiser %s (Salman et al.'s denoised smoothing) on %s\n",
+               network->spec.arch.c_str(), device.str().c_str());
+  return std::make_unique<NetworkDenoiser>(std::move(network));
+}
+
+std::unique_ptr<BaseClassifier> make_denoised_classifier(const Args& args,
+                                                         std::unique_ptr<ImageDenoiser> denoiser,
+                                                         Classifier& model, Device device,
+                                                         const Shape& image_shape, int64_t local_m,
+                                                         double local_sigma, uint64_t seed) {
   SC_CHECK(image_shape.size() == 3, "make_denoised_classifier: image shape must be [C, H, W]");
-  const int64_t trained = denoiser.unet->config().image_size, H = image_shape[1], W = image_shape[2];
+  const int64_t trained = denoiser->trained_size(), H = image_shape[1], W = image_shape[2];
+  auto dds = std::make_unique<DenoisedClassifier>(std::move(denoiser), model, local_m, local_sigma, seed,
+                                                  make_classifier(args, model, device));
   if (H != trained || W != trained) {
     dds->set_input_size(H, W);
     std::fprintf(stderr, "the denoiser (trained at %lldx%lld) runs on the %lldx%lld images\n",

@@ -195,9 +195,11 @@ int ood_command(int argc, char** argv) {
               "inout: dataset): every path then runs on ProoD's joint model p(y|x) = σ(d)·softmax(f)_y + "
               "(1 − σ(d))/K, whose msp is the joint confidence and whose --ibp-eps bound is ProoD's "
               "σ(ū) + (1 − σ(ū))/K")
-      .option("denoiser", "",
-              "a diffusion model file: every image (and noisy copy) is denoised one-shot at --sigma before the "
-              "classifier, as DISTRO does (DDS); not with --attack-eps or --ibp-eps")
+      .option(
+          "denoiser", "",
+          "a diffusion model file: every image (and noisy copy) is denoised one-shot at --sigma before the "
+          "classifier, as DISTRO does (DDS); or a denoiser network (DnCNN); not with --attack-eps or "
+          "--ibp-eps")
       .option("ibp-eps", "0",
               "with ε > 0, also the guaranteed tables: each OOD image's score replaced by its upper bound "
               "over the "
@@ -243,7 +245,7 @@ int ood_command(int argc, char** argv) {
     const auto [name, spec] = named_spec(item);
     sets.emplace_back(name, io::open_dataset(spec, data_options));
   }
-  std::unique_ptr<Classifier> model = load_any_model(args.get("MODEL"), device, model_options(args, in_spec));
+  std::unique_ptr<Classifier> model = load_classifier(args, device, in_spec);
   if (const std::string& detector = args.get("detector"); !detector.empty()) {
     SC_CHECK(!is_torch_checkpoint_path(detector), "--detector: ", detector,
              " is a PyTorch checkpoint; convert it first (smoothcuda convert CHECKPOINT OUT --arch ARCH "
@@ -251,7 +253,6 @@ int ood_command(int argc, char** argv) {
     model = ood::make_joint_classifier(std::move(model), load_any_model(detector, device, {}));
   }
   // DISTRO: the diffusion denoiser in front (DDS at σ), for the scores and the smoothed confidence.
-  DiffusionModel denoiser;
   std::unique_ptr<BaseClassifier> base;
   if (args.get("denoiser").empty()) {
     base = make_classifier(args, *model, device);
@@ -260,8 +261,8 @@ int ood_command(int argc, char** argv) {
     SC_CHECK(attack_eps == 0 && args.get_fraction("ibp-eps", 0, 1e6) == 0,
              "ood: --attack-eps and --ibp-eps need gradients and bounds through the denoiser, which it does "
              "not have; leave them out with --denoiser");
-    denoiser = load_diffusion_model(args.get("denoiser"), device);
-    base = make_denoised_classifier(args, denoiser, *model, device, sigma, sets[0].second->image_shape());
+    base = make_denoised_classifier(args, load_denoiser(args, args.get("denoiser"), device, sigma, in_spec),
+                                    *model, device, sets[0].second->image_shape());
   }
 
   std::vector<EvaluatedSet> evaluated;

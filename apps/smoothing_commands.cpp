@@ -50,7 +50,9 @@ int run(Job job, int argc, char** argv) {
       .option("device", "cpu", "cpu, cuda or cuda:K")
       .flag("resume", "continue an interrupted run after the last complete row of OUTFILE")
       .flag("overwrite", "replace an existing OUTFILE that holds results")
-      .option("denoiser", "", "diffusion model file: denoise every noisy sample before the classifier (DDS)")
+      .option("denoiser", "",
+              "denoise every noisy sample before the classifier: a diffusion model file (DDS), or a denoiser "
+              "network such as Salman et al.'s DnCNN (model file or checkpoint; denoised smoothing)")
       .option("local-noise-sd", "0", "DiffSmooth: local smoothing noise σ' on the denoised image")
       .option("m", "0", "DiffSmooth: number of local noise draws (0: plain DDS)");
   if (certify) args.option("N0", "100", "number of samples for selection");
@@ -67,16 +69,14 @@ int run(Job job, int argc, char** argv) {
   const Device device = Device::parse(args.get("device"));
 
   auto data = io::open_dataset(args.get("DATASET"), {args.get("split"), args.get("data-dir")});
-  auto model = load_any_model(args.get("MODEL"), device, model_options(args, args.get("DATASET")));
+  auto model = load_classifier(args, device, args.get("DATASET"));
   std::unique_ptr<BaseClassifier> base_ptr;
-  DiffusionModel denoiser;
   if (args.get("denoiser").empty()) {
     base_ptr = make_classifier(args, *model, device);
   } else {
-    denoiser = load_diffusion_model(args.get("denoiser"), device);
-    base_ptr =
-        make_denoised_classifier(args, denoiser, *model, device, sigma, data->image_shape(),
-                                 args.get_int("m", 0, 1000), args.get_double("local-noise-sd", 0, 10), seed);
+    base_ptr = make_denoised_classifier(
+        args, load_denoiser(args, args.get("denoiser"), device, sigma, args.get("DATASET")), *model, device,
+        data->image_shape(), args.get_int("m", 0, 1000), args.get_double("local-noise-sd", 0, 10), seed);
   }
   BaseClassifier& base = *base_ptr;
   const int64_t batch = batch_option(args, base);

@@ -10,27 +10,30 @@
 
 namespace sc {
 
+DenoisedClassifier::DenoisedClassifier(std::unique_ptr<ImageDenoiser> d, Classifier& c, int64_t m,
+                                       double local_sigma, uint64_t seed,
+                                       std::unique_ptr<BaseClassifier> engine)
+    : denoiser_(std::move(d)),
+      classifier_(c),
+      engine_(std::move(engine)),
+      m_(m),
+      local_sigma_(local_sigma),
+      seed_(seed),
+      height_(denoiser_->trained_size()),
+      width_(denoiser_->trained_size()) {
+  fast_ = dynamic_cast<FastClassifier*>(engine_.get());
+  SC_CHECK(denoiser_->channels() == c.spec.channels, "denoiser has ", denoiser_->channels(),
+           " channels, the classifier ", c.spec.channels);
+  SC_CHECK(m >= 0 && (m == 0 || local_sigma > 0),
+           "local smoothing needs m >= 1 and a positive local noise level");
+}
+
 DenoisedClassifier::DenoisedClassifier(DiffusionModel& d, Classifier& c, double sigma, int64_t m,
                                        double local_sigma, uint64_t seed,
                                        std::unique_ptr<BaseClassifier> engine,
                                        std::unique_ptr<FastDenoiser> fast_denoiser)
-    : denoiser_(d),
-      classifier_(c),
-      engine_(std::move(engine)),
-      fast_denoiser_(std::move(fast_denoiser)),
-      sigma_(sigma),
-      m_(m),
-      local_sigma_(local_sigma),
-      seed_(seed),
-      height_(d.unet->config().image_size),
-      width_(d.unet->config().image_size) {
-  fast_ = dynamic_cast<FastClassifier*>(engine_.get());
-  const UNetConfig& u = d.unet->config();
-  SC_CHECK(u.in_channels == c.spec.channels, "denoiser has ", u.in_channels, " channels, the classifier ",
-           c.spec.channels);
-  SC_CHECK(m >= 0 && (m == 0 || local_sigma > 0),
-           "local smoothing needs m >= 1 and a positive local noise level");
-}
+    : DenoisedClassifier(std::make_unique<OneShotDenoiser>(d, sigma, std::move(fast_denoiser)), c, m,
+                         local_sigma, seed, std::move(engine)) {}
 
 // The denoised image is resized to the classifier's size if needed.
 Shape DenoisedClassifier::input_shape() const {
@@ -38,9 +41,7 @@ Shape DenoisedClassifier::input_shape() const {
 }
 
 void DenoisedClassifier::set_input_size(int64_t height, int64_t width) {
-  const UNetConfig& u = denoiser_.unet->config();
-  SC_CHECK(u.accepts_size(height, width), "the denoiser cannot run on ", height, "x", width, " images: its ",
-           u.channel_mult.size() - 1, " downsamplings need sides divisible by ", u.size_multiple());
+  denoiser_->check_size(height, width);
   height_ = height, width_ = width;
 }
 
@@ -53,7 +54,7 @@ MemoryNeed DenoisedClassifier::memory_need() {
     NoisyInput in;
     in.images = image;
     in.spans = {SampleSpan{rows, 0, 0, 0}};
-    in.sigma = static_cast<float>(sigma_);
+    in.sigma = 0.25f;  // any level: the memory does not depend on it
     in.seed = seed_;
     Tensor counts = Tensor::zeros({1, num_classes()}, DType::I64, d);
     accumulate_noisy_counts(in, counts);
@@ -68,8 +69,7 @@ int64_t DenoisedClassifier::auto_batch(int64_t reference, std::string& why) {
 }
 
 std::string DenoisedClassifier::engines() const {
-  return std::string(fast_ ? "fast" : "generic") + " classifier, " + (fast_denoiser_ ? "fast" : "generic") +
-         " denoiser";
+  return std::string(fast_ ? "fast" : "generic") + " classifier, " + denoiser_->engine();
 }
 
 // The fast engine's logits buffer is reused by its next call; every use below consumes it before that.
@@ -78,7 +78,7 @@ Tensor DenoisedClassifier::classifier_logits(const Tensor& x) {
 }
 
 Tensor DenoisedClassifier::denoised(const Tensor& x) {
-  Tensor clean = fast_denoiser_ ? fast_denoiser_->denoise(x) : denoise_one_shot(denoiser_, x, sigma_);
+  Tensor clean = denoiser_->denoise(x);
   if (clean.size(2) != classifier_.spec.height || clean.size(3) != classifier_.spec.width)
     clean = ops::resize_bicubic(clean, classifier_.spec.height, classifier_.spec.width);
   return clean;

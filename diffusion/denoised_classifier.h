@@ -1,20 +1,20 @@
-// Base classifiers with a diffusion denoiser in front (for certify/predict --denoiser):
-//   DDS (Carlini et al. 2023): f(x) = argmax classifier(denoise(x))
+// Base classifiers with a denoiser in front (for certify/predict --denoiser; diffusion/image_denoiser.h):
+//   DDS (Carlini et al. 2023): f(x) = argmax classifier(denoise(x)), a diffusion UNet's one-shot denoising
+//   Denoised smoothing (Salman et al. 2020): the same with a network trained to denoise (DnCNN)
 //   DiffSmooth (Zhang et al. 2023), local smoothing with m > 0: f(x) = argmax (1/m) Σ_j softmax(classifier(x̂
 //   + η_j)), x̂ = denoise(x), η_j ~ N(0, σ_local² I) drawn once from the seed and reused for every sample and
 //   image.
-// Samples are drawn at the denoiser's image size, or at the size set_input_size chooses (DDS on ImageNet runs
-// the 256×256 UNet on the 224×224 images); x̂ is resized (bicubic, antialiased) to the classifier's size. The
-// classifier runs as `engine` says (make_base_classifier): a FastClassifier computes its logits, anything
-// else (or none) the model's own forward.
+// Samples are drawn at the size the denoiser was trained on, or at the size set_input_size chooses (DDS on
+// ImageNet runs the 256×256 UNet on the 224×224 images); x̂ is resized (bicubic, antialiased) to the
+// classifier's size. The classifier runs as `engine` says (make_base_classifier): a FastClassifier computes
+// its logits, anything else (or none) the model's own forward.
 #pragma once
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "diffusion/denoiser.h"
+#include "diffusion/image_denoiser.h"
 #include "engine/fast_classifier.h"
-#include "engine/fast_denoiser.h"
 #include "engine/memory_batch.h"
 #include "smoothing/base_classifier.h"
 
@@ -22,6 +22,10 @@ namespace sc {
 
 class DenoisedClassifier : public BaseClassifier {
  public:
+  DenoisedClassifier(std::unique_ptr<ImageDenoiser> denoiser, Classifier& classifier, int64_t local_m = 0,
+                     double local_sigma = 0.0, uint64_t seed = 0,
+                     std::unique_ptr<BaseClassifier> engine = nullptr);
+  // DDS with a diffusion model (borrowed: it must outlive this) at noise level σ.
   DenoisedClassifier(DiffusionModel& denoiser, Classifier& classifier, double sigma, int64_t local_m = 0,
                      double local_sigma = 0.0, uint64_t seed = 0,
                      std::unique_ptr<BaseClassifier> engine = nullptr,
@@ -32,7 +36,8 @@ class DenoisedClassifier : public BaseClassifier {
   Tensor logits(const Tensor& x) override;
   int64_t num_classes() const override { return classifier_.spec.num_classes; }
   Shape input_shape() const override;
-  // Noisy samples of H×W instead of the UNet's image size; its downsamplings must divide H and W.
+  // Noisy samples of H×W instead of the denoiser's training size (a UNet's downsamplings must divide H and
+  // W).
   void set_input_size(int64_t height, int64_t width);
   Device device() override { return classifier_.device(); }
   // What a batch of noisy samples needs in memory on device() (engine/memory_batch.h), measured on batches of
@@ -41,18 +46,15 @@ class DenoisedClassifier : public BaseClassifier {
   MemoryNeed memory_need();
   // As many noisy samples as fit in half the memory available (batch_memory_budget), at most `reference`.
   int64_t auto_batch(int64_t reference, std::string& why) override;
-  // Which engines run: "fast|generic classifier, fast|generic denoiser".
+  // Which engines run: "fast|generic classifier, " + the denoiser's engine().
   std::string engines() const;
-  const FastDenoiser* fast_denoiser() const { return fast_denoiser_.get(); }
   const FastClassifier* fast_classifier() const { return fast_; }  // null on the generic engine
 
  private:
-  DiffusionModel& denoiser_;
+  std::unique_ptr<ImageDenoiser> denoiser_;
   Classifier& classifier_;
   std::unique_ptr<BaseClassifier> engine_;
   FastClassifier* fast_ = nullptr;  // engine_ when it is the fast engine
-  std::unique_ptr<FastDenoiser> fast_denoiser_;
-  double sigma_;
   int64_t m_;
   double local_sigma_;
   uint64_t seed_;

@@ -708,6 +708,40 @@ TEST(Cli, DiffusionConvertDenoiseAndCertifyWithDenoiser) {
   EXPECT_NE(r.err.find("cannot run on 28x32 images"), std::string::npos) << r.err;
 }
 
+// Salman et al.'s denoised smoothing from the command line: their DnCNN checkpoint as --denoiser (converted
+// in memory by its own arch) in certify, predict and ood; each file in the other's place is refused.
+TEST(Cli, CertifyWithSalmanDenoiser) {
+  const std::string lenet = fixture_dir() + "/models/lenet_32.safetensors";
+  const std::string dncnn = fixture_dir() + "/checkpoints/salman_cifar_dncnn.pth.tar";
+  const std::string tsv = temp_path("salman.tsv");
+  CliRun r = smoothcuda("certify fake:3:3:32:32 " + lenet + " 0.25 " + tsv + " --denoiser " + dncnn +
+                        " --N0 8 --N 16 --batch 16 --alpha 0.1");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("network denoiser cifar_dncnn"), std::string::npos) << r.err;
+  EXPECT_EQ(lines(io::read_file(tsv)).size(), 4u);
+  // As a model file (smoothcuda convert), the same rows.
+  const std::string file = temp_path("dncnn.safetensors"), again = temp_path("salman_again.tsv");
+  ASSERT_EQ(smoothcuda("convert " + dncnn + " " + file).code, 0);
+  r = smoothcuda("certify fake:3:3:32:32 " + lenet + " 0.25 " + again + " --denoiser " + file +
+                 " --N0 8 --N 16 --batch 16 --alpha 0.1");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto a = lines(io::read_file(tsv)), b = lines(io::read_file(again));
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(without_time(a[i]), without_time(b[i])) << i;
+  r = smoothcuda("predict fake:2:3:32:32 " + lenet + " 0.25 " + temp_path("salman_predict.tsv") +
+                 " --denoiser " + file + " --N 16 --batch 16 --alpha 0.1");
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = smoothcuda("ood fake:4:3:32:32 " + lenet + " --ood noise=fake:4:3:32:32:uniform --denoiser " + file +
+                 " --sigma 0.25 --N 4 --batch 8 --score msp");
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = smoothcuda("certify fake:1:3:32:32 " + lenet + " 0.25 " + temp_path("x.tsv") + " --denoiser " + lenet);
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("holds the classifier 'lenet', not a denoiser"), std::string::npos) << r.err;
+  r = smoothcuda("certify fake:1:3:32:32 " + file + " 0.25 " + temp_path("y.tsv"));
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("is the denoiser cifar_dncnn, not a classifier"), std::string::npos) << r.err;
+}
+
 // agreement: the share of noisy samples on which tf32, bf16 and fp16 give fp32's label, for classifiers (one
 // built to disagree) and for DDS (the denoiser in each precision too, on 24×40 images); splitting the samples
 // into batches changes nothing (the noise is indexed per sample).

@@ -14,6 +14,7 @@
 #include "kernels/resize_bicubic.h"
 #include "nn/models/model_file.h"
 #include "test_util.h"
+#include "weights_tools/convert.h"
 
 namespace sc::test {
 namespace {
@@ -134,6 +135,40 @@ TEST(Diffusion, DenoisedClassifiersComposeDenoiserAndClassifier) {
   const Tensor expected_small =
       ops::argmax(other->forward(ops::resize_bicubic(denoise_one_shot(m, x, 0.25), 5, 5)));
   EXPECT_TRUE(allclose(resized.predict_labels(x), expected_small, 0));
+}
+
+// Salman et al.'s denoised smoothing: their DnCNN checkpoint in front of the classifier. The composition is
+// the classifier on the network's output, at any image size (it is fully convolutional; the classifier's
+// input is resized to its own size as for DDS).
+TEST(Diffusion, NetworkDenoiserInFrontOfTheClassifier) {
+  auto clf = load_model(fixture_dir() + "/models/lenet_32.safetensors");
+  const Tensor x = io::read_safetensors(fixture_dir() + "/models/lenet_32.io.safetensors")
+                       .at("x")
+                       .slice(0, 0, 6)
+                       .contiguous();
+  auto dncnn = load_any_model(ckpt("salman_cifar_dncnn.pth.tar"), Device::cpu(), {});
+  Classifier& net = *dncnn;
+  const Tensor expected_logits = clf->forward(net.forward(x));
+  DenoisedClassifier ds(std::make_unique<NetworkDenoiser>(std::move(dncnn)), *clf);
+  EXPECT_EQ(ds.input_shape(), (Shape{3, 32, 32}));
+  EXPECT_EQ(ds.engines(), "generic classifier, network denoiser (cifar_dncnn)");
+  EXPECT_TRUE(identical(ds.logits(x), expected_logits));
+  EXPECT_FALSE(allclose(expected_logits, clf->forward(x), 1e-3));  // the denoiser changes what it sees
+  EXPECT_TRUE(allclose(ds.predict_labels(x), ops::argmax(expected_logits), 0));
+  // Odd sizes: the network runs on 9×7 images, its output resized for the 32×32 classifier.
+  ds.set_input_size(9, 7);
+  EXPECT_EQ(ds.input_shape(), (Shape{3, 9, 7}));
+  const Tensor small = ops::resize_bicubic(x, 9, 7);
+  const Tensor denoised = net.net->forward(small);
+  EXPECT_EQ(denoised.shape(), small.shape());
+  EXPECT_TRUE(identical(ds.logits(small), clf->forward(ops::resize_bicubic(denoised, 32, 32))));
+  EXPECT_ERROR_MENTIONS(NetworkDenoiser(load_model(fixture_dir() + "/models/lenet_32.safetensors")),
+                        "'lenet' is not a denoiser");
+  auto gray = load_model(fixture_dir() + "/models/lenet_28.safetensors");
+  EXPECT_ERROR_MENTIONS(DenoisedClassifier(std::make_unique<NetworkDenoiser>(load_any_model(
+                                               ckpt("salman_cifar_dncnn.pth.tar"), Device::cpu(), {})),
+                                           *gray),
+                        "denoiser has 3 channels, the classifier 1");
 }
 
 TEST(Diffusion, AncestralStepsMatchTheReferenceCode) {

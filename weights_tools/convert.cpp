@@ -4,6 +4,7 @@
 #include "io/file_util.h"
 #include "io/safetensors.h"
 #include "io/sha256.h"
+#include "nn/models/denoisers.h"
 #include "nn/models/model_file.h"
 #include "nn/state_dict.h"
 #include "weights_tools/torch_checkpoint.h"
@@ -40,6 +41,7 @@ ModelSpec make_spec(const std::string& arch, const ConvertOptions& o, const std:
     if (arch.rfind("cifar_", 0) == 0 || arch.rfind("aka_", 0) == 0 || arch.rfind("wrn", 0) == 0) dataset = "cifar10";
     if (arch == "resnet50" || arch == "resnet18") dataset = "imagenet";
     if (arch.rfind("prood_", 0) == 0) dataset = "cifar10";
+    if (arch == "imagenet_dncnn") dataset = "imagenet";
   }
   if (!dataset.empty()) {
     const io::DatasetPreset* p = io::dataset_preset(dataset);
@@ -57,6 +59,13 @@ ModelSpec make_spec(const std::string& arch, const ConvertOptions& o, const std:
     s.mean = o.mean, s.std = o.std;
   }
   if (o.num_classes > 0) s.num_classes = o.num_classes;
+  if (is_denoiser_arch(arch)) {  // images in, images out: no classes, no normalization
+    SC_CHECK(
+        o.mean.empty() && o.std.empty() && o.num_classes <= 0, what, ": '", arch,
+        "' is a denoiser: it takes the [0, 1] images as they are and has no classes (drop --mean, --std and "
+        "--num-classes)");
+    s.num_classes = 0, s.mean.clear(), s.std.clear();
+  }
   if (!o.input_shape.empty()) {
     SC_CHECK(o.input_shape.size() == 3, what, ": --input-shape must be C,H,W");
     s.channels = o.input_shape[0], s.height = o.input_shape[1], s.width = o.input_shape[2];

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "io/safetensors.h"
+#include "nn/models/denoisers.h"
 #include "nn/parse_number.h"
 #include "nn/state_dict.h"
 
@@ -58,7 +59,13 @@ ModelSpec spec_from_metadata(const std::map<std::string, std::string>& md, const
   };
   const auto classes = split_numbers(need("num_classes"), source + " num_classes");
   SC_CHECK(classes.size() == 1, source, ": bad num_classes");
-  s.num_classes = whole(classes[0], 1 << 20, "num_classes");
+  if (is_denoiser_arch(s.arch)) {
+    SC_CHECK(classes[0] == 0, source, ": num_classes of the denoiser '", s.arch, "' must be 0, got '",
+             md.at("num_classes"), "'");
+    s.num_classes = 0;
+  } else {
+    s.num_classes = whole(classes[0], 1 << 20, "num_classes");
+  }
   const auto shape = split_numbers(need("input_shape"), source + " input_shape");
   SC_CHECK(shape.size() == 3, source, ": input_shape must be C,H,W");
   s.channels = whole(shape[0], 64, "input_shape");
@@ -75,11 +82,14 @@ ModelSpec spec_from_metadata(const std::map<std::string, std::string>& md, const
 }
 
 std::unique_ptr<Classifier> load_model(const std::string& path, Device device) {
-  const io::Safetensors st = io::read_safetensors(path);
-  const std::string source = "'" + path + "'";
-  auto model = build_model(spec_from_metadata(st.metadata, source));
-  load_state_dict(*model, st.tensors, source);
+  auto model = model_from_safetensors(io::read_safetensors(path), "'" + path + "'");
   model->to(device);
+  return model;
+}
+
+std::unique_ptr<Classifier> model_from_safetensors(const io::Safetensors& file, const std::string& what) {
+  auto model = build_model(spec_from_metadata(file.metadata, what));
+  load_state_dict(*model, file.tensors, what);
   return model;
 }
 

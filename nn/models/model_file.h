@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "io/safetensors.h"
 #include "nn/models/registry.h"
 
 namespace sc {
@@ -15,6 +16,8 @@ ModelSpec spec_from_metadata(const std::map<std::string, std::string>& metadata,
 
 // Builds the model from the file's metadata and loads its weights (strictly) onto `device`.
 std::unique_ptr<Classifier> load_model(const std::string& path, Device device = Device::cpu());
+// The same from a model file's parsed contents, on the CPU; `what` names the file in errors.
+std::unique_ptr<Classifier> model_from_safetensors(const io::Safetensors& file, const std::string& what);
 void save_model(const std::string& path, Classifier& model, const std::map<std::string, std::string>& extra = {});
 
 }  // namespace sc

@@ -1,5 +1,6 @@
 #include "nn/models/registry.h"
 
+#include "nn/models/denoisers.h"
 #include "nn/models/resnets.h"
 #include "nn/models/small_nets.h"
 #include "nn/parse_number.h"
@@ -27,6 +28,10 @@ const std::map<std::string, ModelBuilder>& registry() {
       {"resnet50", [](const ModelSpec& s) { return build_torchvision_resnet(s, 50); }},
       {"wrn28_10", [](const ModelSpec& s) { return build_wide_resnet(s, 28, 10); }},
       {"wrn40_2", [](const ModelSpec& s) { return build_wide_resnet(s, 40, 2); }},
+      {"cifar_dncnn", [](const ModelSpec& s) { return build_dncnn(s, 64); }},
+      {"cifar_dncnn_wide", [](const ModelSpec& s) { return build_dncnn(s, 128); }},
+      {"imagenet_dncnn", [](const ModelSpec& s) { return build_dncnn(s, 64); }},
+      {"dncnn", [](const ModelSpec& s) { return build_dncnn(s, 64); }},
   };
   return r;
 }
@@ -91,8 +96,13 @@ std::unique_ptr<Classifier> build_model(const ModelSpec& spec) {
     for (const auto& a : model_archs()) known += (known.empty() ? "" : ", ") + a;
     SC_FAIL("unknown architecture '", spec.arch, "' (known: ", known, ")");
   }
-  SC_CHECK(spec.num_classes > 0 && spec.channels > 0 && spec.height > 0 && spec.width > 0, "model '", spec.arch,
-           "': classes and input shape must be positive");
+  SC_CHECK(spec.channels > 0 && spec.height > 0 && spec.width > 0, "model '", spec.arch,
+           "': the input shape must be positive");
+  if (is_denoiser_arch(spec.arch))
+    SC_CHECK(spec.num_classes == 0 && spec.mean.empty(), "model '", spec.arch,
+             "' is a denoiser: it has no classes and takes the [0, 1] images unnormalized");
+  else
+    SC_CHECK(spec.num_classes > 0, "model '", spec.arch, "': the number of classes must be positive");
   return std::make_unique<Classifier>(spec, it->second(spec));
 }
 

@@ -1,5 +1,7 @@
-// The architecture registry: a ModelSpec (architecture name, input shape, classes, normalization, flags) builds
-// a Classifier, whose forward is net(normalize(x)) on images in [0,1].
+// The architecture registry: a ModelSpec (architecture name, input shape, classes, normalization, flags)
+// builds a Classifier, whose forward is net(normalize(x)) on images in [0,1]. The denoisers
+// (nn/models/denoisers.h) are built the same way, with 0 classes and no normalization: their forward gives
+// images, not logits.
 #pragma once
 #include <functional>
 #include <map>
@@ -13,7 +15,7 @@ namespace sc {
 
 struct ModelSpec {
   std::string arch;
-  int64_t num_classes = 10;
+  int64_t num_classes = 10;  // 0 for a denoiser
   int64_t channels = 3, height = 32, width = 32;
   std::vector<float> mean, std;              // empty: identity normalization
   std::map<std::string, std::string> flags;  // architecture-specific (e.g. hidden sizes)
@@ -24,9 +26,9 @@ struct ModelSpec {
 class Classifier : public Module {
  public:
   Classifier(ModelSpec spec, std::unique_ptr<Module> net);
-  Tensor forward(const Tensor& x) override;  // x: [N, C, H, W] in [0,1] → logits [N, classes]
-  Tensor backward(const Tensor& dy) override;  // dy: [N, classes] → the gradient in image space
-  Interval bounds(const Interval& x) override;  // a box of images → bounds on the logits
+  Tensor forward(const Tensor& x) override;               // x: [N, C, H, W] in [0,1] → logits [N, classes]
+  Tensor backward(const Tensor& dy) override;             // dy: [N, classes] → the gradient in image space
+  Interval bounds(const Interval& x) override;            // a box of images → bounds on the logits
   Interval bounds_backward(const Interval& dy) override;  // bounds on the logits → the image box
   void collect(const std::string& prefix, NamedTensors& out) override;
   std::string name() const override { return spec.arch; }

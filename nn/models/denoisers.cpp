@@ -1,0 +1,61 @@
+#include "nn/models/denoisers.h"
+
+#include <cmath>
+
+#include "kernels/elementwise.h"
+#include "nn/layers.h"
+
+namespace sc {
+
+namespace {
+
+// a − b (exact up to the one rounding of the difference).
+Tensor difference(const Tensor& a, const Tensor& b) {
+  return ops::combine(1.0f, a, -1.0f, b, -INFINITY, INFINITY);
+}
+
+// x − body(x): a network that predicts what to remove from its input.
+class ResidualDenoiser : public Module {
+ public:
+  ResidualDenoiser(std::string key, std::unique_ptr<Module> body)
+      : key_(std::move(key)), body_(std::move(body)) {}
+  Tensor forward(const Tensor& x) override { return difference(x, body_->forward(x)); }
+  // dx = dy − J_bodyᵀ·dy; the body's parameters receive the gradient of −body(x), so it runs on −dy.
+  Tensor backward(const Tensor& dy) override {
+    return ops::add(dy, body_->backward(ops::affine(dy, -1.0f, 0.0f)));
+  }
+  void collect(const std::string& prefix, NamedTensors& out) override {
+    body_->collect(join_key(prefix, key_), out);
+  }
+  std::string name() const override { return "ResidualDenoiser"; }
+
+ private:
+  std::string key_;
+  std::unique_ptr<Module> body_;
+};
+
+}  // namespace
+
+bool is_denoiser_arch(const std::string& arch) {
+  return arch == "cifar_dncnn" || arch == "cifar_dncnn_wide" || arch == "imagenet_dncnn" || arch == "dncnn";
+}
+
+std::unique_ptr<Module> build_dncnn(const ModelSpec& s, int64_t width) {
+  const int64_t depth = s.flag_int("depth", 17);
+  SC_CHECK(depth >= 2 && depth <= 1000, "model flag depth must be in [2, 1000], got ", depth);
+  const Conv2dParams same = Conv2dParams::square(1, 1);
+  auto body = std::make_unique<Sequential>();  // children named by their index, as in nn.Sequential
+  body->emplace<Conv2d>("", s.channels, width, 3, same);
+  body->emplace<ReLU>("");
+  for (int64_t layer = 0; layer < depth - 2; ++layer) {
+    body->emplace<Conv2d>("", width, width, 3, same, false);
+    auto bn = std::make_unique<BatchNorm2d>(width, 1e-4);
+    bn->momentum = 0.95;  // Salman et al.'s: in training, running ← 0.05·running + 0.95·batch
+    body->add("", std::move(bn));
+    body->emplace<ReLU>("");
+  }
+  body->emplace<Conv2d>("", width, s.channels, 3, same, false);
+  return std::make_unique<ResidualDenoiser>("dncnn", std::move(body));
+}
+
+}  // namespace sc

@@ -1,0 +1,20 @@
+// Image-to-image denoisers of the reference systems, built by the same registry as the classifiers: a model
+// whose "classes" are 0 and whose forward maps noisy images in [0,1] to clean estimates of the same shape.
+//   cifar_dncnn, cifar_dncnn_wide, imagenet_dncnn, dncnn   Salman et al.'s DnCNN (denoised smoothing, 2020)
+#pragma once
+#include <string>
+
+#include "nn/models/registry.h"
+
+namespace sc {
+
+// True for the architectures above (their specs have num_classes 0 and no normalization).
+bool is_denoiser_arch(const std::string& arch);
+
+// DnCNN (Zhang et al. 2017, as Salman et al. modify it): conv 3×3 C → w with bias, ReLU, then depth − 2 ×
+// (conv 3×3 w → w without bias, BatchNorm eps 1e-4, ReLU), then conv 3×3 w → C without bias, all padded by 1;
+// the network predicts the noise and returns x − prediction. Keys "dncnn.<index>.*" (PyTorch's Sequential),
+// Salman et al.'s own. Flag: depth (default 17).
+std::unique_ptr<Module> build_dncnn(const ModelSpec& spec, int64_t width);
+
+}  // namespace sc
