@@ -17,5 +17,6 @@ int agreement_command(int argc, char** argv);
 int ood_command(int argc, char** argv);
 int attack_command(int argc, char** argv);
 int train_command(int argc, char** argv);
+int train_denoiser_command(int argc, char** argv);
 
 }  // namespace sc::app

@@ -26,6 +26,7 @@ void print_help() {
       "  ood IN_DATASET MODEL --ood SETS   out-of-distribution detection: AUROC, AUPR, FPR95, plots\n"
       "  attack DATASET MODEL --out DIR    FGSM, PGD (linf/l2) and SmoothAdv adversarial examples\n"
       "  train DATASET OUTDIR --arch A     SGD training, with Gaussian noise augmentation (--noise-sd)\n"
+      "  train-denoiser DATASET OUTDIR --arch dncnn   a denoiser for denoised smoothing (Salman et al.)\n"
       "  info                   build, devices and architectures\n\n"
       "`smoothcuda COMMAND --help` describes a command.");
 }
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
     if (cmd == "ood") return sc::app::ood_command(argc, argv);
     if (cmd == "attack") return sc::app::attack_command(argc, argv);
     if (cmd == "train") return sc::app::train_command(argc, argv);
+    if (cmd == "train-denoiser") return sc::app::train_denoiser_command(argc, argv);
     if (cmd == "info") return sc::app::info_command(argc, argv);
     if (cmd == "convert") return sc::app::convert_command(argc, argv);
     if (cmd == "certify") return sc::app::certify_command(argc, argv);

@@ -1,9 +1,13 @@
 // smoothcuda train DATASET OUTDIR: trains a classifier (from scratch or from a model), with Gaussian noise
 // augmentation for randomized smoothing, writing a model file certify can read, the training log and a
 // checkpoint after every epoch (--resume continues an interrupted run where it stopped).
+// smoothcuda train-denoiser DATASET OUTDIR: the same for a denoiser (Salman et al.'s denoised smoothing).
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
 
 #include "apps/args.h"
 #include "apps/commands.h"
@@ -11,11 +15,14 @@
 #include "apps/model_options.h"
 #include "apps/progress.h"
 #include "io/dataset.h"
+#include "io/dataset_presets.h"
 #include "io/file_util.h"
+#include "nn/models/denoisers.h"
 #include "nn/models/model_file.h"
 #include "nn/models/random_init.h"
 #include "smoothing/results_file.h"
 #include "training/checkpoint.h"
+#include "training/denoiser_training.h"
 #include "training/trainer.h"
 
 namespace sc::app {
@@ -25,7 +32,9 @@ namespace {
 const char* kLogHeader =
     "epoch\ttime\tlr\ttrain loss\ttrain acc\ttestloss\ttest acc";  // Cohen's train.py log
 
-training::TrainOptions train_options(const Args& args, const Shape& image) {
+// The options both commands take (add_run_options): epochs, batch, the SGD step and its schedule, noise,
+// crops and flips, seed.
+training::TrainOptions schedule_options(const Args& args, const Shape& image) {
   training::TrainOptions o;
   o.epochs = args.get_int("epochs", 1, 1 << 20);
   o.batch = args.get_int("batch", 2, 1 << 20);
@@ -44,6 +53,11 @@ training::TrainOptions train_options(const Args& args, const Shape& image) {
   const bool crop_flip = augment == "crop-flip" || (augment == "auto" && image == Shape{3, 32, 32});
   o.crop_pad = crop_flip ? args.get_int("crop-padding", 0, 1024) : 0;
   o.flip = crop_flip;
+  return o;
+}
+
+training::TrainOptions train_options(const Args& args, const Shape& image) {
+  training::TrainOptions o = schedule_options(args, image);
   const std::string attack = args.get("adversarial");
   SC_CHECK(attack.empty() || attack == "fgsm" || attack == "pgd" || attack == "smoothadv",
            "train: --adversarial must be fgsm, pgd or smoothadv, got '", attack, "'");
@@ -90,6 +104,128 @@ std::string log_row(int64_t epoch, double seconds, double lr, const training::Lo
   return row;
 }
 
+// The options of both commands that are not about the method: data, schedule, noise, output.
+void add_run_options(Args& args, const char* lr_default) {
+  args.option("test", "",
+              "the test images (default: DATASET's test split; folder: and npy: need it; none: skip)")
+      .option("data-dir", "", "dataset root (default $SMOOTHCUDA_DATA)")
+      .option("epochs", "90", "passes over the training images")
+      .option("batch", "256", "images per step")
+      .option("lr", lr_default, "initial learning rate")
+      .option("lr-step-size", "30", "epochs between learning-rate drops (StepLR)")
+      .option("gamma", "0.1", "learning-rate factor at each drop")
+      .option("momentum", "0.9", "SGD momentum")
+      .option("weight-decay", "1e-4", "L2 weight decay")
+      .flag("nesterov", "Nesterov momentum")
+      .option("noise-sd", "0.0",
+              "standard deviation of the Gaussian noise added to the [0, 1] training inputs")
+      .option(
+          "augment", "auto",
+          "crop-flip (random crop with zero padding, horizontal flip), none, or auto: crop-flip for 3x32x32 "
+          "images")
+      .option("crop-padding", "4", "padding of the random crop")
+      .option("skip", "1", "train on every skip-th training image")
+      .option("max", "-1", "train on the training images with index below max (-1: all)")
+      .option("test-skip", "1", "evaluate every test-skip-th test image")
+      .option("test-max", "-1", "evaluate the test images with index below test-max (-1: all)")
+      .option("seed", "0", "initialization, image order, crops and noise")
+      .option("device", "cpu", "cpu, cuda or cuda:K")
+      .flag("resume",
+            "continue the run in OUTDIR from its checkpoint (the same options; --epochs may be larger)")
+      .flag("overwrite", "start over, replacing what OUTDIR holds");
+}
+
+// The training and test images the options select.
+struct RunData {
+  std::unique_ptr<io::Dataset> train, test;  // test null with --test none
+  std::vector<int64_t> train_ids, test_ids;
+};
+
+RunData open_run_data(const Args& args, const std::string& command) {
+  RunData d;
+  const std::string dataset = args.get("DATASET"), test = args.get("test");
+  d.train = io::open_dataset(dataset, {"train", args.get("data-dir")});
+  if (test != "none") {
+    const bool own_split = dataset.rfind("folder:", 0) != 0 && dataset.rfind("npy:", 0) != 0;
+    SC_CHECK(!test.empty() || own_split, command, ": ", dataset,
+             " has no test split: name the test images with --test (or --test none)");
+    d.test = io::open_dataset(test.empty() ? dataset : test, {"test", args.get("data-dir")});
+  }
+  d.train_ids =
+      select_indices(d.train->size(), args.get_int("skip", 1, 1LL << 40), args.get_int("max", -1, 1LL << 40));
+  if (d.test)
+    d.test_ids = select_indices(d.test->size(), args.get_int("test-skip", 1, 1LL << 40),
+                                args.get_int("test-max", -1, 1LL << 40));
+  SC_CHECK(!d.train_ids.empty(), command, ": no training images selected");
+  SC_CHECK(!d.test || !d.test_ids.empty(), command, ": no test images selected");
+  return d;
+}
+
+// OUTDIR's files, and the checkpoint to resume from (--resume; checked against this run's options).
+struct RunFiles {
+  std::string checkpoint, model, log;
+  std::optional<training::TrainingCheckpoint> resumed;
+};
+
+RunFiles open_run_files(const Args& args, const std::string& command, const std::string& options,
+                        int64_t epochs, Device device) {
+  const std::filesystem::path out(args.get("OUTDIR"));
+  std::filesystem::create_directories(out);
+  RunFiles f{(out / "checkpoint.safetensors").string(), (out / "model.safetensors").string(),
+             (out / "log.tsv").string(), std::nullopt};
+  if (!args.has_flag("resume")) {
+    for (const std::string& p : {f.checkpoint, f.model, f.log})
+      SC_CHECK(!std::filesystem::exists(p) || args.has_flag("overwrite"), command, ": ", p,
+               " exists (--resume continues that run, --overwrite starts over)");
+    return f;
+  }
+  SC_CHECK(std::filesystem::exists(f.checkpoint), command, ": --resume: ", f.checkpoint, " does not exist");
+  f.resumed = training::load_checkpoint(f.checkpoint, device);
+  SC_CHECK(f.resumed->options == options, command, ": --resume: the checkpoint was made with options '",
+           f.resumed->options, "', this run asks for '", options, "'");
+  SC_CHECK(f.resumed->epochs_done <= epochs, command, ": --resume: the checkpoint has ",
+           f.resumed->epochs_done, " epochs done, more than --epochs ", epochs);
+  std::fprintf(stderr, "%s: resuming after epoch %lld of %lld\n", command.c_str(),
+               static_cast<long long>(f.resumed->epochs_done), static_cast<long long>(epochs));
+  return f;
+}
+
+void check_image_shape(const RunData& d, const Classifier& model, const std::string& command) {
+  const Shape want{model.spec.channels, model.spec.height, model.spec.width};
+  SC_CHECK(d.train->image_shape() == want, command, ": the images of ", d.train->name(), " are ",
+           shape_str(d.train->image_shape()), " but the model expects ", shape_str(want));
+  SC_CHECK(!d.test || d.test->image_shape() == want, command, ": the test images of ", d.test->name(),
+           " are ", shape_str(d.test->image_shape()), " but the model expects ", shape_str(want));
+}
+
+// Epochs from the checkpoint's (or 0) to --epochs: `epoch_row` trains and evaluates one and returns its log
+// row; after each, the checkpoint (first: it holds the log, so a run stopped between the writes loses
+// nothing), the model file and the log.
+void run_epochs(const RunFiles& files, const std::string& header, Classifier& model,
+                const training::Optimizer& optimizer, const std::string& options, int64_t epochs,
+                const std::map<std::string, std::string>& model_metadata,
+                const std::function<std::string(int64_t)>& epoch_row) {
+  std::string log = files.resumed ? files.resumed->log : "";
+  io::write_file_atomic(files.log, header + "\n" + log);
+  std::printf("%s\n%s", header.c_str(), log.c_str());
+  for (int64_t epoch = files.resumed ? files.resumed->epochs_done : 0; epoch < epochs; ++epoch) {
+    const std::string row = epoch_row(epoch);
+    log += row + "\n";
+    training::save_checkpoint(files.checkpoint, model, optimizer, epoch + 1, options, log);
+    auto metadata = model_metadata;
+    metadata["train.epochs_done"] = std::to_string(epoch + 1);
+    metadata["train.options"] = options;
+    save_model(files.model, model, metadata);
+    io::write_file_atomic(files.log, header + "\n" + log);
+    std::printf("%s\n", row.c_str());
+    std::fflush(stdout);
+  }
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
 }  // namespace
 
 int train_command(int argc, char** argv) {
@@ -103,26 +239,9 @@ int train_command(int argc, char** argv) {
                   "fake:N:C:H:W, or inout:IN+OUT to train a binary detector for `ood --detector` (IN's "
                   "images class 1, OUT's class 0) (read with --split train)")
       .positional("OUTDIR", "output folder")
-      .option("test", "",
-              "the test images (default: DATASET's test split; folder: and npy: need it; none: skip)")
-      .option("data-dir", "", "dataset root (default $SMOOTHCUDA_DATA)")
       .option("init", "",
               "start from this model (a model file or PyTorch checkpoint) instead of --arch's "
               "initialization")
-      .option("epochs", "90", "passes over the training images")
-      .option("batch", "256", "images per SGD step")
-      .option("lr", "0.1", "initial learning rate")
-      .option("lr-step-size", "30", "epochs between learning-rate drops (StepLR)")
-      .option("gamma", "0.1", "learning-rate factor at each drop")
-      .option("momentum", "0.9", "SGD momentum")
-      .option("weight-decay", "1e-4", "L2 weight decay")
-      .flag("nesterov", "Nesterov momentum")
-      .option("noise-sd", "0.0",
-              "standard deviation of the Gaussian noise added to the [0, 1] training inputs")
-      .option("augment", "auto",
-              "crop-flip (random crop with zero padding, horizontal flip), none, or auto: "
-              "crop-flip for 3x32x32 images")
-      .option("crop-padding", "4", "padding of the random crop")
       .option(
           "adversarial", "",
           "adversarial training: each batch replaced by fgsm or pgd examples (Madry et al.), or smoothadv "
@@ -157,66 +276,22 @@ int train_command(int argc, char** argv) {
           "radius (Zhai et al. on CIFAR-10: λ = 12 at σ = 0.25 and 0.5, 4 at σ = 1; m = 16; from scratch a "
           "large λ can collapse a small network onto one class: fine-tune a noise-trained one with --init)")
       .option("macer-gamma", "8", "the hinge of --macer: Φ⁻¹ gaps beyond gamma no longer count")
-      .option("macer-beta", "16", "the inverse temperature of --macer's radius term")
-      .option("skip", "1", "train on every skip-th training image")
-      .option("max", "-1", "train on the training images with index below max (-1: all)")
-      .option("test-skip", "1", "evaluate every test-skip-th test image")
-      .option("test-max", "-1", "evaluate the test images with index below test-max (-1: all)")
-      .option("seed", "0", "initialization, image order, crops and noise")
-      .option("device", "cpu", "cpu, cuda or cuda:K")
-      .flag("resume",
-            "continue the run in OUTDIR from its checkpoint (the same options; --epochs may be larger)")
-      .flag("overwrite", "start over, replacing what OUTDIR holds");
+      .option("macer-beta", "16", "the inverse temperature of --macer's radius term");
+  add_run_options(args, "0.1");
   add_model_options(args);
   if (!args.parse(argc, argv, 2)) return 0;
 
   const Device device = Device::parse(args.get("device"));
   const std::string dataset = args.get("DATASET");
-  auto train_data = io::open_dataset(dataset, {"train", args.get("data-dir")});
-  std::unique_ptr<io::Dataset> test_data;
-  const std::string test = args.get("test");
-  if (test != "none") {
-    const bool own_split = dataset.rfind("folder:", 0) != 0 && dataset.rfind("npy:", 0) != 0;
-    SC_CHECK(!test.empty() || own_split, "train: ", dataset,
-             " has no test split: name the test images with --test "
-             "(or --test none)");
-    test_data = io::open_dataset(test.empty() ? dataset : test, {"test", args.get("data-dir")});
-  }
-  const training::TrainOptions options = train_options(args, train_data->image_shape());
-  const std::vector<int64_t> train_ids = select_indices(
-      train_data->size(), args.get_int("skip", 1, 1LL << 40), args.get_int("max", -1, 1LL << 40));
-  std::vector<int64_t> test_ids;
-  if (test_data)
-    test_ids = select_indices(test_data->size(), args.get_int("test-skip", 1, 1LL << 40),
-                              args.get_int("test-max", -1, 1LL << 40));
-  SC_CHECK(!train_ids.empty(), "train: no training images selected");
-  SC_CHECK(!test_data || !test_ids.empty(), "train: no test images selected");
-
-  const std::filesystem::path out(args.get("OUTDIR"));
-  std::filesystem::create_directories(out);
-  const std::string checkpoint_path = (out / "checkpoint.safetensors").string();
-  const std::string model_path = (out / "model.safetensors").string(), log_path = (out / "log.tsv").string();
+  RunData data = open_run_data(args, "train");
+  const training::TrainOptions options = train_options(args, data.train->image_shape());
+  RunFiles files = open_run_files(args, "train", options.describe(), options.epochs, device);
   std::unique_ptr<Classifier> model;
   training::Sgd sgd(options.sgd);
-  int64_t start = 0;
-  std::string log;
-  if (args.has_flag("resume")) {
-    SC_CHECK(std::filesystem::exists(checkpoint_path), "train: --resume: ", checkpoint_path,
-             " does not exist");
-    training::TrainingCheckpoint c = training::load_checkpoint(checkpoint_path, device);
-    SC_CHECK(c.options == options.describe(), "train: --resume: the checkpoint was made with options '",
-             c.options, "', this run asks for '", options.describe(), "'");
-    SC_CHECK(c.epochs_done <= options.epochs, "train: --resume: the checkpoint has ", c.epochs_done,
-             " epochs done, more than --epochs ", options.epochs);
-    model = std::move(c.model);
-    sgd.load_state(c.momentum, *model);
-    start = c.epochs_done, log = c.log;
-    std::fprintf(stderr, "train: resuming after epoch %lld of %lld\n", static_cast<long long>(start),
-                 static_cast<long long>(options.epochs));
+  if (files.resumed) {
+    model = std::move(files.resumed->model);
+    sgd.load_state(files.resumed->optimizer_state, *model);
   } else {
-    for (const std::string& p : {checkpoint_path, model_path, log_path})
-      SC_CHECK(!std::filesystem::exists(p) || args.has_flag("overwrite"), "train: ", p,
-               " exists (--resume continues that run, --overwrite starts over)");
     // A detector trained on inout:IN+OUT takes IN's preset (shape, normalization) and two classes.
     const bool detector = dataset.rfind("inout:", 0) == 0;
     ConvertOptions mo = model_options(args, detector ? dataset.substr(6, dataset.find('+') - 6) : dataset);
@@ -230,41 +305,143 @@ int train_command(int argc, char** argv) {
     }
     model->to(device);
   }
-  SC_CHECK(model->spec.num_classes >= train_data->num_classes(), "train: ", train_data->name(), " has ",
-           train_data->num_classes(), " classes but the model ", model->spec.num_classes);
-  const Shape want{model->spec.channels, model->spec.height, model->spec.width};
-  SC_CHECK(train_data->image_shape() == want, "train: the images of ", train_data->name(), " are ",
-           shape_str(train_data->image_shape()), " but the model expects ", shape_str(want));
-  SC_CHECK(!test_data || test_data->image_shape() == want, "train: the test images of ", test_data->name(),
-           " are ", shape_str(test_data->image_shape()), " but the model expects ", shape_str(want));
+  SC_CHECK(!is_denoiser_arch(model->spec.arch), "train: ", model->spec.arch,
+           " is a denoiser; train it with `smoothcuda train-denoiser`");
+  SC_CHECK(model->spec.num_classes >= data.train->num_classes(), "train: ", data.train->name(), " has ",
+           data.train->num_classes(), " classes but the model ", model->spec.num_classes);
+  check_image_shape(data, *model, "train");
   std::fprintf(stderr, "train: %s (%lld parameters) on %s, %zu training images, %zu test images; %s\n",
                model->spec.arch.c_str(), static_cast<long long>(model->parameter_count()),
-               device.str().c_str(), train_ids.size(), test_ids.size(), options.describe().c_str());
-  io::write_file_atomic(log_path, std::string(kLogHeader) + "\n" + log);
-  std::printf("%s\n%s", kLogHeader, log.c_str());
-  for (int64_t epoch = start; epoch < options.epochs; ++epoch) {
-    const auto t0 = std::chrono::steady_clock::now();
-    Progress bar("epoch " + std::to_string(epoch), static_cast<int64_t>(train_ids.size()));
-    const training::LossAccuracy train =
-        training::train_epoch(*model, sgd, *train_data, train_ids, options, epoch,
-                              [&](int64_t done, int64_t) { bar.update(done); });
-    bar.finish();
-    training::LossAccuracy tested;
-    if (test_data) tested = training::evaluate(*model, *test_data, test_ids, options, epoch);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    const double lr = training::step_learning_rate(options.sgd.lr, options.gamma, options.lr_step, epoch);
-    const std::string row = log_row(epoch, seconds, lr, train, test_data ? &tested : nullptr);
-    log += row + "\n";
-    // The checkpoint first: it holds the log, so a run stopped between the writes loses nothing.
-    training::save_checkpoint(checkpoint_path, *model, sgd, epoch + 1, options.describe(), log);
-    save_model(model_path, *model,
-               {{"train.epochs_done", std::to_string(epoch + 1)},
-                {"train.options", options.describe()},
-                {"train.dataset", train_data->name()}});
-    io::write_file_atomic(log_path, std::string(kLogHeader) + "\n" + log);
-    std::printf("%s\n", row.c_str());
-    std::fflush(stdout);
+               device.str().c_str(), data.train_ids.size(), data.test_ids.size(), options.describe().c_str());
+  run_epochs(files, kLogHeader, *model, sgd, options.describe(), options.epochs,
+             {{"train.dataset", data.train->name()}}, [&](int64_t epoch) {
+               const auto t0 = std::chrono::steady_clock::now();
+               Progress bar("epoch " + std::to_string(epoch), static_cast<int64_t>(data.train_ids.size()));
+               const training::LossAccuracy train =
+                   training::train_epoch(*model, sgd, *data.train, data.train_ids, options, epoch,
+                                         [&](int64_t done, int64_t) { bar.update(done); });
+               bar.finish();
+               training::LossAccuracy tested;
+               if (data.test) tested = training::evaluate(*model, *data.test, data.test_ids, options, epoch);
+               const double lr =
+                   training::step_learning_rate(options.sgd.lr, options.gamma, options.lr_step, epoch);
+               return log_row(epoch, seconds_since(t0), lr, train, data.test ? &tested : nullptr);
+             });
+  return 0;
+}
+
+int train_denoiser_command(int argc, char** argv) {
+  Args args("train-denoiser",
+            "Trains a denoiser for denoised smoothing (Salman et al. 2020, train_denoiser.py) on DATASET + "
+            "N(0, noise-sd²): --objective denoising (mean squared error to the clean image), classification "
+            "(a frozen classifier's cross-entropy on the denoised image against the label) or stability "
+            "(against the classifier's prediction on the clean image). Writes OUTDIR/model.safetensors (for "
+            "certify --denoiser), OUTDIR/log.tsv and OUTDIR/checkpoint.safetensors after every epoch.");
+  args.positional("DATASET",
+                  "the training images: cifar10, cifar100, mnist, fashion-mnist, folder:PATH, npy:..., "
+                  "fake:N:C:H:W (read with --split train)")
+      .positional("OUTDIR", "output folder")
+      .option(
+          "init", "",
+          "start from this denoiser (a model file, or a checkpoint naming its arch such as Salman et al.'s) "
+          "instead of --arch's initialization: the classifier objectives start from a denoising one")
+      .option("objective", "denoising", "denoising, classification or stability")
+      .option("classifier", "",
+              "the classifier the classification and stability objectives train through (a model file or a "
+              "checkpoint naming its arch; not trained)")
+      .option("depth", "", "the DnCNN's layers (default 17, Salman et al.'s)")
+      .option("width", "", "the DnCNN's channels (default 64; cifar_dncnn_wide 128)")
+      .option("optimizer", "adam", "adam (Salman et al.'s) or sgd")
+      .option("beta1", "0.9", "Adam's first-moment decay")
+      .option("beta2", "0.999", "Adam's second-moment decay")
+      .option("adam-eps", "1e-8", "Adam's eps");
+  add_run_options(args, "1e-3");
+  add_model_options(args);
+  if (!args.parse(argc, argv, 2)) return 0;
+
+  const Device device = Device::parse(args.get("device"));
+  RunData data = open_run_data(args, "train-denoiser");
+  training::DenoiserTrainOptions options;
+  options.schedule = schedule_options(args, data.train->image_shape());
+  options.objective = training::parse_objective(args.get("objective"));
+  const std::string optimizer_name = args.get("optimizer");
+  SC_CHECK(optimizer_name == "adam" || optimizer_name == "sgd",
+           "train-denoiser: --optimizer must be adam or sgd, got '", optimizer_name, "'");
+  options.adam = optimizer_name == "adam";
+  options.adam_params.beta1 = args.get_double("beta1", 0, 0.999999999);
+  options.adam_params.beta2 = args.get_double("beta2", 0, 0.999999999);
+  options.adam_params.eps = args.get_double("adam-eps", 1e-300, 1);
+  options.check();
+  const std::string described = options.describe();
+  RunFiles files = open_run_files(args, "train-denoiser", described, options.schedule.epochs, device);
+  std::unique_ptr<Classifier> denoiser;
+  std::unique_ptr<training::Optimizer> optimizer = training::make_optimizer(options);
+  if (files.resumed) {
+    denoiser = std::move(files.resumed->model);
+    optimizer->load_state(files.resumed->optimizer_state, *denoiser);
+  } else {
+    ConvertOptions mo = model_options(args, args.get("DATASET"));
+    for (const char* flag : {"depth", "width"})
+      if (!args.get(flag).empty()) mo.flags[flag] = std::to_string(args.get_int(flag, 1, 4096));
+    if (!args.get("init").empty()) {
+      denoiser = load_any_model(args.get("init"), Device::cpu(), mo);
+    } else {
+      SC_CHECK(!mo.arch.empty(),
+               "train-denoiser: give --arch (dncnn, cifar_dncnn, cifar_dncnn_wide, "
+               "imagenet_dncnn) or --init DENOISER");
+      denoiser = build_model(make_spec(mo.arch, mo, "train-denoiser"));
+      SC_CHECK(is_denoiser_arch(denoiser->spec.arch), "train-denoiser: ", denoiser->spec.arch,
+               " is not a denoiser");
+      initialize_denoiser_for_training(*denoiser, options.schedule.seed);
+    }
+    denoiser->to(device);
   }
+  SC_CHECK(
+      is_denoiser_arch(denoiser->spec.arch), "train-denoiser: ", denoiser->spec.arch,
+      " is not a denoiser (dncnn, cifar_dncnn, cifar_dncnn_wide, imagenet_dncnn); train classifiers with "
+      "`smoothcuda train`");
+  check_image_shape(data, *denoiser, "train-denoiser");
+  std::unique_ptr<Classifier> classifier;
+  if (!args.get("classifier").empty()) {
+    ConvertOptions co;
+    if (io::dataset_preset(args.get("DATASET"))) co.dataset = args.get("DATASET");
+    classifier = load_any_model(args.get("classifier"), device, co);
+    SC_CHECK(!is_denoiser_arch(classifier->spec.arch), "train-denoiser: --classifier ",
+             args.get("classifier"), " is a denoiser");
+  }
+  SC_CHECK(
+      options.objective != training::DenoiserTrainOptions::Objective::Denoising || !classifier,
+      "train-denoiser: the denoising objective uses no classifier; --classifier goes with classification "
+      "or stability");
+  std::fprintf(stderr,
+               "train-denoiser: %s (%lld parameters) on %s, %zu training images, %zu test images; %s\n",
+               denoiser->spec.arch.c_str(), static_cast<long long>(denoiser->parameter_count()),
+               device.str().c_str(), data.train_ids.size(), data.test_ids.size(), described.c_str());
+  auto three = [](double v) { return v < 0 ? std::string("NA") : format_3g(v); };
+  // Salman et al.'s log: testAcc NA for the denoising objective.
+  run_epochs(files, "epoch\ttime\tlr\ttrainloss\ttestloss\ttestAcc", *denoiser, *optimizer, described,
+             options.schedule.epochs,
+             {{"train.dataset", data.train->name()},
+              {"denoiser.noise_sd", format_3g(options.schedule.noise_sd)},
+              {"denoiser.objective", training::objective_name(options.objective)}},
+             [&](int64_t epoch) {
+               const auto t0 = std::chrono::steady_clock::now();
+               Progress bar("epoch " + std::to_string(epoch), static_cast<int64_t>(data.train_ids.size()));
+               const training::DenoiserLoss train = training::train_denoiser_epoch(
+                   *denoiser, *optimizer, classifier.get(), *data.train, data.train_ids, options, epoch,
+                   [&](int64_t done, int64_t) { bar.update(done); });
+               bar.finish();
+               std::string tested = "-\t-";
+               if (data.test) {
+                 const training::DenoiserLoss t = training::evaluate_denoiser(
+                     *denoiser, classifier.get(), *data.test, data.test_ids, options, epoch);
+                 tested = three(t.loss) + "\t" + three(t.accuracy);
+               }
+               const training::TrainOptions& o = options.schedule;
+               return std::to_string(epoch) + "\t" + format_3g(seconds_since(t0)) + "\t" +
+                      format_3g(training::step_learning_rate(o.sgd.lr, o.gamma, o.lr_step, epoch)) + "\t" +
+                      three(train.loss) + "\t" + tested;
+             });
   return 0;
 }
 

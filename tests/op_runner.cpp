@@ -1,5 +1,6 @@
 #include "op_runner.h"
 
+#include "kernels/adam_step.h"
 #include "kernels/adaptive_avg_pool2d.h"
 #include "kernels/argmax.h"
 #include "kernels/batch_norm.h"
@@ -59,6 +60,13 @@ Tensor run_training_case(const FixtureCase& c, Device dev) {
                 c.bool_param("nesterov")};
     ops::sgd_step(param, in("grad"), buffer, p);
     return flat_concat({param, buffer});
+  }
+  if (starts_with(n, "adam_")) {
+    Tensor param = in("param").clone(), m = in("exp_avg").clone(), v = in("exp_avg_sq").clone();
+    AdamParams p{c.number_param("lr"), c.number_param("beta1"), c.number_param("beta2"),
+                 c.number_param("eps"), c.number_param("weight_decay")};
+    ops::adam_step(param, in("grad"), m, v, c.int_param("step"), p);
+    return flat_concat({param, m, v});
   }
   return Tensor();
 }

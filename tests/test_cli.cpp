@@ -742,6 +742,69 @@ TEST(Cli, CertifyWithSalmanDenoiser) {
   EXPECT_NE(r.err.find("is the denoiser cifar_dncnn, not a classifier"), std::string::npos) << r.err;
 }
 
+// train-denoiser: Salman et al.'s denoiser training. A resumed run (Adam's moments and step counts from the
+// checkpoint) ends with the same weights and log as an uninterrupted one; the stability objective trains
+// through a classifier; the result certifies as --denoiser; wrong pairings are refused.
+TEST(Cli, TrainDenoiserResumesAndCertifies) {
+  const std::string base = "train-denoiser fake:24:1:12:12 ", a = temp_path("denoiser_a"),
+                    b = temp_path("denoiser_b");
+  const std::string opts =
+      " --arch dncnn --input-shape 1,12,12 --depth 3 --width 8 --batch 8 --noise-sd 0.25 "
+      "--seed 5 --test fake:8:1:12:12";
+  const CliRun full = smoothcuda(base + a + opts + " --epochs 2");
+  ASSERT_EQ(full.code, 0) << full.err;
+  EXPECT_NE(full.err.find("denoiser objective=denoising optimizer=adam"), std::string::npos) << full.err;
+  const auto log = lines(io::read_file(a + "/log.tsv"));
+  ASSERT_EQ(log.size(), 3u);
+  EXPECT_EQ(log[0], "epoch\ttime\tlr\ttrainloss\ttestloss\ttestAcc");  // train_denoiser.py's
+  EXPECT_EQ(log[1].substr(log[1].size() - 3), "\tNA");
+  ASSERT_EQ(smoothcuda(base + b + opts + " --epochs 1").code, 0);
+  const CliRun resumed = smoothcuda(base + b + opts + " --epochs 2 --resume");
+  ASSERT_EQ(resumed.code, 0) << resumed.err;
+  EXPECT_EQ(io::read_file(b + "/model.safetensors"), io::read_file(a + "/model.safetensors"));
+  const io::Safetensors model = io::read_safetensors(a + "/model.safetensors");
+  EXPECT_EQ(model.metadata.at("arch"), "dncnn");
+  EXPECT_EQ(model.metadata.at("denoiser.noise_sd"), "0.25");
+  EXPECT_EQ(model.metadata.at("flag.depth"), "3");
+  // The stability objective through a classifier of the same images, from the denoising result.
+  const std::string lenet = temp_path("lenet12.safetensors");
+  ModelSpec spec;
+  spec.arch = "mlp", spec.num_classes = 4, spec.channels = 1, spec.height = spec.width = 12;
+  auto clf = build_model(spec);
+  save_model(lenet, *clf);
+  const std::string c = temp_path("denoiser_c");
+  const CliRun stab =
+      smoothcuda(base + c + " --init " + a + "/model.safetensors --objective stability --classifier " +
+                 lenet + " --noise-sd 0.25 --batch 8 --epochs 1 --lr 1e-4 --test fake:8:1:12:12");
+  ASSERT_EQ(stab.code, 0) << stab.err;
+  const auto stab_log = lines(io::read_file(c + "/log.tsv"));
+  ASSERT_EQ(stab_log.size(), 2u);
+  EXPECT_EQ(stab_log[1].find("NA"), std::string::npos) << stab_log[1];  // an accuracy this time
+  const CliRun cert =
+      smoothcuda("certify fake:2:1:12:12 " + lenet + " 0.25 " + temp_path("dn.tsv") + " --denoiser " + c +
+                 "/model.safetensors --N0 4 --N 8 --batch 8 --alpha 0.1");
+  ASSERT_EQ(cert.code, 0) << cert.err;
+  EXPECT_NE(smoothcuda(base + temp_path("denoiser_d") + opts + " --objective stability")
+                .err.find("give --classifier"),
+            std::string::npos);
+  EXPECT_NE(smoothcuda(base + temp_path("denoiser_e") + opts + " --classifier " + lenet)
+                .err.find("uses no classifier"),
+            std::string::npos);
+  EXPECT_NE(smoothcuda(base + temp_path("denoiser_f") + " --arch mlp --input-shape 1,12,12 --noise-sd 0.25")
+                .err.find("is not a denoiser"),
+            std::string::npos);
+  EXPECT_NE(smoothcuda(base + temp_path("denoiser_g") + " --arch dncnn --input-shape 1,12,12")
+                .err.find("--noise-sd"),
+            std::string::npos);
+  EXPECT_NE(
+      smoothcuda(base + temp_path("denoiser_h") + opts + " --optimizer rmsprop").err.find("adam or sgd"),
+      std::string::npos);
+  EXPECT_NE(
+      smoothcuda("train fake:24:1:12:12 " + temp_path("denoiser_i") + " --init " + a + "/model.safetensors")
+          .err.find("train it with `smoothcuda train-denoiser`"),
+      std::string::npos);
+}
+
 // agreement: the share of noisy samples on which tf32, bf16 and fp16 give fp32's label, for classifiers (one
 // built to disagree) and for DDS (the denoiser in each precision too, on 24×40 images); splitting the samples
 // into batches changes nothing (the noise is indexed per sample).

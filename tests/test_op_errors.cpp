@@ -1,6 +1,7 @@
 // Bad input to ops: clear exceptions that name the op and the problem.
 #include <cmath>
 
+#include "kernels/adam_step.h"
 #include "kernels/adaptive_avg_pool2d.h"
 #include "kernels/argmax.h"
 #include "kernels/batch_norm.h"
@@ -73,6 +74,16 @@ TEST(OpErrors, TrainingOps) {
   EXPECT_ERROR_MENTIONS(ops::sgd_step(param, randn({3, 4}, 9), buffer, {std::nan(""), 0.9, 0, false}),
                         "learning rate");
   EXPECT_ERROR_MENTIONS(ops::sgd_step(param, randn({3, 4}, 9), buffer, {0.1, 0, 0, true}), "Nesterov");
+  Tensor m = randn({3, 4}, 11), v = randn({3, 4}, 12);
+  EXPECT_ERROR_MENTIONS(ops::adam_step(param, randn({4, 3}, 9), m, v, 1, {}), "adam_step", "grad",
+                        "differ in shape");
+  EXPECT_ERROR_MENTIONS(ops::adam_step(param, randn({3, 4}, 9), m, small, 1, {}), "exp_avg_sq");
+  EXPECT_ERROR_MENTIONS(ops::adam_step(param, randn({3, 4}, 9), m, v, 0, {}), "numbered from 1");
+  EXPECT_ERROR_MENTIONS(ops::adam_step(param, randn({3, 4}, 9), m, v, 1, {1e-3, 1.0, 0.999, 1e-8, 0}),
+                        "betas");
+  EXPECT_ERROR_MENTIONS(ops::adam_step(param, randn({3, 4}, 9), m, v, 1, {1e-3, 0.9, 0.999, 0, 0}), "eps");
+  EXPECT_ERROR_MENTIONS(ops::adam_step(param, randn({3, 4}, 9), m, v, 1, {-1, 0.9, 0.999, 1e-8, 0}),
+                        "learning rate");
   Tensor counter = Tensor::from_vector(std::vector<int64_t>{41, -3}, {2});
   ops::increment(counter, 2);
   EXPECT_EQ(counter.data<int64_t>()[0], 43);

@@ -19,6 +19,7 @@
 #include "nn/models/random_init.h"
 #include "smoothing/statistics.h"
 #include "test_util.h"
+#include "training/adam.h"
 #include "training/augment.h"
 #include "training/checkpoint.h"
 #include "training/consistency.h"
@@ -29,6 +30,7 @@
 namespace sc::test {
 namespace {
 
+using training::Adam;
 using training::Sgd;
 
 // A linear classifier on 1×2×2 images: small enough to follow SGD's arithmetic by hand.
@@ -68,7 +70,7 @@ TEST(Sgd, FollowsPyTorchOverSeveralStepsAndSkipsTensorsWithoutGradients) {
   for (size_t i = 0; i < w.size(); ++i) EXPECT_NEAR(got[i], w[i], 1e-6 * (1 + std::fabs(w[i]))) << i;
   EXPECT_EQ(bias.to_float_vector(), b0);  // no gradient: untouched, and no momentum buffer made
   ASSERT_EQ(sgd.state().size(), 1u);
-  EXPECT_EQ(sgd.state()[0].first, "fc.weight");
+  EXPECT_EQ(sgd.state()[0].first, "momentum.fc.weight");
 }
 
 TEST(Sgd, StateRoundTripsAndRefusesBuffersTheModelLacks) {
@@ -91,8 +93,11 @@ TEST(Sgd, StateRoundTripsAndRefusesBuffersTheModelLacks) {
   restored.step(*twin, twin_grads, 0.1);
   EXPECT_TRUE(identical(*twin->named_tensors()[0].second, *named[0].second));
   EXPECT_TRUE(identical(*twin->named_tensors()[1].second, *named[1].second));
-  EXPECT_ERROR_MENTIONS(restored.load_state({{"fc.nothing", Tensor::zeros({3})}}, *twin), "fc.nothing");
-  EXPECT_ERROR_MENTIONS(restored.load_state({{"fc.bias", Tensor::zeros({4})}}, *twin), "fc.bias");
+  EXPECT_ERROR_MENTIONS(restored.load_state({{"momentum.fc.nothing", Tensor::zeros({3})}}, *twin),
+                        "'momentum.fc.nothing' names no tensor");
+  EXPECT_ERROR_MENTIONS(restored.load_state({{"momentum.fc.bias", Tensor::zeros({4})}}, *twin), "fc.bias");
+  EXPECT_ERROR_MENTIONS(restored.load_state({{"exp_avg.fc.bias", Tensor::zeros({3})}}, *twin),
+                        "is none of momentum.KEY");
   EXPECT_ERROR_MENTIONS(Sgd({0.1, 1.0, 0, false}), "momentum");
   EXPECT_ERROR_MENTIONS(Sgd({-0.1, 0.9, 0, false}), "learning rate");
   EXPECT_ERROR_MENTIONS(Sgd({0.1, 0.0, 0, true}), "Nesterov");
@@ -187,6 +192,64 @@ TEST(Training, InitializationFollowsHeAndPyTorchDefaults) {
   }
 }
 
+// torch.optim.Adam in double over three steps (one parameter without a gradient keeps its value and gets no
+// state), then the state through a checkpoint: the restored optimizer takes the same fourth step.
+TEST(Adam, FollowsPyTorchOverSeveralStepsAndRoundTripsItsState) {
+  auto model = tiny_linear(3);
+  NamedTensors named = model->named_tensors();
+  Tensor& weight = *named[0].second;
+  Tensor& bias = *named[1].second;
+  const std::vector<float> w0 = weight.to_float_vector(), b0 = bias.to_float_vector();
+  const AdamParams p{2e-2, 0.8, 0.95, 1e-6, 0.05};
+  Adam adam(p);
+  std::vector<double> w, m(w0.size(), 0.0), v(w0.size(), 0.0);
+  for (float x : w0) w.push_back(x);
+  auto gradient = [&](int step) {
+    std::vector<float> g(w.size());
+    for (size_t i = 0; i < g.size(); ++i) g[i] = static_cast<float>(std::sin(1.0 + i + 7.0 * step));
+    return g;
+  };
+  for (int step = 0; step < 3; ++step) {
+    const std::vector<float> g = gradient(step);
+    ParameterGradients grads;
+    grads.accumulate(weight, Tensor::from_vector(g, weight.shape()));
+    adam.step(*model, grads, p.lr);
+    const double t = step + 1.0;
+    for (size_t i = 0; i < w.size(); ++i) {
+      const double d = g[i] + p.weight_decay * w[i];
+      m[i] = p.beta1 * m[i] + (1 - p.beta1) * d;
+      v[i] = p.beta2 * v[i] + (1 - p.beta2) * d * d;
+      const double denom = std::sqrt(v[i]) / std::sqrt(1 - std::pow(p.beta2, t)) + p.eps;
+      w[i] -= p.lr / (1 - std::pow(p.beta1, t)) * m[i] / denom;
+    }
+  }
+  const std::vector<float> got = weight.to_float_vector();
+  for (size_t i = 0; i < w.size(); ++i) EXPECT_NEAR(got[i], w[i], 1e-6 * (1 + std::fabs(w[i]))) << i;
+  for (size_t i = 0; i < w.size(); ++i) EXPECT_GT(std::fabs(got[i] - w0[i]), 1e-3) << i;  // it moved
+  EXPECT_EQ(bias.to_float_vector(), b0);
+  ASSERT_EQ(adam.state().size(), 3u);  // exp_avg, exp_avg_sq and step of fc.weight only
+  const std::string path = temp_path("adam_checkpoint.safetensors");
+  training::save_checkpoint(path, *model, adam, 1, "adam", "");
+  training::TrainingCheckpoint c = training::load_checkpoint(path, Device::cpu());
+  Adam restored(p);
+  restored.load_state(c.optimizer_state, *c.model);
+  ParameterGradients a, b;
+  a.accumulate(weight, Tensor::from_vector(gradient(3), weight.shape()));
+  b.accumulate(*c.model->named_tensors()[0].second, Tensor::from_vector(gradient(3), weight.shape()));
+  adam.step(*model, a, p.lr);
+  restored.step(*c.model, b, p.lr);
+  EXPECT_TRUE(identical(*c.model->named_tensors()[0].second, weight));
+  auto state = adam.state();
+  state.pop_back();  // without its step count
+  EXPECT_ERROR_MENTIONS(restored.load_state(state, *model), "lacks one of exp_avg, exp_avg_sq and step");
+  EXPECT_ERROR_MENTIONS(
+      restored.load_state({{"step.fc.weight", Tensor::from_vector(std::vector<int64_t>{0}, {})}}, *model),
+      "step count");
+  EXPECT_ERROR_MENTIONS(restored.load_state({{"momentum.fc.weight", Tensor::zeros({3, 4})}}, *model),
+                        "is none of");
+  EXPECT_ERROR_MENTIONS(Adam({1e-3, 1.0, 0.999, 1e-8, 0}), "betas");
+}
+
 TEST(Training, CheckpointRoundTripsModelMomentumAndLog) {
   auto model = tiny_linear(5);
   Sgd sgd({0.1, 0.9, 0, false});
@@ -199,8 +262,9 @@ TEST(Training, CheckpointRoundTripsModelMomentumAndLog) {
   EXPECT_EQ(c.epochs_done, 3);
   EXPECT_EQ(c.options, "options A");
   EXPECT_EQ(c.log, "0\trow\n1\trow\n2\trow\n");
-  ASSERT_EQ(c.momentum.size(), 1u);
-  EXPECT_TRUE(identical(c.momentum[0].second, sgd.state()[0].second));
+  ASSERT_EQ(c.optimizer_state.size(), 1u);
+  EXPECT_EQ(c.optimizer_state[0].first, "momentum.fc.weight");
+  EXPECT_TRUE(identical(c.optimizer_state[0].second, sgd.state()[0].second));
   EXPECT_TRUE(identical(*c.model->named_tensors()[0].second, *model->named_tensors()[0].second));
   // A model file is not a checkpoint.
   const std::string model_path = temp_path("model.safetensors");
@@ -240,9 +304,6 @@ TrainedLeNet train_lenet(const training::TrainOptions& o, int64_t images = 2048,
   return r;
 }
 
-bool have_fashion_mnist() {
-  return std::filesystem::exists("/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz");
-}
 
 training::TrainOptions lenet_options() {
   training::TrainOptions o;

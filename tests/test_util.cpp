@@ -203,6 +203,10 @@ void expect_gradient_matches_differences(const attacks::LogitsLoss& loss, const 
   }
 }
 
+bool have_fashion_mnist() {
+  return std::filesystem::exists("/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz");
+}
+
 Tensor random_images(const Shape& shape, uint64_t seed, float scale) {
   std::vector<float> v = randn(shape, seed, scale).to_float_vector();
   for (float& f : v) f = std::clamp(f + 0.5f, 0.0f, 1.0f);

@@ -65,6 +65,8 @@ std::vector<double> random_logits(size_t n, uint64_t seed);
 void expect_gradient_matches_differences(const attacks::LogitsLoss& loss, const std::vector<double>& z,
                                          int64_t rows, int64_t classes, bool mean = false, double atol = 1e-7,
                                          double rtol = 0);
+// Whether Debian's dataset-fashion-mnist is installed (the real-data training tests skip without it).
+bool have_fashion_mnist();
 // Images in [0, 1]: clamp(0.5 + scale·N(0, 1)).
 Tensor random_images(const Shape& shape, uint64_t seed, float scale = 0.25f);
 // A model of `arch` with deterministic random parameters (nn/models/random_init.h); 3-channel inputs get a

@@ -8,13 +8,13 @@
 namespace sc::training {
 
 namespace {
-const std::string kMomentum = "momentum.";
+const std::string kOptimizer = "optimizer.", kLegacyMomentum = "momentum.";
 }  // namespace
 
-void save_checkpoint(const std::string& path, Classifier& model, const Sgd& sgd, int64_t epochs_done,
-                     const std::string& options, const std::string& log) {
+void save_checkpoint(const std::string& path, Classifier& model, const Optimizer& optimizer,
+                     int64_t epochs_done, const std::string& options, const std::string& log) {
   std::vector<std::pair<std::string, Tensor>> tensors = state_dict(model);
-  for (const auto& [key, buffer] : sgd.state()) tensors.emplace_back(kMomentum + key, buffer);
+  for (const auto& [name, t] : optimizer.state()) tensors.emplace_back(kOptimizer + name, t);
   auto metadata = spec_to_metadata(model.spec);
   metadata["train.epochs_done"] = std::to_string(epochs_done);
   metadata["train.options"] = options;
@@ -38,8 +38,10 @@ TrainingCheckpoint load_checkpoint(const std::string& path, Device device) {
   c.log = need("train.log");
   StateDict weights;
   for (const auto& [key, t] : st.tensors) {
-    if (key.rfind(kMomentum, 0) == 0)
-      c.momentum.emplace_back(key.substr(kMomentum.size()), t);
+    if (key.rfind(kOptimizer, 0) == 0)
+      c.optimizer_state.emplace_back(key.substr(kOptimizer.size()), t);
+    else if (key.rfind(kLegacyMomentum, 0) == 0)
+      c.optimizer_state.emplace_back(key, t);
     else
       weights.emplace_back(key, t);
   }

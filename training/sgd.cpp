@@ -31,21 +31,17 @@ void Sgd::step(Module& model, const ParameterGradients& grads, double lr) {
 std::vector<std::pair<std::string, Tensor>> Sgd::state() const {
   std::vector<std::pair<std::string, Tensor>> out;
   for (const auto& [key, buffer] : momentum_)
-    if (buffer.defined()) out.emplace_back(key, buffer.cpu());
+    if (buffer.defined()) out.emplace_back("momentum." + key, buffer.cpu());
   return out;
 }
 
 void Sgd::load_state(const std::vector<std::pair<std::string, Tensor>>& buffers, Module& model) {
-  std::map<std::string, Tensor*> params;
-  for (auto& [key, tensor] : model.named_tensors()) params[key] = tensor;
   momentum_.clear();
-  for (const auto& [key, buffer] : buffers) {
-    const auto it = params.find(key);
-    SC_CHECK(it != params.end(), "SGD state: momentum buffer '", key, "' names no tensor of the model");
-    SC_CHECK(buffer.shape() == it->second->shape() && buffer.dtype() == DType::F32,
-             "SGD state: momentum buffer '", key, "' is ", buffer.describe(), ", the parameter ",
-             it->second->describe());
-    momentum_[key] = buffer.to(it->second->device()).clone();
+  for (const auto& [name, buffer] : buffers) {
+    const StateEntry e = find_state_entry(name, {"momentum"}, model, "SGD");
+    SC_CHECK(buffer.shape() == e.param->shape() && buffer.dtype() == DType::F32, "SGD state: '", name,
+             "' is ", buffer.describe(), ", the parameter ", e.param->describe());
+    momentum_[e.key] = buffer.to(e.param->device()).clone();
   }
 }
 

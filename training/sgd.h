@@ -7,21 +7,19 @@
 #include <vector>
 
 #include "kernels/sgd_step.h"
-#include "nn/module.h"
+#include "training/optimizer.h"
 
 namespace sc::training {
 
-class Sgd {
+class Sgd : public Optimizer {
  public:
   explicit Sgd(SgdParams params);
-  // One step (ops::sgd_step, at learning rate lr) for every tensor of `model` that `grads` holds a gradient
-  // of; the others (buffers, parameters no loss reached) are left alone, as PyTorch skips a missing grad.
-  // Momentum buffers start at zero, on the parameter's device, at its first step.
-  void step(Module& model, const ParameterGradients& grads, double lr);
-  // The momentum buffers by parameter key, for a checkpoint; load_state puts them back (moved to each
-  // parameter's device, shapes checked against `model`).
-  std::vector<std::pair<std::string, Tensor>> state() const;
-  void load_state(const std::vector<std::pair<std::string, Tensor>>& buffers, Module& model);
+  // ops::sgd_step for each parameter with a gradient. Momentum buffers start at zero, on the parameter's
+  // device, at its first step.
+  void step(Module& model, const ParameterGradients& grads, double lr) override;
+  // The momentum buffers, "momentum.<key>".
+  std::vector<std::pair<std::string, Tensor>> state() const override;
+  void load_state(const std::vector<std::pair<std::string, Tensor>>& buffers, Module& model) override;
   const SgdParams& params() const { return params_; }
 
  private:

@@ -16,9 +16,6 @@
 
 namespace sc::training {
 
-namespace {
-
-// Cross-entropy averaged over the batch's rows (the scale of PyTorch's CrossEntropyLoss).
 attacks::LogitsLoss mean_cross_entropy(const std::vector<int64_t>& labels) {
   const attacks::LogitsLoss sum = attacks::cross_entropy(labels);
   return [sum](const std::vector<double>& z, int64_t rows, int64_t classes, std::vector<double>& loss,
@@ -40,11 +37,17 @@ std::vector<int64_t> batch_labels(const io::Dataset& data, const std::vector<int
   return labels;
 }
 
-// x + σ·noise when noise_sd > 0, under (seed, epoch, phase): `copies` noisy copies of the whole batch
-// ([B, ...] → [copies·B, ...], copy j of image b at row j·B + b; consistency and MACER training take
-// several), samples copies·index … copies·index + copies − 1, index = the batch's index within the epoch.
+Tensor augmented_batch(const io::Dataset& data, const std::vector<int64_t>& order, size_t b0, size_t b1,
+                       const TrainOptions& o, int64_t epoch) {
+  const Tensor images = io::read_batch(data, order, static_cast<int64_t>(b0), static_cast<int64_t>(b1));
+  if (o.crop_pad == 0 && !o.flip) return images;
+  const std::vector<int64_t> ids(order.begin() + static_cast<std::ptrdiff_t>(b0),
+                                 order.begin() + static_cast<std::ptrdiff_t>(b1));
+  return crop_and_flip(images, ids, o.crop_pad, o.flip, o.seed, epoch);
+}
+
 Tensor noisy_batch(const Tensor& x, const TrainOptions& o, int64_t epoch, uint32_t phase, int64_t batch_index,
-                   int64_t copies = 1) {
+                   int64_t copies) {
   if (o.noise_sd == 0) return x;
   const NoiseKey key{o.seed, static_cast<uint32_t>(epoch), phase};
   Shape rows = x.shape();
@@ -53,6 +56,8 @@ Tensor noisy_batch(const Tensor& x, const TrainOptions& o, int64_t epoch, uint32
                                  static_cast<uint32_t>(batch_index * copies))
       .reshape(rows);
 }
+
+namespace {
 
 // The labels of m copy-major copies of a batch.
 std::vector<int64_t> copy_major(const std::vector<int64_t>& labels, int64_t m) {
@@ -249,9 +254,7 @@ LossAccuracy train_epoch(Classifier& model, Sgd& sgd, const io::Dataset& data,
     std::vector<int64_t> labels = batch_labels(data, order, b0, b1, model.spec.num_classes);
     const std::vector<int64_t> batch_ids(order.begin() + static_cast<std::ptrdiff_t>(b0),
                                          order.begin() + static_cast<std::ptrdiff_t>(b1));
-    Tensor images = io::read_batch(data, order, static_cast<int64_t>(b0), static_cast<int64_t>(b1));
-    if (o.crop_pad > 0 || o.flip)
-      images = crop_and_flip(images, batch_ids, o.crop_pad, o.flip, o.seed, epoch);
+    const Tensor images = augmented_batch(data, order, b0, b1, o, epoch);
     Tensor x = images.to(device);
     if (o.adversarial == TrainOptions::Adversarial::Pgd) {
       attacks::PgdOptions attack = o.attack;

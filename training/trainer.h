@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "attacks/loss_gradient.h"
 #include "attacks/pgd.h"
 #include "attacks/smoothadv.h"
 #include "io/dataset.h"
@@ -75,6 +76,21 @@ struct LossAccuracy {
   double loss = 0;      // mean cross-entropy (in training, plus the weighted worst-case term of ibp_eps)
   double accuracy = 0;  // percent correct (Cohen's logs)
 };
+
+// Building blocks of the training loops (this one and training/denoiser_training.h):
+// Cross-entropy averaged over the batch's rows (the scale of PyTorch's CrossEntropyLoss).
+attacks::LogitsLoss mean_cross_entropy(const std::vector<int64_t>& labels);
+// The labels of ids[b0..b1) of `data`; fails on a label outside [0, classes).
+std::vector<int64_t> batch_labels(const io::Dataset& data, const std::vector<int64_t>& ids, size_t b0,
+                                  size_t b1, int64_t classes);
+// Images order[b0..b1) of `data` as a batch on the CPU, randomly cropped and flipped as the options say.
+Tensor augmented_batch(const io::Dataset& data, const std::vector<int64_t>& order, size_t b0, size_t b1,
+                       const TrainOptions& o, int64_t epoch);
+// x + σ·noise when noise_sd > 0, under (seed, epoch, phase): `copies` noisy copies of the whole batch
+// ([B, ...] → [copies·B, ...], copy j of image b at row j·B + b; consistency and MACER training take
+// several), samples copies·index … copies·index + copies − 1, index = the batch's index within the epoch.
+Tensor noisy_batch(const Tensor& x, const TrainOptions& o, int64_t epoch, uint32_t phase, int64_t batch_index,
+                   int64_t copies = 1);
 
 // The order of epoch `epoch`'s images: a permutation of `ids` drawn from (seed, epoch).
 std::vector<int64_t> epoch_order(const std::vector<int64_t>& ids, uint64_t seed, int64_t epoch);

@@ -4,6 +4,7 @@
 
 #include "kernels/elementwise.h"
 #include "nn/layers.h"
+#include "nn/models/random_init.h"
 
 namespace sc {
 
@@ -40,9 +41,10 @@ bool is_denoiser_arch(const std::string& arch) {
   return arch == "cifar_dncnn" || arch == "cifar_dncnn_wide" || arch == "imagenet_dncnn" || arch == "dncnn";
 }
 
-std::unique_ptr<Module> build_dncnn(const ModelSpec& s, int64_t width) {
-  const int64_t depth = s.flag_int("depth", 17);
+std::unique_ptr<Module> build_dncnn(const ModelSpec& s, int64_t default_width) {
+  const int64_t depth = s.flag_int("depth", 17), width = s.flag_int("width", default_width);
   SC_CHECK(depth >= 2 && depth <= 1000, "model flag depth must be in [2, 1000], got ", depth);
+  SC_CHECK(width >= 1 && width <= 4096, "model flag width must be in [1, 4096], got ", width);
   const Conv2dParams same = Conv2dParams::square(1, 1);
   auto body = std::make_unique<Sequential>();  // children named by their index, as in nn.Sequential
   body->emplace<Conv2d>("", s.channels, width, 3, same);
@@ -56,6 +58,21 @@ std::unique_ptr<Module> build_dncnn(const ModelSpec& s, int64_t width) {
   }
   body->emplace<Conv2d>("", width, s.channels, 3, same, false);
   return std::make_unique<ResidualDenoiser>("dncnn", std::move(body));
+}
+
+void initialize_denoiser_for_training(Module& denoiser, uint64_t seed) {
+  initialize_for_training(denoiser, seed);
+  auto ends_with = [](const std::string& s, const std::string& t) {
+    return s.size() >= t.size() && s.compare(s.size() - t.size(), t.size(), t) == 0;
+  };
+  Tensor* last = nullptr;
+  for (auto& [key, tensor] : denoiser.named_tensors()) {
+    if (tensor->dim() == 4) last = tensor;
+    if (ends_with(key, ".bias"))
+      tensor->copy_(Tensor::zeros(tensor->shape(), DType::F32));  // BatchNorm's β: 0 already
+  }
+  SC_CHECK(last != nullptr, "initialize_denoiser_for_training: the model has no convolution");
+  last->copy_(Tensor::zeros(last->shape(), DType::F32));
 }
 
 }  // namespace sc

@@ -14,7 +14,12 @@ bool is_denoiser_arch(const std::string& arch);
 // DnCNN (Zhang et al. 2017, as Salman et al. modify it): conv 3×3 C → w with bias, ReLU, then depth − 2 ×
 // (conv 3×3 w → w without bias, BatchNorm eps 1e-4, ReLU), then conv 3×3 w → C without bias, all padded by 1;
 // the network predicts the noise and returns x − prediction. Keys "dncnn.<index>.*" (PyTorch's Sequential),
-// Salman et al.'s own. Flag: depth (default 17).
-std::unique_ptr<Module> build_dncnn(const ModelSpec& spec, int64_t width);
+// Salman et al.'s own. Flags: depth (default 17), width (default `default_width`: 64, cifar_dncnn_wide 128).
+std::unique_ptr<Module> build_dncnn(const ModelSpec& spec, int64_t default_width);
+
+// The starting point of a denoiser's training: initialize_for_training's (nn/models/random_init.h), then,
+// as Salman et al. start their DnCNN, zero biases and a zero last convolution: the untrained denoiser is the
+// identity, x − 0.
+void initialize_denoiser_for_training(Module& denoiser, uint64_t seed);
 
 }  // namespace sc

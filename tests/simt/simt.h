@@ -192,6 +192,9 @@ inline float __fadd_rn(float a, float b) {
 inline float __fmul_rn(float a, float b) {
   return a * b;
 }
+inline float __fsqrt_rn(float a) {
+  return std::sqrt(a);
+}
 inline float __expf(float x) {
   return std::exp(x);
 }

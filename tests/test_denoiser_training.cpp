@@ -1,0 +1,183 @@
+// Training denoisers for denoised smoothing (training/denoiser_training.h): each objective's batch gradients
+// against central differences, stability as classification against the clean predictions, and short real
+// runs on Fashion-MNIST: the denoising objective removes most of the noise, and the stability objective then
+// makes a classifier that never saw noise agree more often with itself.
+#include <cmath>
+
+#include "io/dataset.h"
+#include "io/npy.h"
+#include "kernels/argmax.h"
+#include "kernels/gaussian_noise.h"
+#include "nn/models/denoisers.h"
+#include "nn/models/random_init.h"
+#include "nn/state_dict.h"
+#include "test_util.h"
+#include "training/denoiser_training.h"
+#include "weights_tools/convert.h"
+
+namespace sc::test {
+namespace {
+
+using Objective = training::DenoiserTrainOptions::Objective;
+
+std::unique_ptr<Classifier> small_dncnn(int64_t channels, int64_t height, int64_t width, int64_t depth,
+                                        int64_t features) {
+  ModelSpec spec;
+  spec.arch = "dncnn";
+  spec.num_classes = 0;
+  spec.channels = channels, spec.height = height, spec.width = width;
+  spec.flags = {{"depth", std::to_string(depth)}, {"width", std::to_string(features)}};
+  return build_model(spec);
+}
+
+// Salman et al.'s three objectives against PyTorch in float64 (tests/fixtures/checkpoints/
+// dncnn_objectives.safetensors): a DnCNN of depth 3 and width 4 in training mode in front of an MLP at
+// inference, each objective's loss and every denoiser parameter's gradient. The classifier receives no
+// gradient and keeps its weights; stability is classification against the classifier's clean predictions.
+TEST(DenoiserTraining, ObjectivesMatchPyTorch) {
+  const io::Safetensors ref =
+      io::read_safetensors(fixture_dir() + "/checkpoints/dncnn_objectives.safetensors");
+  auto denoiser = small_dncnn(1, 6, 6, 3, 4);
+  ModelSpec mlp;
+  mlp.arch = "mlp", mlp.num_classes = 3, mlp.channels = 1, mlp.height = 6, mlp.width = 6;
+  mlp.flags["hidden"] = "8";
+  auto classifier = build_model(mlp);
+  for (auto& [prefix, model] : {std::pair<std::string, Classifier*>{"denoiser.", denoiser.get()},
+                                std::pair<std::string, Classifier*>{"classifier.", classifier.get()}}) {
+    StateDict weights;
+    for (const auto& [key, t] : ref.tensors)
+      if (key.rfind(prefix, 0) == 0) weights.emplace_back(key.substr(prefix.size()), t);
+    load_state_dict(*model, weights, prefix);
+  }
+  const std::vector<float> classifier_before = state_dict(*classifier)[0].second.to_float_vector();
+  const Tensor& clean = ref.at("clean");
+  const Tensor& noisy = ref.at("noisy");
+  const Tensor& label_tensor = ref.at("labels");
+  const std::vector<int64_t> labels(label_tensor.data<int64_t>(), label_tensor.data<int64_t>() + 3);
+  for (Objective objective : {Objective::Denoising, Objective::Classification, Objective::Stability}) {
+    const std::string name = training::objective_name(objective);
+    SCOPED_TRACE(name);
+    ParameterGradients grads;
+    const training::DenoiserLoss r =
+        training::denoiser_batch_loss(*denoiser, classifier.get(), clean, noisy, labels, objective, &grads);
+    EXPECT_NEAR(r.loss, ref.at(name + ".loss").to_float_vector()[0], 1e-5 * r.loss);
+    EXPECT_EQ(r.accuracy < 0, objective == Objective::Denoising);
+    int checked = 0;
+    for (auto& [key, tensor] : denoiser->named_tensors()) {
+      const Tensor* g = grads.find(*tensor);
+      if (g == nullptr) continue;
+      EXPECT_TRUE(allclose(*g, ref.at(name + ".grad." + key), 1e-4)) << key;
+      ++checked;
+    }
+    EXPECT_EQ(checked, 6);  // 3 convolution weights, 1 bias, BatchNorm's γ and β
+    EXPECT_EQ(grads.size(), 6u);
+  }
+  EXPECT_EQ(state_dict(*classifier)[0].second.to_float_vector(), classifier_before);
+  const Tensor predicted = ops::argmax(classifier->forward(clean));
+  const std::vector<int64_t> own(predicted.data<int64_t>(), predicted.data<int64_t>() + 3);
+  ParameterGradients a, b;
+  const auto stability =
+      training::denoiser_batch_loss(*denoiser, classifier.get(), clean, noisy, {}, Objective::Stability, &a);
+  const auto classification = training::denoiser_batch_loss(*denoiser, classifier.get(), clean, noisy, own,
+                                                            Objective::Classification, &b);
+  EXPECT_EQ(stability.loss, classification.loss);
+  EXPECT_EQ(stability.accuracy, classification.accuracy);
+}
+
+TEST(DenoiserTraining, OptionsAreChecked) {
+  training::DenoiserTrainOptions o;
+  o.schedule.noise_sd = 0;
+  EXPECT_ERROR_MENTIONS(o.check(), "give --noise-sd");
+  o.schedule.noise_sd = 0.25;
+  o.schedule.macer_lambda = 1;
+  EXPECT_ERROR_MENTIONS(o.check(), "do not apply to a denoiser");
+  o.schedule.macer_lambda = 0;
+  o.adam_params.beta2 = 1.0;
+  EXPECT_ERROR_MENTIONS(o.check(), "betas");
+  EXPECT_ERROR_MENTIONS(training::parse_objective("mse"), "denoising, classification or stability");
+  auto denoiser = small_dncnn(1, 6, 6, 3, 4);
+  auto data = io::open_dataset("fake:4:1:6:6", {"train", ""});
+  o.adam_params.beta2 = 0.999;
+  o.objective = Objective::Stability;
+  auto optimizer = training::make_optimizer(o);
+  EXPECT_ERROR_MENTIONS(training::train_denoiser_epoch(*denoiser, *optimizer, nullptr, *data, {0, 1}, o, 0),
+                        "give --classifier");
+  auto wide = random_classifier("mlp", 1, 8, 3, 4);
+  EXPECT_ERROR_MENTIONS(
+      training::train_denoiser_epoch(*denoiser, *optimizer, wide.get(), *data, {0, 1}, o, 0),
+      "the classifier takes 1x8x8 images, the denoiser 1x6x6");
+}
+
+// Fashion-MNIST padded to 32×32 (as models/lenet_fmnist32_*.pt were trained): `count` images of `split`
+// from index `first`, as an npy: dataset.
+std::unique_ptr<io::Dataset> padded_fashion_mnist(const std::string& split, int64_t count) {
+  auto data = io::open_dataset("fashion-mnist", {split, ""});
+  std::vector<float> images(static_cast<size_t>(count * 32 * 32), 0.0f), row(28 * 28);
+  std::vector<int64_t> labels;
+  for (int64_t i = 0; i < count; ++i) {
+    data->read_image(i, row.data());
+    for (int64_t y = 0; y < 28; ++y)
+      for (int64_t x = 0; x < 28; ++x)
+        images[static_cast<size_t>(i * 1024 + (y + 2) * 32 + x + 2)] = row[static_cast<size_t>(y * 28 + x)];
+    labels.push_back(data->label(i));
+  }
+  const std::string x = temp_path("fmnist32_" + split + ".npy"),
+                    y = temp_path("fmnist32_" + split + "_labels.npy");
+  io::write_npy(x, Tensor::from_vector(images, {count, 1, 32, 32}));
+  io::write_npy(y, Tensor::from_vector(labels, {count}));
+  return io::open_dataset("npy:" + x + ":" + y, {split, ""});
+}
+
+// The denoising objective from Salman et al.'s start (the identity: a zero last layer) on 1,024 images for 2
+// epochs: the held-out squared error falls from σ² (the identity's) to a fraction of it. Then one epoch of
+// the stability objective through the LeNet trained without noise (models/lenet_fmnist32_clean.pt), against
+// one more epoch of denoising from the same point: on held-out noisy images the stability-trained denoiser
+// leaves the classifier closer to its clean predictions (a lower cross-entropy against them).
+TEST(DenoiserTraining, LearnsToDenoiseThenStabilizesAClassifier) {
+  if (!have_fashion_mnist()) GTEST_SKIP() << "Debian's dataset-fashion-mnist is not installed";
+  auto train = padded_fashion_mnist("train", 1024), test = padded_fashion_mnist("test", 256);
+  std::vector<int64_t> train_ids(1024), test_ids(256);
+  for (int64_t i = 0; i < 1024; ++i) train_ids[static_cast<size_t>(i)] = i;
+  for (int64_t i = 0; i < 256; ++i) test_ids[static_cast<size_t>(i)] = i;
+  auto denoiser = small_dncnn(1, 32, 32, 5, 16);
+  initialize_denoiser_for_training(*denoiser, 1);
+  training::DenoiserTrainOptions o;
+  o.schedule.batch = 32, o.schedule.noise_sd = 0.25, o.schedule.sgd.lr = 2e-3, o.schedule.seed = 2;
+  const double identity = training::evaluate_denoiser(*denoiser, nullptr, *test, test_ids, o, 0).loss;
+  EXPECT_NEAR(identity, 0.0625, 0.002);  // x + δ − x: the noise's variance
+  auto adam = training::make_optimizer(o);
+  for (int64_t epoch = 0; epoch < 2; ++epoch)
+    training::train_denoiser_epoch(*denoiser, *adam, nullptr, *train, train_ids, o, epoch);
+  const double denoised = training::evaluate_denoiser(*denoiser, nullptr, *test, test_ids, o, 2).loss;
+  std::printf("held-out MSE: identity %.4f, denoised %.4f\n", identity, denoised);
+  EXPECT_LT(denoised, 0.35 * identity);
+
+  ConvertOptions co;
+  co.dataset = "fashion-mnist", co.input_shape = {1, 32, 32}, co.mean = {0.2860f}, co.std = {0.3530f};
+  auto lenet = load_any_model(fixture_dir() + "/../../models/lenet_fmnist32_clean.pt", Device::cpu(), co);
+  // From the same denoiser, one more epoch of each objective at the same learning rate.
+  training::DenoiserTrainOptions stability = o, denoising = o;
+  stability.objective = Objective::Stability;
+  stability.schedule.sgd.lr = denoising.schedule.sgd.lr = 1e-4;
+  auto twin = small_dncnn(1, 32, 32, 5, 16);
+  load_state_dict(*twin, state_dict(*denoiser), "the denoised-trained denoiser");
+  const training::DenoiserLoss start =
+      training::evaluate_denoiser(*denoiser, lenet.get(), *test, test_ids, stability, 0);
+  auto stability_adam = training::make_optimizer(stability),
+       denoising_adam = training::make_optimizer(denoising);
+  training::train_denoiser_epoch(*denoiser, *stability_adam, lenet.get(), *train, train_ids, stability, 2);
+  training::train_denoiser_epoch(*twin, *denoising_adam, nullptr, *train, train_ids, denoising, 2);
+  const training::DenoiserLoss a = training::evaluate_denoiser(*denoiser, lenet.get(), *test, test_ids,
+                                                               stability, 0),
+                               b = training::evaluate_denoiser(*twin, lenet.get(), *test, test_ids, stability,
+                                                               0);
+  std::printf(
+      "held-out stability loss (agreement with the clean predictions): start %.4f (%.2f%%), + stability "
+      "%.4f (%.2f%%), + denoising %.4f (%.2f%%)\n",
+      start.loss, start.accuracy, a.loss, a.accuracy, b.loss, b.accuracy);
+  EXPECT_LT(a.loss, 0.95 * b.loss);
+  EXPECT_GE(a.accuracy, b.accuracy);
+}
+
+}  // namespace
+}  // namespace sc::test
