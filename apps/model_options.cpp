@@ -10,6 +10,7 @@
 #include "nn/models/denoisers.h"
 #include "nn/models/model_file.h"
 #include "nn/parse_number.h"
+#include "weights_tools/torch_checkpoint.h"
 
 namespace sc::app {
 
@@ -115,6 +116,14 @@ std::unique_ptr<ImageDenoiser> load_denoiser(const Args& args, const std::string
   const std::string what = "--denoiser '" + path + "'";
   std::unique_ptr<Classifier> network;
   if (is_torch_checkpoint_path(path)) {
+    const std::string arch = torchfile::root_string(torchfile::read_checkpoint(path), "arch");
+    SC_CHECK(is_denoiser_arch(arch), what,
+             ": a PyTorch checkpoint here must name a denoiser architecture in its "
+             "'arch' entry, as Salman et al.'s do (cifar_dncnn, cifar_dncnn_wide, imagenet_dncnn); this one "
+             "names '",
+             arch,
+             "'. Convert other checkpoints first: `smoothcuda convert CHECKPOINT OUT --arch cifar_dncnn` "
+             "(or a diffusion UNet's with --arch iddpm_unet/adm_unet and its flags)");
     ConvertOptions options;
     if (io::dataset_preset(dataset)) options.dataset = dataset;
     network = load_any_model(path, Device::cpu(), options);

@@ -259,8 +259,8 @@ int ood_command(int argc, char** argv) {
   } else {
     SC_CHECK(sigma > 0, "ood: --denoiser denoises at the noise level of --sigma: give --sigma");
     SC_CHECK(attack_eps == 0 && args.get_fraction("ibp-eps", 0, 1e6) == 0,
-             "ood: --attack-eps and --ibp-eps need gradients and bounds through the denoiser, which it does "
-             "not have; leave them out with --denoiser");
+             "ood: --attack-eps and --ibp-eps need gradients and bounds through the denoiser, which this "
+             "pipeline does not compute; leave them out with --denoiser");
     base = make_denoised_classifier(args, load_denoiser(args, args.get("denoiser"), device, sigma, in_spec),
                                     *model, device, sets[0].second->image_shape());
   }

@@ -222,6 +222,13 @@ void run_epochs(const RunFiles& files, const std::string& header, Classifier& mo
   }
 }
 
+void require_denoiser(const std::string& arch) {
+  SC_CHECK(
+      is_denoiser_arch(arch), "train-denoiser: ", arch,
+      " is not a denoiser (dncnn, cifar_dncnn, cifar_dncnn_wide, imagenet_dncnn); train classifiers with "
+      "`smoothcuda train`");
+}
+
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -389,17 +396,13 @@ int train_denoiser_command(int argc, char** argv) {
       SC_CHECK(!mo.arch.empty(),
                "train-denoiser: give --arch (dncnn, cifar_dncnn, cifar_dncnn_wide, "
                "imagenet_dncnn) or --init DENOISER");
+      require_denoiser(mo.arch);
       denoiser = build_model(make_spec(mo.arch, mo, "train-denoiser"));
-      SC_CHECK(is_denoiser_arch(denoiser->spec.arch), "train-denoiser: ", denoiser->spec.arch,
-               " is not a denoiser");
       initialize_denoiser_for_training(*denoiser, options.schedule.seed);
     }
     denoiser->to(device);
   }
-  SC_CHECK(
-      is_denoiser_arch(denoiser->spec.arch), "train-denoiser: ", denoiser->spec.arch,
-      " is not a denoiser (dncnn, cifar_dncnn, cifar_dncnn_wide, imagenet_dncnn); train classifiers with "
-      "`smoothcuda train`");
+  require_denoiser(denoiser->spec.arch);
   check_image_shape(data, *denoiser, "train-denoiser");
   std::unique_ptr<Classifier> classifier;
   if (!args.get("classifier").empty()) {

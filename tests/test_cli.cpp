@@ -737,6 +737,10 @@ TEST(Cli, CertifyWithSalmanDenoiser) {
   r = smoothcuda("certify fake:1:3:32:32 " + lenet + " 0.25 " + temp_path("x.tsv") + " --denoiser " + lenet);
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.err.find("holds the classifier 'lenet', not a denoiser"), std::string::npos) << r.err;
+  r = smoothcuda("certify fake:1:3:32:32 " + lenet + " 0.25 " + temp_path("x.tsv") + " --denoiser " +
+                 fixture_dir() + "/checkpoints/cohen_cifar_resnet110.pth.tar");
+  EXPECT_NE(r.err.find("must name a denoiser architecture"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("names 'cifar_resnet110'"), std::string::npos) << r.err;
   r = smoothcuda("certify fake:1:3:32:32 " + file + " 0.25 " + temp_path("y.tsv"));
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.err.find("is the denoiser cifar_dncnn, not a classifier"), std::string::npos) << r.err;

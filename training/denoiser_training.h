@@ -3,8 +3,8 @@
 //   denoising       ‖D(x + δ) − x‖² averaged over every element (PyTorch's MSELoss)
 //   classification  the cross-entropy of a frozen classifier f (at inference) on D(x + δ) against the label
 //   stability       the same against f's own prediction on the clean image, argmax f(x): no labels needed
-// Salman et al. train with Adam (lr 1e-3, weight decay 1e-4): denoising from scratch, then the classifier
-// objectives from the denoising one (lr 1e-5 on ImageNet). Counter-based draws (order, crops, noise) as for
+// Salman et al.'s defaults are Adam at lr 1e-3 with weight decay 1e-4; their best recipe trains the denoising
+// objective first and fine-tunes it with stability. Counter-based draws (order, crops, noise) as for
 // classifiers (training/trainer.h): a run is a function of its options and seed.
 #pragma once
 #include <memory>
