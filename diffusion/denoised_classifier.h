@@ -36,8 +36,8 @@ class DenoisedClassifier : public BaseClassifier {
   Tensor logits(const Tensor& x) override;
   int64_t num_classes() const override { return classifier_.spec.num_classes; }
   Shape input_shape() const override;
-  // Noisy samples of H×W instead of the denoiser's training size (a UNet's downsamplings must divide H and
-  // W).
+  // Noisy samples of H×W instead of the denoiser's training size (a UNet needs sides its downsamplings
+  // divide).
   void set_input_size(int64_t height, int64_t width);
   Device device() override { return classifier_.device(); }
   // What a batch of noisy samples needs in memory on device() (engine/memory_batch.h), measured on batches of

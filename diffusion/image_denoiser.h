@@ -1,10 +1,9 @@
 // The denoisers a DenoisedClassifier can put in front of its classifier: noisy images in [0,1] at the
-// smoothing noise level σ → clean estimates in [0,1] of the same shape.
-//   OneShotDenoiser   a diffusion UNet, one step from t*(σ) (Carlini et al. 2023; diffusion/denoiser.h), on
-//   the
-//                     fast engine when one is given
-//   NetworkDenoiser   an image-to-image network trained to remove N(0, σ²) noise: Salman et al.'s DnCNN
-//                     (denoised smoothing, 2020; nn/models/denoisers.h)
+// smoothing noise level σ → clean estimates of the same shape.
+//   OneShotDenoiser  a diffusion UNet, one step from t*(σ) (Carlini et al. 2023; diffusion/denoiser.h), on
+//                    the fast engine when one is given; its estimates are clipped to [0,1]
+//   NetworkDenoiser  an image-to-image network trained to remove N(0, σ²) noise: Salman et al.'s DnCNN
+//                    (denoised smoothing, 2020; nn/models/denoisers.h); not clipped, as theirs is not
 #pragma once
 #include <memory>
 #include <string>
@@ -25,7 +24,7 @@ class ImageDenoiser {
   virtual int64_t trained_size() const = 0;
   // Fails, saying why, when it cannot run on H×W images.
   virtual void check_size(int64_t height, int64_t width) const = 0;
-  // "fast diffusion denoiser", "generic diffusion denoiser" or "DnCNN denoiser (cifar_dncnn)".
+  // "fast denoiser", "generic denoiser" (a diffusion UNet) or "network denoiser (cifar_dncnn)".
   virtual std::string engine() const = 0;
 };
 
@@ -40,7 +39,6 @@ class OneShotDenoiser : public ImageDenoiser {
   int64_t trained_size() const override { return model_.unet->config().image_size; }
   void check_size(int64_t height, int64_t width) const override;
   std::string engine() const override;
-  const FastDenoiser* fast() const { return fast_.get(); }
 
  private:
   std::unique_ptr<DiffusionModel> owned_;  // null when borrowed
@@ -58,7 +56,6 @@ class NetworkDenoiser : public ImageDenoiser {
   int64_t trained_size() const override { return model_->spec.height; }
   void check_size(int64_t height, int64_t width) const override;
   std::string engine() const override { return "network denoiser (" + model_->spec.arch + ")"; }
-  Classifier& model() { return *model_; }
 
  private:
   std::unique_ptr<Classifier> model_;

@@ -102,6 +102,17 @@ TEST(DenoiserTraining, OptionsAreChecked) {
   auto optimizer = training::make_optimizer(o);
   EXPECT_ERROR_MENTIONS(training::train_denoiser_epoch(*denoiser, *optimizer, nullptr, *data, {0, 1}, o, 0),
                         "give --classifier");
+  // A step so large that the weights overflow: a clear error, not a NaN model.
+  training::DenoiserTrainOptions diverging;
+  diverging.schedule.noise_sd = 0.25, diverging.schedule.batch = 2, diverging.schedule.sgd.lr = 1e37;
+  auto huge = training::make_optimizer(diverging);
+  randomize_parameters(*denoiser, 8);
+  EXPECT_ERROR_MENTIONS(
+      {
+        for (int64_t epoch = 0; epoch < 3; ++epoch)
+          training::train_denoiser_epoch(*denoiser, *huge, nullptr, *data, {0, 1, 2, 3}, diverging, epoch);
+      },
+      "loss is not finite", "--lr");
   auto wide = random_classifier("mlp", 1, 8, 3, 4);
   EXPECT_ERROR_MENTIONS(
       training::train_denoiser_epoch(*denoiser, *optimizer, wide.get(), *data, {0, 1}, o, 0),

@@ -168,6 +168,8 @@ DenoiserLoss train_denoiser_epoch(Classifier& denoiser, Optimizer& optimizer, Cl
     denoiser_batch(denoiser, classifier, x,
                    noisy_batch(x, o, epoch, noise::kTraining, static_cast<int64_t>(index)), labels,
                    options.objective, &grads, totals);
+    SC_CHECK(std::isfinite(totals.loss), "train-denoiser: the loss is not finite at epoch ", epoch,
+             ", batch ", index, " (the training diverged: try a smaller --lr)");
     optimizer.step(denoiser, grads, lr);
     if (progress) progress(static_cast<int64_t>(b1), static_cast<int64_t>(n));
   }

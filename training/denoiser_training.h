@@ -40,7 +40,8 @@ struct DenoiserLoss {
 
 // One batch: the denoiser on `noisy` (in training mode when `grads` is given, which then receives the
 // denoiser's parameter gradients of the batch loss), the objective's mean loss against `clean` (and `labels`,
-// for classification; `classifier` at inference, its parameters untouched). Returns the loss and accuracy.
+// for classification; `classifier` at inference, its parameters untouched: call it outside any
+// AccumulateParameterGradients guard). Returns the loss and accuracy.
 DenoiserLoss denoiser_batch_loss(Classifier& denoiser, Classifier* classifier, const Tensor& clean,
                                  const Tensor& noisy, const std::vector<int64_t>& labels,
                                  DenoiserTrainOptions::Objective objective, ParameterGradients* grads);
