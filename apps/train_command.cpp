@@ -353,9 +353,12 @@ int train_denoiser_command(int argc, char** argv) {
           "start from this denoiser (a model file, or a checkpoint naming its arch such as Salman et al.'s) "
           "instead of --arch's initialization: the classifier objectives start from a denoising one")
       .option("objective", "denoising", "denoising, classification or stability")
-      .option("classifier", "",
-              "the classifier the classification and stability objectives train through (a model file or a "
-              "checkpoint naming its arch; not trained)")
+      .option(
+          "classifier", "",
+          "the classifier the classification and stability objectives train through (a model file or a "
+          "checkpoint naming its arch; not trained); several, A,B,...: they take turns, one per batch, as "
+          "Salman et al. train through surrogate models")
+      .option("test-classifier", "", "the classifier of the test column (default: the first of --classifier)")
       .option("depth", "", "the DnCNN's layers (default 17, Salman et al.'s)")
       .option("width", "", "the DnCNN's channels (default 64; cifar_dncnn_wide 128)")
       .option("optimizer", "adam", "adam (Salman et al.'s) or sgd")
@@ -404,16 +407,29 @@ int train_denoiser_command(int argc, char** argv) {
   }
   require_denoiser(denoiser->spec.arch);
   check_image_shape(data, *denoiser, "train-denoiser");
-  std::unique_ptr<Classifier> classifier;
-  if (!args.get("classifier").empty()) {
-    ConvertOptions co;
-    if (io::dataset_preset(args.get("DATASET"))) co.dataset = args.get("DATASET");
-    classifier = load_any_model(args.get("classifier"), device, co);
-    SC_CHECK(!is_denoiser_arch(classifier->spec.arch), "train-denoiser: --classifier ",
-             args.get("classifier"), " is a denoiser");
+  // The classifiers to train through (several take turns per batch) and the one the test column uses.
+  ConvertOptions co;
+  if (io::dataset_preset(args.get("DATASET"))) co.dataset = args.get("DATASET");
+  auto load = [&](const std::string& path, const char* option) {
+    auto c = load_any_model(path, device, co);
+    SC_CHECK(!is_denoiser_arch(c->spec.arch), "train-denoiser: --", option, " ", path, " is a denoiser");
+    return c;
+  };
+  std::vector<std::unique_ptr<Classifier>> owned;
+  std::vector<Classifier*> classifiers;
+  for (const std::string& path :
+       args.get("classifier").empty() ? std::vector<std::string>{} : split_commas(args.get("classifier"))) {
+    SC_CHECK(!path.empty(), "train-denoiser: --classifier '", args.get("classifier"), "' has an empty item");
+    owned.push_back(load(path, "classifier"));
+    classifiers.push_back(owned.back().get());
+  }
+  Classifier* test_classifier = classifiers.empty() ? nullptr : classifiers[0];
+  if (!args.get("test-classifier").empty()) {
+    owned.push_back(load(args.get("test-classifier"), "test-classifier"));
+    test_classifier = owned.back().get();
   }
   SC_CHECK(
-      options.objective != training::DenoiserTrainOptions::Objective::Denoising || !classifier,
+      options.objective != training::DenoiserTrainOptions::Objective::Denoising || owned.empty(),
       "train-denoiser: the denoising objective uses no classifier; --classifier goes with classification "
       "or stability");
   std::fprintf(stderr,
@@ -431,13 +447,13 @@ int train_denoiser_command(int argc, char** argv) {
                const auto t0 = std::chrono::steady_clock::now();
                Progress bar("epoch " + std::to_string(epoch), static_cast<int64_t>(data.train_ids.size()));
                const training::DenoiserLoss train = training::train_denoiser_epoch(
-                   *denoiser, *optimizer, classifier.get(), *data.train, data.train_ids, options, epoch,
+                   *denoiser, *optimizer, classifiers, *data.train, data.train_ids, options, epoch,
                    [&](int64_t done, int64_t) { bar.update(done); });
                bar.finish();
                std::string tested = "-\t-";
                if (data.test) {
                  const training::DenoiserLoss t = training::evaluate_denoiser(
-                     *denoiser, classifier.get(), *data.test, data.test_ids, options, epoch);
+                     *denoiser, test_classifier, *data.test, data.test_ids, options, epoch);
                  tested = three(t.loss) + "\t" + three(t.accuracy);
                }
                const training::TrainOptions& o = options.schedule;

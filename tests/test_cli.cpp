@@ -784,6 +784,16 @@ TEST(Cli, TrainDenoiserResumesAndCertifies) {
   const auto stab_log = lines(io::read_file(c + "/log.tsv"));
   ASSERT_EQ(stab_log.size(), 2u);
   EXPECT_EQ(stab_log[1].find("NA"), std::string::npos) << stab_log[1];  // an accuracy this time
+  // Surrogates: two classifiers taking turns, a third for the test column.
+  const CliRun surrogates = smoothcuda(
+      base + temp_path("denoiser_s") + " --init " + a +
+      "/model.safetensors --objective stability --classifier " + lenet + "," + lenet + " --test-classifier " +
+      lenet + " --noise-sd 0.25 --batch 8 --epochs 1 --lr 1e-4 --test fake:8:1:12:12");
+  ASSERT_EQ(surrogates.code, 0) << surrogates.err;
+  EXPECT_NE(
+      smoothcuda(base + temp_path("denoiser_t") + opts + " --objective stability --classifier " + lenet + ",")
+          .err.find("empty item"),
+      std::string::npos);
   const CliRun cert =
       smoothcuda("certify fake:2:1:12:12 " + lenet + " 0.25 " + temp_path("dn.tsv") + " --denoiser " + c +
                  "/model.safetensors --N0 4 --N 8 --batch 8 --alpha 0.1");

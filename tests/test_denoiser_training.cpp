@@ -11,6 +11,7 @@
 #include "nn/models/denoisers.h"
 #include "nn/models/random_init.h"
 #include "nn/state_dict.h"
+#include "smoothing/noise.h"
 #include "test_util.h"
 #include "training/denoiser_training.h"
 #include "weights_tools/convert.h"
@@ -100,7 +101,7 @@ TEST(DenoiserTraining, OptionsAreChecked) {
   o.adam_params.beta2 = 0.999;
   o.objective = Objective::Stability;
   auto optimizer = training::make_optimizer(o);
-  EXPECT_ERROR_MENTIONS(training::train_denoiser_epoch(*denoiser, *optimizer, nullptr, *data, {0, 1}, o, 0),
+  EXPECT_ERROR_MENTIONS(training::train_denoiser_epoch(*denoiser, *optimizer, {}, *data, {0, 1}, o, 0),
                         "give --classifier");
   // A step so large that the weights overflow: a clear error, not a NaN model.
   training::DenoiserTrainOptions diverging;
@@ -110,13 +111,51 @@ TEST(DenoiserTraining, OptionsAreChecked) {
   EXPECT_ERROR_MENTIONS(
       {
         for (int64_t epoch = 0; epoch < 3; ++epoch)
-          training::train_denoiser_epoch(*denoiser, *huge, nullptr, *data, {0, 1, 2, 3}, diverging, epoch);
+          training::train_denoiser_epoch(*denoiser, *huge, {}, *data, {0, 1, 2, 3}, diverging, epoch);
       },
       "loss is not finite", "--lr");
   auto wide = random_classifier("mlp", 1, 8, 3, 4);
   EXPECT_ERROR_MENTIONS(
-      training::train_denoiser_epoch(*denoiser, *optimizer, wide.get(), *data, {0, 1}, o, 0),
+      training::train_denoiser_epoch(*denoiser, *optimizer, {wide.get()}, *data, {0, 1}, o, 0),
       "the classifier takes 1x8x8 images, the denoiser 1x6x6");
+}
+
+// Several classifiers take turns, one per batch: an epoch through {A, B} is the epoch's batches stepped
+// through A, B, A, B (the same order, crops and noise), and differs from an epoch through A alone.
+TEST(DenoiserTraining, SurrogateClassifiersTakeTurnsPerBatch) {
+  auto data = io::open_dataset("fake:8:1:6:6", {"train", ""});
+  const std::vector<int64_t> ids = {0, 1, 2, 3, 4, 5, 6, 7};
+  auto a = random_classifier("mlp", 1, 6, 3, 4), b = random_classifier("mlp", 1, 6, 3, 5);
+  training::DenoiserTrainOptions o;
+  o.objective = Objective::Stability;
+  o.schedule.noise_sd = 0.3, o.schedule.batch = 2, o.schedule.sgd.lr = 1e-2, o.schedule.seed = 9;
+  auto fresh = [] {
+    auto d = small_dncnn(1, 6, 6, 3, 4);
+    randomize_parameters(*d, 6);
+    return d;
+  };
+  auto both = fresh(), manual = fresh(), only_a = fresh();
+  auto opt_both = training::make_optimizer(o), opt_manual = training::make_optimizer(o),
+       opt_a = training::make_optimizer(o);
+  training::train_denoiser_epoch(*both, *opt_both, {a.get(), b.get()}, *data, ids, o, 0);
+  training::train_denoiser_epoch(*only_a, *opt_a, {a.get()}, *data, ids, o, 0);
+  const std::vector<int64_t> order = training::epoch_order(ids, o.schedule.seed, 0);
+  for (size_t b0 = 0, index = 0; b0 < order.size(); b0 += 2, ++index) {
+    const Tensor x = training::augmented_batch(*data, order, b0, b0 + 2, o.schedule, 0);
+    const Tensor noisy =
+        training::noisy_batch(x, o.schedule, 0, noise::kTraining, static_cast<int64_t>(index));
+    ParameterGradients grads;
+    training::denoiser_batch_loss(*manual, index % 2 == 0 ? a.get() : b.get(), x, noisy, {}, o.objective,
+                                  &grads);
+    opt_manual->step(*manual, grads, o.schedule.sgd.lr);
+  }
+  const auto w_both = state_dict(*both), w_manual = state_dict(*manual), w_a = state_dict(*only_a);
+  bool differs_from_a = false;
+  for (size_t i = 0; i < w_both.size(); ++i) {
+    EXPECT_TRUE(identical(w_both[i].second, w_manual[i].second)) << w_both[i].first;
+    differs_from_a = differs_from_a || !identical(w_both[i].second, w_a[i].second);
+  }
+  EXPECT_TRUE(differs_from_a);
 }
 
 // Fashion-MNIST padded to 32×32 (as models/lenet_fmnist32_*.pt were trained): `count` images of `split`
@@ -158,7 +197,7 @@ TEST(DenoiserTraining, LearnsToDenoiseThenStabilizesAClassifier) {
   EXPECT_NEAR(identity, 0.0625, 0.002);  // x + δ − x: the noise's variance
   auto adam = training::make_optimizer(o);
   for (int64_t epoch = 0; epoch < 2; ++epoch)
-    training::train_denoiser_epoch(*denoiser, *adam, nullptr, *train, train_ids, o, epoch);
+    training::train_denoiser_epoch(*denoiser, *adam, {}, *train, train_ids, o, epoch);
   const double denoised = training::evaluate_denoiser(*denoiser, nullptr, *test, test_ids, o, 2).loss;
   std::printf("held-out MSE: identity %.4f, denoised %.4f\n", identity, denoised);
   EXPECT_LT(denoised, 0.35 * identity);
@@ -176,8 +215,8 @@ TEST(DenoiserTraining, LearnsToDenoiseThenStabilizesAClassifier) {
       training::evaluate_denoiser(*denoiser, lenet.get(), *test, test_ids, stability, 0);
   auto stability_adam = training::make_optimizer(stability),
        denoising_adam = training::make_optimizer(denoising);
-  training::train_denoiser_epoch(*denoiser, *stability_adam, lenet.get(), *train, train_ids, stability, 2);
-  training::train_denoiser_epoch(*twin, *denoising_adam, nullptr, *train, train_ids, denoising, 2);
+  training::train_denoiser_epoch(*denoiser, *stability_adam, {lenet.get()}, *train, train_ids, stability, 2);
+  training::train_denoiser_epoch(*twin, *denoising_adam, {}, *train, train_ids, denoising, 2);
   const training::DenoiserLoss a = training::evaluate_denoiser(*denoiser, lenet.get(), *test, test_ids,
                                                                stability, 0),
                                b = training::evaluate_denoiser(*twin, lenet.get(), *test, test_ids, stability,

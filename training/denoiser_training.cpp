@@ -147,12 +147,15 @@ std::unique_ptr<Optimizer> make_optimizer(const DenoiserTrainOptions& o) {
   return std::make_unique<Adam>(p);
 }
 
-DenoiserLoss train_denoiser_epoch(Classifier& denoiser, Optimizer& optimizer, Classifier* classifier,
-                                  const io::Dataset& data, const std::vector<int64_t>& ids,
-                                  const DenoiserTrainOptions& options, int64_t epoch,
-                                  const ProgressFn& progress) {
+DenoiserLoss train_denoiser_epoch(Classifier& denoiser, Optimizer& optimizer,
+                                  const std::vector<Classifier*>& classifiers, const io::Dataset& data,
+                                  const std::vector<int64_t>& ids, const DenoiserTrainOptions& options,
+                                  int64_t epoch, const ProgressFn& progress) {
   SC_CHECK(!ids.empty(), "train-denoiser: no training images");
-  check_classifier(classifier, denoiser, options);
+  if (options.objective != Objective::Denoising)
+    SC_CHECK(!classifiers.empty(), "train-denoiser: the ", objective_name(options.objective),
+             " objective trains through a classifier: give --classifier");
+  for (const Classifier* c : classifiers) check_classifier(c, denoiser, options);
   const TrainOptions& o = options.schedule;
   const std::vector<int64_t> order = epoch_order(ids, o.seed, epoch);
   const double lr = step_learning_rate(o.sgd.lr, o.gamma, o.lr_step, epoch);
@@ -162,6 +165,8 @@ DenoiserLoss train_denoiser_epoch(Classifier& denoiser, Optimizer& optimizer, Cl
   const size_t n = order.size(), batch = static_cast<size_t>(o.batch);
   for (size_t b0 = 0, index = 0; b0 < n; b0 += batch, ++index) {
     const size_t b1 = std::min(n, b0 + batch);
+    // Several classifiers take turns, one per batch (Salman et al.'s surrogate models).
+    Classifier* classifier = classifiers.empty() ? nullptr : classifiers[index % classifiers.size()];
     const std::vector<int64_t> labels = labels_if_needed(data, order, b0, b1, classifier, options.objective);
     const Tensor x = augmented_batch(data, order, b0, b1, o, epoch).to(device);
     grads.clear();

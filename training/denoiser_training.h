@@ -46,12 +46,14 @@ DenoiserLoss denoiser_batch_loss(Classifier& denoiser, Classifier* classifier, c
                                  const Tensor& noisy, const std::vector<int64_t>& labels,
                                  DenoiserTrainOptions::Objective objective, ParameterGradients* grads);
 
-// One epoch over `ids` of `data` (denoiser in training mode: BatchNorm on batch statistics; `classifier`
-// at inference and not trained, required by the classifier objectives). Returns the training loss.
-DenoiserLoss train_denoiser_epoch(Classifier& denoiser, Optimizer& optimizer, Classifier* classifier,
-                                  const io::Dataset& data, const std::vector<int64_t>& ids,
-                                  const DenoiserTrainOptions& options, int64_t epoch,
-                                  const ProgressFn& progress = {});
+// One epoch over `ids` of `data` (denoiser in training mode: BatchNorm on batch statistics). The classifier
+// objectives need at least one classifier, at inference and not trained; with several, batch i trains through
+// classifiers[i mod their number], as Salman et al. train through surrogate models. Returns the training
+// loss.
+DenoiserLoss train_denoiser_epoch(Classifier& denoiser, Optimizer& optimizer,
+                                  const std::vector<Classifier*>& classifiers, const io::Dataset& data,
+                                  const std::vector<int64_t>& ids, const DenoiserTrainOptions& options,
+                                  int64_t epoch, const ProgressFn& progress = {});
 
 // The same loss at inference on `ids` (noise fixed per epoch, no crops).
 DenoiserLoss evaluate_denoiser(Classifier& denoiser, Classifier* classifier, const io::Dataset& data,
