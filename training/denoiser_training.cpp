@@ -152,9 +152,8 @@ DenoiserLoss train_denoiser_epoch(Classifier& denoiser, Optimizer& optimizer,
                                   const std::vector<int64_t>& ids, const DenoiserTrainOptions& options,
                                   int64_t epoch, const ProgressFn& progress) {
   SC_CHECK(!ids.empty(), "train-denoiser: no training images");
-  if (options.objective != Objective::Denoising)
-    SC_CHECK(!classifiers.empty(), "train-denoiser: the ", objective_name(options.objective),
-             " objective trains through a classifier: give --classifier");
+  if (classifiers.empty())
+    check_classifier(nullptr, denoiser, options);  // fails for the classifier objectives
   for (const Classifier* c : classifiers) check_classifier(c, denoiser, options);
   const TrainOptions& o = options.schedule;
   const std::vector<int64_t> order = epoch_order(ids, o.seed, epoch);
