@@ -25,6 +25,7 @@
 #include "io/dataset.h"
 #include "io/file_util.h"
 #include "io/npy.h"
+#include "nn/models/denoisers.h"
 
 namespace sc::app {
 
@@ -90,6 +91,10 @@ int attack_command(int argc, char** argv) {
       .option("sigma", "0.25", "smoothadv: the smoothing noise level")
       .option("m", "32", "smoothadv: noise draws per image")
       .option("seed", "0", "random starts, square's draws and smoothadv noise")
+      .option("denoiser", "",
+              "a denoiser network (Salman et al.'s DnCNN: its model file or checkpoint) in front of MODEL: "
+              "the attacks see classifier(denoiser(x)) and follow the gradient through both (white-box "
+              "denoised smoothing; smoothadv then attacks the smoothed denoised classifier)")
       .option("split", "test", "train or test")
       .option("data-dir", "", "dataset root (default $SMOOTHCUDA_DATA)")
       .option("skip", "1", "attack every skip-th image")
@@ -156,12 +161,19 @@ int attack_command(int argc, char** argv) {
 
   const Device device = Device::parse(args.get("device"));
   auto data = io::open_dataset(args.get("DATASET"), {args.get("split"), args.get("data-dir")});
-  auto model = load_classifier(args, device, args.get("DATASET"));
-  SC_CHECK(data->image_shape() == Shape({model->spec.channels, model->spec.height, model->spec.width}),
+  auto classifier = load_classifier(args, device, args.get("DATASET"));
+  const std::string denoiser_path = args.get("denoiser");
+  std::unique_ptr<Classifier> denoiser, denoised;
+  if (!denoiser_path.empty()) {
+    denoiser = load_denoiser_network(denoiser_path, device, args.get("DATASET"), "attack");
+    denoised = denoised_network(*denoiser, *classifier);
+  }
+  Classifier& model = denoised ? *denoised : *classifier;  // what the attacks see
+  SC_CHECK(data->image_shape() == Shape({model.spec.channels, model.spec.height, model.spec.width}),
            "attack: the images of ", data->name(), " are ", shape_str(data->image_shape()),
-           " but the model takes ", model->spec.channels, "x", model->spec.height, "x", model->spec.width);
-  SC_CHECK(target < model->spec.num_classes, "attack: --target ", target, " is not one of the model's ",
-           model->spec.num_classes, " classes");
+           " but the model takes ", model.spec.channels, "x", model.spec.height, "x", model.spec.width);
+  SC_CHECK(target < model.spec.num_classes, "attack: --target ", target, " is not one of the model's ",
+           model.spec.num_classes, " classes");
   const std::vector<int64_t> indices =
       select_indices(data->size(), args.get_int("skip", 1, 1LL << 40), args.get_int("max", -1, 1LL << 40));
   const int64_t n = static_cast<int64_t>(indices.size()), batch = args.get_int("batch", 1, 1 << 20);
@@ -174,18 +186,18 @@ int attack_command(int argc, char** argv) {
                        const std::vector<int64_t>& ids) {
     std::vector<int64_t> aim = labels;
     if (target >= 0) std::fill(aim.begin(), aim.end(), target);
-    if (kind == "fgsm") return attacks::pgd_attack(*model, x, aim, ids, fgsm);
-    if (kind == "pgd") return attacks::pgd_attack(*model, x, aim, ids, pgd);
-    if (kind == "apgd") return attacks::apgd_attack(*model, x, labels, ids, pgd);
-    if (kind == "apgd-t") return attacks::apgd_targeted_attack(*model, x, labels, ids, pgd, targets);
-    if (kind == "fab-t") return attacks::fab_targeted_attack(*model, x, labels, ids, fab);
-    if (kind == "square") return attacks::square_attack(*model, x, labels, ids, square);
-    const auto s = attacks::smoothadv_attack(*model, x, labels, ids, sa);
+    if (kind == "fgsm") return attacks::pgd_attack(model, x, aim, ids, fgsm);
+    if (kind == "pgd") return attacks::pgd_attack(model, x, aim, ids, pgd);
+    if (kind == "apgd") return attacks::apgd_attack(model, x, labels, ids, pgd);
+    if (kind == "apgd-t") return attacks::apgd_targeted_attack(model, x, labels, ids, pgd, targets);
+    if (kind == "fab-t") return attacks::fab_targeted_attack(model, x, labels, ids, fab);
+    if (kind == "square") return attacks::square_attack(model, x, labels, ids, square);
+    const auto s = attacks::smoothadv_attack(model, x, labels, ids, sa);
     attacks::AttackResult r;
     r.adversarial = s.adversarial;
     r.loss = s.loss;
     r.predictions =
-        attacks::loss_gradient(*model, s.adversarial, attacks::cross_entropy(labels), false).predictions;
+        attacks::loss_gradient(model, s.adversarial, attacks::cross_entropy(labels), false).predictions;
     for (size_t i = 0; i < labels.size(); ++i) r.success.push_back(r.predictions[i] != labels[i]);
     return r;
   };
@@ -209,7 +221,7 @@ int attack_command(int argc, char** argv) {
     std::vector<float> a = c;  // the images kept so far
     std::vector<Row> batch_rows;
     const std::vector<int64_t> clean =
-        attacks::loss_gradient(*model, x.to(device), attacks::cross_entropy(labels), false).predictions;
+        attacks::loss_gradient(model, x.to(device), attacks::cross_entropy(labels), false).predictions;
     for (int64_t i = 0; i < count; ++i) {
       Row row{ids[static_cast<size_t>(i)], labels[static_cast<size_t>(i)]};
       row.clean_prediction = row.adversarial_prediction = clean[static_cast<size_t>(i)];
@@ -288,7 +300,7 @@ int attack_command(int argc, char** argv) {
         : kind == "square" ? std::to_string(square.queries) + " queries"
         : kind == "apgd-t" || kind == "fab-t"
             ? std::to_string(pgd.steps) + " × " +
-                  std::to_string(std::min<int64_t>(targets, model->spec.num_classes - 1)) + " targets"
+                  std::to_string(std::min<int64_t>(targets, model.spec.num_classes - 1)) + " targets"
             : std::to_string(pgd.steps);
     const Stage& st = stages[s];
     const bool dlr =
@@ -306,7 +318,11 @@ int attack_command(int argc, char** argv) {
   if (smoothadv)
     md << "\nThe accuracy columns are the base classifier's on the attacked images without noise; the "
           "smoothed classifier's verdict: `smoothcuda predict npy:"
-       << out << "/adversarial.npy:" << out << "/labels.npy MODEL " << sa.sigma << " OUTFILE --N 1000`.\n";
+       << out << "/adversarial.npy:" << out << "/labels.npy MODEL " << sa.sigma << " OUTFILE --N 1000"
+       << (denoised ? " --denoiser " + denoiser_path : "") << "`.\n";
+  if (denoised)
+    md << "\nThe attacks saw the classifier behind the denoiser " << denoiser->spec.arch << " ("
+       << denoiser_path << ") and followed the gradient through both.\n";
   io::write_file_atomic(out + "/summary.md", md.str());
   std::printf("%s", md.str().c_str());
   return 0;

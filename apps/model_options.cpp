@@ -111,10 +111,17 @@ std::unique_ptr<ImageDenoiser> make_one_shot_denoiser(const Args& args, Diffusio
                                            fast_denoiser_option(args, denoiser, sigma, device));
 }
 
-std::unique_ptr<ImageDenoiser> load_denoiser(const Args& args, const std::string& path, Device device,
-                                             double sigma, const std::string& dataset) {
-  const std::string what = "--denoiser '" + path + "'";
+namespace {
+
+// What --denoiser PATH holds: a diffusion model or a denoiser network (one of the two is set), on the CPU.
+struct DenoiserFile {
+  std::unique_ptr<DiffusionModel> diffusion;
   std::unique_ptr<Classifier> network;
+};
+
+DenoiserFile read_denoiser_file(const std::string& path, const std::string& dataset) {
+  const std::string what = "--denoiser '" + path + "'";
+  DenoiserFile f;
   if (is_torch_checkpoint_path(path)) {
     const std::string arch = torchfile::root_string(torchfile::read_checkpoint(path), "arch");
     SC_CHECK(is_denoiser_arch(arch), what,
@@ -126,24 +133,45 @@ std::unique_ptr<ImageDenoiser> load_denoiser(const Args& args, const std::string
              "(or a diffusion UNet's with --arch iddpm_unet/adm_unet and its flags)");
     ConvertOptions options;
     if (io::dataset_preset(dataset)) options.dataset = dataset;
-    network = load_any_model(path, Device::cpu(), options);
+    f.network = load_any_model(path, Device::cpu(), options);
   } else {
     const io::Safetensors file = io::read_safetensors(path);
     const auto arch = file.metadata.find("arch");
     if (arch != file.metadata.end() && is_diffusion_arch(arch->second)) {
-      auto model = std::make_unique<DiffusionModel>(diffusion_model_from_safetensors(file, what));
-      model->unet->to(device);
-      auto fast = fast_denoiser_option(args, *model, sigma, device);
-      return std::make_unique<OneShotDenoiser>(std::move(model), sigma, std::move(fast));
+      f.diffusion = std::make_unique<DiffusionModel>(diffusion_model_from_safetensors(file, what));
+      return f;
     }
-    network = model_from_safetensors(file, what);
+    f.network = model_from_safetensors(file, what);
   }
-  SC_CHECK(is_denoiser_arch(network->spec.arch), what, " holds the classifier '", network->spec.arch,
+  SC_CHECK(is_denoiser_arch(f.network->spec.arch), what, " holds the classifier '", f.network->spec.arch,
            "', not a denoiser (a diffusion model file, or a denoiser network such as cifar_dncnn)");
-  network->to(device);
+  return f;
+}
+
+}  // namespace
+
+std::unique_ptr<ImageDenoiser> load_denoiser(const Args& args, const std::string& path, Device device,
+                                             double sigma, const std::string& dataset) {
+  DenoiserFile f = read_denoiser_file(path, dataset);
+  if (f.diffusion) {
+    f.diffusion->unet->to(device);
+    auto fast = fast_denoiser_option(args, *f.diffusion, sigma, device);
+    return std::make_unique<OneShotDenoiser>(std::move(f.diffusion), sigma, std::move(fast));
+  }
+  f.network->to(device);
   std::fprintf(stderr, "network denoiser %s (Salman et al.'s denoised smoothing) on %s\n",
-               network->spec.arch.c_str(), device.str().c_str());
-  return std::make_unique<NetworkDenoiser>(std::move(network));
+               f.network->spec.arch.c_str(), device.str().c_str());
+  return std::make_unique<NetworkDenoiser>(std::move(f.network));
+}
+
+std::unique_ptr<Classifier> load_denoiser_network(const std::string& path, Device device,
+                                                  const std::string& dataset, const std::string& command) {
+  DenoiserFile f = read_denoiser_file(path, dataset);
+  SC_CHECK(!f.diffusion, command, ": --denoiser '", path,
+           "' is a diffusion model, and attacks need the gradient through the denoiser, which the diffusion "
+           "UNet does not compute here; a denoiser network (Salman et al.'s DnCNN) does");
+  f.network->to(device);
+  return std::move(f.network);
 }
 
 std::unique_ptr<BaseClassifier> make_denoised_classifier(const Args& args,

@@ -37,6 +37,10 @@ std::unique_ptr<ImageDenoiser> make_one_shot_denoiser(const Args& args, Diffusio
 // it is a preset). Fails on a classifier.
 std::unique_ptr<ImageDenoiser> load_denoiser(const Args& args, const std::string& path, Device device,
                                              double sigma, const std::string& dataset);
+// --denoiser PATH for `command`'s attacks, which need its backward pass: a denoiser network (as above) on
+// `device`; fails on a diffusion model file (the UNet has no backward pass) and on a classifier.
+std::unique_ptr<Classifier> load_denoiser_network(const std::string& path, Device device,
+                                                  const std::string& dataset, const std::string& command);
 // DDS / DiffSmooth / denoised smoothing: the classifier (make_classifier) behind `denoiser`, run on the
 // images' own size `image_shape` [C, H, W], as the reference runs its 256×256 ImageNet UNet on 224×224 images
 // (says so when that differs from the denoiser's training size).

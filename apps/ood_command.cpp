@@ -16,6 +16,7 @@
 #include "io/dataset.h"
 #include "io/file_util.h"
 #include "kernels/argmax.h"
+#include "nn/models/denoisers.h"
 #include "ood/certified_confidence.h"
 #include "ood/joint_model.h"
 #include "ood/report.h"
@@ -198,8 +199,8 @@ int ood_command(int argc, char** argv) {
       .option(
           "denoiser", "",
           "a diffusion model file: every image (and noisy copy) is denoised one-shot at --sigma before the "
-          "classifier, as DISTRO does (DDS); or a denoiser network (DnCNN); not with --attack-eps or "
-          "--ibp-eps")
+          "classifier, as DISTRO does (DDS); or a denoiser network (DnCNN, which --attack-eps then attacks "
+          "through); not with --ibp-eps")
       .option("ibp-eps", "0",
               "with ε > 0, also the guaranteed tables: each OOD image's score replaced by its upper bound "
               "over the "
@@ -252,17 +253,27 @@ int ood_command(int argc, char** argv) {
              "--num-classes 1 or 2 ...)");
     model = ood::make_joint_classifier(std::move(model), load_any_model(detector, device, {}));
   }
-  // DISTRO: the diffusion denoiser in front (DDS at σ), for the scores and the smoothed confidence.
+  // DISTRO: the diffusion denoiser in front (DDS at σ), for the scores and the smoothed confidence; a
+  // denoiser network also for the attacks (`attacked`: the classifier behind it).
   std::unique_ptr<BaseClassifier> base;
+  std::unique_ptr<Classifier> attacked;
   if (args.get("denoiser").empty()) {
     base = make_classifier(args, *model, device);
   } else {
     SC_CHECK(sigma > 0, "ood: --denoiser denoises at the noise level of --sigma: give --sigma");
-    SC_CHECK(attack_eps == 0 && args.get_fraction("ibp-eps", 0, 1e6) == 0,
-             "ood: --attack-eps and --ibp-eps need gradients and bounds through the denoiser, which this "
-             "pipeline does not compute; leave them out with --denoiser");
-    base = make_denoised_classifier(args, load_denoiser(args, args.get("denoiser"), device, sigma, in_spec),
-                                    *model, device, sets[0].second->image_shape());
+    SC_CHECK(args.get_fraction("ibp-eps", 0, 1e6) == 0,
+             "ood: --ibp-eps needs bounds through the denoiser, which this pipeline does not compute; leave "
+             "it out with --denoiser");
+    std::unique_ptr<ImageDenoiser> denoiser =
+        load_denoiser(args, args.get("denoiser"), device, sigma, in_spec);
+    if (attack_eps > 0) {
+      SC_CHECK(
+          denoiser->network() != nullptr,
+          "ood: --attack-eps with --denoiser needs the gradient through the denoiser: a denoiser network "
+          "(DnCNN) has it, the diffusion UNet does not here");
+      attacked = denoised_network(*denoiser->network(), *model);
+    }
+    base = make_denoised_classifier(args, std::move(denoiser), *model, device, sets[0].second->image_shape());
   }
 
   std::vector<EvaluatedSet> evaluated;
@@ -314,8 +325,9 @@ int ood_command(int argc, char** argv) {
       for (size_t s = 1; s < evaluated.size(); ++s)
         out_scores.push_back(
             {evaluated[s].name,
-             adversarial_scores(*sets[s].second, evaluated[s].indices, *model, kind, temperature, attack,
-                                method == "apgd", batch, "ood " + evaluated[s].name + " attack")});
+             adversarial_scores(*sets[s].second, evaluated[s].indices, attacked ? *attacked : *model, kind,
+                                temperature, attack, method == "apgd", batch,
+                                "ood " + evaluated[s].name + " attack")});
       char steps[64];
       if (method == "apgd")
         std::snprintf(steps, sizeof steps, "APGD, %d steps", attack.steps);

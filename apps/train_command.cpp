@@ -20,6 +20,7 @@
 #include "nn/models/denoisers.h"
 #include "nn/models/model_file.h"
 #include "nn/models/random_init.h"
+#include "nn/state_dict.h"
 #include "smoothing/results_file.h"
 #include "training/checkpoint.h"
 #include "training/denoiser_training.h"
@@ -114,7 +115,7 @@ void add_run_options(Args& args, const char* lr_default) {
       .option("lr", lr_default, "initial learning rate")
       .option("lr-step-size", "30", "epochs between learning-rate drops (StepLR)")
       .option("gamma", "0.1", "learning-rate factor at each drop")
-      .option("momentum", "0.9", "SGD momentum")
+      .option("momentum", "0.9", "SGD momentum (with --optimizer adam: --beta1)")
       .option("weight-decay", "1e-4", "L2 weight decay")
       .flag("nesterov", "Nesterov momentum")
       .option("noise-sd", "0.0",
@@ -382,31 +383,6 @@ int train_denoiser_command(int argc, char** argv) {
   options.adam_params.beta2 = args.get_double("beta2", 0, 0.999999999);
   options.adam_params.eps = args.get_double("adam-eps", 1e-300, 1);
   options.check();
-  const std::string described = options.describe();
-  RunFiles files = open_run_files(args, "train-denoiser", described, options.schedule.epochs, device);
-  std::unique_ptr<Classifier> denoiser;
-  std::unique_ptr<training::Optimizer> optimizer = training::make_optimizer(options);
-  if (files.resumed) {
-    denoiser = std::move(files.resumed->model);
-    optimizer->load_state(files.resumed->optimizer_state, *denoiser);
-  } else {
-    ConvertOptions mo = model_options(args, args.get("DATASET"));
-    for (const char* flag : {"depth", "width"})
-      if (!args.get(flag).empty()) mo.flags[flag] = std::to_string(args.get_int(flag, 1, 4096));
-    if (!args.get("init").empty()) {
-      denoiser = load_any_model(args.get("init"), Device::cpu(), mo);
-    } else {
-      SC_CHECK(!mo.arch.empty(),
-               "train-denoiser: give --arch (dncnn, cifar_dncnn, cifar_dncnn_wide, "
-               "imagenet_dncnn) or --init DENOISER");
-      require_denoiser(mo.arch);
-      denoiser = build_model(make_spec(mo.arch, mo, "train-denoiser"));
-      initialize_denoiser_for_training(*denoiser, options.schedule.seed);
-    }
-    denoiser->to(device);
-  }
-  require_denoiser(denoiser->spec.arch);
-  check_image_shape(data, *denoiser, "train-denoiser");
   // The classifiers to train through (several take turns per batch) and the one the test column uses.
   ConvertOptions co;
   if (io::dataset_preset(args.get("DATASET"))) co.dataset = args.get("DATASET");
@@ -432,6 +408,36 @@ int train_denoiser_command(int argc, char** argv) {
       options.objective != training::DenoiserTrainOptions::Objective::Denoising || owned.empty(),
       "train-denoiser: the denoising objective uses no classifier; --classifier goes with classification "
       "or stability");
+  // A resumed run continues with the classifiers it started with: their weights are part of the options.
+  std::string described = options.describe();
+  const auto named = [](Classifier& c) { return c.spec.arch + "@" + state_fingerprint(c); };
+  for (size_t i = 0; i < classifiers.size(); ++i)
+    described += (i == 0 ? " classifiers=" : ",") + named(*classifiers[i]);
+  if (!args.get("test-classifier").empty()) described += " test_classifier=" + named(*test_classifier);
+  RunFiles files = open_run_files(args, "train-denoiser", described, options.schedule.epochs, device);
+  std::unique_ptr<Classifier> denoiser;
+  std::unique_ptr<training::Optimizer> optimizer = training::make_optimizer(options);
+  if (files.resumed) {
+    denoiser = std::move(files.resumed->model);
+    optimizer->load_state(files.resumed->optimizer_state, *denoiser);
+  } else {
+    ConvertOptions mo = model_options(args, args.get("DATASET"));
+    for (const char* flag : {"depth", "width"})
+      if (!args.get(flag).empty()) mo.flags[flag] = std::to_string(args.get_int(flag, 1, 4096));
+    if (!args.get("init").empty()) {
+      denoiser = load_any_model(args.get("init"), Device::cpu(), mo);
+    } else {
+      SC_CHECK(!mo.arch.empty(),
+               "train-denoiser: give --arch (dncnn, cifar_dncnn, cifar_dncnn_wide, "
+               "imagenet_dncnn) or --init DENOISER");
+      require_denoiser(mo.arch);
+      denoiser = build_model(make_spec(mo.arch, mo, "train-denoiser"));
+      initialize_denoiser_for_training(*denoiser, options.schedule.seed);
+    }
+    denoiser->to(device);
+  }
+  require_denoiser(denoiser->spec.arch);
+  check_image_shape(data, *denoiser, "train-denoiser");
   std::fprintf(stderr,
                "train-denoiser: %s (%lld parameters) on %s, %zu training images, %zu test images; %s\n",
                denoiser->spec.arch.c_str(), static_cast<long long>(denoiser->parameter_count()),

@@ -26,6 +26,9 @@ class ImageDenoiser {
   virtual void check_size(int64_t height, int64_t width) const = 0;
   // "fast denoiser", "generic denoiser" (a diffusion UNet) or "network denoiser (cifar_dncnn)".
   virtual std::string engine() const = 0;
+  // The denoiser as a network with a backward pass (attacks through it), or null: the diffusion UNet has
+  // none.
+  virtual Classifier* network() { return nullptr; }
 };
 
 class OneShotDenoiser : public ImageDenoiser {
@@ -56,6 +59,7 @@ class NetworkDenoiser : public ImageDenoiser {
   int64_t trained_size() const override { return model_->spec.height; }
   void check_size(int64_t height, int64_t width) const override;
   std::string engine() const override { return "network denoiser (" + model_->spec.arch + ")"; }
+  Classifier* network() override { return model_.get(); }
 
  private:
   std::unique_ptr<Classifier> model_;

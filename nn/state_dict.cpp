@@ -1,5 +1,6 @@
 #include "nn/state_dict.h"
 
+#include <cstdio>
 #include <map>
 #include <set>
 
@@ -42,6 +43,22 @@ StateDict state_dict(Module& module) {
   StateDict out;
   for (auto& [key, t] : module.named_tensors())
     if (!key.empty()) out.emplace_back(key, t->cpu());
+  return out;
+}
+
+std::string state_fingerprint(Module& module) {
+  uint64_t h = 14695981039346656037ull;  // FNV-1a's offset basis and prime
+  const auto mix = [&h](const void* data, size_t bytes) {
+    for (size_t i = 0; i < bytes; ++i)
+      h = (h ^ static_cast<const unsigned char*>(data)[i]) * 1099511628211ull;
+  };
+  for (const auto& [key, t] : state_dict(module)) {
+    mix(key.data(), key.size() + 1);  // with the terminator: "ab"+"c" and "a"+"bc" differ
+    for (int64_t d : t.shape()) mix(&d, sizeof d);
+    mix(t.raw_data(), t.nbytes());
+  }
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
   return out;
 }
 

@@ -16,4 +16,8 @@ using StateDict = std::vector<std::pair<std::string, Tensor>>;
 void load_state_dict(Module& module, const StateDict& state, const std::string& source);
 StateDict state_dict(Module& module);  // the module's persistent tensors, by key (CPU copies)
 
+// 16 hex digits of a 64-bit FNV-1a hash of the state dict's keys, shapes and bytes: tells two models' weights
+// apart (a resumed run checks it is given the models it started with); not a cryptographic digest.
+std::string state_fingerprint(Module& module);
+
 }  // namespace sc

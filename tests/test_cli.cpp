@@ -8,18 +8,23 @@
 #include <fstream>
 #include <sstream>
 
+#include "attacks/loss_gradient.h"
 #include "engine/fast_classifier.h"
 #include "io/dataset.h"
 #include "io/file_util.h"
 #include "io/image.h"
 #include "io/npy.h"
 #include "io/safetensors.h"
+#include "kernels/argmax.h"
+#include "nn/models/denoisers.h"
 #include "nn/models/model_file.h"
+#include "nn/models/random_init.h"
 #include "nn/state_dict.h"
 #include "ood/certified_confidence.h"
 #include "ood/metrics.h"
 #include "smoothing/noise.h"
 #include "test_util.h"
+#include "weights_tools/convert.h"
 
 namespace sc::test {
 namespace {
@@ -746,6 +751,84 @@ TEST(Cli, CertifyWithSalmanDenoiser) {
   EXPECT_NE(r.err.find("is the denoiser cifar_dncnn, not a classifier"), std::string::npos) << r.err;
 }
 
+// attack --denoiser: the attacks see classifier(denoiser(x)) with Salman et al.'s DnCNN in front and follow
+// the gradient through both. attack.tsv's clean and adversarial predictions are the composition's, computed
+// here (the losses differ from the classifier's alone); smoothadv's hint names the denoiser; ood's
+// adversarial tables attack through it; a diffusion model (no backward pass here) and a classifier are
+// refused.
+TEST(Cli, AttackThroughADenoiser) {
+  const std::string lenet = fixture_dir() + "/models/lenet_32.safetensors";
+  const std::string dncnn = temp_path("dncnn.safetensors"), dir = temp_path("through");
+  ASSERT_EQ(smoothcuda("convert " + fixture_dir() + "/checkpoints/salman_cifar_dncnn.pth.tar " + dncnn).code,
+            0);
+  // Five random images labelled 0, 1, 2, 3, 4 (the LeNet has 7 classes).
+  const Tensor x = io::read_batch(*io::open_dataset("fake:5:3:32:32"), {0, 1, 2, 3, 4}, 0, 5);
+  const std::string images = temp_path("through_x.npy"), labels = temp_path("through_y.npy");
+  io::write_npy(images, x);
+  io::write_npy(labels, Tensor::from_vector(std::vector<int64_t>{0, 1, 2, 3, 4}, {5}));
+  const std::string set = "npy:" + images + ":" + labels + " ";
+  CliRun r = smoothcuda("attack " + set + lenet + " --denoiser " + dncnn +
+                        " --attack pgd --eps 8/255 --steps 3 --batch 3 --out " + dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("behind the denoiser cifar_dncnn"), std::string::npos) << r.out;
+  auto classifier = load_any_model(lenet, Device::cpu(), {});
+  auto denoiser = load_any_model(dncnn, Device::cpu(), {});
+  auto both = denoised_network(*denoiser, *classifier);
+  const Tensor clean = ops::argmax(both->forward(x));
+  const Tensor found = io::read_npy(dir + "/adversarial.npy");
+  const Tensor adversarial = ops::argmax(both->forward(found));
+  const std::vector<int64_t> y{0, 1, 2, 3, 4};
+  const std::vector<double>
+      loss = attacks::loss_gradient(*both, found, attacks::cross_entropy(y), false).loss,
+      alone = attacks::loss_gradient(*classifier, found, attacks::cross_entropy(y), false).loss;
+  const auto rows = lines(io::read_file(dir + "/attack.tsv"));
+  ASSERT_EQ(rows.size(), 6u);
+  int differ = 0;
+  for (size_t i = 0; i < 5; ++i) {
+    std::vector<std::string> cells;
+    std::istringstream row(rows[i + 1]);
+    for (std::string cell; std::getline(row, cell, '\t');) cells.push_back(cell);
+    ASSERT_EQ(cells.size(), 9u) << rows[i + 1];
+    EXPECT_EQ(std::stoll(cells[2]), clean.data<int64_t>()[i]) << i;
+    EXPECT_EQ(std::stoll(cells[3]), adversarial.data<int64_t>()[i]) << i;
+    EXPECT_EQ(cells[4] == "1", std::stoll(cells[3]) != y[i]) << i;
+    EXPECT_NEAR(std::stod(cells[7]), loss[i], 1e-5 * loss[i]) << i;
+    differ += std::abs(alone[i] - loss[i]) > 1e-3 * loss[i];
+  }
+  EXPECT_EQ(differ, 5);  // so the losses above tell the composition from the classifier alone
+
+  r = smoothcuda("attack " + set + lenet + " --denoiser " + dncnn +
+                 " --attack smoothadv --eps 0.5 --sigma 0.25 --m 2 --steps 2 --batch 3 --out " +
+                 temp_path("through_smoothadv"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("--N 1000 --denoiser " + dncnn), std::string::npos) << r.out;
+  const std::string ood = "ood fake:4:3:32:32 " + lenet +
+                          " --ood noise=fake:4:3:32:32:uniform --sigma 0.25 " +
+                          "--N 4 --batch 8 --score msp --denoiser ";
+  r = smoothcuda(ood + dncnn + " --attack-eps 0.01 --attack-steps 2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("### adversarial: score msp"), std::string::npos) << r.out;
+  r = smoothcuda(ood + dncnn + " --ibp-eps 0.01");
+  EXPECT_NE(r.err.find("--ibp-eps needs bounds through the denoiser"), std::string::npos) << r.err;
+
+  r = smoothcuda("attack " + set + lenet + " --denoiser " + lenet + " --out " + temp_path("x"));
+  EXPECT_NE(r.err.find("holds the classifier 'lenet', not a denoiser"), std::string::npos) << r.err;
+  const std::string unet = temp_path("through_iddpm.safetensors");
+  ASSERT_EQ(
+      smoothcuda("convert " + fixture_dir() + "/checkpoints/iddpm_narrow.pt " + unet +
+                 " --arch iddpm_unet --image_size 32 --num_channels 32 --num_res_blocks 1 --num_heads 2 "
+                 "--learn_sigma True --dropout 0.3 --diffusion_steps 4000 --noise_schedule cosine")
+          .code,
+      0);
+  r = smoothcuda("attack " + set + lenet + " --denoiser " + unet + " --out " + temp_path("y"));
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("is a diffusion model, and attacks need the gradient through the denoiser"),
+            std::string::npos)
+      << r.err;
+  r = smoothcuda(ood + unet + " --attack-eps 0.01");
+  EXPECT_NE(r.err.find("the diffusion UNet does not here"), std::string::npos) << r.err;
+}
+
 // train-denoiser: Salman et al.'s denoiser training. A resumed run (Adam's moments and step counts from the
 // checkpoint) ends with the same weights and log as an uninterrupted one; the stability objective trains
 // through a classifier; the result certifies as --denoiser; wrong pairings are refused.
@@ -758,6 +841,7 @@ TEST(Cli, TrainDenoiserResumesAndCertifies) {
   const CliRun full = smoothcuda(base + a + opts + " --epochs 2");
   ASSERT_EQ(full.code, 0) << full.err;
   EXPECT_NE(full.err.find("denoiser objective=denoising optimizer=adam"), std::string::npos) << full.err;
+  EXPECT_EQ(full.err.find("momentum="), std::string::npos) << full.err;  // SGD's, which Adam does not use
   const auto log = lines(io::read_file(a + "/log.tsv"));
   ASSERT_EQ(log.size(), 3u);
   EXPECT_EQ(log[0], "epoch\ttime\tlr\ttrainloss\ttestloss\ttestAcc");  // train_denoiser.py's
@@ -784,6 +868,21 @@ TEST(Cli, TrainDenoiserResumesAndCertifies) {
   const auto stab_log = lines(io::read_file(c + "/log.tsv"));
   ASSERT_EQ(stab_log.size(), 2u);
   EXPECT_EQ(stab_log[1].find("NA"), std::string::npos) << stab_log[1];  // an accuracy this time
+  // Resuming goes on with the classifier it started with (its weights, wherever the file lies), no other.
+  const std::string moved = temp_path("lenet12_moved.safetensors"), other = temp_path("other12.safetensors");
+  std::filesystem::copy_file(lenet, moved);
+  initialize_for_training(*clf, 11);
+  save_model(other, *clf);
+  const std::string stab_more =
+      " --objective stability --noise-sd 0.25 --batch 8 --epochs 2 --lr 1e-4 "
+      "--test fake:8:1:12:12 --resume --classifier ";
+  const CliRun wrong = smoothcuda(base + c + stab_more + other);
+  EXPECT_NE(wrong.code, 0);
+  EXPECT_NE(wrong.err.find("--resume: the checkpoint was made with options"), std::string::npos) << wrong.err;
+  EXPECT_NE(wrong.err.find("classifiers=mlp@"), std::string::npos) << wrong.err;
+  const CliRun same = smoothcuda(base + c + stab_more + moved);
+  ASSERT_EQ(same.code, 0) << same.err;
+  EXPECT_EQ(lines(io::read_file(c + "/log.tsv")).size(), 3u);
   // Surrogates: two classifiers taking turns, a third for the test column.
   const CliRun surrogates = smoothcuda(
       base + temp_path("denoiser_s") + " --init " + a +

@@ -1,9 +1,10 @@
 // Training denoisers for denoised smoothing (training/denoiser_training.h): each objective's batch gradients
-// against central differences, stability as classification against the clean predictions, and short real
-// runs on Fashion-MNIST: the denoising objective removes most of the noise, and the stability objective then
-// makes a classifier that never saw noise agree more often with itself.
+// against PyTorch, the input gradient through a denoiser for attacks, stability as classification against the
+// clean predictions, and short real runs on Fashion-MNIST: the denoising objective removes most of the noise,
+// and the stability objective then makes a classifier that never saw noise agree more often with itself.
 #include <cmath>
 
+#include "attacks/loss_gradient.h"
 #include "io/dataset.h"
 #include "io/npy.h"
 #include "kernels/argmax.h"
@@ -31,36 +32,55 @@ std::unique_ptr<Classifier> small_dncnn(int64_t channels, int64_t height, int64_
   return build_model(spec);
 }
 
-// Salman et al.'s three objectives against PyTorch in float64 (tests/fixtures/checkpoints/
-// dncnn_objectives.safetensors): a DnCNN of depth 3 and width 4 in training mode in front of an MLP at
-// inference, each objective's loss and every denoiser parameter's gradient. The classifier receives no
-// gradient and keeps its weights; stability is classification against the classifier's clean predictions.
-TEST(DenoiserTraining, ObjectivesMatchPyTorch) {
-  const io::Safetensors ref =
-      io::read_safetensors(fixture_dir() + "/checkpoints/dncnn_objectives.safetensors");
-  auto denoiser = small_dncnn(1, 6, 6, 3, 4);
+// tests/fixtures/checkpoints/dncnn_objectives.safetensors, made by PyTorch: a DnCNN of depth 3 and width 4
+// and an MLP classifier (hidden 8, 3 classes) on 1×6×6 images, their weights loaded, and the reference
+// values.
+struct ObjectivesFixture {
+  io::Safetensors ref;
+  std::unique_ptr<Classifier> denoiser, classifier;
+  std::vector<int64_t> labels;
+};
+
+ObjectivesFixture objectives_fixture() {
+  ObjectivesFixture f{io::read_safetensors(fixture_dir() + "/checkpoints/dncnn_objectives.safetensors"),
+                      small_dncnn(1, 6, 6, 3, 4),
+                      nullptr,
+                      {}};
   ModelSpec mlp;
   mlp.arch = "mlp", mlp.num_classes = 3, mlp.channels = 1, mlp.height = 6, mlp.width = 6;
   mlp.flags["hidden"] = "8";
-  auto classifier = build_model(mlp);
-  for (auto& [prefix, model] : {std::pair<std::string, Classifier*>{"denoiser.", denoiser.get()},
-                                std::pair<std::string, Classifier*>{"classifier.", classifier.get()}}) {
+  f.classifier = build_model(mlp);
+  for (auto& [prefix, model] : {std::pair<std::string, Classifier*>{"denoiser.", f.denoiser.get()},
+                                std::pair<std::string, Classifier*>{"classifier.", f.classifier.get()}}) {
     StateDict weights;
-    for (const auto& [key, t] : ref.tensors)
+    for (const auto& [key, t] : f.ref.tensors)
       if (key.rfind(prefix, 0) == 0) weights.emplace_back(key.substr(prefix.size()), t);
     load_state_dict(*model, weights, prefix);
   }
+  const Tensor& labels = f.ref.at("labels");
+  f.labels.assign(labels.data<int64_t>(), labels.data<int64_t>() + labels.numel());
+  return f;
+}
+
+// Salman et al.'s three objectives against PyTorch in float64 (objectives_fixture): the DnCNN in training
+// mode in front of the MLP at inference, each objective's loss and every denoiser parameter's gradient. The
+// classifier receives no gradient and keeps its weights; stability is classification against the
+// classifier's clean predictions.
+TEST(DenoiserTraining, ObjectivesMatchPyTorch) {
+  ObjectivesFixture f = objectives_fixture();
+  const io::Safetensors& ref = f.ref;
+  Classifier* denoiser = f.denoiser.get();
+  Classifier* classifier = f.classifier.get();
+  const std::vector<int64_t>& labels = f.labels;
   const std::vector<float> classifier_before = state_dict(*classifier)[0].second.to_float_vector();
   const Tensor& clean = ref.at("clean");
   const Tensor& noisy = ref.at("noisy");
-  const Tensor& label_tensor = ref.at("labels");
-  const std::vector<int64_t> labels(label_tensor.data<int64_t>(), label_tensor.data<int64_t>() + 3);
   for (Objective objective : {Objective::Denoising, Objective::Classification, Objective::Stability}) {
     const std::string name = training::objective_name(objective);
     SCOPED_TRACE(name);
     ParameterGradients grads;
     const training::DenoiserLoss r =
-        training::denoiser_batch_loss(*denoiser, classifier.get(), clean, noisy, labels, objective, &grads);
+        training::denoiser_batch_loss(*denoiser, classifier, clean, noisy, labels, objective, &grads);
     EXPECT_NEAR(r.loss, ref.at(name + ".loss").to_float_vector()[0], 1e-5 * r.loss);
     EXPECT_EQ(r.accuracy < 0, objective == Objective::Denoising);
     int checked = 0;
@@ -78,11 +98,42 @@ TEST(DenoiserTraining, ObjectivesMatchPyTorch) {
   const std::vector<int64_t> own(predicted.data<int64_t>(), predicted.data<int64_t>() + 3);
   ParameterGradients a, b;
   const auto stability =
-      training::denoiser_batch_loss(*denoiser, classifier.get(), clean, noisy, {}, Objective::Stability, &a);
-  const auto classification = training::denoiser_batch_loss(*denoiser, classifier.get(), clean, noisy, own,
-                                                            Objective::Classification, &b);
+      training::denoiser_batch_loss(*denoiser, classifier, clean, noisy, {}, Objective::Stability, &a);
+  const auto classification =
+      training::denoiser_batch_loss(*denoiser, classifier, clean, noisy, own, Objective::Classification, &b);
   EXPECT_EQ(stability.loss, classification.loss);
   EXPECT_EQ(stability.accuracy, classification.accuracy);
+}
+
+// Attacks through a denoiser (denoised_network): the logits of classifier(denoiser(x)) and the input gradient
+// of the summed cross-entropy through both, at inference, against PyTorch in float64. The classifier keeps
+// its own normalization, and the wrong pairings are refused.
+TEST(DenoisedNetwork, InputGradientThroughBothMatchesPyTorch) {
+  ObjectivesFixture f = objectives_fixture();
+  const std::unique_ptr<Classifier> both = denoised_network(*f.denoiser, *f.classifier);
+  EXPECT_EQ(both->spec.arch, "dncnn+mlp");
+  EXPECT_EQ(both->spec.num_classes, 3);
+  const Tensor& noisy = f.ref.at("noisy");
+  EXPECT_TRUE(allclose(both->forward(noisy), f.ref.at("through.logits"), 1e-5));
+  const attacks::LossGradient g = attacks::loss_gradient(*both, noisy, attacks::cross_entropy(f.labels));
+  EXPECT_TRUE(allclose(g.grad, f.ref.at("through.dx"), 1e-4));
+  // Not the classifier's gradient alone: the denoiser changes it.
+  EXPECT_FALSE(allclose(attacks::loss_gradient(*f.classifier, noisy, attacks::cross_entropy(f.labels)).grad,
+                        f.ref.at("through.dx"), 0.05));
+
+  ModelSpec normalized = f.classifier->spec;
+  normalized.mean = {0.4f}, normalized.std = {0.2f};
+  auto classifier = build_model(normalized);
+  load_state_dict(*classifier, state_dict(*f.classifier), "the MLP");
+  const Tensor denoised = f.denoiser->net->forward(noisy);
+  EXPECT_TRUE(allclose(denoised_network(*f.denoiser, *classifier)->forward(noisy),
+                       classifier->forward(denoised), 1e-6));
+
+  EXPECT_ERROR_MENTIONS(denoised_network(*f.classifier, *f.denoiser), "'mlp' is not a denoiser network");
+  EXPECT_ERROR_MENTIONS(denoised_network(*f.denoiser, *f.denoiser), "is a denoiser, not a classifier");
+  ModelSpec rgb = f.classifier->spec;
+  rgb.channels = 3;
+  EXPECT_ERROR_MENTIONS(denoised_network(*f.denoiser, *build_model(rgb)), "takes 1-channel images");
 }
 
 TEST(DenoiserTraining, OptionsAreChecked) {

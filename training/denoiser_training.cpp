@@ -124,7 +124,7 @@ std::string DenoiserTrainOptions::describe() const {
   s << "denoiser objective=" << objective_name(objective) << " optimizer=" << (adam ? "adam" : "sgd");
   if (adam)
     s << " beta1=" << adam_params.beta1 << " beta2=" << adam_params.beta2 << " eps=" << adam_params.eps;
-  return s.str() + " " + schedule.describe();
+  return s.str() + " " + schedule.describe(!adam);
 }
 
 void DenoiserTrainOptions::check() const {

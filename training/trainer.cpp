@@ -133,11 +133,13 @@ std::string shortest(double v) {
 }
 }  // namespace
 
-std::string TrainOptions::describe() const {
+std::string TrainOptions::describe(bool sgd_momentum) const {
   std::ostringstream s;
-  s << "batch=" << batch << " lr=" << shortest(sgd.lr) << " momentum=" << shortest(sgd.momentum)
-    << " weight_decay=" << shortest(sgd.weight_decay) << " nesterov=" << sgd.nesterov
-    << " lr_step=" << lr_step << " gamma=" << shortest(gamma) << " noise_sd=" << shortest(noise_sd)
+  s << "batch=" << batch << " lr=" << shortest(sgd.lr);
+  if (sgd_momentum) s << " momentum=" << shortest(sgd.momentum);
+  s << " weight_decay=" << shortest(sgd.weight_decay);
+  if (sgd_momentum) s << " nesterov=" << sgd.nesterov;
+  s << " lr_step=" << lr_step << " gamma=" << shortest(gamma) << " noise_sd=" << shortest(noise_sd)
     << " crop_pad=" << crop_pad << " flip=" << flip << " seed=" << seed;
   if (adversarial == Adversarial::SmoothAdv) {
     s << " smoothadv eps=" << shortest(smoothadv.eps) << " steps=" << smoothadv.steps << " m=" << smoothadv.m;

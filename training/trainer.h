@@ -67,8 +67,9 @@ struct TrainOptions {
   int64_t copies = 0;
   int64_t copies_per_image() const;  // smoothadv.m for SmoothAdv, else m, or 1 when neither method is on
   // Every option but the number of epochs on one line: a checkpoint records it, and a resumed run must match
-  // it (a resumed run may ask for more epochs: the schedule does not depend on their number).
-  std::string describe() const;
+  // it (a resumed run may ask for more epochs: the schedule does not depend on their number). Without
+  // `sgd_momentum` it leaves out SGD's momentum and Nesterov flag (another optimizer runs the schedule).
+  std::string describe(bool sgd_momentum = true) const;
   void check() const;  // fails naming the option out of range
 };
 

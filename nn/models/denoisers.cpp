@@ -35,6 +35,20 @@ class ResidualDenoiser : public Module {
   std::unique_ptr<Module> body_;
 };
 
+// The denoiser network, then the classifier; both borrowed (their tensors are theirs: collect adds none).
+class DenoiserThenClassifier : public Module {
+ public:
+  DenoiserThenClassifier(Module& denoiser, Classifier& classifier)
+      : denoiser_(denoiser), classifier_(classifier) {}
+  Tensor forward(const Tensor& x) override { return classifier_.forward(denoiser_.forward(x)); }
+  Tensor backward(const Tensor& dy) override { return denoiser_.backward(classifier_.backward(dy)); }
+  std::string name() const override { return "DenoiserThenClassifier"; }
+
+ private:
+  Module& denoiser_;
+  Classifier& classifier_;
+};
+
 }  // namespace
 
 bool is_denoiser_arch(const std::string& arch) {
@@ -73,6 +87,23 @@ void initialize_denoiser_for_training(Module& denoiser, uint64_t seed) {
   }
   SC_CHECK(last != nullptr, "initialize_denoiser_for_training: the model has no convolution");
   last->copy_(Tensor::zeros(last->shape(), DType::F32));
+}
+
+std::unique_ptr<Classifier> denoised_network(Classifier& denoiser, Classifier& classifier) {
+  SC_CHECK(is_denoiser_arch(denoiser.spec.arch), "denoised_network: '", denoiser.spec.arch,
+           "' is not a denoiser network");
+  SC_CHECK(!is_denoiser_arch(classifier.spec.arch), "denoised_network: '", classifier.spec.arch,
+           "' is a denoiser, not a classifier");
+  SC_CHECK(denoiser.spec.channels == classifier.spec.channels, "the denoiser '", denoiser.spec.arch,
+           "' takes ", denoiser.spec.channels, "-channel images, the classifier '", classifier.spec.arch,
+           "' ", classifier.spec.channels);
+  SC_CHECK(denoiser.device() == classifier.device(), "denoised_network: the denoiser is on ",
+           denoiser.device().str(), ", the classifier on ", classifier.device().str());
+  ModelSpec spec = classifier.spec;
+  spec.arch = denoiser.spec.arch + "+" + classifier.spec.arch;
+  spec.mean.clear(), spec.std.clear();
+  return std::make_unique<Classifier>(spec,
+                                      std::make_unique<DenoiserThenClassifier>(*denoiser.net, classifier));
 }
 
 }  // namespace sc
