@@ -126,7 +126,8 @@ DenoiserFile read_denoiser_file(const std::string& path, const std::string& data
     const std::string arch = torchfile::root_string(torchfile::read_checkpoint(path), "arch");
     SC_CHECK(is_denoiser_arch(arch), what,
              ": a PyTorch checkpoint here must name a denoiser architecture in its "
-             "'arch' entry, as Salman et al.'s do (cifar_dncnn, cifar_dncnn_wide, imagenet_dncnn); this one "
+             "'arch' entry, as Salman et al.'s do (cifar_dncnn, cifar_dncnn_wide, imagenet_dncnn, memnet, "
+             "imagenet_memnet); this one "
              "names '",
              arch,
              "'. Convert other checkpoints first: `smoothcuda convert CHECKPOINT OUT --arch cifar_dncnn` "

@@ -2,6 +2,7 @@
 // augmentation for randomized smoothing, writing a model file certify can read, the training log and a
 // checkpoint after every epoch (--resume continues an interrupted run where it stopped).
 // smoothcuda train-denoiser DATASET OUTDIR: the same for a denoiser (Salman et al.'s denoised smoothing).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -226,7 +227,8 @@ void run_epochs(const RunFiles& files, const std::string& header, Classifier& mo
 void require_denoiser(const std::string& arch) {
   SC_CHECK(
       is_denoiser_arch(arch), "train-denoiser: ", arch,
-      " is not a denoiser (dncnn, cifar_dncnn, cifar_dncnn_wide, imagenet_dncnn); train classifiers with "
+      " is not a denoiser (dncnn, cifar_dncnn, cifar_dncnn_wide, imagenet_dncnn, memnet, imagenet_memnet); "
+      "train classifiers with "
       "`smoothcuda train`");
 }
 
@@ -361,7 +363,9 @@ int train_denoiser_command(int argc, char** argv) {
           "Salman et al. train through surrogate models")
       .option("test-classifier", "", "the classifier of the test column (default: the first of --classifier)")
       .option("depth", "", "the DnCNN's layers (default 17, Salman et al.'s)")
-      .option("width", "", "the DnCNN's channels (default 64; cifar_dncnn_wide 128)")
+      .option("width", "", "the DnCNN's or MemNet's channels (default 64; cifar_dncnn_wide 128)")
+      .option("memory-blocks", "", "MemNet's memory blocks (default 3, Salman et al.'s)")
+      .option("residual-blocks", "", "MemNet's residual blocks per memory block (default 6)")
       .option("optimizer", "adam", "adam (Salman et al.'s) or sgd")
       .option("beta1", "0.9", "Adam's first-moment decay")
       .option("beta2", "0.999", "Adam's second-moment decay")
@@ -422,14 +426,17 @@ int train_denoiser_command(int argc, char** argv) {
     optimizer->load_state(files.resumed->optimizer_state, *denoiser);
   } else {
     ConvertOptions mo = model_options(args, args.get("DATASET"));
-    for (const char* flag : {"depth", "width"})
-      if (!args.get(flag).empty()) mo.flags[flag] = std::to_string(args.get_int(flag, 1, 4096));
+    for (const std::string flag : {"depth", "width", "memory-blocks", "residual-blocks"}) {
+      std::string key = flag;  // the model flag: memory_blocks, residual_blocks
+      std::replace(key.begin(), key.end(), '-', '_');
+      if (!args.get(flag).empty()) mo.flags[key] = std::to_string(args.get_int(flag, 1, 4096));
+    }
     if (!args.get("init").empty()) {
       denoiser = load_any_model(args.get("init"), Device::cpu(), mo);
     } else {
       SC_CHECK(!mo.arch.empty(),
                "train-denoiser: give --arch (dncnn, cifar_dncnn, cifar_dncnn_wide, "
-               "imagenet_dncnn) or --init DENOISER");
+               "imagenet_dncnn, memnet, imagenet_memnet) or --init DENOISER");
       require_denoiser(mo.arch);
       denoiser = build_model(make_spec(mo.arch, mo, "train-denoiser"));
       initialize_denoiser_for_training(*denoiser, options.schedule.seed);

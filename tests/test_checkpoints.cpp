@@ -257,18 +257,18 @@ TEST(Checkpoints, TorchvisionZipWithDataParallelKeys) {
   EXPECT_TRUE(allclose(c.model->forward(io.at("x")), io.at("logits"), 1e-4));
 }
 
-// Salman et al.'s denoiser checkpoint ({'epoch', 'arch': 'cifar_dncnn', 'state_dict', 'optimizer'}):
-// converted by its own arch into an image-to-image model (no classes, no normalization) whose output at
-// inference and training step (dx, every parameter's gradient, the running statistics at momentum 0.95) match
-// PyTorch's in float64. The output is x minus a predicted noise of a few percent of x: the test is not passed
-// by x itself. Through 15 BatchNorms on batch statistics float32 loses digits: PyTorch's own float32 step
-// differs from its float64 one by 0.09% in dx, 0.06% over all gradients and 0.22% in the worst tensor. The
-// tolerances are about twice those.
-TEST(Checkpoints, SalmanDnCNNConvertsByItsOwnArch) {
-  const std::string src = ckpt_dir() + "salman_cifar_dncnn.pth.tar";
-  const io::Safetensors io = io::read_safetensors(ckpt_dir() + "salman_cifar_dncnn.io.safetensors");
-  ConvertedModel c = convert_checkpoint(src, {});
-  EXPECT_EQ(c.model->spec.arch, "cifar_dncnn");
+// A denoiser checkpoint in Salman et al.'s format (NAME.pth.tar, {'epoch', 'arch', 'state_dict',
+// 'optimizer'}) converted by its own 'arch' with `o`: no classes, no normalization; its output at inference,
+// also as a model file, and a training-mode step (dx, every parameter's gradient, the running statistics)
+// against PyTorch in float64 (NAME.io.safetensors). The output is x plus a change of a few percent of x: the
+// test is not passed by x itself. Through many BatchNorms on batch statistics float32 loses digits: on the
+// DnCNN (15 of them), PyTorch's own float32 step differs from its float64 one by 0.09% in dx, 0.06% over all
+// gradients and 0.22% in the worst tensor. The tolerances are about twice those.
+void expect_salman_denoiser_matches(const std::string& name, const ConvertOptions& o,
+                                    const std::string& arch) {
+  const io::Safetensors io = io::read_safetensors(ckpt_dir() + name + ".io.safetensors");
+  ConvertedModel c = convert_checkpoint(ckpt_dir() + name + ".pth.tar", o);
+  EXPECT_EQ(c.model->spec.arch, arch);
   EXPECT_EQ(c.model->spec.num_classes, 0);
   EXPECT_EQ(c.model->normalize, nullptr);
   EXPECT_EQ(c.metadata.at("num_classes"), "0");
@@ -277,11 +277,26 @@ TEST(Checkpoints, SalmanDnCNNConvertsByItsOwnArch) {
   EXPECT_EQ(out.shape(), x.shape());
   EXPECT_LT(relative_l2_error(out, io.at("output")), 1e-5);
   EXPECT_GT(relative_l2_error(x, io.at("output")), 1e-2);
-  // As a model file it loads back the same.
-  const std::string dst = temp_path("dncnn.safetensors");
+  const std::string dst = temp_path(name + ".safetensors");
   write_converted(dst, c);
   EXPECT_LT(relative_l2_error(load_model(dst)->forward(x), io.at("output")), 1e-5);
   expect_training_step_matches(*c.model, io, "train.", "output", 3e-3, 5e-3);
+}
+
+// Their DnCNN as they configure it for CIFAR-10 (BatchNorm momentum 0.95).
+TEST(Checkpoints, SalmanDnCNNConvertsByItsOwnArch) {
+  expect_salman_denoiser_matches("salman_cifar_dncnn", {}, "cifar_dncnn");
+}
+
+// Their MemNet, narrowed (width 8, 2 memory blocks of 2 residual blocks: the flags convert takes) and on
+// 12×10 images. Without the flags, the first mismatching key is named.
+TEST(Checkpoints, SalmanMemNetConvertsByItsOwnArch) {
+  ConvertOptions o;
+  o.input_shape = {3, 12, 10};
+  EXPECT_ERROR_MENTIONS(convert_checkpoint(ckpt_dir() + "salman_memnet.pth.tar", o),
+                        "feature_extractor.conv.weight");
+  o.flags = {{"width", "8"}, {"memory_blocks", "2"}, {"residual_blocks", "2"}};
+  expect_salman_denoiser_matches("salman_memnet", o, "memnet");
 }
 
 TEST(Checkpoints, DenoisersHaveNoClassesOrNormalization) {

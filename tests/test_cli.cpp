@@ -897,6 +897,23 @@ TEST(Cli, TrainDenoiserResumesAndCertifies) {
       smoothcuda("certify fake:2:1:12:12 " + lenet + " 0.25 " + temp_path("dn.tsv") + " --denoiser " + c +
                  "/model.safetensors --N0 4 --N 8 --batch 8 --alpha 0.1");
   ASSERT_EQ(cert.code, 0) << cert.err;
+  // Salman et al.'s other denoiser, MemNet, narrowed by its flags: trained, then in front of the classifier.
+  const std::string memnet = temp_path("memnet");
+  const CliRun mem =
+      smoothcuda(base + memnet +
+                 " --arch memnet --input-shape 1,12,12 --width 4 --memory-blocks 2 "
+                 "--residual-blocks 1 --batch 8 --noise-sd 0.25 --epochs 1 --test fake:8:1:12:12");
+  ASSERT_EQ(mem.code, 0) << mem.err;
+  const io::Safetensors mem_model = io::read_safetensors(memnet + "/model.safetensors");
+  EXPECT_EQ(mem_model.metadata.at("arch"), "memnet");
+  EXPECT_EQ(mem_model.metadata.at("flag.memory_blocks"), "2");
+  EXPECT_EQ(mem_model.metadata.at("flag.residual_blocks"), "1");
+  EXPECT_EQ(mem_model.at("dense_memory.1.gate_unit.conv.weight").shape(),
+            Shape({4, 12, 1, 1}));  // (1 + 2) × 4 in
+  const CliRun mem_cert = smoothcuda("certify fake:2:1:12:12 " + lenet + " 0.25 " + temp_path("mem.tsv") +
+                                     " --denoiser " + memnet + "/model.safetensors --N0 4 --N 8 --batch 8");
+  ASSERT_EQ(mem_cert.code, 0) << mem_cert.err;
+  EXPECT_NE(mem_cert.err.find("network denoiser memnet"), std::string::npos) << mem_cert.err;
   EXPECT_NE(smoothcuda(base + temp_path("denoiser_d") + opts + " --objective stability")
                 .err.find("give --classifier"),
             std::string::npos);

@@ -41,7 +41,7 @@ ModelSpec make_spec(const std::string& arch, const ConvertOptions& o, const std:
     if (arch.rfind("cifar_", 0) == 0 || arch.rfind("aka_", 0) == 0 || arch.rfind("wrn", 0) == 0) dataset = "cifar10";
     if (arch == "resnet50" || arch == "resnet18") dataset = "imagenet";
     if (arch.rfind("prood_", 0) == 0) dataset = "cifar10";
-    if (arch == "imagenet_dncnn") dataset = "imagenet";
+    if (arch == "imagenet_dncnn" || arch == "imagenet_memnet") dataset = "imagenet";
   }
   if (!dataset.empty()) {
     const io::DatasetPreset* p = io::dataset_preset(dataset);

@@ -1,6 +1,7 @@
 // Image-to-image denoisers of the reference systems, built by the same registry as the classifiers: a model
 // whose "classes" are 0 and whose forward maps noisy images in [0,1] to clean estimates of the same shape.
 //   cifar_dncnn, cifar_dncnn_wide, imagenet_dncnn, dncnn   Salman et al.'s DnCNN (denoised smoothing, 2020)
+//   memnet, imagenet_memnet                                Salman et al.'s MemNet (Tai et al. 2017)
 #pragma once
 #include <string>
 
@@ -10,6 +11,7 @@ namespace sc {
 
 // True for the architectures above (their specs have num_classes 0 and no normalization).
 bool is_denoiser_arch(const std::string& arch);
+bool is_memnet_arch(const std::string& arch);  // memnet, imagenet_memnet
 
 // DnCNN (Zhang et al. 2017, as Salman et al. modify it): conv 3×3 C → w with bias, ReLU, then depth − 2 ×
 // (conv 3×3 w → w without bias, BatchNorm eps 1e-4, ReLU), then conv 3×3 w → C without bias, all padded by 1;
@@ -17,10 +19,19 @@ bool is_denoiser_arch(const std::string& arch);
 // Salman et al.'s own. Flags: depth (default 17), width (default `default_width`: 64, cifar_dncnn_wide 128).
 std::unique_ptr<Module> build_dncnn(const ModelSpec& spec, int64_t default_width);
 
-// The starting point of a denoiser's training: initialize_for_training's (nn/models/random_init.h), then,
-// as Salman et al. start their DnCNN, zero biases and a zero last convolution: the untrained denoiser is the
-// identity, x − 0.
-void initialize_denoiser_for_training(Module& denoiser, uint64_t seed);
+// MemNet (Tai et al. 2017) as Salman et al. build it: x + reconstructor(memory), where feature_extractor
+// (BatchNorm → ReLU → conv 3×3 C → w) feeds memory_blocks blocks; each runs residual_blocks residual blocks
+// (x + two BatchNorm → ReLU → conv 3×3 units) in a chain, and its gate (BatchNorm → ReLU → conv 1×1) maps
+// the chain's outputs and every earlier block's output (and the features) to its own. Convolutions have no
+// bias; BatchNorm is PyTorch's default (eps 1e-5, momentum 0.1). Keys are theirs ("feature_extractor.bn.*",
+// "dense_memory.<b>.recursive_unit.<r>.relu_conv1.conv.weight", "dense_memory.<b>.gate_unit.*",
+// "reconstructor.*"). Flags: width (64), memory_blocks (3), residual_blocks (6), their configuration.
+std::unique_ptr<Module> build_memnet(const ModelSpec& spec);
+
+// The starting point of a denoiser's training: initialize_for_training's (nn/models/random_init.h); then,
+// as Salman et al. start their DnCNN, zero biases and a zero last convolution, so that the untrained DnCNN is
+// the identity, x − 0 (their MemNet keeps the plain initialization).
+void initialize_denoiser_for_training(Classifier& denoiser, uint64_t seed);
 
 // Denoised smoothing's base classifier as one classifier: classifier(denoiser(x)), with the input gradient
 // through both (attacks through the denoiser, white-box). Borrows both models, which must outlive it and sit

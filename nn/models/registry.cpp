@@ -32,6 +32,8 @@ const std::map<std::string, ModelBuilder>& registry() {
       {"cifar_dncnn_wide", [](const ModelSpec& s) { return build_dncnn(s, 128); }},
       {"imagenet_dncnn", [](const ModelSpec& s) { return build_dncnn(s, 64); }},
       {"dncnn", [](const ModelSpec& s) { return build_dncnn(s, 64); }},
+      {"memnet", build_memnet},
+      {"imagenet_memnet", build_memnet},
   };
   return r;
 }
