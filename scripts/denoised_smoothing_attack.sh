@@ -6,7 +6,7 @@
 # through the denoiser (white-box, `attack --denoiser`); the "transfer" row instead feeds the DnCNN the LeNet's
 # own adversarial images, which an attack that ignores the denoiser would find.
 #   scripts/denoised_smoothing_attack.sh SIGMA EPS SKIP M STEPS N DEVICE   e.g. scripts/denoised_smoothing_attack.sh 0.25 0.5 50 16 20 1000 cpu
-# Writes results/denoised_smoothing/sigma_SIGMA/attack_EPS/table.md.
+# Writes results/denoised_smoothing/sigma_SIGMA/attack_EPS/table.md; what exists already is not run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sigma=${1:-0.25} eps=${2:-0.5} skip=${3:-50} m=${4:-16} steps=${5:-20} n=${6:-1000} device=${7:-cpu}
@@ -20,22 +20,26 @@ for f in $d/lenet_clean.safetensors $d/lenet_sigma0.25.safetensors $o/mse/model.
 done
 mkdir -p $a
 mse="--denoiser $o/mse/model.safetensors" stab="--denoiser $o/stab/model.safetensors"
-judge="--N $n --alpha 0.001 --batch 500 --device $device --overwrite"
+judge="--N $n --alpha 0.001 --batch 500 --device $device"
+clean=$o/attack_clean_skip${skip}_N$n  # the clean images' predictions do not depend on EPS
+mkdir -p $clean
 
 # name, classifier, denoiser options (none: the classifier alone)
 configs=("smoothed_directly $d/lenet_clean.safetensors" "dncnn_mse $d/lenet_clean.safetensors $mse"
   "dncnn_stab $d/lenet_clean.safetensors $stab" "noise_trained $d/lenet_sigma0.25.safetensors")
-for c in "${configs[@]}"; do
-  read -r name model denoiser <<<"$c"
+for config in "${configs[@]}"; do
+  read -r name model denoiser <<<"$config"
   [ -f $a/$name/adversarial.npy ] ||
     $sc attack "$test_set" $model $denoiser --attack smoothadv --eps $eps --sigma $sigma --m $m --steps $steps \
       --skip $skip --batch 20 --device $device --out $a/$name
-  $sc predict "$test_set" $model $sigma $a/${name}_clean.tsv --skip $skip $judge $denoiser
-  $sc predict "npy:$a/$name/adversarial.npy:$a/$name/labels.npy" $model $sigma $a/${name}_attacked.tsv $judge \
-    $denoiser
+  [ -f $clean/$name.tsv ] || $sc predict "$test_set" $model $sigma $clean/$name.tsv --skip $skip $judge $denoiser
+  [ -f $a/${name}_attacked.tsv ] ||
+    $sc predict "npy:$a/$name/adversarial.npy:$a/$name/labels.npy" $model $sigma $a/${name}_attacked.tsv $judge \
+      $denoiser
 done
-$sc predict "npy:$a/smoothed_directly/adversarial.npy:$a/smoothed_directly/labels.npy" $d/lenet_clean.safetensors \
-  $sigma $a/dncnn_mse_transfer_attacked.tsv $judge $mse
+[ -f $a/dncnn_mse_transfer_attacked.tsv ] ||
+  $sc predict "npy:$a/smoothed_directly/adversarial.npy:$a/smoothed_directly/labels.npy" \
+    $d/lenet_clean.safetensors $sigma $a/dncnn_mse_transfer_attacked.tsv $judge $mse
 
 # accuracy and abstentions of a predict TSV (idx label predict correct time)
 stats() { awk -F'\t' 'NR > 1 { n++; c += $4; a += ($3 == -1) } END { printf "%.3f | %.3f", c / n, a / n }' "$1"; }
@@ -45,10 +49,10 @@ stats() { awk -F'\t' 'NR > 1 { n++; c += $4; a += ($3 == -1) } END { printf "%.3
   echo
   echo "| configuration | attack sees | clean accuracy | clean abstain | accuracy under attack | abstain under attack |"
   echo "|---|---|---:|---:|---:|---:|"
-  echo "| smoothed directly | the LeNet | $(stats $a/smoothed_directly_clean.tsv) | $(stats $a/smoothed_directly_attacked.tsv) |"
-  echo "| + DnCNN (MSE) | DnCNN and LeNet | $(stats $a/dncnn_mse_clean.tsv) | $(stats $a/dncnn_mse_attacked.tsv) |"
-  echo "| + DnCNN (MSE) | the LeNet only (transfer) | $(stats $a/dncnn_mse_clean.tsv) | $(stats $a/dncnn_mse_transfer_attacked.tsv) |"
-  echo "| + stability fine-tune | DnCNN and LeNet | $(stats $a/dncnn_stab_clean.tsv) | $(stats $a/dncnn_stab_attacked.tsv) |"
-  echo "| the LeNet trained on the noise | the LeNet | $(stats $a/noise_trained_clean.tsv) | $(stats $a/noise_trained_attacked.tsv) |"
+  echo "| smoothed directly | the LeNet | $(stats $clean/smoothed_directly.tsv) | $(stats $a/smoothed_directly_attacked.tsv) |"
+  echo "| + DnCNN (MSE) | DnCNN and LeNet | $(stats $clean/dncnn_mse.tsv) | $(stats $a/dncnn_mse_attacked.tsv) |"
+  echo "| + DnCNN (MSE) | the LeNet only (transfer) | $(stats $clean/dncnn_mse.tsv) | $(stats $a/dncnn_mse_transfer_attacked.tsv) |"
+  echo "| + stability fine-tune | DnCNN and LeNet | $(stats $clean/dncnn_stab.tsv) | $(stats $a/dncnn_stab_attacked.tsv) |"
+  echo "| the LeNet trained on the noise | the LeNet | $(stats $clean/noise_trained.tsv) | $(stats $a/noise_trained_attacked.tsv) |"
 } >$a/table.md
 cat $a/table.md

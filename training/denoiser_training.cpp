@@ -5,6 +5,8 @@
 #include <sstream>
 
 #include "kernels/argmax.h"
+#include "kernels/channel_sums.h"
+#include "kernels/elementwise.h"
 #include "smoothing/noise.h"
 
 namespace sc::training {
@@ -37,18 +39,16 @@ void denoiser_batch(Classifier& denoiser, Classifier* classifier, const Tensor& 
   }
   Tensor dout;  // ∂(batch loss)/∂out
   if (objective == Objective::Denoising) {
-    // Mean squared error over every element; its gradient 2(out − x)/n, in double on the host.
-    const std::vector<float> o = out.cpu().to_float_vector(), x = clean.cpu().to_float_vector();
-    const double n = static_cast<double>(o.size());
+    // Mean squared error over every element, and its gradient 2(out − x)/n, on the device: only the rows'
+    // sums of squares (summed in double) come to the host.
+    const double n = static_cast<double>(out.numel());
+    const Tensor d = ops::combine(1.0f, out, -1.0f, clean, -INFINITY, INFINITY);
+    const std::vector<float> row_sums =
+        ops::channel_sums(ops::mul(d, d).reshape({1, rows, out.numel() / rows})).cpu().to_float_vector();
     double sum = 0;
-    std::vector<float> g(o.size());
-    for (size_t i = 0; i < o.size(); ++i) {
-      const double d = static_cast<double>(o[i]) - x[i];
-      sum += d * d;
-      g[i] = static_cast<float>(2.0 * d / n);
-    }
+    for (float r : row_sums) sum += r;
     totals.loss += sum / n * static_cast<double>(rows);
-    if (grads) dout = Tensor::from_vector(g, out.shape()).to(out.device());
+    if (grads) dout = ops::affine(d, static_cast<float>(2.0 / n), 0.0f);
   } else {
     // The frozen classifier at inference: its input gradient, no parameter gradients (no sink is active).
     std::vector<int64_t> targets = labels;
