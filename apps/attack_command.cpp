@@ -45,7 +45,8 @@ struct Stage {
   double l2_sum = 0, max_linf = 0;
 };
 
-const char* const kAttacks[] = {"fgsm", "pgd", "apgd", "apgd-t", "fab-t", "square", "smoothadv"};
+const char* const kAttacks[] = {"fgsm", "pgd",   "apgd",   "apgd-dlr", "apgd-t",
+                                "fab",  "fab-t", "square", "smoothadv"};
 
 std::string fmt(const char* f, double v) {
   char buf[64];
@@ -59,26 +60,30 @@ int attack_command(int argc, char** argv) {
   Args args(
       "attack",
       "Attacks MODEL on DATASET: fgsm, pgd and apgd (cross-entropy or DLR loss, linf or l2 ball, within "
-      "[0,1]; apgd: Croce & Hein's APGD, momentum and its own step size); apgd-t (AutoAttack's targeted APGD "
-      "on the targeted DLR loss, one run per class ranked 2nd, 3rd, ... at the image); fab-t (the targeted "
-      "Fast Adaptive Boundary attack, a minimum-norm attack, the same targets); square "
+      "[0,1]; apgd: Croce & Hein's APGD, momentum and its own step size; apgd-dlr: apgd on the DLR loss); "
+      "apgd-t (AutoAttack's targeted APGD on the targeted DLR loss, one run per class ranked 2nd, 3rd, ... "
+      "at "
+      "the image); fab-t (the targeted Fast Adaptive Boundary attack, a minimum-norm attack, the same "
+      "targets); fab (untargeted FAB: at each step the nearest linearized boundary); square "
       "(Andriushchenko et al.'s Square Attack: random search on the margin, no gradients); smoothadv (Salman "
       "et al.: l2 PGD on the smoothed soft classifier, m noise draws per image). A comma list runs the "
       "attacks in sequence, each after the first on the images not yet fooled (AutoAttack's standard run: "
-      "apgd,apgd-t,fab-t,square --steps 100). Writes DIR/attack.tsv (one row per image), "
+      "apgd,apgd-t,fab-t,square --steps 100; its plus version: apgd,apgd-dlr,fab,square,apgd-t,fab-t). "
+      "Writes DIR/attack.tsv (one row per image), "
       "DIR/summary.md, DIR/adversarial.npy and DIR/labels.npy.");
   args.positional("DATASET",
                   "cifar10, cifar100, imagenet, mnist, fashion-mnist, folder:PATH, npy:..., fake:...")
       .positional("MODEL", "a smoothcuda model file (.safetensors) or a PyTorch checkpoint")
-      .option("attack", "pgd", "fgsm, pgd, apgd, apgd-t, fab-t, square or smoothadv, or a comma list of them")
+      .option("attack", "pgd",
+              "fgsm, pgd, apgd, apgd-dlr, apgd-t, fab, fab-t, square or smoothadv, or a comma list of them")
       .option("norm", "", "linf or l2 (default linf; smoothadv: l2 only)")
       .option("eps", "8/255", "radius of the ball (a number or a fraction)")
       .option("steps", "10",
-              "gradient steps of pgd, apgd, apgd-t and fab-t (Croce & Hein use 100) and smoothadv (Salman et "
-              "al.: 20)")
+              "gradient steps of pgd, apgd(-dlr), apgd-t, fab and fab-t (Croce & Hein use 100) and smoothadv "
+              "(Salman et al.: 20)")
       .option("step-size", "", "pgd step (default eps/4); smoothadv steps 2·eps/steps")
       .option("restarts", "1",
-              "pgd/apgd random starts, apgd-t/fab-t starts per target (later ones only for images not yet "
+              "pgd/apgd/fab starts, apgd-t/fab-t starts per target (later ones only for images not yet "
               "fooled)")
       .flag("no-random-start", "pgd/apgd/apgd-t start at the image instead of a uniform draw from the ball")
       .option("target", "-1", "targeted attack towards this class (fgsm, pgd, alone); -1: untargeted")
@@ -108,7 +113,8 @@ int attack_command(int argc, char** argv) {
   const std::vector<std::string> sequence = split_commas(args.get("attack"));
   for (const std::string& kind : sequence)
     SC_CHECK(std::find(std::begin(kAttacks), std::end(kAttacks), kind) != std::end(kAttacks),
-             "attack: unknown --attack '", kind, "' (fgsm, pgd, apgd, apgd-t, fab-t, square, smoothadv)");
+             "attack: unknown --attack '", kind,
+             "' (fgsm, pgd, apgd, apgd-dlr, apgd-t, fab, fab-t, square, smoothadv)");
   const bool smoothadv = sequence[0] == "smoothadv";
   SC_CHECK(sequence.size() == 1 || std::find(sequence.begin(), sequence.end(), "smoothadv") == sequence.end(),
            "attack: smoothadv attacks the smoothed classifier and runs alone");
@@ -136,6 +142,8 @@ int attack_command(int argc, char** argv) {
   SC_CHECK(loss == "ce" || !smoothadv, "attack: smoothadv has its own loss");
   if (loss == "dlr") pgd.loss = attacks::PgdOptions::Loss::Dlr;
   attacks::check_options(pgd);
+  attacks::PgdOptions apgd_dlr = pgd;
+  apgd_dlr.loss = attacks::PgdOptions::Loss::Dlr;
   attacks::PgdOptions fgsm = attacks::fgsm_options(norm, eps);
   fgsm.targeted = pgd.targeted, fgsm.seed = pgd.seed, fgsm.loss = pgd.loss;
   const int targets = static_cast<int>(args.get_int("targets", 1, 1 << 20));
@@ -189,8 +197,10 @@ int attack_command(int argc, char** argv) {
     if (kind == "fgsm") return attacks::pgd_attack(model, x, aim, ids, fgsm);
     if (kind == "pgd") return attacks::pgd_attack(model, x, aim, ids, pgd);
     if (kind == "apgd") return attacks::apgd_attack(model, x, labels, ids, pgd);
+    if (kind == "apgd-dlr") return attacks::apgd_attack(model, x, labels, ids, apgd_dlr);
     if (kind == "apgd-t") return attacks::apgd_targeted_attack(model, x, labels, ids, pgd, targets);
     if (kind == "fab-t") return attacks::fab_targeted_attack(model, x, labels, ids, fab);
+    if (kind == "fab") return attacks::fab_attack(model, x, labels, ids, fab);
     if (kind == "square") return attacks::square_attack(model, x, labels, ids, square);
     const auto s = attacks::smoothadv_attack(model, x, labels, ids, sa);
     attacks::AttackResult r;

@@ -281,6 +281,12 @@ struct FiveClassLinear {
     return (z.data<float>()[0] - z.data<float>()[t]) / dual;
   }
   Tensor image() const { return Tensor::from_vector(x0, {1, 3, 4, 4}); }
+  // The size of the perturbation an attack kept, in `norm`.
+  double perturbation(const attacks::AttackResult& r, Norm norm) const {
+    std::vector<float> delta = r.adversarial.to_float_vector();
+    for (int e = 0; e < 48; ++e) delta[e] -= x0[e];
+    return norm == Norm::Linf ? attacks::linf_norm(delta.data(), 48) : attacks::l2_norm(delta.data(), 48);
+  }
 };
 
 // APGD-T tries the classes in the order of their logits at the image: with one target it walks only towards
@@ -374,10 +380,7 @@ TEST(Fab, TargetedCrossesTheNearestRankedBoundary) {
     ASSERT_TRUE(two.success[0]);
     EXPECT_EQ(two.predictions[0], 2);
     expect_sound(*lin.model, lin.image(), two, norm, o.eps);
-    std::vector<float> delta = two.adversarial.to_float_vector();
-    for (int e = 0; e < 48; ++e) delta[e] -= lin.x0[e];
-    const double size =
-        norm == Norm::Linf ? attacks::linf_norm(delta.data(), 48) : attacks::l2_norm(delta.data(), 48);
+    const double size = lin.perturbation(two, norm);
     EXPECT_GE(size, nearest * (1 - 1e-4));
     EXPECT_LE(size, nearest * 1.06);
     // Its first crossing overshoots by η = 1.05; the steps after it come within 2% of the boundary. (On a
@@ -393,6 +396,42 @@ TEST(Fab, TargetedCrossesTheNearestRankedBoundary) {
   attacks::FabOptions bad;
   bad.steps = 0;
   EXPECT_ERROR_MENTIONS(attacks::fab_targeted_attack(*lin.model, lin.image(), {0}, {0}, bad), "--steps");
+}
+
+// Untargeted FAB on the same classifier: without being told, it walks towards class 2, whose boundary is the
+// nearest though class 1 has the second logit, and crosses it nearly at its closest point; below that
+// distance nothing is fooled and the clean image is kept. On two images at once, each finds its own.
+TEST(Fab, UntargetedFindsTheNearestBoundary) {
+  FiveClassLinear lin;
+  for (Norm norm : {Norm::Linf, Norm::L2}) {
+    SCOPED_TRACE(attacks::norm_name(norm));
+    const double nearest = lin.distance(2, norm);
+    for (int t : {1, 3, 4}) ASSERT_GT(lin.distance(t, norm), 2 * nearest) << "class " << t;
+    attacks::FabOptions o;
+    o.norm = norm, o.eps = 1.5 * nearest, o.steps = 20;
+    const auto r = attacks::fab_attack(*lin.model, lin.image(), {0}, {0}, o);
+    ASSERT_TRUE(r.success[0]);
+    EXPECT_EQ(r.predictions[0], 2);
+    expect_sound(*lin.model, lin.image(), r, norm, o.eps);
+    const double size = lin.perturbation(r, norm);
+    EXPECT_GE(size, nearest * (1 - 1e-4));
+    EXPECT_LE(size, nearest * 1.06);
+    o.eps = 0.9 * nearest, o.restarts = 3;
+    const auto none = attacks::fab_attack(*lin.model, lin.image(), {0}, {0}, o);
+    EXPECT_FALSE(none.success[0]);
+    EXPECT_TRUE(identical(none.adversarial, lin.image()));
+  }
+  // Two images: the clean one and one already past class 2's boundary (misclassified: kept as it is).
+  attacks::FabOptions o;
+  o.norm = Norm::L2, o.eps = 1.5 * lin.distance(2, Norm::L2), o.steps = 20;
+  const Tensor crossed = attacks::fab_attack(*lin.model, lin.image(), {0}, {0}, o).adversarial;
+  std::vector<float> both = lin.x0;
+  const std::vector<float> c = crossed.to_float_vector();
+  both.insert(both.end(), c.begin(), c.end());
+  const auto two =
+      attacks::fab_attack(*lin.model, Tensor::from_vector(both, {2, 3, 4, 4}), {0, 0}, {0, 1}, o);
+  EXPECT_EQ(two.predictions, (std::vector<int64_t>{2, 2}));
+  EXPECT_TRUE(identical(two.adversarial.slice(0, 1, 2).contiguous(), crossed));
 }
 
 // AutoAttack's schedule of the window's share: halves after 10, 50, 200, … ten-thousandths of the budget.
