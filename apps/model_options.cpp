@@ -170,7 +170,7 @@ std::unique_ptr<Classifier> load_denoiser_network(const std::string& path, Devic
   DenoiserFile f = read_denoiser_file(path, dataset);
   SC_CHECK(!f.diffusion, command, ": --denoiser '", path,
            "' is a diffusion model, and attacks need the gradient through the denoiser, which the diffusion "
-           "UNet does not compute here; a denoiser network (Salman et al.'s DnCNN) does");
+           "UNet does not compute here; a denoiser network (Salman et al.'s DnCNN or MemNet) does");
   f.network->to(device);
   return std::move(f.network);
 }

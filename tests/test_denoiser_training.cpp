@@ -113,6 +113,10 @@ TEST(DenoisedNetwork, InputGradientThroughBothMatchesPyTorch) {
   const std::unique_ptr<Classifier> both = denoised_network(*f.denoiser, *f.classifier);
   EXPECT_EQ(both->spec.arch, "dncnn+mlp");
   EXPECT_EQ(both->spec.num_classes, 3);
+  // Both models' tensors, under their own prefixes (device() and to() see them).
+  EXPECT_EQ(both->named_tensors().size(),
+            f.denoiser->named_tensors().size() + f.classifier->named_tensors().size());
+  EXPECT_EQ(both->named_tensors()[0].first, "denoiser.dncnn.0.weight");
   const Tensor& noisy = f.ref.at("noisy");
   EXPECT_TRUE(allclose(both->forward(noisy), f.ref.at("through.logits"), 1e-5));
   const attacks::LossGradient g = attacks::loss_gradient(*both, noisy, attacks::cross_entropy(f.labels));

@@ -144,13 +144,18 @@ class MemNet : public Module {
   std::vector<MemoryBlock> blocks_;
 };
 
-// The denoiser network, then the classifier; both borrowed (their tensors are theirs: collect adds none).
+// The denoiser network, then the classifier; both borrowed. Their tensors are named under "denoiser." and
+// "classifier.", so that device() and to() see them.
 class DenoiserThenClassifier : public Module {
  public:
   DenoiserThenClassifier(Module& denoiser, Classifier& classifier)
       : denoiser_(denoiser), classifier_(classifier) {}
   Tensor forward(const Tensor& x) override { return classifier_.forward(denoiser_.forward(x)); }
   Tensor backward(const Tensor& dy) override { return denoiser_.backward(classifier_.backward(dy)); }
+  void collect(const std::string& prefix, NamedTensors& out) override {
+    denoiser_.collect(join_key(prefix, "denoiser"), out);
+    classifier_.collect(join_key(prefix, "classifier"), out);
+  }
   std::string name() const override { return "DenoiserThenClassifier"; }
 
  private:

@@ -35,8 +35,9 @@ void initialize_denoiser_for_training(Classifier& denoiser, uint64_t seed);
 
 // Denoised smoothing's base classifier as one classifier: classifier(denoiser(x)), with the input gradient
 // through both (attacks through the denoiser, white-box). Borrows both models, which must outlive it and sit
-// on one device; its spec is the classifier's (the classifier normalizes its own input) named
-// "DENOISER+CLASSIFIER". The denoiser runs as NetworkDenoiser runs it, on the images' own size.
+// on one device (its tensors are theirs, named "denoiser.*" and "classifier.*"); its spec is the classifier's
+// (the classifier normalizes its own input) named "DENOISER+CLASSIFIER". The denoiser runs as NetworkDenoiser
+// runs it, on the images' own size.
 std::unique_ptr<Classifier> denoised_network(Classifier& denoiser, Classifier& classifier);
 
 }  // namespace sc

@@ -105,6 +105,7 @@ TEST(GpuTraining, DenoiserObjectivesMatchCpu) {
     }
     const auto cpu_both = denoised_network(*cpu, *classifier);
     const auto gpu_both = denoised_network(*gpu, *gpu_classifier);
+    EXPECT_EQ(gpu_both->device(), Device::cuda(0));  // where ood's attacks put their images
     const auto loss = attacks::cross_entropy(labels);
     EXPECT_TRUE(allclose(attacks::loss_gradient(*gpu_both, noisy.cuda(), loss).grad.cpu(),
                          attacks::loss_gradient(*cpu_both, noisy, loss).grad, 1e-4));
