@@ -4,7 +4,9 @@
 # l2 PGD on the smoothed soft classifier, M noise draws, STEPS steps, radius EPS), then judged by the smoothed
 # classifier itself (`predict`, N samples, alpha 0.001). With a DnCNN in front the attack follows the gradient
 # through the denoiser (white-box, `attack --denoiser`); the "transfer" row instead feeds the DnCNN the LeNet's
-# own adversarial images, which an attack that ignores the denoiser would find.
+# own adversarial images, which an attack that ignores the denoiser would find. The last column is the certified
+# accuracy at radius EPS on the same images (from the table script's certify TSVs): up to the certificates' alpha
+# and sampling, no attack gets below it.
 #   scripts/denoised_smoothing_attack.sh SIGMA EPS SKIP M STEPS N DEVICE   e.g. scripts/denoised_smoothing_attack.sh 0.25 0.5 50 16 20 1000 cpu
 # Writes results/denoised_smoothing/sigma_SIGMA/attack_EPS/table.md; what exists already is not run again.
 set -euo pipefail
@@ -43,16 +45,22 @@ done
 
 # accuracy and abstentions of a predict TSV (idx label predict correct time)
 stats() { awk -F'\t' 'NR > 1 { n++; c += $4; a += ($3 == -1) } END { printf "%.3f | %.3f", c / n, a / n }' "$1"; }
+# certified accuracy at radius EPS on the same images, from denoised_smoothing_table.sh's certify TSV (idx label
+# predict radius correct time), when it covers them
+certified() {
+  awk -F'\t' -v skip=$skip -v r=$eps 'NR > 1 && $1 % skip == 0 { n++; c += ($5 == 1 && $4 >= r) }
+    END { if (n) printf "%.3f", c / n; else printf "-" }' "$1" 2>/dev/null || printf -- "-"
+}
 {
   echo "SmoothAdv, l2 eps = $eps, m = $m, $steps steps; the smoothed classifier's prediction (N = $n, alpha = 0.001)"
   echo "on every ${skip}th Fashion-MNIST test image (32x32), sigma = $sigma."
   echo
-  echo "| configuration | attack sees | clean accuracy | clean abstain | accuracy under attack | abstain under attack |"
-  echo "|---|---|---:|---:|---:|---:|"
-  echo "| smoothed directly | the LeNet | $(stats $clean/smoothed_directly.tsv) | $(stats $a/smoothed_directly_attacked.tsv) |"
-  echo "| + DnCNN (MSE) | DnCNN and LeNet | $(stats $clean/dncnn_mse.tsv) | $(stats $a/dncnn_mse_attacked.tsv) |"
-  echo "| + DnCNN (MSE) | the LeNet only (transfer) | $(stats $clean/dncnn_mse.tsv) | $(stats $a/dncnn_mse_transfer_attacked.tsv) |"
-  echo "| + stability fine-tune | DnCNN and LeNet | $(stats $clean/dncnn_stab.tsv) | $(stats $a/dncnn_stab_attacked.tsv) |"
-  echo "| the LeNet trained on the noise | the LeNet | $(stats $clean/noise_trained.tsv) | $(stats $a/noise_trained_attacked.tsv) |"
+  echo "| configuration | attack sees | clean accuracy | clean abstain | accuracy under attack | abstain under attack | certified at r = eps |"
+  echo "|---|---|---:|---:|---:|---:|---:|"
+  echo "| smoothed directly | the LeNet | $(stats $clean/smoothed_directly.tsv) | $(stats $a/smoothed_directly_attacked.tsv) | $(certified $o/a_clean_smoothed.tsv) |"
+  echo "| + DnCNN (MSE) | DnCNN and LeNet | $(stats $clean/dncnn_mse.tsv) | $(stats $a/dncnn_mse_attacked.tsv) | $(certified $o/e_clean_dncnn_mse.tsv) |"
+  echo "| + DnCNN (MSE) | the LeNet only (transfer) | $(stats $clean/dncnn_mse.tsv) | $(stats $a/dncnn_mse_transfer_attacked.tsv) | $(certified $o/e_clean_dncnn_mse.tsv) |"
+  echo "| + stability fine-tune | DnCNN and LeNet | $(stats $clean/dncnn_stab.tsv) | $(stats $a/dncnn_stab_attacked.tsv) | $(certified $o/f_clean_dncnn_stab.tsv) |"
+  echo "| the LeNet trained on the noise | the LeNet | $(stats $clean/noise_trained.tsv) | $(stats $a/noise_trained_attacked.tsv) | $(certified $o/d_noise_trained.tsv) |"
 } >$a/table.md
 cat $a/table.md
