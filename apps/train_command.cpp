@@ -116,7 +116,7 @@ void add_run_options(Args& args, const char* lr_default) {
       .option("lr", lr_default, "initial learning rate")
       .option("lr-step-size", "30", "epochs between learning-rate drops (StepLR)")
       .option("gamma", "0.1", "learning-rate factor at each drop")
-      .option("momentum", "0.9", "SGD momentum (with --optimizer adam: --beta1)")
+      .option("momentum", "0.9", "SGD momentum (train-denoiser's Adam takes --beta1)")
       .option("weight-decay", "1e-4", "L2 weight decay")
       .flag("nesterov", "Nesterov momentum")
       .option("noise-sd", "0.0",
