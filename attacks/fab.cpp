@@ -236,17 +236,18 @@ AttackResult fab_attack(Classifier& model, const Tensor& x, const std::vector<in
                         const std::vector<int64_t>& image_ids, const FabOptions& o) {
   FabRun run(model, x, labels, image_ids, o, "fab_attack");
   // At each iterate, the boundary of the class whose linearized boundary is nearest: |z_t − z_y| over the
-  // dual norm of ∇(z_t − z_y) (ℓ1 for ℓ∞, ℓ2 for ℓ2), one backward pass per class.
+  // dual norm of ∇(z_t − z_y) (ℓ1 for ℓ∞, ℓ2 for ℓ2), one forward pass and a backward pass per class.
   const BoundaryAt nearest = [&](const Tensor& xs, const std::vector<int64_t>& images) {
     const std::vector<int64_t> y = labels_of(labels, images);
     const size_t m = images.size(), dim = static_cast<size_t>(run.dim);
     Linearization best{std::vector<float>(m * dim), std::vector<double>(m)};
     std::vector<double> distance(m, std::numeric_limits<double>::infinity());
+    const LogitsAt at(model, xs);  // one forward pass, then a backward pass per class
     for (int64_t t = 0; t < run.classes; ++t) {
       std::vector<int64_t> target(m, t);
       for (size_t k = 0; k < m; ++k)
         if (y[k] == t) target[k] = (t + 1) % run.classes;  // a class of its own; not chosen below
-      const LossGradient lg = loss_gradient(model, xs, logit_gap(y, target));
+      const LossGradient lg = at.evaluate(logit_gap(y, target));
       const std::vector<float> g = lg.grad.cpu().to_float_vector();
       for (size_t k = 0; k < m; ++k) {
         if (y[k] == t) continue;

@@ -41,8 +41,8 @@ AttackResult fab_targeted_attack(Classifier& model, const Tensor& x, const std::
 
 // Untargeted FAB (AutoAttack's "plus" version runs it): the same walk, but at each iterate towards the class
 // whose linearized boundary is nearest, |z_t − z_y| / ‖∇(z_t − z_y)‖_q (q the dual norm: ℓ1 for ℓ∞, ℓ2 for
-// ℓ2), which takes one backward pass per class. `targets` is not used; `restarts` walks from the image, then
-// from random points of the ε/2 ball. The same verdict and images kept as fab_targeted_attack.
+// ℓ2), one forward pass and a backward pass per class. `targets` is not used; `restarts` walks from the
+// image, then from random points of the ε/2 ball. The same verdict and images kept as fab_targeted_attack.
 AttackResult fab_attack(Classifier& model, const Tensor& x, const std::vector<int64_t>& labels,
                         const std::vector<int64_t>& image_ids, const FabOptions& o);
 

@@ -55,32 +55,39 @@ int64_t best_other(const double* z, int64_t classes, int64_t y) {
 
 }  // namespace
 
-LossGradient loss_gradient(Classifier& model, const Tensor& x, const LogitsLoss& loss, bool with_gradient) {
-  Tensor logits;
-  if (with_gradient) {
-    RecordForBackward record;
-    logits = model.forward(x);
+LogitsAt::LogitsAt(Classifier& model, const Tensor& x, bool record) : model_(model), recorded_(record) {
+  if (record) {
+    RecordForBackward recording;
+    logits_ = model.forward(x);
   } else {
-    logits = model.forward(x);
+    logits_ = model.forward(x);
   }
-  const int64_t rows = logits.size(0), classes = logits.size(1);
-  const std::vector<float> z32 = logits.cpu().to_float_vector();
-  SC_CHECK(std::all_of(z32.begin(), z32.end(), [](float v) { return std::isfinite(v); }),
+  z32_ = logits_.cpu().to_float_vector();
+  SC_CHECK(std::all_of(z32_.begin(), z32_.end(), [](float v) { return std::isfinite(v); }),
            "the model gave non-finite logits (weights that overflow, or training that diverged)");
-  const std::vector<double> z(z32.begin(), z32.end());
+}
+
+LossGradient LogitsAt::evaluate(const LogitsLoss& loss, bool with_gradient) const {
+  SC_CHECK(recorded_ || !with_gradient, "LogitsAt: a gradient needs the forward pass recorded");
+  const int64_t rows = logits_.size(0), classes = logits_.size(1);
+  const std::vector<double> z(z32_.begin(), z32_.end());
   LossGradient out;
   std::vector<double> dz(z.size(), 0.0);
   loss(z, rows, classes, out.loss, dz);
   out.predictions.resize(static_cast<size_t>(rows));
   for (int64_t r = 0; r < rows; ++r) {
-    const float* row = z32.data() + r * classes;
+    const float* row = z32_.data() + r * classes;
     out.predictions[static_cast<size_t>(r)] =
         std::max_element(row, row + classes) - row;  // lowest index on ties
   }
   if (!with_gradient) return out;
   const std::vector<float> dz32(dz.begin(), dz.end());
-  out.grad = model.backward(Tensor::from_vector(dz32, {rows, classes}).to(logits.device()));
+  out.grad = model_.backward(Tensor::from_vector(dz32, {rows, classes}).to(logits_.device()));
   return out;
+}
+
+LossGradient loss_gradient(Classifier& model, const Tensor& x, const LogitsLoss& loss, bool with_gradient) {
+  return LogitsAt(model, x, with_gradient).evaluate(loss, with_gradient);
 }
 
 LogitsLoss cross_entropy(const std::vector<int64_t>& labels) {

@@ -25,6 +25,23 @@ using LogitsLoss = std::function<void(const std::vector<double>& logits, int64_t
 LossGradient loss_gradient(Classifier& model, const Tensor& x, const LogitsLoss& loss,
                            bool with_gradient = true);
 
+// The logits of one forward pass at x, kept with the pass recorded for backward: the input gradients of
+// several losses at the same point then cost one forward pass and one backward pass each (untargeted FAB
+// needs every class's boundary at each iterate). Backward passes leave what a recorded forward saved as it
+// was; the next recorded forward through the model replaces it, so take the gradients before that.
+class LogitsAt {
+ public:
+  LogitsAt(Classifier& model, const Tensor& x, bool record = true);
+  // The loss terms and predictions; with with_gradient (a recorded pass only) also the input gradient.
+  LossGradient evaluate(const LogitsLoss& loss, bool with_gradient = true) const;
+
+ private:
+  Classifier& model_;
+  Tensor logits_;
+  std::vector<float> z32_;
+  bool recorded_;
+};
+
 // Cross-entropy of each row against labels[row]: −log softmax(z)_y; ∂/∂z = softmax(z) − onehot(y).
 LogitsLoss cross_entropy(const std::vector<int64_t>& labels);
 

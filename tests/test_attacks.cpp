@@ -86,6 +86,30 @@ TEST(AttackLosses, UnlabeledImagesCannotBeAttacked) {
                         "unlabeled");
 }
 
+// LogitsAt: the gradients of several losses from one recorded forward pass are, bit for bit, what a forward
+// and backward pass for each gives, even with another loss's backward pass between them.
+TEST(AttackLosses, OneForwardPassServesSeveralLosses) {
+  auto model = random_classifier("cifar_resnet20", 3, 16, 10, 4);
+  const Tensor x = random_images({3, 3, 16, 16}, 5);
+  const std::vector<int64_t> labels = {1, 4, 7}, targets = {2, 0, 9};
+  const attacks::LogitsAt at(*model, x);
+  const attacks::LossGradient ce = at.evaluate(attacks::cross_entropy(labels)),
+                              gap = at.evaluate(attacks::logit_gap(labels, targets));
+  const attacks::LossGradient ce_alone = attacks::loss_gradient(*model, x, attacks::cross_entropy(labels)),
+                              gap_alone =
+                                  attacks::loss_gradient(*model, x, attacks::logit_gap(labels, targets));
+  EXPECT_TRUE(identical(ce.grad, ce_alone.grad));
+  EXPECT_TRUE(identical(gap.grad, gap_alone.grad));
+  EXPECT_FALSE(identical(ce.grad, gap.grad));
+  EXPECT_EQ(ce.loss, ce_alone.loss);
+  EXPECT_EQ(gap.loss, gap_alone.loss);
+  EXPECT_EQ(ce.predictions, ce_alone.predictions);
+  const attacks::LogitsAt unrecorded(*model, x, false);
+  EXPECT_EQ(unrecorded.evaluate(attacks::margin(labels), false).loss,
+            at.evaluate(attacks::margin(labels), false).loss);
+  EXPECT_ERROR_MENTIONS(unrecorded.evaluate(attacks::margin(labels)), "needs the forward pass recorded");
+}
+
 // A 2-class linear classifier on 3×4×4 inputs: class 1 where w·x + b > 0 (row 1 holds w and b, row 0 zeros),
 // with w·x + b = 0.1 at the box's centre.
 struct LinearModel {

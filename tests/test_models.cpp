@@ -1,6 +1,9 @@
-// Classifiers built from smoothcuda model files reproduce PyTorch's logits; loading is strict.
+// Classifiers built from smoothcuda model files reproduce PyTorch's logits; loading is strict. Every
+// architecture's backward pass can repeat from one recorded forward pass.
 #include "io/safetensors.h"
+#include "nn/models/denoisers.h"
 #include "nn/models/model_file.h"
+#include "nn/models/random_init.h"
 #include "nn/state_dict.h"
 #include "test_util.h"
 
@@ -77,6 +80,55 @@ TEST(ModelFile, StrictLoadingNamesTheProblem) {
 TEST(ModelFile, InputShapeIsChecked) {
   auto model = load_model(fixture_dir() + "/models/lenet_28.safetensors");
   EXPECT_ERROR_MENTIONS(model->forward(randn({2, 3, 28, 28}, 1)), "expects inputs [N, 1, 28, 28]");
+}
+
+// Backward passes leave what the recorded forward saved as it was (LogitsAt relies on it: one forward pass,
+// then a backward pass per loss). For every architecture, with random weights on small images: dy₁, dy₂ and
+// dy₁ again from one recorded forward pass give, bit for bit, what a fresh recorded forward gives for each.
+// A backward pass that consumed or overwrote its saved tensors (an in-place ReLU mask, a moved buffer)
+// would change the second or third gradient.
+void expect_backward_repeats(Classifier& model, const Tensor& x) {
+  Tensor y;
+  {
+    RecordForBackward record;
+    y = model.forward(x);
+  }
+  const Tensor dy1 = randn(y.shape(), 21), dy2 = randn(y.shape(), 22);
+  const Tensor first = model.backward(dy1), second = model.backward(dy2), again = model.backward(dy1);
+  EXPECT_TRUE(identical(again, first)) << model.name() << ": the third backward pass differs from the first";
+  EXPECT_FALSE(identical(second, first)) << model.name() << ": two gradients that should differ agree";
+  {
+    RecordForBackward record;
+    model.forward(x);
+  }
+  EXPECT_TRUE(identical(model.backward(dy2), second))
+      << model.name() << ": the second backward pass differs from a fresh one";
+}
+
+TEST(EveryArch, BackwardRepeatsFromOneRecordedForward) {
+  for (const std::string& arch : model_archs()) {
+    if (arch == "aka_resnet1202" || arch == "wrn28_10") continue;  // the same blocks as smaller nets, slowly
+    SCOPED_TRACE(arch);
+    const int64_t size = arch.rfind("resnet", 0) == 0 ? 32 : 16;  // torchvision's need 32×32 at least
+    ModelSpec spec;
+    spec.arch = arch;
+    spec.height = spec.width = size;
+    if (is_denoiser_arch(arch)) spec.num_classes = 0;
+    auto model = build_model(spec);
+    randomize_parameters(*model, 5);
+    expect_backward_repeats(*model, random_images({2, 3, size, size}, 6));
+  }
+}
+
+TEST(EveryArch, BackwardRepeatsThroughADenoiser) {
+  ModelSpec spec;
+  spec.arch = "dncnn", spec.num_classes = 0, spec.height = spec.width = 16;
+  spec.flags = {{"depth", "4"}, {"width", "8"}};
+  auto denoiser = build_model(spec);
+  randomize_parameters(*denoiser, 7);
+  auto classifier = random_classifier("lenet", 3, 16, 10, 8);
+  auto composed = denoised_network(*denoiser, *classifier);
+  expect_backward_repeats(*composed, random_images({2, 3, 16, 16}, 9));
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // Backward passes and attacks on CUDA against the CPU: the input gradient of whole models (every backward op
-// on the device, the BatchNorm and normalization constants made on the device) and PGD's adversarial
-// examples.
+// on the device, the BatchNorm and normalization constants made on the device; repeated from one recorded
+// forward pass) and PGD's adversarial examples.
 #include "attacks/pgd.h"
 #include "nn/interval.h"
 #include "nn/runtime.h"
@@ -33,6 +33,9 @@ TEST(GpuBackward, ModelInputGradientsMatchCpu) {
     want = cpu->backward(dy);
     got = gpu->backward(dy.cuda()).cpu();
     EXPECT_TRUE(allclose(got, want, 1e-4));
+    // Backward repeats from the one recorded forward pass (LogitsAt relies on it): another dy, then dy again.
+    gpu->backward(randn({3, 10}, 6).cuda());
+    EXPECT_TRUE(identical(gpu->backward(dy.cuda()).cpu(), got));
   }
 }
 
