@@ -24,7 +24,7 @@ Interval affine_bounds(const Interval& x, const std::function<Tensor(const Tenso
                        const std::function<Tensor(const Tensor&)>& abs_map);
 // A monotone non-decreasing map applied to both bounds.
 Interval monotone_bounds(const Interval& x, const std::function<Tensor(const Tensor&)>& map);
-// The sum of two boxes.
+// The sum of two boxes (and of two boxes' gradients, lower with lower and upper with upper).
 Interval add_bounds(const Interval& a, const Interval& b);
 
 // |t| elementwise (a new tensor on t's device): the weights of the radius' map.

@@ -244,6 +244,7 @@ Interval Conv2d::bounds(const Interval& x) {
       [&](const Tensor& t) { return ops::conv2d(t, abs_weight, Tensor(), params); });
 }
 Interval BatchNorm2d::bounds(const Interval& x) {
+  box_.keep(x);
   const Tensor zero = Tensor::zeros(running_mean.shape(), DType::F32, running_mean.device());
   const Tensor abs_weight = abs_values(weight);
   return affine_bounds(
@@ -315,6 +316,23 @@ Interval Linear::bounds_backward(const Interval& dy) {
                dr = ops::linear(g.radius, abs_values(weight).permute({1, 0}).contiguous(), Tensor());
   const Interval d = bound_gradients(dc, dr);
   return {d.lower.reshape(x.lower.shape()), d.upper.reshape(x.upper.shape())};
+}
+Interval BatchNorm2d::bounds_backward(const Interval& dy) {
+  // y = γ·(x − μ)/s + β per channel, s = √(running var + eps): the centre's gradient through γ/s, the
+  // radius' through |γ|/s; ∂/∂γ = Σ g_c·(c − μ)/s + sign(γ)·Σ g_r·r/s and ∂/∂β = Σ g_c.
+  const Interval& x = box_.get(*this);
+  const CentreRadius in = centre_radius(x), g = centre_radius_gradients(dy);
+  const Tensor zero = Tensor::zeros(running_mean.shape(), DType::F32, running_mean.device());
+  if (ParameterGradients* sink = parameter_gradients()) {
+    const Tensor one = Tensor::full(running_mean.shape(), 1.0f, running_mean.device());
+    const Tensor centred = ops::batch_norm(in.centre, one, zero, running_mean, running_var, eps),
+                 scaled = ops::batch_norm(in.radius, one, zero, zero, running_var, eps);
+    sink->accumulate(weight, ops::channel_sums(ops::mul(g.centre, centred)));
+    sink->accumulate(weight, times_sign_of(ops::channel_sums(ops::mul(g.radius, scaled)), weight));
+    sink->accumulate(bias, ops::channel_sums(g.centre));
+  }
+  return bound_gradients(ops::batch_norm(g.centre, weight, zero, zero, running_var, eps),
+                         ops::batch_norm(g.radius, abs_values(weight), zero, zero, running_var, eps));
 }
 Interval ReLU::bounds_backward(const Interval& dy) {
   return monotone_bounds_backward(dy, box_.get(*this), [](const Tensor& g, const Tensor& at) {

@@ -37,7 +37,10 @@ class BatchNorm2d : public Module {
   // After an inference forward: dy · γ/√(running var + eps), the statistics constants (no parameter
   // gradients). After a training forward: through the batch statistics (ops::batch_norm_backward).
   Tensor backward(const Tensor& dy) override;
-  Interval bounds(const Interval& x) override;  // an affine map per channel
+  // An affine map per channel with the running statistics, in training mode too: bounds hold for the network
+  // as it is evaluated, and IBP training then differentiates them with respect to γ and β only.
+  Interval bounds(const Interval& x) override;
+  Interval bounds_backward(const Interval& dy) override;
   void collect(const std::string& prefix, NamedTensors& out) override;
   std::string name() const override { return "BatchNorm2d"; }
   int lower(PlanBuilder& b, int x) const override;
@@ -48,6 +51,7 @@ class BatchNorm2d : public Module {
 
  private:
   Saved<Tensor> input_, batch_stats_;  // batch_stats_ undefined after an inference forward
+  Saved<Interval> box_;                // the last recorded bounds() input
   Tensor own_count_;                   // the counter storage this layer made, incremented in place
 };
 

@@ -63,7 +63,7 @@ Interval Module::bounds(const Interval&) {
 Interval Module::bounds_backward(const Interval&) {
   SC_FAIL(name(),
           " has no backward through its interval bounds (IBP training takes convolutions, linear "
-          "layers, ReLU, pooling, flatten and the normalization)");
+          "layers, BatchNorm, ReLU, pooling, flatten, the normalization and the zoo's residual blocks)");
 }
 
 std::string join_key(const std::string& prefix, const std::string& name) {

@@ -12,6 +12,7 @@
 #include "io/safetensors.h"
 #include "io/sha256.h"
 #include "kernels/argmax.h"
+#include "kernels/elementwise.h"
 #include "nn/models/model_file.h"
 #include "test_util.h"
 #include "weights_tools/convert.h"
@@ -147,6 +148,37 @@ TEST(ZooArch, BackwardWithoutARecordedForwardIsAnError) {
 // resnet50 1.3% / 1.3% / 3% (layer4.0.bn2.bias); logits 5e-5 at most. The tolerances are twice those
 // (at least 0.1%, 3% per tensor; 4% for ResNet-50's): a wrong or missing term changes a gradient by tens of
 // percent.
+// What zoo.train and zoo.ibp keep of a parameter's gradient (gradient_sample in make_checkpoint_fixtures.py:
+// every ceil(n/256)-th element, and the L2 norm) against ours, within `per_tensor`; the samples are appended
+// to `ours` and `expected` for the check of all of them together.
+void expect_gradient_sample_matches(const Tensor& g, const io::Safetensors& ref, const std::string& prefix,
+                                    const std::string& key, double per_tensor, std::vector<float>& ours,
+                                    std::vector<float>& expected) {
+  const std::vector<float> all = g.to_float_vector();
+  const size_t step = std::max<size_t>(1, (all.size() + 255) / 256);
+  std::vector<float> sample;
+  double norm = 0;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (i % step == 0) sample.push_back(all[i]);
+    norm += static_cast<double>(all[i]) * all[i];
+  }
+  const Tensor want = ref.at(prefix + "grad." + key);
+  const std::vector<float> e = want.to_float_vector();
+  const double want_norm = ref.at(prefix + "grad_norm." + key).to_float_vector()[0];
+  double sample_norm = 0, diff = 0;
+  for (size_t i = 0; i < e.size() && i < sample.size(); ++i) {
+    sample_norm += static_cast<double>(e[i]) * e[i];
+    diff += (static_cast<double>(sample[i]) - e[i]) * (static_cast<double>(sample[i]) - e[i]);
+  }
+  ASSERT_EQ(sample.size(), e.size()) << key;
+  // A sample of zeros (a 3×3 kernel on a 1×1 map has gradients at its centre tap only) is measured against
+  // the whole tensor's norm.
+  EXPECT_LE(std::sqrt(diff), per_tensor * (sample_norm > 0 ? std::sqrt(sample_norm) : want_norm)) << key;
+  EXPECT_NEAR(std::sqrt(norm), want_norm, per_tensor * want_norm) << key;
+  ours.insert(ours.end(), sample.begin(), sample.end());
+  expected.insert(expected.end(), e.begin(), e.end());
+}
+
 // A training step of `model` on ref's PREFIXx and PREFIXdy against PyTorch's (above): the output, dx, every
 // trainable parameter's gradient (its sample and norm, and all samples together within `tol`, each tensor
 // within `per_tensor`) and the running statistics after the step.
@@ -178,21 +210,7 @@ void expect_training_step_matches(Classifier& model, const io::Safetensors& ref,
     if (key.empty()) continue;
     const Tensor* g = grads.find(*t);
     ASSERT_NE(g, nullptr) << key << " got no gradient";
-    const std::vector<float> all = g->to_float_vector();
-    const size_t step = std::max<size_t>(1, (all.size() + 255) / 256);
-    std::vector<float> sample;
-    double norm = 0;
-    for (size_t i = 0; i < all.size(); ++i) {
-      if (i % step == 0) sample.push_back(all[i]);
-      norm += static_cast<double>(all[i]) * all[i];
-    }
-    const Tensor expected = ref.at(prefix + "grad." + key);
-    EXPECT_LT(relative_l2_error(Tensor::from_vector(sample, expected.shape()), expected), per_tensor) << key;
-    const double expected_norm = ref.at(prefix + "grad_norm." + key).to_float_vector()[0];
-    EXPECT_NEAR(std::sqrt(norm), expected_norm, per_tensor * expected_norm) << key;
-    const std::vector<float> e = expected.to_float_vector();
-    all_ours.insert(all_ours.end(), sample.begin(), sample.end());
-    all_expected.insert(all_expected.end(), e.begin(), e.end());
+    expect_gradient_sample_matches(*g, ref, prefix, key, per_tensor, all_ours, all_expected);
     ++checked;
   }
   const int64_t n = static_cast<int64_t>(all_ours.size());
@@ -216,6 +234,59 @@ TEST_P(ZooTraining, GradientsAndRunningStatisticsMatchPyTorch) {
   expect_training_step_matches(*model, ref, arch + ".", "logits", tolerance.at(arch),
                                arch == "resnet50" ? 4e-2 : 3e-2);
 }
+
+// IBP training's backward through one architecture of each block kind (BatchNorm at its running statistics,
+// identity, projection and option-A shortcuts, bottlenecks, pre-activation, max pooling) against PyTorch's
+// autograd in float64 on the same bounds (zoo.ibp: the zoo weights with each convolution's weight scaled by
+// a power of two, so that the boxes stay a few units wide). For L = Σ a·lower_out + b·upper_out: the output
+// bounds, the gradient with respect to the image box and every parameter's (sampled as zoo.train's). Under
+// TrainingMode the bounds are the same (BatchNorm bounds with its running statistics).
+class ZooIbp : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ZooIbp, BoundsBackwardMatchesPyTorch) {
+  const std::string arch = GetParam(), p = arch + ".";
+  const io::Safetensors ref = io::read_safetensors(ckpt_dir() + "zoo.ibp.safetensors");
+  const Interval box{ref.at(p + "lower"), ref.at(p + "upper")};
+  auto model = zoo_model(arch, box.lower);
+  const float scale = ref.at(p + "scale").to_float_vector()[0];
+  for (auto& [key, t] : model->named_tensors())
+    if (t->dim() == 4) *t = ops::affine(*t, scale, 0.0f);  // a power of two: exact
+  ParameterGradients grads;
+  Interval out, d_box;
+  {
+    RecordForBackward record;
+    out = model->bounds(box);
+    AccumulateParameterGradients into(grads);
+    d_box = model->bounds_backward({ref.at(p + "a"), ref.at(p + "b")});
+  }
+  EXPECT_LT(relative_l2_error(out.lower, ref.at(p + "out_lower")), 1e-5);
+  EXPECT_LT(relative_l2_error(out.upper, ref.at(p + "out_upper")), 1e-5);
+  EXPECT_LT(relative_l2_error(d_box.lower, ref.at(p + "grad_lower")), 1e-4);
+  EXPECT_LT(relative_l2_error(d_box.upper, ref.at(p + "grad_upper")), 1e-4);
+  std::vector<float> ours, expected;
+  int checked = 0;
+  for (auto& [key, t] : model->named_tensors()) {
+    if (key.empty() || key.find("running_") != std::string::npos ||
+        key.find("num_batches") != std::string::npos)
+      continue;
+    const Tensor* g = grads.find(*t);
+    ASSERT_NE(g, nullptr) << key << " got no gradient";
+    expect_gradient_sample_matches(*g, ref, p, key, 1e-3, ours, expected);
+    ++checked;
+  }
+  const int64_t n = static_cast<int64_t>(ours.size());
+  EXPECT_LT(relative_l2_error(Tensor::from_vector(ours, {n}), Tensor::from_vector(expected, {n})), 1e-4);
+  EXPECT_EQ(static_cast<size_t>(checked), grads.size());
+  {
+    TrainingMode training;
+    EXPECT_TRUE(identical(model->bounds(box).upper, out.upper));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(All, ZooIbp,
+                         ::testing::Values("cifar_resnet20", "aka_resnet32", "wrn40_2", "resnet18",
+                                           "resnet50"),
+                         [](const auto& info) { return info.param; });
 
 INSTANTIATE_TEST_SUITE_P(All, ZooTraining,
                          ::testing::Values("cifar_resnet20", "aka_resnet32", "wrn40_2", "resnet18",

@@ -45,9 +45,11 @@ class BasicBlock : public Module {
     Interval h = bn2_->bounds(conv2_->bounds(relu1_.bounds(bn1_->bounds(conv1_->bounds(x)))));
     Interval s = x;
     if (kind_ == Shortcut::Projection) s = downsample_->bounds(x);
-    if (kind_ == Shortcut::OptionA)
+    if (kind_ == Shortcut::OptionA) {
+      bounds_shape_.keep(x.lower.shape());
       s = monotone_bounds(
           x, [&](const Tensor& t) { return ops::pad_channels(ops::subsample2d(t, stride_), pad_, pad_); });
+    }
     return relu2_.bounds(add_bounds(h, s));
   }
   // The sum's gradient flows into both branches; the shortcut's adds to the residual branch's.
@@ -56,10 +58,18 @@ class BasicBlock : public Module {
     Tensor dx = conv1_->backward(bn1_->backward(relu1_.backward(conv2_->backward(bn2_->backward(g)))));
     if (kind_ == Shortcut::Identity) return ops::add(dx, g);
     if (kind_ == Shortcut::Projection) return ops::add(dx, downsample_->backward(g));
-    const Shape& s = input_shape_.get(*this);
-    const Tensor kept =
-        g.slice(1, pad_, g.size(1) - pad_).contiguous();  // the channels the padding did not add
-    return ops::add(dx, ops::subsample2d_backward(kept, s[2], s[3], stride_));
+    return ops::add(dx, option_a_backward(g, input_shape_.get(*this)));
+  }
+  // The same paths for each bound's gradient (option A's map is a selection: each bound through its
+  // transpose).
+  Interval bounds_backward(const Interval& dy) override {
+    const Interval g = relu2_.bounds_backward(dy);
+    const Interval dx = conv1_->bounds_backward(
+        bn1_->bounds_backward(relu1_.bounds_backward(conv2_->bounds_backward(bn2_->bounds_backward(g)))));
+    if (kind_ == Shortcut::Identity) return add_bounds(dx, g);
+    if (kind_ == Shortcut::Projection) return add_bounds(dx, downsample_->bounds_backward(g));
+    const Shape& s = bounds_shape_.get(*this);
+    return add_bounds(dx, {option_a_backward(g.lower, s), option_a_backward(g.upper, s)});
   }
   int lower(PlanBuilder& b, int x) const override {
     int h = b.relu(bn1_->lower(b, conv1_->lower(b, x)));
@@ -79,10 +89,17 @@ class BasicBlock : public Module {
   std::string name() const override { return "BasicBlock"; }
 
  private:
+  // The transpose of option A's shortcut for an input of shape s: the channels the padding did not add,
+  // spread back onto the subsampled pixels.
+  Tensor option_a_backward(const Tensor& g, const Shape& s) const {
+    const Tensor kept = g.slice(1, pad_, g.size(1) - pad_).contiguous();
+    return ops::subsample2d_backward(kept, s[2], s[3], stride_);
+  }
+
   Shortcut kind_;
   int64_t stride_, pad_;
   ReLU relu1_, relu2_;
-  Saved<Shape> input_shape_;
+  Saved<Shape> input_shape_, bounds_shape_;  // of the last recorded forward() and bounds() inputs
   std::unique_ptr<Conv2d> conv1_, conv2_;
   std::unique_ptr<BatchNorm2d> bn1_, bn2_;
   std::unique_ptr<Sequential> downsample_;
@@ -120,6 +137,13 @@ class Bottleneck : public Module {
     Tensor h = relu2_.backward(conv3_->backward(bn3_->backward(g)));
     const Tensor dx = conv1_->backward(bn1_->backward(relu1_.backward(conv2_->backward(bn2_->backward(h)))));
     return ops::add(dx, downsample_ ? downsample_->backward(g) : g);
+  }
+  Interval bounds_backward(const Interval& dy) override {
+    const Interval g = relu3_.bounds_backward(dy);
+    const Interval h = relu2_.bounds_backward(conv3_->bounds_backward(bn3_->bounds_backward(g)));
+    const Interval dx = conv1_->bounds_backward(
+        bn1_->bounds_backward(relu1_.bounds_backward(conv2_->bounds_backward(bn2_->bounds_backward(h)))));
+    return add_bounds(dx, downsample_ ? downsample_->bounds_backward(g) : g);
   }
   int lower(PlanBuilder& b, int x) const override {
     int h = b.relu(bn1_->lower(b, conv1_->lower(b, x)));
@@ -175,6 +199,13 @@ class PreActBlock : public Module {
     da = ops::add(da, shortcut_->backward(dy));
     return bn1_->backward(relu1_.backward(da));
   }
+  Interval bounds_backward(const Interval& dy) override {
+    Interval da =
+        conv1_->bounds_backward(bn2_->bounds_backward(relu2_.bounds_backward(conv2_->bounds_backward(dy))));
+    if (equal_) return add_bounds(bn1_->bounds_backward(relu1_.bounds_backward(da)), dy);
+    da = add_bounds(da, shortcut_->bounds_backward(dy));
+    return bn1_->bounds_backward(relu1_.bounds_backward(da));
+  }
   int lower(PlanBuilder& b, int x) const override {
     const int a = b.relu(bn1_->lower(b, x));
     int h = b.relu(bn2_->lower(b, conv1_->lower(b, a)));
@@ -203,6 +234,7 @@ class PoolFlatten : public Module {
   Tensor forward(const Tensor& x) override { return pool_.forward(x); }
   Tensor backward(const Tensor& dy) override { return pool_.backward(dy); }
   Interval bounds(const Interval& x) override { return pool_.bounds(x); }
+  Interval bounds_backward(const Interval& dy) override { return pool_.bounds_backward(dy); }
   int lower(PlanBuilder& b, int x) const override { return b.global_avg_pool(x); }
   std::string name() const override { return "PoolFlatten"; }
 

@@ -45,9 +45,38 @@ TEST(GpuIntervalBounds, MatchCpu) {
   auto gpu = random_classifier("aka_resnet32", 3, 16, 10, 9);
   gpu->to(Device::cuda(0));
   const Tensor x = random_images({2, 3, 16, 16}, 10);
-  const Interval want = cpu->bounds(linf_box(x, 1e-3)), got = gpu->bounds(linf_box(x.cuda(), 1e-3));
+  const Tensor a = randn({2, 10}, 11), b = randn({2, 10}, 12);
+  ParameterGradients cpu_grads, gpu_grads;
+  Interval want, got, want_box, got_box;
+  {
+    RecordForBackward record;
+    want = cpu->bounds(linf_box(x, 1e-3));
+    got = gpu->bounds(linf_box(x.cuda(), 1e-3));
+    {
+      AccumulateParameterGradients into(cpu_grads);
+      want_box = cpu->bounds_backward({a, b});
+    }
+    AccumulateParameterGradients into(gpu_grads);
+    got_box = gpu->bounds_backward({a.cuda(), b.cuda()});
+  }
   EXPECT_TRUE(allclose(got.lower.cpu(), want.lower, 1e-4));
   EXPECT_TRUE(allclose(got.upper.cpu(), want.upper, 1e-4));
+  // IBP training's backward through BatchNorm, option-A shortcuts and pooling on the device.
+  EXPECT_TRUE(allclose(got_box.lower.cpu(), want_box.lower, 1e-4));
+  EXPECT_TRUE(allclose(got_box.upper.cpu(), want_box.upper, 1e-4));
+  NamedTensors cpu_params = cpu->named_tensors(), gpu_params = gpu->named_tensors();
+  int checked = 0;
+  for (size_t i = 0; i < cpu_params.size(); ++i) {
+    const Tensor* w = cpu_grads.find(*cpu_params[i].second);
+    if (w == nullptr) continue;  // the statistics
+    SCOPED_TRACE(cpu_params[i].first);
+    const Tensor* g = gpu_grads.find(*gpu_params[i].second);
+    ASSERT_NE(g, nullptr);
+    EXPECT_TRUE(allclose(g->cpu(), *w, 1e-4));
+    ++checked;
+  }
+  EXPECT_EQ(static_cast<size_t>(checked), cpu_grads.size());
+  EXPECT_GT(checked, 60);
 }
 
 TEST(GpuAttacks, PgdMatchesCpu) {
