@@ -199,8 +199,8 @@ int ood_command(int argc, char** argv) {
       .option(
           "denoiser", "",
           "a diffusion model file: every image (and noisy copy) is denoised one-shot at --sigma before the "
-          "classifier, as DISTRO does (DDS); or a denoiser network (DnCNN, which --attack-eps then attacks "
-          "through); not with --ibp-eps")
+          "classifier, as DISTRO does (DDS); or a denoiser network (DnCNN or MemNet, which --attack-eps "
+          "attacks through and --ibp-eps bounds through)")
       .option("ibp-eps", "0",
               "with ε > 0, also the guaranteed tables: each OOD image's score replaced by its upper bound "
               "over the "
@@ -254,24 +254,21 @@ int ood_command(int argc, char** argv) {
     model = ood::make_joint_classifier(std::move(model), load_any_model(detector, device, {}));
   }
   // DISTRO: the diffusion denoiser in front (DDS at σ), for the scores and the smoothed confidence; a
-  // denoiser network also for the attacks (`attacked`: the classifier behind it).
+  // denoiser network also for the attacks and the bounds (`through`: the classifier behind it).
+  const double ibp_eps = args.get_fraction("ibp-eps", 0, 1e6);
   std::unique_ptr<BaseClassifier> base;
-  std::unique_ptr<Classifier> attacked;
+  std::unique_ptr<Classifier> through;
   if (args.get("denoiser").empty()) {
     base = make_classifier(args, *model, device);
   } else {
     SC_CHECK(sigma > 0, "ood: --denoiser denoises at the noise level of --sigma: give --sigma");
-    SC_CHECK(args.get_fraction("ibp-eps", 0, 1e6) == 0,
-             "ood: --ibp-eps needs bounds through the denoiser, which this pipeline does not compute; leave "
-             "it out with --denoiser");
     std::unique_ptr<ImageDenoiser> denoiser =
         load_denoiser(args, args.get("denoiser"), device, sigma, in_spec);
-    if (attack_eps > 0) {
-      SC_CHECK(
-          denoiser->network() != nullptr,
-          "ood: --attack-eps with --denoiser needs the gradient through the denoiser: a denoiser network "
-          "(DnCNN) has it, the diffusion UNet does not here");
-      attacked = denoised_network(*denoiser->network(), *model);
+    if (attack_eps > 0 || ibp_eps > 0) {
+      SC_CHECK(denoiser->network() != nullptr,
+               "ood: --attack-eps and --ibp-eps with --denoiser need the gradient and the bounds through the "
+               "denoiser: a denoiser network (DnCNN, MemNet) has them, the diffusion UNet does not here");
+      through = denoised_network(*denoiser->network(), *model);
     }
     base = make_denoised_classifier(args, std::move(denoiser), *model, device, sets[0].second->image_shape());
   }
@@ -325,7 +322,7 @@ int ood_command(int argc, char** argv) {
       for (size_t s = 1; s < evaluated.size(); ++s)
         out_scores.push_back(
             {evaluated[s].name,
-             adversarial_scores(*sets[s].second, evaluated[s].indices, attacked ? *attacked : *model, kind,
+             adversarial_scores(*sets[s].second, evaluated[s].indices, through ? *through : *model, kind,
                                 temperature, attack, method == "apgd", batch,
                                 "ood " + evaluated[s].name + " attack")});
       char steps[64];
@@ -340,11 +337,11 @@ int ood_command(int argc, char** argv) {
       md += head + ood::metrics_markdown(ood::evaluate({in.name, scores_of(in, kind)}, out_scores));
     }
   }
-  const double ibp_eps = args.get_fraction("ibp-eps", 0, 1e6);
   if (ibp_eps > 0) {
     std::vector<Interval> bounds;  // per OOD set
     for (size_t s = 1; s < evaluated.size(); ++s)
-      bounds.push_back(logit_bounds(*sets[s].second, evaluated[s].indices, *model, ibp_eps, batch));
+      bounds.push_back(
+          logit_bounds(*sets[s].second, evaluated[s].indices, through ? *through : *model, ibp_eps, batch));
     for (ood::Score kind : kinds) {
       std::vector<ood::NamedScores> out_scores;
       for (size_t s = 1; s < evaluated.size(); ++s)

@@ -859,8 +859,19 @@ TEST(Cli, AttackThroughADenoiser) {
   r = smoothcuda(ood + dncnn + " --attack-eps 0.01 --attack-steps 2");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("### adversarial: score msp"), std::string::npos) << r.out;
-  r = smoothcuda(ood + dncnn + " --ibp-eps 0.01");
-  EXPECT_NE(r.err.find("--ibp-eps needs bounds through the denoiser"), std::string::npos) << r.err;
+  // The guaranteed table through the denoiser: the bounds lie above the attack's scores, which lie above the
+  // clean ones. At ε = 0 the bounds are the clean scores of classifier(denoiser(x)) themselves.
+  r = smoothcuda(ood + dncnn + " --attack-eps 0.01 --attack-steps 2 --ibp-eps 0.01");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string clean_table = "### score: msp\n", guaranteed_table = "### guaranteed: score msp";
+  const double clean_auroc = std::stod(ood_cell(r.out, clean_table, "noise", 2)),
+               attacked_auroc = std::stod(ood_cell(r.out, "### adversarial: score msp", "noise", 2)),
+               guaranteed_auroc = std::stod(ood_cell(r.out, guaranteed_table, "noise", 2));
+  EXPECT_LE(guaranteed_auroc, attacked_auroc) << r.out;
+  EXPECT_LE(attacked_auroc, clean_auroc) << r.out;
+  r = smoothcuda(ood + dncnn + " --ibp-eps 1e-9");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(ood_cell(r.out, guaranteed_table, "noise", 2), ood_cell(r.out, clean_table, "noise", 2)) << r.out;
 
   r = smoothcuda("attack " + set + lenet + " --denoiser " + lenet + " --out " + temp_path("x"));
   EXPECT_NE(r.err.find("holds the classifier 'lenet', not a denoiser"), std::string::npos) << r.err;

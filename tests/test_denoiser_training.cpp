@@ -140,6 +140,36 @@ TEST(DenoisedNetwork, InputGradientThroughBothMatchesPyTorch) {
   EXPECT_ERROR_MENTIONS(denoised_network(*f.denoiser, *build_model(rgb)), "takes 1-channel images");
 }
 
+// Interval bounds through Salman et al.'s denoisers (x − body(x), MemNet's memory and concatenations) and
+// through classifier(denoiser(x)), on random weights: a box of radius 0 gives the forward pass, and random
+// points and corners of the ℓ∞ box stay inside the bounds.
+TEST(DenoisedNetwork, IntervalBoundsHoldThroughTheDenoiser) {
+  auto denoiser = [](const std::string& arch, std::map<std::string, std::string> flags) {
+    ModelSpec spec;
+    spec.arch = arch, spec.num_classes = 0, spec.height = spec.width = 16, spec.flags = std::move(flags);
+    auto model = build_model(spec);
+    randomize_parameters(*model, 31);
+    return model;
+  };
+  auto dncnn = denoiser("dncnn", {{"depth", "5"}, {"width", "8"}});
+  auto memnet = denoiser("memnet", {{"width", "8"}, {"memory_blocks", "2"}, {"residual_blocks", "2"}});
+  auto lenet = random_classifier("lenet", 3, 16, 10, 32);
+  const Tensor x = random_images({2, 3, 16, 16}, 33);
+  for (Classifier* d : {dncnn.get(), memnet.get()}) {
+    SCOPED_TRACE(d->spec.arch);
+    expect_interval_bounds_hold(*d, x, 1e-3);
+    expect_interval_bounds_hold(*denoised_network(*d, *lenet), x, 1e-3);
+  }
+  // The bounds widen with ε, and a wider box holds the narrower one.
+  const Interval narrow = dncnn->bounds(linf_box(x, 1e-3)), wide = dncnn->bounds(linf_box(x, 1e-2));
+  const std::vector<float> nl = narrow.lower.to_float_vector(), wl = wide.lower.to_float_vector(),
+                           nu = narrow.upper.to_float_vector(), wu = wide.upper.to_float_vector();
+  for (size_t k = 0; k < nl.size(); ++k) {
+    EXPECT_LE(wl[k], nl[k]);
+    EXPECT_GE(wu[k], nu[k]);
+  }
+}
+
 TEST(DenoiserTraining, OptionsAreChecked) {
   training::DenoiserTrainOptions o;
   o.schedule.noise_sd = 0;

@@ -224,6 +224,36 @@ std::unique_ptr<Classifier> random_classifier(const std::string& arch, int64_t c
   return model;
 }
 
+void expect_interval_bounds_hold(Classifier& model, const Tensor& x, double eps, bool may_overflow) {
+  const Tensor y = model.forward(x);
+  const Interval point = model.bounds(linf_box(x, 0));
+  EXPECT_TRUE(allclose(point.lower, y, 1e-4));
+  EXPECT_TRUE(allclose(point.upper, y, 1e-4));
+  const Interval b = model.bounds(linf_box(x, eps));
+  const std::vector<float> lo = b.lower.to_float_vector(), hi = b.upper.to_float_vector(),
+                           xv = x.to_float_vector();
+  double scale = 0;
+  for (float v : y.to_float_vector()) scale = std::max(scale, std::fabs(static_cast<double>(v)));
+  std::mt19937_64 rng(7);
+  for (int trial = 0; trial < 4; ++trial) {
+    std::vector<float> p = xv;
+    for (float& v : p) {
+      const double step = trial < 2 ? std::uniform_real_distribution<double>(-eps, eps)(rng)
+                                    : (rng() % 2 ? eps : -eps);  // corners
+      v = static_cast<float>(std::clamp(v + step, 0.0, 1.0));
+    }
+    const std::vector<float> f = model.forward(Tensor::from_vector(p, x.shape())).to_float_vector();
+    ASSERT_EQ(f.size(), lo.size());
+    for (size_t k = 0; k < f.size(); ++k) {
+      const bool finite = std::isfinite(lo[k]) && std::isfinite(hi[k]);
+      EXPECT_TRUE(finite || may_overflow) << "output " << k << ": [" << lo[k] << ", " << hi[k] << "]";
+      if (!finite) continue;
+      EXPECT_GE(f[k], lo[k] - 1e-5 * scale) << "trial " << trial << " output " << k;
+      EXPECT_LE(f[k], hi[k] + 1e-5 * scale) << "trial " << trial << " output " << k;
+    }
+  }
+}
+
 DiffusionModel narrow_diffusion_model(const std::string& name) {
   const std::string base = fixture_dir() + "/checkpoints/" + name;
   std::map<std::string, std::string> flags = io::read_safetensors(base + ".io.safetensors").metadata;

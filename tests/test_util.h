@@ -74,6 +74,11 @@ Tensor random_images(const Shape& shape, uint64_t seed, float scale = 0.25f);
 std::unique_ptr<Classifier> random_classifier(const std::string& arch, int64_t channels, int64_t size,
                                               int64_t classes, uint64_t seed);
 
+// Interval bounds of `model` around x: a box of radius 0 gives forward(x) (to 1e-4), and forward passes at
+// random points and corners of the ℓ∞ box of radius eps lie between the bounds (within 1e-5 of the logits'
+// scale). Non-finite bounds fail unless `may_overflow` (they then read as unbounded).
+void expect_interval_bounds_hold(Classifier& model, const Tensor& x, double eps, bool may_overflow = false);
+
 // A narrow UNet fixture (tests/fixtures/checkpoints/NAME.pt, random weights from the reference code) as a
 // diffusion model with the CIFAR-10 schedule (cosine, 4000 steps), on the CPU.
 DiffusionModel narrow_diffusion_model(const std::string& name);

@@ -26,6 +26,11 @@ class ResidualDenoiser : public Module {
   Tensor backward(const Tensor& dy) override {
     return ops::add(dy, body_->backward(ops::affine(dy, -1.0f, 0.0f)));
   }
+  // x − body(x) ∈ [l − u_body, u − l_body]: the two terms bounded apart (loose where they move together).
+  Interval bounds(const Interval& x) override {
+    const Interval b = body_->bounds(x);
+    return {difference(x.lower, b.upper), difference(x.upper, b.lower)};
+  }
   void collect(const std::string& prefix, NamedTensors& out) override {
     body_->collect(join_key(prefix, key_), out);
   }
@@ -55,6 +60,7 @@ class MemNetResidualBlock : public Module {
   }
   Tensor forward(const Tensor& x) override { return ops::add(x, body_.forward(x)); }
   Tensor backward(const Tensor& dy) override { return ops::add(dy, body_.backward(dy)); }
+  Interval bounds(const Interval& x) override { return add_bounds(x, body_.bounds(x)); }
   void collect(const std::string& prefix, NamedTensors& out) override { body_.collect(prefix, out); }
   std::string name() const override { return "MemNetResidualBlock"; }
 
@@ -91,6 +97,21 @@ class MemNet : public Module {
       memory.push_back(block.gate->forward(ops::concat(parts, 1)));
     }
     return ops::add(x, reconstructor_->forward(memory.back()));
+  }
+
+  // The same graph on boxes: a concatenation joins the lower bounds and the upper bounds channel-wise.
+  Interval bounds(const Interval& x) override {
+    std::vector<Interval> memory{feature_extractor_->bounds(x)};
+    for (MemoryBlock& block : blocks_) {
+      std::vector<Interval> parts;
+      Interval h = memory.back();
+      for (auto& unit : block.recursive) parts.push_back(h = unit->bounds(h));
+      parts.insert(parts.end(), memory.begin(), memory.end());
+      std::vector<Tensor> lower, upper;
+      for (const Interval& p : parts) lower.push_back(p.lower), upper.push_back(p.upper);
+      memory.push_back(block.gate->bounds({ops::concat(lower, 1), ops::concat(upper, 1)}));
+    }
+    return add_bounds(x, reconstructor_->bounds(memory.back()));
   }
 
   // d_memory[k] gathers the gradient of memory entry k from every later use: it is complete when block k
@@ -152,6 +173,7 @@ class DenoiserThenClassifier : public Module {
       : denoiser_(denoiser), classifier_(classifier) {}
   Tensor forward(const Tensor& x) override { return classifier_.forward(denoiser_.forward(x)); }
   Tensor backward(const Tensor& dy) override { return denoiser_.backward(classifier_.backward(dy)); }
+  Interval bounds(const Interval& x) override { return classifier_.bounds(denoiser_.bounds(x)); }
   void collect(const std::string& prefix, NamedTensors& out) override {
     denoiser_.collect(join_key(prefix, "denoiser"), out);
     classifier_.collect(join_key(prefix, "classifier"), out);

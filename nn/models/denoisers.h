@@ -33,11 +33,14 @@ std::unique_ptr<Module> build_memnet(const ModelSpec& spec);
 // the identity, x − 0 (their MemNet keeps the plain initialization).
 void initialize_denoiser_for_training(Classifier& denoiser, uint64_t seed);
 
+// Both denoisers have interval bounds (nn/interval.h) but no backward through them: IBP through a denoiser
+// bounds a trained one (ood --ibp-eps), it does not train one.
+
 // Denoised smoothing's base classifier as one classifier: classifier(denoiser(x)), with the input gradient
-// through both (attacks through the denoiser, white-box). Borrows both models, which must outlive it and sit
-// on one device (its tensors are theirs, named "denoiser.*" and "classifier.*"); its spec is the classifier's
-// (the classifier normalizes its own input) named "DENOISER+CLASSIFIER". The denoiser runs as NetworkDenoiser
-// runs it, on the images' own size.
+// through both (attacks through the denoiser, white-box) and interval bounds through both. Borrows both
+// models, which must outlive it and sit on one device (its tensors are theirs, named "denoiser.*" and
+// "classifier.*"); its spec is the classifier's (the classifier normalizes its own input) named
+// "DENOISER+CLASSIFIER". The denoiser runs as NetworkDenoiser runs it, on the images' own size.
 std::unique_ptr<Classifier> denoised_network(Classifier& denoiser, Classifier& classifier);
 
 }  // namespace sc

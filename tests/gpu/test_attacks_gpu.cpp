@@ -3,6 +3,8 @@
 // forward pass) and PGD's adversarial examples.
 #include "attacks/pgd.h"
 #include "nn/interval.h"
+#include "nn/models/denoisers.h"
+#include "nn/models/random_init.h"
 #include "nn/runtime.h"
 #include "test_util.h"
 
@@ -77,6 +79,31 @@ TEST(GpuIntervalBounds, MatchCpu) {
   }
   EXPECT_EQ(static_cast<size_t>(checked), cpu_grads.size());
   EXPECT_GT(checked, 60);
+}
+
+// Bounds through Salman et al.'s denoisers (a difference of boxes, MemNet's concatenated memory) and the
+// classifier behind them, as ood --ibp-eps computes them with --denoiser.
+TEST(GpuIntervalBounds, ThroughADenoiserMatchCpu) {
+  SKIP_WITHOUT_GPU();
+  for (const char* arch : {"dncnn", "memnet"}) {
+    SCOPED_TRACE(arch);
+    ModelSpec spec;
+    spec.arch = arch, spec.num_classes = 0, spec.height = spec.width = 16;
+    spec.flags = {{"depth", "4"}, {"width", "8"}, {"memory_blocks", "2"}, {"residual_blocks", "2"}};
+    if (spec.arch == "dncnn") spec.flags.erase("memory_blocks"), spec.flags.erase("residual_blocks");
+    auto cpu_denoiser = build_model(spec), gpu_denoiser = build_model(spec);
+    randomize_parameters(*cpu_denoiser, 13);
+    randomize_parameters(*gpu_denoiser, 13);
+    auto cpu_lenet = random_classifier("lenet", 3, 16, 10, 14),
+         gpu_lenet = random_classifier("lenet", 3, 16, 10, 14);
+    gpu_denoiser->to(Device::cuda(0));
+    gpu_lenet->to(Device::cuda(0));
+    const Tensor x = random_images({2, 3, 16, 16}, 15);
+    const Interval want = denoised_network(*cpu_denoiser, *cpu_lenet)->bounds(linf_box(x, 1e-3)),
+                   got = denoised_network(*gpu_denoiser, *gpu_lenet)->bounds(linf_box(x.cuda(), 1e-3));
+    EXPECT_TRUE(allclose(got.lower.cpu(), want.lower, 1e-4));
+    EXPECT_TRUE(allclose(got.upper.cpu(), want.upper, 1e-4));
+  }
 }
 
 TEST(GpuAttacks, PgdMatchesCpu) {
