@@ -12,11 +12,13 @@
 #include "apps/model_options.h"
 #include "apps/progress.h"
 #include "attacks/apgd.h"
+#include "attacks/monotone_pgd.h"
 #include "attacks/score_ascent.h"
 #include "io/dataset.h"
 #include "io/file_util.h"
 #include "kernels/argmax.h"
 #include "nn/models/denoisers.h"
+#include "nn/parse_number.h"
 #include "ood/certified_confidence.h"
 #include "ood/joint_model.h"
 #include "ood/report.h"
@@ -48,27 +50,92 @@ struct EvaluatedSet {
   std::vector<double> smoothed;
 };
 
-// The highest `kind` score that each chosen image reaches within the attack's ball, by projected gradient
-// ascent (attacks/score_ascent.h) or APGD's walk (attacks/apgd.h), `batch` images at a time.
+// One attack of --attack-method: pgd (fixed steps), apgd (APGD's walk) or mpgd (monotone PGD from DISTRO's
+// three starts), each with its steps.
+struct OodAttack {
+  std::string method;
+  int steps = 0;
+};
+
+// --attack-method METHOD[:STEPS],...: the steps default to --attack-steps.
+std::vector<OodAttack> parse_ood_attacks(const std::string& text, int default_steps) {
+  std::vector<OodAttack> out;
+  for (const std::string& item : split_commas(text)) {
+    const size_t colon = item.find(':');
+    OodAttack a{item.substr(0, colon), default_steps};
+    SC_CHECK(a.method == "pgd" || a.method == "apgd" || a.method == "mpgd",
+             "ood: --attack-method takes pgd, apgd or mpgd (each optionally :STEPS), comma-separated; got '",
+             item, "'");
+    if (colon != std::string::npos) {
+      const std::optional<int64_t> steps = parse_int64(item.substr(colon + 1));
+      SC_CHECK(steps && *steps >= 1 && *steps <= (1 << 20), "ood: --attack-method: the steps in '", item,
+               "' must be a whole number from 1 to 2^20");
+      a.steps = static_cast<int>(*steps);
+    }
+    out.push_back(a);
+  }
+  SC_CHECK(!out.empty(), "ood: --attack-method names no attack");
+  return out;
+}
+
+// The highest `kind` score that each chosen image reaches within the attack's ball over every attack of
+// `runs` (projected gradient ascent, attacks/score_ascent.h; APGD's walk, attacks/apgd.h; monotone PGD,
+// attacks/monotone_pgd.h), `batch` images at a time. `o` holds the ball, pgd's step, the restarts of pgd and
+// apgd, and the seed; `mpgd_step` is monotone PGD's first rate.
 std::vector<double> adversarial_scores(const io::Dataset& data, const std::vector<int64_t>& indices,
                                        Classifier& model, ood::Score kind, double temperature,
-                                       const attacks::PgdOptions& o, bool apgd, int64_t batch,
-                                       const std::string& label) {
+                                       const attacks::PgdOptions& o, const std::vector<OodAttack>& runs,
+                                       double mpgd_step, int64_t batch, const std::string& label) {
   const int64_t n = static_cast<int64_t>(indices.size());
   std::vector<double> out;
   Progress progress(label, n);
+  const attacks::LogitsLoss objective = ood::score_objective(kind, temperature);
   for (int64_t b0 = 0; b0 < n; b0 += batch) {
     const int64_t b1 = std::min(n, b0 + batch);
     const std::vector<int64_t> ids(indices.begin() + b0, indices.begin() + b1);
     const Tensor x = io::read_batch(data, indices, b0, b1).to(model.device());
-    const attacks::LogitsLoss objective = ood::score_objective(kind, temperature);
-    const auto r = apgd ? attacks::apgd_maximize_objective(model, x, ids, objective, o)
-                        : attacks::maximize_objective(model, x, ids, objective, o);
-    out.insert(out.end(), r.value.begin(), r.value.end());
+    std::vector<double> best(ids.size(), -1e300);
+    for (const OodAttack& run : runs) {
+      attacks::PgdOptions steps = o;
+      steps.steps = run.steps;
+      attacks::AscentResult r;
+      if (run.method == "mpgd") {
+        attacks::MonotonePgdOptions m;
+        m.norm = o.norm, m.eps = o.eps, m.steps = run.steps, m.step_size = mpgd_step, m.seed = o.seed;
+        r = attacks::monotone_pgd_maximize(model, x, ids, objective, m);
+      } else {
+        r = run.method == "apgd" ? attacks::apgd_maximize_objective(model, x, ids, objective, steps)
+                                 : attacks::maximize_objective(model, x, ids, objective, steps);
+      }
+      for (size_t k = 0; k < best.size(); ++k) best[k] = std::max(best[k], r.value[k]);
+    }
+    out.insert(out.end(), best.begin(), best.end());
     progress.update(b1);
   }
   progress.finish();
   return out;
+}
+
+// How the adversarial table's header describes the attacks: "APGD, 40 steps, 1 start", or the highest of
+// several ("highest of: monotone PGD, 200 steps, 3 starts; APGD, 500 steps, 5 starts").
+std::string describe_ood_attacks(const std::vector<OodAttack>& runs, const attacks::PgdOptions& o,
+                                 double mpgd_step) {
+  std::string text = runs.size() > 1 ? "highest of: " : "";
+  for (size_t i = 0; i < runs.size(); ++i) {
+    char one[160];
+    const OodAttack& a = runs[i];
+    const int starts =
+        a.method == "mpgd" ? static_cast<int>(attacks::MonotonePgdOptions().starts.size()) : o.restarts;
+    if (a.method == "apgd")
+      std::snprintf(one, sizeof one, "APGD, %d steps", a.steps);
+    else if (a.method == "mpgd")
+      std::snprintf(one, sizeof one, "monotone PGD, %d steps from %g", a.steps, mpgd_step);
+    else
+      std::snprintf(one, sizeof one, "%d steps of %g", a.steps, o.step_size);
+    text += (i > 0 ? "; " : "") + std::string(one) + ", " + std::to_string(starts) + " start" +
+            (starts > 1 ? "s" : "");
+  }
+  return text;
 }
 
 // The mean max softmax of `n` noisy copies (noise phase kConfidence, noise index = the dataset index) of each
@@ -187,10 +254,14 @@ int ood_command(int argc, char** argv) {
               "(a number or a fraction like 8/255) to the highest score PGD finds from it")
       .option("attack-norm", "linf", "linf or l2")
       .option("attack-method", "pgd",
-              "pgd (fixed steps) or apgd (Croce & Hein's step-size schedule with momentum, as ProoD/DISTRO)")
+              "pgd (fixed steps), apgd (Croce & Hein's step-size schedule with momentum) or mpgd (monotone "
+              "PGD: momentum on the raw gradient, steps that lower the score undone, from DISTRO's three "
+              "starts); several, comma-separated, keep each image's highest score, and METHOD:STEPS sets "
+              "one's steps (DISTRO: mpgd:200,apgd:500 with --attack-restarts 5 at ε = 0.01)")
       .option("attack-steps", "40", "gradient steps per start")
-      .option("attack-step-size", "", "pgd's step (default: ε/10); apgd sets its own")
-      .option("attack-restarts", "1", "starts: the image, then uniform draws in the ball")
+      .option("attack-step-size", "",
+              "pgd's step (default: ε/10) and mpgd's first rate (default: 0.1, DISTRO's); apgd sets its own")
+      .option("attack-restarts", "1", "pgd's and apgd's starts: the image, then uniform draws in the ball")
       .option("detector", "",
               "a binary in/out detector model (1 output d, or 2 with class 1 = in, as `train` makes from an "
               "inout: dataset): every path then runs on ProoD's joint model p(y|x) = σ(d)·softmax(f)_y + "
@@ -223,16 +294,15 @@ int ood_command(int argc, char** argv) {
   const std::vector<double> radii = parse_radii(args.get("radii"));
   attacks::PgdOptions attack;
   const double attack_eps = args.get_fraction("attack-eps", 0, 1e6);
-  const std::string method = args.get("attack-method");
-  SC_CHECK(method == "pgd" || method == "apgd", "ood: --attack-method must be pgd or apgd, got '", method,
-           "'");
+  const std::vector<OodAttack> attack_runs = parse_ood_attacks(
+      args.get("attack-method"), static_cast<int>(args.get_int("attack-steps", 1, 1 << 20)));
+  const bool step_given = !args.get("attack-step-size").empty();
+  const double mpgd_step = step_given ? args.get_fraction("attack-step-size", 1e-12, 1e6) : 0.1;
   if (attack_eps > 0) {
     attack.norm = attacks::parse_norm(args.get("attack-norm"));
     attack.eps = attack_eps;
-    attack.steps = static_cast<int>(args.get_int("attack-steps", 1, 1 << 20));
-    attack.step_size = args.get("attack-step-size").empty()
-                           ? attack_eps / 10
-                           : args.get_fraction("attack-step-size", 1e-12, 1e6);
+    attack.steps = attack_runs[0].steps;
+    attack.step_size = step_given ? mpgd_step : attack_eps / 10;
     attack.restarts = static_cast<int>(args.get_int("attack-restarts", 1, 1 << 20));
     attack.seed = seed;
   }
@@ -316,24 +386,18 @@ int ood_command(int argc, char** argv) {
   }
   if (attack_eps > 0) {
     // Clean in-distribution scores against the OOD images' scores after the attack.
-    char head[256];
     for (ood::Score kind : kinds) {
       std::vector<ood::NamedScores> out_scores;
       for (size_t s = 1; s < evaluated.size(); ++s)
         out_scores.push_back(
             {evaluated[s].name,
              adversarial_scores(*sets[s].second, evaluated[s].indices, through ? *through : *model, kind,
-                                temperature, attack, method == "apgd", batch,
+                                temperature, attack, attack_runs, mpgd_step, batch,
                                 "ood " + evaluated[s].name + " attack")});
-      char steps[64];
-      if (method == "apgd")
-        std::snprintf(steps, sizeof steps, "APGD, %d steps", attack.steps);
-      else
-        std::snprintf(steps, sizeof steps, "%d steps of %g", attack.steps, attack.step_size);
-      std::snprintf(head, sizeof head,
-                    "\n### adversarial: score %s, OOD images moved within %s ε = %s (%s, %d start%s)\n\n",
-                    ood::score_name(kind).c_str(), attacks::norm_name(attack.norm),
-                    args.get("attack-eps").c_str(), steps, attack.restarts, attack.restarts > 1 ? "s" : "");
+      const std::string head = "\n### adversarial: score " + ood::score_name(kind) +
+                               ", OOD images moved within " + attacks::norm_name(attack.norm) +
+                               " ε = " + args.get("attack-eps") + " (" +
+                               describe_ood_attacks(attack_runs, attack, mpgd_step) + ")\n\n";
       md += head + ood::metrics_markdown(ood::evaluate({in.name, scores_of(in, kind)}, out_scores));
     }
   }

@@ -8,6 +8,7 @@
 #include "attacks/apgd.h"
 #include "attacks/fab.h"
 #include "attacks/loss_gradient.h"
+#include "attacks/monotone_pgd.h"
 #include "attacks/perturbation.h"
 #include "attacks/pgd.h"
 #include "attacks/score_ascent.h"
@@ -651,6 +652,95 @@ TEST(ScoreAscent, ReachesTheLinearMaximum) {
       EXPECT_LT(short_run.value[i], r.value[i] - 1e-3);
     }
   }
+}
+
+// Monotone PGD's starts: de-contrasting moves each value towards the image's mean by at most ε; the noise
+// starts depend on (seed, image, start) alone, uniform ones fill the ball, normal ones have σ.
+TEST(MonotonePgd, Starts) {
+  attacks::MonotonePgdOptions o;
+  o.eps = 0.05, o.seed = 3;
+  const std::vector<float> x = {0.0f, 0.1f, 0.5f, 0.52f, 0.9f, 1.0f};  // mean 0.503333
+  const std::vector<float> dc =
+      attacks::monotone_start(attacks::MonotoneStart::Decontrast, o, x.data(), 6, 7, 0);
+  const std::vector<float> want = {0.05f, 0.05f, 0.0033333f, -0.0166667f, -0.05f, -0.05f};
+  for (size_t e = 0; e < 6; ++e) EXPECT_NEAR(dc[e], want[e], 1e-6) << e;
+  const std::vector<float> many(4000, 0.5f);
+  const auto draw = [&](attacks::MonotoneStart kind, uint64_t image, int start) {
+    return attacks::monotone_start(kind, o, many.data(), 4000, image, start);
+  };
+  for (auto kind : {attacks::MonotoneStart::Uniform, attacks::MonotoneStart::Normal}) {
+    const std::vector<float> a = draw(kind, 9, 1);
+    EXPECT_EQ(a, draw(kind, 9, 1));
+    EXPECT_NE(a, draw(kind, 10, 1));
+    EXPECT_NE(a, draw(kind, 9, 2));
+    double sum = 0, squares = 0, largest = 0;
+    for (float v : a) sum += v, squares += double{v} * v, largest = std::max(largest, std::fabs(double{v}));
+    const double sd = std::sqrt(squares / 4000 - (sum / 4000) * (sum / 4000));
+    if (kind == attacks::MonotoneStart::Uniform) {
+      EXPECT_LE(largest, o.eps);
+      EXPECT_NEAR(sd, o.eps / std::sqrt(3.0), 0.05 * o.eps);  // U(−ε, ε)
+    } else {
+      EXPECT_NEAR(sd, o.normal_sigma, 0.05 * o.normal_sigma);
+    }
+  }
+}
+
+// On the linear model's max logit, monotone PGD walks to the corner (ℓ∞) or the boundary point (ℓ2) of the
+// ball that maximizes it, from a first rate far too small to get there without the rate's gain.
+TEST(MonotonePgd, ReachesTheLinearMaximum) {
+  LinearModel lin;
+  const Tensor x = lin.images({0.3, 1.0, 2.0}, 13);
+  const std::vector<float> clean = x.to_float_vector();
+  for (Norm norm : {Norm::Linf, Norm::L2}) {
+    attacks::MonotonePgdOptions o;
+    o.norm = norm, o.eps = 0.02, o.steps = 200, o.step_size = 1e-7, o.seed = 4;
+    const auto r = attacks::monotone_pgd_maximize(*lin.model, x, {0, 1, 2},
+                                                  ood::score_objective(ood::Score::MaxLogit), o);
+    const std::vector<float> best = r.best.to_float_vector();
+    for (int i = 0; i < 3; ++i) {
+      const double peak = lin.margin(clean.data() + i * 48) + o.eps * (norm == Norm::Linf ? lin.l1 : lin.l2);
+      EXPECT_NEAR(r.value[i], peak, 1e-4 * peak) << attacks::norm_name(norm) << " image " << i;
+      EXPECT_NEAR(lin.margin(best.data() + i * 48), r.value[i], 1e-4 * peak);
+    }
+    // Without the gain, 200 steps of that rate stay near the starts.
+    o.gain = 1.0;
+    const auto slow = attacks::monotone_pgd_maximize(*lin.model, x, {0, 1, 2},
+                                                     ood::score_objective(ood::Score::MaxLogit), o);
+    for (int i = 0; i < 3; ++i) EXPECT_LT(slow.value[i], r.value[i] - 0.01);
+  }
+}
+
+// A step that lowers the objective is undone and halves the rate: on f = −(m − c)², m the linear model's
+// margin and c inside the ball's reach, a first rate 1,000 times too large still ends at the peak f = 0
+// (every overshoot rejected until the rate fits). With the decay off (1), the walk never gets there, and
+// with no steps the value is the best of the image and the starts.
+TEST(MonotonePgd, RejectsStepsThatLowerTheObjective) {
+  LinearModel lin;
+  const Tensor x = lin.images({0.5}, 17);
+  const double m0 = lin.margin(x.to_float_vector().data()), c = m0 + 0.01 * lin.l1;
+  const attacks::LogitsLoss peaked = [c](const std::vector<double>& z, int64_t rows, int64_t classes,
+                                         std::vector<double>& loss, std::vector<double>& dz) {
+    loss.assign(static_cast<size_t>(rows), 0.0);
+    std::fill(dz.begin(), dz.end(), 0.0);
+    for (int64_t r = 0; r < rows; ++r) {
+      const double m = z[static_cast<size_t>(r * classes + 1)];  // class 0's logit is 0
+      loss[static_cast<size_t>(r)] = -(m - c) * (m - c);
+      dz[static_cast<size_t>(r * classes + 1)] = -2 * (m - c);
+    }
+  };
+  attacks::MonotonePgdOptions o;
+  o.eps = 0.02, o.steps = 60, o.step_size = 1.0;
+  const auto r = attacks::monotone_pgd_maximize(*lin.model, x, {0}, peaked, o);
+  EXPECT_GT(r.value[0], -1e-6);
+  EXPECT_NEAR(lin.margin(r.best.to_float_vector().data()), c, 1e-3);
+  o.decay = 1.0;
+  EXPECT_LT(attacks::monotone_pgd_maximize(*lin.model, x, {0}, peaked, o).value[0], -1e-4);
+  o.steps = 0, o.decay = 0.5;
+  const auto none = attacks::monotone_pgd_maximize(*lin.model, x, {0}, peaked, o);
+  EXPECT_GE(none.value[0], -(m0 - c) * (m0 - c) - 1e-9);  // the image itself is among the candidates
+  EXPECT_LT(none.value[0], -1e-4);
+  o.starts.clear();
+  EXPECT_ERROR_MENTIONS(attacks::monotone_pgd_maximize(*lin.model, x, {0}, peaked, o), "no starts");
 }
 
 }  // namespace

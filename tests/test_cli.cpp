@@ -557,6 +557,34 @@ TEST(Cli, OodAdversarialTables) {
                        "sideways")
                 .err.find("--attack-method"),
             std::string::npos);
+  EXPECT_NE(smoothcuda("ood fake:3:1:28:28 " + model +
+                       " --ood fake:3:1:28:28 --attack-eps 0.1 --attack-method mpgd:0")
+                .err.find("the steps in 'mpgd:0'"),
+            std::string::npos);
+  // Monotone PGD, and several attacks keeping each image's highest score: never above any one of them.
+  const std::string several = "ood fake:30:1:28:28 " + model +
+                              " --ood noise=fake:20:1:28:28:uniform --engine generic --score maxlogit "
+                              "--attack-eps 8/255 --batch 16 --attack-method ";
+  const CliRun m = smoothcuda(several + "mpgd:20");
+  ASSERT_EQ(m.code, 0) << m.err;
+  const std::string mpgd_head =
+      "### adversarial: score maxlogit, OOD images moved within linf ε = 8/255 (monotone PGD, 20 steps from "
+      "0.1, "
+      "3 starts)\n";
+  ASSERT_NE(m.out.find(mpgd_head), std::string::npos) << m.out;
+  const CliRun both = smoothcuda(several + "mpgd:20,apgd:5");
+  ASSERT_EQ(both.code, 0) << both.err;
+  const std::string both_head =
+      "### adversarial: score maxlogit, OOD images moved within linf ε = 8/255 (highest of: monotone PGD, 20 "
+      "steps "
+      "from 0.1, 3 starts; APGD, 5 steps, 1 start)\n";
+  ASSERT_NE(both.out.find(both_head), std::string::npos) << both.out;
+  const double auroc_both = std::stod(ood_cell(both.out, both_head, "noise", 2));
+  EXPECT_LE(auroc_both, std::stod(ood_cell(m.out, mpgd_head, "noise", 2))) << m.out << both.out;
+  EXPECT_LE(auroc_both, std::stod(ood_cell(a.out, adv, "noise", 2))) << a.out << both.out;
+  EXPECT_LE(std::stod(ood_cell(m.out, mpgd_head, "noise", 2)),
+            std::stod(ood_cell(m.out, "### score: maxlogit\n", "noise", 2)))
+      << m.out;
 }
 
 // AutoAttack's sequence (APGD-CE, APGD-T, FAB-T, Square) on akamaster's ResNet-20 at a budget that leaves
