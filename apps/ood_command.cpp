@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 
 #include "apps/args.h"
 #include "apps/commands.h"
@@ -20,6 +21,7 @@
 #include "nn/models/denoisers.h"
 #include "nn/parse_number.h"
 #include "ood/certified_confidence.h"
+#include "ood/distro_certified.h"
 #include "ood/joint_model.h"
 #include "ood/report.h"
 #include "ood/score_bounds.h"
@@ -48,6 +50,7 @@ struct EvaluatedSet {
   std::vector<int64_t> indices, labels;
   Tensor logits;
   std::vector<double> smoothed;
+  std::vector<Certificate> certificates;  // with --distro-certified
 };
 
 // One attack of --attack-method: pgd (fixed steps), apgd (APGD's walk) or mpgd (monotone PGD from DISTRO's
@@ -138,16 +141,14 @@ std::string describe_ood_attacks(const std::vector<OodAttack>& runs, const attac
   return text;
 }
 
-// The mean max softmax of `n` noisy copies (noise phase kConfidence, noise index = the dataset index) of each
-// chosen image, some images at a time so that their samples share batches.
-std::vector<double> smoothed_confidence(const io::Dataset& data, const std::vector<int64_t>& indices,
-                                        Smooth& smooth, int64_t n, const std::string& label) {
+// Runs `per_group(images, ids)` on the chosen images, some at a time (so that their noisy samples share
+// batches), and concatenates what it returns, with a progress bar.
+template <class T>
+std::vector<T> over_image_groups(
+    const io::Dataset& data, const std::vector<int64_t>& indices, const std::string& label,
+    const std::function<std::vector<T>(const std::vector<Tensor>&, const std::vector<int64_t>&)>& per_group) {
   constexpr size_t kImagesAtOnce = 64;
-  const Shape shape = data.image_shape();
-  const Smooth::RowScores msp = [](const Tensor& logits) {
-    return ood::scores(logits, ood::Score::MaxSoftmax);
-  };
-  std::vector<double> out;
+  std::vector<T> out;
   Progress progress(label, static_cast<int64_t>(indices.size()));
   for (size_t b = 0; b < indices.size(); b += kImagesAtOnce) {
     const std::vector<int64_t> ids(
@@ -155,15 +156,38 @@ std::vector<double> smoothed_confidence(const io::Dataset& data, const std::vect
         indices.begin() + static_cast<std::ptrdiff_t>(std::min(indices.size(), b + kImagesAtOnce)));
     std::vector<Tensor> xs;
     for (int64_t i : ids) {
-      Tensor x = Tensor::empty(shape);
+      Tensor x = Tensor::empty(data.image_shape());
       data.read_image(i, x.data<float>());
       xs.push_back(std::move(x));
     }
-    for (double m : smooth.mean_scores(xs, ids, noise::kConfidence, n, msp)) out.push_back(m);
+    for (T& v : per_group(xs, ids)) out.push_back(std::move(v));
     progress.update(static_cast<int64_t>(out.size()));
   }
   progress.finish();
   return out;
+}
+
+// The mean max softmax of `n` noisy copies (noise phase kConfidence, noise index = the dataset index) of each
+// chosen image.
+std::vector<double> smoothed_confidence(const io::Dataset& data, const std::vector<int64_t>& indices,
+                                        Smooth& smooth, int64_t n, const std::string& label) {
+  const Smooth::RowScores msp = [](const Tensor& logits) {
+    return ood::scores(logits, ood::Score::MaxSoftmax);
+  };
+  return over_image_groups<double>(data, indices, label,
+                                   [&](const std::vector<Tensor>& xs, const std::vector<int64_t>& ids) {
+                                     return smooth.mean_scores(xs, ids, noise::kConfidence, n, msp);
+                                   });
+}
+
+// Cohen's CERTIFY for each chosen image (DISTRO's certified score).
+std::vector<Certificate> certificates_of(const io::Dataset& data, const std::vector<int64_t>& indices,
+                                         Smooth& smooth, int64_t n0, int64_t n, double alpha,
+                                         const std::string& label) {
+  return over_image_groups<Certificate>(data, indices, label,
+                                        [&](const std::vector<Tensor>& xs, const std::vector<int64_t>& ids) {
+                                          return smooth.certify(xs, ids, n0, n, alpha);
+                                        });
 }
 
 // scores.tsv: a row per image of every set (set, idx, label, predict, each score, and with --sigma the
@@ -173,6 +197,7 @@ std::string scores_tsv(const std::vector<EvaluatedSet>& sets, double temperature
   std::string tsv = "set\tidx\tlabel\tpredict";
   for (ood::Score kind : ood::all_scores()) tsv += "\t" + ood::score_name(kind);
   if (!sets[0].smoothed.empty()) tsv += "\tsmoothed_msp\tsmoothed_lower\tsmoothed_upper";
+  if (!sets[0].certificates.empty()) tsv += "\tcertified_class\tcertified_radius";
   tsv += "\n";
   for (const EvaluatedSet& e : sets) {
     std::vector<std::vector<double>> columns;
@@ -190,6 +215,11 @@ std::string scores_tsv(const std::vector<EvaluatedSet>& sets, double temperature
       if (!e.smoothed.empty()) {
         const ood::ConfidenceInterval c = ood::hoeffding_interval(e.smoothed[i], n_noisy, alpha);
         std::snprintf(row, sizeof row, "\t%.17g\t%.17g\t%.17g", c.mean, c.lower, c.upper);
+        tsv += row;
+      }
+      if (!e.certificates.empty()) {  // Cohen's CERTIFY (--distro-certified): −1 abstains
+        std::snprintf(row, sizeof row, "\t%lld\t%.17g", static_cast<long long>(e.certificates[i].prediction),
+                      e.certificates[i].radius);
         tsv += row;
       }
       tsv += "\n";
@@ -248,6 +278,11 @@ int ood_command(int argc, char** argv) {
       .option("N", "10000", "noisy copies per image (--sigma)")
       .option("alpha", "0.01", "each Hoeffding bound on a smoothed confidence fails with probability alpha")
       .option("radii", "0,0.12,0.25,0.5", "l2 radii of the certified tables: a,b,c or START:STOP:STEP")
+      .flag("distro-certified",
+            "with --sigma, also DISTRO's certified table as its code computes it: Cohen's CERTIFY (--N0, "
+            "--N, --alpha) on every image, scored softmax(logits)[c_A] + sqrt(2/pi)·R where r <= R, else 0 "
+            "(not a bound: for comparison with DISTRO's published numbers)")
+      .option("N0", "100", "CERTIFY's selection samples (--distro-certified)")
       .option("seed", "0", "noise seed (--sigma) and the attack's random restarts")
       .option("attack-eps", "0",
               "with ε > 0, also the adversarial tables: each OOD image moved within the ball of radius ε "
@@ -292,6 +327,9 @@ int ood_command(int argc, char** argv) {
   const int64_t n_noisy = args.get_int("N", 1, (1LL << 32) - 1);
   const uint64_t seed = static_cast<uint64_t>(args.get_int("seed", 0, (1LL << 62)));
   const std::vector<double> radii = parse_radii(args.get("radii"));
+  const bool distro_certified = args.has_flag("distro-certified");
+  const int64_t n0 = args.get_int("N0", 1, (1LL << 32) - 1);
+  SC_CHECK(!distro_certified || sigma > 0, "ood: --distro-certified smooths at --sigma: give --sigma");
   attacks::PgdOptions attack;
   const double attack_eps = args.get_fraction("attack-eps", 0, 1e6);
   const std::vector<OodAttack> attack_runs = parse_ood_attacks(
@@ -345,13 +383,16 @@ int ood_command(int argc, char** argv) {
 
   std::vector<EvaluatedSet> evaluated;
   for (const auto& [name, data] : sets) {
-    EvaluatedSet e{name, select_indices(data->size(), skip, max), {}, Tensor(), {}};
+    EvaluatedSet e{name, select_indices(data->size(), skip, max), {}, Tensor(), {}, {}};
     SC_CHECK(!e.indices.empty(), "ood: no images selected from ", name);
     for (int64_t i : e.indices) e.labels.push_back(data->label(i));
     e.logits = dataset_logits(*data, e.indices, *base, batch, "ood " + name);
     if (sigma > 0) {  // each set its own noise stream
       Smooth smooth(*base, sigma, batch, seed + evaluated.size());
       e.smoothed = smoothed_confidence(*data, e.indices, smooth, n_noisy, "ood " + name + " smoothed");
+      if (distro_certified)
+        e.certificates =
+            certificates_of(*data, e.indices, smooth, n0, n_noisy, alpha, "ood " + name + " certify");
     }
     evaluated.push_back(std::move(e));
   }
@@ -430,7 +471,7 @@ int ood_command(int argc, char** argv) {
       out_scores.push_back({evaluated[s].name, evaluated[s].smoothed});
       out_upper.push_back(std::move(upper));
     }
-    char head[256];
+    char head[320];
     std::snprintf(head, sizeof head, "\n### smoothed confidence: σ = %g, N = %lld\n\n", sigma,
                   static_cast<long long>(n_noisy));
     md += head + ood::metrics_markdown(ood::evaluate(in_scores, out_scores));
@@ -440,6 +481,24 @@ int ood_command(int argc, char** argv) {
         "α = %g)\n\n",
         sigma, static_cast<long long>(n_noisy), alpha);
     md += head + ood::certified_markdown(in_scores, out_upper, radii, sigma);
+    if (distro_certified) {
+      std::vector<std::vector<ood::NamedScores>> outs;
+      for (size_t s = 1; s < evaluated.size(); ++s) {
+        std::vector<ood::NamedScores> by_radius;
+        for (auto& scores :
+             ood::distro_certified_scores(evaluated[s].certificates, evaluated[s].logits, radii, temperature))
+          by_radius.push_back({evaluated[s].name, std::move(scores)});
+        outs.push_back(std::move(by_radius));
+      }
+      std::snprintf(head, sizeof head,
+                    "\n### DISTRO's certified score (σ = %g, N0 = %lld, N = %lld, α = %g): softmax of the "
+                    "certified class + √(2/π)·R where r ≤ R, else 0, for every image (DISTRO's code; not a "
+                    "bound)\n\n",
+                    sigma, static_cast<long long>(n0), static_cast<long long>(n_noisy), alpha);
+      md += head +
+            ood::radius_scores_markdown(
+                ood::distro_certified_scores(in.certificates, in.logits, radii, temperature), outs, radii);
+    }
     const double max_radius = *std::max_element(radii.begin(), radii.end());
     if (!out.empty() && max_radius > 0)
       io::write_file_atomic(out + "/certified_auroc.svg",

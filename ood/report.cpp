@@ -1,7 +1,10 @@
 #include "ood/report.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <functional>
+#include <tuple>
 
 #include "io/svg_plot.h"
 #include "nn/error.h"
@@ -49,12 +52,16 @@ DetectionMetrics certified_metrics(const NamedScores& in, const NamedScores& upp
 }
 }  // namespace
 
-std::string certified_markdown(const NamedScores& in, const std::vector<NamedScores>& out_upper,
-                               const std::vector<double>& radii, double sigma) {
-  SC_CHECK(!radii.empty(), "certified_markdown: no radii");
+namespace {
+// | OOD set | A r=… | B r=… |: two metrics (in [0, 1], shown ×100; NaN as "—") of each OOD set at each
+// radius, `at(set, radius index)`, and their mean over the sets when there are several.
+std::string radii_markdown(const std::vector<std::string>& sets, const std::vector<double>& radii,
+                           const char* first, const char* second,
+                           const std::function<std::pair<double, double>(size_t, size_t)>& at) {
+  SC_CHECK(!radii.empty(), "radii_markdown: no radii");
   std::string md = "| OOD set |", rule = "|---|";
   char cell[64];
-  for (const char* metric : {"GAUROC", "GFPR95"})
+  for (const char* metric : {first, second})
     for (double r : radii) {
       std::snprintf(cell, sizeof cell, " %s r=%.3g |", metric, r);
       md += cell, rule += "---:|";
@@ -63,25 +70,60 @@ std::string certified_markdown(const NamedScores& in, const std::vector<NamedSco
   auto line = [&](const std::string& name, const std::vector<double>& v) {
     md += "| " + name + " |";
     for (double x : v) {
-      std::snprintf(cell, sizeof cell, " %.2f |", 100 * x);
+      if (std::isnan(x))
+        std::snprintf(cell, sizeof cell, " — |");
+      else
+        std::snprintf(cell, sizeof cell, " %.2f |", 100 * x);
       md += cell;
     }
     md += "\n";
   };
-  // Each set's GAUROC at every radius, then its GFPR95 at every radius; their mean over the sets.
+  // Each set's first metric at every radius, then its second at every radius; their mean over the sets.
   const size_t k = radii.size();
   std::vector<double> mean(2 * k, 0.0);
-  for (const NamedScores& o : out_upper) {
+  for (size_t s = 0; s < sets.size(); ++s) {
     std::vector<double> row(2 * k);
-    for (size_t j = 0; j < k; ++j) {
-      const DetectionMetrics m = certified_metrics(in, o, radii[j], sigma);
-      row[j] = m.auroc_conservative, row[k + j] = m.fpr95;
-    }
-    line(o.name, row);
-    for (size_t j = 0; j < 2 * k; ++j) mean[j] += row[j] / static_cast<double>(out_upper.size());
+    for (size_t j = 0; j < k; ++j) std::tie(row[j], row[k + j]) = at(s, j);
+    line(sets[s], row);
+    for (size_t j = 0; j < 2 * k; ++j) mean[j] += row[j] / static_cast<double>(sets.size());
   }
-  if (out_upper.size() > 1) line("Average", mean);
+  if (sets.size() > 1) line("Average", mean);
   return md;
+}
+
+std::vector<std::string> names_of(const std::vector<NamedScores>& sets) {
+  std::vector<std::string> names;
+  for (const NamedScores& s : sets) names.push_back(s.name);
+  return names;
+}
+}  // namespace
+
+std::string certified_markdown(const NamedScores& in, const std::vector<NamedScores>& out_upper,
+                               const std::vector<double>& radii, double sigma) {
+  return radii_markdown(names_of(out_upper), radii, "GAUROC", "GFPR95", [&](size_t s, size_t j) {
+    const DetectionMetrics m = certified_metrics(in, out_upper[s], radii[j], sigma);
+    return std::pair{m.auroc_conservative, m.fpr95};
+  });
+}
+
+std::string radius_scores_markdown(const std::vector<std::vector<double>>& in,
+                                   const std::vector<std::vector<NamedScores>>& outs,
+                                   const std::vector<double>& radii) {
+  SC_CHECK(in.size() == radii.size() && !outs.empty(), "radius_scores_markdown: scores for ", in.size(),
+           " radii, ", radii.size(), " radii given");
+  for (const auto& o : outs)
+    SC_CHECK(o.size() == radii.size(), "radius_scores_markdown: an OOD set lacks radii");
+  std::vector<std::string> names;
+  for (const auto& o : outs) names.push_back(o[0].name);
+  return radii_markdown(names, radii, "AUROC", "FPR95", [&](size_t s, size_t j) {
+    const std::vector<double>&a = in[j], &b = outs[s][j].scores;
+    const auto zero = [](const std::vector<double>& v) {
+      return std::all_of(v.begin(), v.end(), [](double x) { return x == 0; });
+    };
+    if (zero(a) && zero(b)) return std::pair{std::nan(""), std::nan("")};  // nothing certified on either side
+    const DetectionMetrics m = detection_metrics(a, b);
+    return std::pair{m.auroc, m.fpr95};
+  });
 }
 
 std::string certified_auroc_svg(const NamedScores& in, const std::vector<NamedScores>& out_upper,

@@ -32,6 +32,13 @@ std::string metrics_markdown(const std::vector<SetMetrics>& rows);
 std::string certified_markdown(const NamedScores& in, const std::vector<NamedScores>& out_upper,
                                const std::vector<double>& radii, double sigma);
 
+// | OOD set | AUROC r = … | FPR95 r = … |: scores that depend on the radius (DISTRO's certified score,
+// ood/distro_certified.h), in[radius][image] against outs[set][radius] (each named by its set), plain AUROC;
+// "—" where both sides are all zeros (nothing certified at that radius), and an Average row.
+std::string radius_scores_markdown(const std::vector<std::vector<double>>& in,
+                                   const std::vector<std::vector<NamedScores>>& outs,
+                                   const std::vector<double>& radii);
+
 // Each OOD set's GAUROC (as certified_markdown) over radii 0 … max_radius.
 std::string certified_auroc_svg(const NamedScores& in, const std::vector<NamedScores>& out_upper,
                                 double max_radius, double sigma);

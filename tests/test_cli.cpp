@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 #include <sstream>
 
 #include "attacks/loss_gradient.h"
@@ -21,6 +22,7 @@
 #include "nn/models/random_init.h"
 #include "nn/state_dict.h"
 #include "ood/certified_confidence.h"
+#include "ood/distro_certified.h"
 #include "ood/metrics.h"
 #include "smoothing/noise.h"
 #include "test_util.h"
@@ -331,6 +333,51 @@ std::vector<std::string> tab_cells(const std::string& line) {
   std::istringstream row(line);
   for (std::string cell; std::getline(row, cell, '\t');) cells.push_back(cell);
   return cells;
+}
+
+// --distro-certified: Cohen's CERTIFY on every image (its class and radius in scores.tsv) and DISTRO's score
+// from them and the clean logits, whose AUROC at each radius the table shows.
+TEST(Cli, OodDistroCertifiedTable) {
+  const std::string model = fixture_dir() + "/models/lenet_28.safetensors", dir = temp_path("ood_distro");
+  const std::string command = "ood fake:12:1:28:28 " + model +
+                              " --ood noise=fake:10:1:28:28:uniform --score msp --batch 50 --radii 0,0.1,5 ";
+  EXPECT_NE(smoothcuda(command + "--distro-certified").err.find("give --sigma"), std::string::npos);
+  const CliRun r = smoothcuda(command + "--sigma 0.25 --N 200 --N0 20 --distro-certified --out " + dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string table = "### DISTRO's certified score (σ = 0.25, N0 = 20, N = 200, α = 0.01)";
+  ASSERT_NE(r.out.find(table), std::string::npos) << r.out;
+  // Each set's certificates from scores.tsv, its logits recomputed here.
+  std::map<std::string, std::vector<Certificate>> certificates;
+  const auto rows = lines(io::read_file(dir + "/scores.tsv"));
+  ASSERT_EQ(rows.size(), 1u + 12 + 10);
+  EXPECT_NE(rows[0].find("\tcertified_class\tcertified_radius"), std::string::npos) << rows[0];
+  int certified = 0;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    const std::vector<std::string> cells = tab_cells(rows[i]);
+    ASSERT_EQ(cells.size(), 12u) << rows[i];
+    Certificate c;
+    c.prediction = std::stoll(cells[10]), c.radius = std::stod(cells[11]);
+    EXPECT_TRUE(c.prediction >= -1 && c.prediction < 10 && c.radius >= 0 && c.radius < 5) << rows[i];
+    certified += c.prediction >= 0;
+    certificates[cells[0]].push_back(c);
+  }
+  EXPECT_GT(certified, 0);
+  auto classifier = load_any_model(model, Device::cpu(), {});
+  const auto scores = [&](const std::string& spec, const std::string& set) {
+    auto data = io::open_dataset(spec);
+    std::vector<int64_t> ids(static_cast<size_t>(data->size()));
+    std::iota(ids.begin(), ids.end(), 0);
+    const Tensor logits = classifier->forward(io::read_batch(*data, ids, 0, data->size()));
+    return ood::distro_certified_scores(certificates.at(set), logits, {0, 0.1, 5}, 1.0);
+  };
+  const auto in = scores("fake:12:1:28:28", "fake:12:1:28:28"),
+             out = scores("fake:10:1:28:28:uniform", "noise");
+  for (int j = 0; j < 2; ++j) {
+    const double auroc =
+        100 * ood::detection_metrics(in[static_cast<size_t>(j)], out[static_cast<size_t>(j)]).auroc;
+    EXPECT_NEAR(std::stod(ood_cell(r.out, table, "noise", 1 + j)), auroc, 0.005 + 1e-9) << r.out;
+  }
+  EXPECT_EQ(ood_cell(r.out, table, "noise", 3), "—") << r.out;  // no radius reaches 5 here
 }
 
 // An attack sequence's summary rows (after the header and the separator line): named `names` in order, each

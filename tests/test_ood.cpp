@@ -7,6 +7,7 @@
 #include <random>
 
 #include "io/npy.h"
+#include "ood/distro_certified.h"
 #include "ood/metrics.h"
 #include "ood/report.h"
 #include "ood/score_bounds.h"
@@ -263,6 +264,43 @@ TEST(OodReport, TableHasEverySetAndTheirMean) {
   EXPECT_NE(ood::histogram_svg({"a", {1.0, 1.0}}, {{"b", {1.0}}}, "one value", "s").find("</svg>"),
             std::string::npos);
   EXPECT_ERROR_MENTIONS(ood::histogram_svg(in, {{"bad", {NAN}}}, "t", "s"), "bad", "finite");
+}
+
+// DISTRO's certified score (its metrics.py): softmax(z/T) of the certified class plus √(2/π)·R at radii up to
+// R, 0 beyond R and for an abstention; the table shows plain AUROC per radius and "—" where both sides are 0.
+TEST(DistroCertified, ScoresFollowTheirCode) {
+  const Tensor logits =
+      Tensor::from_vector(std::vector<float>{2.0f, 0.0f, -1.0f, 0.5f, 0.5f, 3.0f, 1.0f, 1.0f, 1.0f}, {3, 3});
+  std::vector<Certificate> c(3);
+  c[0].prediction = 0, c[0].radius = 0.3;
+  c[1].prediction = 2, c[1].radius = 0.1;
+  c[2].prediction = -1;  // abstained
+  const std::vector<double> radii = {0.0, 0.1, 0.25, 0.5};
+  const auto s = ood::distro_certified_scores(c, logits, radii, 2.0);
+  ASSERT_EQ(s.size(), 4u);
+  // softmax([1, 0, −0.5])_0 and softmax([0.25, 0.25, 1.5])_2, in double.
+  const double p0 = std::exp(1.0) / (std::exp(1.0) + 1.0 + std::exp(-0.5)),
+               p1 = std::exp(1.5) / (2 * std::exp(0.25) + std::exp(1.5));
+  const double k = std::sqrt(2.0 / M_PI);
+  const std::vector<std::vector<double>> want = {
+      {p0 + k * 0.3, p1 + k * 0.1, 0}, {p0 + k * 0.3, p1 + k * 0.1, 0}, {p0 + k * 0.3, 0, 0}, {0, 0, 0}};
+  for (size_t r = 0; r < 4; ++r)
+    for (size_t i = 0; i < 3; ++i)
+      EXPECT_NEAR(s[r][i], want[r][i], 1e-6) << "radius " << radii[r] << " image " << i;
+  EXPECT_ERROR_MENTIONS(ood::distro_certified_scores(c, logits.slice(0, 0, 2), radii, 1.0), "3 certificates");
+
+  // In: the three images; out: one set scored {0.5, 0, 0} at every radius up to 0.25, then zeros.
+  std::vector<std::vector<ood::NamedScores>> outs(1);
+  for (size_t r = 0; r < 4; ++r)
+    outs[0].push_back({"noise", r < 3 ? std::vector<double>{0.5, 0, 0} : std::vector<double>{0, 0, 0}});
+  const std::string md = ood::radius_scores_markdown(s, outs, radii);
+  // r = 0: the plain AUROC of in {p0 + 0.3k, p1 + 0.1k, 0} against out {0.5, 0, 0}, ties counting half.
+  const double auroc0 = ood::detection_metrics(s[0], outs[0][0].scores).auroc;
+  char cell[32];
+  std::snprintf(cell, sizeof cell, "| noise | %.2f |", 100 * auroc0);
+  EXPECT_NE(md.find(cell), std::string::npos) << md;
+  EXPECT_NE(md.find("| AUROC r=0.5 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| — |"), std::string::npos) << md;  // r = 0.5: nothing certified on either side
 }
 
 }  // namespace
