@@ -36,6 +36,15 @@ struct Row {
   bool success = false;
   double linf = 0, l2 = 0, loss = 0;
   std::string by = "-";  // the attack whose image is kept, when it fooled the model
+  double budget = -1;    // --eps-step: the smallest budget that fooled it (0: the clean image); −1: none
+};
+
+// The options of every attack at one budget ε (the rest from the command line).
+struct AttackOptions {
+  attacks::PgdOptions pgd, apgd_dlr, fgsm;
+  attacks::FabOptions fab;
+  attacks::SquareOptions square;
+  attacks::SmoothAdvOptions smoothadv;
 };
 
 // What the table says after each attack of the sequence, over every image: how many are still classified
@@ -78,6 +87,10 @@ int attack_command(int argc, char** argv) {
               "fgsm, pgd, apgd, apgd-dlr, apgd-t, fab, fab-t, square or smoothadv, or a comma list of them")
       .option("norm", "", "linf or l2 (default linf; smoothadv: l2 only)")
       .option("eps", "8/255", "radius of the ball (a number or a fraction)")
+      .option("eps-step", "",
+              "with a step S (a number or a fraction): each image's smallest budget S, 2S, ... up to --eps "
+              "at which the attack fools it (the OOD lab's FGSM budget, raised 1/255 at a time), in "
+              "attack.tsv's budget column and summary.md; one attack, not smoothadv")
       .option("steps", "10",
               "gradient steps of pgd, apgd(-dlr), apgd-t, fab and fab-t (Croce & Hein use 100) and smoothadv "
               "(Salman et al.: 20)")
@@ -128,44 +141,55 @@ int attack_command(int argc, char** argv) {
   SC_CHECK(target < 0 || (sequence.size() == 1 && (sequence[0] == "fgsm" || sequence[0] == "pgd")),
            "attack: --target is for fgsm or pgd alone; ", args.get("attack"), " is untargeted");
 
-  attacks::PgdOptions pgd;
-  pgd.norm = norm;
-  pgd.eps = eps;
-  pgd.steps = static_cast<int>(args.get_int("steps", 1, 1 << 20));
-  pgd.step_size = args.get("step-size").empty() ? eps / 4 : args.get_fraction("step-size", 1e-12, 1e6);
-  pgd.restarts = static_cast<int>(args.get_int("restarts", 1, 1 << 20));
-  pgd.random_start = !args.has_flag("no-random-start");
-  pgd.targeted = target >= 0;
-  pgd.seed = static_cast<uint64_t>(args.get_int("seed", 0, 1LL << 62));
+  const bool custom_step = !args.get("step-size").empty();
+  const double step_size = custom_step ? args.get_fraction("step-size", 1e-12, 1e6) : 0;
+  const int steps = static_cast<int>(args.get_int("steps", 1, 1 << 20));
+  const int restarts = static_cast<int>(args.get_int("restarts", 1, 1 << 20));
+  const uint64_t seed = static_cast<uint64_t>(args.get_int("seed", 0, 1LL << 62));
   const std::string loss = args.get("loss");
   SC_CHECK(loss == "ce" || loss == "dlr", "attack: --loss must be ce or dlr, got '", loss, "'");
   SC_CHECK(loss == "ce" || !smoothadv, "attack: smoothadv has its own loss");
-  if (loss == "dlr") pgd.loss = attacks::PgdOptions::Loss::Dlr;
-  attacks::check_options(pgd);
-  attacks::PgdOptions apgd_dlr = pgd;
-  apgd_dlr.loss = attacks::PgdOptions::Loss::Dlr;
-  attacks::PgdOptions fgsm = attacks::fgsm_options(norm, eps);
-  fgsm.targeted = pgd.targeted, fgsm.seed = pgd.seed, fgsm.loss = pgd.loss;
   const int targets = static_cast<int>(args.get_int("targets", 1, 1 << 20));
-  attacks::FabOptions fab;
-  fab.norm = norm;
-  fab.eps = eps;
-  fab.steps = pgd.steps;
-  fab.targets = targets;
-  fab.restarts = pgd.restarts;
-  fab.seed = pgd.seed;
-  attacks::SquareOptions square;
-  square.norm = norm;
-  square.eps = eps;
-  square.queries = static_cast<int>(args.get_int("queries", 1, 1 << 30));
-  square.p_init = args.get_double("p-init", 1e-9, 1);
-  square.seed = pgd.seed;
-  attacks::SmoothAdvOptions sa;
-  sa.eps = eps;
-  sa.steps = pgd.steps;
-  sa.m = args.get_int("m", 1, 1 << 20);
-  sa.sigma = args.get_double("sigma", 1e-6, 1e6);
-  sa.seed = pgd.seed;
+  const int queries = static_cast<int>(args.get_int("queries", 1, 1 << 30));
+  const double p_init = args.get_double("p-init", 1e-9, 1);
+  const int64_t smoothadv_m = args.get_int("m", 1, 1 << 20);
+  const double smoothadv_sigma = args.get_double("sigma", 1e-6, 1e6);
+  // Every attack's options at budget e.
+  const auto options_at = [&](double e) {
+    AttackOptions o;
+    o.pgd.norm = norm;
+    o.pgd.eps = e;
+    o.pgd.steps = steps;
+    o.pgd.step_size = custom_step ? step_size : e / 4;
+    o.pgd.restarts = restarts;
+    o.pgd.random_start = !args.has_flag("no-random-start");
+    o.pgd.targeted = target >= 0;
+    o.pgd.seed = seed;
+    if (loss == "dlr") o.pgd.loss = attacks::PgdOptions::Loss::Dlr;
+    attacks::check_options(o.pgd);
+    o.apgd_dlr = o.pgd;
+    o.apgd_dlr.loss = attacks::PgdOptions::Loss::Dlr;
+    o.fgsm = attacks::fgsm_options(norm, e);
+    o.fgsm.targeted = o.pgd.targeted, o.fgsm.seed = seed, o.fgsm.loss = o.pgd.loss;
+    o.fab.norm = norm, o.fab.eps = e, o.fab.steps = steps, o.fab.targets = targets;
+    o.fab.restarts = restarts, o.fab.seed = seed;
+    o.square.norm = norm, o.square.eps = e, o.square.queries = queries, o.square.p_init = p_init;
+    o.square.seed = seed;
+    o.smoothadv.eps = e, o.smoothadv.steps = steps, o.smoothadv.m = smoothadv_m;
+    o.smoothadv.sigma = smoothadv_sigma, o.smoothadv.seed = seed;
+    return o;
+  };
+  const AttackOptions full = options_at(eps);
+  // The budgets tried: --eps alone, or S, 2S, … and --eps last.
+  const double eps_step = args.get("eps-step").empty() ? 0 : args.get_fraction("eps-step", 1e-12, eps);
+  SC_CHECK(eps_step == 0 || (sequence.size() == 1 && !smoothadv),
+           "attack: --eps-step searches the budget of one attack (not smoothadv), not of ",
+           args.get("attack"));
+  std::vector<double> budgets;
+  if (eps_step > 0)
+    for (int64_t k = 1; static_cast<double>(k) * eps_step < eps * (1 - 1e-9); ++k)
+      budgets.push_back(static_cast<double>(k) * eps_step);
+  budgets.push_back(eps);
 
   const Device device = Device::parse(args.get("device"));
   auto data = io::open_dataset(args.get("DATASET"), {args.get("split"), args.get("data-dir")});
@@ -189,20 +213,20 @@ int attack_command(int argc, char** argv) {
   const Shape img = data->image_shape();
   const int64_t per = numel_of(img);
 
-  // One attack of the sequence on some images (x on the device).
+  // One attack of the sequence on some images (x on the device) with options o.
   const auto run = [&](const std::string& kind, const Tensor& x, const std::vector<int64_t>& labels,
-                       const std::vector<int64_t>& ids) {
+                       const std::vector<int64_t>& ids, const AttackOptions& o) {
     std::vector<int64_t> aim = labels;
     if (target >= 0) std::fill(aim.begin(), aim.end(), target);
-    if (kind == "fgsm") return attacks::pgd_attack(model, x, aim, ids, fgsm);
-    if (kind == "pgd") return attacks::pgd_attack(model, x, aim, ids, pgd);
-    if (kind == "apgd") return attacks::apgd_attack(model, x, labels, ids, pgd);
-    if (kind == "apgd-dlr") return attacks::apgd_attack(model, x, labels, ids, apgd_dlr);
-    if (kind == "apgd-t") return attacks::apgd_targeted_attack(model, x, labels, ids, pgd, targets);
-    if (kind == "fab-t") return attacks::fab_targeted_attack(model, x, labels, ids, fab);
-    if (kind == "fab") return attacks::fab_attack(model, x, labels, ids, fab);
-    if (kind == "square") return attacks::square_attack(model, x, labels, ids, square);
-    const auto s = attacks::smoothadv_attack(model, x, labels, ids, sa);
+    if (kind == "fgsm") return attacks::pgd_attack(model, x, aim, ids, o.fgsm);
+    if (kind == "pgd") return attacks::pgd_attack(model, x, aim, ids, o.pgd);
+    if (kind == "apgd") return attacks::apgd_attack(model, x, labels, ids, o.pgd);
+    if (kind == "apgd-dlr") return attacks::apgd_attack(model, x, labels, ids, o.apgd_dlr);
+    if (kind == "apgd-t") return attacks::apgd_targeted_attack(model, x, labels, ids, o.pgd, targets);
+    if (kind == "fab-t") return attacks::fab_targeted_attack(model, x, labels, ids, o.fab);
+    if (kind == "fab") return attacks::fab_attack(model, x, labels, ids, o.fab);
+    if (kind == "square") return attacks::square_attack(model, x, labels, ids, o.square);
+    const auto s = attacks::smoothadv_attack(model, x, labels, ids, o.smoothadv);
     attacks::AttackResult r;
     r.adversarial = s.adversarial;
     r.loss = s.loss;
@@ -235,23 +259,28 @@ int attack_command(int argc, char** argv) {
     for (int64_t i = 0; i < count; ++i) {
       Row row{ids[static_cast<size_t>(i)], labels[static_cast<size_t>(i)]};
       row.clean_prediction = row.adversarial_prediction = clean[static_cast<size_t>(i)];
+      if (eps_step > 0 && (target >= 0 ? row.clean_prediction == target : row.clean_prediction != row.label))
+        row.success = true, row.budget = 0;  // fooled without a perturbation
       batch_rows.push_back(row);
     }
     for (size_t s = 0; s < sequence.size(); ++s) {
-      // The first attack takes every image; the later ones those not fooled yet.
-      std::vector<int64_t> chosen, chosen_labels, chosen_ids;
-      for (int64_t i = 0; i < count; ++i)
-        if (s == 0 || !batch_rows[static_cast<size_t>(i)].success)
-          chosen.push_back(i), chosen_labels.push_back(labels[static_cast<size_t>(i)]),
-              chosen_ids.push_back(ids[static_cast<size_t>(i)]);
-      if (!chosen.empty()) {
+      for (size_t j = 0; j < budgets.size(); ++j) {
+        // The first attack at the first budget takes every image (but those fooled clean, when searching
+        // budgets); the later ones those not fooled yet.
+        std::vector<int64_t> chosen, chosen_labels, chosen_ids;
+        for (int64_t i = 0; i < count; ++i)
+          if ((s == 0 && j == 0 && eps_step == 0) || !batch_rows[static_cast<size_t>(i)].success)
+            chosen.push_back(i), chosen_labels.push_back(labels[static_cast<size_t>(i)]),
+                chosen_ids.push_back(ids[static_cast<size_t>(i)]);
+        if (chosen.empty()) continue;
         std::vector<float> xs(chosen.size() * static_cast<size_t>(per));
         for (size_t k = 0; k < chosen.size(); ++k)
           std::copy(c.begin() + chosen[k] * per, c.begin() + (chosen[k] + 1) * per,
                     xs.begin() + static_cast<int64_t>(k) * per);
         const Tensor xd =
             Tensor::from_vector(xs, {static_cast<int64_t>(chosen.size()), img[0], img[1], img[2]}).to(device);
-        const attacks::AttackResult r = run(sequence[s], xd, chosen_labels, chosen_ids);
+        const attacks::AttackResult r = run(sequence[s], xd, chosen_labels, chosen_ids,
+                                            budgets.size() > 1 ? options_at(budgets[j]) : full);
         const std::vector<float> found = r.adversarial.cpu().to_float_vector();
         for (size_t k = 0; k < chosen.size(); ++k) {
           Row& row = batch_rows[static_cast<size_t>(chosen[k])];
@@ -260,7 +289,7 @@ int attack_command(int argc, char** argv) {
           row.adversarial_prediction = r.predictions[k];
           row.loss = r.loss[k];
           row.success = r.success[k];
-          if (row.success) row.by = sequence[s];
+          if (row.success) row.by = sequence[s], row.budget = budgets[j];
         }
       }
       Stage& stage = stages[s];
@@ -287,12 +316,15 @@ int attack_command(int argc, char** argv) {
 
   std::filesystem::create_directories(out);
   std::ostringstream tsv;
-  tsv << "idx\tlabel\tclean_predict\tadv_predict\tsuccess\tlinf\tl2\tloss\tattack\n";
+  tsv << "idx\tlabel\tclean_predict\tadv_predict\tsuccess\tlinf\tl2\tloss\tattack"
+      << (eps_step > 0 ? "\tbudget\n" : "\n");
   int64_t clean_correct = 0;
   for (const Row& r : rows) {
     tsv << r.index << '\t' << r.label << '\t' << r.clean_prediction << '\t' << r.adversarial_prediction
         << '\t' << (r.success ? 1 : 0) << '\t' << fmt("%.6g", r.linf) << '\t' << fmt("%.6g", r.l2) << '\t'
-        << fmt("%.6g", r.loss) << '\t' << r.by << '\n';
+        << fmt("%.6g", r.loss) << '\t' << r.by;
+    if (eps_step > 0) tsv << '\t' << (r.budget >= 0 ? fmt("%.6g", r.budget) : "-");
+    tsv << '\n';
     clean_correct += r.clean_prediction == r.label;
   }
   io::write_file_atomic(out + "/attack.tsv", tsv.str());
@@ -307,14 +339,14 @@ int attack_command(int argc, char** argv) {
     const std::string& kind = sequence[s];
     const std::string steps =
         kind == "fgsm"     ? "1"
-        : kind == "square" ? std::to_string(square.queries) + " queries"
+        : kind == "square" ? std::to_string(full.square.queries) + " queries"
         : kind == "apgd-t" || kind == "fab-t"
-            ? std::to_string(pgd.steps) + " × " +
+            ? std::to_string(full.pgd.steps) + " × " +
                   std::to_string(std::min<int64_t>(targets, model.spec.num_classes - 1)) + " targets"
-            : std::to_string(pgd.steps);
+            : std::to_string(full.pgd.steps);
     const Stage& st = stages[s];
-    const bool dlr =
-        pgd.loss == attacks::PgdOptions::Loss::Dlr && (kind == "fgsm" || kind == "pgd" || kind == "apgd");
+    const bool dlr = full.pgd.loss == attacks::PgdOptions::Loss::Dlr &&
+                     (kind == "fgsm" || kind == "pgd" || kind == "apgd");
     md << "| " << (s > 0 ? "+ " : "") << kind << (dlr ? " (dlr)" : "")
        << (target >= 0 ? " (target " + std::to_string(target) + ")" : "") << " | " << attacks::norm_name(norm)
        << " | " << args.get("eps") << " | " << steps << " | " << n << " | "
@@ -325,11 +357,34 @@ int attack_command(int argc, char** argv) {
   if (sequence.size() > 1)
     md << "\nEach attack after the first ran on the images the ones above it did not fool; each row is the "
           "result of the sequence up to it.\n";
+  if (eps_step > 0) {
+    // The share of images fooled at each budget or below, and the median smallest budget.
+    md << "\nThe smallest budget that "
+       << (target >= 0 ? "sends each image to the target" : "fools each image") << " ("
+       << args.get("eps-step") << " at a time; 0: the clean image already):\n\n| budget | "
+       << (target >= 0 ? "hit target" : "fooled") << " |\n|---:|---:|\n";
+    std::vector<double> found;
+    for (const Row& r : rows)
+      if (r.budget >= 0) found.push_back(r.budget);
+    std::sort(found.begin(), found.end());
+    std::vector<double> levels = {0.0};
+    levels.insert(levels.end(), budgets.begin(), budgets.end());
+    for (double level : levels) {
+      const auto within = std::upper_bound(found.begin(), found.end(), level * (1 + 1e-12)) - found.begin();
+      md << "| " << fmt("%.6g", level) << " (" << fmt("%.3g", level * 255) << "/255) | "
+         << fmt("%.2f%%", 100.0 * static_cast<double>(within) / static_cast<double>(n)) << " |\n";
+    }
+    md << "\nMedian smallest budget: "
+       << (static_cast<int64_t>(found.size()) > (n - 1) / 2
+               ? fmt("%.6g", found[static_cast<size_t>((n - 1) / 2)])
+               : std::string("above --eps"))
+       << ".\n";
+  }
   if (smoothadv)
     md << "\nThe accuracy columns are the base classifier's on the attacked images without noise; the "
           "smoothed classifier's verdict: `smoothcuda predict npy:"
-       << out << "/adversarial.npy:" << out << "/labels.npy MODEL " << sa.sigma << " OUTFILE --N 1000"
-       << (denoised ? " --denoiser " + denoiser_path : "") << "`.\n";
+       << out << "/adversarial.npy:" << out << "/labels.npy MODEL " << full.smoothadv.sigma
+       << " OUTFILE --N 1000" << (denoised ? " --denoiser " + denoiser_path : "") << "`.\n";
   if (denoised)
     md << "\nThe attacks saw the classifier behind the denoiser " << denoiser->spec.arch << " ("
        << denoiser_path << ") and followed the gradient through both.\n";

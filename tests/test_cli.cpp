@@ -714,6 +714,69 @@ TEST(Cli, AttackPlusSequenceOnRealData) {
               md[2].c_str(), lines(io::read_file(fab_dir + "/summary.md"))[2].c_str());
 }
 
+// --eps-step: each image's smallest FGSM budget, raised one step at a time (the OOD lab's search). On a
+// 2-class linear model, FGSM at ε lowers the margin w·x + b by exactly ε·‖w‖₁ (no pixel reaches the box's
+// edge here), so an image of margin m is fooled first at ⌈m / (S·‖w‖₁)⌉ steps of S.
+TEST(Cli, AttackBudgetSearch) {
+  ModelSpec spec;
+  spec.arch = "linear", spec.num_classes = 2, spec.channels = 1, spec.height = spec.width = 4;
+  auto model = build_model(spec);
+  std::vector<float> w(32, 0.0f);
+  double l1 = 0;
+  for (int i = 0; i < 16; ++i)
+    w[16 + i] = (i % 3 == 0 ? -1.0f : 1.0f) * (0.5f + 0.1f * static_cast<float>(i % 4));
+  for (int i = 0; i < 16; ++i) l1 += std::fabs(double{w[16 + i]});
+  for (auto& [key, t] : model->named_tensors()) {
+    if (key == "fc.weight") *t = Tensor::from_vector(w, {2, 16});
+    if (key == "fc.bias") *t = Tensor::zeros({2});
+  }
+  const std::string model_path = temp_path("budget_linear.safetensors");
+  save_model(model_path, *model);
+  const double step = 1.0 / 255;
+  // Margins of 2.5, 4.5 and 20 steps (class 1), and one of 1.5 steps labelled 0: fooled clean.
+  const std::vector<double> margins = {2.5 * step * l1, 4.5 * step * l1, 20 * step * l1, 1.5 * step * l1};
+  // Each image 0.5 + t·w, t chosen for its margin.
+  double at_half = 0, l2_squared = 0;
+  for (int i = 0; i < 16; ++i) at_half += w[16 + i] * 0.5, l2_squared += double{w[16 + i]} * w[16 + i];
+  std::vector<float> pixels;
+  for (double m : margins)
+    for (int i = 0; i < 16; ++i)
+      pixels.push_back(static_cast<float>(0.5 + (m - at_half) * w[16 + i] / l2_squared));
+  // The margins as built, in double (the model computes them in float32: within 1e-6 of these).
+  std::vector<double> built;
+  for (size_t k = 0; k < margins.size(); ++k) {
+    double m = 0;
+    for (int i = 0; i < 16; ++i) m += w[16 + i] * double{pixels[k * 16 + static_cast<size_t>(i)]};
+    built.push_back(m);
+  }
+  const std::string images = temp_path("budget_images.npy"), labels = temp_path("budget_labels.npy");
+  io::write_npy(images, Tensor::from_vector(pixels, {4, 1, 4, 4}));
+  io::write_npy(labels, Tensor::from_vector(std::vector<int64_t>{1, 1, 1, 0}, {4}));
+  const std::string dir = temp_path("budget_out");
+  const CliRun r = smoothcuda("attack npy:" + images + ":" + labels + " " + model_path +
+                              " --attack fgsm --eps 10/255 --eps-step 1/255 --out " + dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto rows = lines(io::read_file(dir + "/attack.tsv"));
+  ASSERT_EQ(rows.size(), 5u);
+  EXPECT_EQ(tab_cells(rows[0]).back(), "budget");
+  const std::vector<std::string> want = {"0.0117647", "0.0196078", "-", "0"};  // 3/255, 5/255, none, clean
+  for (size_t k = 0; k < 4; ++k) {
+    EXPECT_EQ(tab_cells(rows[k + 1]).back(), want[k])
+        << rows[k + 1] << " (margin " << built[k] / (step * l1) << " steps)";
+  }
+  EXPECT_NE(r.out.find("| 0.0117647 (3/255) | 50.00% |"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("| 0.0392157 (10/255) | 75.00% |"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Median smallest budget: 0.0117647."), std::string::npos) << r.out;
+  EXPECT_NE(smoothcuda("attack npy:" + images + ":" + labels + " " + model_path +
+                       " --attack fgsm,pgd --eps-step 1/255 --out " + dir)
+                .err.find("--eps-step searches the budget of one attack"),
+            std::string::npos);
+  EXPECT_NE(smoothcuda("attack npy:" + images + ":" + labels + " " + model_path +
+                       " --attack fgsm --eps 2/255 --eps-step 3/255 --out " + dir)
+                .err.find("eps-step"),
+            std::string::npos);
+}
+
 TEST(Cli, AttackOptionErrors) {
   const std::string model = fixture_dir() + "/models/lenet_28.safetensors";
   EXPECT_NE(smoothcuda("attack fake:4:1:28:28 " + model).err.find("--out DIR is required"),
