@@ -51,7 +51,25 @@ struct EvaluatedSet {
   Tensor logits;
   std::vector<double> smoothed;
   std::vector<Certificate> certificates;  // with --distro-certified
+  std::vector<double> reconstruction;     // with --autoencoder
 };
+
+// The autoencoder's reconstruction score of each chosen image (ood::reconstruction_scores), `batch` at a
+// time.
+std::vector<double> reconstruction_of(const io::Dataset& data, const std::vector<int64_t>& indices,
+                                      Classifier& autoencoder, int64_t batch, const std::string& label) {
+  const int64_t n = static_cast<int64_t>(indices.size());
+  std::vector<double> out;
+  Progress progress(label, n);
+  for (int64_t b0 = 0; b0 < n; b0 += batch) {
+    const int64_t b1 = std::min(n, b0 + batch);
+    const Tensor x = io::read_batch(data, indices, b0, b1).to(autoencoder.device());
+    for (double v : ood::reconstruction_scores(x, autoencoder.net->forward(x))) out.push_back(v);
+    progress.update(b1);
+  }
+  progress.finish();
+  return out;
+}
 
 // One attack of --attack-method: pgd (fixed steps), apgd (APGD's walk) or mpgd (monotone PGD from DISTRO's
 // three starts), each with its steps.
@@ -198,6 +216,7 @@ std::string scores_tsv(const std::vector<EvaluatedSet>& sets, double temperature
   for (ood::Score kind : ood::all_scores()) tsv += "\t" + ood::score_name(kind);
   if (!sets[0].smoothed.empty()) tsv += "\tsmoothed_msp\tsmoothed_lower\tsmoothed_upper";
   if (!sets[0].certificates.empty()) tsv += "\tcertified_class\tcertified_radius";
+  if (!sets[0].reconstruction.empty()) tsv += "\treconstruction";
   tsv += "\n";
   for (const EvaluatedSet& e : sets) {
     std::vector<std::vector<double>> columns;
@@ -220,6 +239,10 @@ std::string scores_tsv(const std::vector<EvaluatedSet>& sets, double temperature
       if (!e.certificates.empty()) {  // Cohen's CERTIFY (--distro-certified): −1 abstains
         std::snprintf(row, sizeof row, "\t%lld\t%.17g", static_cast<long long>(e.certificates[i].prediction),
                       e.certificates[i].radius);
+        tsv += row;
+      }
+      if (!e.reconstruction.empty()) {
+        std::snprintf(row, sizeof row, "\t%.17g", e.reconstruction[i]);
         tsv += row;
       }
       tsv += "\n";
@@ -283,6 +306,11 @@ int ood_command(int argc, char** argv) {
             "--N, --alpha) on every image, scored softmax(logits)[c_A] + sqrt(2/pi)·R where r <= R, else 0 "
             "(not a bound: for comparison with DISTRO's published numbers)")
       .option("N0", "100", "CERTIFY's selection samples (--distro-certified)")
+      .option(
+          "autoencoder", "",
+          "an image-to-image model file (conv_autoencoder, as train-denoiser makes it with --noise-sd 0; or "
+          "a DnCNN/MemNet): adds the OOD lab's reconstruction score, minus the mean squared error of its "
+          "reconstruction of each image")
       .option("seed", "0", "noise seed (--sigma) and the attack's random restarts")
       .option("attack-eps", "0",
               "with ε > 0, also the adversarial tables: each OOD image moved within the ball of radius ε "
@@ -381,9 +409,17 @@ int ood_command(int argc, char** argv) {
     base = make_denoised_classifier(args, std::move(denoiser), *model, device, sets[0].second->image_shape());
   }
 
+  std::unique_ptr<Classifier> autoencoder;
+  if (const std::string& path = args.get("autoencoder"); !path.empty()) {
+    autoencoder = load_any_model(path, device, {});
+    SC_CHECK(is_denoiser_arch(autoencoder->spec.arch), "ood: --autoencoder '", path,
+             "' holds the classifier '", autoencoder->spec.arch,
+             "', not an image-to-image network (conv_autoencoder, DnCNN, MemNet)");
+  }
   std::vector<EvaluatedSet> evaluated;
   for (const auto& [name, data] : sets) {
-    EvaluatedSet e{name, select_indices(data->size(), skip, max), {}, Tensor(), {}, {}};
+    EvaluatedSet e;
+    e.name = name, e.indices = select_indices(data->size(), skip, max);
     SC_CHECK(!e.indices.empty(), "ood: no images selected from ", name);
     for (int64_t i : e.indices) e.labels.push_back(data->label(i));
     e.logits = dataset_logits(*data, e.indices, *base, batch, "ood " + name);
@@ -394,6 +430,9 @@ int ood_command(int argc, char** argv) {
         e.certificates =
             certificates_of(*data, e.indices, smooth, n0, n_noisy, alpha, "ood " + name + " certify");
     }
+    if (autoencoder)
+      e.reconstruction =
+          reconstruction_of(*data, e.indices, *autoencoder, batch, "ood " + name + " autoencoder");
     evaluated.push_back(std::move(e));
   }
   const EvaluatedSet& in = evaluated[0];
@@ -411,13 +450,21 @@ int ood_command(int argc, char** argv) {
   const std::string out = args.get("out");
   if (!out.empty()) std::filesystem::create_directories(out);
   std::string md;
-  for (ood::Score kind : kinds) {
-    const ood::NamedScores in_scores{in.name, scores_of(in, kind)};
+  // The clean tables: each score of the logits, then the autoencoder's.
+  std::vector<std::string> names;
+  for (ood::Score kind : kinds) names.push_back(ood::score_name(kind));
+  if (autoencoder) names.push_back("reconstruction");
+  for (size_t k = 0; k < names.size(); ++k) {
+    const auto of = [&](const EvaluatedSet& e) {
+      return k < kinds.size() ? scores_of(e, kinds[k]) : e.reconstruction;
+    };
+    const ood::NamedScores in_scores{in.name, of(in)};
     std::vector<ood::NamedScores> out_scores;
-    for (size_t s = 1; s < evaluated.size(); ++s)
-      out_scores.push_back({evaluated[s].name, scores_of(evaluated[s], kind)});
-    const std::string name = ood::score_name(kind);
-    md += "\n### score: " + name + "\n\n" + ood::metrics_markdown(ood::evaluate(in_scores, out_scores));
+    for (size_t s = 1; s < evaluated.size(); ++s) out_scores.push_back({evaluated[s].name, of(evaluated[s])});
+    const std::string& name = names[k];
+    md += "\n### score: " + name +
+          (k < kinds.size() ? "" : " (minus the mean squared error of the autoencoder's reconstruction)") +
+          "\n\n" + ood::metrics_markdown(ood::evaluate(in_scores, out_scores));
     if (!out.empty()) {
       io::write_file_atomic(out + "/roc_" + name + ".svg",
                             ood::roc_svg(in_scores, out_scores, "ROC, " + name + " score, in: " + in.name));

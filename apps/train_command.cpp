@@ -227,7 +227,8 @@ void run_epochs(const RunFiles& files, const std::string& header, Classifier& mo
 void require_denoiser(const std::string& arch) {
   SC_CHECK(
       is_denoiser_arch(arch), "train-denoiser: ", arch,
-      " is not a denoiser (dncnn, cifar_dncnn, cifar_dncnn_wide, imagenet_dncnn, memnet, imagenet_memnet); "
+      " is not a denoiser (dncnn, cifar_dncnn, cifar_dncnn_wide, imagenet_dncnn, memnet, imagenet_memnet, "
+      "conv_autoencoder); "
       "train classifiers with "
       "`smoothcuda train`");
 }
@@ -341,12 +342,15 @@ int train_command(int argc, char** argv) {
 }
 
 int train_denoiser_command(int argc, char** argv) {
-  Args args("train-denoiser",
-            "Trains a denoiser for denoised smoothing (Salman et al. 2020, train_denoiser.py) on DATASET + "
-            "N(0, noise-sd²): --objective denoising (mean squared error to the clean image), classification "
-            "(a frozen classifier's cross-entropy on the denoised image against the label) or stability "
-            "(against the classifier's prediction on the clean image). Writes OUTDIR/model.safetensors (for "
-            "certify --denoiser), OUTDIR/log.tsv and OUTDIR/checkpoint.safetensors after every epoch.");
+  Args args(
+      "train-denoiser",
+      "Trains a denoiser for denoised smoothing (Salman et al. 2020, train_denoiser.py) on DATASET + "
+      "N(0, noise-sd²): --objective denoising (mean squared error to the clean image), classification "
+      "(a frozen classifier's cross-entropy on the denoised image against the label) or stability "
+      "(against the classifier's prediction on the clean image). With --arch conv_autoencoder and "
+      "--noise-sd 0 it trains the OOD lab's autoencoder (ood --autoencoder). Writes "
+      "OUTDIR/model.safetensors (for certify --denoiser), OUTDIR/log.tsv and OUTDIR/checkpoint.safetensors "
+      "after every epoch.");
   args.positional("DATASET",
                   "the training images: cifar10, cifar100, mnist, fashion-mnist, folder:PATH, npy:..., "
                   "fake:N:C:H:W (read with --split train)")
@@ -363,7 +367,9 @@ int train_denoiser_command(int argc, char** argv) {
           "Salman et al. train through surrogate models")
       .option("test-classifier", "", "the classifier of the test column (default: the first of --classifier)")
       .option("depth", "", "the DnCNN's layers (default 17, Salman et al.'s)")
-      .option("width", "", "the DnCNN's or MemNet's channels (default 64; cifar_dncnn_wide 128)")
+      .option("width", "",
+              "the DnCNN's or MemNet's channels (default 64; cifar_dncnn_wide 128), conv_autoencoder's first "
+              "(default 32)")
       .option("memory-blocks", "", "MemNet's memory blocks (default 3, Salman et al.'s)")
       .option("residual-blocks", "", "MemNet's residual blocks per memory block (default 6)")
       .option("optimizer", "adam", "adam (Salman et al.'s) or sgd")
@@ -436,7 +442,7 @@ int train_denoiser_command(int argc, char** argv) {
     } else {
       SC_CHECK(!mo.arch.empty(),
                "train-denoiser: give --arch (dncnn, cifar_dncnn, cifar_dncnn_wide, "
-               "imagenet_dncnn, memnet, imagenet_memnet) or --init DENOISER");
+               "imagenet_dncnn, memnet, imagenet_memnet, conv_autoencoder) or --init DENOISER");
       require_denoiser(mo.arch);
       denoiser = build_model(make_spec(mo.arch, mo, "train-denoiser"));
       initialize_denoiser_for_training(*denoiser, options.schedule.seed);
@@ -444,6 +450,10 @@ int train_denoiser_command(int argc, char** argv) {
     denoiser->to(device);
   }
   require_denoiser(denoiser->spec.arch);
+  SC_CHECK(
+      options.schedule.noise_sd > 0 || denoiser->spec.arch == "conv_autoencoder", "train-denoiser: a ",
+      denoiser->spec.arch,
+      " learns to remove noise: give --noise-sd (only conv_autoencoder trains without it, to reconstruct)");
   check_image_shape(data, *denoiser, "train-denoiser");
   std::fprintf(stderr,
                "train-denoiser: %s (%lld parameters) on %s, %zu training images, %zu test images; %s\n",

@@ -14,6 +14,7 @@
 #include "kernels/fill.h"
 #include "kernels/linear.h"
 #include "kernels/relu.h"
+#include "kernels/upsample_nearest2x.h"
 
 namespace sc {
 
@@ -191,6 +192,19 @@ Tensor AvgPool2d::forward(const Tensor& x) {
   input_shape_.keep(x.shape());
   return ops::avg_pool2d(x, params);
 }
+Tensor Upsample2x::forward(const Tensor& x) {
+  return ops::upsample_nearest2x(x);
+}
+Tensor Upsample2x::backward(const Tensor& dy) {
+  return ops::affine(ops::avg_pool2d(dy.contiguous(), Pool2dParams::square(2, 2)), 4.0f, 0.0f);
+}
+Interval Upsample2x::bounds(const Interval& x) {
+  return monotone_bounds(x, ops::upsample_nearest2x);
+}
+Interval Upsample2x::bounds_backward(const Interval& dy) {
+  return {backward(dy.lower), backward(dy.upper)};
+}
+
 Tensor AvgPool2d::backward(const Tensor& dy) {
   const Shape& s = input_shape_.get(*this);
   return ops::avg_pool2d_backward(dy.contiguous(), s[2], s[3], params);

@@ -127,6 +127,17 @@ class MaxPool2d : public Module {
   Saved<Interval> box_;  // the last recorded bounds() input
 };
 
+// Nearest-neighbour upsampling by 2 (F.interpolate(scale_factor=2, mode="nearest")): each value fills a 2×2
+// block. Backward sums each block's gradient (4 × its 2×2 average); no saved state.
+class Upsample2x : public Module {
+ public:
+  Tensor forward(const Tensor& x) override;
+  Tensor backward(const Tensor& dy) override;
+  Interval bounds(const Interval& x) override;  // monotone
+  Interval bounds_backward(const Interval& dy) override;
+  std::string name() const override { return "Upsample2x"; }
+};
+
 class AvgPool2d : public Module {
  public:
   explicit AvgPool2d(Pool2dParams p) : params(p) {}

@@ -63,4 +63,22 @@ std::vector<double> scores(const Tensor& logits, Score s, double temperature) {
   return out;
 }
 
+std::vector<double> reconstruction_scores(const Tensor& x, const Tensor& reconstruction) {
+  SC_CHECK(x.shape() == reconstruction.shape() && x.dim() >= 2, "reconstruction_scores: images ",
+           x.describe(), " and reconstruction ", reconstruction.describe(), " must have one shape");
+  const int64_t n = x.size(0), d = x.numel() / std::max<int64_t>(n, 1);
+  const std::vector<float> a = x.cpu().to_float_vector(), r = reconstruction.cpu().to_float_vector();
+  std::vector<double> out(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    double sum = 0;
+    for (int64_t e = i * d; e < (i + 1) * d; ++e) {
+      const double diff = static_cast<double>(r[static_cast<size_t>(e)]) - a[static_cast<size_t>(e)];
+      sum += diff * diff;
+    }
+    SC_CHECK(std::isfinite(sum), "reconstruction_scores: image ", i, "'s reconstruction is not finite");
+    out[static_cast<size_t>(i)] = -sum / static_cast<double>(d);
+  }
+  return out;
+}
+
 }  // namespace sc::ood

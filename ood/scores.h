@@ -20,4 +20,9 @@ std::vector<Score> all_scores();
 // One score per row of logits (float32 [n, K], K ≥ 1, on the CPU); temperature > 0 (energy only).
 std::vector<double> scores(const Tensor& logits, Score s, double temperature = 1.0);
 
+// The OOD lab's autoencoder score: −(1/d)·‖r − x‖² per image, r an autoencoder's reconstruction of x (both
+// [n, …] float32, same shape, any device), summed in double; higher = reconstructed better = more
+// in-distribution.
+std::vector<double> reconstruction_scores(const Tensor& x, const Tensor& reconstruction);
+
 }  // namespace sc::ood

@@ -24,6 +24,7 @@
 #include "ood/certified_confidence.h"
 #include "ood/distro_certified.h"
 #include "ood/metrics.h"
+#include "ood/scores.h"
 #include "smoothing/noise.h"
 #include "test_util.h"
 #include "weights_tools/convert.h"
@@ -337,6 +338,41 @@ std::vector<std::string> tab_cells(const std::string& line) {
 
 // --distro-certified: Cohen's CERTIFY on every image (its class and radius in scores.tsv) and DISTRO's score
 // from them and the clean logits, whose AUROC at each radius the table shows.
+// The OOD lab's autoencoder score: train-denoiser trains a conv_autoencoder without noise (reconstruction)
+// on Fashion-MNIST, and ood --autoencoder scores each image by minus its reconstruction's mean squared error,
+// which tells the clothes from noise at once; scores.tsv's column is that error, recomputed here.
+TEST(Cli, OodAutoencoderScore) {
+  if (!have_fashion_mnist()) GTEST_SKIP() << "Debian's dataset-fashion-mnist is not installed";
+  const std::string ae = temp_path("autoencoder"), dir = temp_path("ood_autoencoder");
+  CliRun r = smoothcuda("train-denoiser fashion-mnist " + ae +
+                        " --arch conv_autoencoder --width 8 --noise-sd 0 --epochs 2 --batch 64 --max 2000 "
+                        "--test-max 500 --dataset fashion-mnist");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto log = lines(io::read_file(ae + "/log.tsv"));
+  ASSERT_EQ(log.size(), 3u);
+  EXPECT_LT(std::stod(tab_cells(log[2])[4]), std::stod(tab_cells(log[1])[4])) << log[1] << "\n" << log[2];
+  r = smoothcuda("ood fashion-mnist " + fixture_dir() + "/models/lenet_28.safetensors --ood " +
+                 "noise=fake:200:1:28:28:uniform --autoencoder " + ae +
+                 "/model.safetensors --skip 50 --score msp --out " + dir);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string table = "### score: reconstruction";
+  EXPECT_EQ(ood_cell(r.out, table, "noise", 2), "100.00") << r.out;
+  const auto rows = lines(io::read_file(dir + "/scores.tsv"));
+  ASSERT_EQ(tab_cells(rows[0]).back(), "reconstruction");
+  auto autoencoder = load_any_model(ae + "/model.safetensors", Device::cpu(), {});
+  auto data = io::open_dataset("fashion-mnist");
+  const Tensor x = io::read_batch(*data, {0}, 0, 1);
+  const double want = ood::reconstruction_scores(x, autoencoder->net->forward(x))[0];
+  EXPECT_NEAR(std::stod(tab_cells(rows[1]).back()), want, 1e-12 * std::fabs(want)) << rows[1];
+  EXPECT_LT(want, 0);
+  EXPECT_NE(smoothcuda("ood fashion-mnist " + fixture_dir() +
+                       "/models/lenet_28.safetensors --ood fake:4:1:28:28 "
+                       "--autoencoder " +
+                       fixture_dir() + "/models/lenet_28.safetensors")
+                .err.find("not an image-to-image network"),
+            std::string::npos);
+}
+
 TEST(Cli, OodDistroCertifiedTable) {
   const std::string model = fixture_dir() + "/models/lenet_28.safetensors", dir = temp_path("ood_distro");
   const std::string command = "ood fake:12:1:28:28 " + model +

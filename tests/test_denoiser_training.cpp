@@ -173,7 +173,10 @@ TEST(DenoisedNetwork, IntervalBoundsHoldThroughTheDenoiser) {
 TEST(DenoiserTraining, OptionsAreChecked) {
   training::DenoiserTrainOptions o;
   o.schedule.noise_sd = 0;
-  EXPECT_ERROR_MENTIONS(o.check(), "give --noise-sd");
+  o.check();  // the denoising objective without noise: an autoencoder's reconstruction
+  o.objective = training::DenoiserTrainOptions::Objective::Stability;
+  EXPECT_ERROR_MENTIONS(o.check(), "stability objective", "give --noise-sd");
+  o.objective = training::DenoiserTrainOptions::Objective::Denoising;
   o.schedule.noise_sd = 0.25;
   o.schedule.macer_lambda = 1;
   EXPECT_ERROR_MENTIONS(o.check(), "do not apply to a denoiser");

@@ -1,5 +1,7 @@
 // Classifiers built from smoothcuda model files reproduce PyTorch's logits; loading is strict. Every
 // architecture's backward pass can repeat from one recorded forward pass.
+#include <cmath>
+
 #include "io/safetensors.h"
 #include "nn/models/denoisers.h"
 #include "nn/models/model_file.h"
@@ -129,6 +131,35 @@ TEST(EveryArch, BackwardRepeatsThroughADenoiser) {
   auto classifier = random_classifier("lenet", 3, 16, 10, 8);
   auto composed = denoised_network(*denoiser, *classifier);
   expect_backward_repeats(*composed, random_images({2, 3, 16, 16}, 9));
+}
+
+// Upsample2x: each value fills its 2×2 block, and backward is the exact adjoint, ⟨dy, up(x)⟩ = ⟨up*(dy), x⟩,
+// on an odd shape; its bounds are the upsampled bounds.
+TEST(Upsample2x, ForwardFillsBlocksAndBackwardIsItsAdjoint) {
+  Upsample2x up;
+  const Tensor x = randn({2, 3, 5, 3}, 41);
+  Tensor y;
+  {
+    RecordForBackward record;
+    y = up.forward(x);
+  }
+  ASSERT_EQ(y.shape(), Shape({2, 3, 10, 6}));
+  const std::vector<float> xv = x.to_float_vector(), yv = y.to_float_vector();
+  for (int64_t p = 0; p < 6; ++p)
+    for (int64_t i = 0; i < 10; ++i)
+      for (int64_t j = 0; j < 6; ++j)
+        EXPECT_EQ(yv[static_cast<size_t>((p * 10 + i) * 6 + j)],
+                  xv[static_cast<size_t>((p * 5 + i / 2) * 3 + j / 2)]);
+  const Tensor dy = randn(y.shape(), 42), dx = up.backward(dy);
+  ASSERT_EQ(dx.shape(), x.shape());
+  double lhs = 0, rhs = 0;
+  const std::vector<float> dyv = dy.to_float_vector(), dxv = dx.to_float_vector();
+  for (size_t k = 0; k < yv.size(); ++k) lhs += double{dyv[k]} * yv[k];
+  for (size_t k = 0; k < xv.size(); ++k) rhs += double{dxv[k]} * xv[k];
+  EXPECT_NEAR(lhs, rhs, 1e-5 * (std::fabs(lhs) + 1));
+  const Interval b = up.bounds(linf_box(random_images({1, 1, 3, 3}, 43), 0.1));
+  EXPECT_EQ(b.lower.shape(), Shape({1, 1, 6, 6}));
+  EXPECT_TRUE(identical(b.upper, up.forward(linf_box(random_images({1, 1, 3, 3}, 43), 0.1).upper)));
 }
 
 }  // namespace

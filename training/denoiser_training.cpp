@@ -129,7 +129,11 @@ std::string DenoiserTrainOptions::describe() const {
 
 void DenoiserTrainOptions::check() const {
   schedule.check();
-  SC_CHECK(schedule.noise_sd > 0, "train-denoiser: a denoiser learns to remove noise: give --noise-sd");
+  // Without noise only the denoising objective means something: an autoencoder learning to reconstruct.
+  SC_CHECK(schedule.noise_sd > 0 || objective == Objective::Denoising, "train-denoiser: the ",
+           objective_name(objective),
+           " objective trains a denoiser to remove noise: give --noise-sd (only the denoising objective, an "
+           "autoencoder's reconstruction, takes 0)");
   SC_CHECK(schedule.adversarial == TrainOptions::Adversarial::None && schedule.ibp_eps == 0 &&
                schedule.consistency_lambda == 0 && schedule.macer_lambda == 0,
            "train-denoiser: the classifier training methods do not apply to a denoiser");

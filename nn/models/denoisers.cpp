@@ -189,7 +189,7 @@ class DenoiserThenClassifier : public Module {
 
 bool is_denoiser_arch(const std::string& arch) {
   return arch == "cifar_dncnn" || arch == "cifar_dncnn_wide" || arch == "imagenet_dncnn" || arch == "dncnn" ||
-         is_memnet_arch(arch);
+         is_memnet_arch(arch) || arch == "conv_autoencoder";
 }
 
 bool is_memnet_arch(const std::string& arch) {
@@ -226,9 +226,31 @@ std::unique_ptr<Module> build_memnet(const ModelSpec& s) {
   return std::make_unique<MemNet>(s.channels, width, memory_blocks, residual_blocks);
 }
 
+std::unique_ptr<Module> build_conv_autoencoder(const ModelSpec& s) {
+  const int64_t w = s.flag_int("width", 32);
+  SC_CHECK(w >= 1 && w <= 4096, "model flag width must be in [1, 4096], got ", w);
+  SC_CHECK(s.height % 4 == 0 && s.width % 4 == 0,
+           "conv_autoencoder halves the image twice: its sides must be "
+           "multiples of 4, the spec says ",
+           s.height, "x", s.width);
+  const auto conv = [](int64_t in, int64_t out, int64_t stride) {
+    return std::make_unique<Conv2d>(in, out, 3, Conv2dParams::square(stride, 1));
+  };
+  auto encoder = std::make_unique<Sequential>(), decoder = std::make_unique<Sequential>();
+  encoder->add("0", conv(s.channels, w, 1)).emplace<ReLU>("1");
+  encoder->add("2", conv(w, 2 * w, 2)).emplace<ReLU>("3");
+  encoder->add("4", conv(2 * w, 2 * w, 2)).emplace<ReLU>("5");
+  decoder->emplace<Upsample2x>("0").add("1", conv(2 * w, w, 1)).emplace<ReLU>("2");
+  decoder->emplace<Upsample2x>("3").add("4", conv(w, s.channels, 1));
+  auto net = std::make_unique<Sequential>();
+  net->add("encoder", std::move(encoder)).add("decoder", std::move(decoder));
+  return net;
+}
+
 void initialize_denoiser_for_training(Classifier& denoiser, uint64_t seed) {
   initialize_for_training(denoiser, seed);
-  if (is_memnet_arch(denoiser.spec.arch)) return;  // Salman et al.'s MemNet keeps its initialization
+  // Salman et al.'s MemNet keeps its initialization, and so does the autoencoder (it has no identity path).
+  if (is_memnet_arch(denoiser.spec.arch) || denoiser.spec.arch == "conv_autoencoder") return;
   auto ends_with = [](const std::string& s, const std::string& t) {
     return s.size() >= t.size() && s.compare(s.size() - t.size(), t.size(), t) == 0;
   };

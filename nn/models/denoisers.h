@@ -2,6 +2,7 @@
 // whose "classes" are 0 and whose forward maps noisy images in [0,1] to clean estimates of the same shape.
 //   cifar_dncnn, cifar_dncnn_wide, imagenet_dncnn, dncnn   Salman et al.'s DnCNN (denoised smoothing, 2020)
 //   memnet, imagenet_memnet                                Salman et al.'s MemNet (Tai et al. 2017)
+//   conv_autoencoder                                       a small convolutional autoencoder (the OOD lab)
 #pragma once
 #include <string>
 
@@ -28,9 +29,16 @@ std::unique_ptr<Module> build_dncnn(const ModelSpec& spec, int64_t default_width
 // "reconstructor.*"). Flags: width (64), memory_blocks (3), residual_blocks (6), their configuration.
 std::unique_ptr<Module> build_memnet(const ModelSpec& spec);
 
+// A small convolutional autoencoder (the OOD lab's reconstruction score; trained with noise, a denoising
+// autoencoder): encoder conv 3×3 C → w, ReLU, conv 3×3 stride 2 w → 2w, ReLU, conv 3×3 stride 2 2w → 2w, ReLU
+// (a quarter of the side); decoder nearest upsampling ×2, conv 3×3 2w → w, ReLU, upsampling ×2, conv 3×3 w →
+// C. Convolutions with bias, padded by 1; keys "encoder.<i>.*", "decoder.<i>.*". Flag: width (32). Sides must
+// be multiples of 4.
+std::unique_ptr<Module> build_conv_autoencoder(const ModelSpec& spec);
+
 // The starting point of a denoiser's training: initialize_for_training's (nn/models/random_init.h); then,
 // as Salman et al. start their DnCNN, zero biases and a zero last convolution, so that the untrained DnCNN is
-// the identity, x − 0 (their MemNet keeps the plain initialization).
+// the identity, x − 0 (their MemNet and the autoencoder keep the plain initialization).
 void initialize_denoiser_for_training(Classifier& denoiser, uint64_t seed);
 
 // Both denoisers have interval bounds (nn/interval.h) but no backward through them: IBP through a denoiser

@@ -34,6 +34,7 @@ const std::map<std::string, ModelBuilder>& registry() {
       {"dncnn", [](const ModelSpec& s) { return build_dncnn(s, 64); }},
       {"memnet", build_memnet},
       {"imagenet_memnet", build_memnet},
+      {"conv_autoencoder", build_conv_autoencoder},
   };
   return r;
 }
