@@ -374,11 +374,19 @@ int attack_command(int argc, char** argv) {
       md << "| " << fmt("%.6g", level) << " (" << fmt("%.3g", level * 255) << "/255) | "
          << fmt("%.2f%%", 100.0 * static_cast<double>(within) / static_cast<double>(n)) << " |\n";
     }
-    md << "\nMedian smallest budget: "
-       << (static_cast<int64_t>(found.size()) > (n - 1) / 2
-               ? fmt("%.6g", found[static_cast<size_t>((n - 1) / 2)])
-               : std::string("above --eps"))
-       << ".\n";
+    // The (lower) median over all images, and over those the attack had to move (budget > 0); an image
+    // never fooled counts as above --eps.
+    const auto median = [&](size_t from) {
+      const int64_t count = n - static_cast<int64_t>(from), rank = (count - 1) / 2;
+      if (count <= 0) return std::string("none");
+      return static_cast<int64_t>(found.size() - from) > rank
+                 ? fmt("%.6g", found[from + static_cast<size_t>(rank)])
+                 : std::string("above --eps");
+    };
+    const size_t at_zero =
+        static_cast<size_t>(std::upper_bound(found.begin(), found.end(), 0.0) - found.begin());
+    md << "\nMedian smallest budget: " << median(0) << "; over the " << n - static_cast<int64_t>(at_zero)
+       << " images not fooled clean: " << median(at_zero) << ".\n";
   }
   if (smoothadv)
     md << "\nThe accuracy columns are the base classifier's on the attacked images without noise; the "
