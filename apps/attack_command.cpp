@@ -63,6 +63,40 @@ std::string fmt(const char* f, double v) {
   return buf;
 }
 
+// summary.md's part for --eps-step: the share of images fooled (or sent to the target) at each budget or
+// below, and the (lower) median smallest budget over all images and over those the attack had to move; an
+// image never fooled counts as above --eps.
+std::string budget_summary(const std::vector<Row>& rows, const std::vector<double>& budgets, bool targeted,
+                           const std::string& step) {
+  const auto n = static_cast<int64_t>(rows.size());
+  std::ostringstream md;
+  md << "\nThe smallest budget that " << (targeted ? "sends each image to the target" : "fools each image")
+     << " (" << step << " at a time; 0: the clean image already):\n\n| budget | "
+     << (targeted ? "hit target" : "fooled") << " |\n|---:|---:|\n";
+  std::vector<double> found;
+  for (const Row& r : rows)
+    if (r.budget >= 0) found.push_back(r.budget);
+  std::sort(found.begin(), found.end());
+  std::vector<double> levels = {0.0};
+  levels.insert(levels.end(), budgets.begin(), budgets.end());
+  for (double level : levels) {
+    const auto within = std::upper_bound(found.begin(), found.end(), level * (1 + 1e-12)) - found.begin();
+    md << "| " << fmt("%.6g", level) << " (" << fmt("%.3g", level * 255) << "/255) | "
+       << fmt("%.2f%%", 100.0 * static_cast<double>(within) / static_cast<double>(n)) << " |\n";
+  }
+  const auto median = [&](size_t from) {
+    const int64_t count = n - static_cast<int64_t>(from), rank = (count - 1) / 2;
+    if (count <= 0) return std::string("none");
+    return static_cast<int64_t>(found.size() - from) > rank
+               ? fmt("%.6g", found[from + static_cast<size_t>(rank)])
+               : std::string("above --eps");
+  };
+  const auto at_zero = static_cast<size_t>(std::upper_bound(found.begin(), found.end(), 0.0) - found.begin());
+  md << "\nMedian smallest budget: " << median(0) << "; over the " << n - static_cast<int64_t>(at_zero)
+     << " images not fooled clean: " << median(at_zero) << ".\n";
+  return md.str();
+}
+
 }  // namespace
 
 int attack_command(int argc, char** argv) {
@@ -357,37 +391,7 @@ int attack_command(int argc, char** argv) {
   if (sequence.size() > 1)
     md << "\nEach attack after the first ran on the images the ones above it did not fool; each row is the "
           "result of the sequence up to it.\n";
-  if (eps_step > 0) {
-    // The share of images fooled at each budget or below, and the median smallest budget.
-    md << "\nThe smallest budget that "
-       << (target >= 0 ? "sends each image to the target" : "fools each image") << " ("
-       << args.get("eps-step") << " at a time; 0: the clean image already):\n\n| budget | "
-       << (target >= 0 ? "hit target" : "fooled") << " |\n|---:|---:|\n";
-    std::vector<double> found;
-    for (const Row& r : rows)
-      if (r.budget >= 0) found.push_back(r.budget);
-    std::sort(found.begin(), found.end());
-    std::vector<double> levels = {0.0};
-    levels.insert(levels.end(), budgets.begin(), budgets.end());
-    for (double level : levels) {
-      const auto within = std::upper_bound(found.begin(), found.end(), level * (1 + 1e-12)) - found.begin();
-      md << "| " << fmt("%.6g", level) << " (" << fmt("%.3g", level * 255) << "/255) | "
-         << fmt("%.2f%%", 100.0 * static_cast<double>(within) / static_cast<double>(n)) << " |\n";
-    }
-    // The (lower) median over all images, and over those the attack had to move (budget > 0); an image
-    // never fooled counts as above --eps.
-    const auto median = [&](size_t from) {
-      const int64_t count = n - static_cast<int64_t>(from), rank = (count - 1) / 2;
-      if (count <= 0) return std::string("none");
-      return static_cast<int64_t>(found.size() - from) > rank
-                 ? fmt("%.6g", found[from + static_cast<size_t>(rank)])
-                 : std::string("above --eps");
-    };
-    const size_t at_zero =
-        static_cast<size_t>(std::upper_bound(found.begin(), found.end(), 0.0) - found.begin());
-    md << "\nMedian smallest budget: " << median(0) << "; over the " << n - static_cast<int64_t>(at_zero)
-       << " images not fooled clean: " << median(at_zero) << ".\n";
-  }
+  if (eps_step > 0) md << budget_summary(rows, budgets, target >= 0, args.get("eps-step"));
   if (smoothadv)
     md << "\nThe accuracy columns are the base classifier's on the attacked images without noise; the "
           "smoothed classifier's verdict: `smoothcuda predict npy:"
