@@ -138,7 +138,7 @@ std::vector<double> adversarial_scores(const io::Dataset& data, const std::vecto
 }
 
 // How the adversarial table's header describes the attacks: "APGD, 40 steps, 1 start", or the highest of
-// several ("highest of: monotone PGD, 200 steps, 3 starts; APGD, 500 steps, 5 starts").
+// several ("highest of: monotone PGD, 200 steps from 0.1, 3 starts; APGD, 500 steps, 5 starts").
 std::string describe_ood_attacks(const std::vector<OodAttack>& runs, const attacks::PgdOptions& o,
                                  double mpgd_step) {
   std::string text = runs.size() > 1 ? "highest of: " : "";
