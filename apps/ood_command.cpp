@@ -411,6 +411,7 @@ int ood_command(int argc, char** argv) {
 
   std::unique_ptr<Classifier> autoencoder;
   if (const std::string& path = args.get("autoencoder"); !path.empty()) {
+    SC_CHECK(std::filesystem::is_regular_file(path), "ood: --autoencoder '", path, "' is not a file");
     autoencoder = load_any_model(path, device, {});
     SC_CHECK(is_denoiser_arch(autoencoder->spec.arch), "ood: --autoencoder '", path,
              "' holds the classifier '", autoencoder->spec.arch,

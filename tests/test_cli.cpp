@@ -371,6 +371,12 @@ TEST(Cli, OodAutoencoderScore) {
                        fixture_dir() + "/models/lenet_28.safetensors")
                 .err.find("not an image-to-image network"),
             std::string::npos);
+  EXPECT_NE(smoothcuda("ood fashion-mnist " + fixture_dir() +
+                       "/models/lenet_28.safetensors --ood fake:4:1:28:28 "
+                       "--autoencoder " +
+                       ae + "/missing.safetensors")
+                .err.find("--autoencoder '"),
+            std::string::npos);
 }
 
 TEST(Cli, OodDistroCertifiedTable) {
