@@ -52,6 +52,8 @@ struct EvaluatedSet {
   std::vector<double> smoothed;
   std::vector<Certificate> certificates;  // with --distro-certified
   std::vector<double> reconstruction;     // with --autoencoder
+  // The OOD sets' scores under attack and their guaranteed bounds ("adversarial_msp", "guaranteed_msp", …).
+  std::vector<std::pair<std::string, std::vector<double>>> bounded;
 };
 
 // The autoencoder's reconstruction score of each chosen image (ood::reconstruction_scores), `batch` at a
@@ -208,8 +210,10 @@ std::vector<Certificate> certificates_of(const io::Dataset& data, const std::vec
                                         });
 }
 
-// scores.tsv: a row per image of every set (set, idx, label, predict, each score, and with --sigma the
-// smoothed confidence and its Hoeffding bounds), scores with 17 significant digits.
+// scores.tsv: a row per image of every set (set, idx, label, predict, each score; with --sigma the smoothed
+// confidence and its Hoeffding bounds; with --distro-certified the certificate; with --autoencoder the
+// reconstruction score; with --attack-eps and --ibp-eps each OOD image's score under attack and its
+// guaranteed bound, "-" for the in-distribution images), scores with 17 significant digits.
 std::string scores_tsv(const std::vector<EvaluatedSet>& sets, double temperature, int64_t n_noisy,
                        double alpha) {
   std::string tsv = "set\tidx\tlabel\tpredict";
@@ -217,6 +221,8 @@ std::string scores_tsv(const std::vector<EvaluatedSet>& sets, double temperature
   if (!sets[0].smoothed.empty()) tsv += "\tsmoothed_msp\tsmoothed_lower\tsmoothed_upper";
   if (!sets[0].certificates.empty()) tsv += "\tcertified_class\tcertified_radius";
   if (!sets[0].reconstruction.empty()) tsv += "\treconstruction";
+  const auto& bounded = sets.back().bounded;  // every OOD set has the same columns; the images in, "-"
+  for (const auto& [name, values] : bounded) tsv += "\t" + name;
   tsv += "\n";
   for (const EvaluatedSet& e : sets) {
     std::vector<std::vector<double>> columns;
@@ -243,6 +249,14 @@ std::string scores_tsv(const std::vector<EvaluatedSet>& sets, double temperature
       }
       if (!e.reconstruction.empty()) {
         std::snprintf(row, sizeof row, "\t%.17g", e.reconstruction[i]);
+        tsv += row;
+      }
+      for (size_t c = 0; c < bounded.size(); ++c) {
+        if (e.bounded.empty()) {
+          tsv += "\t-";
+          continue;
+        }
+        std::snprintf(row, sizeof row, "\t%.17g", e.bounded[c].second[i]);
         tsv += row;
       }
       tsv += "\n";
@@ -477,12 +491,14 @@ int ood_command(int argc, char** argv) {
     // Clean in-distribution scores against the OOD images' scores after the attack.
     for (ood::Score kind : kinds) {
       std::vector<ood::NamedScores> out_scores;
-      for (size_t s = 1; s < evaluated.size(); ++s)
+      for (size_t s = 1; s < evaluated.size(); ++s) {
         out_scores.push_back(
             {evaluated[s].name,
              adversarial_scores(*sets[s].second, evaluated[s].indices, through ? *through : *model, kind,
                                 temperature, attack, attack_runs, mpgd_step, batch,
                                 "ood " + evaluated[s].name + " attack")});
+        evaluated[s].bounded.emplace_back("adversarial_" + ood::score_name(kind), out_scores.back().scores);
+      }
       const std::string head = "\n### adversarial: score " + ood::score_name(kind) +
                                ", OOD images moved within " + attacks::norm_name(attack.norm) +
                                " ε = " + args.get("attack-eps") + " (" +
@@ -497,10 +513,12 @@ int ood_command(int argc, char** argv) {
           logit_bounds(*sets[s].second, evaluated[s].indices, through ? *through : *model, ibp_eps, batch));
     for (ood::Score kind : kinds) {
       std::vector<ood::NamedScores> out_scores;
-      for (size_t s = 1; s < evaluated.size(); ++s)
+      for (size_t s = 1; s < evaluated.size(); ++s) {
         out_scores.push_back(
             {evaluated[s].name,
              ood::score_upper_bounds(bounds[s - 1].lower, bounds[s - 1].upper, kind, temperature)});
+        evaluated[s].bounded.emplace_back("guaranteed_" + ood::score_name(kind), out_scores.back().scores);
+      }
       md += "\n### guaranteed: score " + ood::score_name(kind) +
             ", OOD scores raised to their upper bound within linf ε = " + args.get("ibp-eps") +
             " (interval bound propagation)\n\n" +

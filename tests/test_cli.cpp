@@ -603,12 +603,37 @@ TEST(Cli, OodJointModelWithATrainedDetector) {
 // The adversarial and guaranteed OOD tables: the attack only raises OOD scores, and the interval bounds lie
 // above whatever the attack finds, so guaranteed AUROC ≤ adversarial AUROC ≤ clean AUROC.
 TEST(Cli, OodAdversarialTables) {
-  const std::string model = fixture_dir() + "/models/lenet_28.safetensors";
+  const std::string model = fixture_dir() + "/models/lenet_28.safetensors", dir = temp_path("ood_adv");
   const CliRun r =
       smoothcuda("ood fake:30:1:28:28 " + model +
                  " --ood noise=fake:20:1:28:28:uniform,gauss=fake:20:1:28:28:gaussian --engine generic "
-                 "--attack-eps 8/255 --attack-steps 5 --attack-restarts 2 --ibp-eps 8/255 --batch 16");
+                 "--attack-eps 8/255 --attack-steps 5 --attack-restarts 2 --ibp-eps 8/255 --batch 16 --out " +
+                 dir);
   ASSERT_EQ(r.code, 0) << r.err;
+  // Per image in scores.tsv: clean ≤ under attack ≤ guaranteed, for every score; "-" for the images in.
+  const auto rows = lines(io::read_file(dir + "/scores.tsv"));
+  ASSERT_EQ(rows.size(), 1u + 30 + 40);
+  const std::vector<std::string> head = tab_cells(rows[0]);
+  ASSERT_EQ(head.size(), 13u) << rows[0];
+  for (size_t k = 0; k < 3; ++k) {
+    EXPECT_EQ(head[7 + k], "adversarial_" + head[4 + k]);
+    EXPECT_EQ(head[10 + k], "guaranteed_" + head[4 + k]);
+  }
+  for (size_t i = 1; i < rows.size(); ++i) {
+    const std::vector<std::string> cells = tab_cells(rows[i]);
+    ASSERT_EQ(cells.size(), 13u) << rows[i];
+    for (size_t k = 0; k < 3; ++k) {
+      if (cells[0] == "fake:30:1:28:28") {
+        EXPECT_EQ(cells[7 + k], "-") << rows[i];
+        EXPECT_EQ(cells[10 + k], "-") << rows[i];
+        continue;
+      }
+      const double clean = std::stod(cells[4 + k]), attacked = std::stod(cells[7 + k]),
+                   bound = std::stod(cells[10 + k]);
+      EXPECT_GE(attacked, clean) << head[4 + k] << ": " << rows[i];
+      EXPECT_GE(bound, attacked - 1e-6 * std::fabs(attacked)) << head[4 + k] << ": " << rows[i];
+    }
+  }
   for (const char* score : {"msp", "maxlogit", "energy"}) {
     const std::string clean = std::string("### score: ") + score + "\n";
     const std::string adv = std::string("### adversarial: score ") + score +
