@@ -142,6 +142,9 @@ int attack_command(int argc, char** argv) {
       .option("p-init", "0.8", "square: the share of the image its first windows cover")
       .option("sigma", "0.25", "smoothadv: the smoothing noise level")
       .option("m", "32", "smoothadv: noise draws per image")
+      .option("smoothadv-loss", "soft",
+              "smoothadv's loss: soft (the smoothed soft classifier's, Salman et al.'s) or eot (the noisy "
+              "copies' mean cross-entropy, the expectation-over-transformation baseline they compare with)")
       .option("seed", "0", "random starts, square's draws and smoothadv noise")
       .option("denoiser", "",
               "a denoiser network (Salman et al.'s DnCNN: its model file or checkpoint) in front of MODEL: "
@@ -188,6 +191,9 @@ int attack_command(int argc, char** argv) {
   const double p_init = args.get_double("p-init", 1e-9, 1);
   const int64_t smoothadv_m = args.get_int("m", 1, 1 << 20);
   const double smoothadv_sigma = args.get_double("sigma", 1e-6, 1e6);
+  const std::string smoothadv_loss = args.get("smoothadv-loss");
+  SC_CHECK(smoothadv_loss == "soft" || smoothadv_loss == "eot",
+           "attack: --smoothadv-loss must be soft or eot, got '", smoothadv_loss, "'");
   // Every attack's options at budget e.
   const auto options_at = [&](double e) {
     AttackOptions o;
@@ -211,6 +217,7 @@ int attack_command(int argc, char** argv) {
     o.square.seed = seed;
     o.smoothadv.eps = e, o.smoothadv.steps = steps, o.smoothadv.m = smoothadv_m;
     o.smoothadv.sigma = smoothadv_sigma, o.smoothadv.seed = seed;
+    if (smoothadv_loss == "eot") o.smoothadv.loss = attacks::SmoothAdvOptions::Loss::Eot;
     return o;
   };
   const AttackOptions full = options_at(eps);

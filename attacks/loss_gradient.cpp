@@ -186,6 +186,24 @@ LogitsLoss margin(const std::vector<int64_t>& labels) {
   };
 }
 
+LogitsLoss mean_cross_entropy(const std::vector<int64_t>& labels, int64_t m) {
+  SC_CHECK(m > 0, "mean_cross_entropy: m must be positive, got ", m);
+  return [labels, m](const std::vector<double>& z, int64_t rows, int64_t classes, std::vector<double>& loss,
+                     std::vector<double>& dz) {
+    const int64_t groups = static_cast<int64_t>(labels.size());
+    SC_CHECK(groups * m == rows, "mean_cross_entropy: ", groups, " labels × ", m, " copies for ", rows,
+             " rows");
+    std::vector<int64_t> each;  // every copy's label
+    for (int64_t y : labels) each.insert(each.end(), static_cast<size_t>(m), y);
+    std::vector<double> per_copy;
+    cross_entropy(each)(z, rows, classes, per_copy, dz);
+    for (double& d : dz) d /= static_cast<double>(m);
+    loss.assign(static_cast<size_t>(groups), 0.0);
+    for (int64_t r = 0; r < rows; ++r)
+      loss[static_cast<size_t>(r / m)] += per_copy[static_cast<size_t>(r)] / m;
+  };
+}
+
 LogitsLoss smoothed_soft_cross_entropy(const std::vector<int64_t>& labels, int64_t m) {
   SC_CHECK(m > 0, "smoothed_soft_cross_entropy: m must be positive, got ", m);
   return [labels, m](const std::vector<double>& z, int64_t rows, int64_t classes, std::vector<double>& loss,

@@ -37,7 +37,8 @@ SmoothAdvResult smoothadv_attack(Classifier& model, const Tensor& x, const std::
   std::vector<float> delta(clean.size(), 0.0f);
   const Ball ball{Norm::L2, o.eps};
   const double step = 2 * o.eps / o.steps;
-  const LogitsLoss loss = smoothed_soft_cross_entropy(labels, o.m);
+  const LogitsLoss loss = o.loss == SmoothAdvOptions::Loss::Soft ? smoothed_soft_cross_entropy(labels, o.m)
+                                                                 : mean_cross_entropy(labels, o.m);
   for (int t = 0; t < o.steps; ++t) {
     const Tensor perturbed = perturbed_images(clean, delta, x.shape(), x.device());
     const LossGradient lg = loss_gradient(model, smoothadv_noisy_copies(perturbed, image_ids, o), loss);

@@ -17,11 +17,14 @@ struct SmoothAdvOptions {
   int64_t m = 32;       // noise vectors per image
   double sigma = 0.25;  // the smoothing noise
   uint64_t seed = 0;    // δ_i from (seed, image id, attack phase, i)
+  // Soft: the smoothed soft classifier's loss (theirs); Eot: the copies' mean cross-entropy (the
+  // expectation-over-transformation baseline they compare with; attacks/loss_gradient.h).
+  enum class Loss { Soft, Eot } loss = Loss::Soft;
 };
 
 struct SmoothAdvResult {
   Tensor adversarial;        // [N, C, H, W] = x + Δ, on x's device
-  std::vector<double> loss;  // −log p̄_y at the adversarial images, with the attack's own noise
+  std::vector<double> loss;  // the attack's loss at the adversarial images, with the attack's own noise
 };
 
 // The m noisy copies of every image of x with the attack's noise δ_i, image after image: [N·m, C, H, W] on

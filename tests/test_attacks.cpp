@@ -32,6 +32,27 @@ TEST(AttackLosses, GradientsMatchFiniteDifferences) {
   // Two images, three noisy copies each.
   expect_gradient_matches_differences(attacks::smoothed_soft_cross_entropy({4, 2}, 3), random_logits(42, 2),
                                       6, 7);
+  expect_gradient_matches_differences(attacks::mean_cross_entropy({4, 2}, 3), random_logits(42, 9), 6, 7);
+}
+
+// The EOT loss is the mean of the copies' cross-entropies; with one copy, the cross-entropy itself. By
+// Jensen's inequality it is at least SmoothAdv's −log of the mean softmax.
+TEST(AttackLosses, EotLossAveragesTheCopiesCrossEntropies) {
+  const std::vector<double> z = random_logits(42, 11);
+  std::vector<double> ce, eot, soft, d_ce(42), d_eot(42), d_soft(42);
+  attacks::cross_entropy({4, 4, 4, 2, 2, 2})(z, 6, 7, ce, d_ce);
+  attacks::mean_cross_entropy({4, 2}, 3)(z, 6, 7, eot, d_eot);
+  attacks::smoothed_soft_cross_entropy({4, 2}, 3)(z, 6, 7, soft, d_soft);
+  ASSERT_EQ(eot.size(), 2u);
+  for (size_t g = 0; g < 2; ++g) {
+    EXPECT_NEAR(eot[g], (ce[3 * g] + ce[3 * g + 1] + ce[3 * g + 2]) / 3, 1e-12);
+    EXPECT_GE(eot[g], soft[g] - 1e-12);
+  }
+  for (size_t i = 0; i < 42; ++i) EXPECT_NEAR(d_eot[i], d_ce[i] / 3, 1e-15);
+  std::vector<double> one, d_one(42);
+  attacks::mean_cross_entropy({4, 4, 4, 2, 2, 2}, 1)(z, 6, 7, one, d_one);
+  EXPECT_EQ(one, ce);
+  EXPECT_ERROR_MENTIONS(attacks::mean_cross_entropy({4, 2}, 2)(z, 6, 7, one, d_one), "2 labels × 2 copies");
 }
 
 TEST(AttackLosses, SmoothedLossOfOneCopyIsTheCrossEntropy) {
@@ -574,6 +595,19 @@ TEST(SmoothAdv, PerturbsAgainstTheLinearDirection) {
   still.eps = 1e-12;
   const auto at_x = attacks::smoothadv_attack(*lin.model, x, {1, 1}, {0, 1}, still);
   for (int i = 0; i < 2; ++i) EXPECT_GT(r.loss[i], at_x.loss[i] + 1e-3) << "image " << i;
+  // The EOT baseline's gradient on a linear model points the same way: the same perturbation direction.
+  attacks::SmoothAdvOptions eot = o;
+  eot.loss = attacks::SmoothAdvOptions::Loss::Eot;
+  const std::vector<float> by_eot =
+      attacks::smoothadv_attack(*lin.model, x, {1, 1}, {0, 1}, eot).adversarial.to_float_vector();
+  for (int i = 0; i < 2; ++i) {
+    double dot = 0, norm = 0;
+    for (int e = 0; e < 48; ++e) {
+      const double d = by_eot[i * 48 + e] - clean[i * 48 + e];
+      dot += -d * lin.w[e], norm += d * d;
+    }
+    EXPECT_GT(dot / (std::sqrt(norm) * lin.l2), 0.99999) << "image " << i;
+  }
   o.m = 0;
   EXPECT_ERROR_MENTIONS(attacks::smoothadv_attack(*lin.model, x, {1, 1}, {0, 1}, o), "--m");
 }
