@@ -7,14 +7,17 @@
 # own adversarial images, which an attack that ignores the denoiser would find. The last column is the certified
 # accuracy at radius EPS on the same images (from the table script's certify TSVs): up to the certificates' alpha
 # and sampling, no attack gets below it.
-#   scripts/denoised_smoothing_attack.sh SIGMA EPS SKIP M STEPS N DEVICE   e.g. scripts/denoised_smoothing_attack.sh 0.25 0.5 50 16 20 1000 cpu
-# Writes results/denoised_smoothing/sigma_SIGMA/attack_EPS/table.md; what exists already is not run again.
+#   scripts/denoised_smoothing_attack.sh SIGMA EPS SKIP M STEPS N DEVICE [LOSS]
+#   e.g. scripts/denoised_smoothing_attack.sh 0.25 0.5 50 16 20 1000 cpu
+# LOSS: soft (SmoothAdv's, the default) or eot (the noisy copies' mean cross-entropy, `--smoothadv-loss eot`).
+# Writes results/denoised_smoothing/sigma_SIGMA/attack_EPS[_eot]/table.md; what exists already is not run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-sigma=${1:-0.25} eps=${2:-0.5} skip=${3:-50} m=${4:-16} steps=${5:-20} n=${6:-1000} device=${7:-cpu}
+sigma=${1:-0.25} eps=${2:-0.5} skip=${3:-50} m=${4:-16} steps=${5:-20} n=${6:-1000} device=${7:-cpu} loss=${8:-soft}
 d=results/denoised_smoothing
 o=$d/sigma_$sigma
 a=$o/attack_$eps
+[ "$loss" = soft ] || a=${a}_$loss
 sc=./build/smoothcuda
 test_set="npy:$d/fmnist32_test.npy:$d/fmnist32_test_labels.npy"
 for f in $d/lenet_clean.safetensors $d/lenet_sigma0.25.safetensors $o/mse/model.safetensors $o/stab/model.safetensors; do
@@ -32,7 +35,8 @@ configs=("smoothed_directly $d/lenet_clean.safetensors" "dncnn_mse $d/lenet_clea
 for config in "${configs[@]}"; do
   read -r name model denoiser <<<"$config"
   [ -f $a/$name/adversarial.npy ] ||
-    $sc attack "$test_set" $model $denoiser --attack smoothadv --eps $eps --sigma $sigma --m $m --steps $steps \
+    $sc attack "$test_set" $model $denoiser --attack smoothadv --smoothadv-loss $loss --eps $eps --sigma $sigma \
+      --m $m --steps $steps \
       --skip $skip --batch 20 --device $device --out $a/$name
   [ -f $clean/$name.tsv ] || $sc predict "$test_set" $model $sigma $clean/$name.tsv --skip $skip $judge $denoiser
   [ -f $a/${name}_attacked.tsv ] ||
@@ -52,7 +56,7 @@ certified() {
     END { if (n) printf "%.3f", c / n; else printf "-" }' "$1" 2>/dev/null || printf -- "-"
 }
 {
-  echo "SmoothAdv, l2 eps = $eps, m = $m, $steps steps; the smoothed classifier's prediction (N = $n, alpha = 0.001)"
+  echo "SmoothAdv ($loss loss), l2 eps = $eps, m = $m, $steps steps; the smoothed classifier's prediction (N = $n, alpha = 0.001)"
   echo "on every ${skip}th Fashion-MNIST test image (32x32), sigma = $sigma."
   echo
   echo "| configuration | attack sees | clean accuracy | clean abstain | accuracy under attack | abstain under attack | certified at r = eps |"
