@@ -67,8 +67,8 @@ LogitsLoss margin(const std::vector<int64_t>& labels);
 
 // The expectation-over-transformation loss (Athalye et al. 2018) on noisy copies: rows come in groups of m
 // noisy copies of one image, and group g's loss is the mean cross-entropy (1/m) Σ_i −log softmax(z_i)_y,
-// y = labels[g], whose gradient averages the copies' (∂/∂z_i = (softmax(z_i) − onehot(y))/m). The baseline
-// SmoothAdv is compared with: Salman et al. find it weaker than the soft classifier's loss below.
+// y = labels[g], whose gradient averages the copies' (∂/∂z_i = (softmax(z_i) − onehot(y))/m): the baseline
+// that Salman et al. set the soft classifier's loss below against.
 LogitsLoss mean_cross_entropy(const std::vector<int64_t>& labels, int64_t m);
 
 // SmoothAdv's loss on the smoothed soft classifier (Salman et al. 2019): rows come in groups of m noisy
