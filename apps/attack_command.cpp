@@ -321,7 +321,7 @@ int attack_command(int argc, char** argv) {
         const Tensor xd =
             Tensor::from_vector(xs, {static_cast<int64_t>(chosen.size()), img[0], img[1], img[2]}).to(device);
         const attacks::AttackResult r = run(sequence[s], xd, chosen_labels, chosen_ids,
-                                            budgets.size() > 1 ? options_at(budgets[j]) : full);
+                                            j + 1 < budgets.size() ? options_at(budgets[j]) : full);
         const std::vector<float> found = r.adversarial.cpu().to_float_vector();
         for (size_t k = 0; k < chosen.size(); ++k) {
           Row& row = batch_rows[static_cast<size_t>(chosen[k])];

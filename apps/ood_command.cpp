@@ -56,21 +56,31 @@ struct EvaluatedSet {
   std::vector<std::pair<std::string, std::vector<double>>> bounded;
 };
 
-// The autoencoder's reconstruction score of each chosen image (ood::reconstruction_scores), `batch` at a
-// time.
-std::vector<double> reconstruction_of(const io::Dataset& data, const std::vector<int64_t>& indices,
-                                      Classifier& autoencoder, int64_t batch, const std::string& label) {
+// One score per chosen image, `batch` images at a time on `device`: `per_batch(x, ids)` scores a batch.
+std::vector<double> batched_scores(
+    const io::Dataset& data, const std::vector<int64_t>& indices, int64_t batch, Device device,
+    const std::string& label,
+    const std::function<std::vector<double>(const Tensor&, const std::vector<int64_t>&)>& per_batch) {
   const int64_t n = static_cast<int64_t>(indices.size());
   std::vector<double> out;
   Progress progress(label, n);
   for (int64_t b0 = 0; b0 < n; b0 += batch) {
     const int64_t b1 = std::min(n, b0 + batch);
-    const Tensor x = io::read_batch(data, indices, b0, b1).to(autoencoder.device());
-    for (double v : ood::reconstruction_scores(x, autoencoder.net->forward(x))) out.push_back(v);
+    const std::vector<int64_t> ids(indices.begin() + b0, indices.begin() + b1);
+    for (double v : per_batch(io::read_batch(data, indices, b0, b1).to(device), ids)) out.push_back(v);
     progress.update(b1);
   }
   progress.finish();
   return out;
+}
+
+// The autoencoder's reconstruction score of each chosen image (ood::reconstruction_scores).
+std::vector<double> reconstruction_of(const io::Dataset& data, const std::vector<int64_t>& indices,
+                                      Classifier& autoencoder, int64_t batch, const std::string& label) {
+  return batched_scores(data, indices, batch, autoencoder.device(), label,
+                        [&](const Tensor& x, const std::vector<int64_t>&) {
+                          return ood::reconstruction_scores(x, autoencoder.net->forward(x));
+                        });
 }
 
 // One attack of --attack-method: pgd (fixed steps), apgd (APGD's walk) or mpgd (monotone PGD from DISTRO's
@@ -109,34 +119,27 @@ std::vector<double> adversarial_scores(const io::Dataset& data, const std::vecto
                                        Classifier& model, ood::Score kind, double temperature,
                                        const attacks::PgdOptions& o, const std::vector<OodAttack>& runs,
                                        double mpgd_step, int64_t batch, const std::string& label) {
-  const int64_t n = static_cast<int64_t>(indices.size());
-  std::vector<double> out;
-  Progress progress(label, n);
   const attacks::LogitsLoss objective = ood::score_objective(kind, temperature);
-  for (int64_t b0 = 0; b0 < n; b0 += batch) {
-    const int64_t b1 = std::min(n, b0 + batch);
-    const std::vector<int64_t> ids(indices.begin() + b0, indices.begin() + b1);
-    const Tensor x = io::read_batch(data, indices, b0, b1).to(model.device());
-    std::vector<double> best(ids.size(), -1e300);
-    for (const OodAttack& run : runs) {
-      attacks::PgdOptions steps = o;
-      steps.steps = run.steps;
-      attacks::AscentResult r;
-      if (run.method == "mpgd") {
-        attacks::MonotonePgdOptions m;
-        m.norm = o.norm, m.eps = o.eps, m.steps = run.steps, m.step_size = mpgd_step, m.seed = o.seed;
-        r = attacks::monotone_pgd_maximize(model, x, ids, objective, m);
-      } else {
-        r = run.method == "apgd" ? attacks::apgd_maximize_objective(model, x, ids, objective, steps)
-                                 : attacks::maximize_objective(model, x, ids, objective, steps);
-      }
-      for (size_t k = 0; k < best.size(); ++k) best[k] = std::max(best[k], r.value[k]);
-    }
-    out.insert(out.end(), best.begin(), best.end());
-    progress.update(b1);
-  }
-  progress.finish();
-  return out;
+  return batched_scores(
+      data, indices, batch, model.device(), label, [&](const Tensor& x, const std::vector<int64_t>& ids) {
+        std::vector<double> best(ids.size(), -1e300);
+        for (const OodAttack& run : runs) {
+          attacks::AscentResult r;
+          if (run.method == "mpgd") {
+            attacks::MonotonePgdOptions m;
+            m.norm = o.norm, m.eps = o.eps, m.steps = run.steps, m.step_size = mpgd_step;
+            m.seed = o.seed;
+            r = attacks::monotone_pgd_maximize(model, x, ids, objective, m);
+          } else {
+            attacks::PgdOptions p = o;
+            p.steps = run.steps;
+            r = run.method == "apgd" ? attacks::apgd_maximize_objective(model, x, ids, objective, p)
+                                     : attacks::maximize_objective(model, x, ids, objective, p);
+          }
+          for (size_t k = 0; k < best.size(); ++k) best[k] = std::max(best[k], r.value[k]);
+        }
+        return best;
+      });
 }
 
 // How the adversarial table's header describes the attacks: "APGD, 40 steps, 1 start", or the highest of
@@ -376,13 +379,14 @@ int ood_command(int argc, char** argv) {
   const double attack_eps = args.get_fraction("attack-eps", 0, 1e6);
   const std::vector<OodAttack> attack_runs = parse_ood_attacks(
       args.get("attack-method"), static_cast<int>(args.get_int("attack-steps", 1, 1 << 20)));
-  const bool step_given = !args.get("attack-step-size").empty();
-  const double mpgd_step = step_given ? args.get_fraction("attack-step-size", 1e-12, 1e6) : 0.1;
-  if (attack_eps > 0) {
+  // --attack-step-size: pgd's step (default ε/10) and monotone PGD's first rate (default 0.1, DISTRO's).
+  const double given_step =
+      args.get("attack-step-size").empty() ? 0 : args.get_fraction("attack-step-size", 1e-12, 1e6);
+  const double mpgd_step = given_step > 0 ? given_step : 0.1;
+  if (attack_eps > 0) {  // each run of attack_runs sets its own steps (adversarial_scores)
     attack.norm = attacks::parse_norm(args.get("attack-norm"));
     attack.eps = attack_eps;
-    attack.steps = attack_runs[0].steps;
-    attack.step_size = step_given ? mpgd_step : attack_eps / 10;
+    attack.step_size = given_step > 0 ? given_step : attack_eps / 10;
     attack.restarts = static_cast<int>(args.get_int("attack-restarts", 1, 1 << 20));
     attack.seed = seed;
   }
