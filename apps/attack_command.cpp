@@ -26,6 +26,7 @@
 #include "io/file_util.h"
 #include "io/npy.h"
 #include "nn/models/denoisers.h"
+#include "nn/models/noisy_network.h"
 
 namespace sc::app {
 
@@ -145,7 +146,19 @@ int attack_command(int argc, char** argv) {
       .option("smoothadv-loss", "soft",
               "smoothadv's loss: soft (the smoothed soft classifier's, Salman et al.'s) or eot (the noisy "
               "copies' mean cross-entropy, the expectation-over-transformation baseline they compare with)")
-      .option("seed", "0", "random starts, square's draws and smoothadv noise")
+      .option(
+          "noise-sd", "0",
+          "attack a randomized model: MODEL sees x + N(0, noise-sd^2) with fresh noise at every forward "
+          "pass (a classifier trained with Gaussian noise, run with it); each attack's image is judged by "
+          "one fresh draw, as AutoAttack judges randomized defenses, and summary.md adds the accuracies "
+          "over --noise-draws draws")
+      .option("eot", "1",
+              "draws per gradient of fgsm, pgd, apgd, apgd-dlr and apgd-t on a randomized model (expectation "
+              "over transformation: the mean gradient of K passes); AutoAttack's rand version is "
+              "--attack apgd,apgd-dlr --steps 100 --eot 20")
+      .option("noise-draws", "100",
+              "with --noise-sd: fresh draws per image for the expected accuracy, clean and under attack")
+      .option("seed", "0", "random starts, square's draws, smoothadv noise and the randomized model's noise")
       .option("denoiser", "",
               "a denoiser network (Salman et al.'s DnCNN: its model file or checkpoint) in front of MODEL: "
               "the attacks see classifier(denoiser(x)) and follow the gradient through both (white-box "
@@ -192,6 +205,14 @@ int attack_command(int argc, char** argv) {
   const int64_t smoothadv_m = args.get_int("m", 1, 1 << 20);
   const double smoothadv_sigma = args.get_double("sigma", 1e-6, 1e6);
   const std::string smoothadv_loss = args.get("smoothadv-loss");
+  const double noise_sd = args.get_double("noise-sd", 0, 1e6);
+  const int eot = static_cast<int>(args.get_int("eot", 1, 1 << 20));
+  const int64_t noise_draws = args.get_int("noise-draws", 1, 1 << 20);
+  SC_CHECK(noise_sd == 0 || !smoothadv,
+           "attack: smoothadv draws its own noise (--sigma); --noise-sd is for the other attacks");
+  SC_CHECK(eot == 1 || noise_sd > 0,
+           "attack: --eot averages gradients over the draws of a randomized model; without --noise-sd every "
+           "draw is the same");
   SC_CHECK(smoothadv_loss == "soft" || smoothadv_loss == "eot",
            "attack: --smoothadv-loss must be soft or eot, got '", smoothadv_loss, "'");
   // Every attack's options at budget e.
@@ -206,11 +227,16 @@ int attack_command(int argc, char** argv) {
     o.pgd.targeted = target >= 0;
     o.pgd.seed = seed;
     if (loss == "dlr") o.pgd.loss = attacks::PgdOptions::Loss::Dlr;
+    o.pgd.eot = eot;
+    // A randomized model: every image takes every step and keeps its last iterate, since one draw that
+    // misclassifies an early iterate says little about the next draw.
+    o.pgd.stop_at_success = noise_sd == 0;
     attacks::check_options(o.pgd);
     o.apgd_dlr = o.pgd;
     o.apgd_dlr.loss = attacks::PgdOptions::Loss::Dlr;
     o.fgsm = attacks::fgsm_options(norm, e);
-    o.fgsm.targeted = o.pgd.targeted, o.fgsm.seed = seed, o.fgsm.loss = o.pgd.loss;
+    o.fgsm.targeted = o.pgd.targeted, o.fgsm.seed = seed, o.fgsm.loss = o.pgd.loss, o.fgsm.eot = eot;
+    o.fgsm.stop_at_success = o.pgd.stop_at_success;
     o.fab.norm = norm, o.fab.eps = e, o.fab.steps = steps, o.fab.targets = targets;
     o.fab.restarts = restarts, o.fab.seed = seed;
     o.square.norm = norm, o.square.eps = e, o.square.queries = queries, o.square.p_init = p_init;
@@ -241,7 +267,9 @@ int attack_command(int argc, char** argv) {
     denoiser = load_denoiser_network(denoiser_path, device, args.get("DATASET"), "attack");
     denoised = denoised_network(*denoiser, *classifier);
   }
-  Classifier& model = denoised ? *denoised : *classifier;  // what the attacks see
+  std::unique_ptr<Classifier> randomized;  // --noise-sd: the noise in front of everything
+  if (noise_sd > 0) randomized = noisy_network(denoised ? *denoised : *classifier, noise_sd, seed);
+  Classifier& model = randomized ? *randomized : denoised ? *denoised : *classifier;  // what the attacks see
   SC_CHECK(data->image_shape() == Shape({model.spec.channels, model.spec.height, model.spec.width}),
            "attack: the images of ", data->name(), " are ", shape_str(data->image_shape()),
            " but the model takes ", model.spec.channels, "x", model.spec.height, "x", model.spec.width);
@@ -276,6 +304,31 @@ int attack_command(int argc, char** argv) {
     for (size_t i = 0; i < labels.size(); ++i) r.success.push_back(r.predictions[i] != labels[i]);
     return r;
   };
+
+  // A randomized model's verdict on an attack's images comes from a fresh draw, as AutoAttack's: the draw the
+  // attack saw is not the one the defense will make.
+  const auto judged = [&](const std::string& kind, const Tensor& x, const std::vector<int64_t>& labels,
+                          const std::vector<int64_t>& ids, const AttackOptions& o) {
+    attacks::AttackResult r = run(kind, x, labels, ids, o);
+    if (!randomized) return r;
+    r.predictions =
+        attacks::loss_gradient(model, r.adversarial, attacks::cross_entropy(labels), false).predictions;
+    for (size_t i = 0; i < labels.size(); ++i)
+      r.success[i] = target >= 0 ? r.predictions[i] == target : r.predictions[i] != labels[i];
+    return r;
+  };
+  // --noise-sd: how many of --noise-draws fresh draws classify each image right, summed over the images.
+  const auto correct_draws = [&](const std::vector<float>& images, const std::vector<int64_t>& labels) {
+    const Tensor xd =
+        Tensor::from_vector(images, {static_cast<int64_t>(labels.size()), img[0], img[1], img[2]}).to(device);
+    int64_t correct = 0;
+    for (int64_t k = 0; k < noise_draws; ++k) {
+      const auto p = attacks::loss_gradient(model, xd, attacks::cross_entropy(labels), false).predictions;
+      for (size_t i = 0; i < labels.size(); ++i) correct += p[i] == labels[i];
+    }
+    return correct;
+  };
+  int64_t clean_draws_correct = 0, attacked_draws_correct = 0;
 
   std::vector<Row> rows;
   std::vector<float> adversarial;
@@ -320,8 +373,8 @@ int attack_command(int argc, char** argv) {
                     xs.begin() + static_cast<int64_t>(k) * per);
         const Tensor xd =
             Tensor::from_vector(xs, {static_cast<int64_t>(chosen.size()), img[0], img[1], img[2]}).to(device);
-        const attacks::AttackResult r = run(sequence[s], xd, chosen_labels, chosen_ids,
-                                            j + 1 < budgets.size() ? options_at(budgets[j]) : full);
+        const attacks::AttackResult r = judged(sequence[s], xd, chosen_labels, chosen_ids,
+                                               j + 1 < budgets.size() ? options_at(budgets[j]) : full);
         const std::vector<float> found = r.adversarial.cpu().to_float_vector();
         for (size_t k = 0; k < chosen.size(); ++k) {
           Row& row = batch_rows[static_cast<size_t>(chosen[k])];
@@ -345,6 +398,10 @@ int attack_command(int argc, char** argv) {
         stage.l2_sum += row.l2;
         stage.max_linf = std::max(stage.max_linf, row.linf);
       }
+    }
+    if (randomized) {
+      clean_draws_correct += correct_draws(c, labels);
+      attacked_draws_correct += correct_draws(a, labels);
     }
     adversarial.insert(adversarial.end(), a.begin(), a.end());
     for (const Row& row : batch_rows) {
@@ -404,6 +461,15 @@ int attack_command(int argc, char** argv) {
           "smoothed classifier's verdict: `smoothcuda predict npy:"
        << out << "/adversarial.npy:" << out << "/labels.npy MODEL " << full.smoothadv.sigma
        << " OUTFILE --N 1000" << (denoised ? " --denoiser " + denoiser_path : "") << "`.\n";
+  if (randomized) {
+    const double draws = static_cast<double>(n * noise_draws);
+    md << "\nThe model was randomized: it classified x + N(0, " << fmt("%g", noise_sd)
+       << "^2) with fresh noise at every pass" << (eot > 1 ? ", and each gradient was the mean of " : "")
+       << (eot > 1 ? std::to_string(eot) + " draws" : "")
+       << ". The columns above judge each image by one draw; over " << noise_draws
+       << " fresh draws per image the accuracy is " << fmt("%.2f%%", 100.0 * clean_draws_correct / draws)
+       << " clean and " << fmt("%.2f%%", 100.0 * attacked_draws_correct / draws) << " under attack.\n";
+  }
   if (denoised)
     md << "\nThe attacks saw the classifier behind the denoiser " << denoiser->spec.arch << " ("
        << denoiser_path << ") and followed the gradient through both.\n";

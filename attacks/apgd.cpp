@@ -125,12 +125,13 @@ class ApgdWalks {
   int since_checkpoint_ = 0;
 };
 
-// One APGD walk of every image still under attack from its start (a.delta as a.start left it), on `loss`.
-void walk_from_start(Classifier& model, AttackState& a, const LogitsLoss& loss, int steps) {
+// One APGD walk of every image still under attack from its start (a.delta as a.start left it), on `loss`,
+// each gradient the mean of `eot` draws.
+void walk_from_start(Classifier& model, AttackState& a, const LogitsLoss& loss, int steps, int eot) {
   ApgdWalks walks(a.ball, steps, a.clean, a.delta, a.n);
   for (int step = 0; step <= steps; ++step) {
     const bool last = step == steps;
-    const LossGradient lg = loss_gradient(model, a.iterate(), loss, !last);
+    const LossGradient lg = eot_loss_gradient(model, a.iterate(), loss, eot, !last);
     for (int64_t i = 0; i < a.n; ++i)  // the walks' bookkeeping, before record() retires the fooled
       if (a.active[static_cast<size_t>(i)]) walks.observe(step, i, lg.loss[static_cast<size_t>(i)]);
     a.record(lg);
@@ -152,7 +153,7 @@ AttackResult apgd_attack(Classifier& model, const Tensor& x, const std::vector<i
   const PgdOptions u = untargeted(o);
   AttackState a("apgd_attack", x, labels, image_ids, u);
   for (int restart = 0; restart < o.restarts && a.start(restart); ++restart)
-    walk_from_start(model, a, attack_loss(u, labels), o.steps);
+    walk_from_start(model, a, attack_loss(u, labels), o.steps, o.eot);
   return a.result();
 }
 
@@ -172,7 +173,7 @@ AttackResult apgd_targeted_attack(Classifier& model, const Tensor& x, const std:
       aim[static_cast<size_t>(i)] = order[static_cast<size_t>(i)][static_cast<size_t>(rank)];
     for (int restart = 0; restart < o.restarts; ++restart) {
       if (!a.start(static_cast<int>((rank - 1) * o.restarts + restart))) return a.result();
-      walk_from_start(model, a, dlr_targeted(labels, aim), o.steps);
+      walk_from_start(model, a, dlr_targeted(labels, aim), o.steps, o.eot);
     }
   }
   return a.result();

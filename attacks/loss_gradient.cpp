@@ -90,6 +90,31 @@ LossGradient loss_gradient(Classifier& model, const Tensor& x, const LogitsLoss&
   return LogitsAt(model, x, with_gradient).evaluate(loss, with_gradient);
 }
 
+LossGradient eot_loss_gradient(Classifier& model, const Tensor& x, const LogitsLoss& loss, int draws,
+                               bool with_gradient) {
+  SC_CHECK(draws >= 1, "eot_loss_gradient: draws must be at least 1, got ", draws);
+  if (draws == 1) return loss_gradient(model, x, loss, with_gradient);
+  std::vector<double> loss_sum, grad_sum;
+  LossGradient last;
+  for (int k = 0; k < draws; ++k) {
+    last = loss_gradient(model, x, loss, with_gradient);
+    loss_sum.resize(last.loss.size(), 0.0);
+    for (size_t i = 0; i < last.loss.size(); ++i) loss_sum[i] += last.loss[i];
+    if (!with_gradient) continue;
+    const std::vector<float> g = last.grad.cpu().to_float_vector();
+    grad_sum.resize(g.size(), 0.0);
+    for (size_t e = 0; e < g.size(); ++e) grad_sum[e] += g[e];
+  }
+  for (double& v : loss_sum) v /= draws;
+  last.loss = loss_sum;
+  if (with_gradient) {
+    std::vector<float> mean(grad_sum.size());
+    for (size_t e = 0; e < grad_sum.size(); ++e) mean[e] = static_cast<float>(grad_sum[e] / draws);
+    last.grad = Tensor::from_vector(mean, x.shape()).to(x.device());
+  }
+  return last;
+}
+
 LogitsLoss cross_entropy(const std::vector<int64_t>& labels) {
   return [labels](const std::vector<double>& z, int64_t rows, int64_t classes, std::vector<double>& loss,
                   std::vector<double>& dz) {

@@ -25,6 +25,13 @@ using LogitsLoss = std::function<void(const std::vector<double>& logits, int64_t
 LossGradient loss_gradient(Classifier& model, const Tensor& x, const LogitsLoss& loss,
                            bool with_gradient = true);
 
+// Expectation over transformation (Athalye et al. 2018) for a randomized model (nn/models/noisy_network.h):
+// `draws` forward passes at x, each with its own randomness, and the means of their losses and (with
+// with_gradient) of their input gradients, which estimate the expected loss and its gradient. The predictions
+// are the last draw's, as AutoAttack judges an iterate by one draw. draws = 1 is loss_gradient.
+LossGradient eot_loss_gradient(Classifier& model, const Tensor& x, const LogitsLoss& loss, int draws,
+                               bool with_gradient = true);
+
 // The logits of one forward pass at x, kept with the pass recorded for backward: the input gradients of
 // several losses at the same point then cost one forward pass and one backward pass each (untargeted FAB
 // needs every class's boundary at each iterate). Backward passes leave what a recorded forward saved as it

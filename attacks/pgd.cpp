@@ -35,6 +35,7 @@ void check_options(const PgdOptions& o) {
   SC_CHECK(std::isfinite(o.step_size) && o.step_size > 0, "attack: --step-size must be positive, got ",
            o.step_size);
   SC_CHECK(o.restarts >= 1, "attack: --restarts must be at least 1, got ", o.restarts);
+  SC_CHECK(o.eot >= 1, "attack: --eot must be at least 1, got ", o.eot);
   SC_CHECK(!o.targeted || o.loss == PgdOptions::Loss::CrossEntropy, "attack: the DLR loss is untargeted");
 }
 
@@ -49,7 +50,7 @@ AttackResult pgd_attack(Classifier& model, const Tensor& x, const std::vector<in
     // Evaluate at the start and after each step; an image fooled at an iterate keeps it and stops.
     for (int step = 0; step <= o.steps; ++step) {
       const bool last = step == o.steps;
-      const LossGradient lg = loss_gradient(model, a.iterate(), attack_loss(o, labels), !last);
+      const LossGradient lg = eot_loss_gradient(model, a.iterate(), attack_loss(o, labels), o.eot, !last);
       a.record(lg);
       if (last || !a.any_active()) break;
       const std::vector<float> g = lg.grad.cpu().to_float_vector();

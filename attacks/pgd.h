@@ -31,6 +31,9 @@ struct PgdOptions {
   // The loss the attack climbs: the cross-entropy, or the DLR loss (untargeted only;
   // attacks/loss_gradient.h).
   enum class Loss { CrossEntropy, Dlr } loss = Loss::CrossEntropy;
+  // Draws per gradient for a randomized model (expectation over transformation, eot_loss_gradient): each
+  // step follows the mean gradient of `eot` forward and backward passes (AutoAttack's rand version: 20).
+  int eot = 1;
 };
 
 // The loss `o` names, for the true labels (or the targets).

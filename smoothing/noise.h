@@ -28,6 +28,7 @@ enum Phase : uint32_t {
   kTraining = 6,      // Gaussian data augmentation while training (training/trainer.h)
   kAugmentation = 7,  // the crops and flips of training (training/augment.h): raw Philox words, not normals
   kTrainingEvaluation = 8,  // the noise of the test images between training epochs
+  kRandomizedModel = 9,     // a randomized classifier's own noise (nn/models/noisy_network.h)
 };
 
 // Rounded arithmetic that the device compiler may not contract into FMA.

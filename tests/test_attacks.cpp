@@ -15,6 +15,7 @@
 #include "attacks/smoothadv.h"
 #include "attacks/square.h"
 #include "nn/interval.h"
+#include "nn/models/noisy_network.h"
 #include "ood/score_objective.h"
 #include "test_util.h"
 
@@ -250,6 +251,118 @@ TEST(Pgd, SucceedsExactlyWhenTheBoundaryIsWithinEps) {
       EXPECT_EQ(t.success, r.success) << attacks::norm_name(norm) << " targeted, ε×" << factor;
     }
   }
+}
+
+// The randomized model adds N(0, σ²) to every input element afresh at each pass: on the linear classifier the
+// class-1 logit moves by w·δ ~ N(0, σ²‖w‖₂²), independently for each row and pass. Its input gradient is the
+// classifier's (here w, whatever the draw), and the same seed gives the same sequence of draws.
+TEST(RandomizedModel, AddsFreshNoiseAndPassesTheGradient) {
+  LinearModel lin;
+  const double sigma = 0.3;
+  auto noisy = noisy_network(*lin.model, sigma, 17);
+  const int64_t rows = 250, passes = 4;
+  const Tensor one = lin.images({0.2}, 2);
+  const std::vector<float> x1 = one.to_float_vector();
+  std::vector<float> many;
+  for (int64_t r = 0; r < rows; ++r) many.insert(many.end(), x1.begin(), x1.end());
+  const Tensor x = Tensor::from_vector(many, {rows, 3, 4, 4});
+  const double clean = lin.margin(x1.data());
+  double sum = 0, squares = 0;
+  std::vector<float> first;
+  for (int64_t k = 0; k < passes; ++k) {
+    const std::vector<float> z = noisy->forward(x).to_float_vector();
+    if (k == 0) first = z;
+    for (int64_t r = 0; r < rows; ++r) {
+      EXPECT_EQ(z[2 * r], 0.0f);  // class 0's row of weights and bias is zero
+      const double moved = (z[2 * r + 1] - clean) / (sigma * lin.l2);  // ~ N(0, 1)
+      sum += moved, squares += moved * moved;
+    }
+  }
+  const double count = static_cast<double>(rows * passes), mean = sum / count;
+  EXPECT_LT(std::fabs(mean), 4 / std::sqrt(count));  // 4 standard errors
+  EXPECT_NEAR(squares / count - mean * mean, 1.0, 0.2);
+  EXPECT_NE(first[1], first[3]) << "identical rows must get different noise";
+  auto twin = noisy_network(*lin.model, sigma, 17), other = noisy_network(*lin.model, sigma, 18);
+  EXPECT_EQ(twin->forward(x).to_float_vector(), first);
+  EXPECT_NE(other->forward(x).to_float_vector(), first);
+  EXPECT_NE(twin->forward(x).to_float_vector(), first) << "the second pass must draw anew";
+  {
+    RecordForBackward recording;
+    noisy->forward(x);
+  }
+  const Tensor dy = Tensor::from_vector(std::vector<float>(static_cast<size_t>(2 * rows), 1.0f), {rows, 2});
+  const std::vector<float> g = noisy->backward(dy).to_float_vector();
+  for (int64_t r = 0; r < rows; ++r)
+    for (int e = 0; e < 48; ++e)
+      ASSERT_FLOAT_EQ(g[r * 48 + e], static_cast<float>(lin.w[e])) << r << " " << e;
+  EXPECT_ERROR_MENTIONS(noisy->bounds(Interval{x, x}), "no interval bounds");
+  EXPECT_ERROR_MENTIONS(noisy_network(*lin.model, 0, 1), "must be positive");
+}
+
+// Expectation over transformation: the mean loss and input gradient of `draws` passes through a randomized
+// network, and the last pass's predictions. A twin with the same seed, run pass by pass, gives the same
+// numbers.
+TEST(RandomizedModel, EotAveragesTheDrawsLossesAndGradients) {
+  auto net = random_classifier("lenet", 1, 28, 10, 6);
+  auto noisy = noisy_network(*net, 0.5, 3), twin = noisy_network(*net, 0.5, 3);
+  const Tensor x = random_images({3, 1, 28, 28}, 8);
+  const std::vector<int64_t> labels = {2, 5, 9};
+  const int draws = 5;
+  const auto eot = attacks::eot_loss_gradient(*noisy, x, attacks::cross_entropy(labels), draws);
+  std::vector<double> loss(3, 0.0), grad(static_cast<size_t>(x.numel()), 0.0);
+  attacks::LossGradient last;
+  std::vector<float> first_grad;
+  for (int k = 0; k < draws; ++k) {
+    last = attacks::loss_gradient(*twin, x, attacks::cross_entropy(labels));
+    for (int i = 0; i < 3; ++i) loss[i] += last.loss[i] / draws;
+    const std::vector<float> g = last.grad.to_float_vector();
+    if (k == 0) first_grad = g;
+    for (size_t e = 0; e < g.size(); ++e) grad[e] += g[e];
+  }
+  for (int i = 0; i < 3; ++i) EXPECT_NEAR(eot.loss[i], loss[i], 1e-12 * (1 + loss[i]));
+  EXPECT_EQ(eot.predictions, last.predictions);
+  const std::vector<float> g = eot.grad.to_float_vector();
+  double differs = 0;
+  for (size_t e = 0; e < g.size(); ++e) {
+    ASSERT_EQ(g[e], static_cast<float>(grad[e] / draws)) << e;
+    differs = std::max(differs, std::fabs(double{g[e]} - first_grad[e]));
+  }
+  EXPECT_GT(differs, 1e-4) << "the draws' gradients should differ";
+  // Without a gradient, the same passes: the next draws of both stay in step.
+  const auto look = attacks::eot_loss_gradient(*noisy, x, attacks::cross_entropy(labels), draws, false);
+  std::vector<double> look_loss(3, 0.0);
+  for (int k = 0; k < draws; ++k) {
+    const auto l = attacks::loss_gradient(*twin, x, attacks::cross_entropy(labels), false);
+    for (int i = 0; i < 3; ++i) look_loss[i] += l.loss[i] / draws;
+  }
+  for (int i = 0; i < 3; ++i) EXPECT_NEAR(look.loss[i], look_loss[i], 1e-12 * (1 + look_loss[i]));
+  EXPECT_ERROR_MENTIONS(attacks::eot_loss_gradient(*noisy, x, attacks::cross_entropy(labels), 0),
+                        "at least 1");
+}
+
+// PGD and APGD with expectation over transformation on the linear classifier behind a faint noise (σ = 1e-4,
+// far below the margins' gaps): they still succeed exactly where the boundary is within ε.
+TEST(RandomizedModel, AttacksWithEotFindTheLinearBoundary) {
+  LinearModel lin;
+  auto noisy = noisy_network(*lin.model, 1e-4, 5);
+  for (Norm norm : {Norm::L2, Norm::Linf}) {
+    const double dual = norm == Norm::L2 ? lin.l2 : lin.l1, distance = 0.08;
+    const Tensor x = lin.images({distance * dual, distance * dual, distance * dual}, 5);
+    for (double factor : {0.8, 1.2}) {
+      attacks::PgdOptions o;
+      o.norm = norm, o.eps = factor * distance, o.steps = 20, o.step_size = o.eps / 4, o.seed = 9;
+      o.eot = 3;
+      const auto p = attacks::pgd_attack(*noisy, x, {1, 1, 1}, {0, 1, 2}, o);
+      const auto a = attacks::apgd_attack(*noisy, x, {1, 1, 1}, {0, 1, 2}, o);
+      for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(p.success[i], factor > 1) << attacks::norm_name(norm) << " pgd ε×" << factor << " " << i;
+        EXPECT_EQ(a.success[i], factor > 1) << attacks::norm_name(norm) << " apgd ε×" << factor << " " << i;
+      }
+    }
+  }
+  attacks::PgdOptions bad;
+  bad.eot = 0;
+  EXPECT_ERROR_MENTIONS(attacks::check_options(bad), "--eot");
 }
 
 // Croce & Hein's checkpoints for 100 iterations: p = 0, 0.22, 0.41, 0.57, 0.70, 0.80, 0.87, 0.93, 0.99.

@@ -336,8 +336,6 @@ std::vector<std::string> tab_cells(const std::string& line) {
   return cells;
 }
 
-// --distro-certified: Cohen's CERTIFY on every image (its class and radius in scores.tsv) and DISTRO's score
-// from them and the clean logits, whose AUROC at each radius the table shows.
 // The OOD lab's autoencoder score: train-denoiser trains a conv_autoencoder without noise (reconstruction)
 // on Fashion-MNIST, and ood --autoencoder scores each image by minus its reconstruction's mean squared error,
 // which tells the clothes from noise at once; scores.tsv's column is that error, recomputed here.
@@ -379,6 +377,8 @@ TEST(Cli, OodAutoencoderScore) {
             std::string::npos);
 }
 
+// --distro-certified: Cohen's CERTIFY on every image (its class and radius in scores.tsv) and DISTRO's score
+// from them and the clean logits, whose AUROC at each radius the table shows.
 TEST(Cli, OodDistroCertifiedTable) {
   const std::string model = fixture_dir() + "/models/lenet_28.safetensors", dir = temp_path("ood_distro");
   const std::string command = "ood fake:12:1:28:28 " + model +
@@ -845,6 +845,48 @@ TEST(Cli, AttackBudgetSearch) {
                        " --attack fgsm --eps 2/255 --eps-step 3/255 --out " + dir)
                 .err.find("eps-step"),
             std::string::npos);
+}
+
+// A randomized model (--noise-sd): the demo LeNet, trained with Gaussian noise, run with its noise. APGD that
+// follows the mean gradient of 8 draws (--eot 8) takes the accuracy over fresh draws well below APGD on one
+// draw's gradient, at the same clean accuracy (86% over the test set).
+TEST(Cli, AttackRandomizedModelWithEot) {
+  if (!have_fashion_mnist()) GTEST_SKIP() << "Debian's dataset-fashion-mnist is not installed";
+  const std::string model = temp_path("demo_lenet.safetensors");
+  ASSERT_EQ(smoothcuda("convert " + fixture_dir() + "/../../models/lenet_fmnist_sigma0.25.pt " + model +
+                       " --dataset fashion-mnist --mean 0.2860 --std 0.3530")
+                .code,
+            0);
+  // The accuracies over fresh draws: {clean, under attack}, in percent.
+  const auto over_draws = [](const std::string& out) {
+    const std::string key = " fresh draws per image the accuracy is ";
+    const size_t at = out.find(key);
+    if (at == std::string::npos) return std::pair<double, double>{-1, -1};
+    const std::string rest = out.substr(at + key.size());
+    return std::pair<double, double>{std::stod(rest), std::stod(rest.substr(rest.find(" and ") + 5))};
+  };
+  std::map<int, std::pair<double, double>> accuracy;
+  for (int eot : {1, 8}) {
+    const std::string dir = temp_path("attack_eot" + std::to_string(eot));
+    const CliRun r =
+        smoothcuda("attack fashion-mnist " + model +
+                   " --attack apgd --steps 20 --eps 0.1 --noise-sd 0.25 --noise-draws 20 --eot " +
+                   std::to_string(eot) + " --skip 200 --out " + dir);
+    ASSERT_EQ(r.code, 0) << r.err;
+    accuracy[eot] = over_draws(r.out);
+    EXPECT_NE(r.out.find("The model was randomized"), std::string::npos) << r.out;
+    EXPECT_EQ(summary_cells(io::read_file(dir + "/summary.md"))[4], "50");
+  }
+  for (int eot : {1, 8}) EXPECT_NEAR(accuracy[eot].first, 86, 8) << "eot " << eot;
+  EXPECT_LT(accuracy[8].second, accuracy[1].second - 6)
+      << "clean/attacked: eot 1 " << accuracy[1].first << "/" << accuracy[1].second << ", eot 8 "
+      << accuracy[8].first << "/" << accuracy[8].second;
+  const std::string bad =
+      "attack fashion-mnist " + model + " --max 4 --out " + temp_path("attack_eot_errors");
+  EXPECT_NE(smoothcuda(bad + " --eot 4").err.find("without --noise-sd"), std::string::npos);
+  EXPECT_NE(smoothcuda(bad + " --noise-sd 0.25 --attack smoothadv --norm l2").err.find("--noise-sd is for"),
+            std::string::npos);
+  EXPECT_NE(smoothcuda(bad + " --noise-sd -1").err.find("noise-sd"), std::string::npos);
 }
 
 TEST(Cli, AttackOptionErrors) {

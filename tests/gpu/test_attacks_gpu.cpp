@@ -1,9 +1,10 @@
 // Backward passes and attacks on CUDA against the CPU: the input gradient of whole models (every backward op
 // on the device, the BatchNorm and normalization constants made on the device; repeated from one recorded
-// forward pass) and PGD's adversarial examples.
+// forward pass), PGD's adversarial examples, and a randomized model's noise and EOT gradients.
 #include "attacks/pgd.h"
 #include "nn/interval.h"
 #include "nn/models/denoisers.h"
+#include "nn/models/noisy_network.h"
 #include "nn/models/random_init.h"
 #include "nn/runtime.h"
 #include "test_util.h"
@@ -120,6 +121,23 @@ TEST(GpuAttacks, PgdMatchesCpu) {
   // The sign steps can differ only where a gradient element is within rounding of 0.
   EXPECT_TRUE(allclose(got.adversarial.cpu(), want.adversarial, 1e-3));
   EXPECT_EQ(got.predictions, want.predictions);
+}
+
+// The randomized model draws the same noise on the device as on the CPU (the counter noise), so its logits
+// and its EOT loss gradients over several draws match the CPU's.
+TEST(GpuAttacks, RandomizedModelMatchesCpu) {
+  SKIP_WITHOUT_GPU();
+  auto cpu = random_classifier("lenet", 3, 32, 10, 7);
+  auto gpu = random_classifier("lenet", 3, 32, 10, 7);
+  gpu->to(Device::cuda(0));
+  auto noisy_cpu = noisy_network(*cpu, 0.3, 4), noisy_gpu = noisy_network(*gpu, 0.3, 4);
+  const Tensor x = random_images({3, 3, 32, 32}, 9);
+  EXPECT_TRUE(allclose(noisy_gpu->forward(x.cuda()).cpu(), noisy_cpu->forward(x), 1e-4));
+  const std::vector<int64_t> labels = {3, 1, 8};
+  const auto want = attacks::eot_loss_gradient(*noisy_cpu, x, attacks::cross_entropy(labels), 4);
+  const auto got = attacks::eot_loss_gradient(*noisy_gpu, x.cuda(), attacks::cross_entropy(labels), 4);
+  EXPECT_TRUE(allclose(got.grad.cpu(), want.grad, 1e-4));
+  for (size_t i = 0; i < labels.size(); ++i) EXPECT_NEAR(got.loss[i], want.loss[i], 1e-4);
 }
 
 }  // namespace
