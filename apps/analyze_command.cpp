@@ -10,14 +10,18 @@
 namespace sc::app {
 
 int analyze_command(int argc, char** argv) {
-  Args args("analyze",
-            "Certified accuracy at each radius (correct and radius >= r; abstentions count as wrong), clean "
-            "accuracy, abstention rate and average certified radius of certify outputs (smoothcuda's or Cohen et "
-            "al.'s own TSVs). Prints a Markdown table; with --out also writes table.md, table.tex and "
-            "certified_accuracy.svg there.");
+  Args args(
+      "analyze",
+      "Certified accuracy at each radius (correct and radius >= r; abstentions count as wrong), clean "
+      "accuracy, abstention rate and average certified radius of certify outputs (smoothcuda's or Cohen et "
+      "al.'s own TSVs). Prints a Markdown table; with --out also writes table.md, table.tex and "
+      "certified_accuracy.svg there.");
   args.positional("FILE", "certify output (TSV); more files may follow")
       .option("radii", "0:2:0.25", "radii START:STOP:STEP or a,b,c")
-      .option("out", "", "folder for table.md, table.tex and certified_accuracy.svg");
+      .option("out", "", "folder for table.md, table.tex and certified_accuracy.svg")
+      .flag("envelope",
+            "add the outer envelope of the files (runs on the same images, e.g. one per sigma): the best "
+            "certified accuracy of any of them at each radius, as Cohen et al. and Salman et al. compare");
   // All positionals after the first are more files: collect them before parsing the options.
   std::vector<std::string> files;
   std::vector<char*> rest = {argv[0], argv[1]};
@@ -25,7 +29,8 @@ int analyze_command(int argc, char** argv) {
     const std::string a = argv[i];
     if (a.rfind("--", 0) == 0 || a == "-h") {
       rest.push_back(argv[i]);
-      if (a.find('=') == std::string::npos && a != "--help" && a != "-h" && i + 1 < argc) rest.push_back(argv[++i]);
+      const bool flag = a == "--help" || a == "-h" || a == "--envelope";
+      if (a.find('=') == std::string::npos && !flag && i + 1 < argc) rest.push_back(argv[++i]);
     } else {
       files.push_back(a);
     }
@@ -35,7 +40,8 @@ int analyze_command(int argc, char** argv) {
   const std::vector<double> radii = parse_radii(args.get("radii"));
   std::vector<CertifyResults> results;
   for (const auto& f : files) results.push_back(read_certify_tsv(f));
-  const std::string md = markdown_table(results, radii);
+  const bool envelope = args.has_flag("envelope");
+  const std::string md = markdown_table(results, radii, envelope);
   std::fputs(md.c_str(), stdout);
   for (const auto& r : results)
     std::printf("%s: clean accuracy of g %.3f, abstention rate %.3f, average certified radius %.3f\n",
@@ -44,8 +50,9 @@ int analyze_command(int argc, char** argv) {
     const std::string dir = args.get("out");
     std::filesystem::create_directories(dir);
     io::write_file_atomic(dir + "/table.md", md);
-    io::write_file_atomic(dir + "/table.tex", latex_table(results, radii));
-    io::write_file_atomic(dir + "/certified_accuracy.svg", certified_accuracy_svg(results, radii.back()));
+    io::write_file_atomic(dir + "/table.tex", latex_table(results, radii, envelope));
+    io::write_file_atomic(dir + "/certified_accuracy.svg",
+                          certified_accuracy_svg(results, radii.back(), envelope));
     std::printf("wrote %s/table.md, table.tex, certified_accuracy.svg\n", dir.c_str());
   }
   return 0;

@@ -139,7 +139,17 @@ std::vector<std::vector<double>> table_values(const std::vector<CertifyResults>&
   return v;
 }
 
-std::string markdown_table(const std::vector<CertifyResults>& files, const std::vector<double>& radii) {
+std::vector<double> certified_accuracy_envelope(const std::vector<CertifyResults>& files,
+                                                const std::vector<double>& radii) {
+  SC_CHECK(!files.empty(), "the envelope needs at least one certify file");
+  std::vector<double> best(radii.size(), 0.0);
+  for (const auto& f : files)
+    for (size_t r = 0; r < radii.size(); ++r) best[r] = std::max(best[r], certified_accuracy(f, radii[r]));
+  return best;
+}
+
+std::string markdown_table(const std::vector<CertifyResults>& files, const std::vector<double>& radii,
+                           bool envelope) {
   const std::vector<std::vector<double>> v = table_values(files, radii);
   const auto best = best_marks(v);
   const size_t acr = radii.size();
@@ -156,10 +166,21 @@ std::string markdown_table(const std::vector<CertifyResults>& files, const std::
     o << " " << fixed(abstention_rate(files[f]), 3) << " | " << (best[f][acr] ? "**" : "")
       << fixed(v[f][acr], 3) << (best[f][acr] ? "**" : "") << " |\n";
   }
+  if (envelope) {
+    size_t fewest = files[0].rows.size(), most = fewest;
+    for (const auto& f : files)
+      fewest = std::min(fewest, f.rows.size()), most = std::max(most, f.rows.size());
+    o << "| envelope (the best file at each radius) | " << fewest;
+    if (most > fewest) o << "–" << most;
+    o << " |";
+    for (double a : certified_accuracy_envelope(files, radii)) o << " " << fixed(a, 3) << " |";
+    o << " - | - |\n";
+  }
   return o.str();
 }
 
-std::string latex_table(const std::vector<CertifyResults>& files, const std::vector<double>& radii) {
+std::string latex_table(const std::vector<CertifyResults>& files, const std::vector<double>& radii,
+                        bool envelope) {
   const std::vector<std::vector<double>> v = table_values(files, radii);
   const auto best = best_marks(v);
   auto tex = [](const std::string& s) {
@@ -178,22 +199,28 @@ std::string latex_table(const std::vector<CertifyResults>& files, const std::vec
         << (best[f][c] ? "}" : "");
     o << " \\\\\n";
   }
+  if (envelope) {
+    o << "\\midrule\nenvelope";
+    for (double a : certified_accuracy_envelope(files, radii)) o << " & " << fixed(a, 2);
+    o << " & - \\\\\n";
+  }
   o << "\\bottomrule\n\\end{tabular}\n";
   return o.str();
 }
 
-std::string certified_accuracy_svg(const std::vector<CertifyResults>& files, double max_radius) {
+std::string certified_accuracy_svg(const std::vector<CertifyResults>& files, double max_radius,
+                                   bool envelope) {
+  std::vector<double> radii;
+  for (int i = 0; i <= 400; ++i) radii.push_back(max_radius * i / 400.0);
   std::vector<io::Series> series;
   for (const auto& f : files) {
     io::Series s;
     s.name = f.name;
-    for (int i = 0; i <= 400; ++i) {
-      const double r = max_radius * i / 400.0;
-      s.x.push_back(r);
-      s.y.push_back(certified_accuracy(f, r));
-    }
+    s.x = radii;
+    for (double r : radii) s.y.push_back(certified_accuracy(f, r));
     series.push_back(std::move(s));
   }
+  if (envelope) series.push_back(io::Series{"envelope", radii, certified_accuracy_envelope(files, radii)});
   io::PlotSpec p;
   p.title = "Certified accuracy of the smoothed classifier";
   p.x_label = "radius (l2)";

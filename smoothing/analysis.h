@@ -27,8 +27,18 @@ double abstention_rate(const CertifyResults& r);
 double average_certified_radius(const CertifyResults& r);
 std::vector<double> parse_radii(const std::string& spec);  // "start:stop:step" (stop included) or "a,b,c"
 
-std::string markdown_table(const std::vector<CertifyResults>& files, const std::vector<double>& radii);
-std::string latex_table(const std::vector<CertifyResults>& files, const std::vector<double>& radii);
-std::string certified_accuracy_svg(const std::vector<CertifyResults>& files, double max_radius);
+// The outer envelope of several runs on the same images (one per σ, as Cohen et al. and Salman et al.
+// compare methods): at each radius the best certified accuracy of any file, each over its own rows. It picks
+// the best σ per radius after seeing the test set, as those papers do.
+std::vector<double> certified_accuracy_envelope(const std::vector<CertifyResults>& files,
+                                                const std::vector<double>& radii);
+
+// With `envelope`, the tables end with the envelope's row and the plot with its line.
+std::string markdown_table(const std::vector<CertifyResults>& files, const std::vector<double>& radii,
+                           bool envelope = false);
+std::string latex_table(const std::vector<CertifyResults>& files, const std::vector<double>& radii,
+                        bool envelope = false);
+std::string certified_accuracy_svg(const std::vector<CertifyResults>& files, double max_radius,
+                                   bool envelope = false);
 
 }  // namespace sc

@@ -145,6 +145,13 @@ TEST(Cli, AnalyzeAndVisualizeWriteTheirFiles) {
       << r.out;
   for (const char* f : {"table.md", "table.tex", "certified_accuracy.svg"})
     EXPECT_TRUE(std::filesystem::exists(out + "/" + f)) << f;
+  // --envelope is a flag: the file after it is still a file.
+  r = smoothcuda("analyze " + dir + "data_certify_imagenet_resnet50_noise_0.50_test_sigma_0.50 --envelope " +
+                 dir + "data_certify_imagenet_resnet50_noise_1.00_test_sigma_1.00 --radii 0,2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("| envelope (the best file at each radius) | 500 | 0.572 | 0.194 | - | - |"),
+            std::string::npos)
+      << r.out;
   const std::string vis = temp_path("vis");
   r = smoothcuda("visualize fake:3:3:8:8 1 0.25,1.0 --out " + vis + " --scale 2");
   ASSERT_EQ(r.code, 0) << r.err;

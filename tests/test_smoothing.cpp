@@ -246,6 +246,36 @@ TEST(Smoothing, BadArgumentsFailClearly) {
   EXPECT_ERROR_MENTIONS(s.sample_counts(randn({3, 7, 7}, 1), 0, noise::kSelection, 10), "does not fit");
 }
 
+// The outer envelope over σ of Cohen et al.'s ImageNet runs (σ = 0.25, 0.50, 1.00, each over its own rows:
+// the σ = 0.25 log holds 427): at each radius the best of REFERENCE.md's published values, .67 .49 .37 .29
+// .19 .15 .12 at r = 0 … 3 (the row Salman et al. print for Cohen et al.); by hand on two small files.
+TEST(Analysis, EnvelopeTakesTheBestFileAtEachRadius) {
+  const CertifyResults a{"a", {{0, 1, 1, 0.9, true}, {1, 2, 2, 0.1, true}, {2, 0, 3, 0.0, false}}},
+      b{"b", {{0, 1, 1, 0.3, true}, {1, 2, 2, 0.3, true}}};
+  const std::vector<double> got = certified_accuracy_envelope({a, b}, {0.0, 0.2, 0.5, 1.0});
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_DOUBLE_EQ(got[0], 1.0);      // b: 2 of 2
+  EXPECT_DOUBLE_EQ(got[1], 1.0);      // b
+  EXPECT_DOUBLE_EQ(got[2], 1.0 / 3);  // a: the row at 0.9
+  EXPECT_DOUBLE_EQ(got[3], 0.0);
+  const std::string md = markdown_table({a, b}, {0.0, 0.5}, true);
+  EXPECT_NE(md.find("| envelope (the best file at each radius) | 2–3 | 1.000 | 0.333 | - | - |\n"),
+            std::string::npos)
+      << md;
+  EXPECT_EQ(markdown_table({a, b}, {0.0}).find("envelope"), std::string::npos);
+  EXPECT_NE(latex_table({a, b}, {0.0, 0.5}, true).find("envelope & 1.00 & 0.33 & - \\\\"), std::string::npos);
+  EXPECT_NE(certified_accuracy_svg({a, b}, 1.0, true).find("envelope"), std::string::npos);
+
+  const std::string dir = shared_dir() + "/reference/cohen-logs/data_certify_imagenet_resnet50_noise_";
+  if (!std::filesystem::exists(dir + "0.25_test_sigma_0.25")) GTEST_SKIP() << "no " << dir << "*";
+  std::vector<CertifyResults> runs;
+  for (const char* sigma : {"0.25", "0.50", "1.00"})
+    runs.push_back(read_certify_tsv(dir + sigma + "_test_sigma_" + sigma));
+  const std::vector<double> published = {.67, .49, .37, .29, .19, .15, .12},
+                            envelope = certified_accuracy_envelope(runs, {0, 0.5, 1, 1.5, 2, 2.5, 3});
+  for (size_t i = 0; i < published.size(); ++i) EXPECT_NEAR(envelope[i], published[i], 0.005) << 0.5 * i;
+}
+
 TEST(Analysis, ReproducesCohensPublishedCertifiedAccuracies) {
   const std::string dir = shared_dir() + "/reference/cohen-logs/";
   if (!std::filesystem::exists(dir)) GTEST_SKIP() << "no " << dir;
