@@ -16,6 +16,7 @@
 #include "apps/model_options.h"
 #include "apps/progress.h"
 #include "attacks/apgd.h"
+#include "attacks/ddn.h"
 #include "attacks/fab.h"
 #include "attacks/loss_gradient.h"
 #include "attacks/perturbation.h"
@@ -44,6 +45,7 @@ struct Row {
 struct AttackOptions {
   attacks::PgdOptions pgd, apgd_dlr, fgsm;
   attacks::FabOptions fab;
+  attacks::DdnOptions ddn;
   attacks::SquareOptions square;
   attacks::SmoothAdvOptions smoothadv;
 };
@@ -55,8 +57,8 @@ struct Stage {
   double l2_sum = 0, max_linf = 0;
 };
 
-const char* const kAttacks[] = {"fgsm", "pgd",   "apgd",   "apgd-dlr", "apgd-t",
-                                "fab",  "fab-t", "square", "smoothadv"};
+const char* const kAttacks[] = {"fgsm", "pgd",   "apgd", "apgd-dlr", "apgd-t",
+                                "fab",  "fab-t", "ddn",  "square",   "smoothadv"};
 
 std::string fmt(const char* f, double v) {
   char buf[64];
@@ -108,7 +110,8 @@ int attack_command(int argc, char** argv) {
       "apgd-t (AutoAttack's targeted APGD on the targeted DLR loss, one run per class ranked 2nd, 3rd, ... "
       "at "
       "the image); fab-t (the targeted Fast Adaptive Boundary attack, a minimum-norm attack, the same "
-      "targets); fab (untargeted FAB: at each step the nearest linearized boundary); square "
+      "targets); fab (untargeted FAB: at each step the nearest linearized boundary); ddn (Rony et al.'s "
+      "Decoupled Direction and Norm, an l2 minimum-norm attack); square "
       "(Andriushchenko et al.'s Square Attack: random search on the margin, no gradients); smoothadv (Salman "
       "et al.: l2 PGD on the smoothed soft classifier, m noise draws per image). A comma list runs the "
       "attacks in sequence, each after the first on the images not yet fooled (AutoAttack's standard run: "
@@ -118,17 +121,18 @@ int attack_command(int argc, char** argv) {
   args.positional("DATASET",
                   "cifar10, cifar100, imagenet, mnist, fashion-mnist, folder:PATH, npy:..., fake:...")
       .positional("MODEL", "a smoothcuda model file (.safetensors) or a PyTorch checkpoint")
-      .option("attack", "pgd",
-              "fgsm, pgd, apgd, apgd-dlr, apgd-t, fab, fab-t, square or smoothadv, or a comma list of them")
-      .option("norm", "", "linf or l2 (default linf; smoothadv: l2 only)")
+      .option(
+          "attack", "pgd",
+          "fgsm, pgd, apgd, apgd-dlr, apgd-t, fab, fab-t, ddn, square or smoothadv, or a comma list of them")
+      .option("norm", "", "linf or l2 (default linf; smoothadv and ddn: l2 only, their default)")
       .option("eps", "8/255", "radius of the ball (a number or a fraction)")
       .option("eps-step", "",
               "with a step S (a number or a fraction): each image's smallest budget S, 2S, ... up to --eps "
               "at which the attack fools it (the OOD lab's FGSM budget, raised 1/255 at a time), in "
               "attack.tsv's budget column and summary.md; one attack, not smoothadv")
       .option("steps", "10",
-              "gradient steps of pgd, apgd(-dlr), apgd-t, fab and fab-t (Croce & Hein use 100) and smoothadv "
-              "(Salman et al.: 20)")
+              "gradient steps of pgd, apgd(-dlr), apgd-t, fab and fab-t (Croce & Hein use 100), ddn (Rony et "
+              "al.: 100) and smoothadv (Salman et al.: 20)")
       .option("step-size", "", "pgd step (default eps/4); smoothadv steps 2·eps/steps")
       .option("restarts", "1",
               "pgd/apgd/fab starts, apgd-t/fab-t starts per target (later ones only for images not yet "
@@ -153,7 +157,8 @@ int attack_command(int argc, char** argv) {
           "one fresh draw, as AutoAttack judges randomized defenses, and summary.md adds the accuracies "
           "over --noise-draws draws")
       .option("eot", "1",
-              "draws per gradient of fgsm, pgd, apgd, apgd-dlr and apgd-t on a randomized model (expectation "
+              "draws per gradient of fgsm, pgd, apgd, apgd-dlr, apgd-t and ddn on a randomized model "
+              "(expectation "
               "over transformation: the mean gradient of K passes); AutoAttack's rand version is "
               "--attack apgd,apgd-dlr --steps 100 --eot 20")
       .option("noise-draws", "100",
@@ -177,15 +182,19 @@ int attack_command(int argc, char** argv) {
   for (const std::string& kind : sequence)
     SC_CHECK(std::find(std::begin(kAttacks), std::end(kAttacks), kind) != std::end(kAttacks),
              "attack: unknown --attack '", kind,
-             "' (fgsm, pgd, apgd, apgd-dlr, apgd-t, fab, fab-t, square, smoothadv)");
+             "' (fgsm, pgd, apgd, apgd-dlr, apgd-t, fab, fab-t, ddn, square, smoothadv)");
   const bool smoothadv = sequence[0] == "smoothadv";
   SC_CHECK(sequence.size() == 1 || std::find(sequence.begin(), sequence.end(), "smoothadv") == sequence.end(),
            "attack: smoothadv attacks the smoothed classifier and runs alone");
   const std::string out = args.get("out");
   SC_CHECK(!out.empty(), "attack: --out DIR is required");
   const std::string norm_text = args.get("norm");
-  const attacks::Norm norm = attacks::parse_norm(!norm_text.empty() ? norm_text : smoothadv ? "l2" : "linf");
+  const bool ddn = std::find(sequence.begin(), sequence.end(), "ddn") != sequence.end();
+  const attacks::Norm norm = attacks::parse_norm(!norm_text.empty() ? norm_text
+                                                 : smoothadv || ddn ? "l2"
+                                                                    : "linf");
   SC_CHECK(!smoothadv || norm == attacks::Norm::L2, "attack: smoothadv is an l2 attack (--norm l2)");
+  SC_CHECK(!ddn || norm == attacks::Norm::L2, "attack: ddn is an l2 attack (--norm l2)");
   const double eps = args.get_fraction("eps", 1e-12, 1e6);
   const int64_t target = args.get_int("target", -1, 1 << 20);
   SC_CHECK(target < 0 || (sequence.size() == 1 && (sequence[0] == "fgsm" || sequence[0] == "pgd")),
@@ -239,6 +248,7 @@ int attack_command(int argc, char** argv) {
     o.fgsm.stop_at_success = o.pgd.stop_at_success;
     o.fab.norm = norm, o.fab.eps = e, o.fab.steps = steps, o.fab.targets = targets;
     o.fab.restarts = restarts, o.fab.seed = seed;
+    o.ddn.eps = e, o.ddn.steps = steps, o.ddn.eot = eot;
     o.square.norm = norm, o.square.eps = e, o.square.queries = queries, o.square.p_init = p_init;
     o.square.seed = seed;
     o.smoothadv.eps = e, o.smoothadv.steps = steps, o.smoothadv.m = smoothadv_m;
@@ -294,6 +304,7 @@ int attack_command(int argc, char** argv) {
     if (kind == "apgd-t") return attacks::apgd_targeted_attack(model, x, labels, ids, o.pgd, targets);
     if (kind == "fab-t") return attacks::fab_targeted_attack(model, x, labels, ids, o.fab);
     if (kind == "fab") return attacks::fab_attack(model, x, labels, ids, o.fab);
+    if (kind == "ddn") return attacks::ddn_attack(model, x, labels, o.ddn);
     if (kind == "square") return attacks::square_attack(model, x, labels, ids, o.square);
     const auto s = attacks::smoothadv_attack(model, x, labels, ids, o.smoothadv);
     attacks::AttackResult r;

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "attacks/apgd.h"
+#include "attacks/ddn.h"
 #include "attacks/fab.h"
 #include "attacks/loss_gradient.h"
 #include "attacks/monotone_pgd.h"
@@ -594,6 +595,61 @@ TEST(Fab, UntargetedFindsTheNearestBoundary) {
 }
 
 // AutoAttack's schedule of the window's share: halves after 10, 50, 200, … ten-thousandths of the budget.
+// DDN on the linear classifier, whose smallest adversarial ℓ2 perturbation has norm margin/‖w‖₂: without
+// rounding to 8-bit levels it ends within 6% above that distance and never below it, so it succeeds with
+// ε = 1.2× the distance and not with 0.8×, whether its norm budget starts above the distance (1, shrinking)
+// or below it (0.01, growing); with rounding, the images it keeps lie on the levels k/255. An
+// image misclassified already succeeds with no perturbation; an image not fooled keeps the clean image.
+TEST(Ddn, FindsTheLinearBoundaryFromAbove) {
+  LinearModel lin;
+  const double distance = 0.08;
+  const Tensor x = lin.images({distance * lin.l2, distance * lin.l2, distance * lin.l2}, 21);
+  const std::vector<float> clean = x.to_float_vector();
+  for (const auto& [quantize, init_norm] : {std::pair{false, 1.0}, {true, 1.0}, {false, 0.01}}) {
+    for (double factor : {0.8, 1.2}) {
+      attacks::DdnOptions o;
+      o.eps = factor * distance, o.steps = 100, o.quantize = quantize, o.init_norm = init_norm;
+      const auto r = attacks::ddn_attack(*lin.model, x, {1, 1, 0}, o);
+      const std::vector<float> adv = r.adversarial.to_float_vector();
+      for (int i = 0; i < 3; ++i) {
+        std::vector<float> delta(48);
+        for (int e = 0; e < 48; ++e) delta[e] = adv[i * 48 + e] - clean[i * 48 + e];
+        const double norm = attacks::l2_norm(delta.data(), 48);
+        SCOPED_TRACE(testing::Message() << "quantize " << quantize << " first norm " << init_norm << " ε×"
+                                        << factor << " image " << i);
+        if (i == 2) {  // labelled 0, classified 1: fooled as it is
+          EXPECT_TRUE(r.success[i]);
+          EXPECT_EQ(norm, 0.0);
+          continue;
+        }
+        EXPECT_EQ(r.success[i], factor > 1);
+        if (!r.success[i]) {
+          EXPECT_EQ(norm, 0.0);  // the clean image
+          EXPECT_EQ(r.predictions[i], 1);
+          continue;
+        }
+        EXPECT_EQ(r.predictions[i], 0);
+        EXPECT_GE(norm, distance * (1 - 1e-4));
+        if (!quantize) {
+          EXPECT_LE(norm, distance * 1.06);
+        }
+        for (int e = 0; quantize && e < 48; ++e) {
+          const double level = adv[i * 48 + e] * 255.0;
+          ASSERT_NEAR(level, std::round(level), 1e-3) << "element " << e;
+        }
+      }
+      expect_sound(*lin.model, x, r, Norm::L2, o.eps);
+    }
+  }
+  attacks::DdnOptions bad;
+  bad.gamma = 1.5;
+  EXPECT_ERROR_MENTIONS(attacks::ddn_attack(*lin.model, x, {1, 1, 1}, bad), "gamma");
+  bad = attacks::DdnOptions{};
+  bad.init_norm = 0;
+  EXPECT_ERROR_MENTIONS(attacks::ddn_attack(*lin.model, x, {1, 1, 1}, bad), "first norm");
+  EXPECT_ERROR_MENTIONS(attacks::ddn_attack(*lin.model, x, {1, 1}, attacks::DdnOptions{}), "labels");
+}
+
 TEST(Square, ShareFollowsTheSchedule) {
   EXPECT_EQ(attacks::square_share(0.8, 10, 10000), 0.8);
   EXPECT_EQ(attacks::square_share(0.8, 11, 10000), 0.4);
