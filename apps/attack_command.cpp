@@ -150,6 +150,9 @@ int attack_command(int argc, char** argv) {
       .option("smoothadv-loss", "soft",
               "smoothadv's loss: soft (the smoothed soft classifier's, Salman et al.'s) or eot (the noisy "
               "copies' mean cross-entropy, the expectation-over-transformation baseline they compare with)")
+      .option("smoothadv-method", "pgd",
+              "smoothadv's walk: pgd (--steps steps of 2·eps/steps) or ddn (Salman et al.'s SmoothAdv_DDN: "
+              "DDN's walk, its budget from eps, the smallest adversarial found scaled into the ball)")
       .option(
           "noise-sd", "0",
           "attack a randomized model: MODEL sees x + N(0, noise-sd^2) with fresh noise at every forward "
@@ -224,6 +227,9 @@ int attack_command(int argc, char** argv) {
            "draw is the same");
   SC_CHECK(smoothadv_loss == "soft" || smoothadv_loss == "eot",
            "attack: --smoothadv-loss must be soft or eot, got '", smoothadv_loss, "'");
+  const std::string smoothadv_method = args.get("smoothadv-method");
+  SC_CHECK(smoothadv_method == "pgd" || smoothadv_method == "ddn",
+           "attack: --smoothadv-method must be pgd or ddn, got '", smoothadv_method, "'");
   // Every attack's options at budget e.
   const auto options_at = [&](double e) {
     AttackOptions o;
@@ -254,6 +260,7 @@ int attack_command(int argc, char** argv) {
     o.smoothadv.eps = e, o.smoothadv.steps = steps, o.smoothadv.m = smoothadv_m;
     o.smoothadv.sigma = smoothadv_sigma, o.smoothadv.seed = seed;
     if (smoothadv_loss == "eot") o.smoothadv.loss = attacks::SmoothAdvOptions::Loss::Eot;
+    if (smoothadv_method == "ddn") o.smoothadv.method = attacks::SmoothAdvOptions::Method::Ddn;
     return o;
   };
   const AttackOptions full = options_at(eps);

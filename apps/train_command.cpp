@@ -71,6 +71,10 @@ training::TrainOptions train_options(const Args& args, const Shape& image) {
     o.smoothadv.m = args.get_double("consistency", 0, 1e6) > 0 ? 2 : 1;
     if (!args.get("m").empty()) o.smoothadv.m = args.get_int("m", 1, 1 << 16);
     o.smoothadv_warmup = args.get_int("attack-warmup", 0, 1 << 20);
+    const std::string method = args.get("smoothadv-method");
+    SC_CHECK(method == "pgd" || method == "ddn", "train: --smoothadv-method must be pgd or ddn, got '",
+             method, "'");
+    if (method == "ddn") o.smoothadv.method = attacks::SmoothAdvOptions::Method::Ddn;
   } else if (!attack.empty()) {
     o.adversarial = training::TrainOptions::Adversarial::Pgd;
     const attacks::Norm norm = attacks::parse_norm(args.get("attack-norm"));
@@ -265,6 +269,9 @@ int train_command(int argc, char** argv) {
       .option("attack-eps", "8/255", "its radius (a number or a fraction)")
       .option("attack-steps", "7", "pgd steps")
       .option("attack-step-size", "", "pgd step (default eps/4)")
+      .option("smoothadv-method", "pgd",
+              "smoothadv's attack: pgd (--attack-steps steps of 2·eps/steps) or ddn (Salman et al.'s "
+              "SmoothAdv_DDN, their default: DDN's walk from a budget of eps)")
       .option("attack-warmup", "0",
               "smoothadv: epoch e attacks within min(eps, (e + 1)·eps/E) (Salman et al.'s warm-up; Jeong & "
               "Shin use 10)")

@@ -4,6 +4,7 @@ Fashion-MNIST test image, with Debian's PyTorch: what docs/attacks/README.md com
 
     /usr/bin/python3 scripts/attack_references.py autoattack-rand AUTOATTACK_SRC [--eps 0.1] [--sigma 0.25]
     /usr/bin/python3 scripts/attack_references.py ddn SMOOTHING_ADVERSARIAL_CODE [--ours attack.tsv]
+    /usr/bin/python3 scripts/attack_references.py smoothadv-ddn SMOOTHING_ADVERSARIAL_CODE --out DIR
 
 autoattack-rand: fra31/auto-attack's version='rand' (APGD-CE and APGD-DLR, 100 steps, EOT over 20 draws; its
   checkout's folder) on the LeNet run as a randomized model, x -> lenet(x + N(0, sigma^2)). Prints AutoAttack's
@@ -14,6 +15,9 @@ ddn: Hadisalman/smoothing-adversarial's DDN (code/attacks.py: Rony et al.'s atta
   its attacks.py) on the LeNet without noise. Prints the l2 norm of each image's adversarial perturbation (0
   for images misclassified clean) as quantiles and the share fooled within 0.25, 0.5, 1 and 2; with --ours,
   the same for `smoothcuda attack --attack ddn --eps 100 --skip 20`'s attack.tsv.
+smoothadv-ddn: the same code's SmoothAdv_DDN (DDN on the smoothed soft classifier, m noise copies, its
+  budget from eps, the answer scaled into the eps-ball: how Salman et al. train) with --steps, --eps, --sigma,
+  --m; writes DIR/adversarial.npy and DIR/labels.npy for `smoothcuda predict npy:...` to judge.
 """
 import argparse
 import csv
@@ -81,17 +85,35 @@ def ddn(args, model, x, y):
         describe("smoothcuda", [float(r["l2"]) if r["success"] == "1" else float("inf") for r in rows])
 
 
+def smoothadv_ddn(args, model, x, y):
+    import numpy as np
+    from attacks import DDN
+    attacker = DDN(steps=args.steps, max_norm=args.eps, init_norm=args.eps)
+    out = []
+    for i in range(0, len(y), 50):
+        xb, yb = x[i:i + 50], y[i:i + 50]
+        copies = xb.repeat((1, args.m, 1, 1)).view(-1, *xb.shape[1:])
+        noise = torch.randn_like(copies) * args.sigma
+        out.append(attacker.attack(model, copies, yb, noise=noise, num_noise_vectors=args.m)[::args.m])
+    os.makedirs(args.out, exist_ok=True)
+    np.save(os.path.join(args.out, "adversarial.npy"), torch.cat(out).numpy())
+    np.save(os.path.join(args.out, "labels.npy"), y.numpy())
+    print(f"wrote {args.out}/adversarial.npy and labels.npy ({len(y)} images)")
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("attack", choices=["autoattack-rand", "ddn"])
+    ap.add_argument("attack", choices=["autoattack-rand", "ddn", "smoothadv-ddn"])
     ap.add_argument("code", help="the reference's source folder (see above)")
     ap.add_argument("--checkpoint", default=os.path.join(HERE, "..", "models", "lenet_fmnist_sigma0.25.pt"))
     ap.add_argument("--skip", type=int, default=20)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--eps", type=float, default=0.1, help="autoattack-rand: the l-infinity budget")
-    ap.add_argument("--sigma", type=float, default=0.25, help="autoattack-rand: the model's noise")
+    ap.add_argument("--eps", type=float, default=0.1, help="autoattack-rand: the l-infinity budget; smoothadv-ddn: l2")
+    ap.add_argument("--sigma", type=float, default=0.25, help="autoattack-rand, smoothadv-ddn: the noise")
+    ap.add_argument("--m", type=int, default=8, help="smoothadv-ddn: noise copies per image")
+    ap.add_argument("--out", default="", help="smoothadv-ddn: the folder for its examples")
     ap.add_argument("--draws", type=int, default=100, help="autoattack-rand: draws per image for the accuracy")
-    ap.add_argument("--steps", type=int, default=100, help="ddn: steps")
+    ap.add_argument("--steps", type=int, default=100, help="ddn, smoothadv-ddn: steps")
     ap.add_argument("--ours", default="", help="ddn: smoothcuda's attack.tsv to compare")
     args = ap.parse_args()
     sys.path.insert(0, args.code)
@@ -103,7 +125,7 @@ def main():
     y = torch.tensor(load_idx(f"{FMNIST}/t10k-labels-idx1-ubyte.gz"), dtype=torch.int64)
     x, y = x[::args.skip].contiguous(), y[::args.skip].contiguous()
     torch.manual_seed(args.seed)
-    (autoattack_rand if args.attack == "autoattack-rand" else ddn)(args, model, x, y)
+    {"autoattack-rand": autoattack_rand, "ddn": ddn, "smoothadv-ddn": smoothadv_ddn}[args.attack](args, model, x, y)
 
 
 if __name__ == "__main__":

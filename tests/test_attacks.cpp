@@ -166,6 +166,17 @@ struct LinearModel {
     for (int i = 0; i < 48; ++i) m += w[i] * x[i];
     return m;
   }
+  // Image i's perturbation adv − clean (48 values each): its ℓ2 norm and its cosine with −w.
+  std::pair<double, double> norm_and_cosine_against_w(const std::vector<float>& clean,
+                                                      const std::vector<float>& adv, int i) const {
+    double dot = 0, norm = 0;
+    for (int e = 0; e < 48; ++e) {
+      const double d = adv[i * 48 + e] - clean[i * 48 + e];
+      dot += -d * w[e], norm += d * d;
+    }
+    norm = std::sqrt(norm);
+    return {norm, norm > 0 ? dot / (norm * l2) : 0.0};
+  }
   // Images in [0.4, 0.6] moved along w until w·x + b = target margin (class 1 for a positive one).
   Tensor images(const std::vector<double>& margins, uint64_t seed) const {
     std::mt19937_64 rng(seed);
@@ -749,14 +760,9 @@ TEST(SmoothAdv, PerturbsAgainstTheLinearDirection) {
   const auto r = attacks::smoothadv_attack(*lin.model, x, {1, 1}, {0, 1}, o);
   const std::vector<float> clean = x.to_float_vector(), adv = r.adversarial.to_float_vector();
   for (int i = 0; i < 2; ++i) {
-    double dot = 0, norm = 0;
-    for (int e = 0; e < 48; ++e) {
-      const double d = adv[i * 48 + e] - clean[i * 48 + e];
-      dot += -d * lin.w[e], norm += d * d;
-    }
-    norm = std::sqrt(norm);
+    const auto [norm, cosine] = lin.norm_and_cosine_against_w(clean, adv, i);
     EXPECT_NEAR(norm, o.eps, 1e-5) << "image " << i;
-    EXPECT_GT(dot / (norm * lin.l2), 0.99999) << "image " << i;
+    EXPECT_GT(cosine, 0.99999) << "image " << i;
   }
   // The loss went up: p̄ of the true class fell. A budget too small to move gives the loss at x itself under
   // the same noise draws.
@@ -769,16 +775,49 @@ TEST(SmoothAdv, PerturbsAgainstTheLinearDirection) {
   eot.loss = attacks::SmoothAdvOptions::Loss::Eot;
   const std::vector<float> by_eot =
       attacks::smoothadv_attack(*lin.model, x, {1, 1}, {0, 1}, eot).adversarial.to_float_vector();
-  for (int i = 0; i < 2; ++i) {
-    double dot = 0, norm = 0;
-    for (int e = 0; e < 48; ++e) {
-      const double d = by_eot[i * 48 + e] - clean[i * 48 + e];
-      dot += -d * lin.w[e], norm += d * d;
-    }
-    EXPECT_GT(dot / (std::sqrt(norm) * lin.l2), 0.99999) << "image " << i;
-  }
+  for (int i = 0; i < 2; ++i) EXPECT_GT(lin.norm_and_cosine_against_w(clean, by_eot, i).second, 0.99999) << i;
   o.m = 0;
   EXPECT_ERROR_MENTIONS(attacks::smoothadv_attack(*lin.model, x, {1, 1}, {0, 1}, o), "--m");
+}
+
+// SmoothAdv's DDN form on the linear classifier behind faint noise (σ = 0.001, m = 4 copies: the copies'
+// majority moves the boundary by about σ): it ends against w, within 3% below and 6% above the boundary's
+// distance when ε allows, and on the ε-sphere when it does not (its smallest adversarial Δ scaled into the
+// ball); a misclassified image keeps Δ = 0.
+TEST(SmoothAdv, MajorityLabels) {
+  EXPECT_EQ(attacks::majority_labels({3, 1, 3, 2, 2, 5, 5, 2, 7, 0, 7, 0}, 3, 4),
+            (std::vector<int64_t>{3, 2, 0}));  // 3 twice; 2 over 5 on a tie; 0 over 7 on a tie
+  EXPECT_EQ(attacks::majority_labels({4, 9}, 2, 1), (std::vector<int64_t>{4, 9}));
+  EXPECT_ERROR_MENTIONS(attacks::majority_labels({1, 2, 3}, 2, 2), "majority_labels");
+}
+
+TEST(SmoothAdv, DdnFindsTheLinearBoundary) {
+  LinearModel lin;
+  const double distance = 0.08;
+  const Tensor x = lin.images({distance * lin.l2, distance * lin.l2}, 23);
+  const std::vector<float> clean = x.to_float_vector();
+  for (double eps : {2 * distance, 0.5 * distance}) {
+    attacks::SmoothAdvOptions o;
+    o.method = attacks::SmoothAdvOptions::Method::Ddn;
+    o.eps = eps, o.steps = 100, o.m = 4, o.sigma = 0.001, o.seed = 5;
+    const auto r = attacks::smoothadv_attack(*lin.model, x, {1, 0}, {0, 1}, o);
+    const std::vector<float> adv = r.adversarial.to_float_vector();
+    for (int i = 0; i < 2; ++i) {
+      const auto [norm, cosine] = lin.norm_and_cosine_against_w(clean, adv, i);
+      SCOPED_TRACE(testing::Message() << "ε " << eps << " image " << i);
+      if (i == 1) {  // labelled 0, classified 1 by every copy
+        EXPECT_EQ(norm, 0.0);
+        continue;
+      }
+      if (eps > distance) {
+        EXPECT_GT(norm, distance * 0.97);
+        EXPECT_LT(norm, distance * 1.06);
+      } else {
+        EXPECT_NEAR(norm, eps, 1e-6);
+      }
+      EXPECT_GT(cosine, 0.99);
+    }
+  }
 }
 
 // IBP of one linear layer is exact: over the box the class-1 logit ranges over margin ± ε‖w‖₁ (inside [0,

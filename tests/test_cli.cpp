@@ -910,6 +910,9 @@ TEST(Cli, AttackOptionErrors) {
   EXPECT_NE(smoothcuda("attack fake:4:1:28:28 " + model + " --attack pgd,ddn --norm linf" + out)
                 .err.find("ddn is an l2 attack"),
             std::string::npos);
+  EXPECT_NE(smoothcuda("attack fake:4:1:28:28 " + model + " --attack smoothadv --smoothadv-method cw" + out)
+                .err.find("--smoothadv-method must be pgd or ddn"),
+            std::string::npos);
   EXPECT_NE(smoothcuda("attack fake:4:1:28:28 " + model + " --eps 8/0" + out).err.find("fraction like 8/255"),
             std::string::npos);
   EXPECT_NE(smoothcuda("attack fake:4:1:28:28 " + model + " --target 10" + out).err.find("--target 10"),

@@ -499,11 +499,11 @@ TEST(Training, IbpTrainingThroughAResNet) {
   EXPECT_GE(ibp.log.accuracy, 95.0);
 }
 
-// SmoothAdv training (ℓ2 ε = 0.5, 1 step, m = 2 noise draws, σ = 0.25) on 1,024 images for 2 epochs: the
-// batches hold m noisy copies of each adversarial image, and the model learns to classify noisy held-out
-// images. (Its robustness against SmoothAdv is not asserted: over 4 epochs on 2,048 images the mean −log p̄_y
-// under a 5-step attack was 0.946 against 0.996 for noise training, too close for a test.)
-// Two epochs of SmoothAdv training at ℓ2 ε = 0.5, with 1 step and m = 2 noise draws.
+// SmoothAdv training (ℓ2 ε = 0.5, 1 PGD step or 2 DDN steps, m = 2 noise draws, σ = 0.25) on 1,024 images for
+// 2 epochs: the batches hold m noisy copies of each adversarial image, and the model learns to classify noisy
+// held-out images. (Its robustness against SmoothAdv is not asserted: over 4 epochs on 2,048 images the mean
+// −log p̄_y under a 5-step attack was 0.946 against 0.996 for noise training, too close for a test.) Two
+// epochs of SmoothAdv training at ℓ2 ε = 0.5, with 1 step and m = 2 noise draws.
 training::TrainOptions smoothadv_options(double sigma) {
   training::TrainOptions o = lenet_options();
   o.epochs = 2, o.noise_sd = sigma;
@@ -515,9 +515,16 @@ training::TrainOptions smoothadv_options(double sigma) {
 TEST(Training, SmoothAdvTrainingLearns) {
   if (!have_fashion_mnist()) GTEST_SKIP() << "Debian's dataset-fashion-mnist is not installed";
   const training::TrainOptions o = smoothadv_options(0.25);
-  const TrainedLeNet r = train_lenet(o, 1024);
-  EXPECT_LT(r.log[1].loss, r.log[0].loss);
-  EXPECT_GT(r.log[2].accuracy, 40.0);  // held-out, under σ = 0.25 noise
+  for (const auto method : {attacks::SmoothAdvOptions::Method::Pgd, attacks::SmoothAdvOptions::Method::Ddn}) {
+    training::TrainOptions with = o;
+    with.smoothadv.method = method;
+    if (method == attacks::SmoothAdvOptions::Method::Ddn)
+      with.smoothadv.steps = 2;  // Salman et al.'s DDN form
+    SCOPED_TRACE(with.describe());
+    const TrainedLeNet r = train_lenet(with, 1024);
+    EXPECT_LT(r.log[1].loss, r.log[0].loss);
+    EXPECT_GT(r.log[2].accuracy, 40.0);  // held-out, under σ = 0.25 noise
+  }
   training::TrainOptions missing = o;
   missing.noise_sd = 0;
   EXPECT_ERROR_MENTIONS(missing.check(), "--noise-sd");

@@ -142,7 +142,8 @@ std::string TrainOptions::describe(bool sgd_momentum) const {
   s << " lr_step=" << lr_step << " gamma=" << shortest(gamma) << " noise_sd=" << shortest(noise_sd)
     << " crop_pad=" << crop_pad << " flip=" << flip << " seed=" << seed;
   if (adversarial == Adversarial::SmoothAdv) {
-    s << " smoothadv eps=" << shortest(smoothadv.eps) << " steps=" << smoothadv.steps << " m=" << smoothadv.m;
+    s << " smoothadv" << (smoothadv.method == attacks::SmoothAdvOptions::Method::Ddn ? "-ddn" : "")
+      << " eps=" << shortest(smoothadv.eps) << " steps=" << smoothadv.steps << " m=" << smoothadv.m;
     if (smoothadv_warmup > 1) s << " warmup=" << smoothadv_warmup;
   }
   if (adversarial == Adversarial::Pgd)
