@@ -89,6 +89,7 @@ training::TrainOptions train_options(const Args& args, const Shape& image) {
     }
     o.attack.stop_at_success = false;
   }
+  o.smoothadv_first_copy = args.has_flag("smoothadv-first-copy");
   o.ibp_eps = args.get_fraction("ibp-eps", 0, 1e6);
   o.ibp_weight = args.get_double("ibp-weight", 0, 1e6);
   o.ibp_warmup = args.get_double("ibp-warmup", 0, 1e6);
@@ -272,6 +273,9 @@ int train_command(int argc, char** argv) {
       .option("smoothadv-method", "pgd",
               "smoothadv's attack: pgd (--attack-steps steps of 2·eps/steps) or ddn (Salman et al.'s "
               "SmoothAdv_DDN, their default: DDN's walk from a budget of eps)")
+      .flag("smoothadv-first-copy",
+            "smoothadv: train on the first noisy copy of each adversarial image only (Salman et al.'s "
+            "default; without it, on all m, their --train-multi-noise); the attack still uses all m")
       .option("attack-warmup", "0",
               "smoothadv: epoch e attacks within min(eps, (e + 1)·eps/E) (Salman et al.'s warm-up; Jeong & "
               "Shin use 10)")

@@ -145,6 +145,7 @@ std::string TrainOptions::describe(bool sgd_momentum) const {
     s << " smoothadv" << (smoothadv.method == attacks::SmoothAdvOptions::Method::Ddn ? "-ddn" : "")
       << " eps=" << shortest(smoothadv.eps) << " steps=" << smoothadv.steps << " m=" << smoothadv.m;
     if (smoothadv_warmup > 1) s << " warmup=" << smoothadv_warmup;
+    if (smoothadv_first_copy) s << " first-copy";
   }
   if (adversarial == Adversarial::Pgd)
     s << " attack=" << attacks::norm_name(attack.norm) << " eps=" << shortest(attack.eps)
@@ -163,7 +164,7 @@ std::string TrainOptions::describe(bool sgd_momentum) const {
 }
 
 int64_t TrainOptions::copies_per_image() const {
-  if (adversarial == Adversarial::SmoothAdv) return smoothadv.m;
+  if (adversarial == Adversarial::SmoothAdv) return smoothadv_first_copy ? 1 : smoothadv.m;
   if (consistency_lambda > 0) return copies > 0 ? copies : 2;
   if (macer_lambda > 0) return copies > 0 ? copies : 16;
   return 1;
@@ -200,6 +201,8 @@ void TrainOptions::check() const {
            copies);
   if (consistency_lambda > 0) {
     SC_CHECK(noise_sd > 0, "train: consistency regularization compares noisy copies: give --noise-sd");
+    SC_CHECK(!smoothadv_first_copy,
+             "train: --consistency spans the m noisy copies; --smoothadv-first-copy trains on one");
     SC_CHECK(copies_per_image() >= 2,
              "train: consistency regularization needs --m 2 or more noisy copies per image, got ",
              copies_per_image());
@@ -222,6 +225,8 @@ void TrainOptions::check() const {
     SC_CHECK(std::isfinite(smoothadv.eps) && smoothadv.eps > 0 && smoothadv.steps >= 1 && smoothadv.m >= 1,
              "train: SmoothAdv needs eps > 0, at least one step and one noise draw");
     SC_CHECK(smoothadv_warmup >= 0, "train: --attack-warmup must be ≥ 0, got ", smoothadv_warmup);
+  } else {
+    SC_CHECK(!smoothadv_first_copy, "train: --smoothadv-first-copy is for --adversarial smoothadv");
   }
 }
 
@@ -274,6 +279,10 @@ LossAccuracy train_epoch(Classifier& model, Sgd& sgd, const io::Dataset& data,
       attack.eps = o.smoothadv_radius(epoch);
       x = attacks::smoothadv_noisy_copies(
           attacks::smoothadv_attack(model, x, labels, batch_ids, attack).adversarial, batch_ids, attack);
+      if (o.smoothadv_first_copy) {  // [n·m, …] image-major → each image's first copy
+        const Shape& s = images.shape();
+        x = x.reshape({s[0], attack.m, s[1], s[2], s[3]}).slice(1, 0, 1).contiguous().reshape(s);
+      }
       for (int64_t y : labels) row_labels.insert(row_labels.end(), static_cast<size_t>(copies), y);
     } else {
       x = noisy_batch(x, o, epoch, noise::kTraining, static_cast<int64_t>(index), copies);

@@ -42,6 +42,9 @@ struct TrainOptions {
   // min(ε, (e + 1)·ε/E), E = smoothadv_warmup (0 or 1: the full ε from the start).
   int64_t smoothadv_warmup = 0;
   double smoothadv_radius(int64_t epoch) const;
+  // SmoothAdv trains on all m noisy copies of each adversarial image (Salman et al.'s --train-multi-noise),
+  // or with smoothadv_first_copy on its first copy alone (their default): the attack still sees all m.
+  bool smoothadv_first_copy = false;
   // ProoD's detector training (Meinke et al. 2022): with ibp_eps > 0, a two-class model (1 = in, 0 = out)
   // also learns a guarantee on the out-distribution images: each class-0 image of a batch adds ibp_weight ×
   // the cross-entropy of its worst-case logits over its ℓ∞ ball (interval bound propagation: class 0 at its
