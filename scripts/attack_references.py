@@ -43,7 +43,8 @@ def load_lenet(path):
     if path.endswith(".safetensors"):
         tensors, meta = read_safetensors(path)
         assert meta["arch"] == "lenet", f"{path} is a {meta['arch']}, not a lenet"
-        state, mean, std = tensors, [float(meta["mean"])], [float(meta["std"])]
+        # A model trained without --mean/--std has no normalization.
+        state, mean, std = tensors, [float(meta.get("mean", 0))], [float(meta.get("std", 1))]
     else:
         ck = torch.load(path, map_location="cpu")
         state, mean, std = ck["state_dict"], ck["mean"], ck["std"]
