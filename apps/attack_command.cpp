@@ -108,8 +108,7 @@ int attack_command(int argc, char** argv) {
       "Attacks MODEL on DATASET: fgsm, pgd and apgd (cross-entropy or DLR loss, linf or l2 ball, within "
       "[0,1]; apgd: Croce & Hein's APGD, momentum and its own step size; apgd-dlr: apgd on the DLR loss); "
       "apgd-t (AutoAttack's targeted APGD on the targeted DLR loss, one run per class ranked 2nd, 3rd, ... "
-      "at "
-      "the image); fab-t (the targeted Fast Adaptive Boundary attack, a minimum-norm attack, the same "
+      "at the image); fab-t (the targeted Fast Adaptive Boundary attack, a minimum-norm attack, the same "
       "targets); fab (untargeted FAB: at each step the nearest linearized boundary); ddn (Rony et al.'s "
       "Decoupled Direction and Norm, an l2 minimum-norm attack); square "
       "(Andriushchenko et al.'s Square Attack: random search on the margin, no gradients); smoothadv (Salman "
@@ -161,9 +160,8 @@ int attack_command(int argc, char** argv) {
           "over --noise-draws draws")
       .option("eot", "1",
               "draws per gradient of fgsm, pgd, apgd, apgd-dlr, apgd-t and ddn on a randomized model "
-              "(expectation "
-              "over transformation: the mean gradient of K passes); AutoAttack's rand version is "
-              "--attack apgd,apgd-dlr --steps 100 --eot 20")
+              "(expectation over transformation: the mean gradient of K passes); AutoAttack's rand version "
+              "is --attack apgd,apgd-dlr --steps 100 --eot 20")
       .option("noise-draws", "100",
               "with --noise-sd: fresh draws per image for the expected accuracy, clean and under attack")
       .option("seed", "0", "random starts, square's draws, smoothadv noise and the randomized model's noise")
