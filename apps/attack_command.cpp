@@ -28,6 +28,8 @@
 #include "io/npy.h"
 #include "nn/models/denoisers.h"
 #include "nn/models/noisy_network.h"
+#include "smoothing/base_classifier.h"
+#include "smoothing/smooth.h"
 
 namespace sc::app {
 
@@ -39,6 +41,8 @@ struct Row {
   double linf = 0, l2 = 0, loss = 0;
   std::string by = "-";  // the attack whose image is kept, when it fooled the model
   double budget = -1;    // --eps-step: the smallest budget that fooled it (0: the clean image); −1: none
+  // --predict-N: the smoothed classifier's PREDICT on the clean and the attacked image (−1: abstain)
+  int64_t smoothed_clean = -1, smoothed_adversarial = -1;
 };
 
 // The options of every attack at one budget ε (the rest from the command line).
@@ -144,7 +148,7 @@ int attack_command(int argc, char** argv) {
       .option("targets", "9", "apgd-t, fab-t: the classes tried, by rank at the image (AutoAttack: 9)")
       .option("queries", "5000", "square: tries per image after its start (AutoAttack: 5000)")
       .option("p-init", "0.8", "square: the share of the image its first windows cover")
-      .option("sigma", "0.25", "smoothadv: the smoothing noise level")
+      .option("sigma", "0.25", "smoothadv and --predict-N: the smoothing noise level")
       .option("m", "32", "smoothadv: noise draws per image")
       .option("smoothadv-loss", "soft",
               "smoothadv's loss: soft (the smoothed soft classifier's, Salman et al.'s) or eot (the noisy "
@@ -162,6 +166,12 @@ int attack_command(int argc, char** argv) {
               "draws per gradient of fgsm, pgd, apgd, apgd-dlr, apgd-t and ddn on a randomized model "
               "(expectation over transformation: the mean gradient of K passes); AutoAttack's rand version "
               "is --attack apgd,apgd-dlr --steps 100 --eot 20")
+      .option(
+          "predict-N", "0",
+          "with N > 0, the smoothed classifier at --sigma judges each clean and attacked image by Cohen et "
+          "al.'s PREDICT with N noisy samples (Salman et al. evaluate SmoothAdv with N = 1000): columns in "
+          "attack.tsv, its accuracies in summary.md")
+      .option("predict-alpha", "0.001", "--predict-N: PREDICT's abstention level")
       .option("noise-draws", "100",
               "with --noise-sd: fresh draws per image for the expected accuracy, clean and under attack")
       .option("seed", "0", "random starts, square's draws, smoothadv noise and the randomized model's noise")
@@ -220,6 +230,11 @@ int attack_command(int argc, char** argv) {
   const int64_t noise_draws = args.get_int("noise-draws", 1, 1 << 20);
   SC_CHECK(noise_sd == 0 || !smoothadv,
            "attack: smoothadv draws its own noise (--sigma); --noise-sd is for the other attacks");
+  const int64_t predict_n = args.get_int("predict-N", 0, 1LL << 32);
+  const double predict_alpha = args.get_double("predict-alpha", 1e-300, 0.5);
+  SC_CHECK(
+      predict_n == 0 || noise_sd == 0,
+      "attack: --predict-N judges the smoothed classifier of MODEL, not of the randomized one of --noise-sd");
   SC_CHECK(eot == 1 || noise_sd > 0,
            "attack: --eot averages gradients over the draws of a randomized model; without --noise-sd every "
            "draw is the same");
@@ -345,6 +360,18 @@ int attack_command(int argc, char** argv) {
     return correct;
   };
   int64_t clean_draws_correct = 0, attacked_draws_correct = 0;
+  // --predict-N: the smoothed classifier of what the attacks saw (the classifier, or denoiser + classifier).
+  ArgmaxClassifier base(model);
+  Smooth smoothed(base, smoothadv_sigma, std::max<int64_t>(batch, 1000), seed);
+  const auto smoothed_predictions = [&](const std::vector<float>& images, const std::vector<int64_t>& ids) {
+    std::vector<Tensor> xs;
+    for (size_t i = 0; i < ids.size(); ++i)
+      xs.push_back(Tensor::from_vector(std::vector<float>(images.begin() + static_cast<int64_t>(i) * per,
+                                                          images.begin() + static_cast<int64_t>(i + 1) * per),
+                                       img)
+                       .to(device));
+    return smoothed.predict(xs, ids, predict_n, predict_alpha);
+  };
 
   std::vector<Row> rows;
   std::vector<float> adversarial;
@@ -419,6 +446,14 @@ int attack_command(int argc, char** argv) {
       clean_draws_correct += correct_draws(c, labels);
       attacked_draws_correct += correct_draws(a, labels);
     }
+    if (predict_n > 0) {
+      const std::vector<int64_t> on_clean = smoothed_predictions(c, ids),
+                                 on_attacked = smoothed_predictions(a, ids);
+      for (int64_t i = 0; i < count; ++i) {
+        batch_rows[static_cast<size_t>(i)].smoothed_clean = on_clean[static_cast<size_t>(i)];
+        batch_rows[static_cast<size_t>(i)].smoothed_adversarial = on_attacked[static_cast<size_t>(i)];
+      }
+    }
     adversarial.insert(adversarial.end(), a.begin(), a.end());
     for (const Row& row : batch_rows) {
       rows.push_back(row);
@@ -431,15 +466,18 @@ int attack_command(int argc, char** argv) {
   std::filesystem::create_directories(out);
   std::ostringstream tsv;
   tsv << "idx\tlabel\tclean_predict\tadv_predict\tsuccess\tlinf\tl2\tloss\tattack"
-      << (eps_step > 0 ? "\tbudget\n" : "\n");
-  int64_t clean_correct = 0;
+      << (eps_step > 0 ? "\tbudget" : "") << (predict_n > 0 ? "\tsmoothed_clean\tsmoothed_adv\n" : "\n");
+  int64_t clean_correct = 0, smoothed_clean_correct = 0, smoothed_attacked_correct = 0;
   for (const Row& r : rows) {
     tsv << r.index << '\t' << r.label << '\t' << r.clean_prediction << '\t' << r.adversarial_prediction
         << '\t' << (r.success ? 1 : 0) << '\t' << fmt("%.6g", r.linf) << '\t' << fmt("%.6g", r.l2) << '\t'
         << fmt("%.6g", r.loss) << '\t' << r.by;
     if (eps_step > 0) tsv << '\t' << (r.budget >= 0 ? fmt("%.6g", r.budget) : "-");
+    if (predict_n > 0) tsv << '\t' << r.smoothed_clean << '\t' << r.smoothed_adversarial;
     tsv << '\n';
     clean_correct += r.clean_prediction == r.label;
+    smoothed_clean_correct += r.smoothed_clean == r.label;
+    smoothed_attacked_correct += r.smoothed_adversarial == r.label;
   }
   io::write_file_atomic(out + "/attack.tsv", tsv.str());
   io::write_npy(out + "/adversarial.npy", Tensor::from_vector(adversarial, {n, img[0], img[1], img[2]}));
@@ -472,11 +510,17 @@ int attack_command(int argc, char** argv) {
     md << "\nEach attack after the first ran on the images the ones above it did not fool; each row is the "
           "result of the sequence up to it.\n";
   if (eps_step > 0) md << budget_summary(rows, budgets, target >= 0, args.get("eps-step"));
-  if (smoothadv)
+  if (smoothadv && predict_n == 0)
     md << "\nThe accuracy columns are the base classifier's on the attacked images without noise; the "
           "smoothed classifier's verdict: `smoothcuda predict npy:"
        << out << "/adversarial.npy:" << out << "/labels.npy MODEL " << full.smoothadv.sigma
-       << " OUTFILE --N 1000" << (denoised ? " --denoiser " + denoiser_path : "") << "`.\n";
+       << " OUTFILE --N 1000" << (denoised ? " --denoiser " + denoiser_path : "")
+       << "`, or --predict-N 1000.\n";
+  if (predict_n > 0)
+    md << "\nThe smoothed classifier (sigma = " << fmt("%g", smoothadv_sigma)
+       << ", Cohen et al.'s PREDICT with N = " << predict_n << ", alpha = " << fmt("%g", predict_alpha)
+       << ", abstentions wrong): " << fmt("%.2f%%", 100.0 * smoothed_clean_correct / n) << " clean, "
+       << fmt("%.2f%%", 100.0 * smoothed_attacked_correct / n) << " on the attacked images.\n";
   if (randomized) {
     const double draws = static_cast<double>(n * noise_draws);
     md << "\nThe model was randomized: it classified x + N(0, " << fmt("%g", noise_sd)

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <numeric>
+#include <set>
 #include <sstream>
 
 #include "attacks/loss_gradient.h"
@@ -954,6 +955,44 @@ TEST(Cli, SmoothAdvExamplesGoToPredict) {
                  predictions + " --N 50 --batch 50");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(lines(io::read_file(predictions)).size(), 7u);
+  EXPECT_NE(smoothcuda("attack fake:6:1:28:28 " + model + " --noise-sd 0.1 --predict-N 50 --out " + dir)
+                .err.find("--predict-N judges the smoothed classifier"),
+            std::string::npos);
+
+  // --predict-N runs the same PREDICT inside the attack: on the demo model and the first six Fashion-MNIST
+  // test images (indices 0–5, the adversarial npy's own, so the same noise), attack.tsv's smoothed columns
+  // are `predict`'s verdicts on the clean and the attacked images.
+  if (!have_fashion_mnist()) GTEST_SKIP() << "Debian's dataset-fashion-mnist is not installed";
+  const std::string demo = temp_path("demo.safetensors"), judged = temp_path("judged");
+  ASSERT_EQ(smoothcuda("convert " + fixture_dir() + "/../../models/lenet_fmnist_sigma0.25.pt " + demo +
+                       " --dataset fashion-mnist --mean 0.2860 --std 0.3530")
+                .code,
+            0);
+  r = smoothcuda("attack fashion-mnist " + demo +
+                 " --max 6 --attack smoothadv --eps 1 --sigma 0.25 --m 4 --steps 5 --predict-N 100 --out " +
+                 judged);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("Cohen et al.'s PREDICT with N = 100"), std::string::npos) << r.out;
+  const std::string on_clean = temp_path("clean.tsv"), on_attacked = temp_path("attacked.tsv");
+  for (const auto& [data, file] :
+       {std::pair{std::string("fashion-mnist --max 6"), on_clean},
+        {"npy:" + judged + "/adversarial.npy:" + judged + "/labels.npy", on_attacked}})
+    ASSERT_EQ(smoothcuda("predict " + data + " " + demo + " 0.25 " + file + " --N 100 --engine generic").code,
+              0);
+  const auto rows = lines(io::read_file(judged + "/attack.tsv")), clean = lines(io::read_file(on_clean)),
+             attacked = lines(io::read_file(on_attacked));
+  ASSERT_EQ(rows.size(), 7u);
+  ASSERT_EQ(clean.size(), 7u);
+  ASSERT_EQ(attacked.size(), 7u);
+  EXPECT_EQ(tab_cells(rows[0]).back(), "smoothed_adv");
+  std::set<std::string> verdicts;
+  for (size_t k = 1; k < rows.size(); ++k) {
+    const auto cells = tab_cells(rows[k]);
+    EXPECT_EQ(cells[cells.size() - 2], tab_cells(clean[k])[2]) << rows[k] << " / " << clean[k];
+    EXPECT_EQ(cells.back(), tab_cells(attacked[k])[2]) << rows[k] << " / " << attacked[k];
+    verdicts.insert(cells.back()), verdicts.insert(cells[cells.size() - 2]);
+  }
+  EXPECT_GE(verdicts.size(), 3u) << "the comparison needs varied verdicts";
 }
 
 TEST(Cli, DiffusionConvertDenoiseAndCertifyWithDenoiser) {
