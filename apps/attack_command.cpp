@@ -524,8 +524,8 @@ int attack_command(int argc, char** argv) {
   if (randomized) {
     const double draws = static_cast<double>(n * noise_draws);
     md << "\nThe model was randomized: it classified x + N(0, " << fmt("%g", noise_sd)
-       << "^2) with fresh noise at every pass" << (eot > 1 ? ", and each gradient was the mean of " : "")
-       << (eot > 1 ? std::to_string(eot) + " draws" : "")
+       << "^2) with fresh noise at every pass"
+       << (eot > 1 ? ", and each gradient was the mean of " + std::to_string(eot) + " draws" : std::string())
        << ". The columns above judge each image by one draw; over " << noise_draws
        << " fresh draws per image the accuracy is " << fmt("%.2f%%", 100.0 * clean_draws_correct / draws)
        << " clean and " << fmt("%.2f%%", 100.0 * attacked_draws_correct / draws) << " under attack.\n";
