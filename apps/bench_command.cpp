@@ -60,6 +60,9 @@ int bench_certify_command(int argc, char** argv) {
   args.option("arch", "cifar_resnet110", "classifier architecture")
       .option("input-shape", "3,32,32", "C,H,W of the classifier's input (and of the noisy samples)")
       .option("num-classes", "10", "classes")
+      .option("sample-shape", "",
+              "C,H,W of the noisy samples when they differ from the classifier's input (DDS: "
+              "the denoiser's output is resized to it, as CIFAR-10 images for a ViT at 224x224)")
       .option("denoiser-arch", "", "iddpm_unet or adm_unet: put a random denoiser in front (DDS)")
       .option("denoiser-flags", kCifarDenoiserFlags,
               "the denoiser's flags, key=value,... (a list value goes on: attention_resolutions=32,16,8)")
@@ -87,6 +90,16 @@ int bench_certify_command(int argc, char** argv) {
   spec.width = static_cast<int64_t>(shape[2]);
   spec.num_classes = args.get_int("num-classes", 1, 1 << 20);
   if (spec.channels == 3) spec.mean = {0.4914f, 0.4822f, 0.4465f}, spec.std = {0.2023f, 0.1994f, 0.2010f};
+  if (spec.arch == "vit") spec.mean.assign(spec.channels, 0.5f), spec.std.assign(spec.channels, 0.5f);
+  Shape samples_shape = {spec.channels, spec.height, spec.width};
+  if (!args.get("sample-shape").empty()) {
+    const std::vector<float> s = parse_floats(args.get("sample-shape"), "--sample-shape");
+    SC_CHECK(s.size() == 3 && s[0] == static_cast<float>(spec.channels) && s[1] >= 1 && s[2] >= 1,
+             "--sample-shape: expected C,H,W with the classifier's ", spec.channels, " channels");
+    SC_CHECK(!args.get("denoiser-arch").empty(),
+             "--sample-shape needs --denoiser-arch (its output is resized)");
+    samples_shape = {spec.channels, static_cast<int64_t>(s[1]), static_cast<int64_t>(s[2])};
+  }
   auto model = build_model(spec);
   randomize_parameters(*model, seed);
   if (!args.get("save-model").empty()) save_model(args.get("save-model"), *model);
@@ -106,7 +119,7 @@ int bench_certify_command(int argc, char** argv) {
     if (!args.get("save-denoiser").empty()) save_diffusion_model(args.get("save-denoiser"), denoiser);
     denoiser.unet->to(device);
     base = make_denoised_classifier(args, make_one_shot_denoiser(args, denoiser, sigma, device), *model,
-                                    device, {spec.channels, spec.height, spec.width}, 0, 0.0, seed);
+                                    device, samples_shape, 0, 0.0, seed);
     engine = static_cast<DenoisedClassifier&>(*base).engines();
   }
   const int64_t batch = batch_option(args, *base), samples = args.get_int("samples", 1, (1LL << 32) - 1);
@@ -114,7 +127,7 @@ int bench_certify_command(int argc, char** argv) {
   if (warmup == 0) warmup = 2 * batch;
   const int64_t N0 = args.get_int("N0", 1, 1LL << 32), N = args.get_int("N", 1, 1LL << 32);
 
-  Tensor image = Tensor::empty({spec.channels, spec.height, spec.width});
+  Tensor image = Tensor::empty(samples_shape);
   for (int64_t i = 0; i < image.numel(); ++i)
     image.data<float>()[i] = static_cast<float>((i * 37 % 101) / 100.0);
   Smooth smooth(*base, sigma, batch, seed);

@@ -13,11 +13,14 @@ int convert_command(int argc, char** argv) {
             "Converts a PyTorch checkpoint (zip or legacy torch.save; nested state_dict/model/net dicts; module. and "
             "1. prefixes) into a smoothcuda model file: the weights under their own names plus metadata (arch, flags, "
             "normalization, classes, input shape, sha256 of the source).");
-  args.positional("SRC", "PyTorch checkpoint (.pt, .pth, .pth.tar, .th)").positional("DST", "output .safetensors");
+  args.positional("SRC", "PyTorch checkpoint (.pt, .pth, .pth.tar, .th, .bin)")
+      .positional("DST", "output .safetensors");
   add_model_options(args);
-  args.allow_extra_options("architecture flag, stored in the model file (e.g. --hidden 256; for --arch iddpm_unet or "
-                           "adm_unet the reference scripts' flags: --image_size 32 --num_channels 128 --num_res_blocks 3 "
-                           "--learn_sigma True --diffusion_steps 4000 --noise_schedule cosine ...)");
+  args.allow_extra_options(
+      "architecture flag, stored in the model file (e.g. --hidden 256; for --arch iddpm_unet or "
+      "adm_unet the reference scripts' flags: --image_size 32 --num_channels 128 --num_res_blocks 3 "
+      "--learn_sigma True --diffusion_steps 4000 --noise_schedule cosine ...; for --arch vit, a "
+      "Hugging Face ViT: --patch 16 --dim 768 --depth 12 --heads 12 --mlp 3072, ViT-B/16's)");
   if (!args.parse(argc, argv, 2)) return 0;
   if (is_diffusion_arch(args.get("arch"))) {  // a UNet, with the reference scripts' flags
     convert_diffusion_checkpoint(args.get("SRC"), args.get("DST"), args.get("arch"), args.extra());

@@ -5,14 +5,16 @@
 #   fp16 also without cache blocking and at 4x the batch; the generic engine), PyTorch as Cohen et al. published it (eager fp32, batch 1000) and PyTorch best effort (channels_last,
 #   bf16 autocast, torch.compile, largest batch); iddpm_unet (the 52M CIFAR-10 denoiser) + cifar_resnet110 (DDS),
 #   with PyTorch as Carlini et al. published it (eager fp32, batch 200) and best effort; on request (SECTIONS
-#   with dds_imagenet) adm_unet (guided-diffusion's 552M 256x256 denoiser, run on 224x224 as DDS does) + resnet50.
+#   with dds_vit) the same UNet + vit (ViT-B/16 at 224x224, their CIFAR-10 classifier, the denoised 32x32 images
+#   resized) and (dds_imagenet) adm_unet (guided-diffusion's 552M 256x256 denoiser, run on 224x224 as DDS does)
+#   + resnet50.
 # Before timing, PyTorch's logits (and denoised images) on a few inputs are checked against smoothcuda's.
 #
 #   bench/certify_throughput.sh BUILD_DIR OUT_DIR [quick|cpu]
 # OUT_DIR gets only certify_throughput.jsonl and certify_throughput.md, rewritten after each section (a run cut
 # short keeps what it finished); models and inputs go to $WORK (default /tmp/smoothcuda-throughput).
-# Environment: SECTIONS=resnet110,resnet50,dds (the default; a subset runs only those, dds_imagenet adds that
-# row; APPEND=1 adds to the JSON lines of an earlier run in the same $WORK, to split the table over device
+# Environment: SECTIONS=resnet110,resnet50,dds (the default; a subset runs only those, dds_vit and dds_imagenet
+# add their rows; APPEND=1 adds to the JSON lines of an earlier run in the same $WORK, to split the table over device
 # calls), VARIANTS="precision:batch:cache bytes:graphs:fused stages:wgmma:stem ..." in place of the classifiers'
 # fast-engine rows (BATCH stands for the section's batch; empty fields keep the defaults; wgmma 1 turns on
 # Hopper's wgmma convolutions, SMOOTHCUDA_WGMMA; stem 1 the 16-bit first convolution, SMOOTHCUDA_STEM_16BIT),
@@ -35,9 +37,9 @@ json="$work/certify_throughput.jsonl"
 sc="$build/smoothcuda"
 py=${PYTHON:-python3}
 device=cuda
-big=100000 mid=20000 dds=5000 dds_imagenet=500 batches=2000,8000 cbatch=1000
-if [ "$mode" = quick ]; then device=cpu big=200 mid=8 dds=4 dds_imagenet=2 batches=8 cbatch=8; fi
-if [ "$mode" = cpu ]; then device=cpu big=2000 mid=40 dds=8 dds_imagenet=2 batches=200 cbatch=200; fi
+big=100000 mid=20000 dds=5000 dds_vit=2000 dds_imagenet=500 batches=2000,8000 cbatch=1000
+if [ "$mode" = quick ]; then device=cpu big=200 mid=8 dds=4 dds_vit=2 dds_imagenet=2 batches=8 cbatch=8; fi
+if [ "$mode" = cpu ]; then device=cpu big=2000 mid=40 dds=8 dds_vit=2 dds_imagenet=2 batches=200 cbatch=200; fi
 source bench/denoiser_flags.sh  # cifar_unet, imagenet_unet
 status=0
 limit=()
@@ -91,20 +93,24 @@ publish
 # DDS: a random diffusion UNet in front of a classifier, on the classifier's input size; the fast denoiser in each
 # precision and the generic one, then PyTorch (as published: eager fp32; best effort) after checking the denoised
 # images against smoothcuda's.
-bench_dds() {  # name arch shape classes denoiser-arch denoiser-flags samples batch cohen-batch best-batches
+bench_dds() {  # name arch shape classes denoiser-arch denoiser-flags samples batch cohen-batch best-batches [sample-shape]
   local name=$1 arch=$2 shape=$3 classes=$4 darch=$5 dflags=$6 samples=$7 batch=$8 cohen=$9 best=${10}
-  local dir="$work/$name"
+  local sample_shape=${11:-$3} dir="$work/$name"
   [ "$mode" != full ] && batch=2 cohen=2 best=2
   mkdir -p "$dir"
-  for run in ${DDS_RUNS:-fast:fp32 fast:tf32 fast:bf16 fast:fp16 generic:fp32}; do
+  local runs=${DDS_RUNS:-fast:fp32 fast:tf32 fast:bf16 fast:fp16 generic:fp32}
+  # The ViT has no fast path: it runs on the generic engine in fp32 (auto puts the denoiser on the fast one).
+  [ "$arch" = vit ] && runs=${DDS_RUNS:-auto:fp32 generic:fp32}
+  for run in $runs; do
     IFS=: read -r engine precision wgmma stem <<<"$run"
     SMOOTHCUDA_WGMMA=$wgmma SMOOTHCUDA_STEM_16BIT=$stem "${limit[@]}" "$sc" bench-certify --arch "$arch" --input-shape "$shape" --num-classes "$classes" \
-      --denoiser-arch "$darch" --denoiser-flags "$dflags" --device "$device" --batch "$batch" --samples "$samples" \
+      --denoiser-arch "$darch" --denoiser-flags "$dflags" --sample-shape "$sample_shape" --device "$device" \
+      --batch "$batch" --samples "$samples" \
       --warmup "$batch" --engine "$engine" --precision "$precision" --save-model "$dir/$arch.safetensors" \
       --save-denoiser "$dir/$darch.safetensors" --json "$json" || status=1
   done
   [ "${TORCH:-1}" = 1 ] || { publish; return; }
-  "$py" - "$shape" "$dir/noisy.npy" <<'PY'
+  "$py" - "$sample_shape" "$dir/noisy.npy" <<'PY'
 import sys, numpy as np
 c, h, w = (int(v) for v in sys.argv[1].split(","))
 r = np.random.RandomState(0)
@@ -113,7 +119,7 @@ PY
   "$sc" denoise "$dir/$darch.safetensors" 0.25 "$dir/noisy.npy" "$dir/denoised.npy" --device "$device" \
     >/dev/null || status=1
   "$py" bench/pytorch_certify_bench.py "$dir/$arch.safetensors" --denoiser "$dir/$darch.safetensors" \
-    --device "$device" --samples "$samples" --cohen-batch "$cohen" --best-batches "$best" \
+    --device "$device" --samples "$samples" --cohen-batch "$cohen" --best-batches "$best" --sample-shape "$sample_shape" \
     --compile "${TORCH_COMPILE:-reduce-overhead}" --check-denoiser "$dir/noisy.npy:$dir/denoised.npy" \
     --json "$json" || status=1
   publish
@@ -122,6 +128,10 @@ PY
 # The 52M CIFAR-10 iddpm UNet in front of cifar_resnet110 (Carlini et al. published batch 200 for it).
 [[ $sections == *,dds,* ]] &&
   bench_dds dds cifar_resnet110 3,32,32 10 iddpm_unet "$cifar_unet" "$dds" 500 200 500,2000
+# The classifier Carlini et al. published for CIFAR-10: a ViT-B/16 at 224×224 (Hugging Face's layout, random
+# weights) behind the same UNet, the 32×32 denoised images resized to 224 (not in the default sections).
+[[ $sections == *,dds_vit,* ]] &&
+  bench_dds dds_vit vit 3,224,224 10 iddpm_unet "$cifar_unet" "$dds_vit" 250 200 250,1000 3,32,32
 # ImageNet: guided-diffusion's 552M 256×256 UNet run on 224×224 samples in front of resnet50 (not in the default
 # sections: about a device call of its own).
 [[ $sections == *,dds_imagenet,* ]] &&

@@ -9,11 +9,13 @@ classifier that `smoothcuda bench-certify --save-model` wrote, measured two ways
 
 With --denoiser (a diffusion model file from `bench-certify --save-denoiser`) the classifier sits behind Carlini et
 al.'s one-shot diffusion denoiser (DDS), run on the classifier's input size (as they run the 256×256 ImageNet UNet
-on 224×224 images); "cohen" is then their published run (eager fp32, batch 200 on CIFAR-10).
+on 224×224 images) or, with --sample-shape, on the samples' size and resized to the classifier's (CIFAR-10's
+32×32 denoised images to their ViT-B/16 at 224×224); "cohen" is then their published run (eager fp32, batch 200
+on CIFAR-10).
 
 Prints one JSON line per variant (samples/s and seconds per image at N0 + N). The architectures are written here
-from their published descriptions (Cohen's CIFAR ResNet-110, torchvision's ResNet-50, improved- and guided-diffusion's
-UNets in bench/torch_unet.py) with the same key names, so the weights load strictly.
+from their published descriptions (Cohen's CIFAR ResNet-110, torchvision's ResNet-50, Hugging Face's ViT, improved-
+and guided-diffusion's UNets in bench/torch_unet.py) with the same key names, so the weights load strictly.
 """
 import argparse
 import contextlib
@@ -81,6 +83,64 @@ class ResNet50(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
+def _module(**children):
+    """A plain module holding `children` under their names (for the nesting of Hugging Face's key names)."""
+    m = nn.Module()
+    for k, v in children.items():
+        m.add_module(k, v)
+    return m
+
+
+class VitLayer(nn.Module):
+    """Hugging Face's ViTLayer: pre-norm attention and GELU MLP, each with a residual; its key names."""
+
+    def __init__(self, dim, heads, mlp):
+        super().__init__()
+        self.heads = heads
+        self.attention = _module(attention=_module(query=nn.Linear(dim, dim), key=nn.Linear(dim, dim),
+                                                   value=nn.Linear(dim, dim)),
+                                 output=_module(dense=nn.Linear(dim, dim)))
+        self.intermediate = _module(dense=nn.Linear(dim, mlp))
+        self.output = _module(dense=nn.Linear(mlp, dim))
+        self.layernorm_before = nn.LayerNorm(dim, eps=1e-12)
+        self.layernorm_after = nn.LayerNorm(dim, eps=1e-12)
+
+    def forward(self, z):
+        B, T, C = z.shape
+        a, att = self.layernorm_before(z), self.attention.attention
+        q, k, v = (lin(a).view(B, T, self.heads, C // self.heads).transpose(1, 2) for lin in (att.query, att.key, att.value))
+        if hasattr(F, "scaled_dot_product_attention"):
+            o = F.scaled_dot_product_attention(q, k, v)
+        else:  # PyTorch before 2.0
+            o = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(C // self.heads), -1) @ v
+        z = z + self.attention.output.dense(o.transpose(1, 2).reshape(B, T, C))
+        return z + self.output.dense(F.gelu(self.intermediate.dense(self.layernorm_after(z))))
+
+
+class Vit(nn.Module):
+    """Hugging Face's ViTForImageClassification layout and key names (smoothcuda's arch vit; flags as there)."""
+
+    def __init__(self, flags, shape, classes):
+        super().__init__()
+        patch, dim = int(flags.get("patch", 16)), int(flags.get("dim", 768))
+        depth, heads, mlp = int(flags.get("depth", 12)), int(flags.get("heads", 12)), int(flags.get("mlp", 3072))
+        tokens = (shape[1] // patch) * (shape[2] // patch) + 1
+        embeddings = _module(patch_embeddings=_module(projection=nn.Conv2d(shape[0], dim, patch, patch)))
+        embeddings.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
+        embeddings.position_embeddings = nn.Parameter(torch.zeros(1, tokens, dim))
+        layers = nn.ModuleList([VitLayer(dim, heads, mlp) for _ in range(depth)])
+        self.vit = _module(embeddings=embeddings, encoder=_module(layer=layers), layernorm=nn.LayerNorm(dim, eps=1e-12))
+        self.classifier = nn.Linear(dim, classes)
+
+    def forward(self, x):
+        e = self.vit.embeddings
+        p = e.patch_embeddings.projection(x).flatten(2).transpose(1, 2)
+        z = torch.cat([e.cls_token.expand(x.shape[0], -1, -1), p], 1) + e.position_embeddings
+        for layer in self.vit.encoder.layer:
+            z = layer(z)
+        return self.classifier(self.vit.layernorm(z[:, 0]))
+
+
 class Normalized(nn.Module):
     """(x - mean) / std before the network, like Cohen's NormalizeLayer."""
 
@@ -97,7 +157,10 @@ class Normalized(nn.Module):
 def load_classifier(path):
     tensors, meta = read_safetensors(path)
     arch, classes = meta["arch"], int(meta["num_classes"])
-    if arch == "cifar_resnet110":
+    shape = [int(v) for v in meta["input_shape"].split(",")]
+    if arch == "vit":
+        net = Vit({k[5:]: v for k, v in meta.items() if k.startswith("flag.")}, shape, classes)
+    elif arch == "cifar_resnet110":
         net = CifarResNet(110, classes)
     elif arch == "cifar_resnet20":
         net = CifarResNet(20, classes)
@@ -112,7 +175,6 @@ def load_classifier(path):
         raise SystemExit(f"pytorch_certify_bench: keys do not match: missing {missing[:5]}, unexpected {unexpected[:5]}")
     mean = [float(v) for v in meta["mean"].split(",")]
     std = [float(v) for v in meta["std"].split(",")]
-    shape = [int(v) for v in meta["input_shape"].split(",")]
     return Normalized(net, mean, std).eval(), classes, shape
 
 
@@ -127,14 +189,18 @@ def load_denoiser(path, sigma):
 
 
 class Denoised(nn.Module):
-    """classifier(denoise(x)): the DDS base classifier."""
+    """classifier(denoise(x)): the DDS base classifier; the denoised images resized (bicubic, antialiased) to
+    the classifier's size where it differs, as Carlini et al. feed CIFAR-10's to a ViT at 224x224."""
 
-    def __init__(self, denoiser, classifier):
+    def __init__(self, denoiser, classifier, size):
         super().__init__()
-        self.denoiser, self.classifier = denoiser, classifier
+        self.denoiser, self.classifier, self.size = denoiser, classifier, tuple(size)
 
     def forward(self, x):
-        return self.classifier(self.denoiser(x))
+        y = self.denoiser(x)
+        if tuple(y.shape[-2:]) != self.size:
+            y = F.interpolate(y, size=self.size, mode="bicubic", antialias=True, align_corners=False)
+        return self.classifier(y)
 
 
 @contextlib.contextmanager
@@ -229,6 +295,8 @@ def main():
     ap.add_argument("--variants", default="cohen,best")
     ap.add_argument("--json", default="", help="append the JSON lines to this file")
     ap.add_argument("--denoiser", default="", help="diffusion model file: time DDS, classifier(denoise(x))")
+    ap.add_argument("--sample-shape", default="", help="C,H,W of the noisy samples where they differ from the "
+                    "classifier's input (with --denoiser: its output is resized)")
     ap.add_argument("--check-denoiser", default="", help="NOISY.npy:DENOISED.npy: first check the denoiser against "
                     "smoothcuda's (smoothcuda denoise UNET SIGMA NOISY.npy DENOISED.npy)")
     ap.add_argument("--check", default="", help="IMAGES.npy:LOGITS.npy: first check that PyTorch's float32 logits "
@@ -253,7 +321,9 @@ def main():
             images, denoised = args.check_denoiser.split(":")
             with torch.no_grad(), exact_fp32():
                 check_close("denoiser", denoiser(torch.from_numpy(np.load(images)).to(device)), denoised)
-        model = Denoised(denoiser, model).eval()
+        model = Denoised(denoiser, model, shape[1:]).eval()
+    if args.sample_shape:
+        shape = [int(v) for v in args.sample_shape.split(",")]
     gen = torch.Generator().manual_seed(1)
     x = torch.rand(shape, generator=gen).to(device)
     name = os.path.basename(args.model)

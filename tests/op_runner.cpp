@@ -12,9 +12,12 @@
 #include "kernels/concat.h"
 #include "kernels/conv2d.h"
 #include "kernels/elementwise.h"
+#include "kernels/gelu.h"
 #include "kernels/group_norm.h"
+#include "kernels/layer_norm.h"
 #include "kernels/linear.h"
 #include "kernels/pad_channels.h"
+#include "kernels/patch_tokens.h"
 #include "kernels/pool2d.h"
 #include "kernels/qkv_attention.h"
 #include "kernels/relu.h"
@@ -24,6 +27,7 @@
 #include "kernels/softmax.h"
 #include "kernels/subsample2d.h"
 #include "kernels/timestep_embedding.h"
+#include "kernels/token_attention.h"
 #include "kernels/upsample_nearest2x.h"
 
 namespace sc::test {
@@ -70,13 +74,35 @@ Tensor run_training_case(const FixtureCase& c, Device dev) {
   }
   return Tensor();
 }
+
+Tensor run_transformer_case(const FixtureCase& c, Device dev) {
+  auto in = [&](const char* k) { return c.at(k).to(dev); };
+  const std::string& n = c.name;
+  if (starts_with(n, "ln_")) return ops::layer_norm(in("x"), in("weight"), in("bias"), c.number_param("eps"));
+  if (starts_with(n, "lnback_")) {
+    const LayerNormGradients g =
+        ops::layer_norm_backward(in("dy"), in("x"), in("weight"), c.number_param("eps"));
+    return flat_concat({g.dx, g.dweight, g.dbias});
+  }
+  if (starts_with(n, "gelu_")) return ops::gelu(in("x"));
+  if (starts_with(n, "geluback_")) return ops::gelu_backward(in("dy"), in("x"));
+  if (starts_with(n, "attn_")) return ops::token_attention(in("qkv"), c.int_param("heads"));
+  if (starts_with(n, "attnback_"))
+    return ops::token_attention_backward(in("dy"), in("qkv"), c.int_param("heads"));
+  if (starts_with(n, "tokens_")) return ops::patch_tokens(in("patches"), in("cls"), in("pos"));
+  if (starts_with(n, "tokensback_")) {
+    const PatchTokenGradients g = ops::patch_tokens_backward(in("dy"));
+    return flat_concat({g.dpatches, g.dcls, g.dpos});
+  }
+  return Tensor();
+}
 }  // namespace
 
 const std::vector<std::string>& op_fixture_names() {
   static const std::vector<std::string> names = {
       "conv2d",          "batch_norm",          "linear",    "elementwise", "channel_normalize",
       "pool2d",          "adaptive_avg_pool2d", "shape_ops", "softmax",     "argmax",
-      "class_histogram", "diffusion",           "backward",  "training"};
+      "class_histogram", "diffusion",           "backward",  "training",    "transformer"};
   return names;
 }
 
@@ -150,6 +176,8 @@ Tensor run_fixture_case(const std::string& op, const FixtureCase& c, Device dev,
     }
   } else if (op == "training") {
     y = run_training_case(c, dev);
+  } else if (op == "transformer") {
+    y = run_transformer_case(c, dev);
   } else if (op == "class_histogram") {
     y = ops::class_histogram(in("labels"), c.int_param("classes"));
   }

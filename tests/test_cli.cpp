@@ -54,6 +54,17 @@ std::vector<std::string> lines(const std::string& text) {
 
 std::string without_time(const std::string& row) { return row.substr(0, row.rfind('\t')); }
 
+// The narrow improved-diffusion fixture (iddpm_narrow.pt) converted to a diffusion model file named `name`.
+std::string narrow_unet(const std::string& name) {
+  const std::string unet = temp_path(name);
+  const CliRun r =
+      smoothcuda("convert " + fixture_dir() + "/checkpoints/iddpm_narrow.pt " + unet +
+                 " --arch iddpm_unet --image_size 32 --num_channels 32 --num_res_blocks 1 --num_heads 2 "
+                 "--learn_sigma True --dropout 0.3 --diffusion_steps 4000 --noise_schedule cosine");
+  EXPECT_EQ(r.code, 0) << r.err;
+  return unet;
+}
+
 const std::string kCertify = "certify fake:40:1:28:28 " + fixture_dir() + "/models/lenet_28.safetensors 0.5 ";
 const std::string kOptions = " --N0 50 --N 500 --batch 128 --skip 3 --seed 4";
 
@@ -995,15 +1006,40 @@ TEST(Cli, SmoothAdvExamplesGoToPredict) {
   EXPECT_GE(verdicts.size(), 3u) << "the comparison needs varied verdicts";
 }
 
-TEST(Cli, DiffusionConvertDenoiseAndCertifyWithDenoiser) {
-  const std::string unet = temp_path("iddpm.safetensors");
-  CliRun r = smoothcuda("convert " + fixture_dir() + "/checkpoints/iddpm_narrow.pt " + unet +
-                        " --arch iddpm_unet --image_size 32 --num_channels 32 --num_res_blocks 1 --num_heads 2 "
-                        "--learn_sigma True --dropout 0.3 --diffusion_steps 4000 --noise_schedule cosine");
+// Carlini et al.'s CIFAR-10 pipeline with a Hugging Face ViT behind the UNet: the ViT converted from its
+// pytorch_model.bin by its own key names (the arch implies the image processor's mean and std 0.5), its
+// logits by `eval` equal to transformers' own, then certified behind the denoiser, whose 32×32 outputs are
+// resized to the ViT's 16×16 input.
+TEST(Cli, HuggingFaceVitConvertsAndCertifiesBehindADenoiser) {
+  const std::string vit = temp_path("hf_vit.safetensors");
+  CliRun r =
+      smoothcuda("convert " + fixture_dir() + "/checkpoints/hf_vit_tiny.bin " + vit +
+                 " --arch vit --dataset cifar10 --input-shape 3,16,16 --num-classes 5 --patch 4 --dim 24 "
+                 "--depth 2 --heads 3 --mlp 40");
   ASSERT_EQ(r.code, 0) << r.err;
+  const io::Safetensors io = io::read_safetensors(fixture_dir() + "/checkpoints/hf_vit_tiny.io.safetensors");
+  const std::string images = temp_path("vit_x.npy"), logits = temp_path("vit_logits.npy");
+  io::write_npy(images, io.at("x"));
+  r = smoothcuda("eval npy:" + images + " " + vit + " --out " + logits);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(allclose(io::read_npy(logits), io.at("logits"), 1e-4));
+  const std::string tsv = temp_path("dds_vit.tsv");
+  r = smoothcuda("certify fake:2:3:32:32 " + vit + " 0.25 " + tsv + " --denoiser " +
+                 narrow_unet("vit_iddpm.safetensors") + " --N0 4 --N 16 --batch 8 --alpha 0.1");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("no fast path: VisionTransformer"), std::string::npos) << r.err;
+  EXPECT_EQ(lines(io::read_file(tsv)).size(), 3u);
+  // Without the denoiser, CIFAR-10's 32×32 images are not the ViT's size: a clear error.
+  r = smoothcuda("certify fake:2:3:32:32 " + vit + " 0.25 " + temp_path("plain_vit.tsv") + " --N0 4 --N 16");
+  EXPECT_NE(r.err.find("dataset images are [3, 32, 32] but the model expects [3, 16, 16]"), std::string::npos)
+      << r.err;
+}
+
+TEST(Cli, DiffusionConvertDenoiseAndCertifyWithDenoiser) {
+  const std::string unet = narrow_unet("iddpm.safetensors");
   const std::string in = temp_path("noisy.npy"), out = temp_path("clean.npy");
   io::write_npy(in, io::read_safetensors(fixture_dir() + "/checkpoints/iddpm_narrow.denoise.safetensors").at("x"));
-  r = smoothcuda("denoise " + unet + " 0.25 " + in + " " + out);
+  CliRun r = smoothcuda("denoise " + unet + " 0.25 " + in + " " + out);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("t* = 1158 of 4000"), std::string::npos) << r.out;
   EXPECT_TRUE(allclose(io::read_npy(out),
@@ -1177,13 +1213,7 @@ TEST(Cli, AttackThroughADenoiser) {
 
   r = smoothcuda("attack " + set + lenet + " --denoiser " + lenet + " --out " + temp_path("x"));
   EXPECT_NE(r.err.find("holds the classifier 'lenet', not a denoiser"), std::string::npos) << r.err;
-  const std::string unet = temp_path("through_iddpm.safetensors");
-  ASSERT_EQ(
-      smoothcuda("convert " + fixture_dir() + "/checkpoints/iddpm_narrow.pt " + unet +
-                 " --arch iddpm_unet --image_size 32 --num_channels 32 --num_res_blocks 1 --num_heads 2 "
-                 "--learn_sigma True --dropout 0.3 --diffusion_steps 4000 --noise_schedule cosine")
-          .code,
-      0);
+  const std::string unet = narrow_unet("through_iddpm.safetensors");
   r = smoothcuda("attack " + set + lenet + " --denoiser " + unet + " --out " + temp_path("y"));
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.err.find("is a diffusion model, and attacks need the gradient through the denoiser"),
@@ -1367,11 +1397,7 @@ TEST(Cli, AgreementOfReducedPrecisions) {
   for (int k = 0; k < 3; ++k) EXPECT_NEAR(p[static_cast<size_t>(k)], 100.0 * agree[k] / 600.0, 1e-4) << r.out;
   for (int k = 0; k < 3; ++k) EXPECT_LT(p[static_cast<size_t>(k)], 99.0) << r.out;  // they really disagree
 
-  const std::string unet = temp_path("agreement_iddpm.safetensors");
-  r = smoothcuda("convert " + fixture_dir() + "/checkpoints/iddpm_narrow.pt " + unet +
-                 " --arch iddpm_unet --image_size 32 --num_channels 32 --num_res_blocks 1 --num_heads 2 "
-                 "--learn_sigma True --dropout 0.3 --diffusion_steps 4000 --noise_schedule cosine");
-  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string unet = narrow_unet("agreement_iddpm.safetensors");
   const std::string dds =
       "agreement fake:2:3:24:40 " + lenet + " 0.25 --skip 1 --samples 7 --denoiser " + unet;
   r = smoothcuda(dds + " --batch 3");

@@ -13,12 +13,16 @@
 #include "kernels/conv2d.h"
 #include "kernels/elementwise.h"
 #include "kernels/fill.h"
+#include "kernels/gelu.h"
+#include "kernels/layer_norm.h"
 #include "kernels/linear.h"
+#include "kernels/patch_tokens.h"
 #include "kernels/pool2d.h"
 #include "kernels/relu.h"
 #include "kernels/sgd_step.h"
 #include "kernels/softmax.h"
 #include "kernels/subsample2d.h"
+#include "kernels/token_attention.h"
 #include "test_util.h"
 
 namespace sc::test {
@@ -50,6 +54,28 @@ TEST(OpErrors, BackwardShapes) {
   EXPECT_ERROR_MENTIONS(ops::subsample2d_backward(dy, 7, 6, 2), "subsample2d_backward", "7x6");
   EXPECT_ERROR_MENTIONS(ops::adaptive_avg_pool2d_backward(dy, 0, 3), "adaptive_avg_pool2d_backward",
                         "positive");
+}
+
+TEST(OpErrors, TransformerOps) {
+  const Tensor x = randn({5, 7}, 1), g = randn({7}, 2), b = randn({7}, 3);
+  EXPECT_ERROR_MENTIONS(ops::layer_norm(x, randn({6}, 4), b, 1e-12), "layer_norm", "weight must be [7]");
+  EXPECT_ERROR_MENTIONS(ops::layer_norm(x, g, b, 0), "layer_norm", "eps must be positive");
+  EXPECT_ERROR_MENTIONS(ops::layer_norm(randn({5, 0}, 5), randn({0}, 5), randn({0}, 5), 1e-5), "no channels");
+  EXPECT_ERROR_MENTIONS(ops::layer_norm_backward(randn({5, 6}, 6), x, g, 1e-12), "layer_norm_backward",
+                        "differ in shape");
+  EXPECT_ERROR_MENTIONS(ops::gelu_backward(randn({5, 6}, 7), x), "gelu_backward");
+  const Tensor qkv = randn({2, 4, 18}, 8);
+  EXPECT_ERROR_MENTIONS(ops::token_attention(qkv, 4), "token_attention", "18 channels", "4 heads");
+  EXPECT_ERROR_MENTIONS(ops::token_attention(randn({2, 4, 3, 6}, 9), 1), "token_attention", "3 dimensions");
+  EXPECT_ERROR_MENTIONS(ops::token_attention(randn({2, 0, 18}, 10), 3), "no tokens");
+  EXPECT_ERROR_MENTIONS(ops::token_attention_backward(randn({2, 4, 18}, 11), qkv, 3),
+                        "token_attention_backward", "output shape");
+  const Tensor patches = randn({2, 7, 4}, 12);
+  EXPECT_ERROR_MENTIONS(ops::patch_tokens(patches, g, randn({4, 7}, 13)), "patch_tokens", "[5, 7]", "[4, 7]");
+  EXPECT_ERROR_MENTIONS(ops::patch_tokens(patches, randn({6}, 14), randn({5, 7}, 15)),
+                        "class token must be [7]");
+  EXPECT_ERROR_MENTIONS(ops::patch_tokens_backward(randn({2, 0, 7}, 16)), "patch_tokens_backward",
+                        "class token");
 }
 
 TEST(OpErrors, TrainingOps) {

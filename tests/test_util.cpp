@@ -14,6 +14,7 @@
 #include "nn/memory.h"
 #include "nn/models/random_init.h"
 #include "nn/state_dict.h"
+#include "weights_tools/convert.h"
 #include "weights_tools/torch_checkpoint.h"
 
 namespace sc::test {
@@ -222,6 +223,15 @@ std::unique_ptr<Classifier> random_classifier(const std::string& arch, int64_t c
   auto model = build_model(spec);
   randomize_parameters(*model, seed);
   return model;
+}
+
+std::unique_ptr<Classifier> tiny_hf_vit() {
+  ConvertOptions o;
+  o.arch = "vit";
+  o.input_shape = {3, 16, 16};
+  o.num_classes = 5;
+  o.flags = {{"patch", "4"}, {"dim", "24"}, {"depth", "2"}, {"heads", "3"}, {"mlp", "40"}};
+  return std::move(convert_checkpoint(fixture_dir() + "/checkpoints/hf_vit_tiny.bin", o).model);
 }
 
 void expect_interval_bounds_hold(Classifier& model, const Tensor& x, double eps, bool may_overflow) {

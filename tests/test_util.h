@@ -74,6 +74,10 @@ Tensor random_images(const Shape& shape, uint64_t seed, float scale = 0.25f);
 std::unique_ptr<Classifier> random_classifier(const std::string& arch, int64_t channels, int64_t size,
                                               int64_t classes, uint64_t seed);
 
+// The small Hugging Face ViT of checkpoints/hf_vit_tiny.bin (make_vit_fixtures.py) converted by its own keys:
+// 16×16 images in 4×4 patches, width 24, 2 layers of 3 heads, MLP 40, 5 classes.
+std::unique_ptr<Classifier> tiny_hf_vit();
+
 // Interval bounds of `model` around x: a box of radius 0 gives forward(x) (to 1e-4), and forward passes at
 // random points and corners of the ℓ∞ box of radius eps lie between the bounds (within 1e-5 of the logits'
 // scale). Non-finite bounds fail unless `may_overflow` (they then read as unbounded).

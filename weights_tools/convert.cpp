@@ -54,6 +54,10 @@ ModelSpec make_spec(const std::string& arch, const ConvertOptions& o, const std:
   if (arch.rfind("aka_", 0) == 0) s.mean = io::kImageNetMean, s.std = io::kImageNetStd;
   // ProoD's CNNs take the [0, 1] images as they are.
   if (arch.rfind("prood_", 0) == 0) s.mean.clear(), s.std.clear();
+  // Hugging Face's ViT checkpoints take 224×224 images mapped to [−1, 1] (their image processor's mean and
+  // std 0.5), whatever the dataset's own size.
+  if (arch == "vit")
+    s.height = s.width = 224, s.mean.assign(s.channels, 0.5f), s.std.assign(s.channels, 0.5f);
   if (!o.mean.empty() || !o.std.empty()) {
     SC_CHECK(o.mean.size() == o.std.size(), what, ": --mean and --std need the same number of values");
     s.mean = o.mean, s.std = o.std;

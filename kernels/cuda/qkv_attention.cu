@@ -10,20 +10,6 @@
 namespace sc::cuda {
 
 namespace {
-__device__ float block_reduce(float v, float* shared, bool is_max) {
-  v = is_max ? warp_max(v) : warp_sum(v);
-  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-  if (lane == 0) shared[warp] = v;
-  __syncthreads();
-  v = threadIdx.x < blockDim.x / 32 ? shared[threadIdx.x] : (is_max ? -INFINITY : 0.0f);
-  if (warp == 0) v = is_max ? warp_max(v) : warp_sum(v);
-  if (threadIdx.x == 0) shared[0] = v;
-  __syncthreads();
-  v = shared[0];
-  __syncthreads();
-  return v;
-}
-
 __global__ void qkv_attention_kernel(const float* qkv, float* out, int d, int T, float scale) {
   SC_DYNAMIC_SHARED(float, w);  // T scores, then 32 reduction slots
   float* red = w + T;

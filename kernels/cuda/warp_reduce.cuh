@@ -1,6 +1,7 @@
-// Warp-wide reductions by shuffles (every lane gets the result), and a block-wide sum in double built on
-// them.
+// Warp-wide reductions by shuffles (every lane gets the result), and block-wide ones built on them: a sum in
+// double, a max or sum in float.
 #pragma once
+#include <cmath>
 
 namespace sc::cuda {
 
@@ -29,6 +30,22 @@ __device__ __forceinline__ double block_sum(double v, double* scratch) {
   for (int w = 0; w < warps; ++w) total += scratch[w];
   __syncthreads();
   return total;
+}
+
+// The max (is_max) or Σ of v over the block (blockDim.x a multiple of 32), in float; every thread gets it.
+// shared: 32 floats of shared memory, free again when this returns.
+__device__ __forceinline__ float block_reduce(float v, float* shared, bool is_max) {
+  v = is_max ? warp_max(v) : warp_sum(v);
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  if (lane == 0) shared[warp] = v;
+  __syncthreads();
+  v = threadIdx.x < blockDim.x / 32 ? shared[threadIdx.x] : (is_max ? -INFINITY : 0.0f);
+  if (warp == 0) v = is_max ? warp_max(v) : warp_sum(v);
+  if (threadIdx.x == 0) shared[0] = v;
+  __syncthreads();
+  v = shared[0];
+  __syncthreads();
+  return v;
 }
 
 }  // namespace sc::cuda

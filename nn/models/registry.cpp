@@ -3,6 +3,7 @@
 #include "nn/models/denoisers.h"
 #include "nn/models/resnets.h"
 #include "nn/models/small_nets.h"
+#include "nn/models/vit.h"
 #include "nn/parse_number.h"
 
 namespace sc {
@@ -35,6 +36,7 @@ const std::map<std::string, ModelBuilder>& registry() {
       {"memnet", build_memnet},
       {"imagenet_memnet", build_memnet},
       {"conv_autoencoder", build_conv_autoencoder},
+      {"vit", build_vit},
   };
   return r;
 }

@@ -1,5 +1,7 @@
 // CUDA against the CPU for the smoothing path and whole models: identical noise bits, the same counts and
 // certificates up to near-ties, and the same logits for the converted architectures.
+#include <cmath>
+
 #include "diffusion/denoiser.h"
 #include "io/safetensors.h"
 #include "kernels/gaussian_noise.h"
@@ -58,6 +60,51 @@ TEST(GpuModels, ZooLogitsOnCudaMatchCpu) {
   const Tensor gpu = c.model->forward(io.at("x").cuda()).cpu();
   EXPECT_TRUE(allclose(gpu, cpu, 1e-4));
   EXPECT_TRUE(allclose(gpu, io.at("logits"), 1e-4));
+}
+
+// Hugging Face's ViT with every transformer op on the device (patch tokens, LayerNorm, token attention, GELU,
+// the slices and concatenations between them): the logits, and from one recorded pass the input gradient and
+// every parameter's gradient, against the CPU (and the logits against transformers' own in float64).
+TEST(GpuModels, HuggingFaceVitOnCudaMatchesCpu) {
+  SKIP_WITHOUT_GPU();
+  auto model = tiny_hf_vit();
+  const io::Safetensors io = io::read_safetensors(fixture_dir() + "/checkpoints/hf_vit_tiny.io.safetensors");
+  const Tensor& x = io.at("train.x");
+  struct Pass {
+    Tensor logits, dx;
+    ParameterGradients grads;
+  };
+  auto run = [&](Device device) {
+    Pass p;
+    model->to(device);
+    {
+      RecordForBackward record;
+      p.logits = model->forward(x.to(device)).cpu();
+    }
+    AccumulateParameterGradients accumulate(p.grads);
+    p.dx = model->backward(io.at("train.dy").to(device)).cpu();
+    return p;
+  };
+  const Pass cpu = run(Device::cpu()), gpu = run(Device::cuda(0));
+  EXPECT_TRUE(allclose(gpu.logits, cpu.logits, 1e-4));
+  EXPECT_TRUE(allclose(gpu.logits, io.at("logits"), 1e-4));
+  EXPECT_TRUE(allclose(gpu.dx, cpu.dx, 1e-4));
+  int checked = 0;
+  for (auto& [key, t] : model->named_tensors()) {
+    if (key.empty()) continue;
+    SCOPED_TRACE(key);
+    const Tensor* want = cpu.grads.find(*t);  // keyed by the tensor, which moved but stayed the same object
+    const Tensor* got = gpu.grads.find(*t);
+    ASSERT_TRUE(want && got);
+    // The keys' biases get no gradient (softmax ignores a shift shared by every key): float32 noise on both.
+    if (key.find("attention.attention.key.bias") != std::string::npos) {
+      for (float v : got->to_float_vector()) EXPECT_LT(std::fabs(v), 1e-6f);
+      continue;
+    }
+    EXPECT_TRUE(allclose(got->cpu(), want->cpu(), 1e-4));
+    ++checked;
+  }
+  EXPECT_EQ(checked, 38);  // 40 parameters, less the 2 key biases
 }
 
 TEST(GpuModels, UNetOnCudaMatchesCpu) {
