@@ -58,6 +58,8 @@ int bench_certify_command(int argc, char** argv) {
       "Times certification sampling (noisy samples/s) of a random-weight classifier, optionally behind a "
       "random-weight diffusion denoiser (DDS).");
   args.option("arch", "cifar_resnet110", "classifier architecture")
+      .option("arch-flags", "",
+              "the classifier's flags, key=value,... (beit_large_patch16_512: dim=1024,depth=24,heads=16)")
       .option("input-shape", "3,32,32", "C,H,W of the classifier's input (and of the noisy samples)")
       .option("num-classes", "10", "classes")
       .option("sample-shape", "",
@@ -89,8 +91,10 @@ int bench_certify_command(int argc, char** argv) {
   spec.channels = static_cast<int64_t>(shape[0]), spec.height = static_cast<int64_t>(shape[1]);
   spec.width = static_cast<int64_t>(shape[2]);
   spec.num_classes = args.get_int("num-classes", 1, 1 << 20);
+  if (!args.get("arch-flags").empty()) spec.flags = parse_flags(args.get("arch-flags"));
   if (spec.channels == 3) spec.mean = {0.4914f, 0.4822f, 0.4465f}, spec.std = {0.2023f, 0.1994f, 0.2010f};
-  if (spec.arch == "vit") spec.mean.assign(spec.channels, 0.5f), spec.std.assign(spec.channels, 0.5f);
+  if (spec.arch == "vit" || spec.arch == "beit")
+    spec.mean.assign(spec.channels, 0.5f), spec.std.assign(spec.channels, 0.5f);
   Shape samples_shape = {spec.channels, spec.height, spec.width};
   if (!args.get("sample-shape").empty()) {
     const std::vector<float> s = parse_floats(args.get("sample-shape"), "--sample-shape");

@@ -6,15 +6,15 @@
 #   bf16 autocast, torch.compile, largest batch); iddpm_unet (the 52M CIFAR-10 denoiser) + cifar_resnet110 (DDS),
 #   with PyTorch as Carlini et al. published it (eager fp32, batch 200) and best effort; on request (SECTIONS
 #   with dds_vit) the same UNet + vit (ViT-B/16 at 224x224, their CIFAR-10 classifier, the denoised 32x32 images
-#   resized) and (dds_imagenet) adm_unet (guided-diffusion's 552M 256x256 denoiser, run on 224x224 as DDS does)
-#   + resnet50.
+#   resized), (dds_imagenet) adm_unet (guided-diffusion's 552M 256x256 denoiser, run on 224x224 as DDS does)
+#   + resnet50 and (dds_beit) the same UNet + beit (BEiT-L/16 at 512x512, their ImageNet classifier).
 # Before timing, PyTorch's logits (and denoised images) on a few inputs are checked against smoothcuda's.
 #
 #   bench/certify_throughput.sh BUILD_DIR OUT_DIR [quick|cpu]
 # OUT_DIR gets only certify_throughput.jsonl and certify_throughput.md, rewritten after each section (a run cut
 # short keeps what it finished); models and inputs go to $WORK (default /tmp/smoothcuda-throughput).
-# Environment: SECTIONS=resnet110,resnet50,dds (the default; a subset runs only those, dds_vit and dds_imagenet
-# add their rows; APPEND=1 adds to the JSON lines of an earlier run in the same $WORK, to split the table over device
+# Environment: SECTIONS=resnet110,resnet50,dds (the default; a subset runs only those, dds_vit, dds_imagenet and
+# dds_beit add their rows; APPEND=1 adds to the JSON lines of an earlier run in the same $WORK, to split the table over device
 # calls), VARIANTS="precision:batch:cache bytes:graphs:fused stages:wgmma:stem ..." in place of the classifiers'
 # fast-engine rows (BATCH stands for the section's batch; empty fields keep the defaults; wgmma 1 turns on
 # Hopper's wgmma convolutions, SMOOTHCUDA_WGMMA; stem 1 the 16-bit first convolution, SMOOTHCUDA_STEM_16BIT),
@@ -93,19 +93,21 @@ publish
 # DDS: a random diffusion UNet in front of a classifier, on the classifier's input size; the fast denoiser in each
 # precision and the generic one, then PyTorch (as published: eager fp32; best effort) after checking the denoised
 # images against smoothcuda's.
-bench_dds() {  # name arch shape classes denoiser-arch denoiser-flags samples batch cohen-batch best-batches [sample-shape]
+bench_dds() {  # name arch shape classes denoiser-arch denoiser-flags samples batch cohen-batch best-batches [sample-shape [arch-flags]]
   local name=$1 arch=$2 shape=$3 classes=$4 darch=$5 dflags=$6 samples=$7 batch=$8 cohen=$9 best=${10}
-  local sample_shape=${11:-$3} dir="$work/$name"
+  local sample_shape=${11:-$3} dir="$work/$name" arch_flags=()
+  [ -n "${12:-}" ] && arch_flags=(--arch-flags "${12}")
   [ "$mode" != full ] && batch=2 cohen=2 best=2
   mkdir -p "$dir"
   local runs=${DDS_RUNS:-fast:fp32 fast:tf32 fast:bf16 fast:fp16 generic:fp32}
-  # The ViT has no fast path: it runs on the generic engine in fp32 (auto puts the denoiser on the fast one).
-  [ "$arch" = vit ] && runs=${DDS_RUNS:-auto:fp32 generic:fp32}
+  # The transformers have no fast path: they run on the generic engine in fp32 (auto puts the denoiser on the
+  # fast one).
+  [ "$arch" = vit ] || [ "$arch" = beit ] && runs=${DDS_RUNS:-auto:fp32 generic:fp32}
   for run in $runs; do
     IFS=: read -r engine precision wgmma stem <<<"$run"
     SMOOTHCUDA_WGMMA=$wgmma SMOOTHCUDA_STEM_16BIT=$stem "${limit[@]}" "$sc" bench-certify --arch "$arch" --input-shape "$shape" --num-classes "$classes" \
-      --denoiser-arch "$darch" --denoiser-flags "$dflags" --sample-shape "$sample_shape" --device "$device" \
-      --batch "$batch" --samples "$samples" \
+      "${arch_flags[@]}" --denoiser-arch "$darch" --denoiser-flags "$dflags" --sample-shape "$sample_shape" \
+      --device "$device" --batch "$batch" --samples "$samples" \
       --warmup "$batch" --engine "$engine" --precision "$precision" --save-model "$dir/$arch.safetensors" \
       --save-denoiser "$dir/$darch.safetensors" --json "$json" || status=1
   done
@@ -118,10 +120,18 @@ np.save(sys.argv[2], (r.rand(2, c, h, w) + 0.25 * r.randn(2, c, h, w)).astype(np
 PY
   "$sc" denoise "$dir/$darch.safetensors" 0.25 "$dir/noisy.npy" "$dir/denoised.npy" --device "$device" \
     >/dev/null || status=1
+  # The classifier alone too (its PyTorch definition is this benchmark's own): logits of images at its size.
+  "$py" - "$shape" "$dir/images.npy" <<'PY'
+import sys, numpy as np
+c, h, w = (int(v) for v in sys.argv[1].split(","))
+np.save(sys.argv[2], np.random.RandomState(1).rand(2, c, h, w).astype(np.float32))
+PY
+  "$sc" eval "npy:$dir/images.npy" "$dir/$arch.safetensors" --device "$device" --engine generic \
+    --out "$dir/logits.npy" >/dev/null || status=1
   "$py" bench/pytorch_certify_bench.py "$dir/$arch.safetensors" --denoiser "$dir/$darch.safetensors" \
     --device "$device" --samples "$samples" --cohen-batch "$cohen" --best-batches "$best" --sample-shape "$sample_shape" \
     --compile "${TORCH_COMPILE:-reduce-overhead}" --check-denoiser "$dir/noisy.npy:$dir/denoised.npy" \
-    --json "$json" || status=1
+    --check "$dir/images.npy:$dir/logits.npy" --json "$json" || status=1
   publish
 }
 
@@ -132,6 +142,11 @@ PY
 # weights) behind the same UNet, the 32×32 denoised images resized to 224 (not in the default sections).
 [[ $sections == *,dds_vit,* ]] &&
   bench_dds dds_vit vit 3,224,224 10 iddpm_unet "$cifar_unet" "$dds_vit" 250 200 250,1000 3,32,32
+# Their ImageNet classifier: timm's beit_large_patch16_512 (random weights) behind guided-diffusion's 552M UNet run
+# on 224×224 samples, the denoised images resized to 512 (not in the default sections).
+[[ $sections == *,dds_beit,* ]] &&
+  bench_dds dds_beit beit 3,512,512 1000 adm_unet "$imagenet_unet" "$dds_imagenet" 16 16 16,32 3,224,224 \
+    dim=1024,depth=24,heads=16
 # ImageNet: guided-diffusion's 552M 256×256 UNet run on 224×224 samples in front of resnet50 (not in the default
 # sections: about a device call of its own).
 [[ $sections == *,dds_imagenet,* ]] &&

@@ -14,8 +14,8 @@ on 224×224 images) or, with --sample-shape, on the samples' size and resized to
 on CIFAR-10).
 
 Prints one JSON line per variant (samples/s and seconds per image at N0 + N). The architectures are written here
-from their published descriptions (Cohen's CIFAR ResNet-110, torchvision's ResNet-50, Hugging Face's ViT, improved-
-and guided-diffusion's UNets in bench/torch_unet.py) with the same key names, so the weights load strictly.
+from their published descriptions (Cohen's CIFAR ResNet-110, torchvision's ResNet-50, Hugging Face's ViT, timm's BEiT,
+improved- and guided-diffusion's UNets in bench/torch_unet.py) with the same key names, so the weights load strictly.
 """
 import argparse
 import contextlib
@@ -141,6 +141,66 @@ class Vit(nn.Module):
         return self.classifier(self.vit.layernorm(z[:, 0]))
 
 
+class BeitBlock(nn.Module):
+    """timm's Beit Block: fused qkv with q_bias and v_bias, a relative position bias table, layer scales."""
+
+    def __init__(self, dim, heads, mlp, grid):
+        super().__init__()
+        self.heads, self.grid = heads, grid
+        rows = (2 * grid[0] - 1) * (2 * grid[1] - 1) + 3
+        self.norm1, self.norm2 = nn.LayerNorm(dim, eps=1e-6), nn.LayerNorm(dim, eps=1e-6)
+        self.attn = _module(qkv=nn.Linear(dim, 3 * dim, bias=False), proj=nn.Linear(dim, dim))
+        self.attn.q_bias = nn.Parameter(torch.zeros(dim))
+        self.attn.v_bias = nn.Parameter(torch.zeros(dim))
+        self.attn.relative_position_bias_table = nn.Parameter(torch.zeros(rows, heads))
+        self.mlp = _module(fc1=nn.Linear(dim, mlp), fc2=nn.Linear(mlp, dim))
+        self.gamma_1, self.gamma_2 = nn.Parameter(torch.ones(dim)), nn.Parameter(torch.ones(dim))
+        # timm's gen_relative_position_index, from its description: the table row of each token pair
+        ys, xs = torch.meshgrid(torch.arange(grid[0]), torch.arange(grid[1]), indexing="ij")
+        ys, xs = ys.flatten(), xs.flatten()
+        index = torch.zeros(grid[0] * grid[1] + 1, grid[0] * grid[1] + 1, dtype=torch.long)
+        index[1:, 1:] = (ys[:, None] - ys[None, :] + grid[0] - 1) * (2 * grid[1] - 1) + (xs[:, None] - xs[None, :] + grid[1] - 1)
+        index[0, :], index[:, 0], index[0, 0] = rows - 3, rows - 2, rows - 1
+        self.register_buffer("index", index, persistent=False)
+
+    def forward(self, z):
+        B, T, C = z.shape
+        a = self.attn
+        bias = torch.cat([a.q_bias, torch.zeros_like(a.q_bias), a.v_bias])
+        q, k, v = F.linear(self.norm1(z), a.qkv.weight, bias).view(B, T, 3, self.heads, -1).permute(2, 0, 3, 1, 4)
+        rel = a.relative_position_bias_table[self.index.view(-1)].view(T, T, -1).permute(2, 0, 1).unsqueeze(0)
+        if hasattr(F, "scaled_dot_product_attention"):
+            o = F.scaled_dot_product_attention(q, k, v, attn_mask=rel.to(q.dtype))
+        else:  # PyTorch before 2.0
+            o = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(C // self.heads) + rel, -1) @ v
+        z = z + self.gamma_1 * a.proj(o.transpose(1, 2).reshape(B, T, C))
+        return z + self.gamma_2 * self.mlp.fc2(F.gelu(self.mlp.fc1(self.norm2(z))))
+
+
+class Beit(nn.Module):
+    """timm's Beit as beit_*_patch16_* configure it (smoothcuda's arch beit; flags as there, abs_pos 0)."""
+
+    def __init__(self, flags, shape, classes):
+        super().__init__()
+        patch, dim = int(flags.get("patch", 16)), int(flags.get("dim", 768))
+        depth, heads = int(flags.get("depth", 12)), int(flags.get("heads", 12))
+        mlp, grid = int(flags.get("mlp", 4 * dim)), (shape[1] // patch, shape[2] // patch)
+        if flags.get("abs_pos", "0") != "0" or flags.get("layer_scale", "1") != "1":
+            raise SystemExit("pytorch_certify_bench: only BEiT with relative positions and layer scales is written here")
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
+        self.patch_embed = _module(proj=nn.Conv2d(shape[0], dim, patch, patch))
+        self.blocks = nn.ModuleList([BeitBlock(dim, heads, mlp, grid) for _ in range(depth)])
+        self.fc_norm = nn.LayerNorm(dim, eps=1e-6)
+        self.head = nn.Linear(dim, classes)
+
+    def forward(self, x):
+        z = self.patch_embed.proj(x).flatten(2).transpose(1, 2)
+        z = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), z], 1)
+        for block in self.blocks:
+            z = block(z)
+        return self.head(self.fc_norm(z[:, 1:].mean(1)))
+
+
 class Normalized(nn.Module):
     """(x - mean) / std before the network, like Cohen's NormalizeLayer."""
 
@@ -158,8 +218,11 @@ def load_classifier(path):
     tensors, meta = read_safetensors(path)
     arch, classes = meta["arch"], int(meta["num_classes"])
     shape = [int(v) for v in meta["input_shape"].split(",")]
+    flags = {k[5:]: v for k, v in meta.items() if k.startswith("flag.")}
     if arch == "vit":
-        net = Vit({k[5:]: v for k, v in meta.items() if k.startswith("flag.")}, shape, classes)
+        net = Vit(flags, shape, classes)
+    elif arch == "beit":
+        net = Beit(flags, shape, classes)
     elif arch == "cifar_resnet110":
         net = CifarResNet(110, classes)
     elif arch == "cifar_resnet20":

@@ -1,6 +1,7 @@
 #include "kernels/token_attention.h"
 
 #include "kernels/dispatch.h"
+#include "kernels/relative_position.h"
 
 namespace sc::ops {
 
@@ -13,28 +14,46 @@ void check_qkv(const Tensor& qkv, int64_t heads, const char* op) {
            " channels per token are not 3 x heads x head width for ", heads, " heads");
   SC_CHECK(qkv.size(1) > 0, op, ": qkv ", qkv.describe(), " has no tokens");
 }
+
+void check_bias(const Tensor& qkv, int64_t heads, const RelativePositionBias& b, const char* op) {
+  if (!b.table.defined()) return;
+  check_dtype(b.table, DType::F32, op, "relative position table");
+  check_contiguous(b.table, op, "relative position table");
+  check_same_device(qkv, b.table, op);
+  SC_CHECK(b.grid_h > 0 && b.grid_w > 0 && qkv.size(1) == b.grid_h * b.grid_w + 1, op, ": ", qkv.size(1),
+           " tokens are not a class token and a ", b.grid_h, "x", b.grid_w, " grid of patches");
+  const Shape want = {relative_position_rows(b.grid_h, b.grid_w), heads};
+  SC_CHECK(b.table.shape() == want, op, ": the relative position table must be ", shape_str(want), ", got ",
+           b.table.describe());
+}
 }  // namespace
 
-Tensor token_attention(const Tensor& qkv, int64_t heads) {
+Tensor token_attention(const Tensor& qkv, int64_t heads, const RelativePositionBias& bias) {
   check_qkv(qkv, heads, "token_attention");
+  check_bias(qkv, heads, bias, "token_attention");
   Tensor out = Tensor::empty({qkv.size(0), qkv.size(1), qkv.size(2) / 3}, DType::F32, qkv.device());
   if (out.numel() == 0) return out;
-  SC_DISPATCH(qkv.device(), cpu::token_attention(qkv, heads, out), cuda::token_attention(qkv, heads, out));
+  SC_DISPATCH(qkv.device(), cpu::token_attention(qkv, heads, bias, out),
+              cuda::token_attention(qkv, heads, bias, out));
   return out;
 }
 
-Tensor token_attention_backward(const Tensor& dy, const Tensor& qkv, int64_t heads) {
+Tensor token_attention_backward(const Tensor& dy, const Tensor& qkv, int64_t heads,
+                                const RelativePositionBias& bias, Tensor* dbias) {
   const char* op = "token_attention_backward";
   check_qkv(qkv, heads, op);
+  check_bias(qkv, heads, bias, op);
   check_dtype(dy, DType::F32, op, "dy");
   check_contiguous(dy, op, "dy");
   check_same_device(qkv, dy, op);
   SC_CHECK(dy.shape() == Shape({qkv.size(0), qkv.size(1), qkv.size(2) / 3}), op, ": dy ", dy.describe(),
            " is not the output shape of qkv ", qkv.describe());
   Tensor dqkv = Tensor::empty(qkv.shape(), DType::F32, qkv.device());
+  const int64_t T = qkv.size(1);
+  if (dbias) *dbias = Tensor::zeros({heads, T, T}, DType::F32, qkv.device());
   if (dqkv.numel() == 0) return dqkv;
-  SC_DISPATCH(qkv.device(), cpu::token_attention_backward(dy, qkv, heads, dqkv),
-              cuda::token_attention_backward(dy, qkv, heads, dqkv));
+  SC_DISPATCH(qkv.device(), cpu::token_attention_backward(dy, qkv, heads, bias, dqkv, dbias),
+              cuda::token_attention_backward(dy, qkv, heads, bias, dqkv, dbias));
   return dqkv;
 }
 

@@ -14,6 +14,7 @@
 #include "kernels/elementwise.h"
 #include "kernels/gelu.h"
 #include "kernels/group_norm.h"
+#include "kernels/last_dim_affine.h"
 #include "kernels/layer_norm.h"
 #include "kernels/linear.h"
 #include "kernels/pad_channels.h"
@@ -77,6 +78,10 @@ Tensor run_training_case(const FixtureCase& c, Device dev) {
 
 Tensor run_transformer_case(const FixtureCase& c, Device dev) {
   auto in = [&](const char* k) { return c.at(k).to(dev); };
+  auto opt = [&](const char* k) {
+    Tensor t = c.get(k);
+    return t.defined() ? t.to(dev) : t;
+  };
   const std::string& n = c.name;
   if (starts_with(n, "ln_")) return ops::layer_norm(in("x"), in("weight"), in("bias"), c.number_param("eps"));
   if (starts_with(n, "lnback_")) {
@@ -89,6 +94,16 @@ Tensor run_transformer_case(const FixtureCase& c, Device dev) {
   if (starts_with(n, "attn_")) return ops::token_attention(in("qkv"), c.int_param("heads"));
   if (starts_with(n, "attnback_"))
     return ops::token_attention_backward(in("dy"), in("qkv"), c.int_param("heads"));
+  if (starts_with(n, "attnbias")) {
+    const auto grid = c.ints_param("grid");
+    const RelativePositionBias bias{in("table"), grid[0], grid[1]};
+    if (starts_with(n, "attnbias_")) return ops::token_attention(in("qkv"), c.int_param("heads"), bias);
+    Tensor dbias;
+    const Tensor dqkv =
+        ops::token_attention_backward(in("dy"), in("qkv"), c.int_param("heads"), bias, &dbias);
+    return flat_concat({dqkv, dbias});
+  }
+  if (starts_with(n, "affine_")) return ops::last_dim_affine(in("x"), opt("scale"), opt("shift"));
   if (starts_with(n, "tokens_")) return ops::patch_tokens(in("patches"), in("cls"), in("pos"));
   if (starts_with(n, "tokensback_")) {
     const PatchTokenGradients g = ops::patch_tokens_backward(in("dy"));

@@ -298,31 +298,35 @@ TEST(Checkpoints, CohenLegacyFormatConvertsByItsOwnArch) {
   EXPECT_EQ(io::read_safetensors(dst).metadata.at("source_file"), "cohen_cifar_resnet110.pth.tar");
 }
 
-// Hugging Face's ViTForImageClassification (diffusion denoised smoothing's CIFAR-10 classifier is one) from
-// its pytorch_model.bin, by its own key names: a small random ViT (16×16 images in 4×4 patches, width 24, 2
-// layers of 3 heads) against transformers' own model in float64: the logits, then the input gradient and
-// every parameter's gradient (LayerNorms, attention, MLP, class token, positions, patch convolution).
-TEST(Checkpoints, HuggingFaceVitConvertsByItsOwnKeys) {
-  ConvertOptions o;
-  o.arch = "vit";
-  o.input_shape = {3, 16, 16};
-  o.num_classes = 5;
-  o.flags = {{"patch", "4"}, {"dim", "24"}, {"depth", "2"}, {"heads", "3"}, {"mlp", "40"}};
-  ConvertedModel c = convert_checkpoint(ckpt_dir() + "hf_vit_tiny.bin", o);
+// The classifiers of diffusion denoised smoothing, by their own key names: Hugging Face's
+// ViTForImageClassification (CIFAR-10) from its pytorch_model.bin and timm's Beit (ImageNet) from torch.save
+// of its state dict with the relative position indices older checkpoints hold. Small random models
+// (make_vit_fixtures.py: 4×4 patches, width 24, 2 layers of 3 heads; BEiT on a 4×3 grid) against the
+// libraries' own models in float64: the logits, then the input gradient and every parameter's gradient
+// (LayerNorms, attention, relative position tables, layer scales, MLP, class token, positions, patches).
+class TransformerCheckpoint : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(TransformerCheckpoint, ConvertsByItsOwnKeys) {
+  const std::string arch = GetParam(), path = tiny_transformer_fixture(arch);
+  ConvertOptions o = tiny_transformer_options(arch);
+  ConvertedModel c = convert_checkpoint(path + (arch == "vit" ? ".bin" : ".pth"), o);
   EXPECT_EQ(c.metadata.at("source_format"), "zip");
-  EXPECT_EQ(c.model->spec.mean, std::vector<float>(3, 0.5f));  // the image processor's, implied by the arch
-  const io::Safetensors io = io::read_safetensors(ckpt_dir() + "hf_vit_tiny.io.safetensors");
+  EXPECT_EQ(c.model->spec.mean, std::vector<float>(3, 0.5f));  // the image processors', implied by the arch
+  const io::Safetensors io = io::read_safetensors(path + ".io.safetensors");
   EXPECT_LT(relative_l2_error(c.model->forward(io.at("x")), io.at("logits")), 1e-5);
-  const std::string dst = temp_path("hf_vit_tiny.safetensors");
+  const std::string dst = temp_path(arch + "_tiny.safetensors");
   write_converted(dst, c);
   auto back = load_model(dst);
   EXPECT_LT(relative_l2_error(back->forward(io.at("x")), io.at("logits")), 1e-5);
-  // The keys' biases get no gradient (a shift shared by every key leaves the softmax as it is): PyTorch's
-  // float64 gives norms of 1e-16, ours float32's 4e-8; the other gradients' norms are 0.6 to 20.
+  // The ViT's key biases get no gradient (a shift shared by every key leaves the softmax as it is): PyTorch's
+  // float64 gives norms of 1e-16, ours float32's 4e-8; the other gradients' norms are above 0.1.
   expect_training_step_matches(*back, io, "train.", "logits", 1e-4, 1e-4, 1e-6);
   o.flags.erase("dim");  // ViT-B's width: the first tensor of another shape is named
-  EXPECT_ERROR_MENTIONS(convert_checkpoint(ckpt_dir() + "hf_vit_tiny.bin", o), "vit.embeddings", "768");
+  EXPECT_ERROR_MENTIONS(convert_checkpoint(path + (arch == "vit" ? ".bin" : ".pth"), o), "768");
 }
+
+INSTANTIATE_TEST_SUITE_P(DenoisedSmoothingClassifiers, TransformerCheckpoint,
+                         ::testing::Values("vit", "beit"), [](const auto& info) { return info.param; });
 
 TEST(Checkpoints, TorchvisionZipWithDataParallelKeys) {
   ConvertOptions o;

@@ -14,6 +14,7 @@
 #include "kernels/elementwise.h"
 #include "kernels/fill.h"
 #include "kernels/gelu.h"
+#include "kernels/last_dim_affine.h"
 #include "kernels/layer_norm.h"
 #include "kernels/linear.h"
 #include "kernels/patch_tokens.h"
@@ -76,6 +77,14 @@ TEST(OpErrors, TransformerOps) {
                         "class token must be [7]");
   EXPECT_ERROR_MENTIONS(ops::patch_tokens_backward(randn({2, 0, 7}, 16)), "patch_tokens_backward",
                         "class token");
+  EXPECT_ERROR_MENTIONS(ops::last_dim_affine(x, randn({5}, 17), Tensor()), "last_dim_affine",
+                        "scale must be [7]");
+  EXPECT_ERROR_MENTIONS(ops::last_dim_affine(x, Tensor(), randn({7, 1}, 18)), "shift must be [7]");
+  const Tensor qkv3 = randn({2, 7, 18}, 19);  // a class token and a 3×2 grid
+  EXPECT_ERROR_MENTIONS(ops::token_attention(qkv3, 3, {randn({18, 3}, 20), 2, 2}), "token_attention",
+                        "7 tokens", "2x2 grid");
+  EXPECT_ERROR_MENTIONS(ops::token_attention(qkv3, 3, {randn({18, 2}, 21), 3, 2}), "relative position table",
+                        "[18, 3]");
 }
 
 TEST(OpErrors, TrainingOps) {

@@ -14,7 +14,6 @@
 #include "nn/memory.h"
 #include "nn/models/random_init.h"
 #include "nn/state_dict.h"
-#include "weights_tools/convert.h"
 #include "weights_tools/torch_checkpoint.h"
 
 namespace sc::test {
@@ -225,13 +224,17 @@ std::unique_ptr<Classifier> random_classifier(const std::string& arch, int64_t c
   return model;
 }
 
-std::unique_ptr<Classifier> tiny_hf_vit() {
+ConvertOptions tiny_transformer_options(const std::string& arch) {
   ConvertOptions o;
-  o.arch = "vit";
-  o.input_shape = {3, 16, 16};
+  o.arch = arch;
+  o.input_shape = {3, 16, arch == "vit" ? 16 : 12};
   o.num_classes = 5;
   o.flags = {{"patch", "4"}, {"dim", "24"}, {"depth", "2"}, {"heads", "3"}, {"mlp", "40"}};
-  return std::move(convert_checkpoint(fixture_dir() + "/checkpoints/hf_vit_tiny.bin", o).model);
+  return o;
+}
+
+std::string tiny_transformer_fixture(const std::string& arch) {
+  return fixture_dir() + "/checkpoints/" + (arch == "vit" ? "hf_vit_tiny" : "timm_beit_tiny");
 }
 
 void expect_interval_bounds_hold(Classifier& model, const Tensor& x, double eps, bool may_overflow) {

@@ -13,6 +13,7 @@
 #include "nn/models/registry.h"
 #include "nn/tensor.h"
 #include "smoothing/base_classifier.h"
+#include "weights_tools/convert.h"
 
 // Expects `stmt` to throw sc::Error whose message contains every fragment.
 #define EXPECT_ERROR_MENTIONS(stmt, ...)                                                           \
@@ -74,9 +75,11 @@ Tensor random_images(const Shape& shape, uint64_t seed, float scale = 0.25f);
 std::unique_ptr<Classifier> random_classifier(const std::string& arch, int64_t channels, int64_t size,
                                               int64_t classes, uint64_t seed);
 
-// The small Hugging Face ViT of checkpoints/hf_vit_tiny.bin (make_vit_fixtures.py) converted by its own keys:
-// 16×16 images in 4×4 patches, width 24, 2 layers of 3 heads, MLP 40, 5 classes.
-std::unique_ptr<Classifier> tiny_hf_vit();
+// The small vision transformers of make_vit_fixtures.py converted by their own keys: arch "vit"
+// (checkpoints/hf_vit_tiny.bin, Hugging Face's, 16×16 images) or "beit" (timm_beit_tiny.pth, timm's, 16×12);
+// 4×4 patches, width 24, 2 layers of 3 heads, MLP 40, 5 classes. Their fixtures are NAME.io.safetensors.
+ConvertOptions tiny_transformer_options(const std::string& arch);
+std::string tiny_transformer_fixture(const std::string& arch);  // the checkpoint's path without its extension
 
 // Interval bounds of `model` around x: a box of radius 0 gives forward(x) (to 1e-4), and forward passes at
 // random points and corners of the ℓ∞ box of radius eps lie between the bounds (within 1e-5 of the logits'

@@ -58,6 +58,8 @@ ModelSpec make_spec(const std::string& arch, const ConvertOptions& o, const std:
   // std 0.5), whatever the dataset's own size.
   if (arch == "vit")
     s.height = s.width = 224, s.mean.assign(s.channels, 0.5f), s.std.assign(s.channels, 0.5f);
+  // timm's BEiT (v1) checkpoints likewise take [−1, 1] (their configs' mean and std 0.5), at their own size.
+  if (arch == "beit") s.mean.assign(s.channels, 0.5f), s.std.assign(s.channels, 0.5f);
   if (!o.mean.empty() || !o.std.empty()) {
     SC_CHECK(o.mean.size() == o.std.size(), what, ": --mean and --std need the same number of values");
     s.mean = o.mean, s.std = o.std;
@@ -104,6 +106,10 @@ ConvertedModel convert_checkpoint(const std::string& path, const ConvertOptions&
   std::string where;
   StateDict sd = torchfile::extract_state_dict(ckpt, &where);
   const std::string prefix = strip_prefix(sd);
+  // BEiT's relative position indices are a function of the patch grid (kernels/relative_position.h), computed
+  // rather than stored; checkpoints saved before timm made them non-persistent still hold them.
+  if (arch == "beit")
+    std::erase_if(sd, [](const auto& kv) { return ends_with(kv.first, ".relative_position_index"); });
   ConvertedModel out;
   out.model = build_model(make_spec(arch, o, what));
   load_state_dict(*out.model, sd, what);

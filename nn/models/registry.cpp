@@ -37,6 +37,7 @@ const std::map<std::string, ModelBuilder>& registry() {
       {"imagenet_memnet", build_memnet},
       {"conv_autoencoder", build_conv_autoencoder},
       {"vit", build_vit},
+      {"beit", build_beit},
   };
   return r;
 }

@@ -1,40 +1,47 @@
-// ViT-B/16 and its relatives, pre-norm transformer layers over the tokens of a patch embedding:
-//   tokens = [cls, patch conv(x)] + positions                  vit.embeddings.{cls_token,
-//   position_embeddings,
-//                                                               patch_embeddings.projection}
-//   per layer i (vit.encoder.layer.i):
-//     z = z + dense(attention(query, key, value of LN(z)))     layernorm_before, attention.attention.{query,
-//                                                               key, value}, attention.output.dense
-//     z = z + output(GELU(intermediate(LN(z))))                layernorm_after, intermediate.dense,
-//     output.dense
-//   logits = classifier(LN(z of the class token))              vit.layernorm, classifier
-// LayerNorm's eps is 1e-12, Hugging Face's ViTConfig default; GELU the exact (erf) one. The final LayerNorm
-// acts on each token alone, so only the class token's is computed. Tokens are rows [B, T, C]: every Linear
-// acts on [B·T, C]. No interval bounds and no fast-path plan: the generic engine runs it.
+// Vision transformers: pre-norm layers over the tokens [class, patch convolution of x] (+ positions):
+//   z = z + γ₁ ⊙ proj(attention(qkv(LN₁(z))))
+//   z = z + γ₂ ⊙ fc2(GELU(fc1(LN₂(z))))
+// then a LayerNorm of the pooled tokens and a linear head. Two layouts, each with its checkpoints' key names:
+// - vit: Hugging Face's ViTForImageClassification (DDS's CIFAR-10 classifier). Separate query/key/value
+//   projections, learned absolute positions, no γ, the class token pooled. LayerNorm eps 1e-12 (ViTConfig's).
+//   Keys: vit.embeddings.{cls_token, position_embeddings, patch_embeddings.projection},
+//   vit.encoder.layer.i.{layernorm_before, attention.attention.{query, key, value}, attention.output.dense,
+//   layernorm_after, intermediate.dense, output.dense}, vit.layernorm, classifier.
+// - beit: timm's Beit as beit_*_patch16_* configure it (DDS's ImageNet classifier is beit_large_patch16_512).
+//   One qkv projection without bias plus q_bias and v_bias (the keys get none), a relative position bias
+//   table per layer added to the attention scores (kernels/relative_position.h), no absolute positions (flag
+//   abs_pos 1 adds them), layer scales γ₁ γ₂, the patch tokens' mean pooled. LayerNorm eps 1e-6 (timm's).
+//   Keys: cls_token, [pos_embed], patch_embed.proj, blocks.i.{norm1, attn.{qkv.weight, q_bias, v_bias,
+//   relative_position_bias_table, proj}, norm2, mlp.{fc1, fc2}, gamma_1, gamma_2}, fc_norm, head.
+// GELU is the exact (erf) one in both. Tokens are rows [B, T, C]: every Linear acts on [B·T, C]. Forward,
+// input and parameter gradients; no interval bounds and no fast-path plan: the generic engine runs them.
 #include "nn/models/vit.h"
 
+#include <utility>
+
+#include "kernels/adaptive_avg_pool2d.h"
+#include "kernels/channel_sums.h"
 #include "kernels/concat.h"
 #include "kernels/elementwise.h"
 #include "kernels/gelu.h"
+#include "kernels/last_dim_affine.h"
 #include "kernels/layer_norm.h"
 #include "kernels/patch_tokens.h"
+#include "kernels/relative_position.h"
 #include "kernels/token_attention.h"
 
 namespace sc {
 
 namespace {
-constexpr double kLayerNormEps = 1e-12;
-
 class LayerNorm : public Module {
  public:
-  explicit LayerNorm(int64_t C) : weight(Tensor::full({C}, 1.0f)), bias(Tensor::zeros({C})) {}
+  LayerNorm(int64_t C, double eps) : weight(Tensor::full({C}, 1.0f)), bias(Tensor::zeros({C})), eps_(eps) {}
   Tensor forward(const Tensor& x) override {
     input_.keep(x);
-    return ops::layer_norm(x, weight, bias, kLayerNormEps);
+    return ops::layer_norm(x, weight, bias, eps_);
   }
   Tensor backward(const Tensor& dy) override {
-    LayerNormGradients g =
-        ops::layer_norm_backward(dy.contiguous(), input_.get(*this), weight, kLayerNormEps);
+    LayerNormGradients g = ops::layer_norm_backward(dy.contiguous(), input_.get(*this), weight, eps_);
     if (ParameterGradients* sink = parameter_gradients()) {
       sink->accumulate(weight, g.dweight);
       sink->accumulate(bias, g.dbias);
@@ -49,80 +56,209 @@ class LayerNorm : public Module {
   Tensor weight, bias;
 
  private:
+  double eps_;
   Saved<Tensor> input_;
 };
 
-// One pre-norm transformer layer on tokens [B, T, C].
-class VitLayer : public Module {
+// A residual branch's layer scale: y = u ⊙ γ (γ undefined: y = u). Backward: dy ⊙ γ, and dγ = Σ_rows dy ⊙ u.
+class LayerScale {
  public:
-  VitLayer(int64_t dim, int64_t heads, int64_t mlp)
-      : heads_(heads),
-        before_(dim),
-        after_(dim),
-        query_(dim, dim),
-        key_(dim, dim),
-        value_(dim, dim),
-        attention_out_(dim, dim),
-        intermediate_(dim, mlp),
-        output_(mlp, dim) {}
+  explicit LayerScale(int64_t C, bool on) : gamma(on ? Tensor::full({C}, 1.0f) : Tensor()) {}
+  Tensor forward(const Tensor& u) {
+    if (!gamma.defined()) return u;
+    branch_.keep(u);
+    return ops::last_dim_affine(u, gamma, Tensor());
+  }
+  Tensor backward(const Tensor& dy, const Module& owner) {
+    if (!gamma.defined()) return dy;
+    if (ParameterGradients* sink = parameter_gradients())
+      sink->accumulate(gamma, ops::channel_sums(ops::mul(dy, branch_.get(owner))));
+    return ops::last_dim_affine(dy, gamma, Tensor());
+  }
+  Tensor gamma;
+
+ private:
+  Saved<Tensor> branch_;
+};
+
+struct LayerConfig {
+  int64_t dim, heads, mlp;
+  double eps;
+  bool layer_scale;
+  int64_t grid_h = 0, grid_w = 0;  // BEiT's relative position bias over this patch grid (0: none)
+};
+
+// One pre-norm transformer layer on tokens [B, T, C]; the subclasses make qkv [B·T, 3C] from LN₁(z) and name
+// the tensors.
+class TransformerLayer : public Module {
+ public:
+  explicit TransformerLayer(const LayerConfig& c)
+      : config_(c),
+        norm1_(c.dim, c.eps),
+        norm2_(c.dim, c.eps),
+        proj_(c.dim, c.dim),
+        fc1_(c.dim, c.mlp),
+        fc2_(c.mlp, c.dim),
+        scale1_(c.dim, c.layer_scale),
+        scale2_(c.dim, c.layer_scale) {
+    if (c.grid_h > 0) relative_table_ = Tensor::zeros({relative_position_rows(c.grid_h, c.grid_w), c.heads});
+  }
 
   Tensor forward(const Tensor& x) override {
     const int64_t B = x.size(0), T = x.size(1), C = x.size(2);
     const Tensor rows = x.reshape({B * T, C});
-    const Tensor a = before_.forward(rows);
-    const Tensor qkv =
-        ops::concat({query_.forward(a), key_.forward(a), value_.forward(a)}, 1).reshape({B, T, 3 * C});
+    const Tensor qkv = make_qkv(norm1_.forward(rows)).reshape({B, T, 3 * C});
     qkv_.keep(qkv);
-    const Tensor attended = ops::token_attention(qkv, heads_).reshape({B * T, C});
-    const Tensor z = ops::add(rows, attention_out_.forward(attended));
-    const Tensor pre_gelu = intermediate_.forward(after_.forward(z));
-    mlp_input_.keep(pre_gelu);
-    const Tensor m = output_.forward(ops::gelu(pre_gelu));
-    return ops::add(z, m).reshape({B, T, C});
+    const Tensor attended = ops::token_attention(qkv, config_.heads, relative_bias()).reshape({B * T, C});
+    const Tensor z = ops::add(rows, scale1_.forward(proj_.forward(attended)));
+    const Tensor pre_gelu = fc1_.forward(norm2_.forward(z));
+    pre_gelu_.keep(pre_gelu);
+    return ops::add(z, scale2_.forward(fc2_.forward(ops::gelu(pre_gelu)))).reshape({B, T, C});
   }
 
   Tensor backward(const Tensor& dy) override {
     const Tensor& qkv = qkv_.get(*this);
     const int64_t B = qkv.size(0), T = qkv.size(1), C = qkv.size(2) / 3;
     const Tensor g = dy.contiguous().reshape({B * T, C});
-    const Tensor dm = ops::gelu_backward(output_.backward(g), mlp_input_.get(*this));
-    const Tensor dz = ops::add(g, after_.backward(intermediate_.backward(dm)));
-    const Tensor dattended = attention_out_.backward(dz).reshape({B, T, C});
-    const Tensor dqkv = ops::token_attention_backward(dattended, qkv, heads_).reshape({B * T, 3 * C});
-    Tensor da = query_.backward(dqkv.slice(1, 0, C).contiguous());
-    da = ops::add(da, key_.backward(dqkv.slice(1, C, 2 * C).contiguous()));
-    da = ops::add(da, value_.backward(dqkv.slice(1, 2 * C, 3 * C).contiguous()));
-    return ops::add(dz, before_.backward(da)).reshape({B, T, C});
+    const Tensor dpre = ops::gelu_backward(fc2_.backward(scale2_.backward(g, *this)), pre_gelu_.get(*this));
+    const Tensor dz = ops::add(g, norm2_.backward(fc1_.backward(dpre)));
+    const Tensor dattended = proj_.backward(scale1_.backward(dz, *this)).reshape({B, T, C});
+    ParameterGradients* sink = parameter_gradients();
+    Tensor dbias;
+    const Tensor dqkv = ops::token_attention_backward(dattended, qkv, config_.heads, relative_bias(),
+                                                      sink && relative_table_.defined() ? &dbias : nullptr);
+    if (dbias.defined()) sink->accumulate(relative_table_, gather_table_gradient(dbias));
+    return ops::add(dz, norm1_.backward(qkv_backward(dqkv.reshape({B * T, 3 * C})))).reshape({B, T, C});
   }
 
+ protected:
+  virtual Tensor make_qkv(const Tensor& a) = 0;
+  virtual Tensor qkv_backward(const Tensor& dqkv) = 0;
+  // The shared tensors under their names in this layout.
+  void collect_common(const std::string& prefix, NamedTensors& out, const char* norm1, const char* proj,
+                      const char* norm2, const char* fc1, const char* fc2) {
+    norm1_.collect(join_key(prefix, norm1), out);
+    proj_.collect(join_key(prefix, proj), out);
+    norm2_.collect(join_key(prefix, norm2), out);
+    fc1_.collect(join_key(prefix, fc1), out);
+    fc2_.collect(join_key(prefix, fc2), out);
+    if (relative_table_.defined())
+      out.emplace_back(join_key(prefix, "attn.relative_position_bias_table"), &relative_table_);
+    if (scale1_.gamma.defined()) {
+      out.emplace_back(join_key(prefix, "gamma_1"), &scale1_.gamma);
+      out.emplace_back(join_key(prefix, "gamma_2"), &scale2_.gamma);
+    }
+  }
+  LayerConfig config_;
+
+ private:
+  RelativePositionBias relative_bias() const { return {relative_table_, config_.grid_h, config_.grid_w}; }
+  // The table's gradient: each pair's Σ_b ∂L/∂score [heads, T, T] added into the row it read.
+  Tensor gather_table_gradient(const Tensor& dbias) const {
+    const int64_t H = config_.heads, T = dbias.size(1);
+    const std::vector<float> d = dbias.cpu().to_float_vector();
+    std::vector<double> sum(static_cast<size_t>(relative_table_.numel()), 0.0);
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t t = 0; t < T; ++t)
+        for (int64_t s = 0; s < T; ++s)
+          sum[static_cast<size_t>(relative_position_index(t, s, config_.grid_h, config_.grid_w) * H + h)] +=
+              d[static_cast<size_t>((h * T + t) * T + s)];
+    return Tensor::from_vector(std::vector<float>(sum.begin(), sum.end()), relative_table_.shape())
+        .to(relative_table_.device());
+  }
+
+  LayerNorm norm1_, norm2_;
+  Linear proj_, fc1_, fc2_;
+  LayerScale scale1_, scale2_;
+  Tensor relative_table_;
+  Saved<Tensor> qkv_, pre_gelu_;  // the attention's input and GELU's
+};
+
+// Hugging Face's ViTLayer: separate query, key and value projections.
+class VitLayer : public TransformerLayer {
+ public:
+  explicit VitLayer(const LayerConfig& c)
+      : TransformerLayer(c), query_(c.dim, c.dim), key_(c.dim, c.dim), value_(c.dim, c.dim) {}
   void collect(const std::string& prefix, NamedTensors& out) override {
     query_.collect(join_key(prefix, "attention.attention.query"), out);
     key_.collect(join_key(prefix, "attention.attention.key"), out);
     value_.collect(join_key(prefix, "attention.attention.value"), out);
-    attention_out_.collect(join_key(prefix, "attention.output.dense"), out);
-    intermediate_.collect(join_key(prefix, "intermediate.dense"), out);
-    output_.collect(join_key(prefix, "output.dense"), out);
-    before_.collect(join_key(prefix, "layernorm_before"), out);
-    after_.collect(join_key(prefix, "layernorm_after"), out);
+    collect_common(prefix, out, "layernorm_before", "attention.output.dense", "layernorm_after",
+                   "intermediate.dense", "output.dense");
   }
   std::string name() const override { return "VitLayer"; }
 
+ protected:
+  Tensor make_qkv(const Tensor& a) override {
+    return ops::concat({query_.forward(a), key_.forward(a), value_.forward(a)}, 1);
+  }
+  Tensor qkv_backward(const Tensor& dqkv) override {
+    const int64_t C = config_.dim;
+    Tensor da = query_.backward(dqkv.slice(1, 0, C).contiguous());
+    da = ops::add(da, key_.backward(dqkv.slice(1, C, 2 * C).contiguous()));
+    return ops::add(da, value_.backward(dqkv.slice(1, 2 * C, 3 * C).contiguous()));
+  }
+
  private:
-  int64_t heads_;
-  LayerNorm before_, after_;
-  Linear query_, key_, value_, attention_out_, intermediate_, output_;
-  Saved<Tensor> qkv_, mlp_input_;  // the attention's input and GELU's
+  Linear query_, key_, value_;
 };
+
+// timm's Beit Block: one qkv projection; its bias [q_bias | 0 | v_bias].
+class BeitLayer : public TransformerLayer {
+ public:
+  explicit BeitLayer(const LayerConfig& c)
+      : TransformerLayer(c),
+        qkv_(c.dim, 3 * c.dim, false),
+        q_bias_(Tensor::zeros({c.dim})),
+        v_bias_(Tensor::zeros({c.dim})) {}
+  void collect(const std::string& prefix, NamedTensors& out) override {
+    qkv_.collect(join_key(prefix, "attn.qkv"), out);
+    out.emplace_back(join_key(prefix, "attn.q_bias"), &q_bias_);
+    out.emplace_back(join_key(prefix, "attn.v_bias"), &v_bias_);
+    collect_common(prefix, out, "norm1", "attn.proj", "norm2", "mlp.fc1", "mlp.fc2");
+  }
+  std::string name() const override { return "BeitLayer"; }
+
+ protected:
+  Tensor make_qkv(const Tensor& a) override {
+    const Tensor bias =
+        ops::concat({q_bias_, Tensor::zeros({config_.dim}, DType::F32, q_bias_.device()), v_bias_}, 0);
+    return ops::last_dim_affine(qkv_.forward(a), Tensor(), bias);
+  }
+  Tensor qkv_backward(const Tensor& dqkv) override {
+    if (ParameterGradients* sink = parameter_gradients()) {
+      const Tensor sums = ops::channel_sums(dqkv);
+      sink->accumulate(q_bias_, sums.slice(0, 0, config_.dim).clone());
+      sink->accumulate(v_bias_, sums.slice(0, 2 * config_.dim, 3 * config_.dim).clone());
+    }
+    return qkv_.backward(dqkv);
+  }
+
+ private:
+  Linear qkv_;
+  Tensor q_bias_, v_bias_;
+};
+
+enum class Layout { HuggingFaceVit, TimmBeit };
+
 // The whole network on normalized images [B, channels, H, W] → logits [B, classes].
 class VisionTransformer : public Module {
  public:
-  VisionTransformer(const ModelSpec& s, int64_t patch, int64_t dim, int64_t depth, int64_t heads, int64_t mlp)
-      : patch_(s.channels, dim, patch, Conv2dParams::square(patch, 0)),
-        cls_token_(Tensor::zeros({1, 1, dim})),
-        positions_(Tensor::zeros({1, (s.height / patch) * (s.width / patch) + 1, dim})),
-        final_norm_(dim),
-        classifier_(dim, s.num_classes) {
-    for (int64_t i = 0; i < depth; ++i) layers_.push_back(std::make_unique<VitLayer>(dim, heads, mlp));
+  VisionTransformer(Layout layout, const ModelSpec& s, int64_t patch, int64_t depth, const LayerConfig& c,
+                    bool positions)
+      : layout_(layout),
+        patch_(s.channels, c.dim, patch, Conv2dParams::square(patch, 0)),
+        cls_token_(Tensor::zeros({1, 1, c.dim})),
+        positions_(Tensor::zeros({1, (s.height / patch) * (s.width / patch) + 1, c.dim})),
+        learned_positions_(positions),
+        final_norm_(c.dim, c.eps),
+        head_(c.dim, s.num_classes) {
+    for (int64_t i = 0; i < depth; ++i) {
+      if (layout == Layout::HuggingFaceVit)
+        layers_.push_back(std::make_unique<VitLayer>(c));
+      else
+        layers_.push_back(std::make_unique<BeitLayer>(c));
+    }
   }
 
   Tensor forward(const Tensor& x) override {
@@ -132,55 +268,97 @@ class VisionTransformer : public Module {
     Tensor z =
         ops::patch_tokens(p.reshape({B, C, T - 1}), cls_token_.reshape({C}), positions_.reshape({T, C}));
     for (auto& layer : layers_) z = layer->forward(z);
-    return classifier_.forward(final_norm_.forward(z.slice(1, 0, 1).reshape({B, C})));
+    return head_.forward(final_norm_.forward(pool(z)));
   }
 
   Tensor backward(const Tensor& dy) override {
     const Shape& grid = patch_grid_.get(*this);
     const int64_t B = grid[0], C = grid[1], T = grid[2] * grid[3] + 1;
-    const Tensor dcls = final_norm_.backward(classifier_.backward(dy)).reshape({B, 1, C});
-    Tensor dz = ops::concat({dcls, Tensor::zeros({B, T - 1, C}, DType::F32, dcls.device())}, 1);
+    Tensor dz = unpool(final_norm_.backward(head_.backward(dy)), B, T, C);
     for (auto it = layers_.rbegin(); it != layers_.rend(); ++it) dz = (*it)->backward(dz);
     PatchTokenGradients g = ops::patch_tokens_backward(dz);
     if (ParameterGradients* sink = parameter_gradients()) {
       sink->accumulate(cls_token_, g.dcls.reshape(cls_token_.shape()));
-      sink->accumulate(positions_, g.dpos.reshape(positions_.shape()));
+      if (learned_positions_) sink->accumulate(positions_, g.dpos.reshape(positions_.shape()));
     }
     return patch_.backward(g.dpatches.reshape(grid));
   }
 
   void collect(const std::string& prefix, NamedTensors& out) override {
-    out.emplace_back(join_key(prefix, "vit.embeddings.cls_token"), &cls_token_);
-    out.emplace_back(join_key(prefix, "vit.embeddings.position_embeddings"), &positions_);
-    patch_.collect(join_key(prefix, "vit.embeddings.patch_embeddings.projection"), out);
+    const bool hf = layout_ == Layout::HuggingFaceVit;
+    out.emplace_back(join_key(prefix, hf ? "vit.embeddings.cls_token" : "cls_token"), &cls_token_);
+    // Without learned positions the zeros move with the model but are no key of its state dict.
+    const std::string positions = hf ? "vit.embeddings.position_embeddings" : "pos_embed";
+    out.emplace_back(learned_positions_ ? join_key(prefix, positions) : "", &positions_);
+    patch_.collect(join_key(prefix, hf ? "vit.embeddings.patch_embeddings.projection" : "patch_embed.proj"),
+                   out);
     for (size_t i = 0; i < layers_.size(); ++i)
-      layers_[i]->collect(join_key(prefix, "vit.encoder.layer." + std::to_string(i)), out);
-    final_norm_.collect(join_key(prefix, "vit.layernorm"), out);
-    classifier_.collect(join_key(prefix, "classifier"), out);
+      layers_[i]->collect(join_key(prefix, (hf ? "vit.encoder.layer." : "blocks.") + std::to_string(i)), out);
+    final_norm_.collect(join_key(prefix, hf ? "vit.layernorm" : "fc_norm"), out);
+    head_.collect(join_key(prefix, hf ? "classifier" : "head"), out);
   }
   std::string name() const override { return "VisionTransformer"; }
 
  private:
+  // The class token (vit; the final LayerNorm acts on each token alone, so only its is computed) or the mean
+  // of the patch tokens (beit): [B, T, C] → [B, C].
+  Tensor pool(const Tensor& z) const {
+    const int64_t B = z.size(0), T = z.size(1), C = z.size(2);
+    if (layout_ == Layout::HuggingFaceVit) return z.slice(1, 0, 1).reshape({B, C});
+    const Tensor patches = z.slice(1, 1, T).permute({0, 2, 1}).contiguous().reshape({B, C, T - 1, 1});
+    return ops::adaptive_avg_pool2d(patches, 1, 1).reshape({B, C});
+  }
+  // pool's backward: dpooled [B, C] → dz [B, T, C].
+  Tensor unpool(const Tensor& dpooled, int64_t B, int64_t T, int64_t C) const {
+    const Device device = dpooled.device();
+    if (layout_ == Layout::HuggingFaceVit)
+      return ops::concat({dpooled.reshape({B, 1, C}), Tensor::zeros({B, T - 1, C}, DType::F32, device)}, 1);
+    const Tensor dpatches = ops::adaptive_avg_pool2d_backward(dpooled.reshape({B, C, 1, 1}), T - 1, 1);
+    return ops::concat({Tensor::zeros({B, 1, C}, DType::F32, device),
+                        dpatches.reshape({B, C, T - 1}).permute({0, 2, 1}).contiguous()},
+                       1);
+  }
+
+  Layout layout_;
   Conv2d patch_;
   Tensor cls_token_, positions_;
-  std::vector<std::unique_ptr<VitLayer>> layers_;
+  bool learned_positions_;
+  std::vector<std::unique_ptr<TransformerLayer>> layers_;
   LayerNorm final_norm_;
-  Linear classifier_;
+  Linear head_;
   Saved<Shape> patch_grid_;  // the patch convolution's output shape [B, C, h, w]
 };
+
+// The flags both layouts share, checked: patch, dim, depth, heads, mlp (ViT-B/16's by default).
+struct Flags {
+  int64_t patch, dim, depth, heads, mlp;
+};
+Flags read_flags(const ModelSpec& s) {
+  const Flags f{s.flag_int("patch", 16), s.flag_int("dim", 768), s.flag_int("depth", 12),
+                s.flag_int("heads", 12), 0};
+  const int64_t mlp = s.flag_int("mlp", 4 * f.dim);
+  SC_CHECK(f.patch > 0 && f.dim > 0 && f.depth >= 0 && f.heads > 0 && mlp > 0, s.arch,
+           ": the flags patch, dim, heads and mlp must be positive and depth not negative");
+  SC_CHECK(f.dim % f.heads == 0, s.arch, ": dim ", f.dim, " is not a multiple of heads ", f.heads);
+  SC_CHECK(s.height % f.patch == 0 && s.width % f.patch == 0, s.arch, ": the input ", s.height, "x", s.width,
+           " is not a whole number of ", f.patch, "x", f.patch, " patches");
+  return {f.patch, f.dim, f.depth, f.heads, mlp};
+}
 }  // namespace
 
 std::unique_ptr<Module> build_vit(const ModelSpec& s) {
-  const int64_t patch = s.flag_int("patch", 16), dim = s.flag_int("dim", 768),
-                depth = s.flag_int("depth", 12), heads = s.flag_int("heads", 12),
-                mlp = s.flag_int("mlp", 3072);
-  SC_CHECK(patch > 0 && dim > 0 && depth >= 0 && heads > 0 && mlp > 0,
-           "vit: the flags patch, dim, heads and mlp "
-           "must be positive and depth not negative");
-  SC_CHECK(dim % heads == 0, "vit: dim ", dim, " is not a multiple of heads ", heads);
-  SC_CHECK(s.height % patch == 0 && s.width % patch == 0, "vit: the input ", s.height, "x", s.width,
-           " is not a whole number of ", patch, "x", patch, " patches");
-  return std::make_unique<VisionTransformer>(s, patch, dim, depth, heads, mlp);
+  const Flags f = read_flags(s);
+  const LayerConfig c{f.dim, f.heads, f.mlp, 1e-12, false};
+  return std::make_unique<VisionTransformer>(Layout::HuggingFaceVit, s, f.patch, f.depth, c, true);
+}
+
+std::unique_ptr<Module> build_beit(const ModelSpec& s) {
+  const Flags f = read_flags(s);
+  const int64_t abs_pos = s.flag_int("abs_pos", 0), layer_scale = s.flag_int("layer_scale", 1);
+  SC_CHECK((abs_pos == 0 || abs_pos == 1) && (layer_scale == 0 || layer_scale == 1),
+           "beit: the flags abs_pos and layer_scale must be 0 or 1");
+  const LayerConfig c{f.dim, f.heads, f.mlp, 1e-6, layer_scale == 1, s.height / f.patch, s.width / f.patch};
+  return std::make_unique<VisionTransformer>(Layout::TimmBeit, s, f.patch, f.depth, c, abs_pos == 1);
 }
 
 }  // namespace sc

@@ -6,7 +6,10 @@
 
 namespace sc {
 
-// Flags: patch (16), dim (768), depth (12), heads (12), mlp (3072): ViT-B/16 by default.
+// Flags: patch (16), dim (768), depth (12), heads (12), mlp (4·dim): ViT-B/16 by default.
 std::unique_ptr<Module> build_vit(const ModelSpec& spec);
+// Flags: patch (16), dim (768), depth (12), heads (12), mlp (4·dim), abs_pos (0: relative position biases
+// only), layer_scale (1). beit_large_patch16_512: --patch 16 --dim 1024 --depth 24 --heads 16 at 512×512.
+std::unique_ptr<Module> build_beit(const ModelSpec& spec);
 
 }  // namespace sc

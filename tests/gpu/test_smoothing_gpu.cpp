@@ -62,13 +62,18 @@ TEST(GpuModels, ZooLogitsOnCudaMatchCpu) {
   EXPECT_TRUE(allclose(gpu, io.at("logits"), 1e-4));
 }
 
-// Hugging Face's ViT with every transformer op on the device (patch tokens, LayerNorm, token attention, GELU,
-// the slices and concatenations between them): the logits, and from one recorded pass the input gradient and
-// every parameter's gradient, against the CPU (and the logits against transformers' own in float64).
-TEST(GpuModels, HuggingFaceVitOnCudaMatchesCpu) {
+// Hugging Face's ViT and timm's BEiT with every transformer op on the device (patch tokens, LayerNorm, token
+// attention with and without relative position biases, GELU, layer scales, the slices, means and
+// concatenations between them): the logits, and from one recorded pass the input gradient and every
+// parameter's gradient, against the CPU (and the logits against the libraries' own in float64).
+class GpuTransformer : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GpuTransformer, OnCudaMatchesCpu) {
   SKIP_WITHOUT_GPU();
-  auto model = tiny_hf_vit();
-  const io::Safetensors io = io::read_safetensors(fixture_dir() + "/checkpoints/hf_vit_tiny.io.safetensors");
+  const std::string arch = GetParam(), path = tiny_transformer_fixture(arch);
+  auto model = std::move(
+      convert_checkpoint(path + (arch == "vit" ? ".bin" : ".pth"), tiny_transformer_options(arch)).model);
+  const io::Safetensors io = io::read_safetensors(path + ".io.safetensors");
   const Tensor& x = io.at("train.x");
   struct Pass {
     Tensor logits, dx;
@@ -96,7 +101,8 @@ TEST(GpuModels, HuggingFaceVitOnCudaMatchesCpu) {
     const Tensor* want = cpu.grads.find(*t);  // keyed by the tensor, which moved but stayed the same object
     const Tensor* got = gpu.grads.find(*t);
     ASSERT_TRUE(want && got);
-    // The keys' biases get no gradient (softmax ignores a shift shared by every key): float32 noise on both.
+    // The ViT's key biases get no gradient (softmax ignores a shift shared by every key): float32 noise on
+    // both.
     if (key.find("attention.attention.key.bias") != std::string::npos) {
       for (float v : got->to_float_vector()) EXPECT_LT(std::fabs(v), 1e-6f);
       continue;
@@ -104,8 +110,11 @@ TEST(GpuModels, HuggingFaceVitOnCudaMatchesCpu) {
     EXPECT_TRUE(allclose(got->cpu(), want->cpu(), 1e-4));
     ++checked;
   }
-  EXPECT_EQ(checked, 38);  // 40 parameters, less the 2 key biases
+  EXPECT_EQ(checked, arch == "vit" ? 38 : 39);  // ViT: 40 parameters less the 2 key biases; BEiT: 39
 }
+
+INSTANTIATE_TEST_SUITE_P(DenoisedSmoothingClassifiers, GpuTransformer, ::testing::Values("vit", "beit"),
+                         [](const auto& info) { return info.param; });
 
 TEST(GpuModels, UNetOnCudaMatchesCpu) {
   SKIP_WITHOUT_GPU();
