@@ -13,7 +13,10 @@ int convert_command(int argc, char** argv) {
             "Converts a PyTorch checkpoint (zip or legacy torch.save; nested state_dict/model/net dicts; module. and "
             "1. prefixes) into a smoothcuda model file: the weights under their own names plus metadata (arch, flags, "
             "normalization, classes, input shape, sha256 of the source).");
-  args.positional("SRC", "PyTorch checkpoint (.pt, .pth, .pth.tar, .th, .bin)")
+  args.positional(
+          "SRC",
+          "PyTorch checkpoint (.pt, .pth, .pth.tar, .th, .bin) or a state dict in safetensors (Hugging "
+          "Face's and timm's model.safetensors)")
       .positional("DST", "output .safetensors");
   add_model_options(args);
   args.allow_extra_options(

@@ -321,6 +321,14 @@ TEST_P(TransformerCheckpoint, ConvertsByItsOwnKeys) {
   // The ViT's key biases get no gradient (a shift shared by every key leaves the softmax as it is): PyTorch's
   // float64 gives norms of 1e-16, ours float32's 4e-8; the other gradients' norms are above 0.1.
   expect_training_step_matches(*back, io, "train.", "logits", 1e-4, 1e-4, 1e-6);
+  // The same weights as a plain safetensors state dict (as Hugging Face and timm publish model.safetensors);
+  // a smoothcuda model file is refused as a source.
+  const std::string plain = temp_path(arch + "_model.safetensors");
+  io::write_safetensors(plain, state_dict(*c.model), {{"format", "pt"}});
+  ConvertedModel from_plain = convert_checkpoint(plain, o);
+  EXPECT_EQ(from_plain.metadata.at("source_format"), "safetensors");
+  EXPECT_TRUE(identical(from_plain.model->forward(io.at("x")), c.model->forward(io.at("x"))));
+  EXPECT_ERROR_MENTIONS(convert_checkpoint(dst, o), "already a smoothcuda model file");
   o.flags.erase("dim");  // ViT-B's width: the first tensor of another shape is named
   EXPECT_ERROR_MENTIONS(convert_checkpoint(path + (arch == "vit" ? ".bin" : ".pth"), o), "768");
 }

@@ -88,14 +88,42 @@ bool is_torch_checkpoint_path(const std::string& p) {
   return false;
 }
 
+namespace {
+// A checkpoint's state dict, where it sat ("" = the top level), its format and its own arch ("" = none).
+struct SourceWeights {
+  StateDict state;
+  std::string where, format, arch;
+};
+
+// PyTorch's torch.save files (zip or legacy), or a plain safetensors state dict (Hugging Face's and timm's
+// model.safetensors: tensors under their keys, any metadata; an "arch" entry names the architecture).
+SourceWeights read_source_weights(const std::string& path, const std::string& bytes,
+                                  const std::string& what) {
+  SourceWeights w;
+  if (ends_with(path, ".safetensors")) {
+    io::Safetensors st = io::parse_safetensors(bytes, what);
+    SC_CHECK(!st.metadata.contains("input_shape") || !st.metadata.contains("num_classes"), what,
+             " is already a smoothcuda model file: use it as it is");
+    w.state = std::move(st.tensors);
+    w.format = "safetensors";
+    if (auto it = st.metadata.find("arch"); it != st.metadata.end()) w.arch = it->second;
+    return w;
+  }
+  torchfile::Checkpoint ckpt = torchfile::parse_checkpoint(bytes, what);
+  ckpt.path = path;
+  w.arch = torchfile::root_string(ckpt, "arch");
+  w.state = torchfile::extract_state_dict(ckpt, &w.where);
+  w.format = ckpt.format;
+  return w;
+}
+}  // namespace
+
 ConvertedModel convert_checkpoint(const std::string& path, const ConvertOptions& o) {
   const std::string what = "'" + path + "'";
   const std::string bytes = io::read_file(path);
-  torchfile::Checkpoint ckpt = torchfile::parse_checkpoint(bytes, what);
-  ckpt.path = path;
+  SourceWeights source = read_source_weights(path, bytes, what);
   std::string arch = o.arch;
-  const std::string own_arch = torchfile::root_string(ckpt, "arch");
-  if (arch.empty()) arch = own_arch;
+  if (arch.empty()) arch = source.arch;
   SC_CHECK(!arch.empty(), what, ": the checkpoint does not name its architecture; give --arch (known: ",
            [] {
              std::string s;
@@ -103,8 +131,7 @@ ConvertedModel convert_checkpoint(const std::string& path, const ConvertOptions&
              return s;
            }(),
            ")");
-  std::string where;
-  StateDict sd = torchfile::extract_state_dict(ckpt, &where);
+  StateDict& sd = source.state;
   const std::string prefix = strip_prefix(sd);
   // BEiT's relative position indices are a function of the patch grid (kernels/relative_position.h), computed
   // rather than stored; checkpoints saved before timm made them non-persistent still hold them.
@@ -116,9 +143,9 @@ ConvertedModel convert_checkpoint(const std::string& path, const ConvertOptions&
   out.metadata = spec_to_metadata(out.model->spec);
   out.metadata["source_file"] = path.substr(path.find_last_of('/') + 1);
   out.metadata["source_sha256"] = io::sha256_hex(bytes);
-  out.metadata["source_format"] = ckpt.format;
+  out.metadata["source_format"] = source.format;
   out.metadata["source_key_prefix"] = prefix;
-  out.metadata["source_state_dict"] = where.empty() ? "(top level)" : where;
+  out.metadata["source_state_dict"] = source.where.empty() ? "(top level)" : source.where;
   return out;
 }
 
