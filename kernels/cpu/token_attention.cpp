@@ -35,6 +35,7 @@ void attention_row(const HeadView& v, int64_t t, std::vector<double>& w) {
   for (int64_t s = 0; s < v.T; ++s) {
     const float* k = v.key(s);
     double acc = 0;
+#pragma omp simd reduction(+ : acc)
     for (int64_t c = 0; c < v.d; ++c) acc += static_cast<double>(q[c]) * k[c];
     double& score = w[static_cast<size_t>(s)];
     score = acc * scale;
@@ -59,8 +60,10 @@ void backward_head(const Tensor& dy, const HeadView& v, int64_t b, int64_t h, Te
     const float* g = dy.data<float>() + (b * T + t) * C + h * d;
     double mean = 0;
     for (int64_t s = 0; s < T; ++s) {
+      const float* value = v.value(s);
       double acc = 0;
-      for (int64_t c = 0; c < d; ++c) acc += static_cast<double>(g[c]) * v.value(s)[c];
+#pragma omp simd reduction(+ : acc)
+      for (int64_t c = 0; c < d; ++c) acc += static_cast<double>(g[c]) * value[c];
       dw[static_cast<size_t>(s)] = acc;
       mean += w[static_cast<size_t>(s)] * acc;
     }
@@ -96,15 +99,18 @@ void token_attention(const Tensor& qkv, int64_t heads, const RelativePositionBia
   for (int64_t b = 0; b < B; ++b)
     for (int64_t h = 0; h < heads; ++h) {
       const HeadView v = head_view(qkv, b, h, heads, bias);
-      std::vector<double> w(static_cast<size_t>(T));
+      std::vector<double> w(static_cast<size_t>(T)), acc(static_cast<size_t>(v.d));
       for (int64_t t = 0; t < T; ++t) {
         attention_row(v, t, w);
-        float* o = out.data<float>() + (b * T + t) * C + h * v.d;
-        for (int64_t c = 0; c < v.d; ++c) {
-          double acc = 0;
-          for (int64_t s = 0; s < T; ++s) acc += w[static_cast<size_t>(s)] * v.value(s)[c];
-          o[c] = static_cast<float>(acc);
+        std::fill(acc.begin(), acc.end(), 0.0);
+        for (int64_t s = 0; s < T; ++s) {  // value rows in order, each contiguous
+          const float* value = v.value(s);
+          const double ws = w[static_cast<size_t>(s)];
+#pragma omp simd
+          for (int64_t c = 0; c < v.d; ++c) acc[static_cast<size_t>(c)] += ws * value[c];
         }
+        float* o = out.data<float>() + (b * T + t) * C + h * v.d;
+        for (int64_t c = 0; c < v.d; ++c) o[c] = static_cast<float>(acc[static_cast<size_t>(c)]);
       }
     }
 }
