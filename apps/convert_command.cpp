@@ -23,8 +23,8 @@ int convert_command(int argc, char** argv) {
       "architecture flag, stored in the model file (e.g. --hidden 256; for --arch iddpm_unet or "
       "adm_unet the reference scripts' flags: --image_size 32 --num_channels 128 --num_res_blocks 3 "
       "--learn_sigma True --diffusion_steps 4000 --noise_schedule cosine ...; for --arch vit "
-      "(Hugging Face's ViT) or beit (timm's BEiT): --patch 16 --dim 768 --depth 12 --heads 12 --mlp 3072, "
-      "ViT-B/16's; beit also --abs_pos 0|1 --layer_scale 0|1)");
+      "(Hugging Face's ViT), timm_vit or beit (timm's ViT, BEiT): --patch 16 --dim 768 --depth 12 --heads 12 "
+      "--mlp 3072, ViT-B/16's; timm_vit and beit also --layer_scale 0|1, beit --abs_pos 0|1)");
   if (!args.parse(argc, argv, 2)) return 0;
   if (is_diffusion_arch(args.get("arch"))) {  // a UNet, with the reference scripts' flags
     convert_diffusion_checkpoint(args.get("SRC"), args.get("DST"), args.get("arch"), args.extra());

@@ -307,12 +307,12 @@ TEST(Checkpoints, CohenLegacyFormatConvertsByItsOwnArch) {
 class TransformerCheckpoint : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(TransformerCheckpoint, ConvertsByItsOwnKeys) {
-  const std::string arch = GetParam(), path = tiny_transformer_fixture(arch);
+  const std::string arch = GetParam(), checkpoint = tiny_transformer_checkpoint(arch);
   ConvertOptions o = tiny_transformer_options(arch);
-  ConvertedModel c = convert_checkpoint(path + (arch == "vit" ? ".bin" : ".pth"), o);
+  ConvertedModel c = convert_checkpoint(checkpoint, o);
   EXPECT_EQ(c.metadata.at("source_format"), "zip");
   EXPECT_EQ(c.model->spec.mean, std::vector<float>(3, 0.5f));  // the image processors', implied by the arch
-  const io::Safetensors io = io::read_safetensors(path + ".io.safetensors");
+  const io::Safetensors io = io::read_safetensors(tiny_transformer_io(arch));
   EXPECT_LT(relative_l2_error(c.model->forward(io.at("x")), io.at("logits")), 1e-5);
   const std::string dst = temp_path(arch + "_tiny.safetensors");
   write_converted(dst, c);
@@ -330,11 +330,12 @@ TEST_P(TransformerCheckpoint, ConvertsByItsOwnKeys) {
   EXPECT_TRUE(identical(from_plain.model->forward(io.at("x")), c.model->forward(io.at("x"))));
   EXPECT_ERROR_MENTIONS(convert_checkpoint(dst, o), "already a smoothcuda model file");
   o.flags.erase("dim");  // ViT-B's width: the first tensor of another shape is named
-  EXPECT_ERROR_MENTIONS(convert_checkpoint(path + (arch == "vit" ? ".bin" : ".pth"), o), "768");
+  EXPECT_ERROR_MENTIONS(convert_checkpoint(checkpoint, o), "768");
 }
 
 INSTANTIATE_TEST_SUITE_P(DenoisedSmoothingClassifiers, TransformerCheckpoint,
-                         ::testing::Values("vit", "beit"), [](const auto& info) { return info.param; });
+                         ::testing::Values("vit", "beit", "timm_vit"),
+                         [](const auto& info) { return info.param; });
 
 TEST(Checkpoints, TorchvisionZipWithDataParallelKeys) {
   ConvertOptions o;

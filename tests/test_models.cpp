@@ -116,7 +116,7 @@ TEST(EveryArch, BackwardRepeatsFromOneRecordedForward) {
     spec.arch = arch;
     spec.height = spec.width = size;
     if (is_denoiser_arch(arch)) spec.num_classes = 0;
-    if (arch == "vit" || arch == "beit")
+    if (arch == "vit" || arch == "beit" || arch == "timm_vit")
       spec.flags = {{"patch", "4"}, {"dim", "12"}, {"depth", "2"}, {"heads", "3"}, {"mlp", "20"}};
     auto model = build_model(spec);
     randomize_parameters(*model, 5);

@@ -230,11 +230,25 @@ ConvertOptions tiny_transformer_options(const std::string& arch) {
   o.input_shape = {3, 16, arch == "vit" ? 16 : 12};
   o.num_classes = 5;
   o.flags = {{"patch", "4"}, {"dim", "24"}, {"depth", "2"}, {"heads", "3"}, {"mlp", "40"}};
+  if (arch == "timm_vit") o.flags["layer_scale"] = "1", o.mean = o.std = {0.5f, 0.5f, 0.5f};
   return o;
 }
 
-std::string tiny_transformer_fixture(const std::string& arch) {
-  return fixture_dir() + "/checkpoints/" + (arch == "vit" ? "hf_vit_tiny" : "timm_beit_tiny");
+namespace {
+std::string tiny_transformer_name(const std::string& arch) {
+  return fixture_dir() + "/checkpoints/" +
+         (arch == "vit"    ? "hf_vit_tiny"
+          : arch == "beit" ? "timm_beit_tiny"
+                           : "timm_vit_tiny");
+}
+}  // namespace
+
+std::string tiny_transformer_checkpoint(const std::string& arch) {
+  return tiny_transformer_name(arch) + (arch == "vit" ? ".bin" : ".pth");
+}
+
+std::string tiny_transformer_io(const std::string& arch) {
+  return tiny_transformer_name(arch) + ".io.safetensors";
 }
 
 void expect_interval_bounds_hold(Classifier& model, const Tensor& x, double eps, bool may_overflow) {

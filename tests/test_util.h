@@ -75,11 +75,13 @@ Tensor random_images(const Shape& shape, uint64_t seed, float scale = 0.25f);
 std::unique_ptr<Classifier> random_classifier(const std::string& arch, int64_t channels, int64_t size,
                                               int64_t classes, uint64_t seed);
 
-// The small vision transformers of make_vit_fixtures.py converted by their own keys: arch "vit"
-// (checkpoints/hf_vit_tiny.bin, Hugging Face's, 16×16 images) or "beit" (timm_beit_tiny.pth, timm's, 16×12);
-// 4×4 patches, width 24, 2 layers of 3 heads, MLP 40, 5 classes. Their fixtures are NAME.io.safetensors.
+// The small vision transformers of make_vit_fixtures.py, to convert by their own keys: arch "vit"
+// (checkpoints/hf_vit_tiny.bin, Hugging Face's, 16×16 images), "beit" (timm_beit_tiny.pth, timm's, 16×12) or
+// "timm_vit" (timm_vit_tiny.pth, 16×12, with layer scales); 4×4 patches, width 24, 2 layers of 3 heads, MLP
+// 40, 5 classes, mean and std 0.5. Their inputs, logits and gradients: tiny_transformer_io.
 ConvertOptions tiny_transformer_options(const std::string& arch);
-std::string tiny_transformer_fixture(const std::string& arch);  // the checkpoint's path without its extension
+std::string tiny_transformer_checkpoint(const std::string& arch);
+std::string tiny_transformer_io(const std::string& arch);
 
 // Interval bounds of `model` around x: a box of radius 0 gives forward(x) (to 1e-4), and forward passes at
 // random points and corners of the ℓ∞ box of radius eps lie between the bounds (within 1e-5 of the logits'

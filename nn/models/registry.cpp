@@ -38,6 +38,7 @@ const std::map<std::string, ModelBuilder>& registry() {
       {"conv_autoencoder", build_conv_autoencoder},
       {"vit", build_vit},
       {"beit", build_beit},
+      {"timm_vit", build_timm_vit},
   };
   return r;
 }

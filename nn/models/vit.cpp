@@ -1,7 +1,8 @@
 // Vision transformers: pre-norm layers over the tokens [class, patch convolution of x] (+ positions):
 //   z = z + γ₁ ⊙ proj(attention(qkv(LN₁(z))))
 //   z = z + γ₂ ⊙ fc2(GELU(fc1(LN₂(z))))
-// then a LayerNorm of the pooled tokens and a linear head. Two layouts, each with its checkpoints' key names:
+// then a LayerNorm of the pooled tokens and a linear head. Three layouts, each with its checkpoints' key
+// names:
 // - vit: Hugging Face's ViTForImageClassification (DDS's CIFAR-10 classifier). Separate query/key/value
 //   projections, learned absolute positions, no γ, the class token pooled. LayerNorm eps 1e-12 (ViTConfig's).
 //   Keys: vit.embeddings.{cls_token, position_embeddings, patch_embeddings.projection},
@@ -13,6 +14,11 @@
 //   abs_pos 1 adds them), layer scales γ₁ γ₂, the patch tokens' mean pooled. LayerNorm eps 1e-6 (timm's).
 //   Keys: cls_token, [pos_embed], patch_embed.proj, blocks.i.{norm1, attn.{qkv.weight, q_bias, v_bias,
 //   relative_position_bias_table, proj}, norm2, mlp.{fc1, fc2}, gamma_1, gamma_2}, fc_norm, head.
+// - timm_vit: timm's VisionTransformer with a class token pooled (vit_*_patch*_*, DeiT). One qkv projection
+// with
+//   bias, learned absolute positions (the class token's included), layer scales only with flag layer_scale 1
+//   (ls1, ls2), LayerNorm eps 1e-6. Keys: cls_token, pos_embed, patch_embed.proj, blocks.i.{norm1,
+//   attn.{qkv, proj}, norm2, mlp.{fc1, fc2}, [ls1.gamma, ls2.gamma]}, norm, head.
 // GELU is the exact (erf) one in both. Tokens are rows [B, T, C]: every Linear acts on [B·T, C]. Forward,
 // input and parameter gradients; no interval bounds and no fast-path plan: the generic engine runs them.
 #include "nn/models/vit.h"
@@ -136,7 +142,8 @@ class TransformerLayer : public Module {
   virtual Tensor qkv_backward(const Tensor& dqkv) = 0;
   // The shared tensors under their names in this layout.
   void collect_common(const std::string& prefix, NamedTensors& out, const char* norm1, const char* proj,
-                      const char* norm2, const char* fc1, const char* fc2) {
+                      const char* norm2, const char* fc1, const char* fc2, const char* gamma1 = "gamma_1",
+                      const char* gamma2 = "gamma_2") {
     norm1_.collect(join_key(prefix, norm1), out);
     proj_.collect(join_key(prefix, proj), out);
     norm2_.collect(join_key(prefix, norm2), out);
@@ -145,8 +152,8 @@ class TransformerLayer : public Module {
     if (relative_table_.defined())
       out.emplace_back(join_key(prefix, "attn.relative_position_bias_table"), &relative_table_);
     if (scale1_.gamma.defined()) {
-      out.emplace_back(join_key(prefix, "gamma_1"), &scale1_.gamma);
-      out.emplace_back(join_key(prefix, "gamma_2"), &scale2_.gamma);
+      out.emplace_back(join_key(prefix, gamma1), &scale1_.gamma);
+      out.emplace_back(join_key(prefix, gamma2), &scale2_.gamma);
     }
   }
   LayerConfig config_;
@@ -239,7 +246,26 @@ class BeitLayer : public TransformerLayer {
   Tensor q_bias_, v_bias_;
 };
 
-enum class Layout { HuggingFaceVit, TimmBeit };
+// timm's VisionTransformer Block: one qkv projection with bias.
+class TimmVitLayer : public TransformerLayer {
+ public:
+  explicit TimmVitLayer(const LayerConfig& c) : TransformerLayer(c), qkv_(c.dim, 3 * c.dim) {}
+  void collect(const std::string& prefix, NamedTensors& out) override {
+    qkv_.collect(join_key(prefix, "attn.qkv"), out);
+    collect_common(prefix, out, "norm1", "attn.proj", "norm2", "mlp.fc1", "mlp.fc2", "ls1.gamma",
+                   "ls2.gamma");
+  }
+  std::string name() const override { return "TimmVitLayer"; }
+
+ protected:
+  Tensor make_qkv(const Tensor& a) override { return qkv_.forward(a); }
+  Tensor qkv_backward(const Tensor& dqkv) override { return qkv_.backward(dqkv); }
+
+ private:
+  Linear qkv_;
+};
+
+enum class Layout { HuggingFaceVit, TimmBeit, TimmVit };
 
 // The whole network on normalized images [B, channels, H, W] → logits [B, classes].
 class VisionTransformer : public Module {
@@ -256,8 +282,10 @@ class VisionTransformer : public Module {
     for (int64_t i = 0; i < depth; ++i) {
       if (layout == Layout::HuggingFaceVit)
         layers_.push_back(std::make_unique<VitLayer>(c));
-      else
+      else if (layout == Layout::TimmBeit)
         layers_.push_back(std::make_unique<BeitLayer>(c));
+      else
+        layers_.push_back(std::make_unique<TimmVitLayer>(c));
     }
   }
 
@@ -294,24 +322,27 @@ class VisionTransformer : public Module {
                    out);
     for (size_t i = 0; i < layers_.size(); ++i)
       layers_[i]->collect(join_key(prefix, (hf ? "vit.encoder.layer." : "blocks.") + std::to_string(i)), out);
-    final_norm_.collect(join_key(prefix, hf ? "vit.layernorm" : "fc_norm"), out);
+    final_norm_.collect(join_key(prefix, hf                            ? "vit.layernorm"
+                                         : layout_ == Layout::TimmBeit ? "fc_norm"
+                                                                       : "norm"),
+                        out);
     head_.collect(join_key(prefix, hf ? "classifier" : "head"), out);
   }
   std::string name() const override { return "VisionTransformer"; }
 
  private:
-  // The class token (vit; the final LayerNorm acts on each token alone, so only its is computed) or the mean
-  // of the patch tokens (beit): [B, T, C] → [B, C].
+  // The class token (vit, timm_vit; the final LayerNorm acts on each token alone, so only its is computed) or
+  // the mean of the patch tokens (beit): [B, T, C] → [B, C].
   Tensor pool(const Tensor& z) const {
     const int64_t B = z.size(0), T = z.size(1), C = z.size(2);
-    if (layout_ == Layout::HuggingFaceVit) return z.slice(1, 0, 1).reshape({B, C});
+    if (layout_ != Layout::TimmBeit) return z.slice(1, 0, 1).reshape({B, C});
     const Tensor patches = z.slice(1, 1, T).permute({0, 2, 1}).contiguous().reshape({B, C, T - 1, 1});
     return ops::adaptive_avg_pool2d(patches, 1, 1).reshape({B, C});
   }
   // pool's backward: dpooled [B, C] → dz [B, T, C].
   Tensor unpool(const Tensor& dpooled, int64_t B, int64_t T, int64_t C) const {
     const Device device = dpooled.device();
-    if (layout_ == Layout::HuggingFaceVit)
+    if (layout_ != Layout::TimmBeit)
       return ops::concat({dpooled.reshape({B, 1, C}), Tensor::zeros({B, T - 1, C}, DType::F32, device)}, 1);
     const Tensor dpatches = ops::adaptive_avg_pool2d_backward(dpooled.reshape({B, C, 1, 1}), T - 1, 1);
     return ops::concat({Tensor::zeros({B, 1, C}, DType::F32, device),
@@ -350,6 +381,14 @@ std::unique_ptr<Module> build_vit(const ModelSpec& s) {
   const Flags f = read_flags(s);
   const LayerConfig c{f.dim, f.heads, f.mlp, 1e-12, false};
   return std::make_unique<VisionTransformer>(Layout::HuggingFaceVit, s, f.patch, f.depth, c, true);
+}
+
+std::unique_ptr<Module> build_timm_vit(const ModelSpec& s) {
+  const Flags f = read_flags(s);
+  const int64_t layer_scale = s.flag_int("layer_scale", 0);
+  SC_CHECK(layer_scale == 0 || layer_scale == 1, "timm_vit: the flag layer_scale must be 0 or 1");
+  const LayerConfig c{f.dim, f.heads, f.mlp, 1e-6, layer_scale == 1};
+  return std::make_unique<VisionTransformer>(Layout::TimmVit, s, f.patch, f.depth, c, true);
 }
 
 std::unique_ptr<Module> build_beit(const ModelSpec& s) {
