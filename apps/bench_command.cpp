@@ -27,28 +27,6 @@ const char* kCifarDenoiserFlags =
     "image_size=32,num_channels=128,num_res_blocks=3,learn_sigma=True,dropout=0.3,diffusion_steps=4000,"
     "noise_schedule=cosine";
 
-// "key=value,key=value,...", where an item without '=' continues the previous value as a list:
-// "attention_resolutions=32,16,8,num_head_channels=64".
-std::map<std::string, std::string> parse_flags(const std::string& text) {
-  std::map<std::string, std::string> flags;
-  std::string last;
-  size_t start = 0;
-  while (start < text.size()) {
-    const size_t end = std::min(text.find(',', start), text.size());
-    const std::string item = text.substr(start, end - start);
-    const size_t eq = item.find('=');
-    if (eq == std::string::npos) {
-      SC_CHECK(!last.empty() && !item.empty(), "--denoiser-flags: expected key=value, got '", item, "'");
-      flags[last] += "," + item;
-    } else {
-      SC_CHECK(eq > 0, "--denoiser-flags: expected key=value, got '", item, "'");
-      last = item.substr(0, eq);
-      flags[last] = item.substr(eq + 1);
-    }
-    start = end + 1;
-  }
-  return flags;
-}
 
 }  // namespace
 
@@ -91,7 +69,7 @@ int bench_certify_command(int argc, char** argv) {
   spec.channels = static_cast<int64_t>(shape[0]), spec.height = static_cast<int64_t>(shape[1]);
   spec.width = static_cast<int64_t>(shape[2]);
   spec.num_classes = args.get_int("num-classes", 1, 1 << 20);
-  if (!args.get("arch-flags").empty()) spec.flags = parse_flags(args.get("arch-flags"));
+  if (!args.get("arch-flags").empty()) spec.flags = parse_flags(args.get("arch-flags"), "--arch-flags");
   if (spec.channels == 3) spec.mean = {0.4914f, 0.4822f, 0.4465f}, spec.std = {0.2023f, 0.1994f, 0.2010f};
   if (spec.arch == "vit" || spec.arch == "beit")
     spec.mean.assign(spec.channels, 0.5f), spec.std.assign(spec.channels, 0.5f);
@@ -117,8 +95,9 @@ int bench_certify_command(int argc, char** argv) {
     base = make_classifier(args, *model, device);
     engine = dynamic_cast<FastClassifier*>(base.get()) ? "fast" : "generic";
   } else {
-    denoiser = build_diffusion_model(args.get("denoiser-arch"), parse_flags(args.get("denoiser-flags")),
-                                     "--denoiser-arch");
+    denoiser =
+        build_diffusion_model(args.get("denoiser-arch"),
+                              parse_flags(args.get("denoiser-flags"), "--denoiser-flags"), "--denoiser-arch");
     randomize_parameters(*denoiser.unet, seed + 1);
     if (!args.get("save-denoiser").empty()) save_diffusion_model(args.get("save-denoiser"), denoiser);
     denoiser.unet->to(device);

@@ -32,7 +32,7 @@ int convert_command(int argc, char** argv) {
     return 0;
   }
   ConvertOptions o = model_options(args);
-  o.flags = args.extra();
+  for (const auto& [k, v] : args.extra()) o.flags[k] = v;  // --NAME VALUE beside --arch-flags
   ConvertedModel c = convert_checkpoint(args.get("SRC"), o);
   write_converted(args.get("DST"), c);
   const ModelSpec& s = c.model->spec;

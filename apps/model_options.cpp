@@ -14,6 +14,27 @@
 
 namespace sc::app {
 
+std::map<std::string, std::string> parse_flags(const std::string& text, const std::string& what) {
+  std::map<std::string, std::string> flags;
+  std::string last;
+  size_t start = 0;
+  while (start < text.size()) {
+    const size_t end = std::min(text.find(',', start), text.size());
+    const std::string item = text.substr(start, end - start);
+    const size_t eq = item.find('=');
+    if (eq == std::string::npos) {
+      SC_CHECK(!last.empty() && !item.empty(), what, ": expected key=value, got '", item, "'");
+      flags[last] += "," + item;
+    } else {
+      SC_CHECK(eq > 0, what, ": expected key=value, got '", item, "'");
+      last = item.substr(0, eq);
+      flags[last] = item.substr(eq + 1);
+    }
+    start = end + 1;
+  }
+  return flags;
+}
+
 std::vector<float> parse_floats(const std::string& text, const std::string& what) {
   const auto v = parse_double_list(text);
   std::vector<float> out;
@@ -33,7 +54,10 @@ void add_model_options(Args& args) {
       .option("mean", "", "normalization means a,b,c (overrides the preset)")
       .option("std", "", "normalization standard deviations a,b,c")
       .option("num-classes", "", "number of classes (overrides the preset)")
-      .option("input-shape", "", "C,H,W (overrides the preset)");
+      .option("input-shape", "", "C,H,W (overrides the preset)")
+      .option("arch-flags", "",
+              "architecture flags of --arch, key=value,... (e.g. hidden=256; vit: "
+              "patch=4,dim=64,depth=6,heads=4)");
 }
 
 ConvertOptions model_options(const Args& args, const std::string& dataset_default) {
@@ -45,6 +69,7 @@ ConvertOptions model_options(const Args& args, const std::string& dataset_defaul
   o.std = parse_floats(args.get("std"), "--std");
   SC_CHECK(o.mean.size() == o.std.size(), "--mean and --std need the same number of values");
   if (!args.get("num-classes").empty()) o.num_classes = args.get_int("num-classes", 1, 1 << 24);
+  o.flags = parse_flags(args.get("arch-flags"), "--arch-flags");
   for (float v : parse_floats(args.get("input-shape"), "--input-shape"))
     o.input_shape.push_back(static_cast<int64_t>(v));
   return o;

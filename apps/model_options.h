@@ -12,6 +12,10 @@ void add_model_options(Args& args);
 // `dataset_default` names the preset used when --dataset is not given (the command's DATASET, if a preset).
 ConvertOptions model_options(const Args& args, const std::string& dataset_default = "");
 std::vector<float> parse_floats(const std::string& text, const std::string& what);
+// Architecture flags "key=value,key=value,...", where an item without '=' continues the previous value as a
+// list
+// ("attention_resolutions=32,16,8,num_head_channels=64"); `what` names the option in errors.
+std::map<std::string, std::string> parse_flags(const std::string& text, const std::string& what);
 // MODEL (a model file or a checkpoint, with the options above) on `device`; fails on a denoiser network,
 // which belongs after --denoiser.
 std::unique_ptr<Classifier> load_classifier(const Args& args, Device device,

@@ -510,6 +510,25 @@ TEST(Cli, AttackOnRealData) {
 // Training: the log in Cohen's format, a model file eval reads, and a run stopped after its first epoch (its
 // log lost too: the checkpoint holds it) that --resume finishes with the same weights, bit for bit, as a run
 // that was never stopped. A finished run is extended by asking for more epochs.
+// A model built from --arch and --arch-flags (here a small ViT) trains, keeps its flags in the model file and
+// loads again from it; a malformed flag list is named.
+TEST(Cli, TrainsAnArchitectureWithFlags) {
+  const std::string out = temp_path("train_vit");
+  const std::string opts =
+      " --arch vit --arch-flags patch=7,dim=16,depth=1,heads=2,mlp=24 --input-shape 1,28,28 "
+      "--num-classes 10 --batch 16 --epochs 1 --test fake:16:1:28:28";
+  CliRun r = smoothcuda("train fake:48:1:28:28 " + out + opts);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const io::Safetensors model = io::read_safetensors(out + "/model.safetensors");
+  EXPECT_EQ(model.metadata.at("flag.patch"), "7");
+  EXPECT_EQ(model.metadata.at("flag.dim"), "16");
+  EXPECT_EQ(model.at("vit.encoder.layer.0.intermediate.dense.weight").shape(), Shape({24, 16}));
+  r = smoothcuda("eval fake:16:1:28:28 " + out + "/model.safetensors");
+  EXPECT_EQ(r.code, 0) << r.err;
+  r = smoothcuda("train fake:48:1:28:28 " + temp_path("train_vit_bad") + " --arch vit --arch-flags patch7");
+  EXPECT_NE(r.err.find("--arch-flags: expected key=value, got 'patch7'"), std::string::npos) << r.err;
+}
+
 TEST(Cli, TrainResumesToTheSameWeights) {
   const std::string base = "train fake:48:1:28:28 ", a = temp_path("train_a"), b = temp_path("train_b");
   const std::string opts =

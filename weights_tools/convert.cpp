@@ -54,12 +54,6 @@ ModelSpec make_spec(const std::string& arch, const ConvertOptions& o, const std:
   if (arch.rfind("aka_", 0) == 0) s.mean = io::kImageNetMean, s.std = io::kImageNetStd;
   // ProoD's CNNs take the [0, 1] images as they are.
   if (arch.rfind("prood_", 0) == 0) s.mean.clear(), s.std.clear();
-  // Hugging Face's ViT checkpoints take 224×224 images mapped to [−1, 1] (their image processor's mean and
-  // std 0.5), whatever the dataset's own size.
-  if (arch == "vit")
-    s.height = s.width = 224, s.mean.assign(s.channels, 0.5f), s.std.assign(s.channels, 0.5f);
-  // timm's BEiT (v1) checkpoints likewise take [−1, 1] (their configs' mean and std 0.5), at their own size.
-  if (arch == "beit") s.mean.assign(s.channels, 0.5f), s.std.assign(s.channels, 0.5f);
   if (!o.mean.empty() || !o.std.empty()) {
     SC_CHECK(o.mean.size() == o.std.size(), what, ": --mean and --std need the same number of values");
     s.mean = o.mean, s.std = o.std;
@@ -118,6 +112,17 @@ SourceWeights read_source_weights(const std::string& path, const std::string& by
 }
 }  // namespace
 
+namespace {
+// What published checkpoints of an architecture expect where the options leave it open: Hugging Face's ViT
+// checkpoints take 224×224 images mapped to [−1, 1] (their image processor's mean and std 0.5), whatever the
+// dataset's own size; timm's BEiT (v1) ones [−1, 1] too (their configs' mean and std 0.5), at their own size.
+void apply_checkpoint_conventions(ModelSpec& s, const ConvertOptions& o) {
+  if ((s.arch == "vit" || s.arch == "beit") && o.mean.empty())
+    s.mean.assign(s.channels, 0.5f), s.std.assign(s.channels, 0.5f);
+  if (s.arch == "vit" && o.input_shape.empty()) s.height = s.width = 224;
+}
+}  // namespace
+
 ConvertedModel convert_checkpoint(const std::string& path, const ConvertOptions& o) {
   const std::string what = "'" + path + "'";
   const std::string bytes = io::read_file(path);
@@ -138,7 +143,9 @@ ConvertedModel convert_checkpoint(const std::string& path, const ConvertOptions&
   if (arch == "beit")
     std::erase_if(sd, [](const auto& kv) { return ends_with(kv.first, ".relative_position_index"); });
   ConvertedModel out;
-  out.model = build_model(make_spec(arch, o, what));
+  ModelSpec spec = make_spec(arch, o, what);
+  apply_checkpoint_conventions(spec, o);
+  out.model = build_model(spec);
   load_state_dict(*out.model, sd, what);
   out.metadata = spec_to_metadata(out.model->spec);
   out.metadata["source_file"] = path.substr(path.find_last_of('/') + 1);

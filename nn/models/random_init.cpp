@@ -65,6 +65,13 @@ void initialize_for_training(Module& model, uint64_t seed) {
           v = uniform(rng) / std::sqrt(static_cast<double>(layer->second));
         } else if (ends_with(key, "weight") || ends_with(key, "running_var")) {  // BatchNorm γ, variance
           v = 1.0;
+        } else if (ends_with(key, "cls_token") || ends_with(key, "position_embeddings") ||
+                   ends_with(key, "pos_embed")) {
+          // A transformer's class token and positions: N(0, 0.02²) as timm and transformers draw them (not
+          // zero: a zero class token makes the first LayerNorm divide a zero row by √eps).
+          v = 0.02 * normal(rng);
+        } else if (ends_with(key, "gamma_1") || ends_with(key, "gamma_2") || ends_with(key, ".gamma")) {
+          v = 0.1;  // layer scales: BEiT-B's init_values
         }
         p[i] = static_cast<float>(v);
       }
