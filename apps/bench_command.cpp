@@ -71,8 +71,9 @@ int bench_certify_command(int argc, char** argv) {
   spec.num_classes = args.get_int("num-classes", 1, 1 << 20);
   if (!args.get("arch-flags").empty()) spec.flags = parse_flags(args.get("arch-flags"), "--arch-flags");
   if (spec.channels == 3) spec.mean = {0.4914f, 0.4822f, 0.4465f}, spec.std = {0.2023f, 0.1994f, 0.2010f};
-  if (spec.arch == "vit" || spec.arch == "beit")
-    spec.mean.assign(spec.channels, 0.5f), spec.std.assign(spec.channels, 0.5f);
+  ConvertOptions given;  // the shape as given: only the published checkpoints' normalization applies
+  given.input_shape = {spec.channels, spec.height, spec.width};
+  apply_checkpoint_conventions(spec, given);
   Shape samples_shape = {spec.channels, spec.height, spec.width};
   if (!args.get("sample-shape").empty()) {
     const std::vector<float> s = parse_floats(args.get("sample-shape"), "--sample-shape");

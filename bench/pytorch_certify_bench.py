@@ -33,7 +33,7 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, os.path.join(ROOT, "weights_tools"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "fixtures"))
 from safetensors_py import read_safetensors  # noqa: E402
-from torch_archs import CifarResNet  # noqa: E402  (Cohen's layout and key names, as the test fixtures use it)
+from torch_archs import CifarResNet, relative_position_index  # noqa: E402  (as the test fixtures use them)
 from torch_unet import OneShotDenoiser, UNet  # noqa: E402
 
 
@@ -155,13 +155,7 @@ class BeitBlock(nn.Module):
         self.attn.relative_position_bias_table = nn.Parameter(torch.zeros(rows, heads))
         self.mlp = _module(fc1=nn.Linear(dim, mlp), fc2=nn.Linear(mlp, dim))
         self.gamma_1, self.gamma_2 = nn.Parameter(torch.ones(dim)), nn.Parameter(torch.ones(dim))
-        # timm's gen_relative_position_index, from its description: the table row of each token pair
-        ys, xs = torch.meshgrid(torch.arange(grid[0]), torch.arange(grid[1]), indexing="ij")
-        ys, xs = ys.flatten(), xs.flatten()
-        index = torch.zeros(grid[0] * grid[1] + 1, grid[0] * grid[1] + 1, dtype=torch.long)
-        index[1:, 1:] = (ys[:, None] - ys[None, :] + grid[0] - 1) * (2 * grid[1] - 1) + (xs[:, None] - xs[None, :] + grid[1] - 1)
-        index[0, :], index[:, 0], index[0, 0] = rows - 3, rows - 2, rows - 1
-        self.register_buffer("index", index, persistent=False)
+        self.register_buffer("index", relative_position_index(*grid), persistent=False)
 
     def forward(self, z):
         B, T, C = z.shape

@@ -112,16 +112,11 @@ SourceWeights read_source_weights(const std::string& path, const std::string& by
 }
 }  // namespace
 
-namespace {
-// What published checkpoints of an architecture expect where the options leave it open: Hugging Face's ViT
-// checkpoints take 224×224 images mapped to [−1, 1] (their image processor's mean and std 0.5), whatever the
-// dataset's own size; timm's BEiT (v1) ones [−1, 1] too (their configs' mean and std 0.5), at their own size.
 void apply_checkpoint_conventions(ModelSpec& s, const ConvertOptions& o) {
   if ((s.arch == "vit" || s.arch == "beit") && o.mean.empty())
     s.mean.assign(s.channels, 0.5f), s.std.assign(s.channels, 0.5f);
   if (s.arch == "vit" && o.input_shape.empty()) s.height = s.width = 224;
 }
-}  // namespace
 
 ConvertedModel convert_checkpoint(const std::string& path, const ConvertOptions& o) {
   const std::string what = "'" + path + "'";

@@ -28,6 +28,11 @@ struct ConvertedModel {
 // The spec of architecture `arch` from the options: the dataset preset (or the one the architecture implies),
 // then explicit overrides. `what` names the source in errors.
 ModelSpec make_spec(const std::string& arch, const ConvertOptions& options, const std::string& what);
+// What published checkpoints of an architecture expect where the options leave it open (convert_checkpoint
+// applies it after make_spec): Hugging Face's ViT checkpoints take 224×224 images mapped to [−1, 1] (their
+// image processor's mean and std 0.5), whatever the dataset's own size; timm's BEiT (v1) ones [−1, 1] too
+// (their configs' mean and std 0.5), at their own size.
+void apply_checkpoint_conventions(ModelSpec& spec, const ConvertOptions& options);
 // True for the file names that hold PyTorch checkpoints (.pt, .pth, .pth.tar, .th, .ckpt, .tar).
 bool is_torch_checkpoint_path(const std::string& path);
 ConvertedModel convert_checkpoint(const std::string& path, const ConvertOptions& options);
