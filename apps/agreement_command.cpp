@@ -49,15 +49,15 @@ int agreement_command(int argc, char** argv) {
   const std::vector<int64_t> todo =
       select_indices(data->size(), args.get_int("skip", 1, 1LL << 40), args.get_int("max", -1, 1LL << 40));
 
-  // The same network in each precision: the classifier's plan lowered once; with a denoiser, both parts in
-  // that precision (DenoisedClassifier materializes the same noisy samples for each).
+  // The same network in each precision on the fast engine (its plan, or the fast transformer); with a
+  // denoiser, both parts in that precision (DenoisedClassifier materializes the same noisy samples for each).
   const Precision precisions[] = {Precision::FP32, Precision::TF32, Precision::BF16, Precision::FP16};
-  const Plan plan = build_plan(*model);
   DiffusionModel denoiser;
   if (!args.get("denoiser").empty()) denoiser = load_diffusion_model(args.get("denoiser"), device);
   std::vector<std::unique_ptr<BaseClassifier>> nets;
   for (Precision p : precisions) {
-    auto fast = std::make_unique<FastClassifier>(*model, plan, p);
+    std::string note;
+    auto fast = make_base_classifier(*model, "fast", p, note);
     if (!denoiser.unet) {
       nets.push_back(std::move(fast));
       continue;

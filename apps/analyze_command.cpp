@@ -5,6 +5,8 @@
 #include "apps/args.h"
 #include "apps/commands.h"
 #include "io/file_util.h"
+#include "nn/error.h"
+#include "nn/parse_number.h"
 #include "smoothing/analysis.h"
 
 namespace sc::app {
@@ -19,6 +21,10 @@ int analyze_command(int argc, char** argv) {
   args.positional("FILE", "certify output (TSV); more files may follow")
       .option("radii", "0:2:0.25", "radii START:STOP:STEP or a,b,c")
       .option("out", "", "folder for table.md, table.tex and certified_accuracy.svg")
+      .option("high-prob", "",
+              "ALPHA,RHO: also the certified accuracy that holds with probability >= 1 - RHO when each "
+              "certificate is wrong with probability <= ALPHA (the --alpha of certify), as Cohen et al.'s "
+              "HighProbAccuracy; printed after the table and added to table.md")
       .flag("envelope",
             "add the outer envelope of the files (runs on the same images, e.g. one per sigma): the best "
             "certified accuracy of any of them at each radius, as Cohen et al. and Salman et al. compare");
@@ -41,7 +47,13 @@ int analyze_command(int argc, char** argv) {
   std::vector<CertifyResults> results;
   for (const auto& f : files) results.push_back(read_certify_tsv(f));
   const bool envelope = args.has_flag("envelope");
-  const std::string md = markdown_table(results, radii, envelope);
+  std::string md = markdown_table(results, radii, envelope);
+  if (!args.get("high-prob").empty()) {
+    const auto v = parse_double_list(args.get("high-prob"));
+    SC_CHECK(v && v->size() == 2 && (*v)[0] > 0 && (*v)[0] < 1 && (*v)[1] > 0 && (*v)[1] < 1,
+             "--high-prob: expected ALPHA,RHO, both in (0, 1), got '", args.get("high-prob"), "'");
+    md += "\n" + high_probability_table(results, radii, (*v)[0], (*v)[1]);
+  }
   std::fputs(md.c_str(), stdout);
   for (const auto& r : results)
     std::printf("%s: clean accuracy of g %.3f, abstention rate %.3f, average certified radius %.3f\n",

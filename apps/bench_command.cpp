@@ -12,6 +12,7 @@
 #include "apps/model_options.h"
 #include "diffusion/denoised_classifier.h"
 #include "diffusion/denoiser.h"
+#include "engine/fast_transformer.h"
 #include "nn/models/model_file.h"
 #include "nn/models/random_init.h"
 #include "nn/runtime.h"
@@ -94,7 +95,7 @@ int bench_certify_command(int argc, char** argv) {
   std::string engine;
   if (args.get("denoiser-arch").empty()) {
     base = make_classifier(args, *model, device);
-    engine = dynamic_cast<FastClassifier*>(base.get()) ? "fast" : "generic";
+    engine = runs_on_fast_engine(*base) ? "fast" : "generic";
   } else {
     denoiser =
         build_diffusion_model(args.get("denoiser-arch"),
@@ -157,8 +158,10 @@ int bench_certify_command(int argc, char** argv) {
   Plan plan;
   std::string why_not;
   if (try_build_plan(*model, plan, why_not)) flops = plan.flops_per_sample();
+  if (flops == 0) flops = transformer_flops_per_sample(*model);
   if (denoiser.unet) {
-    const double d = denoiser_flops_per_sample(denoiser, spec.height, spec.width);
+    const double d =
+        denoiser_flops_per_sample(denoiser, samples_shape[1], samples_shape[2]);  // the samples' size
     flops = d > 0 && flops > 0 ? flops + d : 0.0;
   }
   const std::string what =

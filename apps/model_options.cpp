@@ -77,7 +77,9 @@ ConvertOptions model_options(const Args& args, const std::string& dataset_defaul
 
 void add_engine_options(Args& args) {
   args.option("engine", "auto",
-              "fast (fused NHWC plan), generic (layer by layer, NCHW), or auto (fast when the model lowers)")
+              "fast (fused NHWC plan; vision transformers: the fast transformer), generic (layer by layer, "
+              "NCHW), "
+              "or auto (fast when the model lowers; transformers on CUDA only)")
       .option("precision", "auto",
               "fp32, tf32, bf16, fp16 or auto (fp16 on CUDA, fp32 on the CPU; see docs/PRECISION.md)");
 }

@@ -5,7 +5,7 @@
 #   fp16 also without cache blocking and at 4x the batch; the generic engine), PyTorch as Cohen et al. published it (eager fp32, batch 1000) and PyTorch best effort (channels_last,
 #   bf16 autocast, torch.compile, largest batch); iddpm_unet (the 52M CIFAR-10 denoiser) + cifar_resnet110 (DDS),
 #   with PyTorch as Carlini et al. published it (eager fp32, batch 200) and best effort; on request (SECTIONS
-#   with dds_vit) the same UNet + vit (ViT-B/16 at 224x224, their CIFAR-10 classifier, the denoised 32x32 images
+#   with vit) vit alone (ViT-B/16 at 224x224 on the fast transformer), (dds_vit) the same UNet + vit (ViT-B/16 at 224x224, their CIFAR-10 classifier, the denoised 32x32 images
 #   resized), (dds_imagenet) adm_unet (guided-diffusion's 552M 256x256 denoiser, run on 224x224 as DDS does)
 #   + resnet50 and (dds_beit) the same UNet + beit (BEiT-L/16 at 512x512, their ImageNet classifier).
 # Before timing, PyTorch's logits (and denoised images) on a few inputs are checked against smoothcuda's.
@@ -13,8 +13,8 @@
 #   bench/certify_throughput.sh BUILD_DIR OUT_DIR [quick|cpu]
 # OUT_DIR gets only certify_throughput.jsonl and certify_throughput.md, rewritten after each section (a run cut
 # short keeps what it finished); models and inputs go to $WORK (default /tmp/smoothcuda-throughput).
-# Environment: SECTIONS=resnet110,resnet50,dds (the default; a subset runs only those, dds_vit, dds_imagenet and
-# dds_beit add their rows; APPEND=1 adds to the JSON lines of an earlier run in the same $WORK, to split the table over device
+# Environment: SECTIONS=resnet110,resnet50,dds (the default; a subset runs only those, vit, dds_vit,
+# dds_imagenet and dds_beit add their rows; APPEND=1 adds to the JSON lines of an earlier run in the same $WORK, to split the table over device
 # calls), VARIANTS="precision:batch:cache bytes:graphs:fused stages:wgmma:stem ..." in place of the classifiers'
 # fast-engine rows (BATCH stands for the section's batch; empty fields keep the defaults; wgmma 1 turns on
 # Hopper's wgmma convolutions, SMOOTHCUDA_WGMMA; stem 1 the 16-bit first convolution, SMOOTHCUDA_STEM_16BIT),
@@ -37,9 +37,9 @@ json="$work/certify_throughput.jsonl"
 sc="$build/smoothcuda"
 py=${PYTHON:-python3}
 device=cuda
-big=100000 mid=20000 dds=5000 dds_vit=2000 dds_imagenet=500 batches=2000,8000 cbatch=1000
-if [ "$mode" = quick ]; then device=cpu big=200 mid=8 dds=4 dds_vit=2 dds_imagenet=2 batches=8 cbatch=8; fi
-if [ "$mode" = cpu ]; then device=cpu big=2000 mid=40 dds=8 dds_vit=2 dds_imagenet=2 batches=200 cbatch=200; fi
+big=100000 mid=20000 vit=10000 dds=5000 dds_vit=2000 dds_imagenet=500 batches=2000,8000 cbatch=1000
+if [ "$mode" = quick ]; then device=cpu big=200 mid=8 vit=2 dds=4 dds_vit=2 dds_imagenet=2 batches=8 cbatch=8; fi
+if [ "$mode" = cpu ]; then device=cpu big=2000 mid=40 vit=4 dds=8 dds_vit=2 dds_imagenet=2 batches=200 cbatch=200; fi
 source bench/denoiser_flags.sh  # cifar_unet, imagenet_unet
 status=0
 limit=()
@@ -61,6 +61,10 @@ bench_model() {  # arch shape classes samples
   local runs="fp32:$batch: tf32:$batch: bf16:$batch: fp16:$batch: bf16:$batch:0 fp16:$batch:0 bf16:$((4 * batch)): fp16:$((4 * batch)):"
   runs+=" bf16:$batch::0 bf16:$batch:::0 bf16:auto::"
   [ "$mode" = quick ] && runs="fp32:$batch: bf16:$batch:0 bf16:$batch::0 bf16:$batch:::0"
+  # The fast transformer has no cache blocking, graphs or fused stages to switch: each precision, and 4× the
+  # batch in bf16.
+  [ "$arch" = vit ] && runs="fp32:$batch: tf32:$batch: bf16:$batch: fp16:$batch: bf16:$((4 * batch)):"
+  [ "$arch" = vit ] && [ "$mode" = quick ] && runs="fp32:$batch: bf16:$batch:"
   [ -n "${VARIANTS:-}" ] && runs=${VARIANTS//BATCH/$batch}
   for run in $runs; do
     IFS=: read -r precision b cache graphs fused wgmma stem <<<"$run"
@@ -89,6 +93,8 @@ PY
 
 [[ $sections == *,resnet110,* ]] && bench_model cifar_resnet110 3,32,32 10 "$big"
 [[ $sections == *,resnet50,* ]] && bench_model resnet50 3,224,224 1000 "$mid"
+# DDS's CIFAR-10 classifier alone: ViT-B/16 at 224×224 on the fast transformer (not in the default sections).
+[[ $sections == *,vit,* ]] && bench_model vit 3,224,224 10 "$vit"
 publish
 # DDS: a random diffusion UNet in front of a classifier, on the classifier's input size; the fast denoiser in each
 # precision and the generic one, then PyTorch (as published: eager fp32; best effort) after checking the denoised
@@ -100,9 +106,8 @@ bench_dds() {  # name arch shape classes denoiser-arch denoiser-flags samples ba
   [ "$mode" != full ] && batch=2 cohen=2 best=2
   mkdir -p "$dir"
   local runs=${DDS_RUNS:-fast:fp32 fast:tf32 fast:bf16 fast:fp16 generic:fp32}
-  # The transformers have no fast path: they run on the generic engine in fp32 (auto puts the denoiser on the
-  # fast one).
-  [ "$arch" = vit ] || [ "$arch" = beit ] && runs=${DDS_RUNS:-auto:fp32 generic:fp32}
+  # BEiT-L/16 at 512² (~0.7 TFLOP per sample behind the 552M UNet's 1.7): the 16-bit rows and the generic one.
+  [ "$arch" = beit ] && runs=${DDS_RUNS:-fast:bf16 fast:fp16 generic:fp32}
   for run in $runs; do
     IFS=: read -r engine precision wgmma stem <<<"$run"
     SMOOTHCUDA_WGMMA=$wgmma SMOOTHCUDA_STEM_16BIT=$stem "${limit[@]}" "$sc" bench-certify --arch "$arch" --input-shape "$shape" --num-classes "$classes" \

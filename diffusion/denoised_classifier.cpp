@@ -22,6 +22,7 @@ DenoisedClassifier::DenoisedClassifier(std::unique_ptr<ImageDenoiser> d, Classif
       height_(denoiser_->trained_size()),
       width_(denoiser_->trained_size()) {
   fast_ = dynamic_cast<FastClassifier*>(engine_.get());
+  fast_engine_ = engine_ && runs_on_fast_engine(*engine_);
   SC_CHECK(denoiser_->channels() == c.spec.channels, "denoiser has ", denoiser_->channels(),
            " channels, the classifier ", c.spec.channels);
   SC_CHECK(m >= 0 && (m == 0 || local_sigma > 0),
@@ -69,12 +70,12 @@ int64_t DenoisedClassifier::auto_batch(int64_t reference, std::string& why) {
 }
 
 std::string DenoisedClassifier::engines() const {
-  return std::string(fast_ ? "fast" : "generic") + " classifier, " + denoiser_->engine();
+  return std::string(fast_engine_ ? "fast" : "generic") + " classifier, " + denoiser_->engine();
 }
 
 // The fast engine's logits buffer is reused by its next call; every use below consumes it before that.
 Tensor DenoisedClassifier::classifier_logits(const Tensor& x) {
-  return fast_ ? fast_->logits(x) : classifier_.forward(x);
+  return fast_engine_ ? engine_->logits(x) : classifier_.forward(x);
 }
 
 Tensor DenoisedClassifier::denoised(const Tensor& x) {

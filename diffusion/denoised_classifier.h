@@ -6,8 +6,8 @@
 //   image.
 // Samples are drawn at the size the denoiser was trained on, or at the size set_input_size chooses (DDS on
 // ImageNet runs the 256×256 UNet on the 224×224 images); x̂ is resized (bicubic, antialiased) to the
-// classifier's size. The classifier runs as `engine` says (make_base_classifier): a FastClassifier computes
-// its logits, anything else (or none) the model's own forward.
+// classifier's size. The classifier runs as `engine` says (make_base_classifier): the fast engine
+// (FastClassifier, FastTransformer) computes its logits, the generic one (or none) the model's own forward.
 #pragma once
 #include <memory>
 #include <string>
@@ -54,7 +54,8 @@ class DenoisedClassifier : public BaseClassifier {
   std::unique_ptr<ImageDenoiser> denoiser_;
   Classifier& classifier_;
   std::unique_ptr<BaseClassifier> engine_;
-  FastClassifier* fast_ = nullptr;  // engine_ when it is the fast engine
+  FastClassifier* fast_ = nullptr;  // engine_ when it is the fast engine's FastClassifier
+  bool fast_engine_ = false;        // engine_ runs on the fast engine (runs_on_fast_engine)
   int64_t m_;
   double local_sigma_;
   uint64_t seed_;

@@ -109,9 +109,13 @@ class FastClassifier : public BaseClassifier {
 };
 
 // A FastClassifier when the model lowers and `engine` allows it ("fast" requires it, "generic" never, "auto"
-// falls back to ArgmaxClassifier and says why in `note`). No precision: default_precision for the engine that
-// runs the model (`--precision auto`).
+// falls back to ArgmaxClassifier and says why in `note`); for vision transformers a FastTransformer
+// (engine/fast_transformer.h), which `auto` takes on CUDA only. No precision: default_precision for the
+// engine that runs the model (`--precision auto`).
 std::unique_ptr<BaseClassifier> make_base_classifier(Classifier& model, const std::string& engine,
                                                      std::optional<Precision> precision, std::string& note);
+
+// Whether `base` runs on the fast engine: a FastClassifier, or a FastTransformer for vision transformers.
+bool runs_on_fast_engine(const BaseClassifier& base);
 
 }  // namespace sc

@@ -8,7 +8,7 @@ bool attention_nhwc_supports(int64_t d) {
   return d == 16 || d == 32 || d == 64;
 }
 
-void attention_nhwc(const Tensor& qkv, int64_t heads, Tensor& out) {
+void attention_nhwc(const Tensor& qkv, int64_t heads, Tensor& out, const RelativePositionBias& bias) {
   const char* op = "attention_nhwc";
   check_dim(qkv, 3, op, "qkv");
   check_contiguous(qkv, op, "qkv");
@@ -26,8 +26,10 @@ void attention_nhwc(const Tensor& qkv, int64_t heads, Tensor& out) {
   SC_CHECK(qkv.device().is_cpu() || attention_nhwc_supports(C / heads), op, ": head width ", C / heads,
            " is not one of 16, 32, 64 on CUDA");
   SC_CHECK(qkv.numel() < (int64_t{1} << 31), op, ": tensors over 2^31 elements: split the batch");
+  check_relative_position_bias(qkv, heads, bias, op);
   if (out.numel() == 0) return;
-  SC_DISPATCH(qkv.device(), cpu::attention_nhwc(qkv, heads, out), cuda::attention_nhwc(qkv, heads, out));
+  SC_DISPATCH(qkv.device(), cpu::attention_nhwc(qkv, heads, bias, out),
+              cuda::attention_nhwc(qkv, heads, bias, out));
 }
 
 }  // namespace sc::ops

@@ -5,9 +5,10 @@
 namespace sc::ops {
 
 Tensor gelu(const Tensor& x) {
-  check_dtype(x, DType::F32, "gelu", "x");
+  SC_CHECK(x.dtype() == DType::F32 || x.dtype() == DType::BF16 || x.dtype() == DType::F16,
+           "gelu: x must be float32, bfloat16 or float16, got ", x.describe());
   check_contiguous(x, "gelu", "x");
-  Tensor y = Tensor::empty(x.shape(), DType::F32, x.device());
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
   if (y.numel() == 0) return y;
   SC_DISPATCH(x.device(), cpu::gelu(x, y), cuda::gelu(x, y));
   return y;

@@ -5,9 +5,8 @@
 namespace sc::ops {
 
 namespace {
-// x float32, contiguous, with a last dimension C ≥ 1; γ (and β) [C] on x's device.
+// x contiguous with a last dimension C ≥ 1; γ (and β) float32 [C] on x's device.
 void check_layer_norm(const Tensor& x, const Tensor& weight, const Tensor* bias, double eps, const char* op) {
-  check_dtype(x, DType::F32, op, "x");
   check_contiguous(x, op, "x");
   SC_CHECK(x.dim() >= 1 && x.size(-1) > 0, op, ": x ", x.describe(), " has no channels to normalize over");
   for (const auto& [t, name] : {std::pair{&weight, "weight"}, std::pair{bias, "bias"}}) {
@@ -24,7 +23,9 @@ void check_layer_norm(const Tensor& x, const Tensor& weight, const Tensor* bias,
 
 Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps) {
   check_layer_norm(x, weight, &bias, eps, "layer_norm");
-  Tensor y = Tensor::empty(x.shape(), DType::F32, x.device());
+  SC_CHECK(x.dtype() == DType::F32 || x.dtype() == DType::BF16 || x.dtype() == DType::F16,
+           "layer_norm: x must be float32, bfloat16 or float16, got ", x.describe());
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
   if (y.numel() == 0) return y;
   SC_DISPATCH(x.device(), cpu::layer_norm(x, weight, bias, eps, y),
               cuda::layer_norm(x, weight, bias, eps, y));
@@ -34,6 +35,7 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, dou
 LayerNormGradients layer_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& weight, double eps) {
   const char* op = "layer_norm_backward";
   check_layer_norm(x, weight, nullptr, eps, op);
+  check_dtype(x, DType::F32, op, "x");
   check_dtype(dy, DType::F32, op, "dy");
   check_contiguous(dy, op, "dy");
   check_same_device(x, dy, op);

@@ -3,6 +3,8 @@
 // variance. Its backward, with g = γ·dy, every mean taken over the row's C values:
 //   dx = (g − mean(g) − x̂·mean(g·x̂)) / √(σ² + eps),   dγ = Σ_rows dy·x̂,   dβ = Σ_rows dy
 // (μ and σ² depend on x, hence the two subtracted means). Sums in double.
+// The forward pass also takes x (and gives y) in bfloat16 or float16, computing in float (the fast
+// transformer's rows); γ, β and the backward pass are float32.
 #pragma once
 #include "nn/tensor.h"
 

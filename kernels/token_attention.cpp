@@ -15,22 +15,11 @@ void check_qkv(const Tensor& qkv, int64_t heads, const char* op) {
   SC_CHECK(qkv.size(1) > 0, op, ": qkv ", qkv.describe(), " has no tokens");
 }
 
-void check_bias(const Tensor& qkv, int64_t heads, const RelativePositionBias& b, const char* op) {
-  if (!b.table.defined()) return;
-  check_dtype(b.table, DType::F32, op, "relative position table");
-  check_contiguous(b.table, op, "relative position table");
-  check_same_device(qkv, b.table, op);
-  SC_CHECK(b.grid_h > 0 && b.grid_w > 0 && qkv.size(1) == b.grid_h * b.grid_w + 1, op, ": ", qkv.size(1),
-           " tokens are not a class token and a ", b.grid_h, "x", b.grid_w, " grid of patches");
-  const Shape want = {relative_position_rows(b.grid_h, b.grid_w), heads};
-  SC_CHECK(b.table.shape() == want, op, ": the relative position table must be ", shape_str(want), ", got ",
-           b.table.describe());
-}
 }  // namespace
 
 Tensor token_attention(const Tensor& qkv, int64_t heads, const RelativePositionBias& bias) {
   check_qkv(qkv, heads, "token_attention");
-  check_bias(qkv, heads, bias, "token_attention");
+  check_relative_position_bias(qkv, heads, bias, "token_attention");
   Tensor out = Tensor::empty({qkv.size(0), qkv.size(1), qkv.size(2) / 3}, DType::F32, qkv.device());
   if (out.numel() == 0) return out;
   SC_DISPATCH(qkv.device(), cpu::token_attention(qkv, heads, bias, out),
@@ -42,7 +31,7 @@ Tensor token_attention_backward(const Tensor& dy, const Tensor& qkv, int64_t hea
                                 const RelativePositionBias& bias, Tensor* dbias) {
   const char* op = "token_attention_backward";
   check_qkv(qkv, heads, op);
-  check_bias(qkv, heads, bias, op);
+  check_relative_position_bias(qkv, heads, bias, op);
   check_dtype(dy, DType::F32, op, "dy");
   check_contiguous(dy, op, "dy");
   check_same_device(qkv, dy, op);

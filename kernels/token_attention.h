@@ -10,16 +10,10 @@
 // gradient of the biases each pair read (the table's gradient gathers it by index). The CPU reference sums in
 // double.
 #pragma once
+#include "kernels/relative_position.h"
 #include "nn/tensor.h"
 
 namespace sc {
-
-// table [R, heads] for tokens [class, gh × gw patches]: R = relative_position_rows(gh, gw). Undefined: no
-// bias.
-struct RelativePositionBias {
-  Tensor table;
-  int64_t grid_h = 0, grid_w = 0;
-};
 
 namespace ops {
 Tensor token_attention(const Tensor& qkv, int64_t heads, const RelativePositionBias& bias = {});

@@ -148,6 +148,32 @@ std::vector<double> certified_accuracy_envelope(const std::vector<CertifyResults
   return best;
 }
 
+double high_probability_accuracy(const CertifyResults& r, double radius, double alpha, double rho) {
+  SC_CHECK(alpha > 0 && alpha < 1 && rho > 0 && rho < 1,
+           "high-probability accuracy: alpha and rho must lie in (0, 1), got ", alpha, " and ", rho);
+  SC_CHECK(!r.rows.empty(), "high-probability accuracy: ", r.name, " has no rows");
+  const auto n = static_cast<double>(r.rows.size());
+  const double log_term = std::log(1.0 / rho);
+  return certified_accuracy(r, radius) - alpha - std::sqrt(alpha * (1.0 - alpha) * log_term / n) -
+         log_term / (3.0 * n);
+}
+
+std::string high_probability_table(const std::vector<CertifyResults>& files, const std::vector<double>& radii,
+                                   double alpha, double rho) {
+  std::ostringstream o;
+  o << "| file (with probability >= " << fixed(1.0 - rho, 4) << ", alpha " << alpha << ") | n |";
+  for (double r : radii) o << " r = " << radius_label(r) << " |";
+  o << "\n|---|---:|";
+  for (size_t i = 0; i < radii.size(); ++i) o << "---:|";
+  o << "\n";
+  for (const auto& f : files) {
+    o << "| " << f.name << " | " << f.rows.size() << " |";
+    for (double r : radii) o << " " << fixed(high_probability_accuracy(f, r, alpha, rho), 3) << " |";
+    o << "\n";
+  }
+  return o.str();
+}
+
 std::string markdown_table(const std::vector<CertifyResults>& files, const std::vector<double>& radii,
                            bool envelope) {
   const std::vector<std::vector<double>> v = table_values(files, radii);

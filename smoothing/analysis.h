@@ -25,6 +25,15 @@ double abstention_rate(const CertifyResults& r);
 // The average certified radius (ACR; Zhai et al. 2020): the mean over the rows of the radius of the correct ones,
 // 0 for the wrong and abstained ones.
 double average_certified_radius(const CertifyResults& r);
+// Cohen et al.'s high-probability accuracy (HighProbAccuracy of their analyze.py): each row's certificate is
+// wrong with probability at most α (the α it was certified with), so by Bernstein's inequality, with
+// probability ≥ 1 − ρ, at most n·α + √(n·α(1 − α)·ln(1/ρ)) + ln(1/ρ)/3 of the n rows are wrong, and the
+// smoothed classifier's certified accuracy on these images is at least
+//   certified_accuracy(r) − α − √(α(1 − α)·ln(1/ρ)/n) − ln(1/ρ)/(3n).
+double high_probability_accuracy(const CertifyResults& r, double radius, double alpha, double rho);
+// Those bounds as a Markdown table, one row per file, one column per radius.
+std::string high_probability_table(const std::vector<CertifyResults>& files, const std::vector<double>& radii,
+                                   double alpha, double rho);
 std::vector<double> parse_radii(const std::string& spec);  // "start:stop:step" (stop included) or "a,b,c"
 
 // The outer envelope of several runs on the same images (one per σ, as Cohen et al. and Salman et al.

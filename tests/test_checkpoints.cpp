@@ -29,18 +29,6 @@ const torchfile::Checkpoint& zoo() {
   return c;
 }
 
-// ‖a − e‖₂ / ‖e‖₂ in double.
-double relative_l2_error(const Tensor& a, const Tensor& e) {
-  EXPECT_EQ(a.shape(), e.shape());
-  const std::vector<float> av = a.to_float_vector(), ev = e.to_float_vector();
-  double diff = 0, norm = 0;
-  for (size_t i = 0; i < av.size() && i < ev.size(); ++i) {
-    diff += (static_cast<double>(av[i]) - ev[i]) * (static_cast<double>(av[i]) - ev[i]);
-    norm += static_cast<double>(ev[i]) * ev[i];
-  }
-  return std::sqrt(diff / norm);
-}
-
 // The zoo's model of `arch` for inputs shaped like x, with its weights from zoo.pt.
 std::unique_ptr<Classifier> zoo_model(const std::string& arch, const Tensor& x) {
   const pickle::Value* sd = zoo().root->get(arch);

@@ -157,6 +157,22 @@ TEST(Cli, AnalyzeAndVisualizeWriteTheirFiles) {
       << r.out;
   for (const char* f : {"table.md", "table.tex", "certified_accuracy.svg"})
     EXPECT_TRUE(std::filesystem::exists(out + "/" + f)) << f;
+  // --high-prob ALPHA,RHO: Cohen et al.'s HighProbAccuracy after the table, in table.md too.
+  r = smoothcuda("analyze " + dir +
+                 "data_certify_imagenet_resnet50_noise_0.50_test_sigma_0.50 --radii 0,0.5 "
+                 "--high-prob 0.001,0.001 --out " +
+                 out);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const std::string bound =
+      "| data_certify_imagenet_resnet50_noise_0.50_test_sigma_0.50 | 500 | 0.563 | 0.449 |";
+  EXPECT_NE(r.out.find(bound), std::string::npos) << r.out;
+  EXPECT_NE(io::read_file(out + "/table.md").find(bound), std::string::npos);
+  for (const char* bad : {"0.001", "0.001,2", "x,y"})
+    EXPECT_NE(smoothcuda("analyze " + dir +
+                         "data_certify_imagenet_resnet50_noise_0.50_test_sigma_0.50 --high-prob " + bad)
+                  .err.find("--high-prob"),
+              std::string::npos)
+        << bad;
   // --envelope is a flag: the file after it is still a file.
   r = smoothcuda("analyze " + dir + "data_certify_imagenet_resnet50_noise_0.50_test_sigma_0.50 --envelope " +
                  dir + "data_certify_imagenet_resnet50_noise_1.00_test_sigma_1.00 --radii 0,2");
@@ -1046,8 +1062,23 @@ TEST(Cli, HuggingFaceVitConvertsAndCertifiesBehindADenoiser) {
   r = smoothcuda("certify fake:2:3:32:32 " + vit + " 0.25 " + tsv + " --denoiser " +
                  narrow_unet("vit_iddpm.safetensors") + " --N0 4 --N 16 --batch 8 --alpha 0.1");
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.err.find("no fast path: VisionTransformer"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("generic engine (fp32; the generic engine runs transformers faster on the CPU)"),
+            std::string::npos)
+      << r.err;
   EXPECT_EQ(lines(io::read_file(tsv)).size(), 3u);
+  // The fast transformer behind the same denoiser certifies the same rows (fp32: the same math, so the same
+  // counts here); only the time column may differ.
+  const std::string fast_tsv = temp_path("dds_vit_fast.tsv");
+  r = smoothcuda("certify fake:2:3:32:32 " + vit + " 0.25 " + fast_tsv + " --denoiser " +
+                 narrow_unet("vit_iddpm.safetensors") + " --N0 4 --N 16 --batch 8 --alpha 0.1 --engine fast");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("fast transformer (fp32)"), std::string::npos) << r.err;
+  const auto without_time = [](const std::string& text) {
+    std::vector<std::string> rows;
+    for (const std::string& line : lines(text)) rows.push_back(line.substr(0, line.rfind('\t')));
+    return rows;
+  };
+  EXPECT_EQ(without_time(io::read_file(fast_tsv)), without_time(io::read_file(tsv)));
   // Without the denoiser, CIFAR-10's 32×32 images are not the ViT's size: a clear error.
   r = smoothcuda("certify fake:2:3:32:32 " + vit + " 0.25 " + temp_path("plain_vit.tsv") + " --N0 4 --N 16");
   EXPECT_NE(r.err.find("dataset images are [3, 32, 32] but the model expects [3, 16, 16]"), std::string::npos)

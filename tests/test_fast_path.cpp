@@ -24,6 +24,7 @@
 #include "kernels/residual_stage.h"
 #include "kernels/silu.h"
 #include "kernels/tf32_round.h"
+#include "kernels/token_attention.h"
 #include "kernels/upsample_nearest2x.h"
 #include "kernels/upsample_nearest2x_nhwc.h"
 #include "smoothing/smooth.h"
@@ -490,6 +491,32 @@ TEST(AttentionNhwc, MatchesTheLegacyQkvAttention) {
   }
   Tensor out = Tensor::empty({N, T, C});
   EXPECT_ERROR_MENTIONS(ops::attention_nhwc(qkv_nct.permute({0, 2, 1}).contiguous(), 5, out), "5 heads");
+}
+
+// With BEiT's relative position bias, against token_attention (checked against PyTorch in float64 by the
+// transformer op fixtures) on the same heads in its layout ([q | k | v] with heads side by side): a 3×5 grid
+// (16 positions), 3 heads of 8 channels.
+TEST(AttentionNhwc, RelativePositionBiasMatchesTokenAttention) {
+  const int64_t N = 2, heads = 3, d = 8, C = heads * d, gh = 3, gw = 5, T = gh * gw + 1;
+  const Tensor tokens = randn({N, T, 3 * C}, 36, 0.7f);  // [q | k | v], heads side by side
+  const RelativePositionBias bias{randn({relative_position_rows(gh, gw), heads}, 37), gh, gw};
+  // The same values per head as [q_h | k_h | v_h]: [N, T, 3, heads, d] → [N, T, heads, 3, d].
+  const auto per_head = [&](const Tensor& t) {
+    return t.reshape({N, T, 3, heads, d}).permute({0, 1, 3, 2, 4}).contiguous().reshape({N, T, 3 * C});
+  };
+  for (DType dtype : {DType::F32, DType::BF16, DType::F16}) {
+    SCOPED_TRACE(dtype_name(dtype));
+    const Tensor xr = tokens.astype(dtype).astype(DType::F32);
+    const Tensor ref = ops::token_attention(xr, heads, bias);
+    Tensor out = poisoned({N, T, C}, dtype);
+    ops::attention_nhwc(per_head(xr).astype(dtype), heads, out, bias);
+    EXPECT_TRUE(allclose(out.astype(DType::F32), ref, dtype == DType::F32 ? 1e-5 : dtype_tolerance(dtype)));
+  }
+  Tensor out = Tensor::empty({N, T, C});
+  EXPECT_ERROR_MENTIONS(ops::attention_nhwc(per_head(tokens), heads, out, {bias.table, gh, gw + 1}),
+                        "not a class token and a 3x6 grid");
+  EXPECT_ERROR_MENTIONS(ops::attention_nhwc(per_head(tokens), heads, out, {randn({5, heads}, 1), gh, gw}),
+                        "relative position table must be");
 }
 
 // --- plans ---

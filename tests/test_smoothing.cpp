@@ -318,6 +318,30 @@ TEST(Analysis, ReproducesCohensPublishedCertifiedAccuracies) {
     EXPECT_ERROR_MENTIONS(parse_radii(bad), "--radii");
 }
 
+// Cohen et al.'s HighProbAccuracy (their analyze.py): the certified accuracy less α, less Bernstein's
+// √(α(1 − α)·ln(1/ρ)/n) and ln(1/ρ)/(3n). By hand on four rows (half correct at r = 0, a quarter at r = 0.4;
+// α = 0.001, ρ = 0.05: 0.5 − 0.001 − 0.027364 − 0.249644 = 0.222003, and below zero at r = 0.4, as theirs
+// is), and on Cohen et al.'s CIFAR-10 log (σ = 0.25, 500 rows, 0.748 certified at r = 0; α = ρ = 0.001).
+TEST(Analysis, HighProbabilityAccuracyAsCohensAnalyze) {
+  const CertifyResults four{
+      "four", {{0, 1, 1, 0.5, true}, {1, 2, 3, 0.8, false}, {2, 0, -1, 0.0, false}, {3, 4, 4, 0.25, true}}};
+  EXPECT_NEAR(high_probability_accuracy(four, 0.0, 0.001, 0.05), 0.22200268908824536, 1e-12);
+  EXPECT_NEAR(high_probability_accuracy(four, 0.4, 0.001, 0.05), -0.02799731091175464, 1e-12);
+  const std::string md = high_probability_table({four}, {0.0, 0.4}, 0.001, 0.05);
+  EXPECT_NE(md.find("| file (with probability >= 0.9500, alpha 0.001) | n | r = 0.00 | r = 0.40 |"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("| four | 4 | 0.222 | -0.028 |"), std::string::npos) << md;
+  for (const auto& [alpha, rho] : {std::pair{0.0, 0.05}, {1.0, 0.05}, {0.001, 0.0}, {0.001, 1.0}})
+    EXPECT_ERROR_MENTIONS(high_probability_accuracy(four, 0.0, alpha, rho), "alpha and rho");
+  EXPECT_ERROR_MENTIONS(high_probability_accuracy(CertifyResults{"empty", {}}, 0.0, 0.001, 0.05), "no rows");
+
+  const std::string dir = shared_dir() + "/reference/cohen-logs/";
+  if (!std::filesystem::exists(dir)) GTEST_SKIP() << "no " << dir;
+  const auto cifar = read_certify_tsv(dir + "data_certify_cifar10_resnet110_noise_0.25_test_sigma_0.25");
+  EXPECT_NEAR(high_probability_accuracy(cifar, 0.0, 0.001, 0.001), 0.7386797665511042, 1e-12);
+}
+
 TEST(ResultsFormat, MatchesPython) {
   // format(x, '.3') and str(datetime.timedelta(seconds=s)) as printed by Python 3.11.
   const std::pair<double, const char*> radii[] = {

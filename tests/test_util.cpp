@@ -102,6 +102,18 @@ std::vector<FixtureCase> load_fixture(const std::string& op) {
   return cases;
 }
 
+// ‖a − e‖₂ / ‖e‖₂ in double.
+double relative_l2_error(const Tensor& a, const Tensor& e) {
+  EXPECT_EQ(a.shape(), e.shape());
+  const std::vector<float> av = a.to_float_vector(), ev = e.to_float_vector();
+  double diff = 0, norm = 0;
+  for (size_t i = 0; i < av.size() && i < ev.size(); ++i) {
+    diff += (static_cast<double>(av[i]) - ev[i]) * (static_cast<double>(av[i]) - ev[i]);
+    norm += static_cast<double>(ev[i]) * ev[i];
+  }
+  return std::sqrt(diff / norm);
+}
+
 ::testing::AssertionResult allclose(const Tensor& actual, const Tensor& expected, double rtol) {
   if (!actual.defined() || !expected.defined()) return ::testing::AssertionFailure() << "undefined tensor";
   if (actual.shape() != expected.shape())

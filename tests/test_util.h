@@ -51,6 +51,8 @@ std::vector<FixtureCase> load_fixture(const std::string& op);
 // Float tensors: every element within atol + rtol·|expected| with atol = rtol·max|expected|, and the
 // relative L2 error ‖a − e‖ / ‖e‖ ≤ rtol. Integer tensors: equal. Shapes must match; NaN never passes.
 ::testing::AssertionResult allclose(const Tensor& actual, const Tensor& expected, double rtol);
+// ‖a − e‖₂ / ‖e‖₂ in double (a and e of one shape).
+double relative_l2_error(const Tensor& a, const Tensor& e);
 // The same shape, dtype and bytes (NaN payloads included): for ops that move or select values.
 ::testing::AssertionResult identical(const Tensor& actual, const Tensor& expected);
 

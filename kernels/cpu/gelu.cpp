@@ -2,18 +2,29 @@
 
 #include <cmath>
 
+#include "kernels/cpu/conv_nhwc.h"
+#include "kernels/float_dispatch.h"
+
 namespace sc::cpu {
 
 namespace {
 constexpr float kInvSqrt2 = 0.70710678118654752f, kInvSqrt2Pi = 0.39894228040143268f;
-}
 
-void gelu(const Tensor& x, Tensor& y) {
-  const float* xp = x.data<float>();
-  float* yp = y.data<float>();
+template <typename T>
+void gelu_typed(const Tensor& x, Tensor& y) {
+  const T* xp = x.data<T>();
+  T* yp = y.data<T>();
   const int64_t n = x.numel();
 #pragma omp parallel for schedule(static) if (n > 65536)
-  for (int64_t i = 0; i < n; ++i) yp[i] = 0.5f * xp[i] * (1.0f + std::erf(xp[i] * kInvSqrt2));
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = to_f32(xp[i]);
+    yp[i] = from_f32<T>(0.5f * v * (1.0f + std::erf(v * kInvSqrt2)));
+  }
+}
+}  // namespace
+
+void gelu(const Tensor& x, Tensor& y) {
+  visit_float_storage(x.dtype(), "gelu", [&](auto t) { gelu_typed<decltype(t)>(x, y); });
 }
 
 void gelu_backward(const Tensor& dy, const Tensor& x, Tensor& dx) {

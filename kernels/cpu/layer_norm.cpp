@@ -3,33 +3,44 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/cpu/conv_nhwc.h"
+#include "kernels/float_dispatch.h"
+
 namespace sc::cpu {
 
 namespace {
 struct RowStats {
   double mean, invstd;
 };
-RowStats row_stats(const float* x, int64_t C, double eps) {
+template <typename T>
+RowStats row_stats(const T* x, int64_t C, double eps) {
   double sum = 0;
-  for (int64_t c = 0; c < C; ++c) sum += x[c];
+  for (int64_t c = 0; c < C; ++c) sum += to_f32(x[c]);
   const double mean = sum / static_cast<double>(C);
   double squares = 0;
-  for (int64_t c = 0; c < C; ++c) squares += (x[c] - mean) * (x[c] - mean);
+  for (int64_t c = 0; c < C; ++c) squares += (to_f32(x[c]) - mean) * (to_f32(x[c]) - mean);
   return {mean, 1.0 / std::sqrt(squares / static_cast<double>(C) + eps)};
+}
+
+template <typename T>
+void layer_norm_typed(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps, Tensor& y) {
+  const int64_t C = x.size(-1), rows = x.numel() / C;
+  const T* xp = x.data<T>();
+  const float *w = weight.data<float>(), *b = bias.data<float>();
+  T* yp = y.data<T>();
+#pragma omp parallel for schedule(static) if (rows * C > 65536)
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* xr = xp + r * C;
+    const RowStats s = row_stats(xr, C, eps);
+    for (int64_t c = 0; c < C; ++c)
+      yp[r * C + c] = from_f32<T>(static_cast<float>((to_f32(xr[c]) - s.mean) * s.invstd * w[c] + b[c]));
+  }
 }
 }  // namespace
 
 void layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps, Tensor& y) {
-  const int64_t C = x.size(-1), rows = x.numel() / C;
-  const float *xp = x.data<float>(), *w = weight.data<float>(), *b = bias.data<float>();
-  float* yp = y.data<float>();
-#pragma omp parallel for schedule(static) if (rows * C > 65536)
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* xr = xp + r * C;
-    const RowStats s = row_stats(xr, C, eps);
-    for (int64_t c = 0; c < C; ++c)
-      yp[r * C + c] = static_cast<float>((xr[c] - s.mean) * s.invstd * w[c] + b[c]);
-  }
+  visit_float_storage(x.dtype(), "layer_norm",
+                      [&](auto t) { layer_norm_typed<decltype(t)>(x, weight, bias, eps, y); });
 }
 
 void layer_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& weight, double eps,

@@ -7,22 +7,45 @@
 //     the A operand. O/l is stored once at the end.
 //   - float32 (and anything unaligned): one thread per query on CUDA cores, keys and values through shared
 //     memory in chunks of 32, the same online softmax.
+// Both add BEiT's relative position bias to the scores when given (a template flag: the UNet's attention
+// compiles without it): each token's patch coordinates once per query and per key, then a table read.
 #include <type_traits>
 
 #include "kernels/attention_nhwc.h"
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/half_types.cuh"
 #include "kernels/float_dispatch.h"
+#include "kernels/relative_position.h"
 
 namespace sc::cuda {
 namespace {
 
 constexpr int kQueries = 128, kKeys = 32;
 
-template <typename T, int D>
+// The relative position bias on the device: the table [R, heads] and the grid (kernels/relative_position.h).
+struct DeviceBias {
+  const float* table = nullptr;
+  int gh = 1, gw = 1, heads = 1;
+  FastDivisor width;  // by gw
+  // Token t's patch coordinates (y, x); the class token's y is −1.
+  __device__ __forceinline__ int2 place(int t) const {
+    if (t == 0) return make_int2(-1, 0);
+    const int y = width.div(t - 1);
+    return make_int2(y, t - 1 - y * gw);
+  }
+  __device__ __forceinline__ float at(int2 q, int2 k, int head) const {
+    return __ldg(table + relative_position_row<int>(q.x, q.y, k.x, k.y, gh, gw) * heads + head);
+  }
+};
+
+template <typename T, int D, bool Bias>
 __global__ void __launch_bounds__(kQueries)
-    attention_nhwc_kernel(const T* __restrict__ qkv, T* __restrict__ out, int Tn, int C, float scale) {
+    attention_nhwc_kernel(const T* __restrict__ qkv, T* __restrict__ out, int Tn, int C, float scale,
+                          DeviceBias bias) {
   __shared__ float ks[kKeys][D], vs[kKeys][D];
+  // Each thread's biases for the chunk's keys, a column per thread (kept out of registers: the unrolled score
+  // loop would spill them).
+  __shared__ float bias_s[Bias ? kKeys : 1][Bias ? kQueries : 1];
   const int h = blockIdx.y, t = blockIdx.x * kQueries + threadIdx.x;
   const long long row = 3LL * C;  // one position's qkv
   const T* base = qkv + static_cast<long long>(blockIdx.z) * Tn * row + static_cast<long long>(h) * 3 * D;
@@ -34,6 +57,7 @@ __global__ void __launch_bounds__(kQueries)
     o[j] = 0.0f;
   }
   float m = -INFINITY, l = 0.0f;
+  const int2 qplace = Bias && active ? bias.place(t) : make_int2(0, 0);
   for (int s0 = 0; s0 < Tn; s0 += kKeys) {
     const int keys = min(kKeys, Tn - s0);
     __syncthreads();
@@ -43,6 +67,10 @@ __global__ void __launch_bounds__(kQueries)
       vs[s][j] = load_f32(base + (s0 + s) * row + 2 * D + j);
     }
     __syncthreads();
+    if constexpr (Bias) {
+      if (active)
+        for (int s = 0; s < keys; ++s) bias_s[s][threadIdx.x] = bias.at(qplace, bias.place(s0 + s), h);
+    }
     float score[kKeys];
     float cmax = -INFINITY;
 #pragma unroll
@@ -50,6 +78,9 @@ __global__ void __launch_bounds__(kQueries)
       float acc = 0.0f;
 #pragma unroll
       for (int j = 0; j < D; ++j) acc += q[j] * ks[s][j];
+      if constexpr (Bias) {
+        if (active && s < keys) acc += bias_s[s][threadIdx.x];
+      }
       score[s] = s < keys ? acc : -INFINITY;
       cmax = fmaxf(cmax, score[s]);
     }
@@ -76,6 +107,7 @@ __global__ void __launch_bounds__(kQueries)
 // ---- tensor cores ----
 
 constexpr int kMmaWarps = 4, kMmaQueries = 16 * kMmaWarps, kKeyTile = 64;
+constexpr float kLog2e = 1.4426950408889634f;
 
 __device__ __forceinline__ uint32_t pack2(uint16_t lo, uint16_t hi) {
   return static_cast<uint32_t>(lo) | (static_cast<uint32_t>(hi) << 16);
@@ -92,9 +124,10 @@ __device__ __forceinline__ float quad_sum(float v) {
 }
 
 // Fragments (mma m16n8k16): lane l is in group g = l/4 and holds columns 2·(l%4), +1 of rows g and g + 8.
-template <typename T, int D>
+template <typename T, int D, bool Bias>
 __global__ void __launch_bounds__(32 * kMmaWarps)
-    attention_mma_kernel(const T* __restrict__ qkv, T* __restrict__ out, int Tn, int C, float scale_log2) {
+    attention_mma_kernel(const T* __restrict__ qkv, T* __restrict__ out, int Tn, int C, float scale_log2,
+                         DeviceBias bias) {
   constexpr int kStride = D + 8;  // 16-bit elements per shared row: 16-byte aligned, ldmatrix conflict-free
   constexpr int KS = D / 16, NT = kKeyTile / 8, DT = D / 8;
   __shared__ __align__(16) uint16_t ks[kKeyTile][kStride], vs[kKeyTile][kStride];
@@ -120,6 +153,12 @@ __global__ void __launch_bounds__(32 * kMmaWarps)
   for (int j = 0; j < DT; ++j)
 #pragma unroll
     for (int i = 0; i < 4; ++i) o[j][i] = 0.0f;
+
+  // The patch coordinates of this lane's two query rows (rows past the end take the last one's: unused).
+  int2 qplace[2] = {make_int2(0, 0), make_int2(0, 0)};
+  if (Bias)
+#pragma unroll
+    for (int h = 0; h < 2; ++h) qplace[h] = bias.place(min(q0 + grp + 8 * h, Tn - 1));
 
   // ldmatrix addresses: lane l points at row l % 8 of tile l / 8.
   const int tile = lane / 8, tile_row = lane % 8;
@@ -165,6 +204,7 @@ __global__ void __launch_bounds__(32 * kMmaWarps)
           const int s = s0 + nt * 8 + 2 * tig + c;
           float& v = sc[nt][2 * h + c];
           v = s < Tn ? v * scale_log2 : -INFINITY;
+          if (Bias && s < Tn) v += kLog2e * bias.at(qplace[h], bias.place(s), blockIdx.y);  // base 2 as v
           mx = fmaxf(mx, v);
         }
       const float m_new = fmaxf(m[h], quad_max(mx));  // finite: key s0 < Tn is in every tile
@@ -217,49 +257,60 @@ __global__ void __launch_bounds__(32 * kMmaWarps)
   }
 }
 
-template <typename T>
-void launch_mma(const Tensor& qkv, int64_t heads, int d, Tensor& out) {
+template <typename T, bool Bias>
+void launch_mma(const Tensor& qkv, int64_t heads, int d, const DeviceBias& bias, Tensor& out) {
   const int Tn = static_cast<int>(qkv.size(1)), C = static_cast<int>(qkv.size(2) / 3);
   const dim3 grid((Tn + kMmaQueries - 1) / kMmaQueries, static_cast<unsigned>(heads),
                   static_cast<unsigned>(qkv.size(0)));
-  const float scale_log2 = 1.4426950408889634f / sqrtf(static_cast<float>(d));
+  const float scale_log2 = kLog2e / sqrtf(static_cast<float>(d));
   const T* qp = qkv.data<T>();
   T* op = out.data<T>();
   if (d == 16)
-    SC_LAUNCH(grid, 32 * kMmaWarps, 0, attention_mma_kernel<T, 16>)(qp, op, Tn, C, scale_log2);
+    SC_LAUNCH(grid, 32 * kMmaWarps, 0, attention_mma_kernel<T, 16, Bias>)(qp, op, Tn, C, scale_log2, bias);
   else if (d == 32)
-    SC_LAUNCH(grid, 32 * kMmaWarps, 0, attention_mma_kernel<T, 32>)(qp, op, Tn, C, scale_log2);
+    SC_LAUNCH(grid, 32 * kMmaWarps, 0, attention_mma_kernel<T, 32, Bias>)(qp, op, Tn, C, scale_log2, bias);
   else
-    SC_LAUNCH(grid, 32 * kMmaWarps, 0, attention_mma_kernel<T, 64>)(qp, op, Tn, C, scale_log2);
+    SC_LAUNCH(grid, 32 * kMmaWarps, 0, attention_mma_kernel<T, 64, Bias>)(qp, op, Tn, C, scale_log2, bias);
   SC_CUDA_LAUNCH_CHECK("attention_mma_kernel");
+}
+
+template <bool Bias>
+void launch(const Tensor& qkv, int64_t heads, const DeviceBias& bias, Tensor& out) {
+  const int Tn = static_cast<int>(qkv.size(1)), C = static_cast<int>(qkv.size(2) / 3);
+  const int d = C / static_cast<int>(heads);
+  const auto aligned = [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.raw_data()) % 16 == 0; };
+  if (aligned(qkv) && aligned(out)) {
+    if (qkv.dtype() == DType::BF16) return launch_mma<BFloat16, Bias>(qkv, heads, d, bias, out);
+    if (qkv.dtype() == DType::F16) return launch_mma<Half, Bias>(qkv, heads, d, bias, out);
+  }
+  const dim3 grid((Tn + kQueries - 1) / kQueries, static_cast<unsigned>(heads),
+                  static_cast<unsigned>(qkv.size(0)));
+  const float scale = 1.0f / sqrtf(static_cast<float>(d));
+  visit_float_storage(qkv.dtype(), "attention_nhwc", [&](auto t) {
+    using T = decltype(t);
+    const T* qp = qkv.data<T>();
+    T* op = out.data<T>();
+    if (d == 16)
+      SC_LAUNCH(grid, kQueries, 0, attention_nhwc_kernel<T, 16, Bias>)(qp, op, Tn, C, scale, bias);
+    else if (d == 32)
+      SC_LAUNCH(grid, kQueries, 0, attention_nhwc_kernel<T, 32, Bias>)(qp, op, Tn, C, scale, bias);
+    else
+      SC_LAUNCH(grid, kQueries, 0, attention_nhwc_kernel<T, 64, Bias>)(qp, op, Tn, C, scale, bias);
+  });
+  SC_CUDA_LAUNCH_CHECK("attention_nhwc_kernel");
 }
 
 }  // namespace
 
-void attention_nhwc(const Tensor& qkv, int64_t heads, Tensor& out) {
-  const int Tn = static_cast<int>(qkv.size(1)), C = static_cast<int>(qkv.size(2) / 3);
-  const int d = C / static_cast<int>(heads);
+void attention_nhwc(const Tensor& qkv, int64_t heads, const RelativePositionBias& bias, Tensor& out) {
   SC_CHECK(qkv.size(0) < 65536, "attention_nhwc: at most 65535 samples per launch on CUDA");
-  const dim3 grid((Tn + kQueries - 1) / kQueries, static_cast<unsigned>(heads),
-                  static_cast<unsigned>(qkv.size(0)));
-  const auto aligned = [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.raw_data()) % 16 == 0; };
-  if (aligned(qkv) && aligned(out)) {
-    if (qkv.dtype() == DType::BF16) return launch_mma<BFloat16>(qkv, heads, d, out);
-    if (qkv.dtype() == DType::F16) return launch_mma<Half>(qkv, heads, d, out);
-  }
-  const float scale = 1.0f / sqrtf(static_cast<float>(d));
-  auto launch = [&](auto* qp) {
-    using T = std::remove_const_t<std::remove_pointer_t<decltype(qp)>>;
-    T* op = out.data<T>();
-    if (d == 16)
-      SC_LAUNCH(grid, kQueries, 0, attention_nhwc_kernel<T, 16>)(qp, op, Tn, C, scale);
-    else if (d == 32)
-      SC_LAUNCH(grid, kQueries, 0, attention_nhwc_kernel<T, 32>)(qp, op, Tn, C, scale);
-    else
-      SC_LAUNCH(grid, kQueries, 0, attention_nhwc_kernel<T, 64>)(qp, op, Tn, C, scale);
-    SC_CUDA_LAUNCH_CHECK("attention_nhwc_kernel");
-  };
-  visit_float_storage(qkv.dtype(), "attention_nhwc", [&](auto t) { launch(qkv.data<decltype(t)>()); });
+  if (!bias.table.defined()) return launch<false>(qkv, heads, DeviceBias{}, out);
+  DeviceBias b;
+  b.table = bias.table.data<float>();
+  b.gh = static_cast<int>(bias.grid_h), b.gw = static_cast<int>(bias.grid_w),
+  b.heads = static_cast<int>(heads);
+  b.width = FastDivisor(b.gw);
+  launch<true>(qkv, heads, b, out);
 }
 
 }  // namespace sc::cuda

@@ -1,4 +1,6 @@
 #include "kernels/cuda/common.cuh"
+#include "kernels/cuda/half_types.cuh"
+#include "kernels/float_dispatch.h"
 #include "kernels/gelu.h"
 
 namespace sc::cuda {
@@ -6,8 +8,12 @@ namespace sc::cuda {
 namespace {
 constexpr float kInvSqrt2 = 0.70710678118654752f, kInvSqrt2Pi = 0.39894228040143268f;
 
-__global__ void gelu_kernel(const float* x, float* y, long long n) {
-  SC_GRID_STRIDE_LOOP(i, n) y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * kInvSqrt2));
+template <typename T>
+__global__ void gelu_kernel(const T* x, T* y, long long n) {
+  SC_GRID_STRIDE_LOOP(i, n) {
+    const float v = load_f32(x + i);
+    store_f32(y + i, 0.5f * v * (1.0f + erff(v * kInvSqrt2)));
+  }
 }
 
 __global__ void gelu_backward_kernel(const float* dy, const float* x, float* dx, long long n) {
@@ -20,7 +26,10 @@ __global__ void gelu_backward_kernel(const float* dy, const float* x, float* dx,
 
 void gelu(const Tensor& x, Tensor& y) {
   const long long n = x.numel();
-  SC_LAUNCH(grid_for(n), kThreads, 0, gelu_kernel)(x.data<float>(), y.data<float>(), n);
+  visit_float_storage(x.dtype(), "gelu", [&](auto t) {
+    using T = decltype(t);
+    SC_LAUNCH(grid_for(n), kThreads, 0, gelu_kernel<T>)(x.data<T>(), y.data<T>(), n);
+  });
   SC_CUDA_LAUNCH_CHECK("gelu_kernel");
 }
 

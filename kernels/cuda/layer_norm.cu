@@ -1,9 +1,11 @@
-// One block per row: the row's mean and variance in two passes, summed in double by block_sum, then the
-// normalized values. The backward pass does the same per row for dx (keeping each row's μ and 1/√(σ² + eps)),
-// then one thread per channel sums dγ and dβ down the rows in a fixed order (coalesced: neighbouring threads
-// read neighbouring channels of a row).
+// One block per row (float32, bfloat16 or float16 storage): the row's mean and variance in two passes, summed
+// in double by block_sum, then the normalized values. The backward pass does the same per row for dx (keeping
+// each row's μ and 1/√(σ² + eps)), then one thread per channel sums dγ and dβ down the rows in a fixed order
+// (coalesced: neighbouring threads read neighbouring channels of a row).
 #include "kernels/cuda/common.cuh"
+#include "kernels/cuda/half_types.cuh"
 #include "kernels/cuda/warp_reduce.cuh"
+#include "kernels/float_dispatch.h"
 #include "kernels/layer_norm.h"
 
 namespace sc::cuda {
@@ -12,22 +14,26 @@ namespace {
 struct RowStats {
   double mean, invstd;
 };
-__device__ RowStats row_stats(const float* x, int C, double eps, double* scratch) {
+template <typename T>
+__device__ RowStats row_stats(const T* x, int C, double eps, double* scratch) {
   double sum = 0.0;
-  for (int c = threadIdx.x; c < C; c += blockDim.x) sum += x[c];
+  for (int c = threadIdx.x; c < C; c += blockDim.x) sum += load_f32(x + c);
   const double mean = block_sum(sum, scratch) / C;
   double squares = 0.0;
-  for (int c = threadIdx.x; c < C; c += blockDim.x) squares += (x[c] - mean) * (x[c] - mean);
+  for (int c = threadIdx.x; c < C; c += blockDim.x)
+    squares += (load_f32(x + c) - mean) * (load_f32(x + c) - mean);
   return {mean, 1.0 / sqrt(block_sum(squares, scratch) / C + eps)};
 }
 
+template <typename T>
 __global__ void __launch_bounds__(kThreads)
-    layer_norm_kernel(const float* x, const float* w, const float* b, double eps, float* y, int C) {
+    layer_norm_kernel(const T* x, const float* w, const float* b, double eps, T* y, int C) {
   __shared__ double scratch[32];
   const long long offset = static_cast<long long>(blockIdx.x) * C;
   const RowStats s = row_stats(x + offset, C, eps, scratch);
   for (int c = threadIdx.x; c < C; c += blockDim.x)
-    y[offset + c] = static_cast<float>((x[offset + c] - s.mean) * s.invstd * w[c] + b[c]);
+    store_f32(y + offset + c,
+              static_cast<float>((load_f32(x + offset + c) - s.mean) * s.invstd * w[c] + b[c]));
 }
 
 __global__ void __launch_bounds__(kThreads)
@@ -77,8 +83,11 @@ void layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, doubl
   const int C = static_cast<int>(x.size(-1));
   const long long rows = x.numel() / C;
   check_rows(rows);
-  SC_LAUNCH(static_cast<unsigned>(rows), kThreads, 0, layer_norm_kernel)
-  (x.data<float>(), weight.data<float>(), bias.data<float>(), eps, y.data<float>(), C);
+  visit_float_storage(x.dtype(), "layer_norm", [&](auto t) {
+    using T = decltype(t);
+    SC_LAUNCH(static_cast<unsigned>(rows), kThreads, 0, layer_norm_kernel<T>)
+    (x.data<T>(), weight.data<float>(), bias.data<float>(), eps, y.data<T>(), C);
+  });
   SC_CUDA_LAUNCH_CHECK("layer_norm_kernel");
 }
 

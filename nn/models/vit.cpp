@@ -20,7 +20,8 @@
 //   (ls1, ls2), LayerNorm eps 1e-6. Keys: cls_token, pos_embed, patch_embed.proj, blocks.i.{norm1,
 //   attn.{qkv, proj}, norm2, mlp.{fc1, fc2}, [ls1.gamma, ls2.gamma]}, norm, head.
 // GELU is the exact (erf) one in both. Tokens are rows [B, T, C]: every Linear acts on [B·T, C]. Forward,
-// input and parameter gradients; no interval bounds and no fast-path plan: the generic engine runs them.
+// input and parameter gradients; no interval bounds. describe_transformer hands the tensors to the fast
+// engine (engine/fast_transformer.h).
 #include "nn/models/vit.h"
 
 #include <utility>
@@ -137,8 +138,22 @@ class TransformerLayer : public Module {
     return ops::add(dz, norm1_.backward(qkv_backward(dqkv.reshape({B * T, 3 * C})))).reshape({B, T, C});
   }
 
+  TransformerLayerView describe() const {
+    TransformerLayerView v;
+    v.norm1_weight = norm1_.weight, v.norm1_bias = norm1_.bias;
+    describe_qkv(v.qkv_weight, v.qkv_bias);
+    v.proj_weight = proj_.weight, v.proj_bias = proj_.bias;
+    v.norm2_weight = norm2_.weight, v.norm2_bias = norm2_.bias;
+    v.fc1_weight = fc1_.weight, v.fc1_bias = fc1_.bias;
+    v.fc2_weight = fc2_.weight, v.fc2_bias = fc2_.bias;
+    v.gamma1 = scale1_.gamma, v.gamma2 = scale2_.gamma;
+    v.relative_table = relative_table_;
+    return v;
+  }
+
  protected:
   virtual Tensor make_qkv(const Tensor& a) = 0;
+  virtual void describe_qkv(Tensor& weight, Tensor& bias) const = 0;  // fused [3C, C] and [3C]
   virtual Tensor qkv_backward(const Tensor& dqkv) = 0;
   // The shared tensors under their names in this layout.
   void collect_common(const std::string& prefix, NamedTensors& out, const char* norm1, const char* proj,
@@ -199,6 +214,10 @@ class VitLayer : public TransformerLayer {
   Tensor make_qkv(const Tensor& a) override {
     return ops::concat({query_.forward(a), key_.forward(a), value_.forward(a)}, 1);
   }
+  void describe_qkv(Tensor& weight, Tensor& bias) const override {
+    weight = ops::concat({query_.weight, key_.weight, value_.weight}, 0);
+    bias = ops::concat({query_.bias, key_.bias, value_.bias}, 0);
+  }
   Tensor qkv_backward(const Tensor& dqkv) override {
     const int64_t C = config_.dim;
     Tensor da = query_.backward(dqkv.slice(1, 0, C).contiguous());
@@ -228,9 +247,11 @@ class BeitLayer : public TransformerLayer {
 
  protected:
   Tensor make_qkv(const Tensor& a) override {
-    const Tensor bias =
-        ops::concat({q_bias_, Tensor::zeros({config_.dim}, DType::F32, q_bias_.device()), v_bias_}, 0);
-    return ops::last_dim_affine(qkv_.forward(a), Tensor(), bias);
+    return ops::last_dim_affine(qkv_.forward(a), Tensor(), qkv_bias());
+  }
+  void describe_qkv(Tensor& weight, Tensor& bias) const override {
+    weight = qkv_.weight;
+    bias = qkv_bias();
   }
   Tensor qkv_backward(const Tensor& dqkv) override {
     if (ParameterGradients* sink = parameter_gradients()) {
@@ -242,6 +263,9 @@ class BeitLayer : public TransformerLayer {
   }
 
  private:
+  Tensor qkv_bias() const {  // [q_bias | 0 | v_bias]
+    return ops::concat({q_bias_, Tensor::zeros({config_.dim}, DType::F32, q_bias_.device()), v_bias_}, 0);
+  }
   Linear qkv_;
   Tensor q_bias_, v_bias_;
 };
@@ -259,6 +283,10 @@ class TimmVitLayer : public TransformerLayer {
 
  protected:
   Tensor make_qkv(const Tensor& a) override { return qkv_.forward(a); }
+  void describe_qkv(Tensor& weight, Tensor& bias) const override {
+    weight = qkv_.weight;
+    bias = qkv_.bias;
+  }
   Tensor qkv_backward(const Tensor& dqkv) override { return qkv_.backward(dqkv); }
 
  private:
@@ -277,6 +305,8 @@ class VisionTransformer : public Module {
         cls_token_(Tensor::zeros({1, 1, c.dim})),
         positions_(Tensor::zeros({1, (s.height / patch) * (s.width / patch) + 1, c.dim})),
         learned_positions_(positions),
+        heads_(c.heads),
+        eps_(c.eps),
         final_norm_(c.dim, c.eps),
         head_(c.dim, s.num_classes) {
     for (int64_t i = 0; i < depth; ++i) {
@@ -330,6 +360,22 @@ class VisionTransformer : public Module {
   }
   std::string name() const override { return "VisionTransformer"; }
 
+  TransformerView describe() const {
+    TransformerView v;
+    v.patch = patch_.params.stride_h;
+    v.heads = heads_;
+    v.eps = eps_;
+    v.class_token_pooled = layout_ != Layout::TimmBeit;
+    v.patch_weight = patch_.weight, v.patch_bias = patch_.bias;
+    const int64_t C = cls_token_.numel();
+    v.cls_token = cls_token_.reshape({C});
+    v.positions = positions_.reshape({positions_.numel() / C, C});
+    for (const auto& layer : layers_) v.layers.push_back(layer->describe());
+    v.norm_weight = final_norm_.weight, v.norm_bias = final_norm_.bias;
+    v.head_weight = head_.weight, v.head_bias = head_.bias;
+    return v;
+  }
+
  private:
   // The class token (vit, timm_vit; the final LayerNorm acts on each token alone, so only its is computed) or
   // the mean of the patch tokens (beit): [B, T, C] → [B, C].
@@ -354,6 +400,8 @@ class VisionTransformer : public Module {
   Conv2d patch_;
   Tensor cls_token_, positions_;
   bool learned_positions_;
+  int64_t heads_;
+  double eps_;  // every LayerNorm's
   std::vector<std::unique_ptr<TransformerLayer>> layers_;
   LayerNorm final_norm_;
   Linear head_;
@@ -398,6 +446,13 @@ std::unique_ptr<Module> build_beit(const ModelSpec& s) {
            "beit: the flags abs_pos and layer_scale must be 0 or 1");
   const LayerConfig c{f.dim, f.heads, f.mlp, 1e-6, layer_scale == 1, s.height / f.patch, s.width / f.patch};
   return std::make_unique<VisionTransformer>(Layout::TimmBeit, s, f.patch, f.depth, c, abs_pos == 1);
+}
+
+bool describe_transformer(const Module& net, TransformerView& view) {
+  const auto* vt = dynamic_cast<const VisionTransformer*>(&net);
+  if (vt == nullptr) return false;
+  view = vt->describe();
+  return true;
 }
 
 }  // namespace sc

@@ -15,4 +15,25 @@ std::unique_ptr<Module> build_beit(const ModelSpec& spec);
 // Flags: patch, dim, depth, heads, mlp as vit's; layer_scale (0). vit_base_patch16_224: the defaults.
 std::unique_ptr<Module> build_timm_vit(const ModelSpec& spec);
 
+// A vision transformer's tensors by role, shared with the model, for the fast engine
+// (engine/fast_transformer.h). Linear weights are [out, in] as in the model.
+struct TransformerLayerView {
+  Tensor norm1_weight, norm1_bias;
+  Tensor qkv_weight, qkv_bias;  // [3C, C], [3C]: the q, k, v rows in turn, heads side by side in each
+  Tensor proj_weight, proj_bias, norm2_weight, norm2_bias, fc1_weight, fc1_bias, fc2_weight, fc2_bias;
+  Tensor gamma1, gamma2;  // layer scales, undefined without
+  Tensor relative_table;  // BEiT's relative position bias table, undefined without
+};
+struct TransformerView {
+  int64_t patch = 0, heads = 0;
+  double eps = 0;
+  bool class_token_pooled = true;   // else the patch tokens' mean (BEiT)
+  Tensor patch_weight, patch_bias;  // the patch convolution [C, channels, patch, patch], [C]
+  Tensor cls_token, positions;      // [C], [T, C] (zeros where the layout has no absolute positions)
+  std::vector<TransformerLayerView> layers;
+  Tensor norm_weight, norm_bias, head_weight, head_bias;
+};
+// The view of a network that build_vit, build_beit or build_timm_vit made; false for any other module.
+bool describe_transformer(const Module& net, TransformerView& view);
+
 }  // namespace sc

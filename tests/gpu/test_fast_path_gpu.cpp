@@ -14,17 +14,22 @@
 #include "diffusion/denoised_classifier.h"
 #include "engine/fast_classifier.h"
 #include "engine/fast_denoiser.h"
+#include "engine/fast_transformer.h"
 #include "kernel_cases.h"
 #include "kernels/attention_nhwc.h"
 #include "kernels/elementwise.h"
+#include "kernels/gelu.h"
 #include "kernels/group_norm_nhwc.h"
+#include "kernels/layer_norm.h"
 #include "kernels/noisy_input_conv.h"
+#include "kernels/patch_tokens.h"
 #include "kernels/pool2d_nhwc.h"
 #include "kernels/pooled_linear.h"
 #include "kernels/residual_stage.h"
 #include "kernels/upsample_nearest2x_nhwc.h"
 #include "nn/cuda_graph.h"
 #include "nn/memory.h"
+#include "nn/models/random_init.h"
 #include "nn/runtime.h"
 #include "nn/stream.h"
 #include "smoothing/smooth.h"
@@ -377,6 +382,63 @@ TEST(GpuFastDenoiser, FallsBackWhereItDoesNotLower) {
   EXPECT_ERROR_MENTIONS(make_fast_denoiser(m, 0.25, "fast", Precision::FP32, note), "--engine fast",
                         "8 channels");
   EXPECT_GT(denoiser_flops_per_sample(m, 8, 8), 0.0);  // counted all the same
+}
+
+// The fast transformer on CUDA (1×1 fused_conv layers on tensor cores, attention_nhwc with heads of 16,
+// LayerNorm, GELU and the tokens in 16-bit storage) against the fast and the generic forward on the CPU:
+// timm's ViT with layer scales and timm's BEiT (relative position biases on the 4×3 patch grid, mean pooling)
+// on 16×12 images (13 tokens), 3 heads, 5 classes. Its ops alone in 16-bit storage, and the fallback for
+// heads of widths the CUDA attention kernel does not have.
+TEST(GpuFastTransformer, MatchesTheCpuInEveryPrecision) {
+  SKIP_WITHOUT_GPU();
+  ModelSpec spec;
+  spec.height = 16, spec.width = 12, spec.num_classes = 5;
+  spec.mean = {0.5f, 0.4f, 0.6f}, spec.std = {0.25f, 0.3f, 0.2f};
+  spec.flags = {{"patch", "4"}, {"dim", "48"}, {"depth", "2"},
+                {"heads", "3"}, {"mlp", "72"}, {"layer_scale", "1"}};
+  const Tensor x = random_images({3, 3, 16, 12}, 6);
+  for (const char* arch : {"timm_vit", "beit"}) {
+    SCOPED_TRACE(arch);
+    spec.arch = arch;
+    auto model = build_model(spec);
+    randomize_parameters(*model, 5);
+    const Tensor generic = model->forward(x);
+    const std::pair<Precision, double> cases[] = {
+        {Precision::FP32, 1e-5}, {Precision::TF32, 1e-2}, {Precision::BF16, 3e-2}, {Precision::FP16, 1e-2}};
+    for (const auto& [precision, tol] : cases) {
+      SCOPED_TRACE(precision_name(precision));
+      model->to(Device::cpu());
+      const Tensor cpu = FastTransformer(*model, precision).logits(x);
+      model->to(kGpu);
+      const Tensor gpu = FastTransformer(*model, precision).logits(x.to(kGpu)).cpu();
+      EXPECT_LT(relative_l2_error(gpu, cpu), precision == Precision::FP32 ? 1e-5 : tol / 2);
+      EXPECT_LT(relative_l2_error(gpu, generic), tol);
+    }
+  }
+  spec.arch = "timm_vit";
+  for (DType dtype : {DType::BF16, DType::F16}) {
+    SCOPED_TRACE(dtype_name(dtype));
+    const Tensor t = randn({4, 7, 37}, 21, 2.0f).astype(dtype);
+    const Tensor w = randn({37}, 22), b = randn({37}, 23), pos = randn({8, 37}, 24);
+    const auto same = [](const Tensor& gpu, const Tensor& cpu) {
+      return allclose(gpu.cpu().astype(DType::F32), cpu.astype(DType::F32), 1e-2);
+    };
+    EXPECT_TRUE(
+        same(ops::layer_norm(t.to(kGpu), w.to(kGpu), b.to(kGpu), 1e-6), ops::layer_norm(t, w, b, 1e-6)));
+    EXPECT_TRUE(same(ops::gelu(t.to(kGpu)), ops::gelu(t)));
+    EXPECT_TRUE(same(ops::patch_tokens_nhwc(t.to(kGpu), b.to(kGpu), pos.to(kGpu)),
+                     ops::patch_tokens_nhwc(t, b, pos)));
+  }
+  spec.flags["dim"] = "24";  // heads of 8 channels
+  auto narrow = build_model(spec);
+  narrow->to(kGpu);
+  std::string why, note;
+  EXPECT_FALSE(fast_transformer_supports(*narrow, why));
+  EXPECT_NE(why.find("attention heads of 8 channels on CUDA"), std::string::npos) << why;
+  EXPECT_EQ(dynamic_cast<FastTransformer*>(make_base_classifier(*narrow, "auto", std::nullopt, note).get()),
+            nullptr);
+  EXPECT_ERROR_MENTIONS(make_base_classifier(*narrow, "fast", std::nullopt, note), "8 channels");
+  EXPECT_ERROR_MENTIONS(FastTransformer(*narrow, Precision::FP32), "no fast path for this transformer");
 }
 
 // The device memory DDS needs, measured on batches of 1 and 2 samples (both parts on the fast engine, bf16),

@@ -175,10 +175,34 @@ TEST(EmulatedDenoiserOps, AttentionMatchesCpu) {
       const Tensor qkv = attention_input(c, dtype);
       Tensor expected = Tensor::empty({2, c.T, c.heads * c.d}, dtype),
              got = Tensor::empty({2, c.T, c.heads * c.d}, dtype);
-      cpu::attention_nhwc(qkv, c.heads, expected);
-      cuda_emulated::attention_nhwc(qkv, c.heads, got);
+      cpu::attention_nhwc(qkv, c.heads, {}, expected);
+      cuda_emulated::attention_nhwc(qkv, c.heads, {}, got);
       EXPECT_TRUE(allclose(as_f32(got), as_f32(expected), dtype == DType::F32 ? 1e-5 : 1e-2))
           << c.T << " positions, d " << c.d;
+    }
+  }
+}
+
+// With BEiT's relative position bias: grids of 4×3 (13 positions), 9×8 (73: two query blocks of the
+// tensor-core kernel, two key tiles) and 1×1, heads of 16, 32 and 64; biases of the scores' size.
+TEST(EmulatedDenoiserOps, AttentionWithRelativePositionBiasMatchesCpu) {
+  const struct { int64_t gh, gw, heads, d; } cases[] = {{4, 3, 2, 16}, {9, 8, 3, 32}, {1, 1, 1, 64}};
+  for (DType dtype : {DType::F32, DType::BF16, DType::F16}) {
+    SCOPED_TRACE(dtype_name(dtype));
+    for (const auto& c : cases) {
+      const int64_t T = c.gh * c.gw + 1, C = c.heads * c.d;
+      const Tensor qkv = randn({2, T, 3 * C}, 46, 0.5f).astype(dtype);
+      const RelativePositionBias bias{randn({relative_position_rows(c.gh, c.gw), c.heads}, 47), c.gh, c.gw};
+      Tensor expected = Tensor::empty({2, T, C}, dtype), got = Tensor::empty({2, T, C}, dtype),
+             plain = Tensor::empty({2, T, C}, dtype);
+      cpu::attention_nhwc(qkv, c.heads, bias, expected);
+      cuda_emulated::attention_nhwc(qkv, c.heads, bias, got);
+      cpu::attention_nhwc(qkv, c.heads, {}, plain);
+      EXPECT_TRUE(allclose(as_f32(got), as_f32(expected), dtype == DType::F32 ? 1e-5 : 1e-2))
+          << c.gh << "x" << c.gw << ", d " << c.d;
+      if (T > 2) {
+        EXPECT_FALSE(allclose(as_f32(plain), as_f32(expected), 1e-2));  // the bias matters
+      }
     }
   }
 }
