@@ -15,7 +15,9 @@
 #include "kernels/conv2d.h"
 #include "kernels/elementwise.h"
 #include "kernels/fused_conv.h"
+#include "kernels/gelu.h"
 #include "kernels/group_norm_nhwc.h"
+#include "kernels/layer_norm.h"
 #include "kernels/linear.h"
 #include "kernels/noisy_input_conv.h"
 #include "kernels/relu.h"
@@ -183,6 +185,60 @@ void BM_AttentionNhwc(benchmark::State& state, Device device, DType dtype) {
   run(state, device, [&] { ops::attention_nhwc(qkv, heads, out); });
   const double es = static_cast<double>(dtype_size(dtype));
   set_rates(state, 4.0 * N * heads * T * T * d, es * (qkv.numel() + out.numel()));
+}
+
+// The fast transformer's linear layers: a 1×1 fused_conv on tokens as one row of an NHWC map [N, 1, T, C] → O
+// channels with its bias, plus the residual in the epilogue when args[4] is 1 (proj and fc2). Args: batch,
+// tokens, C, O, residual. `wgmma` as BM_FusedConv's.
+void BM_TransformerLinear(benchmark::State& state, Device device, DType dtype, bool wgmma = false) {
+  if (skip_without_gpu(state, device)) return;
+  const bool wgmma_before = wgmma_conv_enabled();
+  if (wgmma) set_wgmma_conv(true);
+  const int64_t N = state.range(0), T = state.range(1), C = state.range(2), O = state.range(3);
+  const Tensor x = random_tensor({N, 1, T, C}, device, 1).astype(dtype);
+  const Tensor w = random_tensor({O, 1, 1, C}, device, 2).astype(dtype), b = random_tensor({O}, device, 3);
+  const Tensor res = state.range(4) ? random_tensor({N, 1, T, O}, device, 4).astype(dtype) : Tensor();
+  Tensor y = Tensor::empty({N, 1, T, O}, dtype, device);
+  const FusedConvParams p;
+  if (wgmma && !cuda::fused_conv_uses_wgmma(x, w, Tensor(), p, y))
+    state.SkipWithError("no wgmma kernel here (an sm_90a build on a compute-capability-9.0 device)");
+  else
+    run(state, device, [&] { ops::fused_conv(x, w, b, Tensor(), Tensor(), res, p, y); });
+  set_wgmma_conv(wgmma_before);
+  const double es = static_cast<double>(dtype_size(dtype));
+  set_rates(state, 2.0 * N * T * C * O,
+            es * (x.numel() + w.numel() + (res.defined() ? 2.0 : 1.0) * static_cast<double>(y.numel())));
+}
+
+// attention_nhwc with BEiT's relative position bias (args: batch, grid height, grid width, heads, head width;
+// T = gh·gw + 1 tokens). FLOPs as BM_AttentionNhwc's (the bias adds a table read per score).
+void BM_AttentionNhwcBias(benchmark::State& state, Device device, DType dtype) {
+  if (skip_without_gpu(state, device)) return;
+  const int64_t N = state.range(0), gh = state.range(1), gw = state.range(2), heads = state.range(3),
+                d = state.range(4), T = gh * gw + 1;
+  const Tensor qkv = random_tensor({N, T, 3 * heads * d}, device, 13).astype(dtype);
+  const RelativePositionBias bias{random_tensor({relative_position_rows(gh, gw), heads}, device, 17), gh, gw};
+  Tensor out = Tensor::empty({N, T, heads * d}, dtype, device);
+  run(state, device, [&] { ops::attention_nhwc(qkv, heads, out, bias); });
+  const double es = static_cast<double>(dtype_size(dtype));
+  set_rates(state, 4.0 * N * heads * T * T * d, es * (qkv.numel() + out.numel()));
+}
+
+// The fast transformer's LayerNorm and GELU in 16-bit storage (args: rows, channels): memory-bound, one read
+// and one write.
+void BM_LayerNormRows(benchmark::State& state, Device device, DType dtype) {
+  if (skip_without_gpu(state, device)) return;
+  const Tensor x = random_tensor({state.range(0), state.range(1)}, device, 18).astype(dtype);
+  const Tensor g = random_tensor({state.range(1)}, device, 19),
+               b = random_tensor({state.range(1)}, device, 20);
+  run(state, device, [&] { ops::layer_norm(x, g, b, 1e-6); });
+  set_rates(state, 8.0 * x.numel(), static_cast<double>(dtype_size(dtype)) * 2.0 * x.numel());
+}
+void BM_Gelu(benchmark::State& state, Device device, DType dtype) {
+  if (skip_without_gpu(state, device)) return;
+  const Tensor x = random_tensor({state.range(0), state.range(1)}, device, 21).astype(dtype);
+  run(state, device, [&] { ops::gelu(x); });
+  set_rates(state, 0.0, static_cast<double>(dtype_size(dtype)) * 2.0 * x.numel());
 }
 
 // The fast denoiser's GroupNorm + SiLU (32 groups; args: batch, spatial size, channels): memory-bound.
@@ -404,6 +460,34 @@ BENCHMARK_CAPTURE(BM_AttentionNhwc, cuda_bf16, kGpu, DType::BF16)->Args({128, 25
     ->UseManualTime();
 BENCHMARK_CAPTURE(BM_AttentionNhwc, cuda_f16, kGpu, DType::F16)->Args({128, 256, 4, 64})->Args({128, 64, 4, 64})
     ->UseManualTime();
+// ViT-B/16 at 224² (197 tokens, 768 channels, MLP 3072; batch 128): qkv, proj (+ residual), fc1, fc2 (+
+// residual); its attention (12 heads of 64), BEiT-L/16 at 512² (32×32 patches, 16 heads of 64; batch 8) with
+// relative position biases; LayerNorm and GELU on its rows.
+void VitLinearShapes(benchmark::internal::Benchmark* b) {
+  b->Args({128, 197, 768, 2304, 0})
+      ->Args({128, 197, 768, 768, 1})
+      ->Args({128, 197, 768, 3072, 0})
+      ->Args({128, 197, 3072, 768, 1});
+}
+BENCHMARK_CAPTURE(BM_TransformerLinear, cuda_bf16, kGpu, DType::BF16)
+    ->Apply(VitLinearShapes)
+    ->UseManualTime();
+BENCHMARK_CAPTURE(BM_TransformerLinear, cuda_f16, kGpu, DType::F16)->Apply(VitLinearShapes)->UseManualTime();
+BENCHMARK_CAPTURE(BM_TransformerLinear, cuda_bf16_wgmma, kGpu, DType::BF16, true)
+    ->Apply(VitLinearShapes)
+    ->UseManualTime();
+BENCHMARK_CAPTURE(BM_Linear, cuda_cublas_vit, kGpu, Backend::Vendor)
+    ->Args({25216, 768, 3072})
+    ->UseManualTime();
+BENCHMARK_CAPTURE(BM_AttentionNhwc, cuda_f16_vit, kGpu, DType::F16)
+    ->Args({128, 197, 12, 64})
+    ->UseManualTime();
+BENCHMARK_CAPTURE(BM_AttentionNhwcBias, cuda_f16, kGpu, DType::F16)
+    ->Args({128, 14, 14, 12, 64})
+    ->Args({8, 32, 32, 16, 64})
+    ->UseManualTime();
+BENCHMARK_CAPTURE(BM_LayerNormRows, cuda_f16, kGpu, DType::F16)->Args({25216, 768})->UseManualTime();
+BENCHMARK_CAPTURE(BM_Gelu, cuda_f16, kGpu, DType::F16)->Args({25216, 3072})->UseManualTime();
 BENCHMARK_CAPTURE(BM_GroupNormNhwc, cuda_bf16, kGpu, DType::BF16)->Args({128, 32, 128})->Args({128, 16, 256})
     ->UseManualTime();
 BENCHMARK_CAPTURE(BM_NoisyInputConv, cuda, kGpu, false)->Args({1024, 3, 32, 16, 3, 1})->Args({128, 3, 224, 64, 7, 2})
@@ -423,6 +507,10 @@ BENCHMARK_CAPTURE(BM_Conv2d, cpu, kCpu, Backend::Handwritten)->Args({16, 16, 16,
 BENCHMARK_CAPTURE(BM_FusedConv, cpu, kCpu, DType::F32)->Args({16, 16, 16, 32, 1})->Args({16, 64, 64, 8, 1})
     ->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Linear, cpu, kCpu, Backend::Handwritten)->Args({256, 256, 256})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_TransformerLinear, cpu, kCpu, DType::F32)->Args({4, 65, 64, 256, 1})->UseRealTime();
+BENCHMARK_CAPTURE(BM_AttentionNhwcBias, cpu, kCpu, DType::F32)->Args({2, 8, 8, 2, 32})->UseRealTime();
+BENCHMARK_CAPTURE(BM_LayerNormRows, cpu, kCpu, DType::BF16)->Args({260, 64})->UseRealTime();
+BENCHMARK_CAPTURE(BM_Gelu, cpu, kCpu, DType::BF16)->Args({260, 256})->UseRealTime();
 
 }  // namespace
 

@@ -184,10 +184,12 @@ Tensor FastTransformer::logits(const Tensor& x) {
   const int64_t B = x.size(0), C = p.dim, T = p.tokens, K = spec_.num_classes;
   Tensor out = Tensor::empty({B, K}, DType::F32, device_);
   if (B == 0) return out;
-  // Every launch indexes in 32 bits: the batch runs in chunks whose largest tensor stays below 2^31 elements.
+  // Every launch indexes in 32 bits: the batch runs in chunks whose largest tensor stays below 2^31 elements
+  // (ViT-B/16 at 224²: 3,549 samples).
   const int64_t per_sample =
       std::max({T * std::max(3 * C, p.mlp), p.in_channels * spec_.height * spec_.width});
-  const int64_t chunk = std::max<int64_t>(1, kMaxLaunchElements / per_sample);
+  const int64_t fits = std::max<int64_t>(1, kMaxLaunchElements / per_sample);
+  const int64_t chunk = chunk_rows_ > 0 ? std::min(chunk_rows_, fits) : fits;
   const DType act = activation_dtype(precision_);
   const bool tf32 = precision_ == Precision::TF32;
   for (int64_t first = 0; first < B; first += chunk) {

@@ -32,6 +32,9 @@ class FastTransformer : public BaseClassifier {
   Device device() override { return device_; }
   Precision precision() const { return precision_; }
   double flops_per_sample() const { return flops_; }  // transformer_flops_per_sample
+  // At most this many samples per pass (0: as many as 32-bit indexing allows, the default); for tests of the
+  // chunked batches that large batches run in.
+  void set_chunk_rows(int64_t rows) { chunk_rows_ = rows; }
 
   struct Program;  // the converted parameters
 
@@ -41,6 +44,7 @@ class FastTransformer : public BaseClassifier {
   Precision precision_;
   std::unique_ptr<Program> program_;
   double flops_;
+  int64_t chunk_rows_ = 0;
 };
 
 // 2·multiply-adds per sample of a vision transformer (vit, beit, timm_vit) at its input size: the patch

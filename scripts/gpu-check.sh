@@ -115,14 +115,15 @@ if [ "${GPU_CHECK:-all}" = focus ]; then
   # most decisive first, each result into $OUT as soon as it exists (a call cut short keeps them): the GPU tests
   # (above: the fused stages' and the wgmma kernel's among them); the bf16 peak, the wide convolutions on
   # mma.sync beside cuDNN, the stems and GroupNorm; the residual stages fused and step by step at ResNet-110's
-  # shapes; the wide convolutions on wgmma; the 16-bit stems; then certification (bench/certify_throughput.sh;
+  # shapes; the wide convolutions on wgmma (the ViT's linear layers too); the 16-bit stems; the fast
+  # transformer's linear layers and attention (ViT-B/16, BEiT-L/16 with its biases); then certification (bench/certify_throughput.sh;
   # $OUT gets its table): ResNet-110 with the fused stages on and off and with the 16-bit stem beside PyTorch,
   # ResNet-50 with the wgmma convolutions and the 16-bit stem off and on beside PyTorch, and DDS's fast path with
   # the wgmma convolutions off and on (no PyTorch rows: session 16 measured those); with time left, Nsight
   # Compute's kernel times of ResNet-110, ResNet-50 and DDS. Rows of a kernel whose tests failed are left out
   # (the fused stages: their rows run with them off).
   cp "$LOGS/gpu-tests.log" "$OUT/" 2>/dev/null
-  run_bench main 'BM_PeakBf16Gemm|BM_PeakCopy|BM_FusedConv/cuda_bf16(_unet|_resnet50)?/|BM_CudnnConvNhwc/bf16|BM_NoisyInputConv/cuda/|BM_GroupNormNhwc' 180
+  run_bench main 'BM_PeakBf16Gemm|BM_PeakCopy|BM_FusedConv/cuda_bf16(_unet|_resnet50)?/|BM_CudnnConvNhwc/bf16|BM_NoisyInputConv/cuda/|BM_GroupNormNhwc|BM_TransformerLinear/cuda_f16/|BM_AttentionNhwc(Bias)?/cuda_f16' 180
   run_bench stages "$stages_bench" 60
   run_bench wgmma "$wgmma_bench" 60
   run_bench stem16 "$stem16_bench" 30
