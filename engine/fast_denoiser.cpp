@@ -42,19 +42,13 @@ struct DenoiserWork {
 struct FastDenoiser::Program {
   std::vector<std::function<void(State&)>> steps;
   int64_t out_channels = 0;
-  int64_t input_channels = 0;  // the first convolution's input channels, zero-padded (first_conv_channels)
+  int64_t input_channels =
+      0;             // the first convolution's input channels, zero-padded (tensor_core_input_channels)
   int64_t rate = 1;  // the map's downsampling rate while recording
   DenoiserWork work;
 };
 
 namespace {
-
-// The first convolution's input channels: C padded to a multiple of 8 in bf16/fp16 and of 4 in tf32, where
-// fused_conv runs on tensor cores (an RGB image's 3 channels would take the float32 tile kernel).
-int64_t first_conv_channels(int64_t C, DType act, bool tf32) {
-  const int64_t multiple = act != DType::F32 ? 8 : tf32 ? 4 : 1;
-  return (C + multiple - 1) / multiple * multiple;
-}
 
 [[noreturn]] void unsupported(const std::string& what) {
   SC_FAIL("no fast path for this denoiser: ", what);
@@ -80,6 +74,7 @@ class Recorder : public UNetVisitor {
   Recorder(FastDenoiser::Program& prog, Device device, Precision precision, bool count_only = false)
       : prog_(prog),
         device_(device),
+        precision_(precision),
         act_(activation_dtype(precision)),
         tf32_(precision == Precision::TF32),
         count_only_(count_only) {}
@@ -89,7 +84,7 @@ class Recorder : public UNetVisitor {
     // The first convolution reads the image's few channels (3): padded with zero channels to what the
     // tensor-core kernels take, on its input (FastDenoiser::denoise) and its weights alike.
     const bool first = prog_.steps.empty();
-    if (first) prog_.input_channels = first_conv_channels(w.size(1), act_, tf32_);
+    if (first) prog_.input_channels = tensor_core_input_channels(w.size(1), precision_);
     Conv c = make_conv(w, b, stride, 1, first ? prog_.input_channels : 1);
     prog_.steps.push_back([c](State& s) { s.h = c.run(s.h, Tensor()); });
   }
@@ -228,6 +223,7 @@ class Recorder : public UNetVisitor {
 
   FastDenoiser::Program& prog_;
   Device device_;
+  Precision precision_;
   DType act_;
   bool tf32_;
   bool count_only_;

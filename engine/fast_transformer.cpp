@@ -45,13 +45,6 @@ Tensor float_tensor(const std::vector<double>& v, const Shape& shape, Device dev
   return Tensor::from_vector(std::vector<float>(v.begin(), v.end()), shape).to(device);
 }
 
-// The patch convolution's input channels: the image's, zero-padded to a multiple of 8 in bf16/fp16 and of 4
-// in tf32, where fused_conv runs on tensor cores.
-int64_t padded_channels(int64_t C, Precision p) {
-  const int64_t multiple = activation_dtype(p) != DType::F32 ? 8 : p == Precision::TF32 ? 4 : 1;
-  return (C + multiple - 1) / multiple * multiple;
-}
-
 // What the fast path cannot run, or empty.
 std::string unsupported(const TransformerView& v, const Device& device) {
   const int64_t d = v.cls_token.numel() / v.heads;
@@ -87,7 +80,7 @@ FastTransformer::FastTransformer(Classifier& model, Precision precision)
   const int64_t C = v.cls_token.numel();
   p.dim = C, p.heads = v.heads, p.patch = v.patch, p.eps = v.eps, p.tokens = v.positions.size(0);
   p.class_token_pooled = v.class_token_pooled;
-  p.in_channels = padded_channels(spec_.channels, precision);
+  p.in_channels = tensor_core_input_channels(spec_.channels, precision);
   p.mlp = v.layers.empty() ? 0 : v.layers[0].fc1_weight.size(0);
   // w [O, I] (times γ per output row, if any) → [O, 1, 1, I] in the activation type; b (times γ) float32.
   const auto linear = [&](const Tensor& w, const Tensor& b, const Tensor& gamma) {

@@ -26,6 +26,11 @@ const char* precision_name(Precision p) {
   return "?";
 }
 
+int64_t tensor_core_input_channels(int64_t channels, Precision p) {
+  const int64_t multiple = activation_dtype(p) != DType::F32 ? 8 : p == Precision::TF32 ? 4 : 1;
+  return (channels + multiple - 1) / multiple * multiple;
+}
+
 DType activation_dtype(Precision p) {
   switch (p) {
     case Precision::BF16:

@@ -18,6 +18,9 @@ enum class Precision { FP32, TF32, BF16, FP16 };
 Precision parse_precision(const std::string& name);  // fp32 | tf32 | bf16 | fp16, else a clear error
 const char* precision_name(Precision p);
 DType activation_dtype(Precision p);
+// A first convolution's input channels (an image's few) zero-padded to what fused_conv runs on tensor cores:
+// a multiple of 8 in bf16/fp16 and of 4 in tf32 (3 channels would take the float32 tile kernel).
+int64_t tensor_core_input_channels(int64_t channels, Precision p);
 
 // `--precision auto`. On CUDA fp16: of the precisions whose noisy-sample predictions agree with fp32 on at
 // least 99.9% of samples for the shipped and test models (docs/PRECISION.md, measured on an H100 too), the
