@@ -1079,6 +1079,10 @@ TEST(Cli, HuggingFaceVitConvertsAndCertifiesBehindADenoiser) {
     return rows;
   };
   EXPECT_EQ(without_time(io::read_file(fast_tsv)), without_time(io::read_file(tsv)));
+  // `agreement` runs the transformer on the fast engine in each precision.
+  r = smoothcuda("agreement fake:2:3:16:16 " + vit + " 0.25 --skip 1 --samples 50");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find(vit + " | 0.25 | 2 | 100 |"), std::string::npos) << r.out;
   // Without the denoiser, CIFAR-10's 32×32 images are not the ViT's size: a clear error.
   r = smoothcuda("certify fake:2:3:32:32 " + vit + " 0.25 " + temp_path("plain_vit.tsv") + " --N0 4 --N 16");
   EXPECT_NE(r.err.find("dataset images are [3, 32, 32] but the model expects [3, 16, 16]"), std::string::npos)
