@@ -277,8 +277,7 @@ std::unique_ptr<BaseClassifier> make_base_classifier(Classifier& model, const st
   if (!try_build_plan(model, plan, why)) {
     // Vision transformers have an engine of their own (engine/fast_transformer.h). On the CPU `auto` keeps
     // the generic one: there it ran ViT-B/16 at 1.9 samples/s, the fast transformer in fp32 at 1.6.
-    TransformerView view;
-    if (model.net && describe_transformer(*model.net, view)) {
+    if (model.net && is_vision_transformer(*model.net)) {
       std::string why_not;
       const bool cpu_auto = engine == "auto" && model.device().is_cpu() && !precision;
       if (fast_transformer_supports(model, why_not) && !cpu_auto) {

@@ -4,7 +4,6 @@
 #include <vector>
 
 #include "engine/schedule.h"
-#include "kernels/adaptive_avg_pool2d.h"
 #include "kernels/argmax.h"
 #include "kernels/attention_nhwc.h"
 #include "kernels/fused_conv.h"
@@ -209,14 +208,9 @@ Tensor FastTransformer::logits(const Tensor& x) {
     }
     // The class token, whose row alone the final LayerNorm needs (it acts on each token alone), or the patch
     // tokens' mean in float32 (BEiT), then the LayerNorm and the head.
-    const Tensor pooled = p.class_token_pooled ? z.slice(2, 0, 1).contiguous()
-                                               : ops::adaptive_avg_pool2d(z.slice(2, 1, T)
-                                                                              .astype(DType::F32)
-                                                                              .reshape({n, T - 1, C})
-                                                                              .permute({0, 2, 1})
-                                                                              .contiguous()
-                                                                              .reshape({n, C, T - 1, 1}),
-                                                                          1, 1);
+    const Tensor pooled = p.class_token_pooled
+                              ? z.slice(2, 0, 1).contiguous()
+                              : mean_of_patch_tokens(z.reshape({n, T, C}).astype(DType::F32));
     const Tensor normed = ops::layer_norm(pooled.reshape({n, C}), p.norm_weight, p.norm_bias, p.eps);
     Tensor logits = out.slice(0, first, first + n);
     ops::pooled_linear(normed.reshape({n, 1, 1, C}), p.head_weight, p.head_bias, Tensor(), Tensor(), false,

@@ -380,10 +380,9 @@ class VisionTransformer : public Module {
   // The class token (vit, timm_vit; the final LayerNorm acts on each token alone, so only its is computed) or
   // the mean of the patch tokens (beit): [B, T, C] → [B, C].
   Tensor pool(const Tensor& z) const {
-    const int64_t B = z.size(0), T = z.size(1), C = z.size(2);
+    const int64_t B = z.size(0), C = z.size(2);
     if (layout_ != Layout::TimmBeit) return z.slice(1, 0, 1).reshape({B, C});
-    const Tensor patches = z.slice(1, 1, T).permute({0, 2, 1}).contiguous().reshape({B, C, T - 1, 1});
-    return ops::adaptive_avg_pool2d(patches, 1, 1).reshape({B, C});
+    return mean_of_patch_tokens(z);
   }
   // pool's backward: dpooled [B, C] → dz [B, T, C].
   Tensor unpool(const Tensor& dpooled, int64_t B, int64_t T, int64_t C) const {
@@ -446,6 +445,16 @@ std::unique_ptr<Module> build_beit(const ModelSpec& s) {
            "beit: the flags abs_pos and layer_scale must be 0 or 1");
   const LayerConfig c{f.dim, f.heads, f.mlp, 1e-6, layer_scale == 1, s.height / f.patch, s.width / f.patch};
   return std::make_unique<VisionTransformer>(Layout::TimmBeit, s, f.patch, f.depth, c, abs_pos == 1);
+}
+
+Tensor mean_of_patch_tokens(const Tensor& tokens) {
+  const int64_t B = tokens.size(0), T = tokens.size(1), C = tokens.size(2);
+  const Tensor patches = tokens.slice(1, 1, T).permute({0, 2, 1}).contiguous().reshape({B, C, T - 1, 1});
+  return ops::adaptive_avg_pool2d(patches, 1, 1).reshape({B, C});
+}
+
+bool is_vision_transformer(const Module& net) {
+  return dynamic_cast<const VisionTransformer*>(&net) != nullptr;
 }
 
 bool describe_transformer(const Module& net, TransformerView& view) {

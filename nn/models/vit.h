@@ -33,7 +33,12 @@ struct TransformerView {
   std::vector<TransformerLayerView> layers;
   Tensor norm_weight, norm_bias, head_weight, head_bias;
 };
-// The view of a network that build_vit, build_beit or build_timm_vit made; false for any other module.
+// Whether `net` is a network that build_vit, build_beit or build_timm_vit made.
+bool is_vision_transformer(const Module& net);
+// The view of such a network; false for any other module.
 bool describe_transformer(const Module& net, TransformerView& view);
+// BEiT's pooling: the mean of the patch tokens (all but the class token) of float32 tokens [B, T, C] → [B,
+// C].
+Tensor mean_of_patch_tokens(const Tensor& tokens);
 
 }  // namespace sc
