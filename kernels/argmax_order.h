@@ -3,15 +3,11 @@
 #pragma once
 #include <cstdint>
 
-#ifdef __CUDACC__
-#define SC_HOST_DEVICE __host__ __device__
-#else
-#define SC_HOST_DEVICE
-#endif
+#include "kernels/host_device.h"
 
 namespace sc {
 
-SC_HOST_DEVICE inline bool argmax_better(float v, int64_t i, float best, int64_t bi) {
+SC_HOST_DEVICE bool argmax_better(float v, int64_t i, float best, int64_t bi) {
   const bool v_nan = v != v, best_nan = best != best;
   if (v_nan != best_nan) return v_nan;
   if (!v_nan && v != best) return v > best;

@@ -3,16 +3,12 @@
 #include <cmath>
 
 #include "kernels/ddpm_step.h"
-
-#ifdef __CUDACC__
-#define SC_DDPM_FN __host__ __device__ inline
-#else
-#define SC_DDPM_FN inline
-#endif
+#include "kernels/host_device.h"
 
 namespace sc {
 
-SC_DDPM_FN float ddpm_step_value(float x, float eps, const float* v, const float* z, const DdpmCoefficients& c) {
+SC_HOST_DEVICE float ddpm_step_value(float x, float eps, const float* v, const float* z,
+                                     const DdpmCoefficients& c) {
   float x0 = c.c_x * x - c.c_eps * eps;
   x0 = x0 < -1.0f ? -1.0f : (x0 > 1.0f ? 1.0f : x0);
   const float mean = c.m0 * x0 + c.mt * x;

@@ -1,13 +1,13 @@
 // Window arithmetic shared by pool2d's CPU and CUDA backward passes.
 #pragma once
-#include "kernels/argmax_order.h"  // SC_HOST_DEVICE
+#include "kernels/host_device.h"
 
 namespace sc {
 
 // The element max_pool2d's window picks in one H × W plane, as h·W + w: the window starts at (h0, w0)
 // (padding may put it outside), and the pick is the first largest value in row order, a NaN winning, as the
 // forward and PyTorch choose (a window of −∞ alone gives its first element).
-SC_HOST_DEVICE inline int max_pool_pick(const float* plane, int H, int W, int h0, int w0, int kh, int kw) {
+SC_HOST_DEVICE int max_pool_pick(const float* plane, int H, int W, int h0, int w0, int kh, int kw) {
   const int hs = h0 > 0 ? h0 : 0, ws = w0 > 0 ? w0 : 0;
   const int he = h0 + kh < H ? h0 + kh : H, we = w0 + kw < W ? w0 + kw : W;
   int pick = hs * W + ws;
@@ -28,7 +28,7 @@ SC_HOST_DEVICE inline int max_pool_pick(const float* plane, int H, int W, int h0
 struct WindowRange {
   int first, last;
 };
-SC_HOST_DEVICE inline WindowRange windows_containing(int i, int kernel, int stride, int pad, int out) {
+SC_HOST_DEVICE WindowRange windows_containing(int i, int kernel, int stride, int pad, int out) {
   const int hi = i + pad;          // o·stride ≤ hi
   const int lo = hi - kernel + 1;  // o·stride ≥ lo
   const int first = lo <= 0 ? 0 : (lo + stride - 1) / stride;

@@ -6,13 +6,8 @@
 #pragma once
 #include <cstdint>
 
+#include "kernels/host_device.h"
 #include "nn/tensor.h"
-
-#ifdef __CUDACC__
-#define SC_RELPOS_FN __host__ __device__ inline
-#else
-#define SC_RELPOS_FN inline
-#endif
 
 namespace sc {
 
@@ -23,23 +18,25 @@ struct RelativePositionBias {
   int64_t grid_h = 0, grid_w = 0;
 };
 
-SC_RELPOS_FN int64_t relative_position_rows(int64_t gh, int64_t gw) {
+SC_HOST_DEVICE int64_t relative_position_rows(int64_t gh, int64_t gw) {
   return (2 * gh - 1) * (2 * gw - 1) + 3;
 }
 
 // The row of the pair (t, s) from each token's patch coordinates (y, x); y < 0 marks the class token (the
 // kernels compute coordinates once per token).
 template <typename I>
-SC_RELPOS_FN I relative_position_row(I yt, I xt, I ys, I xs, I gh, I gw) {
+SC_HOST_DEVICE I relative_position_row(I yt, I xt, I ys, I xs, I gh, I gw) {
   const I rows = (2 * gh - 1) * (2 * gw - 1) + 3;
   if (yt < 0) return ys < 0 ? rows - 1 : rows - 3;
   if (ys < 0) return rows - 2;
   return (yt - ys + gh - 1) * (2 * gw - 1) + (xt - xs + gw - 1);
 }
 
-SC_RELPOS_FN int64_t relative_position_index(int64_t t, int64_t s, int64_t gh, int64_t gw) {
-  return relative_position_row<int64_t>(t == 0 ? -1 : (t - 1) / gw, t == 0 ? 0 : (t - 1) % gw,
-                                        s == 0 ? -1 : (s - 1) / gw, s == 0 ? 0 : (s - 1) % gw, gh, gw);
+// The row of the pair of tokens (t, s), in the index type I (the CUDA kernels' 32 bits, the CPU's 64).
+template <typename I>
+SC_HOST_DEVICE I relative_position_index(I t, I s, I gh, I gw) {
+  return relative_position_row<I>(t == 0 ? -1 : (t - 1) / gw, t == 0 ? 0 : (t - 1) % gw,
+                                  s == 0 ? -1 : (s - 1) / gw, s == 0 ? 0 : (s - 1) % gw, gh, gw);
 }
 
 namespace ops {

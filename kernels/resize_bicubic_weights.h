@@ -2,15 +2,11 @@
 #pragma once
 #include <cmath>
 
-#ifdef __CUDACC__
-#define SC_RESIZE_FN __host__ __device__ inline
-#else
-#define SC_RESIZE_FN inline
-#endif
+#include "kernels/host_device.h"
 
 namespace sc {
 
-SC_RESIZE_FN float cubic_filter(float x) {  // Keys' cubic with a = −0.5
+SC_HOST_DEVICE float cubic_filter(float x) {  // Keys' cubic with a = −0.5
   constexpr float a = -0.5f;
   x = x < 0 ? -x : x;
   if (x < 1.0f) return ((a + 2.0f) * x - (a + 3.0f)) * x * x + 1.0f;
@@ -19,7 +15,7 @@ SC_RESIZE_FN float cubic_filter(float x) {  // Keys' cubic with a = −0.5
 }
 
 // Output index i of a resize from `in` to `out` samples: first input index, tap count (≤ max_taps) and weights.
-SC_RESIZE_FN int cubic_taps(int i, int in, int out, float* w, int max_taps, int* first) {
+SC_HOST_DEVICE int cubic_taps(int i, int in, int out, float* w, int max_taps, int* first) {
   const float scale = static_cast<float>(in) / static_cast<float>(out);
   const float support = scale >= 1.0f ? 2.0f * scale : 2.0f;
   const float inv = scale >= 1.0f ? 1.0f / scale : 1.0f;

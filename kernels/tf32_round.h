@@ -3,15 +3,12 @@
 #pragma once
 #include <cstdint>
 #include <cstring>
-#ifdef __CUDACC__
-#define SC_TF32_FN __host__ __device__ __forceinline__
-#else
-#define SC_TF32_FN inline
-#endif
+
+#include "kernels/host_device.h"
 
 namespace sc {
 
-SC_TF32_FN float round_tf32(float f) {
+SC_HOST_DEVICE_FORCEINLINE float round_tf32(float f) {
   uint32_t u;
   memcpy(&u, &f, 4);
   if ((u & 0x7f800000u) != 0x7f800000u) u = (u + 0x1000u) & 0xffffe000u;  // Inf and NaN pass unchanged

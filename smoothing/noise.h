@@ -10,11 +10,7 @@
 #include <cstdint>
 #include <cstring>
 
-#ifdef __CUDACC__
-#define SC_NOISE_FN __host__ __device__ __forceinline__
-#else
-#define SC_NOISE_FN inline
-#endif
+#include "kernels/host_device.h"
 
 namespace sc::noise {
 
@@ -32,35 +28,35 @@ enum Phase : uint32_t {
 };
 
 // Rounded arithmetic that the device compiler may not contract into FMA.
-SC_NOISE_FN float mul(float a, float b) {
+SC_HOST_DEVICE_FORCEINLINE float mul(float a, float b) {
 #ifdef __CUDA_ARCH__
   return __fmul_rn(a, b);
 #else
   return a * b;
 #endif
 }
-SC_NOISE_FN float add(float a, float b) {
+SC_HOST_DEVICE_FORCEINLINE float add(float a, float b) {
 #ifdef __CUDA_ARCH__
   return __fadd_rn(a, b);
 #else
   return a + b;
 #endif
 }
-SC_NOISE_FN float sub(float a, float b) {
+SC_HOST_DEVICE_FORCEINLINE float sub(float a, float b) {
 #ifdef __CUDA_ARCH__
   return __fsub_rn(a, b);
 #else
   return a - b;
 #endif
 }
-SC_NOISE_FN float div(float a, float b) {
+SC_HOST_DEVICE_FORCEINLINE float div(float a, float b) {
 #ifdef __CUDA_ARCH__
   return __fdiv_rn(a, b);
 #else
   return a / b;
 #endif
 }
-SC_NOISE_FN float sqrt_rn(float a) {
+SC_HOST_DEVICE_FORCEINLINE float sqrt_rn(float a) {
 #ifdef __CUDA_ARCH__
   return __fsqrt_rn(a);
 #else
@@ -68,7 +64,8 @@ SC_NOISE_FN float sqrt_rn(float a) {
 #endif
 }
 
-SC_NOISE_FN void philox4x32_10(const uint32_t counter[4], const uint32_t key[2], uint32_t out[4]) {
+SC_HOST_DEVICE_FORCEINLINE void philox4x32_10(const uint32_t counter[4], const uint32_t key[2],
+                                              uint32_t out[4]) {
   uint32_t c0 = counter[0], c1 = counter[1], c2 = counter[2], c3 = counter[3], k0 = key[0], k1 = key[1];
   for (int round = 0; round < 10; ++round) {
     const uint64_t p0 = static_cast<uint64_t>(0xD2511F53u) * c0, p1 = static_cast<uint64_t>(0xCD9E8D57u) * c2;
@@ -85,7 +82,7 @@ SC_NOISE_FN void philox4x32_10(const uint32_t counter[4], const uint32_t key[2],
 }
 
 // ln(u) for u in (0, 1]: u = m·2^e with m in [√½, √2), ln m = 2·atanh(s), s = (m−1)/(m+1), |s| ≤ 0.172.
-SC_NOISE_FN float log_unit(float u) {
+SC_HOST_DEVICE_FORCEINLINE float log_unit(float u) {
   uint32_t bits;
   memcpy(&bits, &u, 4);
   int e = static_cast<int>(bits >> 23) - 127;
@@ -108,7 +105,7 @@ SC_NOISE_FN float log_unit(float u) {
 
 // sin and cos of 2π·t for t in [0, 1): reduce to the nearest quarter turn, then Taylor polynomials on
 // [−π/4, π/4] (error below 2e-9).
-SC_NOISE_FN void sincos_turns(float t, float& s, float& c) {
+SC_HOST_DEVICE_FORCEINLINE void sincos_turns(float t, float& s, float& c) {
   const int q = static_cast<int>(add(mul(t, 4.0f), 0.5f));
   const float a = mul(sub(t, mul(static_cast<float>(q), 0.25f)), 6.28318531f), a2 = mul(a, a);
   float ps = add(-1.98412698e-4f, mul(a2, 2.75573192e-6f));  // −1/5040 + a²/362880
@@ -127,7 +124,8 @@ SC_NOISE_FN void sincos_turns(float t, float& s, float& c) {
 }
 
 // Four standard normals for element group `group` (elements 4·group … 4·group+3) of one noisy sample.
-SC_NOISE_FN void normal4(uint64_t seed, uint32_t image, uint32_t phase, uint32_t sample, uint32_t group, float z[4]) {
+SC_HOST_DEVICE_FORCEINLINE void normal4(uint64_t seed, uint32_t image, uint32_t phase, uint32_t sample,
+                                        uint32_t group, float z[4]) {
   const uint32_t counter[4] = {group, sample, image, phase};
   const uint32_t key[2] = {static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32)};
   uint32_t r[4];
