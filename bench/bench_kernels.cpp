@@ -188,8 +188,8 @@ void BM_AttentionNhwc(benchmark::State& state, Device device, DType dtype) {
 }
 
 // The fast transformer's linear layers: a 1×1 fused_conv on tokens as one row of an NHWC map [N, 1, T, C] → O
-// channels with its bias, plus the residual in the epilogue when args[4] is 1 (proj and fc2). Args: batch,
-// tokens, C, O, residual. `wgmma` as BM_FusedConv's.
+// channels with its bias, plus in the epilogue the residual when args[4] is 1 (proj and fc2) or the GELU when
+// it is 2 (fc1). Args: batch, tokens, C, O, epilogue. `wgmma` as BM_FusedConv's.
 void BM_TransformerLinear(benchmark::State& state, Device device, DType dtype, bool wgmma = false) {
   if (skip_without_gpu(state, device)) return;
   const bool wgmma_before = wgmma_conv_enabled();
@@ -197,9 +197,10 @@ void BM_TransformerLinear(benchmark::State& state, Device device, DType dtype, b
   const int64_t N = state.range(0), T = state.range(1), C = state.range(2), O = state.range(3);
   const Tensor x = random_tensor({N, 1, T, C}, device, 1).astype(dtype);
   const Tensor w = random_tensor({O, 1, 1, C}, device, 2).astype(dtype), b = random_tensor({O}, device, 3);
-  const Tensor res = state.range(4) ? random_tensor({N, 1, T, O}, device, 4).astype(dtype) : Tensor();
+  const Tensor res = state.range(4) == 1 ? random_tensor({N, 1, T, O}, device, 4).astype(dtype) : Tensor();
   Tensor y = Tensor::empty({N, 1, T, O}, dtype, device);
-  const FusedConvParams p;
+  FusedConvParams p;
+  p.gelu = state.range(4) == 2;
   if (wgmma && !cuda::fused_conv_uses_wgmma(x, w, Tensor(), p, y))
     state.SkipWithError("no wgmma kernel here (an sm_90a build on a compute-capability-9.0 device)");
   else
@@ -466,7 +467,7 @@ BENCHMARK_CAPTURE(BM_AttentionNhwc, cuda_f16, kGpu, DType::F16)->Args({128, 256,
 void VitLinearShapes(benchmark::internal::Benchmark* b) {
   b->Args({128, 197, 768, 2304, 0})
       ->Args({128, 197, 768, 768, 1})
-      ->Args({128, 197, 768, 3072, 0})
+      ->Args({128, 197, 768, 3072, 2})
       ->Args({128, 197, 3072, 768, 1});
 }
 BENCHMARK_CAPTURE(BM_TransformerLinear, cuda_bf16, kGpu, DType::BF16)

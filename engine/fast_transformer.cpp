@@ -7,7 +7,6 @@
 #include "kernels/argmax.h"
 #include "kernels/attention_nhwc.h"
 #include "kernels/fused_conv.h"
-#include "kernels/gelu.h"
 #include "kernels/layer_norm.h"
 #include "kernels/pad_channels.h"
 #include "kernels/patch_tokens.h"
@@ -18,13 +17,15 @@ namespace sc {
 namespace {
 
 // A linear layer as a 1×1 convolution on token rows: weight [O, 1, 1, C] in the activation type, bias
-// float32.
+// float32; the MLP's first layer with its GELU in the epilogue (the hidden activations are written once).
 struct Linear1x1 {
   Tensor weight, bias;
+  bool gelu = false;
   // x [B, 1, T, C] → [B, 1, T, O], plus `residual` (same shape as the output, or undefined) in the epilogue.
   Tensor run(const Tensor& x, const Tensor& residual, bool tf32) const {
     FusedConvParams p;
     p.tf32 = tf32;
+    p.gelu = gelu;
     return ops::fused_conv(x, weight, bias, Tensor(), Tensor(), residual, p);
   }
 };
@@ -42,6 +43,18 @@ std::vector<double> host_values(const Tensor& t) {
 
 Tensor float_tensor(const std::vector<double>& v, const Shape& shape, Device device) {
   return Tensor::from_vector(std::vector<float>(v.begin(), v.end()), shape).to(device);
+}
+
+// Multiply-adds ×2 per sample: the patch convolution, every layer's linear layers and attention, the head.
+double flops_per_sample_of(const TransformerView& v, int64_t classes) {
+  const auto C = static_cast<double>(v.cls_token.numel()), T = static_cast<double>(v.positions.size(0));
+  const double patch_taps = static_cast<double>(v.patch_weight.numel()) / C;  // channels · patch²
+  double flops = 2.0 * (T - 1) * patch_taps * C + 2.0 * C * static_cast<double>(classes);
+  for (const TransformerLayerView& l : v.layers) {
+    const auto M = static_cast<double>(l.fc1_weight.size(0));
+    flops += 2.0 * T * (4 * C * C + 2 * C * M) + 4.0 * T * T * C;  // qkv, proj, MLP; q·k and weights·v
+  }
+  return flops;
 }
 
 // What the fast path cannot run, or empty.
@@ -67,11 +80,11 @@ FastTransformer::FastTransformer(Classifier& model, Precision precision)
     : spec_(model.spec),
       device_(model.device()),
       precision_(precision),
-      program_(std::make_unique<Program>()),
-      flops_(transformer_flops_per_sample(model)) {
+      program_(std::make_unique<Program>()) {
   TransformerView v;
   SC_CHECK(model.net && describe_transformer(*model.net, v), "fast transformer: ", model.spec.arch,
            " is not a vision transformer");
+  flops_ = flops_per_sample_of(v, spec_.num_classes);
   const std::string why = unsupported(v, device_);
   SC_CHECK(why.empty(), "no fast path for this transformer: ", why);
   const DType act = activation_dtype(precision);
@@ -141,6 +154,7 @@ FastTransformer::FastTransformer(Classifier& model, Precision precision)
                        Tensor());
     layer.proj = linear(l.proj_weight, l.proj_bias, l.gamma1);
     layer.fc1 = linear(l.fc1_weight, l.fc1_bias, Tensor());
+    layer.fc1.gelu = true;
     layer.fc2 = linear(l.fc2_weight, l.fc2_bias, l.gamma2);
     if (l.relative_table.defined())
       layer.bias = {vec(l.relative_table), spec_.height / v.patch, spec_.width / v.patch};
@@ -155,14 +169,7 @@ FastTransformer::~FastTransformer() = default;
 double transformer_flops_per_sample(Classifier& model) {
   TransformerView v;
   if (!model.net || !describe_transformer(*model.net, v)) return 0.0;
-  const auto C = static_cast<double>(v.cls_token.numel()), T = static_cast<double>(v.positions.size(0));
-  const double patch_taps = static_cast<double>(v.patch_weight.numel()) / C;  // channels · patch²
-  double flops = 2.0 * (T - 1) * patch_taps * C + 2.0 * C * static_cast<double>(model.spec.num_classes);
-  for (const TransformerLayerView& l : v.layers) {
-    const auto M = static_cast<double>(l.fc1_weight.size(0));
-    flops += 2.0 * T * (4 * C * C + 2 * C * M) + 4.0 * T * T * C;  // qkv, proj, MLP; q·k and weights·v
-  }
-  return flops;
+  return flops_per_sample_of(v, model.spec.num_classes);
 }
 
 Tensor FastTransformer::logits(const Tensor& x) {
@@ -203,7 +210,7 @@ Tensor FastTransformer::logits(const Tensor& x) {
       ops::attention_nhwc(qkv.reshape({n, T, 3 * C}), p.heads, attended, l.bias);
       z = l.proj.run(attended.reshape({n, 1, T, C}), z, tf32);  // z + γ₁·proj(attention)
       const Tensor hidden =
-          ops::gelu(l.fc1.run(ops::layer_norm(z, l.norm2_weight, l.norm2_bias, p.eps), Tensor(), tf32));
+          l.fc1.run(ops::layer_norm(z, l.norm2_weight, l.norm2_bias, p.eps), Tensor(), tf32);
       z = l.fc2.run(hidden, z, tf32);  // z + γ₂·fc2(GELU(fc1(LN₂(z))))
     }
     // The class token, whose row alone the final LayerNorm needs (it acts on each token alone), or the patch

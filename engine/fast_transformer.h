@@ -1,13 +1,13 @@
 // The fast path's vision transformers (vit, timm_vit and beit of nn/models/vit.h), in a chosen Precision.
 // Tokens are the T pixels of one row of an NHWC map [B, 1, T, C], so that every linear layer is a 1×1
 // fused_conv on tensor cores with its bias, and the residual add of the attention's and the MLP's output, in
-// the epilogue (layer scales folded into those weights in double). LayerNorm, GELU and the tokens (class
-// token, positions) run in the storage type with float math; attention is attention_nhwc (with BEiT's
-// relative position bias), the qkv rows permuted at load into its per-head [q | k | v] layout. The patch
-// convolution is a fused_conv on the NHWC image, its channels zero-padded to what the tensor cores take and
-// the channel normalization folded into its weights (it has no padding, so the fold is exact). The head is
-// pooled_linear after the final LayerNorm of the class token (or, BEiT, of the patch tokens' mean in
-// float32). Same math as the model's forward.
+// the epilogue (layer scales folded into those weights in double), and the MLP's GELU in its first layer's
+// epilogue. LayerNorm and the tokens (class token, positions) run in the storage type with float math;
+// attention is attention_nhwc (with BEiT's relative position bias), the qkv rows permuted at load into its
+// per-head [q | k | v] layout. The patch convolution is a fused_conv on the NHWC image, its channels
+// zero-padded to what the tensor cores take and the channel normalization folded into its weights (it has no
+// padding, so the fold is exact). The head is pooled_linear after the final LayerNorm of the class token (or,
+// BEiT, of the patch tokens' mean in float32). Same math as the model's forward.
 #pragma once
 #include <memory>
 #include <string>
@@ -43,7 +43,7 @@ class FastTransformer : public BaseClassifier {
   Device device_;
   Precision precision_;
   std::unique_ptr<Program> program_;
-  double flops_;
+  double flops_ = 0;
   int64_t chunk_rows_ = 0;
 };
 

@@ -43,6 +43,7 @@ void fused_conv(const Tensor& x, const Tensor& w, const Tensor& bias, const Tens
            "fused_conv: x, weight and y must share a dtype, got ", x.describe(), ", ", w.describe(), ", ",
            y.describe());
   SC_CHECK(!p.tf32 || x.dtype() == DType::F32, "fused_conv: tf32 rounding applies to float32 operands only");
+  SC_CHECK(!(p.relu && p.gelu), "fused_conv: one activation on the output, ReLU or GELU");
   SC_CHECK(!p.round_operands,
            "fused_conv: round_operands is noisy_input_conv's (fused_conv's 16-bit operands are "
            "stored so)");

@@ -5,10 +5,10 @@
 //            pre-activation block, applied to the map the convolution pads); identity without scale/shift
 //   res(n, oh, ow, o) = r[n, oh·rs, ow·rs, o − roff] for roff ≤ o < roff + Cr, else 0: an identity shortcut
 //            (rs = 1, roff = 0) or the option-A shortcut (x[:, :, ::2, ::2] with zero channels on both sides)
-// act is ReLU or the identity. A BatchNorm after the convolution is folded into w and bias by the planner.
-// x, w, residual and y share one dtype: float32, bfloat16 or float16; products are accumulated in float32.
-// With tf32 (float32 only), both operands are rounded to TF32 (10-bit mantissa, ties away) before the
-// products, as a TF32 tensor-core product does.
+// act is ReLU, the exact GELU (a transformer MLP's first layer) or the identity. A BatchNorm after the
+// convolution is folded into w and bias by the planner. x, w, residual and y share one dtype: float32,
+// bfloat16 or float16; products are accumulated in float32. With tf32 (float32 only), both operands are
+// rounded to TF32 (10-bit mantissa, ties away) before the products, as a TF32 tensor-core product does.
 #pragma once
 #include "nn/tensor.h"
 
@@ -17,6 +17,7 @@ namespace sc {
 struct FusedConvParams {
   int64_t stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0;
   bool relu = false;           // on the output
+  bool gelu = false;           // on the output instead (fused_conv only)
   bool prologue_relu = false;  // on the transformed input (needs scale/shift)
   int64_t residual_stride = 1;
   int64_t residual_channel_offset = 0;

@@ -97,8 +97,8 @@ void noisy_input_conv(const NoisyInput& in, const Tensor& w, const Tensor& bias,
   check_same_device(in.images, y, op);
   SC_CHECK(y.dtype() == DType::F32 || y.dtype() == DType::BF16 || y.dtype() == DType::F16, op,
            ": y must be float32, bfloat16 or float16, got ", y.describe());
-  SC_CHECK(!p.prologue_relu && !p.tf32 && p.residual_channel_offset == 0 && p.residual_stride == 1, op,
-           ": only stride, padding, relu and round_operands apply");
+  SC_CHECK(!p.prologue_relu && !p.gelu && !p.tf32 && p.residual_channel_offset == 0 && p.residual_stride == 1,
+           op, ": only stride, padding, relu and round_operands apply");
   SC_CHECK(!p.round_operands || y.dtype() != DType::F32, op,
            ": round_operands rounds to y's 16-bit type; y is float32");
   SC_CHECK(std::isfinite(in.sigma) && in.sigma >= 0, op, ": sigma must be finite and non-negative, got ",

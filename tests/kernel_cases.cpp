@@ -11,7 +11,8 @@
 namespace sc::test {
 
 void PrintTo(const ConvCase& c, std::ostream* os) {
-  *os << c.N << "x" << c.H << "x" << c.W << "x" << c.C << "->" << c.O << " k" << c.K << " s" << c.stride;
+  *os << c.N << "x" << c.H << "x" << c.W << "x" << c.C << "->" << c.O << " k" << c.K << " s" << c.stride
+      << (c.gelu ? " gelu" : "");
 }
 
 const std::vector<ConvCase>& fused_conv_cases() {
@@ -38,7 +39,12 @@ const std::vector<ConvCase>& fused_conv_cases() {
       {3, 7, 9, 64, 64, 3, 1, 1, false, true, 1, 0, 64},
       {2, 9, 11, 128, 128, 1, 1, 0, false, true, 1, 0, 0},
       {2, 6, 5, 64, 256, 3, 2, 1, false, false, 1, 0, 256},
-      {1, 6, 10, 192, 320, 3, 1, 1, false, true, 1, 64, 128}};
+      {1, 6, 10, 192, 320, 3, 1, 1, false, true, 1, 64, 128},
+      // GELU in the epilogue (a transformer MLP's first layer, 1×1 on rows of tokens): mma.sync, wgmma, the
+      // halo kernel after a residual; float32 on the tile kernel, tf32 on mma.sync
+      {3, 1, 13, 64, 200, 1, 1, 0, false, false, 1, 0, 0, true},
+      {2, 1, 13, 64, 256, 1, 1, 0, false, false, 1, 0, 0, true},
+      {2, 8, 8, 16, 16, 3, 1, 1, false, false, 1, 0, 16, true}};
   return cases;
 }
 
@@ -57,6 +63,7 @@ FusedConvInputs fused_conv_inputs(const ConvCase& k, DType dtype, bool tf32) {
   p.stride_h = p.stride_w = k.stride;
   p.pad_h = p.pad_w = k.pad;
   p.relu = k.relu;
+  p.gelu = k.gelu;
   p.prologue_relu = k.prologue;
   p.residual_stride = k.res_stride;
   p.residual_channel_offset = k.res_offset;

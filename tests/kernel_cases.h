@@ -22,6 +22,7 @@ struct ConvCase {
   int64_t N, H, W, C, O, K, stride, pad;
   bool prologue, relu;
   int64_t res_stride, res_offset, res_channels;
+  bool gelu = false;  // on the output instead of the ReLU
 };
 void PrintTo(const ConvCase& c, std::ostream* os);
 const std::vector<ConvCase>& fused_conv_cases();

@@ -53,6 +53,8 @@ struct ConvCase {
   int64_t N, H, W, C, O, KH, KW, stride, pad;
   bool prologue, prologue_relu, relu;
   int64_t residual_stride, residual_offset, residual_channels;  // residual_channels 0: none
+  // GELU on the output instead of the ReLU
+  bool gelu = false;
 };
 
 // y in double from the same (rounded) operands; tf32 rounds the operands as the op does.
@@ -93,6 +95,7 @@ std::vector<double> reference_conv(const ConvCase& k, const Tensor& x, const Ten
                                               k.residual_channels +
                                           o - k.residual_offset)];
           if (k.relu) acc = std::max(acc, 0.0);
+          if (k.gelu) acc = 0.5 * acc * (1.0 + std::erf(acc / std::sqrt(2.0)));
           y[static_cast<size_t>(((n * Ho + oh) * Wo + ow) * k.O + o)] = acc;
         }
   return y;
@@ -109,6 +112,10 @@ const ConvCase kConvCases[] = {
     {1, 5, 5, 16, 24, 3, 3, 1, 1, true, false, false, 1, 0, 0},  // channel counts of the tensor-core path
     {2, 6, 6, 32, 16, 3, 3, 2, 1, false, false, true, 1, 0, 0},
     {3, 3, 1, 8, 16, 3, 3, 2, 1, true, true, true, 1, 0, 0},  // one column, stride 2: taps wholly in padding
+    // a transformer MLP's first layer: 1×1 on a row of 13 tokens, GELU on the output; and GELU after a
+    // residual
+    {2, 1, 13, 16, 40, 1, 1, 1, 0, false, false, false, 1, 0, 0, true},
+    {2, 5, 4, 8, 8, 3, 3, 1, 1, true, false, false, 1, 0, 8, true},
 };
 
 TEST_P(FusedConvTest, MatchesDoubleReference) {
@@ -124,6 +131,7 @@ TEST_P(FusedConvTest, MatchesDoubleReference) {
   p.stride_h = p.stride_w = k.stride;
   p.pad_h = p.pad_w = k.pad;
   p.relu = k.relu;
+  p.gelu = k.gelu;
   p.prologue_relu = k.prologue_relu;
   p.residual_stride = k.residual_stride;
   p.residual_channel_offset = k.residual_offset;
@@ -148,7 +156,7 @@ TEST_P(FusedConvTest, MatchesDoubleReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, FusedConvTest,
-                         ::testing::Combine(::testing::Range(0, 6),
+                         ::testing::Combine(::testing::Range(0, 8),
                                             ::testing::Values(DType::F32, DType::BF16, DType::F16),
                                             ::testing::Bool()));
 
@@ -182,6 +190,9 @@ TEST(FusedConv, RejectsBadArguments) {
   EXPECT_ERROR_MENTIONS(
       ops::fused_conv(x.astype(DType::F16), w.astype(DType::F16), Tensor(), Tensor(), Tensor(), Tensor(), p),
       "tf32");
+  p = {};
+  p.relu = p.gelu = true;
+  EXPECT_ERROR_MENTIONS(ops::fused_conv(x, w, Tensor(), Tensor(), Tensor(), Tensor(), p), "ReLU or GELU");
 }
 
 // residual_stage = its blocks written with the NCHW ops (conv2d, add, relu) in float32, on an odd map; in

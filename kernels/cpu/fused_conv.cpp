@@ -1,10 +1,11 @@
 // CPU reference of fused_conv: per chunk of samples, unfold with the prologue applied, multiply in float32,
-// then bias, residual and ReLU, rounded once to the storage type.
+// then bias, residual and ReLU or GELU, rounded once to the storage type.
 #include "kernels/fused_conv.h"
 
 #include <algorithm>
 
 #include "kernels/cpu/conv_nhwc.h"
+#include "kernels/gelu_formula.h"
 #include "kernels/tf32_round.h"
 
 namespace sc::cpu {
@@ -28,7 +29,7 @@ void fused_conv_typed(const Tensor& x, const Tensor& w, const Tensor& bias, cons
   const int64_t Hr = rp ? residual.size(1) : 0, Wr = rp ? residual.size(2) : 0,
                 Cr = rp ? residual.size(3) : 0;
   const int64_t rs = p.residual_stride, roff = p.residual_channel_offset;
-  const bool pro_relu = p.prologue_relu, relu = p.relu;
+  const bool pro_relu = p.prologue_relu, relu = p.relu, gelu = p.gelu;
 
   const int64_t nb = chunk_samples(s, N), chunks = (N + nb - 1) / nb;
 #pragma omp parallel
@@ -58,6 +59,7 @@ void fused_conv_typed(const Tensor& x, const Tensor& w, const Tensor& bias, cons
           float v = out[static_cast<size_t>(o * J + j)] + (bp ? bp[o] : 0.0f);
           if (res && o >= roff && o < roff + Cr) v += to_f32(res[o - roff]);
           if (relu) v = std::max(v, 0.0f);
+          if (gelu) v = gelu_value(v);
           dst[o] = from_f32<T>(v);
         }
       }

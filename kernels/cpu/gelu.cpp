@@ -4,11 +4,12 @@
 
 #include "kernels/cpu/conv_nhwc.h"
 #include "kernels/float_dispatch.h"
+#include "kernels/gelu_formula.h"
 
 namespace sc::cpu {
 
 namespace {
-constexpr float kInvSqrt2 = 0.70710678118654752f, kInvSqrt2Pi = 0.39894228040143268f;
+constexpr float kInvSqrt2Pi = 0.39894228040143268f;
 
 template <typename T>
 void gelu_typed(const Tensor& x, Tensor& y) {
@@ -17,8 +18,7 @@ void gelu_typed(const Tensor& x, Tensor& y) {
   const int64_t n = x.numel();
 #pragma omp parallel for schedule(static) if (n > 65536)
   for (int64_t i = 0; i < n; ++i) {
-    const float v = to_f32(xp[i]);
-    yp[i] = from_f32<T>(0.5f * v * (1.0f + std::erf(v * kInvSqrt2)));
+    yp[i] = from_f32<T>(gelu_value(to_f32(xp[i])));
   }
 }
 }  // namespace
@@ -34,7 +34,8 @@ void gelu_backward(const Tensor& dy, const Tensor& x, Tensor& dx) {
 #pragma omp parallel for schedule(static) if (n > 65536)
   for (int64_t i = 0; i < n; ++i) {
     const float v = xp[i];
-    dxp[i] = dyp[i] * (0.5f * (1.0f + std::erf(v * kInvSqrt2)) + v * kInvSqrt2Pi * std::exp(-0.5f * v * v));
+    dxp[i] =
+        dyp[i] * (0.5f * (1.0f + std::erf(v * kGeluInvSqrt2)) + v * kInvSqrt2Pi * std::exp(-0.5f * v * v));
   }
 }
 

@@ -4,7 +4,7 @@
 //     accumulators), block tiles of BM pixels × BN channels × 32 k through shared memory, fragments by
 //     ldmatrix, the next tile's global loads in flight while the current one is multiplied (their tap and
 //     channel stepped without division); the prologue is applied before the loads go to shared memory, the
-//     epilogue (bias, residual, ReLU) on the accumulators before the single rounded store.
+//     epilogue (bias, residual, ReLU or GELU) on the accumulators before the single rounded store.
 //   - of those, 3×3 stride-1 layers of 16, 32 or 64 channels in and out: a persistent halo kernel that loads
 //     each tile's input rows once and runs the 9 taps from shared memory (below).
 //   - of those, with C and O multiples of 64, no prologue and SMOOTHCUDA_WGMMA=1, on an sm_90a build and a
@@ -23,6 +23,7 @@
 #include "kernels/cuda/half_types.cuh"
 #include "kernels/cuda/wgmma.cuh"
 #include "kernels/fused_conv.h"
+#include "kernels/gelu_formula.h"
 #include "kernels/tf32_round.h"
 #include "nn/runtime.h"
 
@@ -36,7 +37,7 @@ struct FusedGeom : ConvGeom {
 struct Epilogue {
   const float* bias;
   const void* residual;
-  bool relu;
+  bool relu, gelu;
 };
 
 // The residual's element of output pixel m (= (n·Ho + oh)·Wo + ow) at output channel roff, the first it adds
@@ -46,13 +47,14 @@ __device__ __forceinline__ long long residual_row(const FusedGeom& g, int m) {
   return ((static_cast<long long>(n) * g.Hr + oh * g.rs) * g.Wr + ow * g.rs) * g.Cr;
 }
 
-// bias + residual + ReLU at channel o of the output pixel whose residual row is res_row.
+// bias + residual + ReLU or GELU at channel o of the output pixel whose residual row is res_row.
 template <typename T>
 __device__ __forceinline__ float epilogue_at(const FusedGeom& g, const Epilogue& e, long long res_row, int o,
                                              float v) {
   if (e.bias) v += e.bias[o];
   if (e.residual && o >= g.roff && o < g.roff + g.Cr)
     v += load_f32(static_cast<const T*>(e.residual) + res_row + (o - g.roff));
+  if (e.gelu) return gelu_value(v);
   return e.relu && v < 0.0f ? 0.0f : v;  // NaN passes, as on the CPU
 }
 
@@ -774,7 +776,7 @@ void fused_conv(const Tensor& x, const Tensor& w, const Tensor& bias, const Tens
                 const Tensor& shift, const Tensor& residual, const FusedConvParams& p, Tensor& y) {
   const FusedGeom g = fused_geometry(x, w, residual, p, y);
   const Epilogue e{bias.defined() ? bias.data<float>() : nullptr,
-                   residual.defined() ? residual.raw_data() : nullptr, p.relu};
+                   residual.defined() ? residual.raw_data() : nullptr, p.relu, p.gelu};
   const float* sc = scale.defined() ? scale.data<float>() : nullptr;
   const float* sh = shift.defined() ? shift.data<float>() : nullptr;
   const ConvRoute route = choose_kernel(x, w, y, sc != nullptr, p.tf32, g);

@@ -2,24 +2,24 @@
 #include "kernels/cuda/half_types.cuh"
 #include "kernels/float_dispatch.h"
 #include "kernels/gelu.h"
+#include "kernels/gelu_formula.h"
 
 namespace sc::cuda {
 
 namespace {
-constexpr float kInvSqrt2 = 0.70710678118654752f, kInvSqrt2Pi = 0.39894228040143268f;
+constexpr float kInvSqrt2Pi = 0.39894228040143268f;
 
 template <typename T>
 __global__ void gelu_kernel(const T* x, T* y, long long n) {
   SC_GRID_STRIDE_LOOP(i, n) {
-    const float v = load_f32(x + i);
-    store_f32(y + i, 0.5f * v * (1.0f + erff(v * kInvSqrt2)));
+    store_f32(y + i, gelu_value(load_f32(x + i)));
   }
 }
 
 __global__ void gelu_backward_kernel(const float* dy, const float* x, float* dx, long long n) {
   SC_GRID_STRIDE_LOOP(i, n) {
     const float v = x[i];
-    dx[i] = dy[i] * (0.5f * (1.0f + erff(v * kInvSqrt2)) + v * kInvSqrt2Pi * expf(-0.5f * v * v));
+    dx[i] = dy[i] * (0.5f * (1.0f + erff(v * kGeluInvSqrt2)) + v * kInvSqrt2Pi * expf(-0.5f * v * v));
   }
 }
 }  // namespace

@@ -64,7 +64,7 @@ TEST(EmulatedFusedConv, WgmmaKernelMatchesCpu) {
       cuda_emulated::fused_conv(in.x, in.w, in.bias, in.scale, in.shift, in.residual, in.params, got);
       EXPECT_TRUE(allclose(as_f32(got), as_f32(expected), fused_conv_tolerance(dtype)));
     }
-  EXPECT_EQ(taken, 8);  // the four cases above, in both 16-bit types
+  EXPECT_EQ(taken, 10);  // the five cases above, in both 16-bit types
 }
 
 class EmulatedResidualStage : public ::testing::TestWithParam<StageCase> {};
