@@ -18,7 +18,7 @@ int analyze_command(int argc, char** argv) {
       "accuracy, abstention rate and average certified radius of certify outputs (smoothcuda's or Cohen et "
       "al.'s own TSVs). Prints a Markdown table; with --out also writes table.md, table.tex and "
       "certified_accuracy.svg there.");
-  args.positional("FILE", "certify output (TSV); more files may follow")
+  args.repeated_positional("FILE", "certify output (TSV); more files may follow")
       .option("radii", "0:2:0.25", "radii START:STOP:STEP or a,b,c")
       .option("out", "", "folder for table.md, table.tex and certified_accuracy.svg")
       .option("high-prob", "",
@@ -28,21 +28,8 @@ int analyze_command(int argc, char** argv) {
       .flag("envelope",
             "add the outer envelope of the files (runs on the same images, e.g. one per sigma): the best "
             "certified accuracy of any of them at each radius, as Cohen et al. and Salman et al. compare");
-  // All positionals after the first are more files: collect them before parsing the options.
-  std::vector<std::string> files;
-  std::vector<char*> rest = {argv[0], argv[1]};
-  for (int i = 2; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a.rfind("--", 0) == 0 || a == "-h") {
-      rest.push_back(argv[i]);
-      const bool flag = a == "--help" || a == "-h" || a == "--envelope";
-      if (a.find('=') == std::string::npos && !flag && i + 1 < argc) rest.push_back(argv[++i]);
-    } else {
-      files.push_back(a);
-    }
-  }
-  if (!files.empty()) rest.push_back(const_cast<char*>(files[0].c_str()));
-  if (!args.parse(static_cast<int>(rest.size()), rest.data(), 2)) return 0;
+  if (!args.parse(argc, argv, 2)) return 0;
+  const std::vector<std::string>& files = args.get_all("FILE");
   const std::vector<double> radii = parse_radii(args.get("radii"));
   std::vector<CertifyResults> results;
   for (const auto& f : files) results.push_back(read_certify_tsv(f));

@@ -14,6 +14,12 @@ Args& Args::positional(const std::string& name, const std::string& help) {
   return *this;
 }
 
+Args& Args::repeated_positional(const std::string& name, const std::string& help) {
+  positional(name, help);
+  last_repeats_ = true;
+  return *this;
+}
+
 Args& Args::option(const std::string& name, const std::string& fallback, const std::string& help) {
   options_.push_back({name, help, fallback, false});
   values_[name] = fallback;
@@ -70,8 +76,13 @@ bool Args::parse(int argc, char** argv, int first) {
       values_[name] = value;
       continue;
     }
+    if (last_repeats_ && next_positional == positionals_.size()) {
+      repeated_.push_back(a);
+      continue;
+    }
     SC_CHECK(next_positional < positionals_.size(), command_, ": unexpected argument '", a, "'");
     values_[positionals_[next_positional++].name] = a;
+    if (last_repeats_ && next_positional == positionals_.size()) repeated_.push_back(a);
   }
   SC_CHECK(next_positional == positionals_.size(), command_, ": missing argument ",
            positionals_[next_positional].name, "\n", usage());
@@ -82,6 +93,12 @@ const std::string& Args::get(const std::string& name) const {
   auto it = values_.find(name);
   SC_CHECK(it != values_.end(), "internal: argument ", name, " was not declared");
   return it->second;
+}
+
+const std::vector<std::string>& Args::get_all(const std::string& name) const {
+  SC_CHECK(last_repeats_ && !positionals_.empty() && positionals_.back().name == name, "internal: argument ",
+           name, " is not a repeated positional");
+  return repeated_;
 }
 
 bool Args::has_flag(const std::string& name) const { return values_.count(name) && values_.at(name) == "1"; }
@@ -119,6 +136,7 @@ std::string Args::usage() const {
   std::ostringstream os;
   os << "usage: smoothcuda " << command_;
   for (const auto& p : positionals_) os << ' ' << p.name;
+  if (last_repeats_) os << "...";
   os << " [options]\n\n" << summary_ << "\n\n";
   for (const auto& p : positionals_) os << "  " << p.name << "\n      " << p.help << "\n";
   for (const auto& o : options_) {

@@ -12,6 +12,8 @@ class Args {
   Args(std::string command, std::string summary) : command_(std::move(command)), summary_(std::move(summary)) {}
 
   Args& positional(const std::string& name, const std::string& help);
+  // The last positional, given one or more times (FILE...): get() is the first value, get_all() every one.
+  Args& repeated_positional(const std::string& name, const std::string& help);
   Args& option(const std::string& name, const std::string& fallback, const std::string& help);
   Args& flag(const std::string& name, const std::string& help);
   // Collects undeclared `--name value` pairs (architecture flags) instead of rejecting them.
@@ -22,6 +24,7 @@ class Args {
   bool parse(int argc, char** argv, int first);
 
   const std::string& get(const std::string& name) const;
+  const std::vector<std::string>& get_all(const std::string& name) const;  // a repeated positional's values
   bool has_flag(const std::string& name) const;
   int64_t get_int(const std::string& name, int64_t lo, int64_t hi) const;
   double get_double(const std::string& name, double lo, double hi) const;
@@ -38,6 +41,8 @@ class Args {
   std::vector<Spec> positionals_, options_;
   std::map<std::string, std::string> values_, extra_;
   std::string extra_help_;
+  bool last_repeats_ = false;
+  std::vector<std::string> repeated_;
 };
 
 // "a,b,c" → {"a", "b", "c"}; empty items are kept ("a,,b" → {"a", "", "b"}).

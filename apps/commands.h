@@ -9,6 +9,7 @@ int convert_command(int argc, char** argv);
 int certify_command(int argc, char** argv);
 int predict_command(int argc, char** argv);
 int analyze_command(int argc, char** argv);
+int merge_command(int argc, char** argv);
 int visualize_command(int argc, char** argv);
 int denoise_command(int argc, char** argv);
 int sample_command(int argc, char** argv);

@@ -15,6 +15,7 @@ void print_help() {
       "  certify DATASET MODEL SIGMA OUTFILE   certified radii of the smoothed classifier (Cohen et al.)\n"
       "  predict DATASET MODEL SIGMA OUTFILE   predictions of the smoothed classifier\n"
       "  analyze FILE...        certified accuracy tables and plot\n"
+      "  merge OUTFILE PART...  the files of a run split by --shard, joined\n"
       "  visualize DATASET IDX SIGMAS --out DIR  an image under noise, as PNGs\n"
       "  denoise UNET SIGMA IN.npy OUT.npy   one-shot (or --multistep) diffusion denoising\n"
       "  sample UNET --out grid.png          DDPM samples of a diffusion model\n"
@@ -51,6 +52,7 @@ int main(int argc, char** argv) {
     if (cmd == "certify") return sc::app::certify_command(argc, argv);
     if (cmd == "predict") return sc::app::predict_command(argc, argv);
     if (cmd == "analyze") return sc::app::analyze_command(argc, argv);
+    if (cmd == "merge") return sc::app::merge_command(argc, argv);
     if (cmd == "visualize") return sc::app::visualize_command(argc, argv);
     if (cmd == "denoise") return sc::app::denoise_command(argc, argv);
     if (cmd == "sample") return sc::app::sample_command(argc, argv);

@@ -1,6 +1,7 @@
 // smoothcuda certify / predict: Cohen et al.'s certify.py and predict.py, with their arguments, output format
-// and semantics (every skip-th index, stopping at index max), plus --seed, --device, --resume and
-// --overwrite.
+// and semantics (every skip-th index, stopping at index max), plus --seed, --device, --resume, --overwrite
+// and --shard (one part of the images per process; their rows are those of one run, as the noise depends on
+// the seed and the image index alone).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -42,6 +43,9 @@ int run(Job job, int argc, char** argv) {
               "free memory, at most 1000)")
       .option("skip", "1", "certify every skip-th image")
       .option("max", "-1", "stop before this image index (-1: all)")
+      .option("shard", "0/1",
+              "K/N: only part K (from 0) of N interleaved parts of the selected images, e.g. one process per "
+              "GPU (--device cuda:K); `smoothcuda merge` joins the parts' files into the rows of one run")
       .option("split", "test", "train or test")
       .option("data-dir", "", "dataset root (default $SMOOTHCUDA_DATA)")
       .option("N", "100000", "number of samples to use")
@@ -67,6 +71,7 @@ int run(Job job, int argc, char** argv) {
   const double alpha = args.get_double("alpha", 1e-300, 0.5);
   const auto seed = static_cast<uint64_t>(args.get_int("seed", 0, INT64_MAX));
   const Device device = Device::parse(args.get("device"));
+  const Shard shard = parse_shard(args.get("shard"), "shard");
 
   auto data = io::open_dataset(args.get("DATASET"), {args.get("split"), args.get("data-dir")});
   auto model = load_classifier(args, device, args.get("DATASET"));
@@ -88,7 +93,7 @@ int run(Job job, int argc, char** argv) {
       certify ? "idx\tlabel\tpredict\tradius\tcorrect\ttime" : "idx\tlabel\tpredict\tcorrect\ttime",
       args.has_flag("resume"), args.has_flag("overwrite"));
 
-  const std::vector<int64_t> todo = select_indices(data->size(), skip, max, out.last_index());
+  const std::vector<int64_t> todo = select_indices(data->size(), skip, max, out.last_index(), shard);
   if (out.rows_kept() > 0)
     std::fprintf(stderr, "resuming %s: %lld rows kept, %zu images to go\n", args.get("OUTFILE").c_str(),
                  static_cast<long long>(out.rows_kept()), todo.size());

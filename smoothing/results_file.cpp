@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -55,6 +56,26 @@ std::string format_timedelta(double seconds) {
   return buf;
 }
 
+namespace {
+
+// The idx of a row (its first column), or none.
+bool row_index(const std::string& row, long long& idx) {
+  char* end = nullptr;
+  idx = std::strtoll(row.c_str(), &end, 10);
+  return end != row.c_str() && *end == '\t';
+}
+
+// Refuses to replace a file that holds rows (more than a header line) unless overwrite; `remedy` says how.
+void check_writable(const std::string& path, bool overwrite, const char* remedy) {
+  namespace fs = std::filesystem;
+  if (overwrite || !fs::exists(path) || fs::file_size(path) == 0) return;
+  const std::string content = io::read_file(path);
+  SC_CHECK(content.find('\n') == std::string::npos || content.find('\n') + 1 >= content.size(), "'", path,
+           "' already holds results: ", remedy);
+}
+
+}  // namespace
+
 ResultsFile::ResultsFile(const std::string& path, const std::string& header, bool resume, bool overwrite)
     : path_(path) {
   namespace fs = std::filesystem;
@@ -72,9 +93,8 @@ ResultsFile::ResultsFile(const std::string& path, const std::string& header, boo
       for (size_t p = header_end + 1; p < content.size();) {
         const size_t e = content.find('\n', p);
         const std::string row = content.substr(p, e - p);
-        char* end = nullptr;
-        const long long idx = std::strtoll(row.c_str(), &end, 10);
-        SC_CHECK(end != row.c_str() && *end == '\t', "cannot resume '", path, "': malformed row '", row, "'");
+        long long idx = 0;
+        SC_CHECK(row_index(row, idx), "cannot resume '", path, "': malformed row '", row, "'");
         last_index_ = idx;
         ++rows_kept_;
         p = e + 1;
@@ -86,11 +106,7 @@ ResultsFile::ResultsFile(const std::string& path, const std::string& header, boo
     if (content.empty()) write_row(header);
     return;
   }
-  if (exists && !overwrite && fs::file_size(path) > 0) {
-    const std::string content = io::read_file(path);
-    SC_CHECK(content.find('\n') == std::string::npos || content.find('\n') + 1 >= content.size(), "'", path,
-             "' already holds results: pass --resume to continue it or --overwrite to replace it");
-  }
+  check_writable(path, overwrite, "pass --resume to continue it or --overwrite to replace it");
   f_ = std::fopen(path.c_str(), "wb");
   SC_CHECK(f_, "cannot write '", path, "': ", std::strerror(errno));
   write_row(header);
@@ -105,6 +121,50 @@ void ResultsFile::write_row(const std::string& row) {
   SC_CHECK(std::fwrite(line.data(), 1, line.size(), f_) == line.size() && std::fflush(f_) == 0,
            "error writing '", path_, "': ", std::strerror(errno));
   fsync(fileno(f_));
+}
+
+int64_t merge_results(const std::vector<std::string>& parts, const std::string& path, bool overwrite) {
+  namespace fs = std::filesystem;
+  SC_CHECK(!parts.empty(), "merge: no parts to join");
+  struct Row {
+    long long idx;
+    size_t part;
+    std::string text;
+  };
+  std::string header;
+  std::vector<Row> rows;
+  for (size_t k = 0; k < parts.size(); ++k) {
+    const std::string& part = parts[k];
+    const std::string content = io::read_file(part);
+    SC_CHECK(!fs::exists(path) || !fs::equivalent(part, path), "merge: the output '", path,
+             "' is also one of the parts");
+    const size_t header_end = content.find('\n');
+    SC_CHECK(header_end != std::string::npos, "merge: '", part, "' has no header line");
+    const std::string h = content.substr(0, header_end);
+    SC_CHECK(h.rfind("idx\t", 0) == 0, "merge: '", part, "' is not a certify or predict output (header '", h,
+             "')");
+    if (k == 0) header = h;
+    SC_CHECK(h == header, "merge: '", part, "' has the header '", h, "', '", parts[0], "' has '", header,
+             "'");
+    SC_CHECK(content.back() == '\n', "merge: '", part,
+             "' ends in a torn row (the run was interrupted): finish it with --resume first");
+    for (size_t p = header_end + 1; p < content.size();) {
+      const size_t e = content.find('\n', p);
+      Row row{0, k, content.substr(p, e - p)};
+      SC_CHECK(row_index(row.text, row.idx), "merge: malformed row '", row.text, "' in '", part, "'");
+      rows.push_back(std::move(row));
+      p = e + 1;
+    }
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.idx < b.idx; });
+  for (size_t r = 1; r < rows.size(); ++r)
+    SC_CHECK(rows[r].idx != rows[r - 1].idx, "merge: image ", rows[r].idx, " stands in both '",
+             parts[rows[r - 1].part], "' and '", parts[rows[r].part], "'");
+  check_writable(path, overwrite, "pass --overwrite to replace it");
+  std::string out = header + "\n";
+  for (const Row& row : rows) out += row.text + "\n";
+  io::write_file_atomic(path, out);
+  return static_cast<int64_t>(rows.size());
 }
 
 }  // namespace sc

@@ -1,8 +1,10 @@
 // Result files in Cohen et al.'s TSV format: a header line, then one row per image, each flushed as it is
 // written. Resuming keeps every complete row, drops a torn last line, and reports the last index written.
 #pragma once
+#include <cstdint>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 namespace sc {
 
@@ -30,5 +32,12 @@ class ResultsFile {
   std::FILE* f_ = nullptr;
   int64_t last_index_ = -1, rows_kept_ = 0;
 };
+
+// Joins the files of one run split by certify/predict --shard into one file of that run's rows: every part
+// has the same header and complete rows only (a torn last line means the part was interrupted: finish it
+// with --resume first), no image index stands in two parts, and the rows come out sorted by index. An
+// existing `path` that holds rows is refused unless overwrite; the file is written whole, then renamed into
+// place. Returns the number of rows.
+int64_t merge_results(const std::vector<std::string>& parts, const std::string& path, bool overwrite);
 
 }  // namespace sc

@@ -127,6 +127,59 @@ TEST(Cli, CertifyResumesAfterAnInterruptionWithIdenticalRows) {
   EXPECT_NE(r.err.find("header"), std::string::npos) << r.err;
 }
 
+// --shard K/N certifies every N-th selected image from the K-th: the parts, merged, are the rows of one run
+// (the noise depends on the seed and the image alone), an interrupted part resumes, and analyze reads the
+// merged file.
+TEST(Cli, ShardedCertificationMergesIntoTheRowsOfOneRun) {
+  const std::string full = temp_path("whole.tsv"), merged = temp_path("merged.tsv");
+  ASSERT_EQ(smoothcuda(kCertify + full + kOptions + " --max 30").code, 0);
+  std::vector<std::string> parts;
+  for (int k = 0; k < 3; ++k) {
+    parts.push_back(temp_path("part" + std::to_string(k) + ".tsv"));
+    const CliRun r =
+        smoothcuda(kCertify + parts.back() + kOptions + " --max 30 --shard " + std::to_string(k) + "/3");
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+  // Part 1 holds the selection's 2nd, 5th and 8th images: 3, 12, 21.
+  const auto p1 = lines(io::read_file(parts[1]));
+  ASSERT_EQ(p1.size(), 4u);
+  EXPECT_EQ(p1[1].substr(0, 2), "3\t");
+  EXPECT_EQ(p1[2].substr(0, 3), "12\t");
+  EXPECT_EQ(p1[3].substr(0, 3), "21\t");
+  // Part 0 interrupted in the middle of its third row, then resumed.
+  const std::string torn = temp_path("part0_torn.tsv");
+  {
+    const auto p0 = lines(io::read_file(parts[0]));
+    std::ofstream f(torn);
+    f << p0[0] << "\n" << p0[1] << "\n" << p0[2] << "\n" << p0[3].substr(0, 4);
+  }
+  CliRun r = smoothcuda("merge " + merged + " " + torn + " " + parts[1] + " " + parts[2]);
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("torn row"), std::string::npos) << r.err;
+  r = smoothcuda(kCertify + torn + kOptions + " --max 30 --shard 0/3 --resume");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("2 rows kept, 2 images to go"), std::string::npos) << r.err;
+
+  r = smoothcuda("merge " + merged + " " + parts[2] + " " + torn + " " + parts[1]);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("merge: 10 rows from 3 parts"), std::string::npos) << r.err;
+  const auto a = lines(io::read_file(full)), b = lines(io::read_file(merged));
+  ASSERT_EQ(b.size(), a.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(without_time(b[i]), without_time(a[i])) << "row " << i;
+  r = smoothcuda("analyze " + merged + " " + full + " --radii 0,0.25");
+  ASSERT_EQ(r.code, 0) << r.err;
+
+  // The same image in two parts, and bad --shard values.
+  r = smoothcuda("merge " + temp_path("twice.tsv") + " " + full + " " + parts[1]);
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("image 3 stands in both"), std::string::npos) << r.err;
+  for (const char* bad : {"3/3", "1", "-1/2", "0/0", "a/b"}) {
+    r = smoothcuda(kCertify + temp_path("bad_shard.tsv") + kOptions + " --shard " + bad);
+    EXPECT_NE(r.code, 0) << bad;
+    EXPECT_NE(r.err.find("--shard: expected K/N"), std::string::npos) << r.err;
+  }
+}
+
 TEST(Cli, ErrorsAreOneLineWithNonZeroExit) {
   CliRun r = smoothcuda(kCertify + temp_path("x.tsv") + " --N -5");
   EXPECT_EQ(r.code, 1);

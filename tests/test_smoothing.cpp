@@ -3,8 +3,10 @@
 // results through the analysis, and the TSV formatting.
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <random>
 
+#include "io/file_util.h"
 #include "io/safetensors.h"
 #include "nn/models/model_file.h"
 #include "ood/certified_confidence.h"
@@ -354,6 +356,47 @@ TEST(ResultsFormat, MatchesPython) {
       {3725.0000005, "1:02:05.000001"}, {86400.5, "1 day, 0:00:00.500000"}, {5e-07, "0:00:00"},
       {1.5e-06, "0:00:00.000002"}, {59.9999996, "0:01:00"}};
   for (const auto& [v, s] : times) EXPECT_EQ(format_timedelta(v), s) << v;
+}
+
+// merge_results joins the parts of a run split by --shard: rows sorted by index, whatever the parts' order;
+// a header that differs, a torn last row, an image in two parts, a file that is not a certify output and an
+// output holding results are refused, and a refused merge leaves the output as it was.
+TEST(ResultsFile, MergeJoinsPartsSortedByIndexAndRefusesBadParts) {
+  const std::string header = "idx\tlabel\tpredict\tradius\tcorrect\ttime\n";
+  const auto write = [](const std::string& name, const std::string& text) {
+    const std::string path = temp_path(name);
+    std::ofstream(path, std::ios::binary) << text;
+    return path;
+  };
+  const std::string a = write("a.tsv", header + "1\t3\t3\t0.5\t1\t0:00:01\n12\t1\t-1\t0.0\t0\t0:00:02\n"),
+                    b = write("b.tsv", header + "0\t7\t7\t1.23\t1\t0:00:01\n5\t2\t4\t0.1\t0\t0:00:03\n"),
+                    empty = write("empty.tsv", header), out = temp_path("merged.tsv");
+  EXPECT_EQ(merge_results({a, empty, b}, out, false), 4);
+  EXPECT_EQ(io::read_file(out), header + "0\t7\t7\t1.23\t1\t0:00:01\n1\t3\t3\t0.5\t1\t0:00:01\n" +
+                                    "5\t2\t4\t0.1\t0\t0:00:03\n12\t1\t-1\t0.0\t0\t0:00:02\n");
+  const std::string merged = io::read_file(out);
+  EXPECT_ERROR_MENTIONS(merge_results({b, a}, out, false), "already holds results");
+  EXPECT_EQ(merge_results({b, a}, out, true), 4);
+  EXPECT_EQ(io::read_file(out), merged);
+
+  const std::string predict =
+                        write("predict.tsv", "idx\tlabel\tpredict\tcorrect\ttime\n2\t1\t1\t1\t0:00:01\n"),
+                    torn = write("torn.tsv", header + "2\t1\t1\t0.3\t1\t0:00:01\n3\t1\t1\t0."),
+                    twice = write("twice.tsv", header + "5\t2\t4\t0.1\t0\t0:00:03\n"),
+                    other = write("other.tsv", "epoch\ttime\n1\t2\n"),
+                    malformed = write("malformed.tsv", header + "x\t1\t1\t0.3\t1\t0:00:01\n");
+  const std::string fresh = temp_path("fresh.tsv");
+  EXPECT_ERROR_MENTIONS(merge_results({a, predict}, fresh, false), "has the header");
+  EXPECT_ERROR_MENTIONS(merge_results({a, torn}, fresh, false), "torn row", "--resume");
+  EXPECT_ERROR_MENTIONS(merge_results({a, b, twice}, fresh, false), "image 5 stands in both", "b.tsv",
+                        "twice.tsv");
+  EXPECT_ERROR_MENTIONS(merge_results({other}, fresh, false), "not a certify or predict output");
+  EXPECT_ERROR_MENTIONS(merge_results({a, malformed}, fresh, false), "malformed row 'x");
+  EXPECT_ERROR_MENTIONS(merge_results({a, temp_path("missing.tsv")}, fresh, false), "missing.tsv");
+  EXPECT_ERROR_MENTIONS(merge_results({a, out}, out, true), "also one of the parts");
+  EXPECT_ERROR_MENTIONS(merge_results({}, fresh, false), "no parts");
+  EXPECT_FALSE(std::filesystem::exists(fresh));
+  EXPECT_EQ(io::read_file(out), merged);
 }
 
 }  // namespace
