@@ -42,8 +42,8 @@ struct DenoiserWork {
 struct FastDenoiser::Program {
   std::vector<std::function<void(State&)>> steps;
   int64_t out_channels = 0;
-  int64_t input_channels =
-      0;             // the first convolution's input channels, zero-padded (tensor_core_input_channels)
+  // the first convolution's input channels, zero-padded (tensor_core_input_channels)
+  int64_t input_channels = 0;
   int64_t rate = 1;  // the map's downsampling rate while recording
   DenoiserWork work;
 };

@@ -9,7 +9,6 @@
 namespace sc::cpu {
 
 namespace {
-constexpr float kInvSqrt2Pi = 0.39894228040143268f;
 
 template <typename T>
 void gelu_typed(const Tensor& x, Tensor& y) {
@@ -33,9 +32,7 @@ void gelu_backward(const Tensor& dy, const Tensor& x, Tensor& dx) {
   const int64_t n = x.numel();
 #pragma omp parallel for schedule(static) if (n > 65536)
   for (int64_t i = 0; i < n; ++i) {
-    const float v = xp[i];
-    dxp[i] =
-        dyp[i] * (0.5f * (1.0f + std::erf(v * kGeluInvSqrt2)) + v * kInvSqrt2Pi * std::exp(-0.5f * v * v));
+    dxp[i] = dyp[i] * gelu_derivative(xp[i]);
   }
 }
 

@@ -7,7 +7,6 @@
 namespace sc::cuda {
 
 namespace {
-constexpr float kInvSqrt2Pi = 0.39894228040143268f;
 
 template <typename T>
 __global__ void gelu_kernel(const T* x, T* y, long long n) {
@@ -18,8 +17,7 @@ __global__ void gelu_kernel(const T* x, T* y, long long n) {
 
 __global__ void gelu_backward_kernel(const float* dy, const float* x, float* dx, long long n) {
   SC_GRID_STRIDE_LOOP(i, n) {
-    const float v = x[i];
-    dx[i] = dy[i] * (0.5f * (1.0f + erff(v * kGeluInvSqrt2)) + v * kInvSqrt2Pi * expf(-0.5f * v * v));
+    dx[i] = dy[i] * gelu_derivative(x[i]);
   }
 }
 }  // namespace
