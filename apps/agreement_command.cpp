@@ -46,8 +46,7 @@ int agreement_command(int argc, char** argv) {
   const auto seed = static_cast<uint64_t>(args.get_int("seed", 0, INT64_MAX));
   const int64_t local_m = args.get_int("m", 0, 1000);
   const double local_sigma = args.get_double("local-noise-sd", 0, 10);
-  const std::vector<int64_t> todo =
-      select_indices(data->size(), args.get_int("skip", 1, 1LL << 40), args.get_int("max", -1, 1LL << 40));
+  const std::vector<int64_t> todo = select_indices(data->size(), parse_selection(args));
 
   // The same network in each precision on the fast engine (its plan, or the fast transformer); with a
   // denoiser, both parts in that precision (DenoisedClassifier materializes the same noisy samples for each).

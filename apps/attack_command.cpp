@@ -305,8 +305,7 @@ int attack_command(int argc, char** argv) {
            " but the model takes ", model.spec.channels, "x", model.spec.height, "x", model.spec.width);
   SC_CHECK(target < model.spec.num_classes, "attack: --target ", target, " is not one of the model's ",
            model.spec.num_classes, " classes");
-  const std::vector<int64_t> indices =
-      select_indices(data->size(), args.get_int("skip", 1, 1LL << 40), args.get_int("max", -1, 1LL << 40));
+  const std::vector<int64_t> indices = select_indices(data->size(), parse_selection(args));
   const int64_t n = static_cast<int64_t>(indices.size()), batch = args.get_int("batch", 1, 1 << 20);
   SC_CHECK(n > 0, "attack: no images selected");
   const Shape img = data->image_shape();

@@ -34,10 +34,8 @@ int eval_command(int argc, char** argv) {
   const Device device = Device::parse(args.get("device"));
   auto data = io::open_dataset(args.get("DATASET"), {args.get("split"), args.get("data-dir")});
   auto model = load_classifier(args, device, args.get("DATASET"));
-  const int64_t skip = args.get_int("skip", 1, 1LL << 40);
-  const int64_t max = args.get_int("max", -1, 1LL << 40);
   const int64_t batch = args.get_int("batch", 1, 1 << 20);
-  const std::vector<int64_t> indices = select_indices(data->size(), skip, max);
+  const std::vector<int64_t> indices = select_indices(data->size(), parse_selection(args));
   const int64_t n = static_cast<int64_t>(indices.size());
   SC_CHECK(n > 0, "eval: no images selected");
   const auto base = make_classifier(args, *model, device);

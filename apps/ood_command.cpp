@@ -364,7 +364,7 @@ int ood_command(int argc, char** argv) {
                                             ? ood::all_scores()
                                             : std::vector<ood::Score>{ood::parse_score(args.get("score"))};
   const double temperature = args.get_double("temperature", 1e-6, 1e6);
-  const int64_t skip = args.get_int("skip", 1, 1LL << 40), max = args.get_int("max", -1, 1LL << 40);
+  const Selection selection = parse_selection(args);
   const int64_t batch = args.get_int("batch", 1, 1 << 20);
   const Device device = Device::parse(args.get("device"));
   const io::DatasetOptions data_options{args.get("split"), args.get("data-dir")};
@@ -438,7 +438,7 @@ int ood_command(int argc, char** argv) {
   std::vector<EvaluatedSet> evaluated;
   for (const auto& [name, data] : sets) {
     EvaluatedSet e;
-    e.name = name, e.indices = select_indices(data->size(), skip, max);
+    e.name = name, e.indices = select_indices(data->size(), selection);
     SC_CHECK(!e.indices.empty(), "ood: no images selected from ", name);
     for (int64_t i : e.indices) e.labels.push_back(data->label(i));
     e.logits = dataset_logits(*data, e.indices, *base, batch, "ood " + name);

@@ -65,8 +65,8 @@ int run(Job job, int argc, char** argv) {
   if (!args.parse(argc, argv, 2)) return 0;
 
   const double sigma = args.get_double("SIGMA", 1e-6, 1e3);
-  const int64_t skip = args.get_int("skip", 1, 1LL << 40);
-  const int64_t max = args.get_int("max", -1, 1LL << 40), N = args.get_int("N", 1, (1LL << 32) - 1);
+  const Selection selection = parse_selection(args);
+  const int64_t N = args.get_int("N", 1, (1LL << 32) - 1);
   const int64_t N0 = certify ? args.get_int("N0", 1, (1LL << 32) - 1) : 0;
   const double alpha = args.get_double("alpha", 1e-300, 0.5);
   const auto seed = static_cast<uint64_t>(args.get_int("seed", 0, INT64_MAX));
@@ -93,7 +93,8 @@ int run(Job job, int argc, char** argv) {
       certify ? "idx\tlabel\tpredict\tradius\tcorrect\ttime" : "idx\tlabel\tpredict\tcorrect\ttime",
       args.has_flag("resume"), args.has_flag("overwrite"));
 
-  const std::vector<int64_t> todo = select_indices(data->size(), skip, max, out.last_index(), shard);
+  std::vector<int64_t> todo = select_indices(data->size(), selection, shard);
+  std::erase_if(todo, [&](int64_t i) { return i <= out.last_index(); });  // a resumed run's rows are kept
   if (out.rows_kept() > 0)
     std::fprintf(stderr, "resuming %s: %lld rows kept, %zu images to go\n", args.get("OUTFILE").c_str(),
                  static_cast<long long>(out.rows_kept()), todo.size());

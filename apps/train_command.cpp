@@ -158,11 +158,8 @@ RunData open_run_data(const Args& args, const std::string& command) {
              " has no test split: name the test images with --test (or --test none)");
     d.test = io::open_dataset(test.empty() ? dataset : test, {"test", args.get("data-dir")});
   }
-  d.train_ids =
-      select_indices(d.train->size(), args.get_int("skip", 1, 1LL << 40), args.get_int("max", -1, 1LL << 40));
-  if (d.test)
-    d.test_ids = select_indices(d.test->size(), args.get_int("test-skip", 1, 1LL << 40),
-                                args.get_int("test-max", -1, 1LL << 40));
+  d.train_ids = select_indices(d.train->size(), parse_selection(args));
+  if (d.test) d.test_ids = select_indices(d.test->size(), parse_selection(args, "test-"));
   SC_CHECK(!d.train_ids.empty(), command, ": no training images selected");
   SC_CHECK(!d.test || !d.test_ids.empty(), command, ": no test images selected");
   return d;

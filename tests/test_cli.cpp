@@ -95,6 +95,12 @@ TEST(Cli, CertifyResumesAfterAnInterruptionWithIdenticalRows) {
   ASSERT_EQ(a.size(), 11u);
   EXPECT_EQ(a[0], "idx\tlabel\tpredict\tradius\tcorrect\ttime");
   EXPECT_EQ(a[10].substr(0, 3), "27\t");
+  // A max that skip does not divide would never stop that loop: refused, before the output is created.
+  r = smoothcuda(kCertify + temp_path("max.tsv") + kOptions + " --max 10");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("--max 10 is not a multiple of --skip 3"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("e.g. 12"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(temp_path("max.tsv")));
 
   // Interrupted after index 9 (4 rows), in the middle of writing the next row.
   ASSERT_EQ(smoothcuda(kCertify + part + kOptions + " --max 12").code, 0);
@@ -637,6 +643,9 @@ TEST(Cli, TrainResumesToTheSameWeights) {
   EXPECT_NE(no_arch.err.find("--arch"), std::string::npos) << no_arch.err;
   const CliRun bad = smoothcuda(base + temp_path("train_d") + opts + " --augment sideways");
   EXPECT_NE(bad.err.find("--augment"), std::string::npos) << bad.err;
+  const CliRun bad_max = smoothcuda(base + temp_path("train_d") + opts + " --test-skip 4 --test-max 6");
+  EXPECT_NE(bad_max.err.find("--test-max 6 is not a multiple of --test-skip 4"), std::string::npos)
+      << bad_max.err;
   // Consistency regularization: two noisy copies per image by default, and it needs the noise.
   const CliRun consistency = smoothcuda(base + temp_path("train_e") + opts + " --epochs 1 --consistency 5");
   ASSERT_EQ(consistency.code, 0) << consistency.err;
