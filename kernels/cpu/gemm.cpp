@@ -6,55 +6,51 @@
 namespace sc::cpu {
 namespace {
 
-// Sixteen floats: one AVX-512 register, two AVX2 ones, four SSE ones; GCC lowers the vector extension to
-// whatever the clone below is compiled for. memcpy loads and stores, so no alignment is assumed.
+// One register of each instruction set: SSE's 4 floats, AVX2's 8, AVX-512's 16. Each variant below uses its
+// own width: GCC split a vector wider than the target's registers through the stack and general registers,
+// which ran the AVX2 product at a quarter of its speed. memcpy loads and stores, so no alignment is assumed.
+typedef float Vec4 __attribute__((vector_size(16)));
+typedef float Vec8 __attribute__((vector_size(32)));
 typedef float Vec16 __attribute__((vector_size(64)));
-constexpr int64_t kWidth = 16;
-constexpr int kRows = 6;  // 6 × 16 accumulators: 6 zmm, or 12 of AVX2's 16 ymm registers
+constexpr int64_t kWidth = 16;  // columns of C per tile
 
-// C[0..R) × [0..16) += A[0..R) · B[.., 0..16) with the tile of C in registers for the whole of K.
-template <int R>
+// C[0..R) × [0..16) += A[0..R) · B[.., 0..16), the tile held in R × (16 / lanes) registers for the whole of
+// K.
+template <typename V, int R>
 __attribute__((always_inline)) inline void tile(int64_t K, const float* A, int64_t lda, const float* B,
                                                 int64_t ldb, float* C, int64_t ldc) {
-  Vec16 acc[R];
-  for (int r = 0; r < R; ++r) std::memcpy(&acc[r], C + r * ldc, sizeof(Vec16));
+  constexpr int64_t kLanes = sizeof(V) / sizeof(float), kVecs = kWidth / kLanes;
+  V acc[R][kVecs];
+  for (int r = 0; r < R; ++r)
+    for (int64_t v = 0; v < kVecs; ++v) std::memcpy(&acc[r][v], C + r * ldc + v * kLanes, sizeof(V));
   for (int64_t k = 0; k < K; ++k) {
-    Vec16 b;
-    std::memcpy(&b, B + k * ldb, sizeof(Vec16));
-    for (int r = 0; r < R; ++r) acc[r] += A[r * lda + k] * b;
+    V b[kVecs];
+    for (int64_t v = 0; v < kVecs; ++v) std::memcpy(&b[v], B + k * ldb + v * kLanes, sizeof(V));
+    for (int r = 0; r < R; ++r) {
+      const float a = A[r * lda + k];
+      for (int64_t v = 0; v < kVecs; ++v) acc[r][v] += a * b[v];
+    }
   }
-  for (int r = 0; r < R; ++r) std::memcpy(C + r * ldc, &acc[r], sizeof(Vec16));
+  for (int r = 0; r < R; ++r)
+    for (int64_t v = 0; v < kVecs; ++v) std::memcpy(C + r * ldc + v * kLanes, &acc[r][v], sizeof(V));
 }
 
-// tile<rows> for rows ≤ R (the last row block may be short), inlined like tile into each clone below.
-template <int R>
+// tile<rows> for rows ≤ R (the last row block may be short).
+template <typename V, int R>
 __attribute__((always_inline)) inline void tile_rows(int64_t rows, int64_t K, const float* A, int64_t lda,
                                                      const float* B, int64_t ldb, float* C, int64_t ldc) {
   if constexpr (R > 1)
-    if (rows < R) return tile_rows<R - 1>(rows, K, A, lda, B, ldb, C, ldc);
-  tile<R>(K, A, lda, B, ldb, C, ldc);
+    if (rows < R) return tile_rows<V, R - 1>(rows, K, A, lda, B, ldb, C, ldc);
+  tile<V, R>(K, A, lda, B, ldb, C, ldc);
 }
 
-// The columns past the last full tile, one element at a time in the same order.
-void edge(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb, float* C,
-          int64_t ldc) {
-  for (int64_t i = 0; i < M; ++i)
-    for (int64_t j = 0; j < N; ++j) {
-      float c = C[i * ldc + j];
-      for (int64_t k = 0; k < K; ++k) c += A[i * lda + k] * B[k * ldb + j];
-      C[i * ldc + j] = c;
-    }
-}
-
-}  // namespace
-
-// One clone per instruction set, chosen when the program loads; all of them add the products of each C
-// element in the same order (k ascending, no fused multiply-add), so the results are the same bits on every
-// CPU.
-__attribute__((target_clones("default", "avx2", "avx512f"))) void sgemm(int64_t M, int64_t N, int64_t K,
-                                                                        const float* A, int64_t lda,
-                                                                        const float* B, int64_t ldb, float* C,
-                                                                        int64_t ldc, bool accumulate) {
+// The whole product in tiles of R rows × 16 columns. The columns past the last full tile go through the same
+// tile on zero-padded copies of B's and C's last columns (padding columns are computed and dropped), so every
+// element is summed the same way wherever it lies.
+template <typename V, int R>
+__attribute__((always_inline)) inline void tiled_sgemm(int64_t M, int64_t N, int64_t K, const float* A,
+                                                       int64_t lda, const float* B, int64_t ldb, float* C,
+                                                       int64_t ldc, bool accumulate) {
   if (!accumulate)
     for (int64_t i = 0; i < M; ++i) std::memset(C + i * ldc, 0, static_cast<size_t>(N) * sizeof(float));
   // A strip of B's columns (K × 256 floats) stays in L2 while every row block of A passes over it.
@@ -62,16 +58,57 @@ __attribute__((target_clones("default", "avx2", "avx512f"))) void sgemm(int64_t 
   const int64_t full = N / kWidth * kWidth;
   for (int64_t j0 = 0; j0 < full; j0 += kStrip) {
     const int64_t j1 = std::min(full, j0 + kStrip);
-    for (int64_t i = 0; i < M; i += kRows) {
-      const float* a = A + i * lda;
-      for (int64_t j = j0; j < j1; j += kWidth) {
-        const float* b = B + j;
-        float* c = C + i * ldc + j;
-        tile_rows<kRows>(std::min<int64_t>(kRows, M - i), K, a, lda, b, ldb, c, ldc);
-      }
-    }
+    for (int64_t i = 0; i < M; i += R)
+      for (int64_t j = j0; j < j1; j += kWidth)
+        tile_rows<V, R>(std::min<int64_t>(R, M - i), K, A + i * lda, lda, B + j, ldb, C + i * ldc + j, ldc);
   }
-  if (full < N) edge(M, N - full, K, A, lda, B + full, ldb, C + full, ldc);
+  const int64_t rest = N - full;
+  if (rest == 0) return;
+  std::vector<float> panel(static_cast<size_t>(K * kWidth), 0.0f);
+  for (int64_t k = 0; k < K; ++k)
+    std::memcpy(panel.data() + k * kWidth, B + k * ldb + full, static_cast<size_t>(rest) * sizeof(float));
+  float c[R * kWidth];
+  for (int64_t i = 0; i < M; i += R) {
+    const int64_t rows = std::min<int64_t>(R, M - i);
+    for (int64_t r = 0; r < rows; ++r)
+      std::memcpy(c + r * kWidth, C + (i + r) * ldc + full, static_cast<size_t>(rest) * sizeof(float));
+    tile_rows<V, R>(rows, K, A + i * lda, lda, panel.data(), kWidth, c, kWidth);
+    for (int64_t r = 0; r < rows; ++r)
+      std::memcpy(C + (i + r) * ldc + full, c + r * kWidth, static_cast<size_t>(rest) * sizeof(float));
+  }
+}
+
+// 6 × 16 accumulators: 6 zmm of AVX-512's 32, 12 of AVX2's 16 ymm; SSE's 16 xmm hold 3 × 16.
+__attribute__((target("avx512f"))) void sgemm_avx512(int64_t M, int64_t N, int64_t K, const float* A,
+                                                     int64_t lda, const float* B, int64_t ldb, float* C,
+                                                     int64_t ldc, bool accumulate) {
+  tiled_sgemm<Vec16, 6>(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+}
+__attribute__((target("avx2"))) void sgemm_avx2(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                                                const float* B, int64_t ldb, float* C, int64_t ldc,
+                                                bool accumulate) {
+  tiled_sgemm<Vec8, 6>(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+}
+void sgemm_sse(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
+               float* C, int64_t ldc, bool accumulate) {
+  tiled_sgemm<Vec4, 3>(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+}
+
+}  // namespace
+
+std::vector<SgemmVariant> sgemm_variants() {
+  __builtin_cpu_init();
+  std::vector<SgemmVariant> out;
+  if (__builtin_cpu_supports("avx512f")) out.push_back({"avx512f", sgemm_avx512});
+  if (__builtin_cpu_supports("avx2")) out.push_back({"avx2", sgemm_avx2});
+  out.push_back({"sse", sgemm_sse});
+  return out;
+}
+
+void sgemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
+           float* C, int64_t ldc, bool accumulate) {
+  static const SgemmFunction fastest = sgemm_variants().front().run;
+  fastest(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
 }
 
 }  // namespace sc::cpu

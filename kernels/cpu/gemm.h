@@ -4,6 +4,7 @@
 // multiply-add), whatever the instruction set: the same bits on every CPU and for any blocking.
 #pragma once
 #include <cstdint>
+#include <vector>
 
 namespace sc::cpu {
 
@@ -11,5 +12,15 @@ namespace sc::cpu {
 // Runs on the calling thread (callers parallelize over independent products).
 void sgemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb, float* C,
            int64_t ldc, bool accumulate);
+
+// The instruction-set variants this CPU runs, fastest first (sgemm uses the first): AVX-512, AVX2, SSE. Tests
+// check each one's bits.
+using SgemmFunction = void (*)(int64_t, int64_t, int64_t, const float*, int64_t, const float*, int64_t,
+                               float*, int64_t, bool);
+struct SgemmVariant {
+  const char* name;
+  SgemmFunction run;
+};
+std::vector<SgemmVariant> sgemm_variants();
 
 }  // namespace sc::cpu
