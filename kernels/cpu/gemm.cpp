@@ -67,7 +67,7 @@ __attribute__((always_inline)) inline void tiled_sgemm(int64_t M, int64_t N, int
   std::vector<float> panel(static_cast<size_t>(K * kWidth), 0.0f);
   for (int64_t k = 0; k < K; ++k)
     std::memcpy(panel.data() + k * kWidth, B + k * ldb + full, static_cast<size_t>(rest) * sizeof(float));
-  float c[R * kWidth];
+  float c[R * kWidth] = {};  // the padding columns: computed from zeros and dropped
   for (int64_t i = 0; i < M; i += R) {
     const int64_t rows = std::min<int64_t>(R, M - i);
     for (int64_t r = 0; r < rows; ++r)
