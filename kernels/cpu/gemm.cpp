@@ -8,7 +8,8 @@ namespace {
 
 // One register of each instruction set: SSE's 4 floats, AVX2's 8, AVX-512's 16. Each variant below uses its
 // own width: GCC split a vector wider than the target's registers through the stack and general registers,
-// which ran the AVX2 product at a quarter of its speed. memcpy loads and stores, so no alignment is assumed.
+// which ran the AVX2 product at a fifth to a ninth of its speed. memcpy loads and stores, so no alignment is
+// assumed.
 typedef float Vec4 __attribute__((vector_size(16)));
 typedef float Vec8 __attribute__((vector_size(32)));
 typedef float Vec16 __attribute__((vector_size(64)));
