@@ -27,7 +27,8 @@ std::vector<float> padded(int64_t rows, int64_t cols, int64_t ld, uint64_t seed)
 }
 
 // Every instruction-set variant this CPU runs (sgemm itself runs the first), each on odd sizes around the 6 ×
-// 16 register tile and the 256-column strip, on sizes below one tile and on columns past the last full tile.
+// 16 register tile and the 256-column strip, on sizes below one tile, on columns past the last full tile, and
+// on the 12 × 8 tiles of products with at most 8 columns (full and partial).
 TEST(CpuGemm, EachElementIsItsProductsSummedInKOrder) {
   const std::vector<cpu::SgemmVariant> variants = cpu::sgemm_variants();
   ASSERT_FALSE(variants.empty());
@@ -37,7 +38,8 @@ TEST(CpuGemm, EachElementIsItsProductsSummedInKOrder) {
   for (const cpu::SgemmVariant& variant : variants)
     for (const GemmCase c :
          {GemmCase{1, 1, 1}, GemmCase{5, 15, 3}, GemmCase{6, 16, 7}, GemmCase{7, 17, 9},
-          GemmCase{13, 300, 25}, GemmCase{3, 529, 150}, GemmCase{8, 271, 12}, GemmCase{120, 33, 256}}) {
+          GemmCase{13, 300, 25}, GemmCase{3, 529, 150}, GemmCase{8, 271, 12}, GemmCase{120, 33, 256},
+          GemmCase{29, 6, 25}, GemmCase{25, 8, 11}, GemmCase{13, 3, 150}}) {
       for (bool accumulate : {false, true}) {
         const int64_t lda = c.K + 3, ldb = c.N + 5, ldc = c.N + 2;
         const std::vector<float> A = padded(c.M, c.K, lda, 1), B = padded(c.K, c.N, ldb, 2);

@@ -1,6 +1,6 @@
 // Shared CPU machinery of the NHWC convolutions (fused_conv, noisy_input_conv): a chunk of samples at a time,
-// unfold the (transformed) input into K = KH·KW·C rows of output pixels, then one matrix product with the
-// weights.
+// unfold the (transformed) input into one row of K = KH·KW·C values per output pixel, then one matrix product
+// with the transposed weights.
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -42,12 +42,21 @@ struct NhwcConvShape {
   int64_t P() const { return Ho * Wo; }
 };
 
-// w [O, K] in any storage type → float [O, K] (optionally through `round`).
+// The product's columns: the output channels padded to whole register tiles (sgemm_tile_columns), so that
+// the product has no partial tile; the padding's sums are dropped.
+inline int64_t padded_channels(const NhwcConvShape& s) {
+  return sgemm_tile_columns(s.O);
+}
+
+// w [O, K] in any storage type → float [K, padded_channels] with zero padding columns, the product's right
+// operand (optionally through `round`).
 template <typename T, typename Round>
-std::vector<float> float_weights(const T* w, int64_t O, int64_t K, Round round) {
-  std::vector<float> wf(static_cast<size_t>(O * K));
-  for (int64_t i = 0; i < O * K; ++i) wf[static_cast<size_t>(i)] = round(to_f32(w[i]));
-  return wf;
+std::vector<float> transposed_float_weights(const T* w, const NhwcConvShape& s, Round round) {
+  const int64_t O = s.O, K = s.K(), ld = padded_channels(s);
+  std::vector<float> wt(static_cast<size_t>(K * ld), 0.0f);
+  for (int64_t o = 0; o < O; ++o)
+    for (int64_t k = 0; k < K; ++k) wt[static_cast<size_t>(k * ld + o)] = round(to_f32(w[o * K + k]));
+  return wt;
 }
 
 // Samples per chunk so that a chunk has at least ~256 output pixels: the matrix product then runs wide even
@@ -56,55 +65,61 @@ inline int64_t chunk_samples(const NhwcConvShape& s, int64_t N) {
   return std::max<int64_t>(1, std::min<int64_t>(N, (256 + s.P() - 1) / s.P()));
 }
 
-// dst[0..n) = src[0..n) for the short rows of an unfold: 8-float blocks (the last one overlapping) as inline
-// moves, where std::copy paid a memmove call per row.
+// dst[0..n) = src[0..n) for the short segments of an unfold, as fixed-size moves (8- or 4-float blocks, the
+// last one overlapping): std::copy, or a loop that GCC turns into one, paid a memmove call per segment.
 inline void copy_floats(float* dst, const float* src, int64_t n) {
-  if (n < 8) {
-    for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
-    return;
+  if (n >= 8) {
+    for (int64_t i = 0; i + 8 < n; i += 8) std::memcpy(dst + i, src + i, 8 * sizeof(float));
+    std::memcpy(dst + n - 8, src + n - 8, 8 * sizeof(float));
+  } else if (n >= 4) {
+    std::memcpy(dst, src, 4 * sizeof(float));
+    std::memcpy(dst + n - 4, src + n - 4, 4 * sizeof(float));
+  } else {
+    if (n > 0) dst[0] = src[0];
+    if (n > 1) dst[1] = src[1];
+    if (n > 2) dst[2] = src[2];
   }
-  for (int64_t i = 0; i + 8 < n; i += 8) std::memcpy(dst + i, src + i, 8 * sizeof(float));
-  std::memcpy(dst + n - 8, src + n - 8, 8 * sizeof(float));
 }
 
-// out[o, j] = Σ_k w[o, k] · col[k, j] for a chunk of nb samples, j = sample·P + p, with
-// col[(r·KW + s)·C + c, j] = x[sample, c, ih, iw] inside the image and 0 in the padding. x holds the chunk's
-// (already transformed) input as float planes, [sample][C][H][W], so that each row of col is read from one
-// plane, contiguously for stride 1 (gathering from NHWC read one float per cache line). Output pixels run
-// along the vectorized axis; callers read out[o·nb·P + j]. col and out are scratch of K·nb·P and O·nb·P
-// floats.
-inline void conv_chunk_planar(const NhwcConvShape& s, int64_t nb, const float* x, const float* w, float* col,
-                              float* out) {
-  const int64_t K = s.K(), P = s.P(), J = nb * P;
-  for (int64_t q = 0; q < s.KW; ++q) {
-    // Output columns whose input column ow·sw − pw + q lies inside the image: [lo, hi).
-    const int64_t last = s.W - 1 + s.pw - q;  // ow·sw ≤ last
-    const int64_t lo = std::min(s.Wo, std::max<int64_t>(0, (s.pw - q + s.sw - 1) / s.sw));
-    const int64_t hi = std::max(lo, std::min(s.Wo, last < 0 ? 0 : last / s.sw + 1));
+// out[j, o] = Σ_k rows[j, k] · wt[k, o] (row stride padded_channels) for a chunk of nb samples, j = sample·P
+// + p: one row of the unfolded input per output pixel, rows[j, (r·KW + s)·C + c] = x[sample, ih, iw, c]
+// inside the image and 0 in the padding. In NHWC, a window row (r fixed) is KW·C consecutive floats of the
+// input, so the unfold copies segments as long as the channels allow, and the output comes out in NHWC order.
+// x holds the chunk's (already transformed) input as float32 NHWC; out is scratch of nb·P·padded_channels
+// floats, rows of nb·P·K floats where unfolds(s) (a 1×1 convolution with stride 1 and no padding multiplies x
+// itself).
+inline bool unfolds(const NhwcConvShape& s) {
+  return !(s.KH == 1 && s.KW == 1 && s.sh == 1 && s.sw == 1 && s.ph == 0 && s.pw == 0);
+}
+inline void conv_chunk_nhwc(const NhwcConvShape& s, int64_t nb, const float* x, const float* wt, float* rows,
+                            float* out) {
+  const int64_t K = s.K(), C = s.C, segment = s.KW * C;
+  const float* a = x;
+  if (unfolds(s)) {
+    float* dst = rows;
     for (int64_t n = 0; n < nb; ++n)
-      for (int64_t r = 0; r < s.KH; ++r)
-        for (int64_t c = 0; c < s.C; ++c) {
-          float* dst = col + ((r * s.KW + q) * s.C + c) * J + n * P;
-          const float* plane = x + (n * s.C + c) * s.H * s.W;
-          for (int64_t oh = 0; oh < s.Ho; ++oh) {
+      for (int64_t oh = 0; oh < s.Ho; ++oh)
+        for (int64_t ow = 0; ow < s.Wo; ++ow, dst += K) {
+          // Window columns whose input column iw0 + q lies inside the image: [qlo, qhi).
+          const int64_t iw0 = ow * s.sw - s.pw;
+          const int64_t qlo = std::min(s.KW, std::max<int64_t>(0, -iw0));
+          const int64_t qhi = std::max(qlo, std::min(s.KW, s.W - iw0));
+          for (int64_t r = 0; r < s.KH; ++r) {
+            float* seg = dst + r * segment;
             const int64_t ih = oh * s.sh - s.ph + r;
-            float* row = dst + oh * s.Wo;
             if (ih < 0 || ih >= s.H) {
-              std::fill(row, row + s.Wo, 0.0f);
+              std::fill(seg, seg + segment, 0.0f);
               continue;
             }
-            const float* in_row = plane + ih * s.W;
-            const int64_t shift = q - s.pw;  // output column ow reads input column ow·sw + shift
-            std::fill(row, row + lo, 0.0f);
-            if (s.sw == 1)
-              copy_floats(row + lo, in_row + lo + shift, hi - lo);
-            else
-              for (int64_t ow = lo; ow < hi; ++ow) row[ow] = in_row[ow * s.sw + shift];
-            std::fill(row + hi, row + s.Wo, 0.0f);
+            std::fill(seg, seg + qlo * C, 0.0f);
+            copy_floats(seg + qlo * C, x + ((n * s.H + ih) * s.W + iw0 + qlo) * C, (qhi - qlo) * C);
+            std::fill(seg + qhi * C, seg + segment, 0.0f);
           }
         }
+    a = rows;
   }
-  sgemm(s.O, J, K, w, K, col, J, out, J, false);
+  const int64_t ld = padded_channels(s);
+  sgemm(nb * s.P(), ld, K, a, K, wt, ld, out, ld, false);
 }
 
 }  // namespace sc::cpu

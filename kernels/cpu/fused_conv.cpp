@@ -3,6 +3,7 @@
 #include "kernels/fused_conv.h"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "kernels/cpu/conv_nhwc.h"
 #include "kernels/gelu_formula.h"
@@ -19,7 +20,7 @@ void fused_conv_typed(const Tensor& x, const Tensor& w, const Tensor& bias, cons
   const int64_t N = x.size(0), K = s.K(), P = s.P(), C = s.C, O = s.O;
   const bool tf32 = p.tf32;
   const auto round = [tf32](float v) { return tf32 ? round_tf32(v) : v; };
-  const std::vector<float> wf = float_weights(w.data<T>(), O, K, round);
+  const std::vector<float> wt = transposed_float_weights(w.data<T>(), s, round);
   const T* xp = x.data<T>();
   T* yp = y.data<T>();
   const float* bp = bias.defined() ? bias.data<float>() : nullptr;
@@ -28,41 +29,54 @@ void fused_conv_typed(const Tensor& x, const Tensor& w, const Tensor& bias, cons
   const T* rp = residual.defined() ? residual.data<T>() : nullptr;
   const int64_t Hr = rp ? residual.size(1) : 0, Wr = rp ? residual.size(2) : 0,
                 Cr = rp ? residual.size(3) : 0;
-  const int64_t rs = p.residual_stride, roff = p.residual_channel_offset;
+  const int64_t rs = p.residual_stride, roff = p.residual_channel_offset, rend = std::min(O, roff + Cr);
   const bool pro_relu = p.prologue_relu, relu = p.relu, gelu = p.gelu;
+  // float32 input without prologue or rounding is unfolded as it is; otherwise it is transformed once per
+  // element into float scratch first.
+  const bool transform = !std::is_same_v<T, float> || sc || tf32;
+  const int64_t HWC = s.H * s.W * C;
 
+  const int64_t ld = padded_channels(s);  // out's row stride
   const int64_t nb = chunk_samples(s, N), chunks = (N + nb - 1) / nb;
 #pragma omp parallel
   {
-    std::vector<float> in(static_cast<size_t>(nb * s.H * s.W * C)), col(static_cast<size_t>(K * nb * P)),
-        out(static_cast<size_t>(O * nb * P));
+    std::vector<float> in(transform ? static_cast<size_t>(nb * HWC) : 0),
+        rows(unfolds(s) ? static_cast<size_t>(nb * P * K) : 0), out(static_cast<size_t>(nb * P * ld));
 #pragma omp for schedule(dynamic)
     for (int64_t chunk = 0; chunk < chunks; ++chunk) {
-      const int64_t n0 = chunk * nb, count = std::min(nb, N - n0), J = count * P;
-      // The chunk's input as float planes with the prologue (and TF32 rounding) applied once per element.
-      const T* xc = xp + n0 * s.H * s.W * C;
-      const int64_t HW = s.H * s.W;
-      for (int64_t n = 0; n < count; ++n)
-        for (int64_t hw = 0; hw < HW; ++hw)
+      const int64_t n0 = chunk * nb, count = std::min(nb, N - n0);
+      const T* xc = xp + n0 * HWC;
+      const float* input = nullptr;
+      if constexpr (std::is_same_v<T, float>) input = xc;
+      if (transform) {
+        for (int64_t i = 0; i < count * HWC; i += C)
           for (int64_t c = 0; c < C; ++c) {
-            float v = to_f32(xc[(n * HW + hw) * C + c]);
+            float v = to_f32(xc[i + c]);
             if (sc) v = sc[c] * v + sh[c];
             if (pro_relu) v = std::max(v, 0.0f);
-            in[static_cast<size_t>((n * C + c) * HW + hw)] = round(v);
+            in[static_cast<size_t>(i + c)] = round(v);
           }
-      conv_chunk_planar(s, count, in.data(), wf.data(), col.data(), out.data());
-      for (int64_t j = 0; j < J; ++j) {
-        const int64_t n = n0 + j / P, p = j % P, oh = p / s.Wo, ow = p % s.Wo;
-        T* dst = yp + (n * P + p) * O;
-        const T* res = rp ? rp + ((n * Hr + oh * rs) * Wr + ow * rs) * Cr : nullptr;
-        for (int64_t o = 0; o < O; ++o) {
-          float v = out[static_cast<size_t>(o * J + j)] + (bp ? bp[o] : 0.0f);
-          if (res && o >= roff && o < roff + Cr) v += to_f32(res[o - roff]);
-          if (relu) v = std::max(v, 0.0f);
-          if (gelu) v = gelu_value(v);
-          dst[o] = from_f32<T>(v);
-        }
+        input = in.data();
       }
+      conv_chunk_nhwc(s, count, input, wt.data(), rows.data(), out.data());
+      // Epilogue, one output pixel (a row of O channels) at a time, in place on the float32 sums.
+      float* acc = out.data();
+      T* dst = yp + n0 * P * O;
+      for (int64_t n = n0; n < n0 + count; ++n)
+        for (int64_t oh = 0; oh < s.Ho; ++oh)
+          for (int64_t ow = 0; ow < s.Wo; ++ow, acc += ld, dst += O) {
+            if (bp)
+              for (int64_t o = 0; o < O; ++o) acc[o] += bp[o];
+            if (rp) {
+              const T* res = rp + ((n * Hr + oh * rs) * Wr + ow * rs) * Cr;
+              for (int64_t o = roff; o < rend; ++o) acc[o] += to_f32(res[o - roff]);
+            }
+            if (relu)
+              for (int64_t o = 0; o < O; ++o) acc[o] = std::max(acc[o], 0.0f);
+            if (gelu)
+              for (int64_t o = 0; o < O; ++o) acc[o] = gelu_value(acc[o]);
+            for (int64_t o = 0; o < O; ++o) dst[o] = from_f32<T>(acc[o]);
+          }
     }
   }
 }

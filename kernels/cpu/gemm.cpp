@@ -13,14 +13,13 @@ namespace {
 typedef float Vec4 __attribute__((vector_size(16)));
 typedef float Vec8 __attribute__((vector_size(32)));
 typedef float Vec16 __attribute__((vector_size(64)));
-constexpr int64_t kWidth = 16;  // columns of C per tile
 
-// C[0..R) × [0..16) += A[0..R) · B[.., 0..16), the tile held in R × (16 / lanes) registers for the whole of
-// K.
-template <typename V, int R>
+// C[0..R) × [0..Width) += A[0..R) · B[.., 0..Width), the tile held in R × (Width / lanes) registers for the
+// whole of K.
+template <typename V, int R, int64_t Width>
 __attribute__((always_inline)) inline void tile(int64_t K, const float* A, int64_t lda, const float* B,
                                                 int64_t ldb, float* C, int64_t ldc) {
-  constexpr int64_t kLanes = sizeof(V) / sizeof(float), kVecs = kWidth / kLanes;
+  constexpr int64_t kLanes = sizeof(V) / sizeof(float), kVecs = Width / kLanes;
   V acc[R][kVecs];
   for (int r = 0; r < R; ++r)
     for (int64_t v = 0; v < kVecs; ++v) std::memcpy(&acc[r][v], C + r * ldc + v * kLanes, sizeof(V));
@@ -37,18 +36,18 @@ __attribute__((always_inline)) inline void tile(int64_t K, const float* A, int64
 }
 
 // tile<rows> for rows ≤ R (the last row block may be short).
-template <typename V, int R>
+template <typename V, int R, int64_t Width>
 __attribute__((always_inline)) inline void tile_rows(int64_t rows, int64_t K, const float* A, int64_t lda,
                                                      const float* B, int64_t ldb, float* C, int64_t ldc) {
   if constexpr (R > 1)
-    if (rows < R) return tile_rows<V, R - 1>(rows, K, A, lda, B, ldb, C, ldc);
-  tile<V, R>(K, A, lda, B, ldb, C, ldc);
+    if (rows < R) return tile_rows<V, R - 1, Width>(rows, K, A, lda, B, ldb, C, ldc);
+  tile<V, R, Width>(K, A, lda, B, ldb, C, ldc);
 }
 
-// The whole product in tiles of R rows × 16 columns. The columns past the last full tile go through the same
-// tile on zero-padded copies of B's and C's last columns (padding columns are computed and dropped), so every
-// element is summed the same way wherever it lies.
-template <typename V, int R>
+// The whole product in tiles of R rows × Width columns. The columns past the last full tile go through the
+// same tile on zero-padded copies of B's and C's last columns (padding columns are computed and dropped), so
+// every element is summed the same way wherever it lies.
+template <typename V, int R, int64_t Width>
 __attribute__((always_inline)) inline void tiled_sgemm(int64_t M, int64_t N, int64_t K, const float* A,
                                                        int64_t lda, const float* B, int64_t ldb, float* C,
                                                        int64_t ldc, bool accumulate) {
@@ -56,43 +55,49 @@ __attribute__((always_inline)) inline void tiled_sgemm(int64_t M, int64_t N, int
     for (int64_t i = 0; i < M; ++i) std::memset(C + i * ldc, 0, static_cast<size_t>(N) * sizeof(float));
   // A strip of B's columns (K × 256 floats) stays in L2 while every row block of A passes over it.
   constexpr int64_t kStrip = 256;
-  const int64_t full = N / kWidth * kWidth;
+  const int64_t full = N / Width * Width;
   for (int64_t j0 = 0; j0 < full; j0 += kStrip) {
     const int64_t j1 = std::min(full, j0 + kStrip);
     for (int64_t i = 0; i < M; i += R)
-      for (int64_t j = j0; j < j1; j += kWidth)
-        tile_rows<V, R>(std::min<int64_t>(R, M - i), K, A + i * lda, lda, B + j, ldb, C + i * ldc + j, ldc);
+      for (int64_t j = j0; j < j1; j += Width)
+        tile_rows<V, R, Width>(std::min<int64_t>(R, M - i), K, A + i * lda, lda, B + j, ldb, C + i * ldc + j,
+                               ldc);
   }
   const int64_t rest = N - full;
   if (rest == 0) return;
-  std::vector<float> panel(static_cast<size_t>(K * kWidth), 0.0f);
+  std::vector<float> panel(static_cast<size_t>(K * Width), 0.0f);
   for (int64_t k = 0; k < K; ++k)
-    std::memcpy(panel.data() + k * kWidth, B + k * ldb + full, static_cast<size_t>(rest) * sizeof(float));
-  float c[R * kWidth] = {};  // the padding columns: computed from zeros and dropped
+    std::memcpy(panel.data() + k * Width, B + k * ldb + full, static_cast<size_t>(rest) * sizeof(float));
+  float c[R * Width] = {};  // the padding columns: computed from zeros and dropped
   for (int64_t i = 0; i < M; i += R) {
     const int64_t rows = std::min<int64_t>(R, M - i);
     for (int64_t r = 0; r < rows; ++r)
-      std::memcpy(c + r * kWidth, C + (i + r) * ldc + full, static_cast<size_t>(rest) * sizeof(float));
-    tile_rows<V, R>(rows, K, A + i * lda, lda, panel.data(), kWidth, c, kWidth);
+      std::memcpy(c + r * Width, C + (i + r) * ldc + full, static_cast<size_t>(rest) * sizeof(float));
+    tile_rows<V, R, Width>(rows, K, A + i * lda, lda, panel.data(), Width, c, Width);
     for (int64_t r = 0; r < rows; ++r)
-      std::memcpy(C + (i + r) * ldc + full, c + r * kWidth, static_cast<size_t>(rest) * sizeof(float));
+      std::memcpy(C + (i + r) * ldc + full, c + r * Width, static_cast<size_t>(rest) * sizeof(float));
   }
 }
 
-// 6 × 16 accumulators: 6 zmm of AVX-512's 32, 12 of AVX2's 16 ymm; SSE's 16 xmm hold 3 × 16.
+// 6 × 16 accumulators: 6 zmm of AVX-512's 32, 12 of AVX2's 16 ymm; SSE's 16 xmm hold 3 × 16. A product
+// with at most 8 columns (a convolution with few output channels, the output pixels as rows) runs in 12 × 8
+// tiles instead, where 16 columns would compute half or more of padding.
 __attribute__((target("avx512f"))) void sgemm_avx512(int64_t M, int64_t N, int64_t K, const float* A,
                                                      int64_t lda, const float* B, int64_t ldb, float* C,
                                                      int64_t ldc, bool accumulate) {
-  tiled_sgemm<Vec16, 6>(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+  if (N <= 8) return tiled_sgemm<Vec8, 12, 8>(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+  tiled_sgemm<Vec16, 6, 16>(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
 }
 __attribute__((target("avx2"))) void sgemm_avx2(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
                                                 const float* B, int64_t ldb, float* C, int64_t ldc,
                                                 bool accumulate) {
-  tiled_sgemm<Vec8, 6>(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+  if (N <= 8) return tiled_sgemm<Vec8, 12, 8>(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+  tiled_sgemm<Vec8, 6, 16>(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
 }
 void sgemm_sse(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
                float* C, int64_t ldc, bool accumulate) {
-  tiled_sgemm<Vec4, 3>(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+  if (N <= 8) return tiled_sgemm<Vec4, 6, 8>(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+  tiled_sgemm<Vec4, 3, 16>(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
 }
 
 }  // namespace
@@ -104,6 +109,10 @@ std::vector<SgemmVariant> sgemm_variants() {
   if (__builtin_cpu_supports("avx2")) out.push_back({"avx2", sgemm_avx2});
   out.push_back({"sse", sgemm_sse});
   return out;
+}
+
+int64_t sgemm_tile_columns(int64_t N) {
+  return N <= 8 ? 8 : (N + 15) / 16 * 16;
 }
 
 void sgemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,

@@ -1,6 +1,6 @@
-// CPU reference of noisy_input_conv: per row, the noisy normalized sample is built in planar scratch with
-// exactly add_gaussian_noise's and channel_normalize's arithmetic (then rounded to y's type with
-// round_operands), then convolved like fused_conv.
+// CPU reference of noisy_input_conv: per row, the noisy normalized sample is built in scratch with exactly
+// add_gaussian_noise's and channel_normalize's arithmetic (then rounded to y's type with round_operands),
+// then convolved like fused_conv.
 #include "kernels/noisy_input_conv.h"
 
 #include <algorithm>
@@ -21,7 +21,7 @@ void noisy_input_conv_typed(const NoisyInput& in, const Tensor& w, const Tensor&
   const int64_t K = s.K(), P = s.P(), O = s.O, rows = y.size(0);
   // The products' operands: float32, or rounded to the 16-bit output type (p.round_operands).
   const auto operand = [round = p.round_operands](float v) { return round ? to_f32(from_f32<T>(v)) : v; };
-  const std::vector<float> wf = float_weights(w.data<float>(), O, K, operand);
+  const std::vector<float> wt = transposed_float_weights(w.data<float>(), s, operand);
   // Row b → (span, sample index within it).
   std::vector<std::pair<size_t, int64_t>> row_span;
   for (size_t j = 0; j < in.spans.size(); ++j)
@@ -31,37 +31,47 @@ void noisy_input_conv_typed(const NoisyInput& in, const Tensor& w, const Tensor&
   const float* stdv = in.std.defined() ? in.std.data<float>() : nullptr;
   const float* bp = bias.defined() ? bias.data<float>() : nullptr;
   T* yp = y.data<T>();
+  const int64_t HW = H * W;
 
+  const int64_t ld = padded_channels(s);  // out's row stride
   const int64_t nb = chunk_samples(s, rows), chunks = (rows + nb - 1) / nb;
 #pragma omp parallel
   {
-    std::vector<float> samples(static_cast<size_t>(nb * E)), col(static_cast<size_t>(K * nb * P)),
-        out(static_cast<size_t>(O * nb * P)), z(static_cast<size_t>((E + 3) / 4 * 4));
+    std::vector<float> samples(static_cast<size_t>(nb * E)), unfolded(static_cast<size_t>(nb * P * K)),
+        out(static_cast<size_t>(nb * P * ld)), z(static_cast<size_t>((E + 3) / 4 * 4)),
+        planes(C > 1 ? static_cast<size_t>(E) : 0);
 #pragma omp for schedule(dynamic)
     for (int64_t chunk = 0; chunk < chunks; ++chunk) {
-      const int64_t b0 = chunk * nb, count = std::min(nb, rows - b0), J = count * P;
+      const int64_t b0 = chunk * nb, count = std::min(nb, rows - b0);
       for (int64_t i = 0; i < count; ++i) {
         const auto [span_index, offset] = row_span[static_cast<size_t>(b0 + i)];
         const SampleSpan& span = in.spans[span_index];
         const float* x = images + span.slot * E;
         const uint32_t index = span.first_sample + static_cast<uint32_t>(offset);
-        float* sample = samples.data() + i * E;  // planes, like the NCHW images: element e = c·H·W + hw
+        float* sample = samples.data() + i * E;  // NHWC: element (hw, c) at hw·C + c
+        // The noisy normalized sample in the images' planar order (noise element e = c·H·W + hw), by channel:
+        // no division per element, and it vectorizes. One channel is already NHWC.
+        float* plane = C > 1 ? planes.data() : sample;
         if (in.sigma > 0) sample_normals(in.seed, span.image_id, in.phase, index, 0, (E + 3) / 4, z.data());
-        for (int64_t c = 0; c < C; ++c)  // by channel: no division per element, and it vectorizes
-          for (int64_t e = c * H * W; e < (c + 1) * H * W; ++e) {
+        for (int64_t c = 0; c < C; ++c)
+          for (int64_t e = c * HW; e < (c + 1) * HW; ++e) {
             float v = in.sigma > 0 ? noise::add(x[e], noise::mul(in.sigma, z[static_cast<size_t>(e)])) : x[e];
             if (mean) v = (v - mean[c]) / stdv[c];
-            sample[e] = operand(v);
+            plane[e] = operand(v);
           }
+        if (C > 1)
+          for (int64_t hw = 0; hw < HW; ++hw)
+            for (int64_t c = 0; c < C; ++c) sample[hw * C + c] = plane[c * HW + hw];
       }
-      conv_chunk_planar(s, count, samples.data(), wf.data(), col.data(), out.data());
+      conv_chunk_nhwc(s, count, samples.data(), wt.data(), unfolded.data(), out.data());
+      float* acc = out.data();
       T* dst = yp + b0 * P * O;
-      for (int64_t j = 0; j < J; ++j)
-        for (int64_t o = 0; o < O; ++o) {
-          float v = out[static_cast<size_t>(o * J + j)] + (bp ? bp[o] : 0.0f);
-          if (p.relu) v = std::max(v, 0.0f);
-          dst[j * O + o] = from_f32<T>(v);
-        }
+      for (int64_t j = 0; j < count * P; ++j, acc += ld, dst += O) {
+        for (int64_t o = 0; o < O; ++o) acc[o] += bp ? bp[o] : 0.0f;  // + 0 without a bias, as on the GPU
+        if (p.relu)
+          for (int64_t o = 0; o < O; ++o) acc[o] = std::max(acc[o], 0.0f);
+        for (int64_t o = 0; o < O; ++o) dst[o] = from_f32<T>(acc[o]);
+      }
     }
   }
 }
