@@ -1,6 +1,6 @@
 // Shared CPU machinery of the NHWC convolutions (fused_conv, noisy_input_conv): a chunk of samples at a time,
-// unfold the (transformed) input into one row of K = KH·KW·C values per output pixel, then one matrix product
-// with the transposed weights.
+// the (transformed) input multiplied by the transposed weights, its windows read in place (stride 1) or
+// unfolded (NhwcConvChunk).
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -81,23 +81,79 @@ inline void copy_floats(float* dst, const float* src, int64_t n) {
   }
 }
 
-// out[j, o] = Σ_k rows[j, k] · wt[k, o] (row stride padded_channels) for a chunk of nb samples, j = sample·P
-// + p: one row of the unfolded input per output pixel, rows[j, (r·KW + s)·C + c] = x[sample, ih, iw, c]
-// inside the image and 0 in the padding. In NHWC, a window row (r fixed) is KW·C consecutive floats of the
-// input, so the unfold copies segments as long as the channels allow, and the output comes out in NHWC order.
-// x holds the chunk's (already transformed) input as float32 NHWC; out is scratch of nb·P·padded_channels
-// floats, rows of nb·P·K floats where unfolds(s) (a 1×1 convolution with stride 1 and no padding multiplies x
-// itself).
-inline bool unfolds(const NhwcConvShape& s) {
-  return !(s.KH == 1 && s.KW == 1 && s.sh == 1 && s.sw == 1 && s.ph == 0 && s.pw == 0);
-}
-inline void conv_chunk_nhwc(const NhwcConvShape& s, int64_t nb, const float* x, const float* wt, float* rows,
-                            float* out) {
-  const int64_t K = s.K(), C = s.C, segment = s.KW * C;
-  const float* a = x;
-  if (unfolds(s)) {
-    float* dst = rows;
-    for (int64_t n = 0; n < nb; ++n)
+// One thread's scratch for the chunks of an NHWC convolution, and a chunk's product with the transposed
+// weights (transposed_float_weights): out[pixel, o] = Σ_k window(pixel)[k] · wt[k, o], k = (r·KW + q)·C + c,
+// so that the sums come out in NHWC order. In NHWC a kernel row (r fixed) covers KW·C consecutive floats of
+// the input.
+//  - Windows in place (stride 1, see reads_windows_in_place): each sample's input sits inside a zero border
+//  as
+//    wide as the padding (Hp × Wp × C), and the product reads the windows where they are (sgemm_windows): one
+//    row per pixel oh·Wp + ow, the KH kernel rows one padded image row apart. Rows with ow ≥ Wo (Wp − Wo per
+//    output row) are computed and dropped.
+//  - Otherwise the input is unfolded first into one row of K values per output pixel.
+class NhwcConvChunk {
+ public:
+  // Stride 1 where the dropped rows' products cost less than the unfold would: about one multiply-add per
+  // float it copies and a hundred per run of KW·C floats (the loop around each copy), as measured on the
+  // CPU path of LeNet and ResNet-110 (bench/RESULTS.md). Few channels favour the windows (LeNet's first
+  // layer: runs of 5 floats; ResNet-110's 32×32 maps of 16), small maps of many channels the unfold (8×8 maps
+  // of 64: 14 of every 78 rows dropped).
+  static bool reads_windows_in_place(const NhwcConvShape& s) {
+    if (s.sh != 1 || s.sw != 1) return false;
+    const int64_t Wp = s.W + 2 * s.pw, dropped = (s.Ho - 1) * (Wp - s.Wo);
+    return dropped * s.K() * padded_channels(s) < s.P() * (s.K() + 100 * s.KH);
+  }
+
+  NhwcConvChunk(const NhwcConvShape& s, int64_t nb)
+      : s_(s),
+        ld_(padded_channels(s)),
+        windowed_(reads_windows_in_place(s)),
+        Hp_(windowed_ ? s.H + 2 * s.ph : s.H),
+        Wp_(windowed_ ? s.W + 2 * s.pw : s.W),
+        rows_per_sample_(windowed_ ? (s.Ho - 1) * Wp_ + s.Wo : s.P()),
+        input_(static_cast<size_t>(nb * Hp_ * Wp_ * s.C), 0.0f),
+        unfolded_(windowed_ ? 0 : static_cast<size_t>(nb * s.P() * s.K())),
+        out_(static_cast<size_t>(nb * rows_per_sample_ * ld_)) {}
+
+  // Where sample i's (transformed) input goes: element (h, w, c) at input(i)[h·input_row() + w·C + c]. The
+  // border around it stays zero (it is never written).
+  float* input(int64_t i) { return input_.data() + (i * Hp_ + pad_h()) * Wp_ * s_.C + pad_w() * s_.C; }
+  int64_t input_row() const { return Wp_ * s_.C; }
+
+  // The product for samples [0, count) of the chunk: of input(), or of x (float32 NHWC [count, H, W, C])
+  // where reads_unpadded_input() holds.
+  void multiply(int64_t count, const float* wt, const float* x = nullptr) {
+    const int64_t C = s_.C, K = s_.K(), sample = x ? s_.H * s_.W * C : Hp_ * Wp_ * C;
+    const float* in = x ? x : input_.data();
+    if (windowed_) {
+      for (int64_t i = 0; i < count; ++i)
+        sgemm_windows(rows_per_sample_, ld_, s_.KH, s_.KW * C, in + i * sample, C, Wp_ * C, wt, ld_,
+                      out_.data() + i * rows_per_sample_ * ld_, ld_, false);
+      return;
+    }
+    unfold(count, in);
+    sgemm(count * s_.P(), ld_, K, unfolded_.data(), K, wt, ld_, out_.data(), ld_, false);
+  }
+
+  // Whether multiply can read the input in place, without a border: unpadded, or unfolded anyway.
+  bool reads_unpadded_input() const { return !windowed_ || (s_.ph == 0 && s_.pw == 0); }
+
+  // Output row oh of sample i after multiply: Wo pixels, each padded_channels floats apart.
+  float* sums(int64_t i, int64_t oh) {
+    return out_.data() + (i * rows_per_sample_ + oh * (windowed_ ? Wp_ : s_.Wo)) * ld_;
+  }
+  int64_t sums_stride() const { return ld_; }
+
+ private:
+  int64_t pad_h() const { return windowed_ ? s_.ph : 0; }
+  int64_t pad_w() const { return windowed_ ? s_.pw : 0; }
+
+  // unfolded_[pixel, (r·KW + q)·C + c] = x[sample, ih, iw, c] inside the image and 0 in the padding.
+  void unfold(int64_t count, const float* x) {
+    const NhwcConvShape& s = s_;
+    const int64_t K = s.K(), C = s.C, segment = s.KW * C;
+    float* dst = unfolded_.data();
+    for (int64_t n = 0; n < count; ++n)
       for (int64_t oh = 0; oh < s.Ho; ++oh)
         for (int64_t ow = 0; ow < s.Wo; ++ow, dst += K) {
           // Window columns whose input column iw0 + q lies inside the image: [qlo, qhi).
@@ -116,10 +172,13 @@ inline void conv_chunk_nhwc(const NhwcConvShape& s, int64_t nb, const float* x, 
             std::fill(seg + qhi * C, seg + segment, 0.0f);
           }
         }
-    a = rows;
   }
-  const int64_t ld = padded_channels(s);
-  sgemm(nb * s.P(), ld, K, a, K, wt, ld, out, ld, false);
-}
+
+  NhwcConvShape s_;
+  int64_t ld_;
+  bool windowed_;
+  int64_t Hp_, Wp_, rows_per_sample_;
+  std::vector<float> input_, unfolded_, out_;
+};
 
 }  // namespace sc::cpu

@@ -17,7 +17,7 @@ void fused_conv_typed(const Tensor& x, const Tensor& w, const Tensor& bias, cons
                       const Tensor& shift, const Tensor& residual, const FusedConvParams& p, Tensor& y) {
   const NhwcConvShape s{x.size(1), x.size(2), x.size(3),  w.size(0),  w.size(1), w.size(2),
                         y.size(1), y.size(2), p.stride_h, p.stride_w, p.pad_h,   p.pad_w};
-  const int64_t N = x.size(0), K = s.K(), P = s.P(), C = s.C, O = s.O;
+  const int64_t N = x.size(0), P = s.P(), C = s.C, O = s.O;
   const bool tf32 = p.tf32;
   const auto round = [tf32](float v) { return tf32 ? round_tf32(v) : v; };
   const std::vector<float> wt = transposed_float_weights(w.data<T>(), s, round);
@@ -31,52 +31,64 @@ void fused_conv_typed(const Tensor& x, const Tensor& w, const Tensor& bias, cons
                 Cr = rp ? residual.size(3) : 0;
   const int64_t rs = p.residual_stride, roff = p.residual_channel_offset, rend = std::min(O, roff + Cr);
   const bool pro_relu = p.prologue_relu, relu = p.relu, gelu = p.gelu;
-  // float32 input without prologue or rounding is unfolded as it is; otherwise it is transformed once per
-  // element into float scratch first.
+  // float32 input without prologue or rounding is read as it is where it needs no zero border; otherwise it
+  // is transformed once per element into the chunk's scratch.
   const bool transform = !std::is_same_v<T, float> || sc || tf32;
   const int64_t HWC = s.H * s.W * C;
 
-  const int64_t ld = padded_channels(s);  // out's row stride
   const int64_t nb = chunk_samples(s, N), chunks = (N + nb - 1) / nb;
 #pragma omp parallel
   {
-    std::vector<float> in(transform ? static_cast<size_t>(nb * HWC) : 0),
-        rows(unfolds(s) ? static_cast<size_t>(nb * P * K) : 0), out(static_cast<size_t>(nb * P * ld));
+    NhwcConvChunk work(s, nb);
+    const int64_t ld = work.sums_stride();
 #pragma omp for schedule(dynamic)
     for (int64_t chunk = 0; chunk < chunks; ++chunk) {
       const int64_t n0 = chunk * nb, count = std::min(nb, N - n0);
       const T* xc = xp + n0 * HWC;
-      const float* input = nullptr;
-      if constexpr (std::is_same_v<T, float>) input = xc;
-      if (transform) {
-        for (int64_t i = 0; i < count * HWC; i += C)
-          for (int64_t c = 0; c < C; ++c) {
-            float v = to_f32(xc[i + c]);
-            if (sc) v = sc[c] * v + sh[c];
-            if (pro_relu) v = std::max(v, 0.0f);
-            in[static_cast<size_t>(i + c)] = round(v);
+      const float* as_is = nullptr;  // the chunk's input, where the product reads it in place
+      if constexpr (std::is_same_v<T, float>)
+        if (!transform && work.reads_unpadded_input()) as_is = xc;
+      if (!as_is)
+        for (int64_t n = 0; n < count; ++n) {
+          float* dst = work.input(n);
+          for (int64_t h = 0; h < s.H; ++h, dst += work.input_row(), xc += s.W * C) {
+            if constexpr (std::is_same_v<T, float>)
+              if (!transform) {  // into the zero border
+                copy_floats(dst, xc, s.W * C);
+                continue;
+              }
+            for (int64_t w = 0; w < s.W; ++w)
+              for (int64_t c = 0; c < C; ++c) {
+                float v = to_f32(xc[w * C + c]);
+                if (sc) v = sc[c] * v + sh[c];
+                if (pro_relu) v = std::max(v, 0.0f);
+                dst[w * C + c] = round(v);
+              }
           }
-        input = in.data();
-      }
-      conv_chunk_nhwc(s, count, input, wt.data(), rows.data(), out.data());
-      // Epilogue, one output pixel (a row of O channels) at a time, in place on the float32 sums.
-      float* acc = out.data();
+        }
+      work.multiply(count, wt.data(), as_is);
+      // Epilogue, one output pixel (a row of O channels) at a time: bias and residual added in place, then
+      // the activation on the way to y. Each a loop of its own that vectorizes (one loop with every condition
+      // inside ran scalar), the last one not a plain copy where it can be avoided (a memmove call per pixel).
       T* dst = yp + n0 * P * O;
-      for (int64_t n = n0; n < n0 + count; ++n)
-        for (int64_t oh = 0; oh < s.Ho; ++oh)
+      for (int64_t n = 0; n < count; ++n)
+        for (int64_t oh = 0; oh < s.Ho; ++oh) {
+          float* acc = work.sums(n, oh);
           for (int64_t ow = 0; ow < s.Wo; ++ow, acc += ld, dst += O) {
             if (bp)
               for (int64_t o = 0; o < O; ++o) acc[o] += bp[o];
             if (rp) {
-              const T* res = rp + ((n * Hr + oh * rs) * Wr + ow * rs) * Cr;
+              const T* res = rp + (((n0 + n) * Hr + oh * rs) * Wr + ow * rs) * Cr;
               for (int64_t o = roff; o < rend; ++o) acc[o] += to_f32(res[o - roff]);
             }
-            if (relu)
-              for (int64_t o = 0; o < O; ++o) acc[o] = std::max(acc[o], 0.0f);
             if (gelu)
-              for (int64_t o = 0; o < O; ++o) acc[o] = gelu_value(acc[o]);
-            for (int64_t o = 0; o < O; ++o) dst[o] = from_f32<T>(acc[o]);
+              for (int64_t o = 0; o < O; ++o) dst[o] = from_f32<T>(gelu_value(acc[o]));
+            else if (relu)
+              for (int64_t o = 0; o < O; ++o) dst[o] = from_f32<T>(std::max(acc[o], 0.0f));
+            else
+              for (int64_t o = 0; o < O; ++o) dst[o] = from_f32<T>(acc[o]);
           }
+        }
     }
   }
 }

@@ -14,21 +14,33 @@ typedef float Vec4 __attribute__((vector_size(16)));
 typedef float Vec8 __attribute__((vector_size(32)));
 typedef float Vec16 __attribute__((vector_size(64)));
 
+// The left operand: row i, column k = w·L + l at rows[i·lda + w·window_stride + l] (K = windows · L). A plain
+// row-major matrix is one window of K columns; a stride-1 convolution's input is KH windows of KW·C floats,
+// one image row apart (sgemm_windows).
+struct Operand {
+  const float* rows;
+  int64_t lda, windows, L, window_stride;
+  Operand at_row(int64_t i) const { return {rows + i * lda, lda, windows, L, window_stride}; }
+};
+
 // C[0..R) × [0..Width) += A[0..R) · B[.., 0..Width), the tile held in R × (Width / lanes) registers for the
 // whole of K.
 template <typename V, int R, int64_t Width>
-__attribute__((always_inline)) inline void tile(int64_t K, const float* A, int64_t lda, const float* B,
-                                                int64_t ldb, float* C, int64_t ldc) {
+__attribute__((always_inline)) inline void tile(const Operand& A, const float* B, int64_t ldb, float* C,
+                                                int64_t ldc) {
   constexpr int64_t kLanes = sizeof(V) / sizeof(float), kVecs = Width / kLanes;
   V acc[R][kVecs];
   for (int r = 0; r < R; ++r)
     for (int64_t v = 0; v < kVecs; ++v) std::memcpy(&acc[r][v], C + r * ldc + v * kLanes, sizeof(V));
-  for (int64_t k = 0; k < K; ++k) {
-    V b[kVecs];
-    for (int64_t v = 0; v < kVecs; ++v) std::memcpy(&b[v], B + k * ldb + v * kLanes, sizeof(V));
-    for (int r = 0; r < R; ++r) {
-      const float a = A[r * lda + k];
-      for (int64_t v = 0; v < kVecs; ++v) acc[r][v] += a * b[v];
+  for (int64_t w = 0; w < A.windows; ++w) {
+    const float* a_rows = A.rows + w * A.window_stride;
+    for (int64_t l = 0; l < A.L; ++l, B += ldb) {
+      V b[kVecs];
+      for (int64_t v = 0; v < kVecs; ++v) std::memcpy(&b[v], B + v * kLanes, sizeof(V));
+      for (int r = 0; r < R; ++r) {
+        const float a = a_rows[r * A.lda + l];
+        for (int64_t v = 0; v < kVecs; ++v) acc[r][v] += a * b[v];
+      }
     }
   }
   for (int r = 0; r < R; ++r)
@@ -37,31 +49,29 @@ __attribute__((always_inline)) inline void tile(int64_t K, const float* A, int64
 
 // tile<rows> for rows ≤ R (the last row block may be short).
 template <typename V, int R, int64_t Width>
-__attribute__((always_inline)) inline void tile_rows(int64_t rows, int64_t K, const float* A, int64_t lda,
-                                                     const float* B, int64_t ldb, float* C, int64_t ldc) {
+__attribute__((always_inline)) inline void tile_rows(int64_t rows, const Operand& A, const float* B,
+                                                     int64_t ldb, float* C, int64_t ldc) {
   if constexpr (R > 1)
-    if (rows < R) return tile_rows<V, R - 1, Width>(rows, K, A, lda, B, ldb, C, ldc);
-  tile<V, R, Width>(K, A, lda, B, ldb, C, ldc);
+    if (rows < R) return tile_rows<V, R - 1, Width>(rows, A, B, ldb, C, ldc);
+  tile<V, R, Width>(A, B, ldb, C, ldc);
 }
 
 // The whole product in tiles of R rows × Width columns. The columns past the last full tile go through the
 // same tile on zero-padded copies of B's and C's last columns (padding columns are computed and dropped), so
 // every element is summed the same way wherever it lies.
 template <typename V, int R, int64_t Width>
-__attribute__((always_inline)) inline void tiled_sgemm(int64_t M, int64_t N, int64_t K, const float* A,
-                                                       int64_t lda, const float* B, int64_t ldb, float* C,
-                                                       int64_t ldc, bool accumulate) {
+__attribute__((always_inline)) inline void tiled_sgemm(int64_t M, int64_t N, const Operand& A, const float* B,
+                                                       int64_t ldb, float* C, int64_t ldc, bool accumulate) {
   if (!accumulate)
     for (int64_t i = 0; i < M; ++i) std::memset(C + i * ldc, 0, static_cast<size_t>(N) * sizeof(float));
   // A strip of B's columns (K × 256 floats) stays in L2 while every row block of A passes over it.
   constexpr int64_t kStrip = 256;
-  const int64_t full = N / Width * Width;
+  const int64_t K = A.windows * A.L, full = N / Width * Width;
   for (int64_t j0 = 0; j0 < full; j0 += kStrip) {
     const int64_t j1 = std::min(full, j0 + kStrip);
     for (int64_t i = 0; i < M; i += R)
       for (int64_t j = j0; j < j1; j += Width)
-        tile_rows<V, R, Width>(std::min<int64_t>(R, M - i), K, A + i * lda, lda, B + j, ldb, C + i * ldc + j,
-                               ldc);
+        tile_rows<V, R, Width>(std::min<int64_t>(R, M - i), A.at_row(i), B + j, ldb, C + i * ldc + j, ldc);
   }
   const int64_t rest = N - full;
   if (rest == 0) return;
@@ -73,7 +83,7 @@ __attribute__((always_inline)) inline void tiled_sgemm(int64_t M, int64_t N, int
     const int64_t rows = std::min<int64_t>(R, M - i);
     for (int64_t r = 0; r < rows; ++r)
       std::memcpy(c + r * Width, C + (i + r) * ldc + full, static_cast<size_t>(rest) * sizeof(float));
-    tile_rows<V, R, Width>(rows, K, A + i * lda, lda, panel.data(), Width, c, Width);
+    tile_rows<V, R, Width>(rows, A.at_row(i), panel.data(), Width, c, Width);
     for (int64_t r = 0; r < rows; ++r)
       std::memcpy(C + (i + r) * ldc + full, c + r * Width, static_cast<size_t>(rest) * sizeof(float));
   }
@@ -82,22 +92,28 @@ __attribute__((always_inline)) inline void tiled_sgemm(int64_t M, int64_t N, int
 // 6 × 16 accumulators: 6 zmm of AVX-512's 32, 12 of AVX2's 16 ymm; SSE's 16 xmm hold 3 × 16. A product
 // with at most 8 columns (a convolution with few output channels, the output pixels as rows) runs in 12 × 8
 // tiles instead, where 16 columns would compute half or more of padding.
-__attribute__((target("avx512f"))) void sgemm_avx512(int64_t M, int64_t N, int64_t K, const float* A,
-                                                     int64_t lda, const float* B, int64_t ldb, float* C,
-                                                     int64_t ldc, bool accumulate) {
-  if (N <= 8) return tiled_sgemm<Vec8, 12, 8>(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
-  tiled_sgemm<Vec16, 6, 16>(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+__attribute__((target("avx512f"))) void sgemm_avx512(int64_t M, int64_t N, const Operand& A, const float* B,
+                                                     int64_t ldb, float* C, int64_t ldc, bool accumulate) {
+  if (N <= 8) return tiled_sgemm<Vec8, 12, 8>(M, N, A, B, ldb, C, ldc, accumulate);
+  tiled_sgemm<Vec16, 6, 16>(M, N, A, B, ldb, C, ldc, accumulate);
 }
-__attribute__((target("avx2"))) void sgemm_avx2(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
-                                                const float* B, int64_t ldb, float* C, int64_t ldc,
-                                                bool accumulate) {
-  if (N <= 8) return tiled_sgemm<Vec8, 12, 8>(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
-  tiled_sgemm<Vec8, 6, 16>(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+__attribute__((target("avx2"))) void sgemm_avx2(int64_t M, int64_t N, const Operand& A, const float* B,
+                                                int64_t ldb, float* C, int64_t ldc, bool accumulate) {
+  if (N <= 8) return tiled_sgemm<Vec8, 12, 8>(M, N, A, B, ldb, C, ldc, accumulate);
+  tiled_sgemm<Vec8, 6, 16>(M, N, A, B, ldb, C, ldc, accumulate);
 }
-void sgemm_sse(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
-               float* C, int64_t ldc, bool accumulate) {
-  if (N <= 8) return tiled_sgemm<Vec4, 6, 8>(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
-  tiled_sgemm<Vec4, 3, 16>(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+void sgemm_sse(int64_t M, int64_t N, const Operand& A, const float* B, int64_t ldb, float* C, int64_t ldc,
+               bool accumulate) {
+  if (N <= 8) return tiled_sgemm<Vec4, 6, 8>(M, N, A, B, ldb, C, ldc, accumulate);
+  tiled_sgemm<Vec4, 3, 16>(M, N, A, B, ldb, C, ldc, accumulate);
+}
+
+// Each variant behind the public signature of sgemm_windows.
+template <void (*Run)(int64_t, int64_t, const Operand&, const float*, int64_t, float*, int64_t, bool)>
+void windows_entry(int64_t M, int64_t N, int64_t windows, int64_t L, const float* A, int64_t lda,
+                   int64_t window_stride, const float* B, int64_t ldb, float* C, int64_t ldc,
+                   bool accumulate) {
+  Run(M, N, Operand{A, lda, windows, L, window_stride}, B, ldb, C, ldc, accumulate);
 }
 
 }  // namespace
@@ -105,9 +121,9 @@ void sgemm_sse(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, con
 std::vector<SgemmVariant> sgemm_variants() {
   __builtin_cpu_init();
   std::vector<SgemmVariant> out;
-  if (__builtin_cpu_supports("avx512f")) out.push_back({"avx512f", sgemm_avx512});
-  if (__builtin_cpu_supports("avx2")) out.push_back({"avx2", sgemm_avx2});
-  out.push_back({"sse", sgemm_sse});
+  if (__builtin_cpu_supports("avx512f")) out.push_back({"avx512f", windows_entry<sgemm_avx512>});
+  if (__builtin_cpu_supports("avx2")) out.push_back({"avx2", windows_entry<sgemm_avx2>});
+  out.push_back({"sse", windows_entry<sgemm_sse>});
   return out;
 }
 
@@ -115,10 +131,16 @@ int64_t sgemm_tile_columns(int64_t N) {
   return N <= 8 ? 8 : (N + 15) / 16 * 16;
 }
 
+void sgemm_windows(int64_t M, int64_t N, int64_t windows, int64_t L, const float* A, int64_t lda,
+                   int64_t window_stride, const float* B, int64_t ldb, float* C, int64_t ldc,
+                   bool accumulate) {
+  static const SgemmFunction fastest = sgemm_variants().front().run;
+  fastest(M, N, windows, L, A, lda, window_stride, B, ldb, C, ldc, accumulate);
+}
+
 void sgemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb,
            float* C, int64_t ldc, bool accumulate) {
-  static const SgemmFunction fastest = sgemm_variants().front().run;
-  fastest(M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+  sgemm_windows(M, N, 1, K, A, lda, 0, B, ldb, C, ldc, accumulate);
 }
 
 }  // namespace sc::cpu

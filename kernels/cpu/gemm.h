@@ -13,15 +13,23 @@ namespace sc::cpu {
 void sgemm(int64_t M, int64_t N, int64_t K, const float* A, int64_t lda, const float* B, int64_t ldb, float* C,
            int64_t ldc, bool accumulate);
 
+// The same product with A read through windows, without copying them out: column k = w·L + l of A's row i is
+// A[i·lda + w·window_stride + l], K = windows · L. A stride-1 convolution multiplies its NHWC input this way:
+// row i an output pixel, window w one row of the kernel (KW·C consecutive floats), window_stride one image
+// row. sgemm is the case of one window.
+void sgemm_windows(int64_t M, int64_t N, int64_t windows, int64_t L, const float* A, int64_t lda,
+                   int64_t window_stride, const float* B, int64_t ldb, float* C, int64_t ldc,
+                   bool accumulate);
+
 // N rounded up to the width of sgemm's register tiles (8 columns up to 8, else multiples of 16). A caller
 // that can hold that many columns (zero in B's padding columns, dropped from C's) runs full tiles only: the
 // last partial tile otherwise goes through copies of its columns.
 int64_t sgemm_tile_columns(int64_t N);
 
-// The instruction-set variants this CPU runs, fastest first (sgemm uses the first): AVX-512, AVX2, SSE. Tests
-// check each one's bits.
-using SgemmFunction = void (*)(int64_t, int64_t, int64_t, const float*, int64_t, const float*, int64_t,
-                               float*, int64_t, bool);
+// The instruction-set variants this CPU runs, fastest first (sgemm and sgemm_windows use the first): AVX-512,
+// AVX2, SSE, each with sgemm_windows' arguments. Tests check each one's bits.
+using SgemmFunction = void (*)(int64_t, int64_t, int64_t, int64_t, const float*, int64_t, int64_t,
+                               const float*, int64_t, float*, int64_t, bool);
 struct SgemmVariant {
   const char* name;
   SgemmFunction run;

@@ -18,7 +18,7 @@ void noisy_input_conv_typed(const NoisyInput& in, const Tensor& w, const Tensor&
   const int64_t C = in.images.size(1), H = in.images.size(2), W = in.images.size(3), E = C * H * W;
   const NhwcConvShape s{H,         W,         C,          w.size(0),  w.size(1), w.size(2),
                         y.size(1), y.size(2), p.stride_h, p.stride_w, p.pad_h,   p.pad_w};
-  const int64_t K = s.K(), P = s.P(), O = s.O, rows = y.size(0);
+  const int64_t P = s.P(), O = s.O, rows = y.size(0);
   // The products' operands: float32, or rounded to the 16-bit output type (p.round_operands).
   const auto operand = [round = p.round_operands](float v) { return round ? to_f32(from_f32<T>(v)) : v; };
   const std::vector<float> wt = transposed_float_weights(w.data<float>(), s, operand);
@@ -33,13 +33,12 @@ void noisy_input_conv_typed(const NoisyInput& in, const Tensor& w, const Tensor&
   T* yp = y.data<T>();
   const int64_t HW = H * W;
 
-  const int64_t ld = padded_channels(s);  // out's row stride
   const int64_t nb = chunk_samples(s, rows), chunks = (rows + nb - 1) / nb;
 #pragma omp parallel
   {
-    std::vector<float> samples(static_cast<size_t>(nb * E)), unfolded(static_cast<size_t>(nb * P * K)),
-        out(static_cast<size_t>(nb * P * ld)), z(static_cast<size_t>((E + 3) / 4 * 4)),
-        planes(C > 1 ? static_cast<size_t>(E) : 0);
+    NhwcConvChunk work(s, nb);
+    const int64_t ld = work.sums_stride();
+    std::vector<float> z(static_cast<size_t>((E + 3) / 4 * 4)), plane(static_cast<size_t>(E));
 #pragma omp for schedule(dynamic)
     for (int64_t chunk = 0; chunk < chunks; ++chunk) {
       const int64_t b0 = chunk * nb, count = std::min(nb, rows - b0);
@@ -48,30 +47,37 @@ void noisy_input_conv_typed(const NoisyInput& in, const Tensor& w, const Tensor&
         const SampleSpan& span = in.spans[span_index];
         const float* x = images + span.slot * E;
         const uint32_t index = span.first_sample + static_cast<uint32_t>(offset);
-        float* sample = samples.data() + i * E;  // NHWC: element (hw, c) at hw·C + c
         // The noisy normalized sample in the images' planar order (noise element e = c·H·W + hw), by channel:
-        // no division per element, and it vectorizes. One channel is already NHWC.
-        float* plane = C > 1 ? planes.data() : sample;
+        // no division per element, and it vectorizes. Then into the chunk's NHWC input.
         if (in.sigma > 0) sample_normals(in.seed, span.image_id, in.phase, index, 0, (E + 3) / 4, z.data());
         for (int64_t c = 0; c < C; ++c)
           for (int64_t e = c * HW; e < (c + 1) * HW; ++e) {
             float v = in.sigma > 0 ? noise::add(x[e], noise::mul(in.sigma, z[static_cast<size_t>(e)])) : x[e];
             if (mean) v = (v - mean[c]) / stdv[c];
-            plane[e] = operand(v);
+            plane[static_cast<size_t>(e)] = operand(v);
           }
-        if (C > 1)
-          for (int64_t hw = 0; hw < HW; ++hw)
-            for (int64_t c = 0; c < C; ++c) sample[hw * C + c] = plane[c * HW + hw];
+        float* dst = work.input(i);
+        for (int64_t h = 0; h < H; ++h, dst += work.input_row())
+          if (C == 1)
+            copy_floats(dst, plane.data() + h * W, W);
+          else
+            for (int64_t w = 0; w < W; ++w)
+              for (int64_t c = 0; c < C; ++c) dst[w * C + c] = plane[static_cast<size_t>(c * HW + h * W + w)];
       }
-      conv_chunk_nhwc(s, count, samples.data(), wt.data(), unfolded.data(), out.data());
-      float* acc = out.data();
+      work.multiply(count, wt.data());
+      // Epilogue as fused_conv's: bias in place, then ReLU on the way to y.
       T* dst = yp + b0 * P * O;
-      for (int64_t j = 0; j < count * P; ++j, acc += ld, dst += O) {
-        for (int64_t o = 0; o < O; ++o) acc[o] += bp ? bp[o] : 0.0f;  // + 0 without a bias, as on the GPU
-        if (p.relu)
-          for (int64_t o = 0; o < O; ++o) acc[o] = std::max(acc[o], 0.0f);
-        for (int64_t o = 0; o < O; ++o) dst[o] = from_f32<T>(acc[o]);
-      }
+      for (int64_t i = 0; i < count; ++i)
+        for (int64_t oh = 0; oh < s.Ho; ++oh) {
+          float* acc = work.sums(i, oh);
+          for (int64_t ow = 0; ow < s.Wo; ++ow, acc += ld, dst += O) {
+            for (int64_t o = 0; o < O; ++o) acc[o] += bp ? bp[o] : 0.0f;  // + 0 without a bias, as on the GPU
+            if (p.relu)
+              for (int64_t o = 0; o < O; ++o) dst[o] = from_f32<T>(std::max(acc[o], 0.0f));
+            else
+              for (int64_t o = 0; o < O; ++o) dst[o] = from_f32<T>(acc[o]);
+          }
+        }
     }
   }
 }
