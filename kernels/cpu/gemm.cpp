@@ -23,15 +23,19 @@ struct Operand {
   Operand at_row(int64_t i) const { return {rows + i * lda, lda, windows, L, window_stride}; }
 };
 
-// C[0..R) × [0..Width) += A[0..R) · B[.., 0..Width), the tile held in R × (Width / lanes) registers for the
-// whole of K.
+// C[0..R) × [0..Width) = A[0..R) · B[.., 0..Width) (+ C's old value when accumulate), the tile held in R ×
+// (Width / lanes) registers for the whole of K. Without accumulate the sums start from zero registers: C is
+// neither read nor zeroed first.
 template <typename V, int R, int64_t Width>
 __attribute__((always_inline)) inline void tile(const Operand& A, const float* B, int64_t ldb, float* C,
-                                                int64_t ldc) {
+                                                int64_t ldc, bool accumulate) {
   constexpr int64_t kLanes = sizeof(V) / sizeof(float), kVecs = Width / kLanes;
   V acc[R][kVecs];
   for (int r = 0; r < R; ++r)
-    for (int64_t v = 0; v < kVecs; ++v) std::memcpy(&acc[r][v], C + r * ldc + v * kLanes, sizeof(V));
+    for (int64_t v = 0; v < kVecs; ++v) {
+      acc[r][v] = V{};
+      if (accumulate) std::memcpy(&acc[r][v], C + r * ldc + v * kLanes, sizeof(V));
+    }
   for (int64_t w = 0; w < A.windows; ++w) {
     const float* a_rows = A.rows + w * A.window_stride;
     for (int64_t l = 0; l < A.L; ++l, B += ldb) {
@@ -50,10 +54,10 @@ __attribute__((always_inline)) inline void tile(const Operand& A, const float* B
 // tile<rows> for rows ≤ R (the last row block may be short).
 template <typename V, int R, int64_t Width>
 __attribute__((always_inline)) inline void tile_rows(int64_t rows, const Operand& A, const float* B,
-                                                     int64_t ldb, float* C, int64_t ldc) {
+                                                     int64_t ldb, float* C, int64_t ldc, bool accumulate) {
   if constexpr (R > 1)
-    if (rows < R) return tile_rows<V, R - 1, Width>(rows, A, B, ldb, C, ldc);
-  tile<V, R, Width>(A, B, ldb, C, ldc);
+    if (rows < R) return tile_rows<V, R - 1, Width>(rows, A, B, ldb, C, ldc, accumulate);
+  tile<V, R, Width>(A, B, ldb, C, ldc, accumulate);
 }
 
 // The whole product in tiles of R rows × Width columns. The columns past the last full tile go through the
@@ -62,8 +66,6 @@ __attribute__((always_inline)) inline void tile_rows(int64_t rows, const Operand
 template <typename V, int R, int64_t Width>
 __attribute__((always_inline)) inline void tiled_sgemm(int64_t M, int64_t N, const Operand& A, const float* B,
                                                        int64_t ldb, float* C, int64_t ldc, bool accumulate) {
-  if (!accumulate)
-    for (int64_t i = 0; i < M; ++i) std::memset(C + i * ldc, 0, static_cast<size_t>(N) * sizeof(float));
   // A strip of B's columns (K × 256 floats) stays in L2 while every row block of A passes over it.
   constexpr int64_t kStrip = 256;
   const int64_t K = A.windows * A.L, full = N / Width * Width;
@@ -71,7 +73,8 @@ __attribute__((always_inline)) inline void tiled_sgemm(int64_t M, int64_t N, con
     const int64_t j1 = std::min(full, j0 + kStrip);
     for (int64_t i = 0; i < M; i += R)
       for (int64_t j = j0; j < j1; j += Width)
-        tile_rows<V, R, Width>(std::min<int64_t>(R, M - i), A.at_row(i), B + j, ldb, C + i * ldc + j, ldc);
+        tile_rows<V, R, Width>(std::min<int64_t>(R, M - i), A.at_row(i), B + j, ldb, C + i * ldc + j, ldc,
+                               accumulate);
   }
   const int64_t rest = N - full;
   if (rest == 0) return;
@@ -81,9 +84,10 @@ __attribute__((always_inline)) inline void tiled_sgemm(int64_t M, int64_t N, con
   float c[R * Width] = {};  // the padding columns: computed from zeros and dropped
   for (int64_t i = 0; i < M; i += R) {
     const int64_t rows = std::min<int64_t>(R, M - i);
-    for (int64_t r = 0; r < rows; ++r)
-      std::memcpy(c + r * Width, C + (i + r) * ldc + full, static_cast<size_t>(rest) * sizeof(float));
-    tile_rows<V, R, Width>(rows, A.at_row(i), panel.data(), Width, c, Width);
+    if (accumulate)
+      for (int64_t r = 0; r < rows; ++r)
+        std::memcpy(c + r * Width, C + (i + r) * ldc + full, static_cast<size_t>(rest) * sizeof(float));
+    tile_rows<V, R, Width>(rows, A.at_row(i), panel.data(), Width, c, Width, accumulate);
     for (int64_t r = 0; r < rows; ++r)
       std::memcpy(C + (i + r) * ldc + full, c + r * Width, static_cast<size_t>(rest) * sizeof(float));
   }
