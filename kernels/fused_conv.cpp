@@ -92,4 +92,13 @@ Tensor fused_conv(const Tensor& x, const Tensor& w, const Tensor& bias, const Te
 }
 
 }  // namespace ops
+
+#ifndef SMOOTHCUDA_HAVE_CUDA
+// A CPU-only build has no CUDA side; the GPU tests and benchmarks still ask (and skip).
+bool cuda::fused_conv_uses_wgmma(const Tensor&, const Tensor&, const Tensor&, const FusedConvParams&,
+                                 const Tensor&) {
+  return false;
+}
+#endif
+
 }  // namespace sc

@@ -134,4 +134,13 @@ void noisy_input_conv(const NoisyInput& in, const Tensor& w, const Tensor& bias,
 }
 
 }  // namespace ops
+
+#ifndef SMOOTHCUDA_HAVE_CUDA
+// A CPU-only build has no CUDA side; the GPU tests still ask (and skip).
+bool cuda::noisy_input_conv_uses_mma(const NoisyInput&, const Tensor&, const FusedConvParams&,
+                                     const Tensor&) {
+  return false;
+}
+#endif
+
 }  // namespace sc
