@@ -26,8 +26,11 @@ const std::vector<ConvCase>& fused_conv_cases() {
       {2, 15, 15, 32, 64, 3, 2, 1, true, false, 1, 0, 0},
       {3, 3, 1, 8, 16, 3, 2, 1, true, true, 1, 0, 0},    // one column, stride 2: taps wholly in the padding
       {3, 9, 7, 12, 40, 3, 1, 1, true, true, 1, 0, 40},  // tf32 tensor cores only (runs of 4 floats), K = 108
-      {3, 20, 24, 4, 16, 3, 1, 1, true, true, 1, 0,
-       16},  // CPU: prologue into the zero border, windows in place
+      // CPU: the prologue into the zero border, windows read in place; one output pixel per sample (a linear
+      // layer of a flattened map, a 3×3 kernel over the padding around one pixel)
+      {3, 20, 24, 4, 16, 3, 1, 1, true, true, 1, 0, 16},
+      {4, 4, 4, 16, 24, 4, 1, 0, false, true, 1, 0, 0},
+      {5, 1, 1, 8, 16, 3, 1, 1, true, true, 1, 0, 16},
       // 3×3 halo kernel: 128-pixel tiles of 4, 8 or 16 rows; 64-pixel tiles (8×8 maps); prologue; residuals
       {3, 32, 32, 16, 16, 3, 1, 1, false, true, 1, 0, 16},
       {2, 16, 16, 32, 32, 3, 1, 1, true, true, 1, 0, 0},

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
+#include <iterator>
 
 #include "engine/fast_classifier.h"
 #include "kernel_cases.h"
@@ -116,6 +118,10 @@ const ConvCase kConvCases[] = {
     // residual
     {2, 1, 13, 16, 40, 1, 1, 1, 0, false, false, false, 1, 0, 0, true},
     {2, 5, 4, 8, 8, 3, 3, 1, 1, true, false, false, 1, 0, 8, true},
+    // one output pixel per sample: a linear layer of a flattened 4×4 map; a 3×3 kernel over the padding
+    // around a single pixel, with prologue and residual
+    {4, 4, 4, 16, 24, 4, 4, 1, 0, false, false, true, 1, 0, 0},
+    {5, 1, 1, 8, 16, 3, 3, 1, 1, true, true, true, 1, 0, 16},
 };
 
 TEST_P(FusedConvTest, MatchesDoubleReference) {
@@ -156,7 +162,7 @@ TEST_P(FusedConvTest, MatchesDoubleReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, FusedConvTest,
-                         ::testing::Combine(::testing::Range(0, 8),
+                         ::testing::Combine(::testing::Range(0, static_cast<int>(std::size(kConvCases))),
                                             ::testing::Values(DType::F32, DType::BF16, DType::F16),
                                             ::testing::Bool()));
 

@@ -84,13 +84,11 @@ inline void copy_floats(float* dst, const float* src, int64_t n) {
 // One thread's scratch for the chunks of an NHWC convolution, and a chunk's product with the transposed
 // weights (transposed_float_weights): out[pixel, o] = Σ_k window(pixel)[k] · wt[k, o], k = (r·KW + q)·C + c,
 // so that the sums come out in NHWC order. In NHWC a kernel row (r fixed) covers KW·C consecutive floats of
-// the input.
-//  - Windows in place (stride 1, see reads_windows_in_place): each sample's input sits inside a zero border
-//  as
-//    wide as the padding (Hp × Wp × C), and the product reads the windows where they are (sgemm_windows): one
-//    row per pixel oh·Wp + ow, the KH kernel rows one padded image row apart. Rows with ow ≥ Wo (Wp − Wo per
-//    output row) are computed and dropped.
-//  - Otherwise the input is unfolded first into one row of K values per output pixel.
+// the input. Windows in place (stride 1, see reads_windows_in_place): each sample's input sits inside a zero
+// border as wide as the padding (Hp × Wp × C), and the product reads the windows where they are
+// (sgemm_windows): one row per pixel oh·Wp + ow, the KH kernel rows one padded image row apart; rows with
+// ow ≥ Wo (Wp − Wo per output row) are computed and dropped. Otherwise the input is unfolded first into one
+// row of K values per output pixel.
 class NhwcConvChunk {
  public:
   // Stride 1 where the dropped rows' products cost less than the unfold would: about one multiply-add per
@@ -125,6 +123,10 @@ class NhwcConvChunk {
   void multiply(int64_t count, const float* wt, const float* x = nullptr) {
     const int64_t C = s_.C, K = s_.K(), sample = x ? s_.H * s_.W * C : Hp_ * Wp_ * C;
     const float* in = x ? x : input_.data();
+    // One output pixel per sample (a linear layer as a convolution): the samples are the rows of one product.
+    if (windowed_ && s_.P() == 1)
+      return sgemm_windows(count, ld_, s_.KH, s_.KW * C, in, sample, Wp_ * C, wt, ld_, out_.data(), ld_,
+                           false);
     if (windowed_) {
       for (int64_t i = 0; i < count; ++i)
         sgemm_windows(rows_per_sample_, ld_, s_.KH, s_.KW * C, in + i * sample, C, Wp_ * C, wt, ld_,
