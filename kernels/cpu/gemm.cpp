@@ -14,6 +14,9 @@ typedef float Vec4 __attribute__((vector_size(16)));
 typedef float Vec8 __attribute__((vector_size(32)));
 typedef float Vec16 __attribute__((vector_size(64)));
 
+// Columns of C per tile: 16, or 8 for products of at most 8 columns. sgemm_tile_columns rounds to these.
+constexpr int64_t kWide = 16, kNarrow = 8;
+
 // The left operand: row i, column k = w·L + l at rows[i·lda + w·window_stride + l] (K = windows · L). A plain
 // row-major matrix is one window of K columns; a stride-1 convolution's input is KH windows of KW·C floats,
 // one image row apart (sgemm_windows).
@@ -61,8 +64,8 @@ __attribute__((always_inline)) inline void tile_rows(int64_t rows, const Operand
 }
 
 // The whole product in tiles of R rows × Width columns. The columns past the last full tile go through the
-// same tile on zero-padded copies of B's and C's last columns (padding columns are computed and dropped), so
-// every element is summed the same way wherever it lies.
+// same tile on zero-padded copies of B's last columns (and of C's, when accumulating); the padding columns
+// are computed and dropped, so every element is summed the same way wherever it lies.
 template <typename V, int R, int64_t Width>
 __attribute__((always_inline)) inline void tiled_sgemm(int64_t M, int64_t N, const Operand& A, const float* B,
                                                        int64_t ldb, float* C, int64_t ldc, bool accumulate) {
@@ -98,18 +101,18 @@ __attribute__((always_inline)) inline void tiled_sgemm(int64_t M, int64_t N, con
 // tiles instead, where 16 columns would compute half or more of padding.
 __attribute__((target("avx512f"))) void sgemm_avx512(int64_t M, int64_t N, const Operand& A, const float* B,
                                                      int64_t ldb, float* C, int64_t ldc, bool accumulate) {
-  if (N <= 8) return tiled_sgemm<Vec8, 12, 8>(M, N, A, B, ldb, C, ldc, accumulate);
-  tiled_sgemm<Vec16, 6, 16>(M, N, A, B, ldb, C, ldc, accumulate);
+  if (N <= kNarrow) return tiled_sgemm<Vec8, 12, kNarrow>(M, N, A, B, ldb, C, ldc, accumulate);
+  tiled_sgemm<Vec16, 6, kWide>(M, N, A, B, ldb, C, ldc, accumulate);
 }
 __attribute__((target("avx2"))) void sgemm_avx2(int64_t M, int64_t N, const Operand& A, const float* B,
                                                 int64_t ldb, float* C, int64_t ldc, bool accumulate) {
-  if (N <= 8) return tiled_sgemm<Vec8, 12, 8>(M, N, A, B, ldb, C, ldc, accumulate);
-  tiled_sgemm<Vec8, 6, 16>(M, N, A, B, ldb, C, ldc, accumulate);
+  if (N <= kNarrow) return tiled_sgemm<Vec8, 12, kNarrow>(M, N, A, B, ldb, C, ldc, accumulate);
+  tiled_sgemm<Vec8, 6, kWide>(M, N, A, B, ldb, C, ldc, accumulate);
 }
 void sgemm_sse(int64_t M, int64_t N, const Operand& A, const float* B, int64_t ldb, float* C, int64_t ldc,
                bool accumulate) {
-  if (N <= 8) return tiled_sgemm<Vec4, 6, 8>(M, N, A, B, ldb, C, ldc, accumulate);
-  tiled_sgemm<Vec4, 3, 16>(M, N, A, B, ldb, C, ldc, accumulate);
+  if (N <= kNarrow) return tiled_sgemm<Vec4, 6, kNarrow>(M, N, A, B, ldb, C, ldc, accumulate);
+  tiled_sgemm<Vec4, 3, kWide>(M, N, A, B, ldb, C, ldc, accumulate);
 }
 
 // Each variant behind the public signature of sgemm_windows.
@@ -132,7 +135,7 @@ std::vector<SgemmVariant> sgemm_variants() {
 }
 
 int64_t sgemm_tile_columns(int64_t N) {
-  return N <= 8 ? 8 : (N + 15) / 16 * 16;
+  return N <= kNarrow ? kNarrow : (N + kWide - 1) / kWide * kWide;
 }
 
 void sgemm_windows(int64_t M, int64_t N, int64_t windows, int64_t L, const float* A, int64_t lda,
