@@ -15,6 +15,7 @@
 #include "kernels/conv2d.h"
 #include "kernels/elementwise.h"
 #include "kernels/fused_conv.h"
+#include "kernels/gaussian_noise.h"
 #include "kernels/gelu.h"
 #include "kernels/group_norm_nhwc.h"
 #include "kernels/layer_norm.h"
@@ -242,6 +243,17 @@ void BM_Gelu(benchmark::State& state, Device device, DType dtype) {
   set_rates(state, 0.0, static_cast<double>(dtype_size(dtype)) * 2.0 * x.numel());
 }
 
+// The Gaussian noise of randomized smoothing (args: batch, elements per image): Philox4x32-10 and Box–Muller
+// per group of four elements (smoothing/noise.h), then x + σ·z written out. normals/s counts the draws.
+void BM_GaussianNoise(benchmark::State& state, Device device) {
+  if (skip_without_gpu(state, device)) return;
+  const Tensor x = random_tensor({state.range(1)}, device, 22);
+  run(state, device, [&] { ops::add_gaussian_noise(x, state.range(0), 0.25f, NoiseKey{7, 3, 1}, 0); });
+  const double draws = static_cast<double>(state.range(0)) * static_cast<double>(state.range(1));
+  set_rates(state, 0.0, 4.0 * draws);
+  state.counters["normals/s"] = benchmark::Counter(draws, benchmark::Counter::kIsIterationInvariantRate);
+}
+
 // The fast denoiser's GroupNorm + SiLU (32 groups; args: batch, spatial size, channels): memory-bound.
 void BM_GroupNormNhwc(benchmark::State& state, Device device, DType dtype) {
   if (skip_without_gpu(state, device)) return;
@@ -254,10 +266,10 @@ void BM_GroupNormNhwc(benchmark::State& state, Device device, DType dtype) {
 }
 
 // The first convolution with the noise made inside it (args: batch, channels, spatial size, out channels,
-// kernel, stride; padding kernel/2): one image's samples at σ = 0.25, bfloat16 output, float32 FMA or, with
-// `rounded` (round_operands: the 16-bit stem), tensor cores. The FLOPs count the convolution only; GB/s the
-// image read once and the output written once.
-void BM_NoisyInputConv(benchmark::State& state, Device device, bool rounded) {
+// kernel, stride; padding kernel/2): one image's samples at σ = 0.25, bfloat16 output (or `out`), float32
+// FMA or, with `rounded` (round_operands: the 16-bit stem), tensor cores. The FLOPs count the convolution
+// only; GB/s the image read once and the output written once.
+void BM_NoisyInputConv(benchmark::State& state, Device device, bool rounded, DType out = DType::BF16) {
   if (skip_without_gpu(state, device)) return;
   const int64_t N = state.range(0), C = state.range(1), H = state.range(2), O = state.range(3), K = state.range(4),
                 S = state.range(5), Ho = conv_out_size(H, K, S, K / 2, 1);
@@ -268,9 +280,10 @@ void BM_NoisyInputConv(benchmark::State& state, Device device, bool rounded) {
   const Tensor w = random_tensor({O, K, K, C}, device, 18), b = random_tensor({O}, device, 19);
   FusedConvParams p;
   p.stride_h = p.stride_w = S, p.pad_h = p.pad_w = K / 2, p.relu = true, p.round_operands = rounded;
-  Tensor y = Tensor::empty({N, Ho, Ho, O}, DType::BF16, device);
+  Tensor y = Tensor::empty({N, Ho, Ho, O}, out, device);
   run(state, device, [&] { ops::noisy_input_conv(in, w, b, p, y); });
-  set_rates(state, 2.0 * N * O * Ho * Ho * C * K * K, 4.0 * in.images.numel() + 2.0 * y.numel());
+  set_rates(state, 2.0 * N * O * Ho * Ho * C * K * K,
+            4.0 * in.images.numel() + static_cast<double>(dtype_size(out)) * y.numel());
 }
 
 // The fast denoiser's data movement in bfloat16: the skip connections' concatenation along the channels (args:
@@ -489,6 +502,7 @@ BENCHMARK_CAPTURE(BM_AttentionNhwcBias, cuda_f16, kGpu, DType::F16)
     ->UseManualTime();
 BENCHMARK_CAPTURE(BM_LayerNormRows, cuda_f16, kGpu, DType::F16)->Args({25216, 768})->UseManualTime();
 BENCHMARK_CAPTURE(BM_Gelu, cuda_f16, kGpu, DType::F16)->Args({25216, 3072})->UseManualTime();
+BENCHMARK_CAPTURE(BM_GaussianNoise, cuda, kGpu)->Args({1000, 3072})->UseManualTime();
 BENCHMARK_CAPTURE(BM_GroupNormNhwc, cuda_bf16, kGpu, DType::BF16)->Args({128, 32, 128})->Args({128, 16, 256})
     ->UseManualTime();
 BENCHMARK_CAPTURE(BM_NoisyInputConv, cuda, kGpu, false)->Args({1024, 3, 32, 16, 3, 1})->Args({128, 3, 224, 64, 7, 2})
@@ -512,6 +526,11 @@ BENCHMARK_CAPTURE(BM_TransformerLinear, cpu, kCpu, DType::F32)->Args({4, 65, 64,
 BENCHMARK_CAPTURE(BM_AttentionNhwcBias, cpu, kCpu, DType::F32)->Args({2, 8, 8, 2, 32})->UseRealTime();
 BENCHMARK_CAPTURE(BM_LayerNormRows, cpu, kCpu, DType::BF16)->Args({260, 64})->UseRealTime();
 BENCHMARK_CAPTURE(BM_Gelu, cpu, kCpu, DType::BF16)->Args({260, 256})->UseRealTime();
+// LeNet's first layer on Fashion-MNIST (the README's demo on the CPU): 1 → 6 channels, 5 × 5, 28 × 28.
+BENCHMARK_CAPTURE(BM_NoisyInputConv, cpu_f32, kCpu, false, DType::F32)
+    ->Args({100, 1, 28, 6, 5, 1})
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_GaussianNoise, cpu, kCpu)->Args({100, 784})->Args({100, 3072})->UseRealTime();
 
 }  // namespace
 

@@ -1,8 +1,10 @@
-// The counter-based noise: Philox known answers, the polynomial log and sin/cos, the Gaussian distribution,
-// and regenerating any sample from its indices.
+// The counter-based noise: Philox known answers, the polynomial log and sin/cos, the CPU's vectorized loops
+// against the scalar function, the Gaussian distribution, and regenerating any sample from its indices.
 #include <cmath>
+#include <cstring>
 #include <vector>
 
+#include "kernels/cpu/normal_noise.h"
 #include "kernels/gaussian_noise.h"
 #include "smoothing/noise.h"
 #include "smoothing/statistics.h"
@@ -47,6 +49,32 @@ TEST(Noise, PolynomialLogAndSinCosAreAccurate) {
   }
   EXPECT_LT(worst_log, 5e-7);
   EXPECT_LT(worst_trig, 5e-7);
+}
+
+TEST(Noise, EachCpuVariantGivesTheScalarFunctionsBits) {
+  // An odd count of groups (vector remainders), a first group near 2^32 (the counter wraps), two keys; 2^16
+  // groups reach both halves of log_unit's mantissa split and all four quarters of sincos_turns many times.
+  struct Case {
+    uint64_t seed;
+    uint32_t image, phase, sample, first_group;
+    int64_t groups;
+  };
+  const Case cases[] = {{0x0123456789abcdefull, 7, noise::kEstimation, 3, 0, 65537},
+                        {42, 0, noise::kSelection, 99999, 0xfffffff0u, 37},
+                        {42, 5, noise::kAttack, 0, 11, 1}};
+  for (const cpu::SampleNormalsVariant& variant : cpu::sample_normals_variants())
+    for (const Case& c : cases) {
+      std::vector<float> got(static_cast<size_t>(4 * c.groups + 1), std::nanf("")), want(4);
+      variant.run(c.seed, c.image, c.phase, c.sample, c.first_group, c.groups, got.data());
+      int64_t mismatches = 0;
+      for (int64_t g = 0; g < c.groups; ++g) {
+        noise::normal4(c.seed, c.image, c.phase, c.sample, c.first_group + static_cast<uint32_t>(g),
+                       want.data());
+        mismatches += std::memcmp(got.data() + 4 * g, want.data(), 4 * sizeof(float)) != 0;
+      }
+      EXPECT_EQ(mismatches, 0) << variant.name << ", " << c.groups << " groups from " << c.first_group;
+      EXPECT_TRUE(std::isnan(got.back())) << variant.name << " wrote past its groups";
+    }
 }
 
 TEST(Noise, SamplesAreStandardNormal) {

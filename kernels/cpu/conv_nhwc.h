@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "kernels/cpu/gemm.h"
@@ -79,6 +80,33 @@ inline void copy_floats(float* dst, const float* src, int64_t n) {
     if (n > 1) dst[1] = src[1];
     if (n > 2) dst[2] = src[2];
   }
+}
+
+// The epilogues run over each pixel's padded row of sums (padded_channels: a multiple of 8 floats), in whole
+// blocks of 8 that vectorize: a loop over the O channels leaves a scalar remainder per pixel when O is not a
+// multiple of the vector width (LeNet's first layer: 6 channels). The padding's values are dropped.
+
+// The bias padded with zeros to the sums' row: adding it over the padded row adds +0 to the padding.
+inline std::vector<float> padded_bias(const float* bias, const NhwcConvShape& s) {
+  std::vector<float> out(static_cast<size_t>(padded_channels(s)), 0.0f);
+  if (bias) std::copy(bias, bias + s.O, out.begin());
+  return out;
+}
+inline void add_in_place(float* acc, const float* b, int64_t ld) {
+  for (int64_t o = 0; o < ld; o += 8)
+    for (int64_t k = 0; k < 8; ++k) acc[o + k] += b[o + k];
+}
+inline void relu_in_place(float* acc, int64_t ld) {
+  for (int64_t o = 0; o < ld; o += 8)
+    for (int64_t k = 0; k < 8; ++k) acc[o + k] = std::max(acc[o + k], 0.0f);
+}
+// dst[0..O) = acc[0..O) rounded to T (float: fixed-size moves, no memmove call per pixel).
+template <typename T>
+void store_channels(T* dst, const float* acc, int64_t O) {
+  if constexpr (std::is_same_v<T, float>)
+    copy_floats(dst, acc, O);
+  else
+    for (int64_t o = 0; o < O; ++o) dst[o] = from_f32<T>(acc[o]);
 }
 
 // One thread's scratch for the chunks of an NHWC convolution, and a chunk's product with the transposed

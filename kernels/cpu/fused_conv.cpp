@@ -24,6 +24,7 @@ void fused_conv_typed(const Tensor& x, const Tensor& w, const Tensor& bias, cons
   const T* xp = x.data<T>();
   T* yp = y.data<T>();
   const float* bp = bias.defined() ? bias.data<float>() : nullptr;
+  const std::vector<float> bias_row = padded_bias(bp, s);
   const float* sc = scale.defined() ? scale.data<float>() : nullptr;
   const float* sh = shift.defined() ? shift.data<float>() : nullptr;
   const T* rp = residual.defined() ? residual.data<T>() : nullptr;
@@ -68,25 +69,23 @@ void fused_conv_typed(const Tensor& x, const Tensor& w, const Tensor& bias, cons
         }
       work.multiply(count, wt.data(), as_is);
       // Epilogue, one output pixel (a row of O channels) at a time: bias and residual added in place, then
-      // the activation on the way to y. Each a loop of its own that vectorizes (one loop with every condition
-      // inside ran scalar), the last one not a plain copy where it can be avoided (a memmove call per pixel).
+      // the activation, then the rounding on the way to y. Each a loop of its own that vectorizes (one loop
+      // with every condition inside ran scalar); bias and ReLU over the padded row (conv_nhwc.h).
       T* dst = yp + n0 * P * O;
       for (int64_t n = 0; n < count; ++n)
         for (int64_t oh = 0; oh < s.Ho; ++oh) {
           float* acc = work.sums(n, oh);
           for (int64_t ow = 0; ow < s.Wo; ++ow, acc += ld, dst += O) {
-            if (bp)
-              for (int64_t o = 0; o < O; ++o) acc[o] += bp[o];
+            if (bp) add_in_place(acc, bias_row.data(), ld);
             if (rp) {
               const T* res = rp + (((n0 + n) * Hr + oh * rs) * Wr + ow * rs) * Cr;
               for (int64_t o = roff; o < rend; ++o) acc[o] += to_f32(res[o - roff]);
             }
             if (gelu)
-              for (int64_t o = 0; o < O; ++o) dst[o] = from_f32<T>(gelu_value(acc[o]));
+              for (int64_t o = 0; o < O; ++o) acc[o] = gelu_value(acc[o]);
             else if (relu)
-              for (int64_t o = 0; o < O; ++o) dst[o] = from_f32<T>(std::max(acc[o], 0.0f));
-            else
-              for (int64_t o = 0; o < O; ++o) dst[o] = from_f32<T>(acc[o]);
+              relu_in_place(acc, ld);
+            store_channels(dst, acc, O);
           }
         }
     }

@@ -29,7 +29,7 @@ void noisy_input_conv_typed(const NoisyInput& in, const Tensor& w, const Tensor&
   const float* images = in.images.data<float>();
   const float* mean = in.mean.defined() ? in.mean.data<float>() : nullptr;
   const float* stdv = in.std.defined() ? in.std.data<float>() : nullptr;
-  const float* bp = bias.defined() ? bias.data<float>() : nullptr;
+  const std::vector<float> bias_row = padded_bias(bias.defined() ? bias.data<float>() : nullptr, s);
   T* yp = y.data<T>();
   const int64_t HW = H * W;
 
@@ -65,17 +65,15 @@ void noisy_input_conv_typed(const NoisyInput& in, const Tensor& w, const Tensor&
               for (int64_t c = 0; c < C; ++c) dst[w * C + c] = plane[static_cast<size_t>(c * HW + h * W + w)];
       }
       work.multiply(count, wt.data());
-      // Epilogue as fused_conv's: bias in place, then ReLU on the way to y.
+      // Epilogue as fused_conv's: bias in place (+ 0 without a bias, as on the GPU), ReLU, then to y.
       T* dst = yp + b0 * P * O;
       for (int64_t i = 0; i < count; ++i)
         for (int64_t oh = 0; oh < s.Ho; ++oh) {
           float* acc = work.sums(i, oh);
           for (int64_t ow = 0; ow < s.Wo; ++ow, acc += ld, dst += O) {
-            for (int64_t o = 0; o < O; ++o) acc[o] += bp ? bp[o] : 0.0f;  // + 0 without a bias, as on the GPU
-            if (p.relu)
-              for (int64_t o = 0; o < O; ++o) dst[o] = from_f32<T>(std::max(acc[o], 0.0f));
-            else
-              for (int64_t o = 0; o < O; ++o) dst[o] = from_f32<T>(acc[o]);
+            add_in_place(acc, bias_row.data(), ld);
+            if (p.relu) relu_in_place(acc, ld);
+            store_channels(dst, acc, O);
           }
         }
     }
