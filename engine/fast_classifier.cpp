@@ -276,7 +276,8 @@ std::unique_ptr<BaseClassifier> make_base_classifier(Classifier& model, const st
   std::string why;
   if (!try_build_plan(model, plan, why)) {
     // Vision transformers have an engine of their own (engine/fast_transformer.h). On the CPU `auto` keeps
-    // the generic one: there it ran ViT-B/16 at 1.9 samples/s, the fast transformer in fp32 at 1.6.
+    // the generic one: there both run ViT-B/16 at the same rate in fp32 (1.0–1.1 samples/s, bench/RESULTS.md,
+    // session 36; session 32: generic 1.9, fast 1.6), and the generic engine is the reference path.
     if (model.net && is_vision_transformer(*model.net)) {
       std::string why_not;
       const bool cpu_auto = engine == "auto" && model.device().is_cpu() && !precision;
