@@ -85,6 +85,26 @@ void BM_Conv2d(benchmark::State& state, Device device, Backend backend) {
   set_rates(state, 2.0 * N * O * Ho * Ho * C * 9, 4.0 * (x.numel() + w.numel() + N * O * Ho * Ho));
 }
 
+// The two gradients of BM_Conv2d's convolution (training and attacks): args as BM_Conv2d, then 0 for the
+// input gradient, 1 for the weight gradient. The same FLOPs as the forward.
+void BM_Conv2dBackward(benchmark::State& state, Device device) {
+  if (skip_without_gpu(state, device)) return;
+  const int64_t N = state.range(0), C = state.range(1), O = state.range(2), H = state.range(3),
+                S = state.range(4);
+  const bool weight = state.range(5) == 1;
+  const auto p = Conv2dParams::square(S, 1);
+  const int64_t Ho = conv_out_size(H, 3, S, 1, 1);
+  const Tensor x = random_tensor({N, C, H, H}, device, 1), w = random_tensor({O, C, 3, 3}, device, 2);
+  const Tensor dy = random_tensor({N, O, Ho, Ho}, device, 3);
+  run(state, device, [&] {
+    if (weight)
+      benchmark::DoNotOptimize(ops::conv2d_backward_weight(x, dy, 3, 3, p));
+    else
+      benchmark::DoNotOptimize(ops::conv2d_backward_input(dy, w, H, H, p));
+  });
+  set_rates(state, 2.0 * N * O * Ho * Ho * C * 9, 4.0 * (x.numel() + w.numel() + dy.numel()));
+}
+
 // Args: rows, in features, out features.
 void BM_Linear(benchmark::State& state, Device device, Backend backend) {
   if (skip_without_gpu(state, device)) return;
@@ -519,6 +539,13 @@ BENCHMARK_CAPTURE(BM_BatchNorm, cuda, kGpu)->Apply(ElementwiseShapes)->UseManual
 // The CPU reference path at a small batch (what a machine without a GPU certifies with).
 BENCHMARK_CAPTURE(BM_Conv2d, cpu, kCpu, Backend::Handwritten)->Args({16, 16, 16, 32, 1})->Args({16, 64, 64, 8, 1})
     ->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Conv2dBackward, cpu, kCpu)
+    ->Args({16, 16, 16, 32, 1, 0})
+    ->Args({16, 16, 16, 32, 1, 1})
+    ->Args({16, 16, 32, 32, 2, 0})
+    ->Args({16, 16, 32, 32, 2, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(BM_FusedConv, cpu, kCpu, DType::F32)->Args({16, 16, 16, 32, 1})->Args({16, 64, 64, 8, 1})
     ->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Linear, cpu, kCpu, Backend::Handwritten)->Args({256, 256, 256})->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -16,7 +16,11 @@ void relu_backward(const Tensor& dy, const Tensor& y, Tensor& dx) {
   float* dp = dx.data<float>();
   const int64_t n = y.numel();
 #pragma omp parallel for schedule(static) if (n > 65536)
-  for (int64_t i = 0; i < n; ++i) dp[i] = yp[i] > 0.0f ? gp[i] : 0.0f;
+  // dy loaded unconditionally, so that the loop vectorizes: a load under the condition kept it scalar.
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = gp[i];
+    dp[i] = yp[i] > 0.0f ? g : 0.0f;
+  }
 }
 
 }  // namespace sc::cpu
