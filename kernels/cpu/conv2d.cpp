@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kernels/cpu/gemm.h"
+#include "kernels/cpu/row_runs.h"
 
 namespace sc::cpu {
 
@@ -22,14 +23,6 @@ struct Geometry {
   const Conv2dParams& p;
   int64_t P() const { return Ho * Wo; }
 };
-
-// The output columns ow whose input column ow·sw + offset (offset = s·dw − pw) lies inside [0, W): [lo, hi).
-// ow·sw + offset ≥ 0 ⇔ ow ≥ ⌈−offset / sw⌉, and ow·sw + offset < W ⇔ ow < ⌈(W − offset) / sw⌉.
-void inside_columns(const Geometry& g, int64_t offset, int64_t& lo, int64_t& hi) {
-  const int64_t sw = g.p.stride_w;
-  lo = std::min(g.Wo, offset >= 0 ? 0 : (-offset + sw - 1) / sw);
-  hi = std::clamp<int64_t>(g.W - offset <= 0 ? 0 : (g.W - offset + sw - 1) / sw, lo, g.Wo);
-}
 
 // Calls f(c, row, ih, lo, hi, offset) for every (channel c, kernel tap, output row) of the columns: row is
 // the output row's Wo entries in col's row (c·KH + r)·KW + s, ih the input row it reads (or −1 in the
@@ -44,7 +37,7 @@ void each_column_row(const Geometry& g, Float* col, F f) {
         Float* row = col + ((c * g.KH + r) * g.KW + s) * g.P();
         const int64_t offset = s * p.dilation_w - p.pad_w;
         int64_t lo = 0, hi = 0;
-        inside_columns(g, offset, lo, hi);
+        inside_columns(g.W, g.Wo, p.stride_w, offset, lo, hi);
         for (int64_t oh = 0; oh < g.Ho; ++oh, row += g.Wo) {
           const int64_t ih = oh * p.stride_h - p.pad_h + r * p.dilation_h;
           f(c, row, ih >= 0 && ih < g.H ? ih : -1, lo, hi, offset);
@@ -61,7 +54,7 @@ void unfold(const float* __restrict x, const Geometry& g, float* __restrict col)
     const float* in = x + (c * g.H + ih) * g.W;
     std::fill(row, row + lo, 0.0f);
     if (sw == 1)
-      std::copy(in + lo + offset, in + hi + offset, row + lo);
+      copy_floats(row + lo, in + lo + offset, hi - lo);
     else
       for (int64_t ow = lo; ow < hi; ++ow) row[ow] = in[ow * sw + offset];
     std::fill(row + hi, row + g.Wo, 0.0f);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernels/cpu/gemm.h"
+#include "kernels/cpu/row_runs.h"
 #include "nn/half.h"
 
 namespace sc::cpu {
@@ -64,22 +65,6 @@ std::vector<float> transposed_float_weights(const T* w, const NhwcConvShape& s, 
 // for the 1×1 maps of fully connected layers.
 inline int64_t chunk_samples(const NhwcConvShape& s, int64_t N) {
   return std::max<int64_t>(1, std::min<int64_t>(N, (256 + s.P() - 1) / s.P()));
-}
-
-// dst[0..n) = src[0..n) for the short segments of an unfold, as fixed-size moves (8- or 4-float blocks, the
-// last one overlapping): std::copy, or a loop that GCC turns into one, paid a memmove call per segment.
-inline void copy_floats(float* dst, const float* src, int64_t n) {
-  if (n >= 8) {
-    for (int64_t i = 0; i + 8 < n; i += 8) std::memcpy(dst + i, src + i, 8 * sizeof(float));
-    std::memcpy(dst + n - 8, src + n - 8, 8 * sizeof(float));
-  } else if (n >= 4) {
-    std::memcpy(dst, src, 4 * sizeof(float));
-    std::memcpy(dst + n - 4, src + n - 4, 4 * sizeof(float));
-  } else {
-    if (n > 0) dst[0] = src[0];
-    if (n > 1) dst[1] = src[1];
-    if (n > 2) dst[2] = src[2];
-  }
 }
 
 // The epilogues run over each pixel's padded row of sums (padded_channels: a multiple of 8 floats), in whole
