@@ -37,6 +37,21 @@ TEST(Tensor, SliceAndPermuteCopyCorrectElements) {
       for (int64_t j = 0; j < 5; ++j) EXPECT_EQ(pm.data<float>()[(k * 3 + i) * 5 + j], p[(i * 5 + j) * 7 + k]);
   EXPECT_THROW(t.slice(1, 3, 6), Error);
   EXPECT_THROW(t.permute({0, 0, 1}), Error);
+  // A 16-bit permute (rows copied element by element at a stride), a slice of the last dimension of a 4-D
+  // tensor (rows copied whole from scattered starts), and an empty slice.
+  const Tensor b = randn({2, 3, 4, 5}, 5).astype(DType::BF16);
+  const Tensor bp = b.permute({3, 1, 0, 2}).contiguous();  // [5, 3, 2, 4]
+  const std::vector<float> bv = b.to_float_vector(), bpv = bp.to_float_vector();
+  for (int64_t i = 0; i < 2; ++i)
+    for (int64_t j = 0; j < 3; ++j)
+      for (int64_t k = 0; k < 4; ++k)
+        for (int64_t l = 0; l < 5; ++l)
+          EXPECT_EQ(bpv[static_cast<size_t>(((l * 3 + j) * 2 + i) * 4 + k)],
+                    bv[static_cast<size_t>(((i * 3 + j) * 4 + k) * 5 + l)]);
+  const Tensor q = randn({2, 3, 4, 6}, 6), qs = q.slice(3, 1, 5).contiguous();  // [2, 3, 4, 4]
+  for (int64_t r = 0; r < 24; ++r)
+    for (int64_t l = 0; l < 4; ++l) EXPECT_EQ(qs.data<float>()[r * 4 + l], q.data<float>()[r * 6 + l + 1]);
+  EXPECT_EQ(q.slice(3, 2, 2).contiguous().numel(), 0);
 }
 
 TEST(Tensor, CopyIntoStridedView) {
