@@ -22,14 +22,19 @@ namespace {
 template <bool kPick>
 void max_run(const float* __restrict plane, int64_t W, int64_t h, int64_t sw, int64_t offset, int64_t lo,
              int64_t hi, float* __restrict best, int32_t* __restrict pick) {
-  const float* row = plane + h * W + offset;
   const auto base = static_cast<int32_t>(h * W + offset), step = static_cast<int32_t>(sw);
   for (auto ow = static_cast<int32_t>(lo); ow < static_cast<int32_t>(hi); ++ow) {
-    const float v = row[ow * step], b = best[ow];
+    const float v = plane[base + ow * step], b = best[ow];
     const bool take = v > b || v != v;
     best[ow] = take ? v : b;
     if constexpr (kPick) pick[ow] = take ? base + ow * step : pick[ow];
   }
+}
+
+// max_run's 32-bit indices reach every element of an H × W plane.
+void check_plane_indices(int64_t H, int64_t W, const char* name) {
+  SC_CHECK(H * W <= std::numeric_limits<int32_t>::max(), name, ": a plane of ", H, "x", W,
+           " has more elements than 32-bit indices reach");
 }
 
 // The window rows [hs, he) of output row oh.
@@ -44,6 +49,7 @@ void window_rows(const Pool2dParams& p, int64_t H, int64_t oh, int64_t& hs, int6
 void pool2d(PoolKind kind, const Tensor& x, const Pool2dParams& p, Tensor& y) {
   const int64_t NC = x.size(0) * x.size(1), H = x.size(2), W = x.size(3), Ho = y.size(2), Wo = y.size(3);
   const int64_t sw = p.stride_w;
+  check_plane_indices(H, W, "pool2d");
   const float* xp = x.data<float>();
   float* yp = y.data<float>();
   const float divisor = static_cast<float>(p.kernel_h * p.kernel_w);
@@ -66,8 +72,8 @@ void pool2d(PoolKind kind, const Tensor& x, const Pool2dParams& p, Tensor& y) {
               max_run<false>(xi, W, h, sw, kw - p.pad_w, lo, hi, acc.data(), nullptr);
               continue;
             }
-            const float* row = xi + h * W + kw - p.pad_w;
-            for (int64_t ow = lo; ow < hi; ++ow) acc[static_cast<size_t>(ow)] += row[ow * sw];
+            const int64_t base = h * W + kw - p.pad_w;  // an index (negative at the padding), not a pointer
+            for (int64_t ow = lo; ow < hi; ++ow) acc[static_cast<size_t>(ow)] += xi[base + ow * sw];
           }
         float* out = yp + (nc * Ho + oh) * Wo;
         if (kind == PoolKind::Max)
@@ -85,8 +91,7 @@ void pool2d_backward(PoolKind kind, const Tensor& dy, const Tensor& x, const Poo
   const int64_t NC = dx.size(0) * dx.size(1), H = dx.size(2), W = dx.size(3), Ho = dy.size(2),
                 Wo = dy.size(3);
   const int64_t sw = p.stride_w;
-  SC_CHECK(H * W <= std::numeric_limits<int32_t>::max(), "pool2d_backward: a plane of ", H, "x", W,
-           " has more elements than 32-bit indices reach");
+  check_plane_indices(H, W, "pool2d_backward");
   const float* gp = dy.data<float>();
   const float* xp = kind == PoolKind::Max ? x.data<float>() : nullptr;
   float* dp = dx.data<float>();
