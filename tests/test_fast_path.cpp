@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cmath>
 #include <iterator>
-#include <iterator>
 
 #include "engine/fast_classifier.h"
 #include "kernel_cases.h"

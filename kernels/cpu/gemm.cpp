@@ -126,12 +126,8 @@ void windows_entry(int64_t M, int64_t N, int64_t windows, int64_t L, const float
 }  // namespace
 
 std::vector<SgemmVariant> sgemm_variants() {
-  __builtin_cpu_init();
-  std::vector<SgemmVariant> out;
-  if (__builtin_cpu_supports("avx512f")) out.push_back({"avx512f", windows_entry<sgemm_avx512>});
-  if (__builtin_cpu_supports("avx2")) out.push_back({"avx2", windows_entry<sgemm_avx2>});
-  out.push_back({"sse", windows_entry<sgemm_sse>});
-  return out;
+  return isa_variants<SgemmFunction>(windows_entry<sgemm_avx512>, windows_entry<sgemm_avx2>, "sse",
+                                     windows_entry<sgemm_sse>);
 }
 
 int64_t sgemm_tile_columns(int64_t N) {

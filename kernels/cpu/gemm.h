@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/cpu/isa_variants.h"
+
 namespace sc::cpu {
 
 // C[M,N] (ldc) = A[M,K] (lda) · B[K,N] (ldb), plus C's old value when accumulate is true.
@@ -30,10 +32,7 @@ int64_t sgemm_tile_columns(int64_t N);
 // AVX2, SSE, each with sgemm_windows' arguments. Tests check each one's bits.
 using SgemmFunction = void (*)(int64_t, int64_t, int64_t, int64_t, const float*, int64_t, int64_t,
                                const float*, int64_t, float*, int64_t, bool);
-struct SgemmVariant {
-  const char* name;
-  SgemmFunction run;
-};
+using SgemmVariant = IsaVariant<SgemmFunction>;
 std::vector<SgemmVariant> sgemm_variants();
 
 }  // namespace sc::cpu

@@ -38,12 +38,7 @@ void normals_baseline(uint64_t seed, uint32_t image, uint32_t phase, uint32_t sa
 }  // namespace
 
 std::vector<SampleNormalsVariant> sample_normals_variants() {
-  __builtin_cpu_init();
-  std::vector<SampleNormalsVariant> out;
-  if (__builtin_cpu_supports("avx512f")) out.push_back({"avx512f", normals_avx512});
-  if (__builtin_cpu_supports("avx2")) out.push_back({"avx2", normals_avx2});
-  out.push_back({"baseline", normals_baseline});
-  return out;
+  return isa_variants<SampleNormalsFunction>(normals_avx512, normals_avx2, "baseline", normals_baseline);
 }
 
 void sample_normals(uint64_t seed, uint32_t image, uint32_t phase, uint32_t sample, uint32_t first_group,

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/cpu/isa_variants.h"
+
 namespace sc::cpu {
 
 // z[4·i + k] = the k-th of noise::normal4(seed, image, phase, sample, first_group + i) for i < groups.
@@ -13,10 +15,7 @@ void sample_normals(uint64_t seed, uint32_t image, uint32_t phase, uint32_t samp
 // The instruction-set variants this CPU runs, fastest first (sample_normals uses the first): AVX-512, AVX2,
 // the baseline. Tests check each one's bits against noise::normal4.
 using SampleNormalsFunction = void (*)(uint64_t, uint32_t, uint32_t, uint32_t, uint32_t, int64_t, float*);
-struct SampleNormalsVariant {
-  const char* name;
-  SampleNormalsFunction run;
-};
+using SampleNormalsVariant = IsaVariant<SampleNormalsFunction>;
 std::vector<SampleNormalsVariant> sample_normals_variants();
 
 }  // namespace sc::cpu
